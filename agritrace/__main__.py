@@ -1,0 +1,5 @@
+"""Allow ``python -m agritrace``."""
+
+from agritrace.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures next to the machine's own limits measured in the run."""
