@@ -1,0 +1,185 @@
+"""Keys as ledger entries: who may sign, from which position, until which.
+
+The cooperative's root key signs the genesis entry and every ``ledger.key.*`` entry. A key
+is valid for entries after its registration and before its revocation, so verification
+uses the keys that were valid at each entry's position, and a revoked key cannot sign
+anything new. The rules here are pure: the log applies them inside its append lock, and the
+audit replays them from the entries alone, trusting no key table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ledger._errors import KeyStateError, StatementError
+from ledger._statement import Statement, key_id_for
+
+__all__ = [
+    "GENESIS",
+    "KEY_REGISTER",
+    "KEY_REVOKE",
+    "KeyInfo",
+    "KeyRing",
+    "genesis_body",
+    "register_body",
+    "revoke_body",
+]
+
+GENESIS = "ledger.genesis"
+KEY_REGISTER = "ledger.key.register"
+KEY_REVOKE = "ledger.key.revoke"
+_LEDGER_PREFIX = "ledger."
+_ROOT_ROLE = "root"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A registered key and the span of positions it may sign."""
+
+    key_id: str
+    public_key: bytes
+    actor: str
+    roles: tuple[str, ...]
+    registered_seq: int
+    revoked_seq: int | None = None
+
+    def valid_at(self, seq: int) -> bool:
+        """Whether this key may sign the entry at position ``seq``."""
+        return self.registered_seq < seq and (self.revoked_seq is None or seq < self.revoked_seq)
+
+
+def genesis_body(origin: str, root_public_key: bytes, log_verifier_key: str) -> dict[str, Any]:
+    """Return the body of a log's first entry: its name, root key and checkpoint key."""
+    return {
+        "origin": origin,
+        "root_key": base64.b64encode(root_public_key).decode(),
+        "log_key": log_verifier_key,
+    }
+
+
+def register_body(public_key: bytes, actor: str, roles: Iterable[str]) -> dict[str, Any]:
+    """Return the body of a ``ledger.key.register`` entry."""
+    return {
+        "public_key": base64.b64encode(public_key).decode(),
+        "actor": actor,
+        "roles": sorted(set(roles)),
+    }
+
+
+def revoke_body(key_id: str, reason: str) -> dict[str, Any]:
+    """Return the body of a ``ledger.key.revoke`` entry."""
+    return {"key_id": key_id, "reason": reason}
+
+
+@dataclass
+class KeyRing:
+    """The keys known at some position of the log, and the rules for changing them."""
+
+    keys: dict[str, KeyInfo] = field(default_factory=dict)
+    root_key_id: str | None = None
+    log_key: str | None = None
+
+    def signer(self, seq: int, statement: Statement) -> KeyInfo:
+        """Return the key that may sign ``statement`` at position ``seq``, or raise.
+
+        Raises:
+            KeyStateError: the key is unknown, not yet valid, revoked, or the statement is a
+                ledger statement not signed by the root key.
+        """
+        if seq == 0:
+            return self._genesis_signer(statement)
+        if self.root_key_id is None:
+            raise KeyStateError("the log has no genesis entry")
+        info = self.keys.get(statement.key_id)
+        if info is None:
+            raise KeyStateError(f"key {statement.key_id} is not registered in this log")
+        if info.revoked_seq is not None and seq >= info.revoked_seq:
+            raise KeyStateError(
+                f"key {statement.key_id} ({info.actor}) was revoked at entry {info.revoked_seq}"
+            )
+        if not info.valid_at(seq):
+            raise KeyStateError(f"key {statement.key_id} is not valid at entry {seq}")
+        if statement.kind.startswith(_LEDGER_PREFIX) and info.key_id != self.root_key_id:
+            raise KeyStateError(
+                f"{statement.kind} must be signed by the root key {self.root_key_id}, "
+                f"not {info.key_id} ({info.actor})"
+            )
+        if statement.kind == GENESIS:
+            raise KeyStateError(f"{GENESIS} is only allowed as entry 0, got it at entry {seq}")
+        return info
+
+    def apply(self, seq: int, statement: Statement) -> KeyInfo | None:
+        """Apply a ledger statement accepted at ``seq``; return the key it added or changed."""
+        body = statement.body
+        if statement.kind == GENESIS:
+            info = self._genesis_signer(statement)
+            self.root_key_id = info.key_id
+            self.log_key = str(body["log_key"])
+            self.keys[info.key_id] = info
+            return info
+        if statement.kind == KEY_REGISTER:
+            public_key = _public_key(body.get("public_key"), "body.public_key")
+            key_id = key_id_for(public_key)
+            if key_id in self.keys:
+                raise KeyStateError(f"key {key_id} is already registered")
+            actor = body.get("actor")
+            roles = body.get("roles")
+            if not isinstance(actor, str) or not actor.strip():
+                raise StatementError("body.actor: expected the actor's name or id")
+            if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+                raise StatementError("body.roles: expected a list of role names")
+            if _ROOT_ROLE in roles:
+                raise KeyStateError("body.roles: the root role belongs to the genesis key only")
+            info = KeyInfo(key_id, public_key, actor, tuple(roles), seq)
+            self.keys[key_id] = info
+            return info
+        if statement.kind == KEY_REVOKE:
+            key_id = body.get("key_id")
+            if not isinstance(key_id, str) or key_id not in self.keys:
+                raise KeyStateError(f"body.key_id: no registered key {key_id!r} to revoke")
+            if key_id == self.root_key_id:
+                raise KeyStateError("the root key cannot be revoked (it would orphan the log)")
+            if self.keys[key_id].revoked_seq is not None:
+                raise KeyStateError(f"key {key_id} is already revoked")
+            if not isinstance(body.get("reason"), str):
+                raise StatementError("body.reason: expected why the key is revoked")
+            self.keys[key_id] = replace(self.keys[key_id], revoked_seq=seq)
+            return self.keys[key_id]
+        if statement.kind.startswith(_LEDGER_PREFIX):
+            raise StatementError(f"kind: unknown ledger statement {statement.kind!r}")
+        return None
+
+    def _genesis_signer(self, statement: Statement) -> KeyInfo:
+        if statement.kind != GENESIS:
+            raise KeyStateError(f"entry 0 must be {GENESIS}, got {statement.kind}")
+        body = statement.body
+        if set(body) != {"origin", "root_key", "log_key"}:
+            raise StatementError("body: expected exactly origin, root_key and log_key")
+        if body["origin"] != statement.log:
+            raise StatementError(
+                f"body.origin: expected the log's origin {statement.log!r}, got {body['origin']!r}"
+            )
+        if not isinstance(body["log_key"], str):
+            raise StatementError("body.log_key: expected a note verifier key string")
+        public_key = _public_key(body["root_key"], "body.root_key")
+        key_id = key_id_for(public_key)
+        if statement.key_id != key_id:
+            raise KeyStateError(
+                f"the genesis entry must be signed by its own root key {key_id}, "
+                f"not {statement.key_id}"
+            )
+        return KeyInfo(key_id, public_key, "root", (_ROOT_ROLE,), -1)
+
+
+def _public_key(value: Any, field_name: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 32:
+        raise StatementError(f"{field_name}: expected a base64 32-byte Ed25519 public key")
+    return raw

@@ -1,0 +1,116 @@
+"""Records: a signed statement as the log wrapped it, and the bytes that are its Merkle leaf.
+
+A record adds what only the log knows: the sequence number, the previous record's leaf hash
+(so the records form a hash chain over the very leaves the Merkle tree commits to) and the
+log's clock. Its canonical bytes are the leaf data; every timestamp is inside hashed data.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ledger._canonical import canonical_bytes
+from ledger._errors import StatementError, StoreError
+from ledger._merkle import HASH_SIZE, leaf_hash
+from ledger._statement import SignedStatement, Statement, parse_time
+
+__all__ = ["GENESIS_PREV", "Record"]
+
+#: The ``prev`` of record 0: there is no record before it.
+GENESIS_PREV = bytes(HASH_SIZE)
+
+# RFC 8785 orders members by key; "statement" sorts after "log_time", "prev", "seq" and "sig",
+# so a record's canonical bytes end with ``,"statement":<canonical statement>}``. The leaf is
+# composed that way (one encoding of the statement, reused) and the signed statement bytes can
+# be cut back out of a stored leaf without re-encoding. tests/ledger/test_record.py checks the
+# composition equals canonical_bytes() of the whole record.
+_STATEMENT_MARK = b',"statement":'
+
+
+@dataclass(frozen=True)
+class Record:
+    """A statement as appended: position, link to the previous record, log time, signature."""
+
+    seq: int
+    prev: bytes
+    log_time: str
+    signed: SignedStatement
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seq, int) or self.seq < 0:
+            raise StatementError(f"seq: expected an integer >= 0, got {self.seq!r}")
+        if len(self.prev) != HASH_SIZE:
+            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {len(self.prev)}")
+        parse_time(self.log_time, "log_time")
+
+    @property
+    def statement(self) -> Statement:
+        """The signed statement this record holds."""
+        return self.signed.statement
+
+    def leaf(self) -> bytes:
+        """Return the record's canonical bytes: the Merkle leaf data and hash-chain input."""
+        head = canonical_bytes(
+            {
+                "log_time": self.log_time,
+                "prev": self.prev.hex(),
+                "seq": self.seq,
+                "sig": base64.b64encode(self.signed.signature).decode(),
+            }
+        )
+        return head[:-1] + _STATEMENT_MARK + self.statement.signing_bytes() + b"}"
+
+    def leaf_hash(self) -> bytes:
+        """Return the RFC 6962 leaf hash: the next record's ``prev``."""
+        return leaf_hash(self.leaf())
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as a JSON object (the same members its leaf encodes)."""
+        return {
+            "log_time": self.log_time,
+            "prev": self.prev.hex(),
+            "seq": self.seq,
+            "sig": base64.b64encode(self.signed.signature).decode(),
+            "statement": self.statement.to_json(),
+        }
+
+    @classmethod
+    def from_leaf(cls, leaf: bytes) -> Record:
+        """Parse stored leaf bytes back into a record.
+
+        Raises:
+            StoreError: the bytes are not a record this ledger writes.
+        """
+        try:
+            value = json.loads(leaf)
+            if not isinstance(value, dict) or set(value) != {
+                "log_time",
+                "prev",
+                "seq",
+                "sig",
+                "statement",
+            }:
+                raise StoreError("record: expected members log_time, prev, seq, sig, statement")
+            signed = SignedStatement(
+                Statement.from_json(value["statement"]),
+                base64.b64decode(value["sig"], validate=True),
+            )
+            record = cls(value["seq"], bytes.fromhex(value["prev"]), value["log_time"], signed)
+        except StoreError:
+            raise
+        except (ValueError, TypeError, KeyError, StatementError) as e:
+            raise StoreError(f"record bytes do not parse: {e}") from e
+        if record.leaf() != leaf:
+            raise StoreError("record bytes are not in canonical form")
+        return record
+
+
+def statement_bytes_of(leaf: bytes) -> bytes:
+    """Cut the signed statement bytes out of a leaf (see ``_STATEMENT_MARK``)."""
+    at = leaf.find(_STATEMENT_MARK)
+    if at < 0 or not leaf.endswith(b"}"):
+        raise StoreError("record bytes hold no statement")
+    return leaf[at + len(_STATEMENT_MARK) : -1]
