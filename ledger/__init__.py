@@ -6,6 +6,8 @@ signer key id, the signer's time) signed with Ed25519, wrapped by the log in a r
 chain's link and the RFC 6962 Merkle tree's leaf.
 """
 
+from ledger._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger._cosignature import CosignatureVerifier, Cosigner, verify_cosignature
 from ledger._errors import (
     AppendConflictError,
     CheckpointConflictError,
@@ -18,16 +20,38 @@ from ledger._errors import (
     StatementError,
     StoreError,
 )
+from ledger._note import (
+    Note,
+    NoteSignature,
+    NoteSigner,
+    NoteVerifier,
+    open_note,
+    parse_note,
+    sign_note,
+)
 
 __all__ = [
     "AppendConflictError",
+    "Checkpoint",
     "CheckpointConflictError",
+    "CosignatureVerifier",
+    "Cosigner",
     "EncodingError",
     "KeyStateError",
     "LedgerError",
+    "Note",
     "NoteError",
+    "NoteSignature",
+    "NoteSigner",
+    "NoteVerifier",
     "ProofError",
     "SignatureError",
     "StatementError",
     "StoreError",
+    "open_checkpoint",
+    "open_note",
+    "parse_note",
+    "sign_checkpoint",
+    "sign_note",
+    "verify_cosignature",
 ]

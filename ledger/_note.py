@@ -1,0 +1,347 @@
+"""C2SP signed notes (c2sp.org/signed-note, golang.org/x/mod/sumdb/note), Ed25519 only.
+
+A signed note is a text ending in a newline, a blank line, then one or more signature lines
+``— <key name> <base64(4-byte key ID ‖ signature)>``. Verification follows the spec and the
+Go reference: signatures from unknown keys are kept but ignored; a signature whose name and
+key ID match a trusted key MUST verify or the whole note is rejected; and at least one
+trusted signature must verify. Pure code: bytes and strings in, a value or NoteError out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger._errors import NoteError
+
+__all__ = [
+    "Note",
+    "NoteSignature",
+    "NoteSigner",
+    "NoteVerifier",
+    "open_note",
+    "parse_note",
+    "sign_note",
+]
+
+# Signature type byte for Ed25519 notes (signed-note, "Signature types": 0x01).
+ALG_ED25519 = 0x01
+# Go's note.Open refuses more than 100 signature lines; the spec requires accepting ≥ 16.
+MAX_SIGNATURES = 100
+# Defensive cap on the whole note (the spec allows one on "the overall size of a note"):
+# 100 post-quantum signatures of ~5 kB each still fit.
+MAX_NOTE_BYTES = 1 << 20
+
+_SIG_PREFIX = "— "  # em dash U+2014, then a space (spec: "Format")
+_LINE_GRAMMAR = "expected '— <name> <base64>'"
+_B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_HEX8 = re.compile(r"[0-9a-f]{8}")
+
+
+def b64decode_strict(text: str, what: str) -> bytes:
+    """Decode standard padded base64 (RFC 4648 §4), refusing any non-canonical form.
+
+    Raises:
+        NoteError: ``text`` is not canonical padded base64.
+    """
+    if not _B64.fullmatch(text):
+        raise NoteError(f"{what}: expected padded standard base64, got {text!r}")
+    raw = base64.b64decode(text, validate=True)
+    # RFC 4648 §3.5: non-zero pad bits make a second spelling of the same bytes; refuse it.
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise NoteError(f"{what}: non-canonical base64 {text!r}")
+    return raw
+
+
+def check_name(name: str) -> None:
+    """Refuse a key name the spec forbids: empty, a Unicode space, a plus, or a control char.
+
+    Raises:
+        NoteError: the name is not a valid key name.
+    """
+    # signed-note "Format": "Key names MUST be non-empty and MUST NOT contain any Unicode
+    # spaces or plus (U+002B) characters". str.isspace() matches Go's unicode.IsSpace.
+    if not name:
+        raise NoteError("key name must be non-empty")
+    bad = next((c for c in name if c.isspace() or c == "+" or ord(c) < 0x20), None)
+    if bad is not None:
+        raise NoteError(f"key name {name!r}: U+{ord(bad):04X} is not allowed in a key name")
+
+
+def check_text(text: str) -> None:
+    """Refuse a note text that is empty, lacks a final newline, or has a control character.
+
+    Raises:
+        NoteError: the text cannot be the text of a signed note.
+    """
+    if not text.endswith("\n"):
+        raise NoteError("note text must be non-empty and end in a newline")
+    # signed-note "Format": no ASCII control characters other than newline.
+    for i, c in enumerate(text):
+        if ord(c) < 0x20 and c != "\n":
+            raise NoteError(f"note text contains control character U+{ord(c):04X} at {i}")
+
+
+def compute_key_id(name: str, alg: int, public_key: bytes) -> bytes:
+    """Return SHA-256(name ‖ 0x0A ‖ alg ‖ public key)[:4] (signed-note, "Signatures")."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
+
+
+def parse_vkey(vkey: str, alg: int) -> tuple[str, bytes, bytes]:
+    """Parse ``name+hex8(key ID)+base64(alg ‖ 32-byte key)`` into (name, key ID, key).
+
+    Raises:
+        NoteError: malformed, wrong key ID, other algorithm, or a key that is not 32 bytes.
+    """
+    # Split as Go's NewVerifier does: names hold no '+', base64 may.
+    name, _, rest = vkey.partition("+")
+    hex_id, _, key64 = rest.partition("+")
+    check_name(name)
+    if not _HEX8.fullmatch(hex_id):
+        raise NoteError(f"verifier key {name}: expected 8 lowercase hex key ID, got {hex_id!r}")
+    key = b64decode_strict(key64, f"verifier key {name}")
+    if not key:
+        raise NoteError(f"verifier key {name}: empty key")
+    # Go checks the key ID over the whole encoded key before the algorithm.
+    if compute_key_id(name, key[0], key[1:]).hex() != hex_id:
+        raise NoteError(f"verifier key {name}: key ID {hex_id} does not match the key")
+    if key[0] != alg:
+        raise NoteError(f"verifier key {name}: expected algorithm 0x{alg:02x}, got 0x{key[0]:02x}")
+    if len(key) != 33:
+        raise NoteError(f"verifier key {name}: expected 32-byte Ed25519 key, got {len(key) - 1}")
+    return name, bytes.fromhex(hex_id), key[1:]
+
+
+def signature_line(name: str, kid: bytes, signature: bytes) -> str:
+    r"""Return the line ``— <name> <base64(key ID ‖ signature)>\n``."""
+    return f"{_SIG_PREFIX}{name} {base64.b64encode(kid + signature).decode('ascii')}\n"
+
+
+@dataclass(frozen=True)
+class NoteSigner:
+    """An Ed25519 note signing key (signature type 0x01) under a key name.
+
+    Attributes:
+        name: The key name, usually a schema-less URL such as ``example.com/log``.
+        private_key: The Ed25519 private key.
+    """
+
+    name: str
+    private_key: Ed25519PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+
+    @classmethod
+    def generate(cls, name: str) -> NoteSigner:
+        """Return a signer with a fresh random Ed25519 key."""
+        return cls(name, Ed25519PrivateKey.generate())
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
+        return self.private_key.public_key().public_bytes_raw()
+
+    @property
+    def key_id(self) -> bytes:
+        """The 4-byte key ID, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4]."""
+        return compute_key_id(self.name, ALG_ED25519, self.public_key)
+
+    def verifier_key(self) -> str:
+        """Return the verifier key string ``name+hex(key ID)+base64(0x01 ‖ public key)``."""
+        encoded = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode("ascii")
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def sign(self, text: str) -> str:
+        """Sign a note text and return its signature line, ending in a newline.
+
+        Raises:
+            NoteError: ``text`` is not a valid note text.
+        """
+        check_text(text)
+        return signature_line(self.name, self.key_id, self.private_key.sign(text.encode()))
+
+
+@dataclass(frozen=True)
+class NoteVerifier:
+    """A trusted Ed25519 note key: the name and key ID it signs under, and its public key.
+
+    Attributes:
+        name: The key name.
+        key_id: The 4-byte key ID; must match ``name`` and ``public_key``.
+        public_key: The raw 32-byte Ed25519 public key.
+    """
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if len(self.public_key) != 32:
+            raise NoteError(f"expected 32-byte Ed25519 key, got {len(self.public_key)}")
+        if self.key_id != compute_key_id(self.name, ALG_ED25519, self.public_key):
+            raise NoteError(f"key ID {self.key_id.hex()} does not match key {self.name}")
+
+    @classmethod
+    def from_key_string(cls, vkey: str) -> NoteVerifier:
+        """Parse a verifier key ``name+hex8+base64(0x01 ‖ 32-byte key)``.
+
+        Raises:
+            NoteError: the string is malformed, its key ID does not match, or the
+                algorithm is not Ed25519.
+        """
+        return cls(*parse_vkey(vkey, ALG_ED25519))
+
+    def verify(self, text: bytes | str, signature: bytes) -> bool:
+        """Return whether ``signature`` (without key ID) is this key's signature of ``text``."""
+        message = text.encode() if isinstance(text, str) else text
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class NoteSignature:
+    """One well-formed signature line of a note.
+
+    Attributes:
+        name: The key name on the line.
+        key_id: The 4-byte key ID that starts the decoded signature.
+        signature: The decoded bytes after the key ID.
+    """
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if len(self.key_id) != 4:
+            raise NoteError(f"expected 4-byte key ID, got {len(self.key_id)}")
+
+
+@dataclass(frozen=True)
+class Note:
+    """A parsed signed note.
+
+    Attributes:
+        text: The note text, including its final newline.
+        signatures: Every signature line, in order, trusted or not.
+        verified: The signatures that verified against a trusted key (empty if only parsed).
+    """
+
+    text: str
+    signatures: tuple[NoteSignature, ...]
+    verified: tuple[NoteSignature, ...] = ()
+
+
+def sign_note(text: str, signers: Sequence[NoteSigner]) -> str:
+    """Sign ``text`` with every signer and return the whole signed note.
+
+    Raises:
+        NoteError: the text is invalid, no signer is given, two signers share a name and key
+            ID, or the note would exceed what :func:`open_note` accepts.
+    """
+    check_text(text)
+    if not signers:
+        raise NoteError("a signed note needs at least one signer")
+    if len(signers) > MAX_SIGNATURES:
+        raise NoteError(f"expected at most {MAX_SIGNATURES} signers, got {len(signers)}")
+    keys = [(s.name, s.key_id) for s in signers]
+    if len(set(keys)) != len(keys):
+        raise NoteError("two signers share a key name and key ID")
+    note = text + "\n" + "".join(s.sign(text) for s in signers)
+    if len(note.encode()) > MAX_NOTE_BYTES:
+        raise NoteError(f"signed note exceeds {MAX_NOTE_BYTES} bytes")
+    return note
+
+
+def parse_note(message: bytes) -> Note:
+    """Parse a signed note strictly, without verifying any signature.
+
+    Raises:
+        NoteError: the message is not a well-formed signed note.
+    """
+    if len(message) > MAX_NOTE_BYTES:
+        raise NoteError(f"note is {len(message)} bytes, limit {MAX_NOTE_BYTES}")
+    try:
+        decoded = message.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise NoteError(f"note is not valid UTF-8 (byte {e.start})") from e
+    for i, c in enumerate(decoded):
+        if ord(c) < 0x20 and c != "\n":
+            raise NoteError(f"note contains control character U+{ord(c):04X} at {i}")
+    # The text is separated from the signatures by the last empty line (spec "Format").
+    split = decoded.rfind("\n\n")
+    if split < 0:
+        raise NoteError("note has no blank line before its signature lines")
+    text, block = decoded[: split + 1], decoded[split + 2 :]
+    if not block:
+        raise NoteError("note has no signature lines")
+    if not block.endswith("\n"):
+        raise NoteError("note's last signature line does not end in a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise NoteError(f"note has more than {MAX_SIGNATURES} signature lines")
+    return Note(text, tuple(_parse_line(n, line) for n, line in enumerate(lines, 1)))
+
+
+def _parse_line(number: int, line: str) -> NoteSignature:
+    """Parse ``— <name> <base64>`` (line ``number`` of the signature block)."""
+    where = f"signature line {number}"
+    if not line.startswith(_SIG_PREFIX):
+        raise NoteError(f"{where}: {_LINE_GRAMMAR}")
+    name, space, b64 = line[len(_SIG_PREFIX) :].partition(" ")
+    if not space or not b64:
+        raise NoteError(f"{where}: {_LINE_GRAMMAR}")
+    try:
+        check_name(name)
+        raw = b64decode_strict(b64, "signature")
+    except NoteError as e:
+        raise NoteError(f"{where}: {_LINE_GRAMMAR}: {e}") from e
+    if len(raw) < 5:  # Go: a 4-byte key ID and at least one signature byte
+        raise NoteError(f"{where}: expected key ID and signature, got {len(raw)} bytes")
+    return NoteSignature(name, raw[:4], raw[4:])
+
+
+def open_note(message: bytes, verifiers: Sequence[NoteVerifier]) -> Note:
+    """Parse a signed note and verify it against trusted keys, as Go's ``note.Open`` does.
+
+    Lines from unknown keys (name or key ID differ) are kept but ignored. The first line
+    from each trusted key must verify; later lines from the same key are skipped.
+
+    Raises:
+        NoteError: the note is malformed, a trusted key's signature fails, two trusted keys
+            share the name and key ID on a line, or no trusted signature verified.
+    """
+    note = parse_note(message)
+    text = note.text.encode()
+    seen: set[tuple[str, bytes]] = set()
+    verified: list[NoteSignature] = []
+    for sig in note.signatures:
+        matches = [v for v in verifiers if (v.name, v.key_id) == (sig.name, sig.key_id)]
+        label = f"{sig.name}+{sig.key_id.hex()}"
+        if not matches:
+            continue  # spec: "Verifiers MUST ignore signatures from unknown keys"
+        if len(matches) > 1:
+            raise NoteError(f"ambiguous key {label}: {len(matches)} trusted keys match")
+        if (sig.name, sig.key_id) in seen:
+            continue  # Go: "Drop repeated signatures by a single verifier"
+        seen.add((sig.name, sig.key_id))
+        # Spec: "If a signature from a known key fails to verify, clients SHOULD reject
+        # the whole note"; Go does.
+        if not matches[0].verify(text, sig.signature):
+            raise NoteError(f"invalid signature for key {label}")
+        verified.append(sig)
+    if not verified:
+        raise NoteError("no signature by a trusted key verified")
+    return Note(note.text, note.signatures, tuple(verified))
