@@ -92,23 +92,27 @@ class KeyRing:
         """
         if seq == 0:
             return self._genesis_signer(statement)
+        return self.signer_of(seq, statement.kind, statement.key_id)
+
+    def signer_of(self, seq: int, kind: str, key_id: str) -> KeyInfo:
+        """Like :meth:`signer` for entries after genesis, from the statement's kind and key."""
         if self.root_key_id is None:
             raise KeyStateError("the log has no genesis entry")
-        info = self.keys.get(statement.key_id)
+        info = self.keys.get(key_id)
         if info is None:
-            raise KeyStateError(f"key {statement.key_id} is not registered in this log")
+            raise KeyStateError(f"key {key_id} is not registered in this log")
         if info.revoked_seq is not None and seq >= info.revoked_seq:
             raise KeyStateError(
-                f"key {statement.key_id} ({info.actor}) was revoked at entry {info.revoked_seq}"
+                f"key {key_id} ({info.actor}) was revoked at entry {info.revoked_seq}"
             )
         if not info.valid_at(seq):
-            raise KeyStateError(f"key {statement.key_id} is not valid at entry {seq}")
-        if statement.kind.startswith(_LEDGER_PREFIX) and info.key_id != self.root_key_id:
+            raise KeyStateError(f"key {key_id} is not valid at entry {seq}")
+        if kind.startswith(_LEDGER_PREFIX) and info.key_id != self.root_key_id:
             raise KeyStateError(
-                f"{statement.kind} must be signed by the root key {self.root_key_id}, "
+                f"{kind} must be signed by the root key {self.root_key_id}, "
                 f"not {info.key_id} ({info.actor})"
             )
-        if statement.kind == GENESIS:
+        if kind == GENESIS:
             raise KeyStateError(f"{GENESIS} is only allowed as entry 0, got it at entry {seq}")
         return info
 

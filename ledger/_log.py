@@ -308,26 +308,29 @@ class Ledger:
 
     def root(self, size: int | None = None) -> bytes:
         """Return the Merkle root of the first ``size`` entries (default: all)."""
-        head = self.store.head()
-        size = head.size if size is None else size
-        if size == head.size:
-            return CompactRange.from_bytes(head.size, head.border).root()
-        self._check_size(size, head)
-        return root_at(size, self.store.fetch_nodes)
+        with self.store.read() as conn:
+            head = self.store.head(conn)
+            size = head.size if size is None else size
+            if size == head.size:
+                return CompactRange.from_bytes(head.size, head.border).root()
+            self._check_size(size, head)
+            return root_at(size, lambda keys: self.store.fetch_nodes(keys, conn))
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         """Return the inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
-        head = self.store.head()
-        size = head.size if size is None else size
-        self._check_size(size, head)
-        return inclusion_proof(seq, size, self.store.fetch_nodes)
+        with self.store.read() as conn:
+            head = self.store.head(conn)
+            size = head.size if size is None else size
+            self._check_size(size, head)
+            return inclusion_proof(seq, size, lambda keys: self.store.fetch_nodes(keys, conn))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """Return the consistency proof from ``size1`` to ``size2`` (default: current size)."""
-        head = self.store.head()
-        size2 = head.size if size2 is None else size2
-        self._check_size(size2, head)
-        return consistency_proof(size1, size2, self.store.fetch_nodes)
+        with self.store.read() as conn:
+            head = self.store.head(conn)
+            size2 = head.size if size2 is None else size2
+            self._check_size(size2, head)
+            return consistency_proof(size1, size2, lambda keys: self.store.fetch_nodes(keys, conn))
 
     @staticmethod
     def _check_size(size: int, head: Head) -> None:

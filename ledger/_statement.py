@@ -41,6 +41,7 @@ _KEY_ID = re.compile(r"^[0-9a-f]{32}$")
 # RFC 3339 in UTC with a "Z", whole seconds to microseconds: one spelling per instant.
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 _SIGNATURE_SIZE = 64
+_FIELDS = frozenset({"body", "key", "kind", "log", "time"})
 
 
 def key_id_for(public_key: bytes) -> str:
@@ -88,6 +89,18 @@ class Statement:
     time: str
 
     def __post_init__(self) -> None:
+        self._check_fields()
+        try:
+            encoded = canonical_bytes(self.to_json())
+        except EncodingError as e:
+            raise StatementError(f"body: {e}") from e
+        self._check_size(encoded)
+        # The statement is immutable from here on: keep a private deep copy of the body (the
+        # caller's dict may change later) and the bytes that are signed, computed once.
+        object.__setattr__(self, "body", json.loads(encoded)["body"])
+        object.__setattr__(self, "_encoded", encoded)
+
+    def _check_fields(self) -> None:
         if not isinstance(self.log, str) or not 0 < len(self.log) <= 255:
             raise StatementError(
                 f"log: expected a log origin of 1-255 characters, got {self.log!r}"
@@ -101,19 +114,44 @@ class Statement:
         if not isinstance(self.key_id, str) or not _KEY_ID.match(self.key_id):
             raise StatementError(f"key_id: expected 32 lowercase hex digits, got {self.key_id!r}")
         parse_time(self.time)
+
+    def _check_size(self, encoded: bytes) -> None:
+        # Cheap first test on the whole statement; measure the body alone only when close.
+        if len(encoded) > MAX_BODY_BYTES:
+            body_size = len(canonical_bytes(self.body))
+            if body_size > MAX_BODY_BYTES:
+                raise StatementError(
+                    f"body: expected at most {MAX_BODY_BYTES} bytes when encoded, got {body_size}"
+                )
+
+    @classmethod
+    def from_signed_bytes(cls, data: bytes, parsed: Any = None) -> Statement:
+        """Rebuild a statement from the exact bytes that were signed, e.g. cut from a leaf.
+
+        The bytes are kept as they are rather than re-encoded: the signature and the leaf
+        hash cover them, so they are what verification must use.
+
+        Args:
+            data: the signed bytes.
+            parsed: ``json.loads(data)`` when the caller already has it (saves a parse).
+
+        Raises:
+            StatementError: the bytes are not a statement's JSON object.
+        """
         try:
-            encoded = canonical_bytes(self.to_json())
-        except EncodingError as e:
-            raise StatementError(f"body: {e}") from e
-        body_size = len(canonical_bytes(self.body)) if len(encoded) > MAX_BODY_BYTES else 0
-        if body_size > MAX_BODY_BYTES:
-            raise StatementError(
-                f"body: expected at most {MAX_BODY_BYTES} bytes when encoded, got {body_size}"
-            )
-        # The statement is immutable from here on: keep a private deep copy of the body (the
-        # caller's dict may change later) and the bytes that are signed, computed once.
-        object.__setattr__(self, "body", json.loads(encoded)["body"])
-        object.__setattr__(self, "_encoded", encoded)
+            value = json.loads(data) if parsed is None else parsed
+        except ValueError as e:
+            raise StatementError(f"statement: not JSON: {e}") from e
+        if not isinstance(value, dict) or set(value) != _FIELDS:
+            raise StatementError(f"statement: expected exactly the fields {sorted(_FIELDS)}")
+        statement = object.__new__(cls)
+        for name, key in (("log", "log"), ("kind", "kind"), ("body", "body"), ("key_id", "key")):
+            object.__setattr__(statement, name, value[key])
+        object.__setattr__(statement, "time", value["time"])
+        statement._check_fields()
+        statement._check_size(data)
+        object.__setattr__(statement, "_encoded", data)
+        return statement
 
     def to_json(self) -> dict[str, Any]:
         """Return the statement as the JSON object that is signed and stored."""
@@ -135,7 +173,7 @@ class Statement:
         """Build a statement from its JSON object form, refusing unknown or missing fields."""
         if not isinstance(value, Mapping):
             raise StatementError(f"statement: expected a JSON object, got {type(value).__name__}")
-        expected = {"body", "key", "kind", "log", "time"}
+        expected = _FIELDS
         if set(value) != expected:
             missing, extra = expected - set(value), set(value) - expected
             raise StatementError(

@@ -15,10 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from ledger._errors import StoreError
 from ledger._schema import checkpoints, entries, heads, keys, metadata, nodes
@@ -49,9 +58,7 @@ def open_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # One connection per checkout: SQLite connections are cheap and this keeps each
-        # process's locking behaviour obvious.
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -248,6 +255,25 @@ class Store:
             with self.engine.connect() as c:
                 rows = c.execute(query, params).all()
         return {_node_key(r.node): r.hash for r in rows}
+
+    def nodes_completed_by(self, conn: Connection, begin: int, end: int) -> dict[int, bytes]:
+        """Return ``{node id: hash}`` of the nodes whose last leaf is in ``[begin, end)``.
+
+        One range per level instead of a long IN list: the audit reads every node once.
+        """
+        ranges = []
+        for level in range(end.bit_length() + 1):
+            low = -(-(begin + 1) // (1 << level)) - 1  # first node ending at or after begin
+            high = end // (1 << level) - 1  # last node ending before end
+            if high >= max(low, 0):
+                base = level << _LEVEL_SHIFT
+                ranges.append(nodes.c.node.between(base | max(low, 0), base | high))
+        if not ranges:
+            return {}
+        query = select(nodes.c.node, nodes.c.hash).where(
+            nodes.c.log_id == self.log_id, or_(*ranges)
+        )
+        return {r.node: r.hash for r in conn.execute(query)}
 
     def count_nodes(self, conn: Connection) -> int:
         """Return how many Merkle nodes are stored for this log."""
