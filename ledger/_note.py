@@ -167,6 +167,9 @@ class Note:
     signatures: tuple[NoteSignature, ...]
     verified: tuple[NoteSignature, ...] = ()
 
+    def __post_init__(self) -> None:
+        check_text(self.text)
+
 
 def sign_note(text: str, signers: Sequence[NoteSigner]) -> str:
     """Sign ``text`` with every signer and return the whole signed note.

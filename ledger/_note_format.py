@@ -50,7 +50,8 @@ def check_name(name: str) -> None:
         NoteError: the name is not a valid key name.
     """
     # signed-note "Format": "Key names MUST be non-empty and MUST NOT contain any Unicode
-    # spaces or plus (U+002B) characters". str.isspace() matches Go's unicode.IsSpace.
+    # spaces or plus (U+002B) characters". str.isspace() is Go's unicode.IsSpace (the
+    # White_Space property) plus U+001C..U+001F, control characters refused anyway.
     if not name:
         raise NoteError("key name must be non-empty")
     bad = next((c for c in name if c.isspace() or c == "+" or ord(c) < 0x20), None)
