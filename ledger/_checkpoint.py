@@ -12,15 +12,8 @@ import re
 from dataclasses import dataclass
 
 from ledger._errors import NoteError
-from ledger._note import (
-    Note,
-    NoteSigner,
-    NoteVerifier,
-    b64decode_strict,
-    check_text,
-    open_note,
-    sign_note,
-)
+from ledger._note import Note, NoteSigner, NoteVerifier, open_note, sign_note
+from ledger._note_format import b64decode_strict, check_text
 
 __all__ = ["Checkpoint", "open_checkpoint", "sign_checkpoint"]
 

@@ -7,7 +7,6 @@ payload is ``timestamp (u64 big-endian) ‖ Ed25519 signature (64)`` over
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -15,7 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger._checkpoint import Checkpoint
 from ledger._errors import NoteError
-from ledger._note import Note, check_name, compute_key_id, parse_vkey, signature_line
+from ledger._note import Note
+from ledger._note_format import (
+    check_name,
+    compute_key_id,
+    format_vkey,
+    parse_vkey,
+    signature_line,
+)
 
 __all__ = ["CosignatureVerifier", "Cosigner", "verify_cosignature"]
 
@@ -73,8 +79,7 @@ class Cosigner:
 
     def verifier_key(self) -> str:
         """Return the verifier key string ``name+hex(key ID)+base64(0x04 ‖ public key)``."""
-        encoded = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+        return format_vkey(self.name, ALG_COSIGNATURE_V1, self.public_key)
 
     def cosign(self, checkpoint: Checkpoint, timestamp: int) -> str:
         """Cosign ``checkpoint`` as of ``timestamp`` and return the signature line.
