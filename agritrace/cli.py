@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from ledger import LedgerError
+from ledger.cli import app as ledger_app
 
 __all__ = ["app", "main"]
 
@@ -12,11 +19,30 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(ledger_app, name="ledger")
 
 
 @app.callback()
 def _root() -> None:
     """Quality traceability for farmers' cooperatives on a signed, tamper-evident ledger."""
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
+        "agritrace-demo"
+    ),
+    entries: Annotated[int, typer.Option(min=1, help="How many sample entries to append.")] = 2000,
+) -> None:
+    """Build a demo ledger: keys, signed sample entries, an audit and a signed checkpoint."""
+    from agritrace.demo import run_demo
+
+    console = Console()
+    try:
+        run_demo(folder, entries, console)
+    except LedgerError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
 
 
 def main() -> None:

@@ -6,10 +6,11 @@ signer key id, the signer's time) signed with Ed25519, wrapped by the log in a r
 chain's link and the RFC 6962 Merkle tree's leaf.
 """
 
+from ledger._audit import AuditFailure, AuditReport, audit
+from ledger._canonical import canonical_bytes
 from ledger._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner, verify_cosignature
 from ledger._errors import (
-    AppendConflictError,
     CheckpointConflictError,
     EncodingError,
     KeyStateError,
@@ -20,6 +21,15 @@ from ledger._errors import (
     StatementError,
     StoreError,
 )
+from ledger._keyfile import KeyFolder
+from ledger._keys import KEY_REGISTER, KEY_REVOKE, KeyInfo, register_body, revoke_body
+from ledger._log import Ledger, Receipt
+from ledger._merkle import (
+    leaf_hash,
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
 from ledger._note import (
     Note,
     NoteSignature,
@@ -29,15 +39,32 @@ from ledger._note import (
     parse_note,
     sign_note,
 )
+from ledger._record import Record
+from ledger._statement import (
+    MAX_BODY_BYTES,
+    SignedStatement,
+    Statement,
+    format_time,
+    key_id_for,
+    parse_time,
+    sign_statement,
+)
 
 __all__ = [
-    "AppendConflictError",
+    "KEY_REGISTER",
+    "KEY_REVOKE",
+    "MAX_BODY_BYTES",
+    "AuditFailure",
+    "AuditReport",
     "Checkpoint",
     "CheckpointConflictError",
     "CosignatureVerifier",
     "Cosigner",
     "EncodingError",
+    "KeyFolder",
+    "KeyInfo",
     "KeyStateError",
+    "Ledger",
     "LedgerError",
     "Note",
     "NoteError",
@@ -45,13 +72,29 @@ __all__ = [
     "NoteSigner",
     "NoteVerifier",
     "ProofError",
+    "Receipt",
+    "Record",
     "SignatureError",
+    "SignedStatement",
+    "Statement",
     "StatementError",
     "StoreError",
+    "audit",
+    "canonical_bytes",
+    "format_time",
+    "key_id_for",
+    "leaf_hash",
     "open_checkpoint",
     "open_note",
     "parse_note",
+    "parse_time",
+    "register_body",
+    "revoke_body",
+    "root_from_inclusion_proof",
     "sign_checkpoint",
     "sign_note",
+    "sign_statement",
+    "verify_consistency",
     "verify_cosignature",
+    "verify_inclusion",
 ]

@@ -8,7 +8,6 @@ codes happens once, in the app, never here.
 from __future__ import annotations
 
 __all__ = [
-    "AppendConflictError",
     "CheckpointConflictError",
     "EncodingError",
     "KeyStateError",
@@ -51,10 +50,6 @@ class NoteError(LedgerError):
 
 class StoreError(LedgerError):
     """The database holds something the ledger did not write, or cannot be reached."""
-
-
-class AppendConflictError(LedgerError):
-    """An append lost a race it cannot retry safely (another writer changed the head)."""
 
 
 class CheckpointConflictError(LedgerError):

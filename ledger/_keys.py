@@ -142,9 +142,10 @@ class KeyRing:
             self.keys[key_id] = info
             return info
         if statement.kind == KEY_REVOKE:
-            key_id = body.get("key_id")
-            if not isinstance(key_id, str) or key_id not in self.keys:
-                raise KeyStateError(f"body.key_id: no registered key {key_id!r} to revoke")
+            target = body.get("key_id")
+            if not isinstance(target, str) or target not in self.keys:
+                raise KeyStateError(f"body.key_id: no registered key {target!r} to revoke")
+            key_id = target
             if key_id == self.root_key_id:
                 raise KeyStateError("the root key cannot be revoked (it would orphan the log)")
             if self.keys[key_id].revoked_seq is not None:

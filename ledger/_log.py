@@ -22,9 +22,16 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from ledger._checkpoint import Checkpoint, sign_checkpoint
-from ledger._errors import KeyStateError, SignatureError, StatementError, StoreError
+from ledger._errors import (
+    CheckpointConflictError,
+    KeyStateError,
+    SignatureError,
+    StatementError,
+    StoreError,
+)
 from ledger._keys import GENESIS, KeyInfo, KeyRing, genesis_body
 from ledger._note import NoteSigner
 from ledger._record import Record
@@ -87,7 +94,7 @@ class Ledger:
             raise StatementError(
                 f"log key name: expected the origin {origin!r}, got {log_signer.name!r}"
             )
-        engine = open_engine(url)
+        engine = open_engine(url, create=True)
         Store.create_tables(engine)
         store = Store.new_log(engine, origin, format_time(datetime.now(UTC)))
         ledger = cls(store, log_signer, checkpoint_interval)
@@ -176,9 +183,9 @@ class Ledger:
         bad = first_bad_signature(checks)
         if bad is not None:
             failed = known[bad]
-            index = list(pending).index(failed)
+            where = f"statement {list(pending).index(failed)}: " if len(pending) > 1 else ""
             raise SignatureError(
-                f"statement {index}: signature on {failed.signed.statement.kind} does not "
+                f"{where}signature on {failed.signed.statement.kind} does not "
                 f"verify with key {failed.signed.statement.key_id}"
             )
         for p in known:
@@ -208,6 +215,8 @@ class Ledger:
                         p.signed.verify(signer.public_key)
                     changed = ring.apply(seq, statement)
                 except (KeyStateError, SignatureError, StatementError) as e:
+                    if len(pending) == 1:
+                        raise
                     raise type(e)(f"statement {index}: {e}") from e
                 if changed is not None:
                     key_changes.append((seq, statement.kind, changed))
@@ -357,12 +366,20 @@ class Ledger:
             root = CompactRange.from_bytes(head.size, head.border).root()
             note = sign_checkpoint(Checkpoint(self.origin, head.size, root), self.log_signer)
             signed_at = format_time(datetime.now(UTC))
-            with self.store.cas() as conn:
-                if self.store.compare_and_swap_checkpoint(
-                    conn, head.checkpoint_size, head.size, signed_at
-                ):
-                    self.store.insert_checkpoint(conn, head.size, root, note, signed_at)
-                    return note
+            try:
+                with self.store.cas() as conn:
+                    if self.store.compare_and_swap_checkpoint(
+                        conn, head.checkpoint_size, head.size, signed_at
+                    ):
+                        self.store.insert_checkpoint(conn, head.size, root, note, signed_at)
+                        return note
+            except IntegrityError as e:
+                # Only a hand-edited head can get here: a checkpoint of this size exists
+                # although the head said the published one was smaller.
+                raise CheckpointConflictError(
+                    f"a checkpoint at size {head.size} is already stored, but the head names "
+                    f"{head.checkpoint_size}: the database was changed outside the ledger"
+                ) from e
             # Another writer published first; look again.
 
     def latest_checkpoint(self) -> str | None:

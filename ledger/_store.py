@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ledger._errors import StoreError
 from ledger._schema import checkpoints, entries, heads, keys, metadata, nodes
@@ -51,12 +51,23 @@ def _node_key(value: int) -> NodeKey:
     return value >> _LEVEL_SHIFT, value & ((1 << _LEVEL_SHIFT) - 1)
 
 
-def open_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the ledger's durability and locking settings."""
-    parsed = make_url(url)
+def open_engine(url: str, *, create: bool = False) -> Engine:
+    """Create an engine for ``url`` with the ledger's durability and locking settings.
+
+    Args:
+        url: SQLAlchemy database URL.
+        create: allow a new SQLite file to be made (only ``init`` should); otherwise a
+            missing file is an error rather than a silently created empty database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"database URL: expected e.g. sqlite:///ledger.db, got {url!r}") from e
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
+            if not create and not Path(database).exists():
+                raise StoreError(f"no ledger at {database} (run 'agritrace ledger init')")
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -126,8 +137,9 @@ class Store:
                     query = query.where(heads.c.origin == origin)
                 rows = conn.execute(query).all()
         except OperationalError as e:
+            reason = str(e.orig) if e.orig is not None else str(e)
             raise StoreError(
-                f"no ledger in this database (run 'agritrace ledger init'): {e}"
+                f"no ledger in this database (run 'agritrace ledger init'): {reason}"
             ) from e
         if not rows:
             what = f"named {origin!r}" if origin else "at all"

@@ -1,0 +1,313 @@
+"""``agritrace ledger``: create, append to, inspect, audit and prove the tamper-evident log."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from ledger._audit import audit as run_audit
+from ledger._errors import LedgerError
+from ledger._keyfile import KeyFolder
+from ledger._keys import KEY_REGISTER, KEY_REVOKE, register_body, revoke_body
+from ledger._log import Ledger
+from ledger._merkle import verify_consistency, verify_inclusion
+from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
+from ledger._store import database_url
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="The tamper-evident log: signed statements, hash chain, Merkle proofs, checkpoints.",
+    no_args_is_help=True,
+)
+_out = Console(soft_wrap=True)
+_err = Console(stderr=True, soft_wrap=True)
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="AGRITRACE_DB",
+        help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db. "
+        "[default: sqlite:///agritrace-data/ledger.db]",
+        show_default=False,
+    ),
+]
+Keys = Annotated[
+    Path,
+    typer.Option("--keys", envvar="AGRITRACE_KEYS", help="Folder of private keys."),
+]
+_DEFAULT_KEYS = Path("agritrace-data/keys")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn ledger errors into one red line and exit code 2: no traceback for bad input."""
+    try:
+        yield
+    except LedgerError as e:
+        _err.print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(2) from e
+
+
+def _open(db: str | None, keys: Path | None = None) -> Ledger:
+    signer = KeyFolder(keys).log_signer() if keys and KeyFolder(keys).exists("log") else None
+    return Ledger.open(database_url(db), log_signer=signer)
+
+
+def _now() -> str:
+    return format_time(datetime.now(UTC))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@app.command()
+def init(
+    origin: Annotated[
+        str, typer.Option(help="The log's name in checkpoints, e.g. kashgar-coop.example/log.")
+    ],
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Create a new log, with a new root key and checkpoint key in the key folder."""
+    with _errors():
+        folder = KeyFolder(keys)
+        root = folder.create("root")
+        signer = folder.create_log_signer(origin)
+        ledger = Ledger.create(database_url(db), origin, root, signer)
+        root_id = key_id_for(root.public_key().public_bytes_raw())
+        _out.print(f"created log [bold]{origin}[/bold] in {database_url(db)}", highlight=False)
+        _out.print(f"root key  {root_id}  ({keys / 'root.pem'})", highlight=False)
+        _out.print(f"log key   {signer.verifier_key()}", highlight=False)
+        _out.print(ledger.latest_checkpoint() or "", highlight=False)
+
+
+@app.command()
+def keygen(
+    name: Annotated[str, typer.Argument(help="A name for the key file, e.g. lab-kashgar.")],
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Generate an actor key in the key folder and print its id and public key."""
+    with _errors():
+        key = KeyFolder(keys).create(name)
+        public = key.public_key().public_bytes_raw()
+        _out.print(
+            json.dumps({"name": name, "key_id": key_id_for(public), "public_key": _b64(public)})
+        )
+
+
+@app.command()
+def register(
+    name: Annotated[str, typer.Argument(help="Key file name in the key folder.")],
+    actor: Annotated[str, typer.Option(help="Who holds the key, e.g. 'Kashgar testing lab'.")],
+    role: Annotated[list[str], typer.Option(help="A role of the actor; repeat for several.")],
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Register an actor key on the log, signed by the root key."""
+    with _errors():
+        folder = KeyFolder(keys)
+        ledger = _open(db, keys)
+        public = folder.load(name).public_key().public_bytes_raw()
+        receipt = _append_as(
+            ledger, folder, "root", KEY_REGISTER, register_body(public, actor, role)
+        )
+        _out.print(f"registered {key_id_for(public)} ({actor}) at entry {receipt}")
+
+
+@app.command()
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="Id of the key to revoke.")],
+    reason: Annotated[str, typer.Option(help="Why, for the record (e.g. 'laptop stolen').")],
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Revoke an actor key: it cannot sign anything after this entry."""
+    with _errors():
+        ledger = _open(db, keys)
+        seq = _append_as(ledger, KeyFolder(keys), "root", KEY_REVOKE, revoke_body(key_id, reason))
+        _out.print(f"revoked {key_id} at entry {seq}")
+
+
+def _append_as(ledger: Ledger, folder: KeyFolder, name: str, kind: str, body: Any) -> int:
+    key = folder.load(name)
+    key_id = key_id_for(key.public_key().public_bytes_raw())
+    statement = Statement(ledger.origin, kind, body, key_id, _now())
+    return ledger.append(sign_statement(statement, key)).seq
+
+
+@app.command()
+def append(
+    kind: Annotated[str | None, typer.Option(help="Statement kind, e.g. trace.harvest.")] = None,
+    body: Annotated[
+        str | None, typer.Option(help="JSON object, or @file.json to read it from a file.")
+    ] = None,
+    signer: Annotated[str, typer.Option(help="Key file name to sign with.")] = "root",
+    signed: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file of statements signed elsewhere (JSON lines of "
+            '{"statement": ..., "signature": ...}), appended in one transaction.'
+        ),
+    ] = None,
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Sign and append one statement, or append a file of pre-signed statements."""
+    with _errors():
+        ledger = _open(db, keys)
+        if signed is not None:
+            batch = _read_signed(signed)
+            receipts = ledger.append_batch(batch)
+            new = sum(not r.duplicate for r in receipts)
+            _out.print(f"appended {new} entries ({len(receipts) - new} already in the log)")
+            return
+        if kind is None or body is None:
+            raise typer.BadParameter("give --kind and --body, or --signed FILE")
+        text = Path(body[1:]).read_text(encoding="utf-8") if body.startswith("@") else body
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise typer.BadParameter(f"--body is not JSON: {e}") from e
+        seq = _append_as(ledger, KeyFolder(keys), signer, kind, value)
+        _out.print(f"appended entry {seq}")
+
+
+def _read_signed(path: Path) -> list[SignedStatement]:
+    batch = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            batch.append(SignedStatement.from_json(json.loads(line)))
+        except (json.JSONDecodeError, LedgerError) as e:
+            raise typer.BadParameter(f"{path}:{number}: {e}") from e
+    return batch
+
+
+@app.command()
+def show(
+    start: Annotated[int, typer.Argument(help="First entry to show.")] = 0,
+    count: Annotated[int, typer.Option(help="How many entries.")] = 10,
+    db: Db = None,
+) -> None:
+    """Print entries as JSON lines: position, log time, statement, signature."""
+    with _errors():
+        ledger = _open(db)
+        for record in ledger.records(start, min(start + count, ledger.size())):
+            sys.stdout.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+
+
+@app.command()
+def audit(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="A checkpoint note saved earlier: the log must still contain it."),
+    ] = None,
+    root_key: Annotated[
+        str | None, typer.Option(help="The root public key (base64) as known out of band.")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Recompute every link, signature, Merkle node and checkpoint; exit 1 if any fails."""
+    with _errors():
+        ledger = _open(db)
+        held = checkpoint.read_bytes() if checkpoint else None
+        trusted = base64.b64decode(root_key) if root_key else None
+        with Progress(
+            TextColumn("auditing"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=_err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("audit", total=ledger.size())
+            report = run_audit(
+                ledger.store,
+                held_checkpoint=held,
+                trusted_root_key=trusted,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        rate = report.entries / report.seconds if report.seconds else 0.0
+        if report.failure is not None:
+            where = "log" if report.failure.seq is None else f"entry {report.failure.seq}"
+            _out.print(f"[red]INVALID[/red] at {where}: {report.failure.reason}", highlight=False)
+            raise typer.Exit(1)
+        _out.print(
+            f"[green]VALID[/green] {report.entries} entries, {report.checkpoints} checkpoints, "
+            f"root {_b64(report.root)} ({report.seconds:.1f} s, {rate:,.0f} entries/s)",
+            highlight=False,
+        )
+
+
+@app.command()
+def checkpoint(
+    new: Annotated[bool, typer.Option(help="Sign a new checkpoint if the log grew.")] = True,
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+    with _errors():
+        ledger = _open(db, keys)
+        note = ledger.checkpoint() if new and ledger.log_signer else ledger.latest_checkpoint()
+        sys.stdout.write(note or "")
+
+
+@app.command("prove-inclusion")
+def prove_inclusion(
+    seq: Annotated[int, typer.Argument(help="The entry to prove.")],
+    size: Annotated[int | None, typer.Option(help="Tree size (default: current).")] = None,
+    db: Db = None,
+) -> None:
+    """Print an RFC 6962 inclusion proof for an entry, checked before it is printed."""
+    with _errors():
+        ledger = _open(db)
+        size = ledger.size() if size is None else size
+        leaf = ledger.record(seq).leaf_hash()
+        proof = ledger.inclusion_proof(seq, size)
+        root = ledger.root(size)
+        verify_inclusion(seq, size, leaf, proof, root)
+        result = {
+            "leaf_index": seq,
+            "tree_size": size,
+            "leaf_hash": _b64(leaf),
+            "root_hash": _b64(root),
+            "proof": [_b64(h) for h in proof],
+        }
+        _out.print_json(json.dumps(result))
+
+
+@app.command("prove-consistency")
+def prove_consistency(
+    size1: Annotated[int, typer.Argument(help="The older tree size.")],
+    size2: Annotated[int | None, typer.Argument(help="The newer size (default: current).")] = None,
+    db: Db = None,
+) -> None:
+    """Print an RFC 6962 consistency proof between two tree sizes, checked first."""
+    with _errors():
+        ledger = _open(db)
+        size2 = ledger.size() if size2 is None else size2
+        proof = ledger.consistency_proof(size1, size2)
+        root1, root2 = ledger.root(size1), ledger.root(size2)
+        verify_consistency(size1, size2, proof, root1, root2)
+        result = {
+            "size1": size1,
+            "size2": size2,
+            "root1": _b64(root1),
+            "root2": _b64(root2),
+            "proof": [_b64(h) for h in proof],
+        }
+        _out.print_json(json.dumps(result))
