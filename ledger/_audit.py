@@ -201,23 +201,25 @@ def _check_chunk(
     """
     seqs: list[int] = []
     checks: list[SignatureCheck] = []
-    expected: list[tuple[NodeKey, bytes, int]] = []
+    # Each entry's leaf hash is compared with its stored level-0 node as it is read, so a
+    # changed byte is reported at the entry that holds it, not at the next one's prev link.
+    stored = store.nodes_completed_by(conn, begin, end)
     try:
         for offset, row in enumerate(rows):
             seq = begin + offset
             if row.seq != seq:
                 raise _Found(seq, f"entry {seq} is missing (the next stored entry is {row.seq})")
-            checks.append(_check_entry(row, seq, state))
+            check = _check_entry(row, seq, state)
+            state.prev, state.last_time = leaf_hash(row.leaf), row.log_time
+            for key, value in state.tree.append(state.prev):
+                if stored.get(node_id(key)) != value:
+                    raise _Found(seq, f"entry {seq}: stored Merkle node {key} does not match")
+            checks.append(check)
             seqs.append(seq)
-            expected.extend((key, value, seq) for key, value in state.tree.append(state.prev))
             if seq + 1 in state.checkpoints or seq + 1 in state.held:
                 _check_checkpoint(seq + 1, store.origin, state)
         if len(rows) < end - begin:
             raise _Found(begin + len(rows), f"entry {begin + len(rows)} is missing")
-        stored = store.nodes_completed_by(conn, begin, end)
-        for key, value, seq in expected:
-            if stored.get(node_id(key)) != value:
-                raise _Found(seq, f"stored Merkle node {key} (level, index) does not match")
     except _Found as found:
         return seqs, checks, found
     return seqs, checks, None
@@ -259,8 +261,6 @@ def _check_entry(row: Any, seq: int, state: _State) -> SignatureCheck:
             signer = state.ring.signer_of(seq, kind, key_id)
     except LedgerError as e:
         raise _Found(seq, f"entry {seq}: {e}") from e
-    state.prev = leaf_hash(leaf)
-    state.last_time = log_time
     return signer.public_key, signature, signed
 
 
@@ -292,6 +292,9 @@ def _check_head(store: Store, head: Any, state: _State, total: int) -> None:
         raise _Found(None, f"the head names a checkpoint at {head.checkpoint_size} that is missing")
     with store.read() as conn:
         stored = store.count_nodes(conn)
+        beyond = store.count_entries_from(conn, total)
+    if beyond:
+        raise _Found(total, f"{beyond} entries are stored beyond the head's size {total}")
     expected = 2 * total - bin(total).count("1")
     if stored != expected:
         raise _Found(None, f"expected {expected} stored Merkle nodes, found {stored}")

@@ -121,6 +121,16 @@ class Ledger:
         """Open an existing log (the only one in the database, or the one named)."""
         return cls(Store.attach(open_engine(url), origin), log_signer, checkpoint_interval)
 
+    def close(self) -> None:
+        """Release the database connections (the ledger cannot be used afterwards)."""
+        self.store.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def origin(self) -> str:
         """The log's origin line (its name in checkpoints)."""

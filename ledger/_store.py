@@ -287,6 +287,15 @@ class Store:
         )
         return {r.node: r.hash for r in conn.execute(query)}
 
+    def count_entries_from(self, conn: Connection, seq: int) -> int:
+        """Return how many entries are stored at position ``seq`` or later."""
+        query = (
+            select(func.count())
+            .select_from(entries)
+            .where(entries.c.log_id == self.log_id, entries.c.seq >= seq)
+        )
+        return int(conn.execute(query).scalar_one())
+
     def count_nodes(self, conn: Connection) -> int:
         """Return how many Merkle nodes are stored for this log."""
         query = select(func.count()).select_from(nodes).where(nodes.c.log_id == self.log_id)
