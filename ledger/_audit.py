@@ -30,7 +30,7 @@ from ledger._note import NoteVerifier, parse_note
 from ledger._record import GENESIS_PREV, statement_bytes_of
 from ledger._statement import Statement
 from ledger._store import Store, node_id
-from ledger._tree import CompactRange, NodeKey
+from ledger._tree import CompactRange
 from ledger._verify import SignatureCheck, collect, process_pool, submit_checks
 
 __all__ = ["AuditFailure", "AuditReport", "audit"]
