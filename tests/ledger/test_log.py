@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -43,7 +44,7 @@ def test_appends_are_contiguous_and_each_links_to_the_previous_leaf(world: LogWo
     receipts += world.ledger.append_batch(notes(packer, 4, start=3))
     assert seqs(receipts) == list(range(2, 9))
     records = list(world.ledger.records())
-    for before, after in zip(records, records[1:], strict=False):
+    for before, after in itertools.pairwise(records):
         assert after.prev == before.leaf_hash()
     assert [r.leaf_hash for r in receipts] == [r.leaf_hash() for r in records[2:]]
 
@@ -68,7 +69,7 @@ def test_batch_with_one_forged_signature_appends_nothing(world: LogWorld) -> Non
     forged = SignedStatement(batch[57].statement, bytes(64))
     batch[57] = forged
     size = world.ledger.size()
-    with pytest.raises(SignatureError, match="statement 57: signature on test.note"):
+    with pytest.raises(SignatureError, match=r"statement 57: signature on test\.note"):
         world.ledger.append_batch(batch)
     assert world.ledger.size() == size
 
@@ -121,7 +122,10 @@ def test_a_key_registered_earlier_in_a_batch_can_sign_later_in_it(world: LogWorl
         lab.sign("test.result", {"ok": True}),
     ]
     assert seqs(world.ledger.append_batch(batch)) == [1, 2]
-    forged_batch = [lab.sign("test.result", {"n": 2}), SignedStatement(batch[1].statement, bytes(64))]
+    forged_batch = [
+        lab.sign("test.result", {"n": 2}),
+        SignedStatement(batch[1].statement, bytes(64)),
+    ]
     with pytest.raises(SignatureError):
         world.ledger.append_batch(forged_batch)
 
@@ -129,7 +133,7 @@ def test_a_key_registered_earlier_in_a_batch_can_sign_later_in_it(world: LogWorl
 def test_statement_signed_for_another_log_is_refused(world: LogWorld) -> None:
     packer = world.actor("packer")
     elsewhere = Actor("packer", packer.key, origin="other.coop/log")
-    with pytest.raises(StatementError, match="signed for log 'other.coop/log'"):
+    with pytest.raises(StatementError, match=r"signed for log 'other\.coop/log'"):
         world.ledger.append(elsewhere.sign("test.note", {}))
 
 
