@@ -116,6 +116,11 @@ class Store:
         self.log_id = log_id
         self.origin = origin
         self._is_sqlite = engine.dialect.name == "sqlite"
+        # Built once: statement construction costs more than a small indexed read.
+        self._head_query = select(heads).where(heads.c.log_id == log_id)
+        self._nodes_query = select(nodes.c.node, nodes.c.hash).where(
+            nodes.c.log_id == log_id, nodes.c.node.in_(bindparam("ids", expanding=True))
+        )
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -207,11 +212,10 @@ class Store:
 
     def head(self, conn: Connection | None = None) -> Head:
         """Return the committed head row."""
-        query = select(heads).where(heads.c.log_id == self.log_id)
         if conn is not None:
-            return Head(**conn.execute(query).one()._mapping)
+            return Head(**conn.execute(self._head_query).one()._mapping)
         with self.read() as c:
-            return Head(**c.execute(query).one()._mapping)
+            return Head(**c.execute(self._head_query).one()._mapping)
 
     # --- writes (inside :meth:`write`) -----------------------------------------------------
 
@@ -257,15 +261,12 @@ class Store:
         self, wanted: Sequence[NodeKey], conn: Connection | None = None
     ) -> dict[NodeKey, bytes]:
         """Return the stored hashes of the requested perfect subtrees (one round trip)."""
-        query = select(nodes.c.node, nodes.c.hash).where(
-            nodes.c.log_id == self.log_id, nodes.c.node.in_(bindparam("ids", expanding=True))
-        )
         params = {"ids": [node_id(k) for k in wanted]}
         if conn is not None:
-            rows = conn.execute(query, params).all()
+            rows = conn.execute(self._nodes_query, params).all()
         else:
             with self.engine.connect() as c:
-                rows = c.execute(query, params).all()
+                rows = c.execute(self._nodes_query, params).all()
         return {_node_key(r.node): r.hash for r in rows}
 
     def nodes_completed_by(self, conn: Connection, begin: int, end: int) -> dict[int, bytes]:
