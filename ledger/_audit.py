@@ -1,43 +1,46 @@
 """The audit: recompute everything the log claims, trusting none of its derived tables.
 
-For every entry, in order: the stored bytes parse as a record at the expected position; the
-``prev`` link equals the previous leaf hash; the index columns agree with the bytes; the
-signer's key was valid at that position (replaying ``ledger.key.*`` entries, not reading the
-key table); the signature verifies (on every core, while the main thread goes on); the stored
-Merkle nodes equal the recomputed ones. At every stored checkpoint the recomputed root must
-equal the signed root, and the note must verify with the log key named in the genesis entry.
-A checkpoint the caller kept from earlier catches truncation and rewrites of history.
-The first bad entry is reported with the reason; nothing is repaired.
+Three steps. (1) The main process replays the ``ledger.*`` entries (genesis, key
+registrations and revocations; a handful) into a key timeline. (2) The log is cut into
+chunks that start at multiples of their length, and each chunk is checked on its own by a
+worker process (:mod:`ledger._audit_chunk`): bytes, columns, links, keys, signatures, the
+Merkle nodes inside it. Worker processes keep both cores busy with no lock in the way.
+(3) The main process stitches the chunks: the ``prev`` link and clock across each boundary,
+the Merkle nodes above chunk level, the root at every stored checkpoint (whose note must
+verify with the log key the genesis entry names), the head row, and a checkpoint the caller
+kept from earlier (which catches truncation and rewritten history).
+
+The earliest failure is reported, with the entry it concerns and the reason.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from ledger._audit_chunk import ChunkResult, ChunkTask, check_chunk
 from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._errors import LedgerError, NoteError
 from ledger._keys import KeyRing
-from ledger._merkle import leaf_hash
 from ledger._note import NoteVerifier, parse_note
-from ledger._record import GENESIS_PREV, statement_bytes_of
-from ledger._statement import Statement
+from ledger._record import GENESIS_PREV, Record
 from ledger._store import Store, node_id
 from ledger._tree import CompactRange
-from ledger._verify import SignatureCheck, collect, process_pool, submit_checks
 
 __all__ = ["AuditFailure", "AuditReport", "audit"]
 
 Progress = Callable[[int, int], None]
 
-_PROCESS_POOL_FROM = 20_000
+#: Entries per chunk: a power of two, so each chunk is a perfect subtree.
+CHUNK_LEVEL = 12
+# Below this many entries, worker start-up (~0.1 s) costs more than it saves.
+_WORKERS_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -68,30 +71,14 @@ class AuditReport:
         raise TypeError("an AuditReport has no truth value: compare .verdict to 'valid'")
 
 
-class _Found(Exception):
-    def __init__(self, seq: int | None, reason: str) -> None:
-        super().__init__(reason)
-        self.failure = AuditFailure(seq, reason)
-
-
-@dataclass
-class _State:
-    ring: KeyRing = field(default_factory=KeyRing)
-    tree: CompactRange = field(default_factory=CompactRange)
-    prev: bytes = GENESIS_PREV
-    last_time: str = ""
-    checkpoints: dict[int, Any] = field(default_factory=dict)
-    held: dict[int, bytes] = field(default_factory=dict)  # size -> root seen in the pass
-    verified_checkpoints: int = 0
-
-
 def audit(
     store: Store,
     *,
     held_checkpoint: bytes | None = None,
     trusted_root_key: bytes | None = None,
     progress: Progress | None = None,
-    chunk: int = 2048,
+    chunk_level: int = CHUNK_LEVEL,
+    processes: bool | None = None,
 ) -> AuditReport:
     """Audit one log.
 
@@ -101,218 +88,235 @@ def audit(
             the log must still contain it: same root at that size.
         trusted_root_key: the cooperative's root public key as known out of band; the
             genesis entry must name it.
-        progress: called with (entries checked, entries in all) after each chunk.
-        chunk: entries read per database round trip.
+        progress: called with (entries checked, entries in all) as chunks complete.
+        chunk_level: chunks hold ``2**chunk_level`` entries.
+        processes: check chunks on worker processes (default: when the log is long enough
+            to repay their start-up).
 
     Returns:
         The report; ``failure`` names the first bad entry and why.
     """
     started = time.perf_counter()
-    state = _State()
     with store.read() as conn:
         head = store.head(conn)
-        state.checkpoints = {r.size: r for r in store.checkpoint_rows(conn)}
+        checkpoints = {r.size: r for r in store.checkpoint_rows(conn)}
+        key_rows = store.ledger_entry_rows(conn, head.size)
     total = head.size
-    # Worker processes pay for themselves only on long logs (start-up is ~0.1 s).
-    with process_pool() if total >= _PROCESS_POOL_FROM else nullcontext() as pool:
-        return _audit(
-            store, state, head, held_checkpoint, trusted_root_key, progress, chunk, pool, started
-        )
-
-
-def _audit(
-    store: Store,
-    state: _State,
-    head: Any,
-    held_checkpoint: bytes | None,
-    trusted_root_key: bytes | None,
-    progress: Progress | None,
-    chunk: int,
-    pool: Executor | None,
-    started: float,
-) -> AuditReport:
-    total = head.size
+    failures: list[AuditFailure] = []
+    tree = CompactRange()
+    ring = _replay_keys(key_rows, failures)
+    held_size = _held_size(held_checkpoint, failures)
+    verified = 0
     try:
-        if held_checkpoint is not None:
-            # Its size is needed during the pass; its signature is checked after, with the
-            # log key the genesis entry names.
-            try:
-                state.held[Checkpoint.parse(parse_note(held_checkpoint).text).size] = b""
-            except NoteError as e:
-                raise _Found(None, f"the checkpoint you hold does not parse: {e}") from e
-        for size in state.checkpoints:
-            if size > total:
-                raise _Found(None, f"a checkpoint covers {size} entries, the log has {total}")
-        pending: tuple[int, Sequence[int], list[Future[int | None]]] | None = None
-        for begin in range(0, total, chunk):
-            end = min(begin + chunk, total)
-            with store.read() as conn:
-                rows = store.entry_rows(conn, begin, end)
-                seqs, checks, failure = _check_chunk(store, conn, rows, begin, end, state)
-            # Verify this chunk's signatures while the next chunk is read and checked.
-            if pending is not None:
-                _settle(*pending)
-            pending = (begin, seqs, submit_checks(checks, pool))
-            if failure is not None:
-                _settle(*pending)
-                raise failure
-            if progress is not None:
-                progress(end, total)
-        if pending is not None:
-            _settle(*pending)
-        _check_head(store, head, state, total)
-        if held_checkpoint is not None:
-            _check_held(held_checkpoint, store.origin, state, total)
         if trusted_root_key is not None:
-            root_key = state.ring.keys.get(state.ring.root_key_id or "")
-            if root_key is None or root_key.public_key != trusted_root_key:
-                raise _Found(0, "the genesis entry names a different root key than the trusted one")
-    except _Found as found:
-        return AuditReport(
-            store.origin,
-            total,
-            state.verified_checkpoints,
-            state.tree.root(),
-            time.perf_counter() - started,
-            found.failure,
-        )
+            root = ring.keys.get(ring.root_key_id or "")
+            if root is None or root.public_key != trusted_root_key:
+                failures.append(AuditFailure(0, "the genesis entry names another root key"))
+        for size in checkpoints:
+            if size > total:
+                failures.append(
+                    AuditFailure(None, f"a checkpoint covers {size} entries, the log has {total}")
+                )
+        wanted = frozenset({*checkpoints, *([held_size] if held_size else [])})
+        roots: dict[int, bytes] = {}
+        use_processes = total >= _WORKERS_FROM if processes is None else processes
+        with _map(store, use_processes) as run:
+            tasks = [
+                ChunkTask(
+                    store.engine.url.render_as_string(hide_password=False),
+                    store.log_id,
+                    store.origin,
+                    begin,
+                    min(begin + (1 << chunk_level), total),
+                    ring,
+                    wanted,
+                )
+                for begin in range(0, total, 1 << chunk_level)
+            ]
+            with store.read() as conn:
+                upper = store.nodes_above(conn, chunk_level)
+            previous = ChunkResult(0, 0, last_hash=GENESIS_PREV)
+            for result in run(tasks):
+                _stitch(previous, result, tree, upper, chunk_level, roots, failures)
+                previous = result
+                if progress is not None:
+                    progress(result.end, total)
+                if failures and min(_order(f) for f in failures) < result.end:
+                    break  # a later chunk cannot hold an earlier failure
+        verified = _check_checkpoints(checkpoints, roots, store.origin, ring, failures)
+        if held_checkpoint is not None and held_size is not None:
+            _check_held(held_checkpoint, held_size, roots, store.origin, ring, total, failures)
+        if not failures:
+            _check_head(store, head, previous.last_hash if total else GENESIS_PREV, tree, failures)
+    except LedgerError as e:
+        failures.append(AuditFailure(None, f"the audit could not finish: {e}"))
+    first = min(failures, key=_order) if failures else None
     return AuditReport(
-        store.origin,
-        total,
-        state.verified_checkpoints,
-        state.tree.root(),
-        time.perf_counter() - started,
+        store.origin, total, verified, tree.root(), time.perf_counter() - started, first
     )
 
 
-def _settle(begin: int, seqs: Sequence[int], futures: list[Future[int | None]]) -> None:
-    bad = collect(futures)
-    if bad is not None:
-        raise _Found(seqs[bad], "signature does not verify with the key valid at this entry")
+def _order(failure: AuditFailure) -> float:
+    return float("inf") if failure.seq is None else failure.seq
 
 
-def _check_chunk(
-    store: Store, conn: Any, rows: Sequence[Any], begin: int, end: int, state: _State
-) -> tuple[list[int], list[SignatureCheck], _Found | None]:
-    """Check a chunk; return its signature checks and the first structural failure, if any.
-
-    A structural failure still returns the signature checks of the entries before it, so
-    that the first bad entry overall is the one reported.
-    """
-    seqs: list[int] = []
-    checks: list[SignatureCheck] = []
-    # Each entry's leaf hash is compared with its stored level-0 node as it is read, so a
-    # changed byte is reported at the entry that holds it, not at the next one's prev link.
-    stored = store.nodes_completed_by(conn, begin, end)
-    try:
-        for offset, row in enumerate(rows):
-            seq = begin + offset
-            if row.seq != seq:
-                raise _Found(seq, f"entry {seq} is missing (the next stored entry is {row.seq})")
-            check = _check_entry(row, seq, state)
-            state.prev, state.last_time = leaf_hash(row.leaf), row.log_time
-            for key, value in state.tree.append(state.prev):
-                if stored.get(node_id(key)) != value:
-                    raise _Found(seq, f"entry {seq}: stored Merkle node {key} does not match")
-            checks.append(check)
-            seqs.append(seq)
-            if seq + 1 in state.checkpoints or seq + 1 in state.held:
-                _check_checkpoint(seq + 1, store.origin, state)
-        if len(rows) < end - begin:
-            raise _Found(begin + len(rows), f"entry {begin + len(rows)} is missing")
-    except _Found as found:
-        return seqs, checks, found
-    return seqs, checks, None
-
-
-def _check_entry(row: Any, seq: int, state: _State) -> SignatureCheck:
-    # Works on the parsed JSON rather than building validated Statement/Record objects: the
-    # write path validated their form, and every byte here is covered by the hash chain and
-    # the signature checked below. Only ledger.* entries are rebuilt, to replay the key rules.
-    leaf = row.leaf
-    try:
-        value = json.loads(leaf.decode())
-        statement = value["statement"]
-        kind, key_id, log_time = statement["kind"], statement["key"], value["log_time"]
-        signed = statement_bytes_of(leaf)
-        signature = base64.b64decode(value["sig"], validate=True)
-        prev = bytes.fromhex(value["prev"])
-        if value["seq"] != seq:
-            raise _Found(seq, f"entry {seq} holds the record of position {value['seq']}")
-    except (ValueError, TypeError, KeyError, LedgerError) as e:
-        raise _Found(seq, f"entry {seq}: the record bytes do not parse ({e})") from e
-    if prev != state.prev:
-        raise _Found(seq, f"entry {seq}: prev does not match the hash of entry {seq - 1}")
-    if not isinstance(log_time, str) or log_time < state.last_time:
-        raise _Found(seq, f"entry {seq}: log time runs backwards")
-    if (
-        row.statement_hash != hashlib.sha256(signed).digest()
-        or row.kind != kind
-        or row.key_id != key_id
-        or row.log_time != log_time
-    ):
-        raise _Found(seq, f"entry {seq}: index columns disagree with the record bytes")
-    try:
-        if seq == 0 or kind.startswith("ledger."):
-            full = Statement.from_signed_bytes(signed, statement)
-            signer = state.ring.signer(seq, full)
-            state.ring.apply(seq, full)
-        else:
-            signer = state.ring.signer_of(seq, kind, key_id)
-    except LedgerError as e:
-        raise _Found(seq, f"entry {seq}: {e}") from e
-    return signer.public_key, signature, signed
-
-
-def _check_checkpoint(size: int, origin: str, state: _State) -> None:
-    if size in state.held:
-        state.held[size] = state.tree.root()
-    row = state.checkpoints.get(size)
-    if row is None:
+@contextmanager
+def _map(
+    store: Store, processes: bool
+) -> Iterator[Callable[[list[ChunkTask]], Iterator[ChunkResult]]]:
+    """Run chunk checks in order: on worker processes, or in-line."""
+    if not processes:
+        yield lambda tasks: (check_chunk(task, store) for task in tasks)
         return
-    root = state.tree.root()
-    if row.root != root:
-        raise _Found(size - 1, f"the checkpoint at size {size} signs a different root")
+    # forkserver: never fork a process that holds database connections and threads.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=context) as pool:
+        yield lambda tasks: pool.map(check_chunk, tasks)
+
+
+def _replay_keys(rows: list[Any], failures: list[AuditFailure]) -> KeyRing:
+    """Replay genesis and key entries into the keys valid over time (step 1)."""
+    ring = KeyRing()
+    for row in rows:
+        try:
+            record = Record.from_leaf(row.leaf)
+            if record.seq != row.seq or record.statement.kind != row.kind:
+                # The chunk check reports this entry; the timeline just leaves it out.
+                continue
+            ring.signer(row.seq, record.statement)
+            ring.apply(row.seq, record.statement)
+        except LedgerError as e:
+            failures.append(AuditFailure(row.seq, f"entry {row.seq}: {e}"))
+            break
+    return ring
+
+
+def _stitch(
+    previous: ChunkResult,
+    result: ChunkResult,
+    tree: CompactRange,
+    upper: dict[int, bytes],
+    chunk_level: int,
+    roots: dict[int, bytes],
+    failures: list[AuditFailure],
+) -> None:
+    """Join a chunk to the ones before it (step 3)."""
+    if result.failure is not None:
+        failures.append(AuditFailure(*result.failure))
+    boundary = result.begin
+    if boundary < result.end and result.first_prev and result.first_prev != previous.last_hash:
+        failures.append(AuditFailure(boundary, f"entry {boundary}: prev does not match"))
+    if result.first_time and result.first_time < previous.last_time:
+        failures.append(AuditFailure(boundary, f"entry {boundary}: log time runs backwards"))
+    for size, border in result.borders_at.items():
+        roots[size] = CompactRange(size, [*tree.border, *(h for _, h in border)]).root()
+    if result.failure is not None:
+        return
+    for level, value in result.border:
+        for key, node in tree.append_subtree(level, value):
+            if key[0] > chunk_level and upper.get(node_id(key)) != node:
+                last = ((key[1] + 1) << key[0]) - 1
+                failures.append(
+                    AuditFailure(last, f"entry {last}: stored Merkle node {key} differs")
+                )
+
+
+def _held_size(note: bytes | None, failures: list[AuditFailure]) -> int | None:
+    if note is None:
+        return None
     try:
-        verifier = NoteVerifier.from_key_string(state.ring.log_key or "")
-        checkpoint, _ = open_checkpoint(row.note.encode(), origin, verifier)
+        return Checkpoint.parse(parse_note(note).text).size
     except NoteError as e:
-        raise _Found(size - 1, f"the checkpoint at size {size} does not verify: {e}") from e
-    if checkpoint.size != size or checkpoint.root_hash != root:
-        raise _Found(size - 1, f"the checkpoint note at size {size} names another tree")
-    state.verified_checkpoints += 1
+        failures.append(AuditFailure(None, f"the checkpoint you hold does not parse: {e}"))
+        return None
 
 
-def _check_head(store: Store, head: Any, state: _State, total: int) -> None:
-    if head.last_hash != (state.prev if total else GENESIS_PREV):
-        raise _Found(None, "the head's last hash does not match the last entry")
-    if head.border != state.tree.to_bytes():
-        raise _Found(None, "the head's Merkle border does not match the entries")
-    if head.checkpoint_size and head.checkpoint_size not in state.checkpoints:
-        raise _Found(None, f"the head names a checkpoint at {head.checkpoint_size} that is missing")
+def _verifier(ring: KeyRing) -> NoteVerifier:
+    return NoteVerifier.from_key_string(ring.log_key or "")
+
+
+def _check_checkpoints(
+    checkpoints: dict[int, Any],
+    roots: dict[int, bytes],
+    origin: str,
+    ring: KeyRing,
+    failures: list[AuditFailure],
+) -> int:
+    verified = 0
+    for size, row in sorted(checkpoints.items()):
+        if size not in roots:
+            continue  # beyond the log, or past the first failure: reported already
+        if row.root != roots[size]:
+            failures.append(
+                AuditFailure(size - 1, f"the checkpoint at size {size} signs another root")
+            )
+            continue
+        try:
+            checkpoint, _ = open_checkpoint(row.note.encode(), origin, _verifier(ring))
+        except NoteError as e:
+            failures.append(
+                AuditFailure(size - 1, f"the checkpoint at size {size} does not verify: {e}")
+            )
+            continue
+        if checkpoint.size != size or checkpoint.root_hash != roots[size]:
+            failures.append(
+                AuditFailure(size - 1, f"the checkpoint note at size {size} names another tree")
+            )
+            continue
+        verified += 1
+    return verified
+
+
+def _check_held(
+    note: bytes,
+    size: int,
+    roots: dict[int, bytes],
+    origin: str,
+    ring: KeyRing,
+    total: int,
+    failures: list[AuditFailure],
+) -> None:
+    try:
+        held, _ = open_checkpoint(note, origin, _verifier(ring))
+    except NoteError as e:
+        failures.append(AuditFailure(None, f"the checkpoint you hold does not verify: {e}"))
+        return
+    if size > total:
+        failures.append(
+            AuditFailure(
+                None,
+                f"the log was truncated: the checkpoint you hold covers {size} entries, "
+                f"the log now has {total}",
+            )
+        )
+    elif roots.get(size) != held.root_hash:
+        failures.append(
+            AuditFailure(None, f"history was rewritten: the root at size {size} differs")
+        )
+
+
+def _check_head(
+    store: Store, head: Any, last_hash: bytes, tree: CompactRange, failures: list[AuditFailure]
+) -> None:
+    total = head.size
+    if head.last_hash != last_hash:
+        failures.append(AuditFailure(None, "the head's last hash does not match the last entry"))
+    if head.border != tree.to_bytes():
+        failures.append(AuditFailure(None, "the head's Merkle border does not match the entries"))
     with store.read() as conn:
         stored = store.count_nodes(conn)
         beyond = store.count_entries_from(conn, total)
+        named = store.checkpoint_row(conn, head.checkpoint_size) if head.checkpoint_size else True
+    if named is None:
+        failures.append(
+            AuditFailure(None, f"the head names a missing checkpoint {head.checkpoint_size}")
+        )
     if beyond:
-        raise _Found(total, f"{beyond} entries are stored beyond the head's size {total}")
+        failures.append(
+            AuditFailure(total, f"{beyond} entries are stored beyond the head's size {total}")
+        )
     expected = 2 * total - bin(total).count("1")
     if stored != expected:
-        raise _Found(None, f"expected {expected} stored Merkle nodes, found {stored}")
-
-
-def _check_held(note: bytes, origin: str, state: _State, total: int) -> None:
-    try:
-        verifier = NoteVerifier.from_key_string(state.ring.log_key or "")
-        held, _ = open_checkpoint(note, origin, verifier)
-    except NoteError as e:
-        raise _Found(
-            None, f"the checkpoint you hold does not verify with this log's key: {e}"
-        ) from e
-    if held.size > total:
-        raise _Found(
-            None,
-            f"the log was truncated: the checkpoint you hold covers {held.size} entries, "
-            f"the log now has {total}",
+        failures.append(
+            AuditFailure(None, f"expected {expected} stored Merkle nodes, found {stored}")
         )
-    if state.held.get(held.size) != held.root_hash:
-        raise _Found(None, f"history was rewritten: the root at size {held.size} differs")

@@ -269,13 +269,17 @@ class Store:
                 rows = c.execute(self._nodes_query, params).all()
         return {_node_key(r.node): r.hash for r in rows}
 
-    def nodes_completed_by(self, conn: Connection, begin: int, end: int) -> dict[int, bytes]:
+    def nodes_completed_by(
+        self, conn: Connection, begin: int, end: int, top: int | None = None
+    ) -> dict[int, bytes]:
         """Return ``{node id: hash}`` of the nodes whose last leaf is in ``[begin, end)``.
 
-        One range per level instead of a long IN list: the audit reads every node once.
+        One range per level (up to ``top``) instead of a long IN list: the audit reads every
+        node once.
         """
         ranges = []
-        for level in range(end.bit_length() + 1):
+        highest = end.bit_length() if top is None else top
+        for level in range(highest + 1):
             low = -(-(begin + 1) // (1 << level)) - 1  # first node ending at or after begin
             high = end // (1 << level) - 1  # last node ending before end
             if high >= max(low, 0):
@@ -287,6 +291,26 @@ class Store:
             nodes.c.log_id == self.log_id, or_(*ranges)
         )
         return {r.node: r.hash for r in conn.execute(query)}
+
+    def nodes_above(self, conn: Connection, level: int) -> dict[int, bytes]:
+        """Return ``{node id: hash}`` of every stored node above ``level``."""
+        query = select(nodes.c.node, nodes.c.hash).where(
+            nodes.c.log_id == self.log_id, nodes.c.node >= (level + 1) << _LEVEL_SHIFT
+        )
+        return {r.node: r.hash for r in conn.execute(query)}
+
+    def ledger_entry_rows(self, conn: Connection, below: int) -> list[Any]:
+        """Return the rows whose kind column says ``ledger.*`` (key changes), in order."""
+        query = (
+            select(entries)
+            .where(
+                entries.c.log_id == self.log_id,
+                entries.c.kind.startswith("ledger."),
+                entries.c.seq < below,
+            )
+            .order_by(entries.c.seq)
+        )
+        return list(conn.execute(query).all())
 
     def count_entries_from(self, conn: Connection, seq: int) -> int:
         """Return how many entries are stored at position ``seq`` or later."""

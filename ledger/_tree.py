@@ -110,16 +110,26 @@ class CompactRange:
 
     def append(self, leaf: bytes) -> list[tuple[NodeKey, bytes]]:
         """Add a leaf hash; return every perfect node it completes, leaf level first."""
-        index = self.size
-        completed: list[tuple[NodeKey, bytes]] = [((0, index), leaf)]
-        value, level = leaf, 0
-        # Like incrementing a binary counter: each trailing 1-bit of the old size merges.
-        while (index >> level) & 1:
+        return self.append_subtree(0, leaf)
+
+    def append_subtree(self, level: int, value: bytes) -> list[tuple[NodeKey, bytes]]:
+        """Add the hash of a perfect subtree of ``2**level`` leaves at the current end.
+
+        Requires the size to be a multiple of ``2**level`` (the subtree is aligned). Returns
+        the subtree's own node and every node it completes, lowest level first.
+        """
+        if self.size % (1 << level):
+            raise ProofError(f"a subtree of 2**{level} leaves cannot start at {self.size}")
+        index = self.size >> level
+        completed: list[tuple[NodeKey, bytes]] = [((level, index), value)]
+        start = level
+        # Like adding to a binary counter: each 1-bit of the size from here up merges.
+        while (index >> (level - start)) & 1:
             value = node_hash(self.border.pop(), value)
             level += 1
-            completed.append(((level, index >> level), value))
+            completed.append(((level, self.size >> level), value))
         self.border.append(value)
-        self.size += 1
+        self.size += 1 << start
         return completed
 
     def root(self) -> bytes:

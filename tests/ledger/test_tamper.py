@@ -20,6 +20,20 @@ from tests.ledger.conftest import LogWorld, notes
 
 ENTRY_COLUMNS = ["seq", "leaf", "statement_hash", "kind", "key_id", "log_time", "log_id"]
 
+# The audit checks chunks of 2**chunk_level entries on their own and stitches them; small
+# chunks put many boundaries, upper-level nodes and mid-chunk checkpoints in a 50-entry log.
+MODES: dict[str, dict[str, Any]] = {
+    "one-chunk": {},
+    "chunks-of-8": {"chunk_level": 3, "processes": False},
+    "chunks-of-4-on-workers": {"chunk_level": 2, "processes": True},
+}
+
+
+@pytest.fixture(params=list(MODES))
+def mode(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """How the audit splits its work."""
+    return MODES[request.param]
+
 
 @pytest.fixture
 def filled(world: LogWorld) -> LogWorld:
@@ -81,7 +95,7 @@ def test_changing_any_byte_of_any_column_of_any_entry_is_caught_at_that_entry(
 ) -> None:
     postgres = raw.dialect.name == "postgresql"
     rng = random.Random(20261123)
-    trials = 25 if postgres else 80
+    trials = 24 if postgres else 60
     columns = [c for c in ENTRY_COLUMNS if not (postgres and c == "log_id")]  # FK-enforced
     for trial in range(trials):
         seq = rng.randrange(50)
@@ -127,33 +141,39 @@ def _rewrite(raw: sqlalchemy.Engine, change: Callable[[list[dict[str, Any]]], No
             )
 
 
-def test_deleted_entry_is_caught(filled: LogWorld, raw: sqlalchemy.Engine) -> None:
+def test_deleted_entry_is_caught(
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
+) -> None:
     with raw.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entry WHERE seq = 31"))
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 31
     assert "missing" in _failure(report).reason
 
 
-def test_deleted_last_entry_is_caught(filled: LogWorld, raw: sqlalchemy.Engine) -> None:
+def test_deleted_last_entry_is_caught(
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
+) -> None:
     with raw.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entry WHERE seq = 49"))
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 49
 
 
-def test_swapped_entries_are_caught(filled: LogWorld, raw: sqlalchemy.Engine) -> None:
+def test_swapped_entries_are_caught(
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
+) -> None:
     def swap(rows: list[dict[str, Any]]) -> None:
         rows[20]["seq"], rows[21]["seq"] = 21, 20
 
     _rewrite(raw, swap)
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 20
     assert "holds the record of position 21" in _failure(report).reason
 
 
 def test_duplicated_entry_appended_past_the_head_is_caught(
-    filled: LogWorld, raw: sqlalchemy.Engine
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
 ) -> None:
     def duplicate(rows: list[dict[str, Any]]) -> None:
         copy = dict(rows[10])
@@ -162,15 +182,17 @@ def test_duplicated_entry_appended_past_the_head_is_caught(
         rows.append(copy)
 
     _rewrite(raw, duplicate)
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 50
     with raw.begin() as conn:
         conn.execute(text("UPDATE ledger_head SET size = 51"))
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 50
 
 
-def test_entry_inserted_in_the_middle_is_caught(filled: LogWorld, raw: sqlalchemy.Engine) -> None:
+def test_entry_inserted_in_the_middle_is_caught(
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
+) -> None:
     forger = filled.actor("forger")  # a registered key, but history is not theirs to rewrite
     rows = _rows(raw)
     forged = Record(
@@ -186,12 +208,12 @@ def test_entry_inserted_in_the_middle_is_caught(filled: LogWorld, raw: sqlalchem
         rows.insert(25, {**rows[25], "seq": 25, "leaf": forged.leaf(), "statement_hash": bytes(32)})
 
     _rewrite(raw, insert)
-    report = audit(filled.ledger.store)
+    report = audit(filled.ledger.store, **mode)
     assert _failure(report).seq == 25
 
 
 def test_truncation_is_caught_against_a_checkpoint_held_from_before(
-    filled: LogWorld, raw: sqlalchemy.Engine
+    filled: LogWorld, raw: sqlalchemy.Engine, mode: dict[str, Any]
 ) -> None:
     held = filled.ledger.checkpoint().encode()
     size = filled.ledger.size()
@@ -220,8 +242,8 @@ def test_truncation_is_caught_against_a_checkpoint_held_from_before(
                     text("INSERT INTO ledger_node (log_id, node, hash) VALUES (:l, :n, :h)"),
                     {"l": row["log_id"], "n": (level << 48) | index, "h": value},
                 )
-    assert audit(filled.ledger.store).verdict == "valid"  # consistent with itself...
-    report = audit(filled.ledger.store, held_checkpoint=held)  # ...but not with the past
+    assert audit(filled.ledger.store, **mode).verdict == "valid"  # consistent with itself...
+    report = audit(filled.ledger.store, held_checkpoint=held, **mode)  # ...but not with the past
     assert _failure(report).seq is None
     assert report.failure is not None
     assert f"covers {size} entries, the log now has {keep}" in _failure(report).reason
