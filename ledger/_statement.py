@@ -36,6 +36,7 @@ __all__ = [
 #: Bodies are facts about produce, not files: 64 KiB holds a thousand logger readings.
 MAX_BODY_BYTES = 64 * 1024
 
+# Used with fullmatch: "$" alone also matches before a final newline ("trace.harvest\n").
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31}){1,4}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{32}$")
 # RFC 3339 in UTC with a "Z", whole seconds to microseconds: one spelling per instant.
@@ -60,7 +61,7 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(value: str, field: str = "time") -> datetime:
     """Parse the ledger's RFC 3339 UTC form; the error names ``field``."""
-    if not isinstance(value, str) or not _TIME.match(value):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise StatementError(
             f"{field}: expected RFC 3339 UTC time like 2026-06-01T08:30:00Z, got {value!r}"
         )
@@ -105,13 +106,13 @@ class Statement:
             raise StatementError(
                 f"log: expected a log origin of 1-255 characters, got {self.log!r}"
             )
-        if not isinstance(self.kind, str) or not _KIND.match(self.kind):
+        if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
             raise StatementError(
                 f"kind: expected a dotted lowercase name like 'trace.harvest', got {self.kind!r}"
             )
         if not isinstance(self.body, Mapping):
             raise StatementError(f"body: expected a JSON object, got {type(self.body).__name__}")
-        if not isinstance(self.key_id, str) or not _KEY_ID.match(self.key_id):
+        if not isinstance(self.key_id, str) or not _KEY_ID.fullmatch(self.key_id):
             raise StatementError(f"key_id: expected 32 lowercase hex digits, got {self.key_id!r}")
         parse_time(self.time)
 
