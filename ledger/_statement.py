@@ -41,6 +41,9 @@ _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31}){1,4}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{32}$")
 # RFC 3339 in UTC with a "Z", whole seconds to microseconds: one spelling per instant.
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# A float such as 1e16 is written "10000000000000000" and reads back as an integer beyond
+# I-JSON's safe range, which canonical_bytes refuses: only a run of 16+ digits can be one.
+_LONG_DIGITS = re.compile(rb"\d{16}")
 _SIGNATURE_SIZE = 64
 _FIELDS = frozenset({"body", "key", "kind", "log", "time"})
 
@@ -98,7 +101,10 @@ class Statement:
         self._check_size(encoded)
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
-        object.__setattr__(self, "body", json.loads(encoded)["body"])
+        body = json.loads(encoded)["body"]
+        if _LONG_DIGITS.search(encoded):
+            _check_round_trip(body)
+        object.__setattr__(self, "body", body)
         object.__setattr__(self, "_encoded", encoded)
 
     def _check_fields(self) -> None:
@@ -182,6 +188,17 @@ class Statement:
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
         return cls(value["log"], value["kind"], value["body"], value["key"], value["time"])
+
+
+def _check_round_trip(body: Any) -> None:
+    """Refuse a body that its own encoding would not give back (see ``_LONG_DIGITS``)."""
+    try:
+        canonical_bytes(body)
+    except EncodingError as e:
+        raise StatementError(
+            f"body: {e} (a float of integral value beyond ±(2**53 - 1), e.g. 1e16, is "
+            "written as such an integer)"
+        ) from e
 
 
 @dataclass(frozen=True)
