@@ -41,10 +41,12 @@ class Record:
     signed: SignedStatement
 
     def __post_init__(self) -> None:
-        if not isinstance(self.seq, int) or self.seq < 0:
+        # bool is an int in Python, and True == 1: a leaf saying "seq":true must not pass.
+        if not isinstance(self.seq, int) or isinstance(self.seq, bool) or self.seq < 0:
             raise StatementError(f"seq: expected an integer >= 0, got {self.seq!r}")
-        if len(self.prev) != HASH_SIZE:
-            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {len(self.prev)}")
+        if not isinstance(self.prev, bytes) or len(self.prev) != HASH_SIZE:
+            got = len(self.prev) if isinstance(self.prev, bytes) else type(self.prev).__name__
+            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {got}")
         parse_time(self.log_time, "log_time")
 
     @property
