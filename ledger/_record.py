@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger._canonical import canonical_bytes
-from ledger._errors import StatementError, StoreError
+from ledger._errors import EncodingError, StatementError, StoreError
 from ledger._merkle import HASH_SIZE, leaf_hash
 from ledger._statement import SignedStatement, Statement, parse_time
 
@@ -25,7 +25,7 @@ GENESIS_PREV = bytes(HASH_SIZE)
 # RFC 8785 orders members by key; "statement" sorts after "log_time", "prev", "seq" and "sig",
 # so a record's canonical bytes end with ``,"statement":<canonical statement>}``. The leaf is
 # composed that way (one encoding of the statement, reused) and the signed statement bytes can
-# be cut back out of a stored leaf without re-encoding. tests/ledger/test_record.py checks the
+# be cut back out of a stored leaf without re-encoding. tests/ledger/test_statement.py checks the
 # composition equals canonical_bytes() of the whole record.
 _STATEMENT_MARK = b',"statement":'
 _RECORD_FIELDS = frozenset({"log_time", "prev", "seq", "sig", "statement"})
@@ -85,7 +85,7 @@ class Record:
         """Parse stored leaf bytes back into a record.
 
         The statement keeps its stored bytes (what was signed). With ``check_encoding`` the
-        record's own members are re-encoded and must reproduce the leaf exactly; the audit
+        parsed record is re-encoded and must reproduce the leaf exactly; the audit
         skips that (the hashes it checks cover the stored bytes whatever their form, and the
         re-encoding would cost more than the rest of the parse).
 
@@ -105,9 +105,18 @@ class Record:
             raise
         except (ValueError, TypeError, KeyError, StatementError) as e:
             raise StoreError(f"record bytes do not parse: {e}") from e
-        if check_encoding and record.leaf() != leaf:
+        # record.leaf() reuses the stored statement bytes, so it cannot see a statement that is
+        # not canonical (spaces, escapes, reordered or duplicate members); encode it all too.
+        if check_encoding and (record.leaf() != leaf or not _encodes_to(value, leaf)):
             raise StoreError("record bytes are not in canonical form")
         return record
+
+
+def _encodes_to(value: Any, data: bytes) -> bool:
+    try:
+        return canonical_bytes(value) == data
+    except EncodingError:
+        return False
 
 
 def statement_bytes_of(leaf: bytes) -> bytes:
