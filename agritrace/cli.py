@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
@@ -41,7 +42,7 @@ def demo(
     try:
         run_demo(folder, entries, console)
     except LedgerError as e:
-        console.print(f"[red]error:[/red] {e}")
+        console.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ledger import (
     KEY_REGISTER,
@@ -38,7 +39,7 @@ def run_demo(folder: Path, entries: int, console: Console) -> None:
     url = f"sqlite:///{folder / 'ledger.db'}"
     root = keys.create("root")
     ledger = Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN))
-    console.print(f"created demo log [bold]{ORIGIN}[/bold] in {folder / 'ledger.db'}")
+    console.print(f"created demo log [bold]{ORIGIN}[/bold] in {escape(str(folder / 'ledger.db'))}")
 
     now = datetime.now(UTC)
     root_id = key_id_for(root.public_key().public_bytes_raw())
@@ -85,4 +86,4 @@ def run_demo(folder: Path, entries: int, console: Console) -> None:
     console.print(f"entry {seq} is in the tree: inclusion proof of {len(proof)} hashes verified")
     console.print("\nlatest signed checkpoint (C2SP tlog-checkpoint):\n")
     console.file.write(note)  # verbatim: a wrapped signature line would not verify
-    console.print(f"try:  agritrace ledger audit --db {url}", highlight=False)
+    console.print(f"try:  agritrace ledger audit --db {escape(url)}", highlight=False)

@@ -35,3 +35,9 @@ def canonical_bytes(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as e:
         raise EncodingError(f"cannot encode canonically (RFC 8785): {e}") from e
+    except UnicodeEncodeError as e:
+        # rfc8785 sorts object keys by their UTF-16 form before it checks them, so an
+        # unpaired surrogate in a key surfaces here rather than as CanonicalizationError.
+        raise EncodingError(
+            f"cannot encode canonically (RFC 8785): a string holds an unpaired surrogate ({e})"
+        ) from e

@@ -30,7 +30,7 @@ class KeyFolder:
         self.path = Path(path)
 
     def _file(self, name: str) -> Path:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise KeyStateError(
                 f"key name: expected letters, digits, '.', '_' or '-' (at most 64), got {name!r}"
             )

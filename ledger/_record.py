@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger._canonical import canonical_bytes
-from ledger._errors import StatementError, StoreError
+from ledger._errors import EncodingError, StatementError, StoreError
 from ledger._merkle import HASH_SIZE, leaf_hash
 from ledger._statement import SignedStatement, Statement, parse_time
 
@@ -25,7 +25,7 @@ GENESIS_PREV = bytes(HASH_SIZE)
 # RFC 8785 orders members by key; "statement" sorts after "log_time", "prev", "seq" and "sig",
 # so a record's canonical bytes end with ``,"statement":<canonical statement>}``. The leaf is
 # composed that way (one encoding of the statement, reused) and the signed statement bytes can
-# be cut back out of a stored leaf without re-encoding. tests/ledger/test_record.py checks the
+# be cut back out of a stored leaf without re-encoding. tests/ledger/test_statement.py checks the
 # composition equals canonical_bytes() of the whole record.
 _STATEMENT_MARK = b',"statement":'
 _RECORD_FIELDS = frozenset({"log_time", "prev", "seq", "sig", "statement"})
@@ -41,10 +41,12 @@ class Record:
     signed: SignedStatement
 
     def __post_init__(self) -> None:
-        if not isinstance(self.seq, int) or self.seq < 0:
+        # bool is an int in Python, and True == 1: a leaf saying "seq":true must not pass.
+        if not isinstance(self.seq, int) or isinstance(self.seq, bool) or self.seq < 0:
             raise StatementError(f"seq: expected an integer >= 0, got {self.seq!r}")
-        if len(self.prev) != HASH_SIZE:
-            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {len(self.prev)}")
+        if not isinstance(self.prev, bytes) or len(self.prev) != HASH_SIZE:
+            got = len(self.prev) if isinstance(self.prev, bytes) else type(self.prev).__name__
+            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {got}")
         parse_time(self.log_time, "log_time")
 
     @property
@@ -83,7 +85,7 @@ class Record:
         """Parse stored leaf bytes back into a record.
 
         The statement keeps its stored bytes (what was signed). With ``check_encoding`` the
-        record's own members are re-encoded and must reproduce the leaf exactly; the audit
+        parsed record is re-encoded and must reproduce the leaf exactly; the audit
         skips that (the hashes it checks cover the stored bytes whatever their form, and the
         re-encoding would cost more than the rest of the parse).
 
@@ -103,9 +105,18 @@ class Record:
             raise
         except (ValueError, TypeError, KeyError, StatementError) as e:
             raise StoreError(f"record bytes do not parse: {e}") from e
-        if check_encoding and record.leaf() != leaf:
+        # record.leaf() reuses the stored statement bytes, so it cannot see a statement that is
+        # not canonical (spaces, escapes, reordered or duplicate members); encode it all too.
+        if check_encoding and (record.leaf() != leaf or not _encodes_to(value, leaf)):
             raise StoreError("record bytes are not in canonical form")
         return record
+
+
+def _encodes_to(value: Any, data: bytes) -> bool:
+    try:
+        return canonical_bytes(value) == data
+    except EncodingError:
+        return False
 
 
 def statement_bytes_of(leaf: bytes) -> bytes:

@@ -36,10 +36,14 @@ __all__ = [
 #: Bodies are facts about produce, not files: 64 KiB holds a thousand logger readings.
 MAX_BODY_BYTES = 64 * 1024
 
+# Used with fullmatch: "$" alone also matches before a final newline ("trace.harvest\n").
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31}){1,4}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{32}$")
 # RFC 3339 in UTC with a "Z", whole seconds to microseconds: one spelling per instant.
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# A float such as 1e16 is written "10000000000000000" and reads back as an integer beyond
+# I-JSON's safe range, which canonical_bytes refuses: only a run of 16+ digits can be one.
+_LONG_DIGITS = re.compile(rb"\d{16}")
 _SIGNATURE_SIZE = 64
 _FIELDS = frozenset({"body", "key", "kind", "log", "time"})
 
@@ -60,7 +64,7 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(value: str, field: str = "time") -> datetime:
     """Parse the ledger's RFC 3339 UTC form; the error names ``field``."""
-    if not isinstance(value, str) or not _TIME.match(value):
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise StatementError(
             f"{field}: expected RFC 3339 UTC time like 2026-06-01T08:30:00Z, got {value!r}"
         )
@@ -97,7 +101,10 @@ class Statement:
         self._check_size(encoded)
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
-        object.__setattr__(self, "body", json.loads(encoded)["body"])
+        body = json.loads(encoded)["body"]
+        if _LONG_DIGITS.search(encoded):
+            _check_round_trip(body)
+        object.__setattr__(self, "body", body)
         object.__setattr__(self, "_encoded", encoded)
 
     def _check_fields(self) -> None:
@@ -105,13 +112,13 @@ class Statement:
             raise StatementError(
                 f"log: expected a log origin of 1-255 characters, got {self.log!r}"
             )
-        if not isinstance(self.kind, str) or not _KIND.match(self.kind):
+        if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
             raise StatementError(
                 f"kind: expected a dotted lowercase name like 'trace.harvest', got {self.kind!r}"
             )
         if not isinstance(self.body, Mapping):
             raise StatementError(f"body: expected a JSON object, got {type(self.body).__name__}")
-        if not isinstance(self.key_id, str) or not _KEY_ID.match(self.key_id):
+        if not isinstance(self.key_id, str) or not _KEY_ID.fullmatch(self.key_id):
             raise StatementError(f"key_id: expected 32 lowercase hex digits, got {self.key_id!r}")
         parse_time(self.time)
 
@@ -181,6 +188,17 @@ class Statement:
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
         return cls(value["log"], value["kind"], value["body"], value["key"], value["time"])
+
+
+def _check_round_trip(body: Any) -> None:
+    """Refuse a body that its own encoding would not give back (see ``_LONG_DIGITS``)."""
+    try:
+        canonical_bytes(body)
+    except EncodingError as e:
+        raise StatementError(
+            f"body: {e} (a float of integral value beyond ±(2**53 - 1), e.g. 1e16, is "
+            "written as such an integer)"
+        ) from e
 
 
 @dataclass(frozen=True)

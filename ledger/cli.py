@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ledger._audit import audit as run_audit
@@ -56,7 +57,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except LedgerError as e:
-        _err.print(f"[red]error:[/red] {e}", highlight=False)
+        _err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -88,10 +89,14 @@ def init(
         signer = folder.create_log_signer(origin)
         ledger = Ledger.create(database_url(db), origin, root, signer)
         root_id = key_id_for(root.public_key().public_bytes_raw())
-        _out.print(f"created log [bold]{origin}[/bold] in {database_url(db)}", highlight=False)
-        _out.print(f"root key  {root_id}  ({keys / 'root.pem'})", highlight=False)
-        _out.print(f"log key   {signer.verifier_key()}", highlight=False)
-        _out.print(ledger.latest_checkpoint() or "", highlight=False)
+        # Names, paths and messages are the user's text, not rich markup: escape them.
+        _out.print(
+            f"created log [bold]{escape(origin)}[/bold] in {escape(database_url(db))}",
+            highlight=False,
+        )
+        _out.print(f"root key  {root_id}  ({escape(str(keys / 'root.pem'))})", highlight=False)
+        _out.print(f"log key   {escape(signer.verifier_key())}", highlight=False)
+        sys.stdout.write(ledger.latest_checkpoint() or "")  # verbatim: it is a signed note
 
 
 @app.command()
@@ -124,7 +129,7 @@ def register(
         receipt = _append_as(
             ledger, folder, "root", KEY_REGISTER, register_body(public, actor, role)
         )
-        _out.print(f"registered {key_id_for(public)} ({actor}) at entry {receipt}")
+        _out.print(f"registered {key_id_for(public)} ({escape(actor)}) at entry {receipt}")
 
 
 @app.command()
@@ -138,7 +143,7 @@ def revoke(
     with _errors():
         ledger = _open(db, keys)
         seq = _append_as(ledger, KeyFolder(keys), "root", KEY_REVOKE, revoke_body(key_id, reason))
-        _out.print(f"revoked {key_id} at entry {seq}")
+        _out.print(f"revoked {escape(key_id)} at entry {seq}")
 
 
 def _append_as(ledger: Ledger, folder: KeyFolder, name: str, kind: str, body: Any) -> int:
@@ -244,7 +249,9 @@ def audit(
         rate = report.entries / report.seconds if report.seconds else 0.0
         if report.failure is not None:
             where = "log" if report.failure.seq is None else f"entry {report.failure.seq}"
-            _out.print(f"[red]INVALID[/red] at {where}: {report.failure.reason}", highlight=False)
+            _out.print(
+                f"[red]INVALID[/red] at {where}: {escape(report.failure.reason)}", highlight=False
+            )
             raise typer.Exit(1)
         _out.print(
             f"[green]VALID[/green] {report.entries} entries, {report.checkpoints} checkpoints, "
