@@ -181,8 +181,8 @@ def qr_module_mm(layout: Layout, modules: int) -> tuple[float, bool]:
 
 
 def place(layout: Layout, data: LabelData, link: DigitalLink, modules: int,
-          fonts: FontSet) -> Placement:  # fmt: skip
-    """Place the code and the text of one label.
+          fonts: FontSet, *, static: bool = True) -> Placement:  # fmt: skip
+    """Place the code and the text of one label (``static=False``: only per-label lines).
 
     Raises:
         LayoutError: The code does not fit at a readable module size.
@@ -212,17 +212,19 @@ def place(layout: Layout, data: LabelData, link: DigitalLink, modules: int,
     base_pt = min(14.0, th / (weights * _LINE_GAP) / MM_PER_INCH * 72)
     lines: list[TextLine] = []
     y = ty
-    for text, static, weight in texts:
+    for text, fixed, weight in texts:
         size = base_pt * weight
+        height = size / 72 * MM_PER_INCH
+        y += height * _LINE_GAP
+        if fixed and not static:
+            continue
         shaped = shape_line(text, fonts, size)
         width_mm = shaped.width / 72 * MM_PER_INCH
         if width_mm > tw:
             shaped = shape_line(text, fonts, size * tw / width_mm)
             width_mm = shaped.width / 72 * MM_PER_INCH
-        height = base_pt * weight / 72 * MM_PER_INCH
-        y += height * _LINE_GAP
         # Right-to-left paragraphs align to the right edge of the text column.
         rtl = bool(shaped.runs) and shaped.runs[-1].rtl and shaped.runs[0].rtl
         x = tx + (tw - width_mm if rtl else 0.0)
-        lines.append(TextLine(shaped, x, y - height * 0.22, static))
+        lines.append(TextLine(shaped, x, y - height * 0.22, fixed))
     return Placement(qr_left + _QUIET * module, qr_top + _QUIET * module, module, tuple(lines))

@@ -11,7 +11,7 @@ direction join them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import uharfbuzz as hb
 from fontTools.pens.basePen import BasePen
@@ -54,8 +54,9 @@ class Glyph:
 
 @dataclass(frozen=True)
 class Line:
-    """A shaped line: glyphs in visual order, its runs, and its width in points."""
+    """A shaped line: its text, glyphs in visual order, runs, width and size in points."""
 
+    text: str
     glyphs: tuple[Glyph, ...]
     runs: tuple[Run, ...]
     width: float
@@ -69,7 +70,7 @@ def is_rtl_char(char: str) -> bool:
             or 0xFB50 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF) and char.isalpha()  # fmt: skip
 
 
-@cache
+@lru_cache(maxsize=4096)
 def shape_line(text: str, fonts: FontSet, size: float) -> Line:
     """Shape one line of text at ``size`` points.
 
@@ -95,7 +96,7 @@ def shape_line(text: str, fonts: FontSet, size: float) -> Line:
             glyphs.append(Glyph(face, gid, x + gx * scale, gy * scale))
             x += dx * scale
         placed.append(Run(chunk, face, rtl, start, x - start))
-    return Line(tuple(glyphs), tuple(placed), x, size)
+    return Line(text, tuple(glyphs), tuple(placed), x, size)
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:
