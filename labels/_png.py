@@ -7,6 +7,7 @@ position the shared layout gave it, so the PNG matches the PDF and ZPL labels.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -14,10 +15,10 @@ from PIL import Image, ImageDraw, ImageFont
 from labels._digital_link import DigitalLink
 from labels._errors import LabelError
 from labels._fonts import Face, FontSet
-from labels._layout import MM_PER_INCH, LabelData, Layout, place
+from labels._layout import MM_PER_INCH, LabelData, Layout, TextLine, place
 from labels._qr import QRCode, QREncoder
 
-__all__ = ["label_image", "qr_image", "render_png"]
+__all__ = ["draw_lines", "label_image", "qr_image", "render_png"]
 
 _TO_GREY = bytes.maketrans(b"01", b"\xff\x00")
 
@@ -49,9 +50,16 @@ def label_image(data: LabelData, link: DigitalLink, layout: Layout, fonts: FontS
     quiet = 4 * module_px
     corner = (round(placement.qr_x * px) - quiet, round(placement.qr_y * px) - quiet)
     image.paste(qr_image(code, module_px), corner)
+    draw_lines(image, placement.lines, layout.dpi)
+    return image
+
+
+def draw_lines(image: Image.Image, lines: Iterable[TextLine], dpi: int) -> None:
+    """Draw shaped lines (label millimetres) onto ``image`` at ``dpi``."""
+    px = dpi / MM_PER_INCH
     draw = ImageDraw.Draw(image)
-    for text in placement.lines:
-        size_px = max(1, round(text.line.size / 72 * layout.dpi))
+    for text in lines:
+        size_px = max(1, round(text.line.size / 72 * dpi))
         for run in text.line.runs:
             if not run.text.strip():
                 continue
@@ -59,7 +67,6 @@ def label_image(data: LabelData, link: DigitalLink, layout: Layout, fonts: FontS
             font = _pil_font(run.face, size_px)
             direction = "rtl" if run.rtl else "ltr"
             draw.text((x, text.baseline * px), run.text, 0, font, "ls", direction=direction)
-    return image
 
 
 def render_png(data: LabelData, link: DigitalLink, layout: Layout,
