@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from labels import cli as labels_cli
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -17,6 +19,9 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Quality traceability for farmers' cooperatives on a signed, tamper-evident ledger."""
+
+
+app.add_typer(labels_cli.app, name="label")
 
 
 def main() -> None:
