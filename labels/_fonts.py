@@ -18,10 +18,14 @@ __all__ = ["Face", "FontSet", "load_face"]
 
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # (file name, index in a collection), best first, with the Debian package that ships them.
-_CJK = ((("wqy-microhei.ttc", 0), ("NotoSansCJK-Regular.ttc", 2), ("wqy-zenhei.ttc", 0)),
-        "fonts-wqy-microhei")  # fmt: skip
-_ARABIC = ((("NotoSansArabic-Regular.ttf", 0), ("NotoNaskhArabic-Regular.ttf", 0)),
-           "fonts-noto-core")  # fmt: skip
+_CJK = (
+    (("wqy-microhei.ttc", 0), ("NotoSansCJK-Regular.ttc", 2), ("wqy-zenhei.ttc", 0)),
+    "fonts-wqy-microhei",
+)
+_ARABIC = (
+    (("NotoSansArabic-Regular.ttf", 0), ("NotoNaskhArabic-Regular.ttf", 0)),
+    "fonts-noto-core",
+)
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,10 @@ def load_face(path: Path, index: int = 0) -> Face:
         FontMissingError: The file is missing or is not a TrueType/OpenType font.
     """
     try:
-        font = TTFont(path, fontNumber=index, lazy=True)
-        cmap = dict(font.getBestCmap())
-        hhea = font["hhea"]
-        return Face(path, index, font["head"].unitsPerEm, hhea.ascent, hhea.descent, cmap)
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            cmap = dict(font.getBestCmap())
+            hhea = font["hhea"]
+            return Face(path, index, font["head"].unitsPerEm, hhea.ascent, hhea.descent, cmap)
     except (OSError, TTLibError) as e:
         raise FontMissingError(f"font {path}: expected a readable TrueType font: {e}") from e
 

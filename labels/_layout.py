@@ -80,11 +80,14 @@ class Layout:
 
     def __post_init__(self) -> None:
         if not (10 <= self.width_mm <= 300 and 10 <= self.height_mm <= 300):
-            raise LayoutError(f"layout {self.name}: expected 10-300 mm sides, got "
-                              f"{self.width_mm:g} x {self.height_mm:g}")  # fmt: skip
+            raise LayoutError(
+                f"layout {self.name}: expected 10-300 mm sides, got "
+                f"{self.width_mm:g} x {self.height_mm:g}"
+            )
         if self.dpi not in (150, 203, 300, 600, 1200):
-            raise LayoutError(f"layout {self.name}: expected 150/203/300/600/1200 dpi, "
-                              f"got {self.dpi}")  # fmt: skip
+            raise LayoutError(
+                f"layout {self.name}: expected 150/203/300/600/1200 dpi, got {self.dpi}"
+            )
         if not self.page_width_mm:
             object.__setattr__(self, "page_width_mm", self.width_mm * self.columns)
             object.__setattr__(self, "page_height_mm", self.height_mm * self.rows)
@@ -117,8 +120,9 @@ class Layout:
         if sheet and int(sheet[1]) and int(sheet[2]):
             cols, rows = int(sheet[1]), int(sheet[2])
             # Whole-mm labels filling A4 less a 4 mm printer margin all round.
-            return cls(name, math.floor(202 / cols), math.floor(289 / rows), 600, cols, rows,
-                       210.0, 297.0)  # fmt: skip
+            return cls(
+                name, math.floor(202 / cols), math.floor(289 / rows), 600, cols, rows, 210.0, 297.0
+            )
         raise LayoutError(
             f"layout: expected one of {', '.join(LAYOUTS)} or WxH@DPI or a4-CxR, got {name!r}"
         )
@@ -180,8 +184,15 @@ def qr_module_mm(layout: Layout, modules: int) -> tuple[float, bool]:
     return module, on_top
 
 
-def place(layout: Layout, data: LabelData, link: DigitalLink, modules: int,
-          fonts: FontSet, *, static: bool = True) -> Placement:  # fmt: skip
+def place(
+    layout: Layout,
+    data: LabelData,
+    link: DigitalLink,
+    modules: int,
+    fonts: FontSet,
+    *,
+    static: bool = True,
+) -> Placement:
     """Place the code and the text of one label (``static=False``: only per-label lines).
 
     Raises:

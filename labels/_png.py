@@ -35,12 +35,18 @@ def qr_image(code: QRCode, module_px: int, quiet: int = 4) -> Image.Image:
 
 @cache
 def _pil_font(face: Face, size_px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(face.path), size_px, index=face.index,
-                              layout_engine=ImageFont.Layout.RAQM)  # fmt: skip
+    return ImageFont.truetype(
+        str(face.path), size_px, index=face.index, layout_engine=ImageFont.Layout.RAQM
+    )
 
 
-def label_image(data: LabelData, link: DigitalLink, layout: Layout, fonts: FontSet,
-                encoder: QREncoder | None = None) -> Image.Image:  # fmt: skip
+def label_image(
+    data: LabelData,
+    link: DigitalLink,
+    layout: Layout,
+    fonts: FontSet,
+    encoder: QREncoder | None = None,
+) -> Image.Image:
     """Draw one label at ``layout.dpi`` as a greyscale image."""
     code = (encoder or QREncoder()).encode(link.uri)
     placement = place(layout, data, link, code.size, fonts)
@@ -69,8 +75,9 @@ def draw_lines(image: Image.Image, lines: Iterable[TextLine], dpi: int) -> None:
             draw.text((x, text.baseline * px), run.text, 0, font, "ls", direction=direction)
 
 
-def render_png(data: LabelData, link: DigitalLink, layout: Layout,
-               fonts: FontSet | None = None) -> bytes:  # fmt: skip
+def render_png(
+    data: LabelData, link: DigitalLink, layout: Layout, fonts: FontSet | None = None
+) -> bytes:
     """Render one label as PNG bytes at the layout's resolution (DPI recorded in the file).
 
     Raises:

@@ -33,8 +33,12 @@ __all__ = ["ERROR_CORRECTION", "QRCode", "QREncoder"]
 # stained in cold rooms and trucks; M (15%) leaves too little margin there and H (30%) makes the
 # code a version or two larger, which the 50 x 30 mm label cannot spare with a signature.
 ERROR_CORRECTION = ERROR_CORRECT_Q
-_EC_NAME = {qrcode.constants.ERROR_CORRECT_L: "L", qrcode.constants.ERROR_CORRECT_M: "M",
-            ERROR_CORRECT_Q: "Q", qrcode.constants.ERROR_CORRECT_H: "H"}  # fmt: skip
+_EC_NAME = {
+    qrcode.constants.ERROR_CORRECT_L: "L",
+    qrcode.constants.ERROR_CORRECT_M: "M",
+    ERROR_CORRECT_Q: "Q",
+    qrcode.constants.ERROR_CORRECT_H: "H",
+}
 _DIGIT_RUN = re.compile(rb"[0-9]{8,}")
 _PAD = (0xEC, 0x11)
 
@@ -111,8 +115,9 @@ class QREncoder:
 
 def reference_qr(data: str, version: int, mask: int) -> tuple[str, ...]:
     """The same symbol made by ``qrcode``'s own (slow) path, for checking this module."""
-    qr = qrcode.QRCode(version=version, error_correction=ERROR_CORRECTION, mask_pattern=mask,
-                       border=0)  # fmt: skip
+    qr = qrcode.QRCode(
+        version=version, error_correction=ERROR_CORRECTION, mask_pattern=mask, border=0
+    )
     for mode, chunk in _segments(data.encode()):
         qr.add_data(qrutil.QRData(chunk, mode=mode, check_data=False))
     qr.make(fit=False)
@@ -195,8 +200,9 @@ def _codewords(version: int, segments: list[_Segment]) -> bytes:
     ec = bytearray()
     offset = 0
     for block in blocks:
-        ec += _reed_solomon(bytes(data[offset : offset + block.data_count]),
-                            block.total_count - block.data_count)  # fmt: skip
+        ec += _reed_solomon(
+            bytes(data[offset : offset + block.data_count]), block.total_count - block.data_count
+        )
         offset += block.data_count
     return bytes(_interleave(version)(bytes(data + ec)))
 

@@ -38,9 +38,15 @@ def sign_link(link: DigitalLink, key: Ed25519PrivateKey) -> DigitalLink:
     """Return ``link`` carrying the cooperative's signature over its GTIN, lot and serial."""
     signature = key.sign(signed_bytes(link))
     return DigitalLink(
-        link.resolver, link.gtin, link.lot, link.serial, link.cpv, link.tpx, link.attributes,
+        link.resolver,
+        link.gtin,
+        link.lot,
+        link.serial,
+        link.cpv,
+        link.tpx,
+        link.attributes,
         str(int.from_bytes(signature, "big")).zfill(_DIGITS),
-    )  # fmt: skip
+    )
 
 
 def verify_link(link: DigitalLink | str, public_key: Ed25519PublicKey) -> DigitalLink:

@@ -10,6 +10,7 @@ direction join them.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -66,8 +67,13 @@ class Line:
 def is_rtl_char(char: str) -> bool:
     """Whether ``char`` is an Arabic-script letter (a strong right-to-left character)."""
     cp = ord(char)
-    return (0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F or 0x08A0 <= cp <= 0x08FF
-            or 0xFB50 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF) and char.isalpha()  # fmt: skip
+    return (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0x08A0 <= cp <= 0x08FF
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ) and char.isalpha()
 
 
 @lru_cache(maxsize=4096)
@@ -138,7 +144,8 @@ def _shape(face: Face, text: str, rtl: bool) -> tuple[tuple[int, int, int, int],
 
 @cache
 def _ttfont(face: Face) -> TTFont:
-    return TTFont(face.path, fontNumber=face.index, lazy=True)
+    # From memory, not the file: a cached font must not hold a file handle open.
+    return TTFont(io.BytesIO(face.path.read_bytes()), fontNumber=face.index, lazy=True)
 
 
 class _PDFPathPen(BasePen):  # type: ignore[misc]

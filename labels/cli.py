@@ -138,8 +138,16 @@ def certificate(
         link = DigitalLink(resolver, gtin, lot=lot)
         if key is not None:
             link = sign_link(link, load_private_key(key))
-        cert = Certificate(producer, contact, product, quantity, origin, _date(issued), link,
-                           tuple(basis or ["自我承诺"]))  # fmt: skip
+        cert = Certificate(
+            producer,
+            contact,
+            product,
+            quantity,
+            origin,
+            _date(issued),
+            link,
+            tuple(basis or ["自我承诺"]),
+        )
         out.write_bytes(render_certificate(cert, FontSet.find(font_cjk, font_arabic)))
         typer.echo(f"certificate -> {out}")
 
@@ -182,12 +190,16 @@ def keygen(
 
     def action() -> None:
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         out.touch(mode=0o600, exist_ok=False)
         out.write_bytes(pem)
-        raw = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                            serialization.PublicFormat.Raw)  # fmt: skip
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         typer.echo(base64.b64encode(raw).decode())
 
     _run(action)
@@ -202,8 +214,9 @@ def _date(text: str) -> dt.date:
         raise LayoutError(f"date: expected YYYY-MM-DD, got {text!r}") from None
 
 
-def _links(resolver: str, gtin: str, lot: str | None, count: int,
-           csv_file: Path | None) -> list[DigitalLink]:  # fmt: skip
+def _links(
+    resolver: str, gtin: str, lot: str | None, count: int, csv_file: Path | None
+) -> list[DigitalLink]:
     if csv_file is not None:
         with csv_file.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
