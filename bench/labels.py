@@ -9,6 +9,7 @@ code. Run: ``.venv/bin/python -m bench.labels [COUNT]``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 import time
@@ -28,6 +29,12 @@ def rate(count: int, run: Callable[[], object]) -> float:
     start = time.perf_counter()
     run()
     return count / (time.perf_counter() - start)
+
+
+def _append_pdf(
+    out: list[bytes], data: LabelData, links: list[DigitalLink], layout: Layout, fonts: FontSet
+) -> None:
+    out.append(render_pdf(data, links, layout, fonts))
 
 
 def main() -> None:
@@ -54,11 +61,10 @@ def main() -> None:
     results: dict[str, float] = {}
     for name in ("a4-3x8", "50x30@203"):
         out: list[bytes] = []
-
-        def make(layout: Layout = Layout.named(name), out: list[bytes] = out) -> None:
-            out.append(render_pdf(data, signed, layout, fonts))
-
-        results[name] = rate(count, make)
+        layout = Layout.named(name)
+        results[name] = rate(
+            count, functools.partial(_append_pdf, out, data, signed, layout, fonts)
+        )
         print(
             f"  PDF {name:<10} {results[name]:8.0f} labels/s   "
             f"{len(out[0]) / 1e6:5.1f} MB, {len(out[0]) / count:5.0f} B/label"
