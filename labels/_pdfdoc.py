@@ -162,12 +162,13 @@ def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
     printer resolution). A row of the code is then one hex string, made from the row's bits
     by integer conversion rather than by formatting a rectangle per run.
     """
-    pad = -code.size % 8
-    ops = [f"BT /QR 1 Tf 1 TL {module_pt:.4f} 0 0 {module_pt:.4f} {x_pt:.3f} {top_pt:.3f} Tm"]
-    nbytes = (code.size + pad) // 8
-    ops.extend(f"<{(int(row, 2) << pad).to_bytes(nbytes, 'big').hex()}>'" for row in code.rows)
-    ops.append("ET")
-    return "\n".join(ops)
+    width = (code.size + 7) // 8 * 2  # hex digits per row
+    packed = code.packed.hex()
+    rows = ">'\n<".join(packed[i : i + width] for i in range(0, len(packed), width))
+    return (
+        f"BT /QR 1 Tf 1 TL {module_pt:.4f} 0 0 {module_pt:.4f} {x_pt:.3f} {top_pt:.3f} Tm\n"
+        f"<{rows}>'\nET"
+    )
 
 
 def _pattern_proc(byte: int) -> str:

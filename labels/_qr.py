@@ -17,7 +17,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import qrcode
@@ -52,12 +52,14 @@ class QRCode:
         version: The QR version (1 to 40); the symbol is ``4 * version + 17`` modules wide.
         mask: The mask pattern (0 to 7).
         rows: One string per row, ``"1"`` for a dark module.
+        packed: The rows as bytes, each padded to whole bytes, leftmost module in the top bit.
     """
 
     data: str
     version: int
     mask: int
     rows: tuple[str, ...]
+    packed: bytes = field(default=b"", repr=False)
 
     @property
     def size(self) -> int:
@@ -68,6 +70,7 @@ class QRCode:
 @dataclass(frozen=True)
 class _Template:
     size: int
+    stride: int  # bits per row: the size rounded up to whole bytes
     function_dark: int  # dark function modules as bits of one row-major integer
     mask_bits: int  # the mask over every data module
     order: operator.itemgetter[str]  # per module (row-major): its data bit, or the pad "0"
@@ -107,10 +110,10 @@ class QREncoder:
         # Remainder bits and function modules read the trailing "0".
         placed = "".join(template.order(bits + "0"))
         value = int(placed, 2) ^ template.mask_bits | template.function_dark
-        flat = format(value, f"0{template.size * template.size}b")
-        n = template.size
-        rows = tuple(flat[i : i + n] for i in range(0, n * n, n))
-        return QRCode(data, version, self.mask, rows)
+        n, stride = template.size, template.stride
+        flat = format(value, f"0{n * stride}b")
+        rows = tuple(flat[i : i + n] for i in range(0, n * stride, stride))
+        return QRCode(data, version, self.mask, rows, value.to_bytes(n * stride // 8, "big"))
 
 
 def reference_qr(data: str, version: int, mask: int) -> tuple[str, ...]:
@@ -280,7 +283,9 @@ def _template(version: int, mask: int) -> _Template:
     data_bits = _capacity_bits(version) + sum(
         (b.total_count - b.data_count) * 8 for b in qrbase.rs_blocks(version, ERROR_CORRECTION)
     )
-    order = [data_bits] * (n * n)
+    # Rows are laid out padded to whole bytes, so the packed form comes out of one conversion.
+    stride = (n + 7) // 8 * 8
+    order = [data_bits] * (n * stride)
     is_masked = qrutil.mask_func(mask)
     mask_bits = 0
     index = 0
@@ -293,10 +298,10 @@ def _template(version: int, mask: int) -> _Template:
             for c in (col, col - 1):
                 if modules[row][c] is None:
                     if index < data_bits:
-                        order[row * n + c] = index
+                        order[row * stride + c] = index
                     index += 1
                     if is_masked(row, c):
-                        mask_bits |= 1 << (n * n - 1 - (row * n + c))
+                        mask_bits |= 1 << (n * stride - 1 - (row * stride + c))
             row += step
         row -= step
         step = -step
@@ -304,8 +309,8 @@ def _template(version: int, mask: int) -> _Template:
     for r in range(n):
         for c in range(n):
             if modules[r][c]:
-                dark |= 1 << (n * n - 1 - (r * n + c))
-    return _Template(n, dark, mask_bits, operator.itemgetter(*order), data_bits)
+                dark |= 1 << (n * stride - 1 - (r * stride + c))
+    return _Template(n, stride, dark, mask_bits, operator.itemgetter(*order), data_bits)
 
 
 def _best_mask(version: int, data: str) -> int:
