@@ -1,8 +1,9 @@
 """The per-batch compliance certificate (承诺达标合格证) as a one-page PDF with its QR code.
 
-Fields and wording follow the certificate template of the Ministry of Agriculture and Rural
-Affairs (2023 revision) under the Law on Quality and Safety of Agricultural Products; since
-2026-02-01 the certificate may carry a QR code, here the batch's Digital Link.
+Fields and wording follow the national certificate template of the Ministry of Agriculture and
+Rural Affairs under the Law on Quality and Safety of Agricultural Products (as published in its
+2023 revision; check the wording against the template in force before relying on it). Since
+2026-02-01 the certificate may carry a QR code: here the batch's Digital Link.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ __all__ = ["LAYOUTS", "LabelData", "Layout", "Placement", "TextLine", "place", "
 MM_PER_INCH = 25.4
 _MARGIN = 1.5  # mm inside the label edge: thermal printers cannot print to the very edge
 _QUIET = 4  # modules of quiet zone round the code, as ISO/IEC 18004 requires
-# Smallest module (X-dimension) this package will print. GS1 General Specifications table
-# 5.12.3.9 sets 0.396 mm minimum for camera-read Digital Link QR in general retail, but a
-# 50 x 30 mm label at 300 dpi only reaches 0.34 mm with a signed URI; phone cameras read that
-# at 10-15 cm. Below 0.3 mm this refuses rather than print codes that fail in the field.
+# Smallest module (X-dimension) this package will print. GS1's symbol specification tables
+# ask for larger modules (around 0.4 mm) for retail scanning, but a signed URI on a 50 x 30 mm
+# label at 300 dpi reaches only 0.34 mm (the tests decode it with zxing-cpp from rendered
+# pages; it has not yet been tried with phones in the field). Below 0.3 mm it refuses.
 _MIN_MODULE_MM = 0.3
 _LINE_GAP = 1.22
 
