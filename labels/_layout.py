@@ -170,16 +170,19 @@ def qr_module_mm(layout: Layout, modules: int) -> tuple[float, bool]:
     """Module size for a code of ``modules`` per side, and whether the code sits on top."""
     w, h = layout.width_mm - 2 * _MARGIN, layout.height_mm - 2 * _MARGIN
     on_top = h > 1.3 * w
-    side = min(w, h * 0.55) if on_top else min(h, w * 0.55)
+    # The code may take up to 60% of the label's long side; the text takes the rest.
+    side = min(w, h * 0.6) if on_top else min(h, w * 0.6)
     dot = MM_PER_INCH / layout.dpi
     dots = math.floor(side / dot / (modules + 2 * _QUIET))
     module = dots * dot
     if module < _MIN_MODULE_MM:
-        need = (modules + 2 * _QUIET) * _MIN_MODULE_MM
+        least = math.ceil(_MIN_MODULE_MM / dot - 1e-9) * dot
+        need = (modules + 2 * _QUIET) * least
         raise LayoutError(
-            f"layout {layout.name}: a {modules}-module code needs {need:.1f} mm with its quiet "
-            f"zone, the label leaves {side:.1f} mm (shorten the resolver or lot, or use a "
-            "larger label)"
+            f"layout {layout.name}: a {modules}-module code at {least:.3f} mm a module (whole "
+            f"dots at {layout.dpi} dpi, at least {_MIN_MODULE_MM} mm) needs {need:.1f} mm with "
+            f"its quiet zone, the label leaves {side:.1f} mm (shorten the resolver, lot or "
+            "serial, or use a larger label)"
         )
     return module, on_top
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -39,7 +41,7 @@ def test_png_label_decodes_to_its_signed_uri(
     (link,) = _signed(1, key)
     layout = Layout.named(name)
     png = render_png(data, link, layout, fonts)
-    image = Image.open(__import__("io").BytesIO(png))
+    image = Image.open(io.BytesIO(png))
     assert image.size == (
         round(layout.width_mm / 25.4 * layout.dpi),
         round(layout.height_mm / 25.4 * layout.dpi),
@@ -58,6 +60,23 @@ def test_every_pdf_page_decodes_to_its_uri(
     assert page_count(pdf) == len(links)
     for page, link in zip(pdf_pages(pdf, layout.dpi), links, strict=True):
         assert decode_all(page) == [link.uri]
+
+
+@pytest.mark.parametrize("name", ["50x30@203", "50x30@300"])
+def test_smallest_label_fits_longest_signed_uri(
+    name: str, data: LabelData, fonts: FontSet, key: Ed25519PrivateKey
+) -> None:
+    # 20-character lot and serial (the most AI 10 and 21 allow) plus the signature.
+    links = [
+        sign_link(DigitalLink(RESOLVER, "6912345678902", "L" * 19 + str(i), "s" * 20), key)
+        for i in range(2)
+    ]
+    layout = Layout.named(name)
+    pdf = render_pdf(data, links, layout, fonts)
+    for page, link in zip(pdf_pages(pdf, layout.dpi), links, strict=True):
+        assert decode_all(page) == [link.uri]
+    image = Image.open(io.BytesIO(render_png(data, links[0], layout, fonts)))
+    assert decode_all(image) == [links[0].uri]
 
 
 @pytest.mark.parametrize("name", ["a4-3x8", "a4-2x7"])
@@ -97,7 +116,7 @@ def test_certificate_carries_the_batch_code(fonts: FontSet, key: Ed25519PrivateK
         "草莓",
         "500 kg",
         "新疆喀什",
-        __import__("datetime").date(2026, 5, 20),
+        dt.date(2026, 5, 20),
         link,
     )
     (page,) = pdf_pages(render_certificate(cert, fonts), 300)
@@ -111,7 +130,7 @@ def test_unknown_layout_refused_with_choices() -> None:
 
 def test_code_too_dense_for_label_refused(data: LabelData, fonts: FontSet) -> None:
     link = DigitalLink(RESOLVER, "6912345678902", "L", attributes=(("99", "X" * 90),))
-    with pytest.raises(LayoutError, match="module code needs"):
+    with pytest.raises(LayoutError, match=r"57-module code at 0.375 mm a module .* needs 24.4 mm"):
         render_pdf(data, [link], Layout.named("20x20@203"), fonts)
 
 

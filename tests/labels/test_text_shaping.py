@@ -9,6 +9,7 @@ test shows.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -98,7 +99,7 @@ def test_chinese_pdf_text_matches_reference_rendering(fonts: FontSet) -> None:
 @pytest.mark.parametrize("text", [UYGHUR, CHINESE])
 def test_png_label_text_matches_the_pdf_shaping(text: str, fonts: FontSet) -> None:
     # The PNG draws with Pillow; crop its product line and compare with the PDF's outlines.
-    data = LabelData(text, "一级", __import__("datetime").date(2026, 5, 20), CHINESE, "新疆")
+    data = LabelData(text, "一级", dt.date(2026, 5, 20), CHINESE, "新疆")
     layout = Layout.named("100x150@300")
     (link,) = make_links(1)
     image = Image.open(io.BytesIO(render_png(data, link, layout, fonts)))
