@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from labels._errors import GS1SyntaxError
@@ -58,7 +58,7 @@ class DigitalLink:
     cpv: str | None = None
     tpx: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
-    signature: str | None = field(default=None, compare=True)
+    signature: str | None = None
 
     def __post_init__(self) -> None:
         resolver = self.resolver.rstrip("/")
