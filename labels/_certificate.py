@@ -19,7 +19,13 @@ from labels._pdfdoc import PT_PER_MM, PDFDocument, qr_ops
 from labels._qr import QREncoder
 from labels._text import shape_line
 
-__all__ = ["COMMITMENT_BASES", "COMMITMENT_STATEMENT", "Certificate", "render_certificate"]
+__all__ = [
+    "COMMITMENT_BASES",
+    "COMMITMENT_STATEMENT",
+    "Certificate",
+    "certificate_text",
+    "render_certificate",
+]
 
 COMMITMENT_STATEMENT = (
     "我承诺对生产销售的食用农产品：",
@@ -77,14 +83,31 @@ def render_certificate(certificate: Certificate, fonts: FontSet | None = None) -
     """
     fonts = fonts or FontSet.find()
     doc = PDFDocument()
-    ops: list[str] = []
     code = QREncoder().encode(certificate.link.uri)
     box = code.size * _MODULE
     if box > 48:
         raise LayoutError(f"certificate QR: expected at most 48 mm, got {box:.1f} mm")
     qr_left = _WIDTH - 10 - box
+    ops: list[str] = []
+    for text, x, y, size in certificate_text(certificate, qr_left, box):
+        shaped = shape_line(text, fonts, size)
+        if x < 0:  # centred
+            x = (_WIDTH - shaped.width / PT_PER_MM) / 2
+        ops.append(doc.text(TextLine(shaped, x, y, static=True), _HEIGHT))
+    # A rule under each field, as on the printed form.
+    ops.extend(_rule(42, 24 + 6.5 * i + 1.2, qr_left - 4) for i in range(6))
+    ops.append(qr_ops(code, qr_left * PT_PER_MM, (_HEIGHT - 24) * PT_PER_MM, _MODULE * PT_PER_MM))
+    ops.append(_frame())
+    doc.add_page("\n".join(ops), _WIDTH * PT_PER_MM, _HEIGHT * PT_PER_MM)
+    return doc.to_bytes()
+
+
+def certificate_text(
+    certificate: Certificate, qr_left: float, qr_box: float
+) -> list[tuple[str, float, float, float]]:
+    """Every line of the certificate as (text, x mm or -1 to centre, baseline y mm, size pt)."""
     c = certificate
-    rows = [
+    fields = [
         ("食用农产品名称", c.product),
         ("数量（重量）", c.quantity),
         ("产地", c.origin),
@@ -92,37 +115,23 @@ def render_certificate(certificate: Certificate, fonts: FontSet | None = None) -
         ("联系方式", c.contact),
         ("开具日期", c.issued.isoformat()),
     ]
-    y = 8.0
-
-    def line(text: str, x: float, size: float) -> None:
-        shaped = shape_line(text, fonts, size)
-        ops.append(doc.text(TextLine(shaped, x, y, static=True), _HEIGHT))
-
-    title = shape_line("承诺达标合格证", fonts, 16)
-    ops.append(doc.text(TextLine(title, (_WIDTH - title.width / PT_PER_MM) / 2, 14, True), _HEIGHT))
+    out = [("承诺达标合格证", -1.0, 14.0, 16.0)]
     y = 24.0
-    for label, value in rows:
-        line(f"{label}：", 8, 9)
-        line(value, 42, 9)
-        # A rule under each field, as on the printed form.
-        ops.append(_rule(42, y + 1.2, qr_left - 4))
+    for label, value in fields:
+        out += [(f"{label}：", 8.0, y, 9.0), (value, 42.0, y, 9.0)]
         y += 6.5
     y += 2
-    line(COMMITMENT_STATEMENT[0], 8, 8.5)
+    out.append((COMMITMENT_STATEMENT[0], 8.0, y, 8.5))
     for promise in COMMITMENT_STATEMENT[1:]:
         y += 5
-        line("■ " + promise, 12, 8.5)
-    y += 6.5
+        out.append(("■ " + promise, 12.0, y, 8.5))
     marks = "  ".join(("■ " if b in c.bases else "□ ") + b for b in COMMITMENT_BASES)
-    line("承诺依据：" + marks, 8, 8.5)
-    ops.append(qr_ops(code, qr_left * PT_PER_MM, (_HEIGHT - 24) * PT_PER_MM, _MODULE * PT_PER_MM))
-    y = 24 + box + 1
-    for ai, value in certificate.link.path_elements:
+    out.append(("承诺依据：" + marks, 8.0, y + 6.5, 8.5))
+    y = 24 + qr_box + 1
+    for ai, value in c.link.path_elements:
         y += 3
-        line(f"({ai}){value}", qr_left, 6)
-    ops.append(_frame())
-    doc.add_page("\n".join(ops), _WIDTH * PT_PER_MM, _HEIGHT * PT_PER_MM)
-    return doc.to_bytes()
+        out.append((f"({ai}){value}", qr_left, y, 6.0))
+    return out
 
 
 def _rule(x0: float, y: float, x1: float) -> str:

@@ -85,3 +85,48 @@ def test_element_strings_mark_fnc1_only_after_variable_length_values() -> None:
     link = DigitalLink(RESOLVER, "6912345678902", "AB", "12", attributes=(("17", "260531"),))
     assert link.fnc1_element_string == "^010691234567890210AB^2112^17260531"
     assert link.element_string == "(01)06912345678902(10)AB(21)12(17)260531"
+
+
+URI_PIECES = st.sampled_from(
+    [
+        "https://",
+        "http://",
+        "a",
+        "id.example.coop",
+        "/",
+        "01",
+        "10",
+        "21",
+        "22",
+        "235",
+        "99",
+        "09520123456788",
+        "12312312312333",
+        "ABC",
+        "%2F",
+        "%",
+        "%zz",
+        "?",
+        "&",
+        "=",
+        "s",
+        "#",
+        "+",
+        "[::1]",
+        ":8080",
+        "批",
+        " ",
+        "00",
+        "8004",
+    ]
+)
+
+
+@given(st.lists(URI_PIECES, max_size=14).map("".join))
+def test_parser_refuses_garbage_only_with_gs1_syntax_errors(uri: str) -> None:
+    try:
+        link = parse_digital_link(uri)
+    except GS1SyntaxError:
+        return
+    # Whatever parses must regenerate a URI that parses to the same link.
+    assert parse_digital_link(link.uri) == link
