@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ledger import LedgerError
+from labels import cli as labels_cli
 from ledger.cli import app as ledger_app
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(labels_cli.app, name="label")
 
 
 @app.callback()
