@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ledger import LedgerError
 from labels import cli as labels_cli
+from ledger import LedgerError
 from ledger.cli import app as ledger_app
 
 __all__ = ["app", "main"]

@@ -143,8 +143,8 @@ def _check_entry(row: Any, seq: int, ring: KeyRing) -> tuple[bytes, str]:
         record_seq = value["seq"]
     except (ValueError, TypeError, KeyError, AttributeError, LedgerError) as e:
         raise _Bad(seq, f"entry {seq}: the record bytes do not parse ({e})") from e
-    if record_seq != seq:
-        raise _Bad(seq, f"entry {seq} holds the record of position {record_seq}")
+    if type(record_seq) is not int or record_seq != seq:  # True == 1 in Python; not here
+        raise _Bad(seq, f"entry {seq} holds the record of position {record_seq!r}")
     if (
         row.statement_hash != hashlib.sha256(signed).digest()
         or row.kind != kind

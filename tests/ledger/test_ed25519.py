@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -131,22 +131,21 @@ BATCH = _valid_batch(240)
 def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Force the parallel path (two cores) and record the size of each batch sent to it."""
     calls: list[int] = []
-    real = ledger._verify.submit_checks
+    real = ledger._verify._first_bad
 
-    def spy(
-        checks: Sequence[SignatureCheck], pool: Executor | None = None
-    ) -> list[Future[int | None]]:
-        calls.append(len(checks))
-        return real(checks, pool)
+    def spy(checks: Sequence[SignatureCheck], offset: int) -> int | None:
+        if threading.current_thread() is not threading.main_thread():
+            calls.append(len(checks))  # only work handed to the pool
+        return real(checks, offset)
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(ledger._verify, "submit_checks", spy)
+    monkeypatch.setattr(ledger._verify, "_first_bad", spy)
     return calls
 
 
 def test_batch_of_valid_signatures_passes_on_the_thread_pool(pool_calls: list[int]) -> None:
     assert first_bad_signature(BATCH) is None
-    assert pool_calls == [240]
+    assert pool_calls == [120, 120]
 
 
 @pytest.mark.parametrize("bad", [0, 119, 120, 137, 239])
@@ -155,7 +154,7 @@ def test_batch_reports_exactly_the_one_bad_signature(bad: int, pool_calls: list[
     public_key, signature, message = checks[bad]
     checks[bad] = (public_key, flip(signature, 200), message)
     assert first_bad_signature(checks) == bad
-    assert pool_calls == [240]
+    assert pool_calls == [120, 120]
 
 
 def test_batch_with_two_bad_reports_the_first_even_across_chunks(pool_calls: list[int]) -> None:
@@ -164,7 +163,7 @@ def test_batch_with_two_bad_reports_the_first_even_across_chunks(pool_calls: lis
         public_key, signature, message = checks[bad]
         checks[bad] = (public_key, signature, message + b"!")
     assert first_bad_signature(checks) == 37
-    assert pool_calls == [240]
+    assert pool_calls == [120, 120]
 
 
 def test_signature_moved_to_another_entry_is_caught(pool_calls: list[int]) -> None:
