@@ -49,6 +49,7 @@ from ledger._statement import (
     parse_time,
     sign_statement,
 )
+from ledger._witness import witness_checkpoint
 
 __all__ = [
     "KEY_REGISTER",
@@ -97,4 +98,5 @@ __all__ = [
     "verify_consistency",
     "verify_cosignature",
     "verify_inclusion",
+    "witness_checkpoint",
 ]

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ledger._checkpoint import Checkpoint, sign_checkpoint
+from ledger._cosignature import CosignatureVerifier, verify_cosignature
 from ledger._errors import (
     CheckpointConflictError,
     KeyStateError,
@@ -33,7 +34,7 @@ from ledger._errors import (
     StoreError,
 )
 from ledger._keys import GENESIS, KeyInfo, KeyRing, genesis_body
-from ledger._note import NoteSigner
+from ledger._note import NoteSigner, parse_note
 from ledger._record import Record
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import Head, Store, open_engine
@@ -391,6 +392,38 @@ class Ledger:
                     f"{head.checkpoint_size}: the database was changed outside the ledger"
                 ) from e
             # Another writer published first; look again.
+
+    def add_cosignature(self, line: str, verifier: CosignatureVerifier, size: int) -> int:
+        """Store a witness's cosignature on the stored checkpoint of ``size``.
+
+        Returns the cosignature's timestamp. A witness's newer cosignature of the same
+        checkpoint replaces its older one.
+
+        Raises:
+            NoteError: the line is not a valid cosignature of that checkpoint by ``verifier``.
+            StoreError: no checkpoint of that size is stored.
+        """
+        with self.store.read() as conn:
+            row = self.store.checkpoint_row(conn, size)
+        if row is None:
+            raise StoreError(f"no stored checkpoint of size {size}")
+        text = str(row.note)
+        line = line if line.endswith("\n") else line + "\n"
+        note = parse_note((text + line).encode())
+        checkpoint = Checkpoint.parse(note.text)
+        timestamp = verify_cosignature(checkpoint, note, verifier)
+        with self.store.cas() as conn:
+            self.store.put_cosignature(conn, size, verifier.name, line, timestamp)
+        return timestamp
+
+    def cosigned_checkpoint(self, size: int | None = None) -> str | None:
+        """Return a stored checkpoint (default: the latest) with every witness's cosignature."""
+        with self.store.read() as conn:
+            head = self.store.head(conn)
+            size = head.checkpoint_size if size is None else size
+            row = self.store.checkpoint_row(conn, size)
+            lines = self.store.cosignature_lines(conn, size)
+        return None if row is None else str(row.note) + "".join(lines)
 
     def latest_checkpoint(self) -> str | None:
         """Return the latest published checkpoint note, or None before the first."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -30,7 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ledger._errors import StoreError
-from ledger._schema import checkpoints, entries, heads, keys, metadata, nodes
+from ledger._schema import checkpoints, cosignatures, entries, heads, keys, metadata, nodes
 from ledger._tree import NodeKey
 
 __all__ = ["DEFAULT_URL_ENV", "Head", "Store", "node_id", "open_engine"]
@@ -370,6 +371,32 @@ class Store:
             checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
         )
         return conn.execute(query).first()
+
+    def put_cosignature(
+        self, conn: Connection, size: int, witness: str, line: str, timestamp: int
+    ) -> None:
+        """Store a witness's cosignature of checkpoint ``size``, replacing its older one."""
+        conn.execute(
+            delete(cosignatures).where(
+                cosignatures.c.log_id == self.log_id,
+                cosignatures.c.size == size,
+                cosignatures.c.witness == witness,
+            )
+        )
+        conn.execute(
+            cosignatures.insert().values(
+                log_id=self.log_id, size=size, witness=witness, line=line, timestamp=timestamp
+            )
+        )
+
+    def cosignature_lines(self, conn: Connection, size: int) -> list[str]:
+        """Return the cosignature lines stored for checkpoint ``size``, by witness name."""
+        query = (
+            select(cosignatures.c.line)
+            .where(cosignatures.c.log_id == self.log_id, cosignatures.c.size == size)
+            .order_by(cosignatures.c.witness)
+        )
+        return [str(line) for line in conn.execute(query).scalars()]
 
     def insert_checkpoint(
         self, conn: Connection, size: int, root: bytes, note: str, at: str

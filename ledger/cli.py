@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,13 +18,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ledger._audit import audit as run_audit
+from ledger._checkpoint import Checkpoint, open_checkpoint
+from ledger._cosignature import CosignatureVerifier, Cosigner
 from ledger._errors import LedgerError
 from ledger._keyfile import KeyFolder
 from ledger._keys import KEY_REGISTER, KEY_REVOKE, register_body, revoke_body
 from ledger._log import Ledger
 from ledger._merkle import verify_consistency, verify_inclusion
+from ledger._note import NoteVerifier, parse_note
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import database_url
+from ledger._witness import witness_checkpoint
 
 __all__ = ["app"]
 
@@ -271,6 +276,47 @@ def checkpoint(
         ledger = _open(db, keys)
         note = ledger.checkpoint() if new and ledger.log_signer else ledger.latest_checkpoint()
         sys.stdout.write(note or "")
+
+
+@app.command()
+def witness(
+    name: Annotated[str, typer.Option(help="The witness's key name in the key folder.")],
+    state: Annotated[
+        Path,
+        typer.Option(help="File holding the last checkpoint this witness cosigned (updated)."),
+    ],
+    log_key: Annotated[
+        str | None,
+        typer.Option(help="The log's verifier key as known out of band (default: genesis)."),
+    ] = None,
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Witness the latest checkpoint: check it extends the last one seen, then cosign it."""
+    with _errors():
+        ledger = _open(db)
+        note = ledger.latest_checkpoint()
+        if note is None:
+            raise typer.BadParameter("the log has no checkpoint yet")
+        verifier = NoteVerifier.from_key_string(
+            log_key or ledger.record(0).statement.body["log_key"]
+        )
+        previous = None
+        if state.exists():
+            previous, _ = open_checkpoint(state.read_bytes(), ledger.origin, verifier)
+        current = Checkpoint.parse(parse_note(note.encode()).text)
+        proof: list[bytes] = []
+        if previous is not None and 0 < previous.size < current.size:
+            proof = ledger.consistency_proof(previous.size, current.size)
+        cosigner = Cosigner(name, KeyFolder(keys).load(name))
+        line = witness_checkpoint(
+            note.encode(), ledger.origin, verifier, cosigner, int(time.time()), previous, proof
+        )
+        cosignature_key = CosignatureVerifier.from_key_string(cosigner.verifier_key())
+        ledger.add_cosignature(line, cosignature_key, current.size)
+        state.write_text(note, encoding="utf-8")
+        sys.stdout.write(ledger.cosigned_checkpoint(current.size) or "")
+        _err.print(f"cosigned size {current.size} as {escape(cosigner.verifier_key())}")
 
 
 @app.command("prove-inclusion")

@@ -77,6 +77,7 @@ PUBLIC = {
         "verify_consistency",
         "verify_cosignature",
         "verify_inclusion",
+        "witness_checkpoint",
     },
 }
 
