@@ -7,18 +7,19 @@ payload is ``timestamp (u64 big-endian) ‖ Ed25519 signature (64)`` over
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger._checkpoint import Checkpoint
 from ledger._errors import NoteError
 from ledger._note import Note
 from ledger._note_format import (
+    NamedEd25519Key,
     check_name,
     compute_key_id,
-    format_vkey,
     parse_vkey,
     signature_line,
 )
@@ -47,7 +48,7 @@ def _check_timestamp(timestamp: int) -> None:
 
 
 @dataclass(frozen=True)
-class Cosigner:
+class Cosigner(NamedEd25519Key):
     """A witness's Ed25519 cosigning key under a cosigner name.
 
     Attributes:
@@ -56,30 +57,7 @@ class Cosigner:
             cosigner, because the v1 message does not commit to the name.
     """
 
-    name: str
-    private_key: Ed25519PrivateKey = field(repr=False)
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-
-    @classmethod
-    def generate(cls, name: str) -> Cosigner:
-        """Return a cosigner with a fresh random Ed25519 key."""
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @property
-    def public_key(self) -> bytes:
-        """The raw 32-byte Ed25519 public key."""
-        return self.private_key.public_key().public_bytes_raw()
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte key ID, SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4]."""
-        return compute_key_id(self.name, ALG_COSIGNATURE_V1, self.public_key)
-
-    def verifier_key(self) -> str:
-        """Return the verifier key string ``name+hex(key ID)+base64(0x04 ‖ public key)``."""
-        return format_vkey(self.name, ALG_COSIGNATURE_V1, self.public_key)
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
 
     def cosign(self, checkpoint: Checkpoint, timestamp: int) -> str:
         """Cosign ``checkpoint`` as of ``timestamp`` and return the signature line.

@@ -10,19 +10,20 @@ trusted signature must verify. Pure code: bytes and strings in, a value or NoteE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger._errors import NoteError
 from ledger._note_format import (
     SIG_PREFIX,
+    NamedEd25519Key,
     b64decode_strict,
     check_name,
     check_text,
     compute_key_id,
-    format_vkey,
     parse_vkey,
     signature_line,
 )
@@ -49,7 +50,7 @@ _LINE_GRAMMAR = "expected '— <name> <base64>'"
 
 
 @dataclass(frozen=True)
-class NoteSigner:
+class NoteSigner(NamedEd25519Key):
     """An Ed25519 note signing key (signature type 0x01) under a key name.
 
     Attributes:
@@ -57,30 +58,7 @@ class NoteSigner:
         private_key: The Ed25519 private key.
     """
 
-    name: str
-    private_key: Ed25519PrivateKey = field(repr=False)
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-
-    @classmethod
-    def generate(cls, name: str) -> NoteSigner:
-        """Return a signer with a fresh random Ed25519 key."""
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @property
-    def public_key(self) -> bytes:
-        """The raw 32-byte Ed25519 public key."""
-        return self.private_key.public_key().public_bytes_raw()
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte key ID, SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[:4]."""
-        return compute_key_id(self.name, ALG_ED25519, self.public_key)
-
-    def verifier_key(self) -> str:
-        """Return the verifier key string ``name+hex(key ID)+base64(0x01 ‖ public key)``."""
-        return format_vkey(self.name, ALG_ED25519, self.public_key)
+    ALGORITHM: ClassVar[int] = ALG_ED25519
 
     def sign(self, text: str) -> str:
         """Sign a note text and return its signature line, ending in a newline.

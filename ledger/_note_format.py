@@ -9,11 +9,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Self
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger._errors import NoteError
 
 __all__ = [
     "SIG_PREFIX",
+    "NamedEd25519Key",
     "b64decode_strict",
     "check_name",
     "check_text",
@@ -112,3 +117,40 @@ def parse_vkey(vkey: str, alg: int) -> tuple[str, bytes, bytes]:
 def signature_line(name: str, kid: bytes, signature: bytes) -> str:
     r"""Return the line ``— <name> <base64(key ID ‖ signature)>\n``."""
     return f"{SIG_PREFIX}{name} {base64.b64encode(kid + signature).decode('ascii')}\n"
+
+
+@dataclass(frozen=True)
+class NamedEd25519Key:
+    """An Ed25519 private key under a note key name; subclasses fix the signature type.
+
+    Attributes:
+        name: The key name, usually a schema-less URL such as ``example.com/log``.
+        private_key: The Ed25519 private key.
+    """
+
+    ALGORITHM: ClassVar[int]
+
+    name: str
+    private_key: Ed25519PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+
+    @classmethod
+    def generate(cls, name: str) -> Self:
+        """Return a key of this kind with a fresh random Ed25519 key."""
+        return cls(name, Ed25519PrivateKey.generate())
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
+        return self.private_key.public_key().public_bytes_raw()
+
+    @property
+    def key_id(self) -> bytes:
+        """The 4-byte key ID, SHA-256(name ‖ 0x0A ‖ signature type ‖ public key)[:4]."""
+        return compute_key_id(self.name, self.ALGORITHM, self.public_key)
+
+    def verifier_key(self) -> str:
+        """Return the verifier key string ``name+hex(key ID)+base64(type ‖ public key)``."""
+        return format_vkey(self.name, self.ALGORITHM, self.public_key)
