@@ -7,6 +7,11 @@ Every figure is printed beside the limit it is judged against, measured in the s
 raw Ed25519 sign and verify per second on one core (``cryptography``), SHA-256 throughput.
 Targets (issue 2): batch append >= 50% of raw one-core verify; audit >= 80% of cores x raw
 verify; inclusion and consistency proofs at 1M entries under 1 ms.
+
+On a shared machine wall-clock rates move with the load, so raw verify is measured again
+right before and after each phase, and each phase also reports its CPU efficiency: entries
+per CPU-second (worker processes included) against raw verifies per CPU-second. That ratio
+does not depend on the load; on an idle machine the wall-clock ratio approaches it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import hashlib
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -49,6 +55,24 @@ def rate(work: Callable[[], object], count: int) -> float:
     for _ in range(count):
         work()
     return count / (time.perf_counter() - start)
+
+
+def verify_rate() -> tuple[float, float]:
+    """Raw Ed25519 verifies per wall-second and per CPU-second, one thread, right now."""
+    key = Ed25519PrivateKey.generate()
+    public, message = key.public_key(), os.urandom(400)
+    signature = key.sign(message)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(3000):
+        public.verify(signature, message)
+    return 3000 / (time.perf_counter() - wall), 3000 / (time.process_time() - cpu)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the audit's workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def machine_limits() -> dict[str, float]:
@@ -140,22 +164,31 @@ def main() -> None:
         ledger.append(statement)
     single = len(singles) / (time.perf_counter() - start)
 
-    appended, spent = 0, 0.0
+    before = verify_rate()
+    appended, spent, spent_cpu = 0, 0.0, 0.0
     for i in range(0, len(batched), BATCH):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         ledger.append_batch(batched[i : i + BATCH])
         spent += time.perf_counter() - start
+        spent_cpu += cpu_seconds() - start_cpu
         appended += len(batched[i : i + BATCH])
         if (i // BATCH) % 40 == 0:
             print(f"  appended {appended:,} / {len(batched):,}", flush=True)
-    batch = appended / spent
+    after = verify_rate()
+    append_verify = ((before[0] + after[0]) / 2, (before[1] + after[1]) / 2)
+    batch, batch_cpu = appended / spent, appended / spent_cpu
     ledger.checkpoint()
     del statements, singles, batched
 
+    before = verify_rate()
+    start_cpu = cpu_seconds()
     report = audit(ledger.store)
+    audit_cpu_seconds = cpu_seconds() - start_cpu
+    after = verify_rate()
+    audit_verify = ((before[0] + after[0]) / 2, (before[1] + after[1]) / 2)
     if report.failure is not None:
         raise SystemExit(f"audit failed: {report.failure}")
-    audit_rate = report.entries / report.seconds
+    audit_rate, audit_cpu = report.entries / report.seconds, report.entries / audit_cpu_seconds
 
     size = ledger.size()
     rng = random.Random(1)
@@ -171,21 +204,35 @@ def main() -> None:
         consistency.append((time.perf_counter() - start) * 1000)
     ledger.close()
 
-    verify = limits["verify"]
-    print(f"\nledger at {size:,} entries ({url.split(':')[0]}):")
+    load = os.getloadavg()[0]
+    print(f"\nledger at {size:,} entries ({url.split(':')[0]}), load average {load:.1f}:")
+    append_ratio = batch / append_verify[0]
+    audit_ratio = audit_rate / (cores * audit_verify[0])
     rows = [
         ("single append (durable)", f"{single:,.0f} /s", "-", "-"),
         (
             "batch append",
-            f"{batch:,.0f} /s",
-            f"{batch / verify:.0%} of 1-core verify",
-            "met" if batch >= 0.5 * verify else "MISSED (>= 50%)",
+            f"{batch:,.0f} /s (raw verify {append_verify[0]:,.0f})",
+            f"{append_ratio:.0%} of 1-core verify",
+            "met" if append_ratio >= 0.5 else "MISSED (>= 50%)",
+        ),
+        (
+            "  per CPU-second",
+            f"{batch_cpu:,.0f} /cpu-s",
+            f"{batch_cpu / append_verify[1]:.0%} of verify/cpu-s",
+            "-",
         ),
         (
             "audit",
-            f"{audit_rate:,.0f} /s",
-            f"{audit_rate / (cores * verify):.0%} of {cores} x verify",
-            "met" if audit_rate >= 0.8 * cores * verify else "MISSED (>= 80%)",
+            f"{audit_rate:,.0f} /s (raw verify {audit_verify[0]:,.0f})",
+            f"{audit_ratio:.0%} of {cores} x verify",
+            "met" if audit_ratio >= 0.8 else "MISSED (>= 80%)",
+        ),
+        (
+            "  per CPU-second",
+            f"{audit_cpu:,.0f} /cpu-s",
+            f"{audit_cpu / audit_verify[1]:.0%} of verify/cpu-s",
+            "-",
         ),
         (
             "inclusion proof",
@@ -201,7 +248,7 @@ def main() -> None:
         ),
     ]
     for name, figure, ratio, verdict in rows:
-        print(f"  {name:<24} {figure:<36} {ratio:<28} {verdict}")
+        print(f"  {name:<24} {figure:<44} {ratio:<28} {verdict}")
     print(f"\n(files in {workdir})")
 
 

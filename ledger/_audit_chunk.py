@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -24,7 +24,7 @@ from ledger._errors import LedgerError
 from ledger._keys import GENESIS, KeyRing
 from ledger._merkle import leaf_hash
 from ledger._record import statement_bytes_of
-from ledger._store import Store, node_id, open_engine
+from ledger._store import LEVEL_SHIFT, Store, open_engine
 from ledger._tree import CompactRange
 
 __all__ = ["ChunkResult", "ChunkTask", "check_chunk"]
@@ -104,8 +104,9 @@ def check_chunk(task: ChunkTask, store: Store | None = None) -> ChunkResult:
                 raise _Bad(seq, f"entry {seq}: log time runs backwards")
             prev, last_time = leaf_hash(row.leaf), log_time
             for (level, index), value in tree.append(prev):
-                key = (level, (task.begin >> level) + index)
-                if stored.get(node_id(key)) != value:
+                stored_id = (level << LEVEL_SHIFT) | ((task.begin >> level) + index)
+                if stored.get(stored_id) != value:
+                    key = (level, (task.begin >> level) + index)
                     raise _Bad(seq, f"entry {seq}: stored Merkle node {key} does not match")
             if seq + 1 in task.sizes_of_interest:
                 result.borders_at[seq + 1] = _levelled(tree)
@@ -134,7 +135,7 @@ def _check_entry(row: Any, seq: int, ring: KeyRing) -> tuple[bytes, str]:
     """Check one entry on its own; return its prev link and log time."""
     leaf = row.leaf
     try:
-        value = json.loads(leaf.decode())
+        value = orjson.loads(leaf)
         statement = value["statement"]
         kind, key_id, log_time = statement["kind"], statement["key"], value["log_time"]
         signed = statement_bytes_of(leaf)
