@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ledger import LedgerError
+from labels import cli as labels_cli
 from ledger.cli import app as ledger_app
 
 __all__ = ["app", "main"]
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(labels_cli.app, name="label")
 
 
 @app.callback()

@@ -1,3 +1,53 @@
-"""GS1 Digital Link URIs, QR codes, label sheets and compliance certificates."""
+"""GS1 Digital Link URIs, QR codes, label sheets and the compliance certificate.
 
-__all__: list[str] = []
+Stands alone: imports nothing from ``ledger``, ``traceability`` or ``verifier_app``.
+
+>>> link = DigitalLink("https://id.example.coop", "6912345678902", lot="KS-2026-0001")
+>>> link.uri
+'https://id.example.coop/01/06912345678902/10/KS-2026-0001'
+>>> parse_digital_link(link.uri).element_string
+'(01)06912345678902(10)KS-2026-0001'
+"""
+
+from labels._certificate import Certificate, render_certificate
+from labels._digital_link import DigitalLink, parse_digital_link
+from labels._errors import (
+    FontMissingError,
+    GS1SyntaxError,
+    LabelError,
+    LabelSignatureError,
+    LayoutError,
+)
+from labels._fonts import FontSet
+from labels._gs1 import gs1_check_digit, normalize_gtin, validate_lot, validate_serial
+from labels._layout import LabelData, Layout
+from labels._pdf import render_pdf
+from labels._png import render_png
+from labels._signature import load_private_key, load_public_key, sign_link, verify_link
+from labels._zpl import render_zpl
+
+__all__ = [
+    "Certificate",
+    "DigitalLink",
+    "FontMissingError",
+    "FontSet",
+    "GS1SyntaxError",
+    "LabelData",
+    "LabelError",
+    "LabelSignatureError",
+    "Layout",
+    "LayoutError",
+    "gs1_check_digit",
+    "load_private_key",
+    "load_public_key",
+    "normalize_gtin",
+    "parse_digital_link",
+    "render_certificate",
+    "render_pdf",
+    "render_png",
+    "render_zpl",
+    "sign_link",
+    "validate_lot",
+    "validate_serial",
+    "verify_link",
+]

@@ -5,6 +5,31 @@ import importlib
 import pytest
 
 PUBLIC = {
+    "labels": {
+        "Certificate",
+        "DigitalLink",
+        "FontMissingError",
+        "FontSet",
+        "GS1SyntaxError",
+        "LabelData",
+        "LabelError",
+        "LabelSignatureError",
+        "Layout",
+        "LayoutError",
+        "gs1_check_digit",
+        "load_private_key",
+        "load_public_key",
+        "normalize_gtin",
+        "parse_digital_link",
+        "render_certificate",
+        "render_pdf",
+        "render_png",
+        "render_zpl",
+        "sign_link",
+        "validate_lot",
+        "validate_serial",
+        "verify_link",
+    },
     "ledger": {
         "KEY_REGISTER",
         "KEY_REVOKE",

@@ -1,0 +1,244 @@
+"""Label sizes and where things go on a label: the QR box and the text lines.
+
+Every renderer (PNG, PDF, ZPL) draws from the same ``Placement``, so a label looks the same
+whichever way it is printed. Lengths are millimetres, origin top left, y down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+from labels._digital_link import DigitalLink
+from labels._errors import LayoutError
+from labels._fonts import FontSet
+from labels._text import Line, shape_line
+
+__all__ = ["LAYOUTS", "LabelData", "Layout", "Placement", "TextLine", "place", "qr_module_mm"]
+
+MM_PER_INCH = 25.4
+_MARGIN = 1.5  # mm inside the label edge: thermal printers cannot print to the very edge
+_QUIET = 4  # modules of quiet zone round the code, as ISO/IEC 18004 requires
+# Smallest module (X-dimension) this package will print. GS1's symbol specification tables
+# ask for larger modules (around 0.4 mm) for retail scanning, but a signed URI on a 50 x 30 mm
+# label at 300 dpi reaches only 0.34 mm (the tests decode it with zxing-cpp from rendered
+# pages; it has not yet been tried with phones in the field). Below 0.3 mm it refuses.
+_MIN_MODULE_MM = 0.3
+_LINE_GAP = 1.22
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """What a batch's labels say besides the code.
+
+    Attributes:
+        product: Product name, e.g. ``"草莓 Strawberries"`` or Uyghur text.
+        grade: Grade, e.g. ``"一级 Grade I"``.
+        pack_date: Packing date.
+        cooperative: The cooperative's name.
+        origin: Place of origin, e.g. ``"新疆喀什 Kashgar"``.
+    """
+
+    product: str
+    grade: str
+    pack_date: dt.date
+    cooperative: str
+    origin: str
+
+    def __post_init__(self) -> None:
+        for name in ("product", "grade", "cooperative", "origin"):
+            value = getattr(self, name)
+            if not value.strip() or "\n" in value or len(value) > 60:
+                raise LayoutError(f"{name}: expected 1 to 60 characters on one line, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A label size, and for sheets the page and grid that holds the labels.
+
+    Attributes:
+        name: The layout's name, e.g. ``"50x30@203"`` or ``"a4-3x8"``.
+        width_mm: Label width.
+        height_mm: Label height.
+        dpi: Printer resolution; QR modules are snapped to whole printer dots.
+        columns: Labels across a sheet (1 for a roll).
+        rows: Labels down a sheet (1 for a roll).
+        page_width_mm: Sheet width (the label width for a roll).
+        page_height_mm: Sheet height (the label height for a roll).
+    """
+
+    name: str
+    width_mm: float
+    height_mm: float
+    dpi: int
+    columns: int = 1
+    rows: int = 1
+    page_width_mm: float = 0.0
+    page_height_mm: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (10 <= self.width_mm <= 300 and 10 <= self.height_mm <= 300):
+            raise LayoutError(
+                f"layout {self.name}: expected 10-300 mm sides, got "
+                f"{self.width_mm:g} x {self.height_mm:g}"
+            )
+        if self.dpi not in (150, 203, 300, 600, 1200):
+            raise LayoutError(
+                f"layout {self.name}: expected 150/203/300/600/1200 dpi, got {self.dpi}"
+            )
+        if not self.page_width_mm:
+            object.__setattr__(self, "page_width_mm", self.width_mm * self.columns)
+            object.__setattr__(self, "page_height_mm", self.height_mm * self.rows)
+
+    @property
+    def per_page(self) -> int:
+        """Labels on one page."""
+        return self.columns * self.rows
+
+    def origin_mm(self, slot: int) -> tuple[float, float]:
+        """Top-left corner of label ``slot`` (0-based, row by row) on its page."""
+        left = (self.page_width_mm - self.columns * self.width_mm) / 2
+        top = (self.page_height_mm - self.rows * self.height_mm) / 2
+        row, col = divmod(slot, self.columns)
+        return left + col * self.width_mm, top + row * self.height_mm
+
+    @classmethod
+    def named(cls, name: str) -> Layout:
+        """Return a layout by name: ``WxH@DPI`` (mm, roll) or ``a4-CxR`` (sheet grid).
+
+        Raises:
+            LayoutError: An unknown name; the message lists the forms and presets.
+        """
+        if name in LAYOUTS:
+            return LAYOUTS[name]
+        roll = re.fullmatch(r"(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)@(\d+)", name)
+        if roll:
+            return cls(name, float(roll[1]), float(roll[2]), int(roll[3]))
+        sheet = re.fullmatch(r"a4-(\d{1,2})x(\d{1,2})", name)
+        if sheet and int(sheet[1]) and int(sheet[2]):
+            cols, rows = int(sheet[1]), int(sheet[2])
+            # Whole-mm labels filling A4 less a 4 mm printer margin all round.
+            return cls(
+                name, math.floor(202 / cols), math.floor(289 / rows), 600, cols, rows, 210.0, 297.0
+            )
+        raise LayoutError(
+            f"layout: expected one of {', '.join(LAYOUTS)} or WxH@DPI or a4-CxR, got {name!r}"
+        )
+
+
+LAYOUTS = {
+    "50x30@203": Layout("50x30@203", 50, 30, 203),
+    "50x30@300": Layout("50x30@300", 50, 30, 300),
+    "100x150@203": Layout("100x150@203", 100, 150, 203),
+    "100x150@300": Layout("100x150@300", 100, 150, 300),
+    # Common A4 label stock: 3 x 8 of 70 x 36 mm and 2 x 7 of 99 x 38 mm, printed at 600 dpi.
+    "a4-3x8": Layout("a4-3x8", 70, 36, 600, 3, 8, 210.0, 297.0),
+    "a4-2x7": Layout("a4-2x7", 99, 38, 600, 2, 7, 210.0, 297.0),
+}
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A shaped line placed on the label: ``x``/``baseline`` in mm, static if batch-wide."""
+
+    line: Line
+    x: float
+    baseline: float
+    static: bool
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the code and the text go on one label (mm from the label's top left).
+
+    Attributes:
+        qr_x: Left of the code's first module (inside the quiet zone).
+        qr_y: Top of the code's first module.
+        module: Module size in mm, a whole number of printer dots.
+        lines: The text lines.
+    """
+
+    qr_x: float
+    qr_y: float
+    module: float
+    lines: tuple[TextLine, ...]
+
+
+def qr_module_mm(layout: Layout, modules: int) -> tuple[float, bool]:
+    """Module size for a code of ``modules`` per side, and whether the code sits on top."""
+    w, h = layout.width_mm - 2 * _MARGIN, layout.height_mm - 2 * _MARGIN
+    on_top = h > 1.3 * w
+    # The code may take up to 60% of the label's long side; the text takes the rest.
+    side = min(w, h * 0.6) if on_top else min(h, w * 0.6)
+    dot = MM_PER_INCH / layout.dpi
+    dots = math.floor(side / dot / (modules + 2 * _QUIET))
+    module = dots * dot
+    if module < _MIN_MODULE_MM:
+        least = math.ceil(_MIN_MODULE_MM / dot - 1e-9) * dot
+        need = (modules + 2 * _QUIET) * least
+        raise LayoutError(
+            f"layout {layout.name}: a {modules}-module code at {least:.3f} mm a module (whole "
+            f"dots at {layout.dpi} dpi, at least {_MIN_MODULE_MM} mm) needs {need:.1f} mm with "
+            f"its quiet zone, the label leaves {side:.1f} mm (shorten the resolver, lot or "
+            "serial, or use a larger label)"
+        )
+    return module, on_top
+
+
+def place(
+    layout: Layout,
+    data: LabelData,
+    link: DigitalLink,
+    modules: int,
+    fonts: FontSet,
+    *,
+    static: bool = True,
+) -> Placement:
+    """Place the code and the text of one label (``static=False``: only per-label lines).
+
+    Raises:
+        LayoutError: The code does not fit at a readable module size.
+    """
+    module, on_top = qr_module_mm(layout, modules)
+    box = (modules + 2 * _QUIET) * module
+    if on_top:
+        qr_left, qr_top = (layout.width_mm - box) / 2, _MARGIN
+        tx, ty = _MARGIN, _MARGIN + box + 1
+        tw, th = layout.width_mm - 2 * _MARGIN, layout.height_mm - ty - _MARGIN
+    else:
+        qr_left, qr_top = _MARGIN, (layout.height_mm - box) / 2
+        tx, ty = _MARGIN + box + 0.5, _MARGIN
+        tw, th = layout.width_mm - tx - _MARGIN, layout.height_mm - 2 * _MARGIN
+    texts = [
+        (data.product, True, 1.3),
+        (data.grade, True, 1.0),
+        (f"批号 {link.lot}" if link.lot else "", False, 1.0),
+        (f"包装 {data.pack_date.isoformat()}", True, 1.0),
+        (data.cooperative, True, 1.0),
+        (data.origin, True, 1.0),
+    ]
+    texts = [t for t in texts if t[0]]
+    # The human-readable element string, one AI per line so it fits narrow labels.
+    texts += [(f"({ai}){value}", False, 0.9) for ai, value in link.path_elements]
+    weights = sum(w for _, _, w in texts)
+    base_pt = min(14.0, th / (weights * _LINE_GAP) / MM_PER_INCH * 72)
+    lines: list[TextLine] = []
+    y = ty
+    for text, fixed, weight in texts:
+        size = base_pt * weight
+        height = size / 72 * MM_PER_INCH
+        y += height * _LINE_GAP
+        if fixed and not static:
+            continue
+        shaped = shape_line(text, fonts, size)
+        width_mm = shaped.width / 72 * MM_PER_INCH
+        if width_mm > tw:
+            shaped = shape_line(text, fonts, size * tw / width_mm)
+            width_mm = shaped.width / 72 * MM_PER_INCH
+        # Right-to-left paragraphs align to the right edge of the text column.
+        rtl = bool(shaped.runs) and shaped.runs[-1].rtl and shaped.runs[0].rtl
+        x = tx + (tw - width_mm if rtl else 0.0)
+        lines.append(TextLine(shaped, x, y - height * 0.22, fixed))
+    return Placement(qr_left + _QUIET * module, qr_top + _QUIET * module, module, tuple(lines))

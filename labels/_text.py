@@ -1,0 +1,180 @@
+"""Text shaping and layout: HarfBuzz shapes each run; runs are ordered for bidirectional text.
+
+Chinese and Latin need no more than a font with the glyphs; Uyghur is written in Arabic script,
+right to left, with letters joined in contextual forms, which only a shaper produces. The
+ordering here is the part of the Unicode Bidirectional Algorithm that label text needs: the
+first strong character sets the paragraph direction, Arabic-script runs read right to left,
+other runs (Latin, digits, Chinese) left to right, and spaces between two runs of the same
+direction join them.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import uharfbuzz as hb
+from fontTools.pens.basePen import BasePen
+from fontTools.ttLib import TTFont
+
+from labels._errors import FontMissingError
+from labels._fonts import Face, FontSet
+
+__all__ = ["Glyph", "Line", "Run", "glyph_path", "is_rtl_char", "shape_line"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of one direction and face, placed on the line.
+
+    Attributes:
+        text: The run's characters in logical order.
+        face: The face it is set in.
+        rtl: Whether it reads right to left.
+        x: Its left edge from the line's start, in points.
+        width: Its advance width in points.
+    """
+
+    text: str
+    face: Face
+    rtl: bool
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """A shaped glyph placed on the line (points, y up from the baseline)."""
+
+    face: Face
+    gid: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """A shaped line: its text, glyphs in visual order, runs, width and size in points."""
+
+    text: str
+    glyphs: tuple[Glyph, ...]
+    runs: tuple[Run, ...]
+    width: float
+    size: float
+
+
+def is_rtl_char(char: str) -> bool:
+    """Whether ``char`` is an Arabic-script letter (a strong right-to-left character)."""
+    cp = ord(char)
+    return (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0x08A0 <= cp <= 0x08FF
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ) and char.isalpha()
+
+
+@lru_cache(maxsize=4096)
+def shape_line(text: str, fonts: FontSet, size: float) -> Line:
+    """Shape one line of text at ``size`` points.
+
+    Raises:
+        FontMissingError: A character has no glyph in the face chosen for its script.
+    """
+    runs = _runs(text)
+    paragraph_rtl = next((is_rtl_char(c) for c in text if c.isalnum()), False)
+    placed: list[Run] = []
+    glyphs: list[Glyph] = []
+    x = 0.0
+    for chunk, rtl in reversed(runs) if paragraph_rtl else runs:
+        face = fonts.arabic if rtl else fonts.cjk
+        if not face.covers(chunk):
+            missing = next(c for c in chunk if not c.isspace() and ord(c) not in face.cmap)
+            raise FontMissingError(
+                f"text: no glyph for {missing!r} (U+{ord(missing):04X}) in {face.path.name}; "
+                "pass a font that covers it"
+            )
+        scale = size / face.units_per_em
+        start = x
+        for gid, dx, gx, gy in _shape(face, chunk, rtl):
+            glyphs.append(Glyph(face, gid, x + gx * scale, gy * scale))
+            x += dx * scale
+        placed.append(Run(chunk, face, rtl, start, x - start))
+    return Line(text, tuple(glyphs), tuple(placed), x, size)
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    # Strong direction per character; neutrals (spaces, punctuation) between two characters of
+    # the same direction take it, others the paragraph's (UBA rules N1 and N2).
+    strong = [True if is_rtl_char(c) else False if c.isalnum() else None for c in text]
+    paragraph = next((s for s in strong if s is not None), False)
+    out: list[tuple[str, bool]] = []
+    for i, char in enumerate(text):
+        rtl = strong[i]
+        if rtl is None:
+            before = next((s for s in reversed(strong[:i]) if s is not None), None)
+            after = next((s for s in strong[i + 1 :] if s is not None), None)
+            rtl = before if before is not None and before == after else paragraph
+        if out and out[-1][1] == rtl:
+            out[-1] = (out[-1][0] + char, rtl)
+        else:
+            out.append((char, rtl))
+    return out
+
+
+@cache
+def _hb_font(face: Face) -> hb.Font:
+    return hb.Font(hb.Face(hb.Blob.from_file_path(str(face.path)), face.index))
+
+
+@cache
+def _shape(face: Face, text: str, rtl: bool) -> tuple[tuple[int, int, int, int], ...]:
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    buf.direction = "rtl" if rtl else "ltr"
+    hb.shape(_hb_font(face), buf, {"kern": True, "liga": True})
+    return tuple(
+        (info.codepoint, pos.x_advance, pos.x_offset, pos.y_offset)
+        for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True)
+    )
+
+
+@cache
+def _ttfont(face: Face) -> TTFont:
+    # From memory, not the file: a cached font must not hold a file handle open.
+    return TTFont(io.BytesIO(face.path.read_bytes()), fontNumber=face.index, lazy=True)
+
+
+class _PDFPathPen(BasePen):  # type: ignore[misc]
+    """Collects a glyph outline as PDF path operators in font units."""
+
+    def __init__(self, glyph_set: object) -> None:
+        super().__init__(glyph_set)
+        self.ops: list[str] = []
+
+    def _moveTo(self, pt: tuple[float, float]) -> None:
+        self.ops.append(f"{pt[0]:g} {pt[1]:g} m")
+
+    def _lineTo(self, pt: tuple[float, float]) -> None:
+        self.ops.append(f"{pt[0]:g} {pt[1]:g} l")
+
+    def _curveToOne(
+        self, p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]
+    ) -> None:
+        self.ops.append(f"{p1[0]:g} {p1[1]:g} {p2[0]:g} {p2[1]:g} {p3[0]:g} {p3[1]:g} c")
+
+    def _closePath(self) -> None:
+        self.ops.append("h")
+
+
+@cache
+def glyph_path(face: Face, gid: int) -> str:
+    """A glyph's outline as PDF path operators in font units (filled with nonzero winding)."""
+    font = _ttfont(face)
+    glyph_set = font.getGlyphSet()
+    pen = _PDFPathPen(glyph_set)
+    glyph_set[font.getGlyphName(gid)].draw(pen)
+    return " ".join(pen.ops)
