@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ledger import LedgerError
 from labels import cli as labels_cli
+from ledger import LedgerError
 from ledger.cli import app as ledger_app
 
 __all__ = ["app", "main"]
