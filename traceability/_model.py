@@ -106,8 +106,11 @@ def _domain_error(error: pydantic.ValidationError) -> ValidationError:
             field = _dotted(loc) if loc else cause.field
         converted = ValidationError(field, cause.expected, cause.got)
     else:
-        message = str(first["msg"]).removeprefix("Value error, ")
-        got = first.get("input") if first["type"] != "missing" else "(missing)"
-        converted = ValidationError(_dotted(loc), message, got)
+        if first["type"] == "missing":
+            converted = ValidationError(_dotted(loc), "a value (the field is required)", None)
+        else:
+            message = str(first["msg"]).removeprefix("Value error, ")
+            message = message[:1].lower() + message[1:]
+            converted = ValidationError(_dotted(loc), message, first.get("input"))
     converted.nested = True
     return converted

@@ -20,6 +20,7 @@ from traceability import (
     Grading,
     Harvest,
     Product,
+    Profile,
     Reading,
     Recorder,
     Release,
@@ -74,9 +75,11 @@ class Coop:
 
     # --- the usual steps, with defaults a test can override --------------------------------
 
-    def harvest(self, lot: str = "H1", minutes: float = 0, **kw: Any) -> int:
+    def harvest(
+        self, lot: str = "H1", minutes: float = 0, gtin: str = STRAWBERRY, **kw: Any
+    ) -> int:
         fields: dict[str, Any] = {
-            "lot": ref(lot),
+            "lot": ref(lot, gtin),
             "plot": "YK-P1",
             "variety": "Hongyan",
             "quantity": "100",
@@ -159,7 +162,10 @@ def make_coop(make_log: Callable[[str], LogWorld]) -> Callable[[str], Coop]:
                 plots=["YK-P1", "YK-P2"],
             ),
         )
-        coop.record(c, load_profile(DATA / "strawberry.toml"))
+        strawberry = load_profile(DATA / "strawberry.toml")
+        coop.record(c, strawberry)
+        jam = strawberry.to_body() | {"name": "strawberry jam 2026", "commodity": "strawberry_jam"}
+        coop.record(c, Profile.from_body(jam))
         coop.record(c, load_mrl_csv(DATA / "mrl-sample.csv"))
         return coop
 

@@ -1,0 +1,73 @@
+"""The projection agrees with the ledger: reindex rebuilds it identically, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy
+
+from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
+from traceability import Recorder, Release, Role, reindex
+from traceability._schema import metadata
+
+
+def snapshot(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:
+    engine = coop.ledger.store.engine
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(tuple(row) for row in conn.execute(table.select()))
+            for table in metadata.sorted_tables
+        }
+
+
+def small_season(coop: Coop) -> None:
+    coop.harvest("H1")
+    coop.cool("H1")
+    coop.test("H1")
+    coop.grade("H1", {"G1": ("super", "30", ["36"]), "G2": ("grade_1", "30", ["31"])})
+    coop.test("G2", {"chlorpyrifos": "0.2"}, minutes=200)  # fails: G2 on hold
+    coop.release("G1", minutes=210)
+    coop.ship("SH1", ["G1"], minutes=240)
+
+
+def test_reindex_after_dropping_tables_restores_identical_content(
+    make_coop: Callable[[str], Coop], db_url: str
+) -> None:
+    coop = make_coop(db_url)
+    small_season(coop)
+    before = snapshot(coop)
+    for name in ("trace_lots", "trace_results", "trace_edges", "trace_shipments"):
+        assert before[name], name
+    with coop.ledger.store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(sqlalchemy.text(f"DROP TABLE {table.name}"))
+    assert reindex(coop.ledger) == coop.ledger.size()
+    assert snapshot(coop) == before
+
+
+def test_new_recorder_on_existing_ledger_catches_up(coop: Coop) -> None:
+    small_season(coop)
+    before = snapshot(coop)
+    with coop.ledger.store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    Recorder(coop.ledger)
+    assert snapshot(coop) == before
+
+
+def test_entry_that_bypassed_the_recorder_is_an_anomaly_not_a_fact(coop: Coop) -> None:
+    coop.harvest("H1")
+    # Appended straight to the ledger: a release with no passing tests.
+    body = ev(Release, lot=ref("H1"), note="sneaky", time=at(10)).to_body()
+    from tests.ledger.conftest import Actor
+
+    cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
+    receipt = coop.ledger.append(cooperative.sign("trace.release", body))
+    coop.recorder.catch_up()
+    assert coop.recorder.lot(STRAWBERRY, "H1").status == "active"
+    rows = snapshot(coop)["trace_anomalies"]
+    assert rows == [(receipt.seq, rows[0][1])]
+    assert "release-requires-passed-tests" in rows[0][1]
+    reindex(coop.ledger)
+    assert snapshot(coop)["trace_anomalies"] == rows
