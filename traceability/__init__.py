@@ -9,8 +9,6 @@ tables in step. Refused events append nothing.
 """
 
 from traceability._actors import PERMITTED, Role
-
-# EPCIS_PLACEHOLDER
 from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
 from traceability._events import (
     Cooling,

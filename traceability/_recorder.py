@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -24,6 +25,7 @@ from ledger import (
     KeyInfo,
     Ledger,
     Receipt,
+    Record,
     Statement,
     format_time,
     key_id_for,
@@ -32,6 +34,7 @@ from ledger import (
 from traceability import _schema as t
 from traceability._actors import check_role
 from traceability._apply import apply_entry, parse_event
+from traceability._epcis import build_document, lot_entries
 from traceability._errors import RoleError, TraceError, ValidationError
 from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
@@ -108,6 +111,14 @@ def reindex(ledger: Ledger) -> int:
     t.metadata.create_all(engine)
     with _writing(engine) as conn, conn.begin():
         return _catch_up(ledger, conn)
+
+
+def _within(record: Record, start: datetime | None, end: datetime | None) -> bool:
+    when = record.statement.body.get("time")
+    if not isinstance(when, str):
+        return False
+    moment = datetime.fromisoformat(when)
+    return (start is None or moment >= start) and (end is None or moment < end)
 
 
 class Recorder:
@@ -220,6 +231,35 @@ class Recorder:
             if not keys:
                 raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
             return trace_back(conn, keys)
+
+    def export_epcis(
+        self,
+        *,
+        gtin: str | None = None,
+        lot: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return an EPCIS 2.0 JSON-LD document for one lot's chain or a time range.
+
+        Args:
+            gtin: with ``lot``: export every event about the lot, what it was made from and
+                what was made from it.
+            lot: see ``gtin``.
+            start: include events whose event time is at or after this (timezone-aware).
+            end: include events whose event time is before this.
+        """
+        self.catch_up()
+        with self._read() as conn:
+            if gtin is not None or lot is not None:
+                state = self.lot(gtin or "", lot or "")
+                seqs = lot_entries(conn, state.gtin, state.lot)
+                records: list[Record] = [self.ledger.record(seq) for seq in seqs]
+            else:
+                records = list(self.ledger.records())
+            if start is not None or end is not None:
+                records = [r for r in records if _within(r, start, end)]
+            return build_document(records, self.ledger.origin, conn)
 
     def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
         """Trace a lot forward to every derived lot, shipment and receiver."""
