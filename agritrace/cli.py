@@ -11,6 +11,7 @@ from rich.console import Console
 from labels import cli as labels_cli
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
+from traceability.cli import reindex
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(labels_cli.app, name="label")
+app.command()(reindex)
 
 
 @app.callback()

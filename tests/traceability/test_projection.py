@@ -71,3 +71,28 @@ def test_entry_that_bypassed_the_recorder_is_an_anomaly_not_a_fact(coop: Coop) -
     assert "release-requires-passed-tests" in rows[0][1]
     reindex(coop.ledger)
     assert snapshot(coop)["trace_anomalies"] == rows
+
+
+def test_reindex_command_rebuilds_the_tables(coop: Coop) -> None:
+    from typer.testing import CliRunner
+
+    from agritrace.cli import app
+
+    small_season(coop)
+    before = snapshot(coop)
+    with coop.ledger.store.engine.begin() as conn:
+        conn.execute(sqlalchemy.text("DROP TABLE trace_lots"))
+    result = CliRunner().invoke(app, ["reindex", "--db", coop.world.url])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"reindexed {coop.ledger.size()} entries\n"
+    assert snapshot(coop) == before
+
+
+def test_reindex_command_on_missing_database_is_one_clear_line(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from agritrace.cli import app
+
+    result = CliRunner().invoke(app, ["reindex", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert result.exit_code == 2
+    assert "no ledger at" in result.output
