@@ -43,9 +43,14 @@ __all__ = ["ORIGIN_HANDLERS"]
 
 
 def _product(conn: Connection, seq: int, e: Product) -> None:
-    conn.execute(
-        t.products.delete().where(t.products.c.gtin == e.gtin)
-    )  # a later entry corrects the name; the commodity of a GTIN may not change lots already made
+    row = conn.execute(select(t.products).where(t.products.c.gtin == e.gtin)).first()
+    if row is not None and row.commodity != e.commodity:
+        # Lots already made under this GTIN were judged by that commodity's profile.
+        raise LifecycleError(
+            "product-commodity-fixed",
+            f"GTIN {e.gtin} is {row.commodity!r} since entry {row.seq}, not {e.commodity!r}",
+        )
+    conn.execute(t.products.delete().where(t.products.c.gtin == e.gtin))  # a renamed product
     conn.execute(
         insert(t.products).values(gtin=e.gtin, commodity=e.commodity, name=e.name, seq=seq)
     )

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.traceability.conftest import Coop, at, ev, ref
+from tests.traceability.conftest import JAM, STRAWBERRY, Coop, at, ev, ref
 from traceability import (
     TABLE,
     Action,
     Hold,
     LifecycleError,
     LotStatus,
+    Processing,
+    Product,
     Recall,
     Receiving,
     Release,
@@ -261,3 +263,28 @@ def test_recalled_lot_accepts_nothing(coop: Coop) -> None:
         "release-only-active-or-held",
         lambda: coop.record(Role.COOPERATIVE, ev(Release, lot=ref("H1"), note="x", time=at(220))),
     )
+
+
+def test_process_only_active_released_or_received(coop: Coop) -> None:
+    coop.harvest()
+    coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
+    jam = ev(
+        Processing,
+        inputs=[ref("H1")],
+        output=ref("J1", JAM),
+        quantity="5",
+        process="jam",
+        time=at(140),
+    )
+    refused(
+        coop,
+        "process-only-active-released-or-received",
+        lambda: coop.record(Role.PACKING_STATION, jam),
+    )
+
+
+def test_product_commodity_cannot_change(coop: Coop) -> None:
+    renamed = ev(Product, gtin=STRAWBERRY, commodity="strawberry", name="草莓 (bulk, 5 kg)")
+    coop.record(Role.COOPERATIVE, renamed)
+    moved = ev(Product, gtin=STRAWBERRY, commodity="jujube", name="红枣")
+    refused(coop, "product-commodity-fixed", lambda: coop.record(Role.COOPERATIVE, moved))
