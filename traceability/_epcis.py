@@ -167,6 +167,7 @@ class _Mapper:
                 "disposition": "active",
                 "inputQuantityList": self.quantities(inputs),
                 "outputQuantityList": self.quantities(outputs, amounts),
+                **({"readPoint": {"id": self.uri("site", e.site)}} if e.site else {}),
                 "ilmd": ilmd,
             }
         if isinstance(e, ResidueTest):

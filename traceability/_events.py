@@ -132,6 +132,7 @@ class Grading(Model):
     KIND: ClassVar[str] = "trace.grading"
     input: LotRef
     outputs: tuple[GradedLot, ...] = Field(min_length=1, max_length=20)
+    site: LocalId | None = None  # the packing station: the new lots' lot code source
     time: Time
 
     @model_validator(mode="after")
@@ -211,6 +212,7 @@ class Processing(Model):
     quantity: Amount
     unit: _UNIT = "KGM"
     process: Text
+    site: LocalId | None = None  # where the food was transformed (lot code source)
     time: Time
 
 

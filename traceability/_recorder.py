@@ -36,6 +36,7 @@ from traceability._actors import check_role
 from traceability._apply import apply_entry, parse_event
 from traceability._epcis import build_document, lot_entries
 from traceability._errors import RoleError, TraceError, ValidationError
+from traceability._fsma import fsma204_csv
 from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
 from traceability._lineage import BackTrace, ForwardTrace, shipment_lots, trace_back, trace_forward
@@ -232,6 +233,23 @@ class Recorder:
                 raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
             return trace_back(conn, keys)
 
+    def _select(
+        self,
+        conn: Connection,
+        gtin: str | None,
+        lot: str | None,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[Record]:
+        if gtin is not None or lot is not None:
+            state = self.lot(gtin or "", lot or "")
+            records = [self.ledger.record(s) for s in lot_entries(conn, state.gtin, state.lot)]
+        else:
+            records = list(self.ledger.records())
+        if start is not None or end is not None:
+            records = [r for r in records if _within(r, start, end)]
+        return records
+
     def export_epcis(
         self,
         *,
@@ -251,15 +269,25 @@ class Recorder:
         """
         self.catch_up()
         with self._read() as conn:
-            if gtin is not None or lot is not None:
-                state = self.lot(gtin or "", lot or "")
-                seqs = lot_entries(conn, state.gtin, state.lot)
-                records: list[Record] = [self.ledger.record(seq) for seq in seqs]
-            else:
-                records = list(self.ledger.records())
-            if start is not None or end is not None:
-                records = [r for r in records if _within(r, start, end)]
+            records = self._select(conn, gtin, lot, start, end)
             return build_document(records, self.ledger.origin, conn)
+
+    def export_fsma204(
+        self,
+        *,
+        gtin: str | None = None,
+        lot: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> str:
+        """Return the FDA FSMA 204 sortable spreadsheet (CSV) for a lot's chain or a time range.
+
+        Arguments as for :meth:`export_epcis`.
+        """
+        self.catch_up()
+        with self._read() as conn:
+            records = self._select(conn, gtin, lot, start, end)
+            return fsma204_csv(records, self.ledger.origin, conn)
 
     def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
         """Trace a lot forward to every derived lot, shipment and receiver."""

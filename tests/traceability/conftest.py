@@ -102,7 +102,8 @@ class Coop:
             for name, (grade, qty, sizes) in outputs.items()
         ]
         return self.record(
-            Role.PACKING_STATION, ev(Grading, input=ref(lot), outputs=graded, time=at(minutes))
+            Role.PACKING_STATION,
+            ev(Grading, input=ref(lot), outputs=graded, site="PS1", time=at(minutes)),
         )
 
     def test(self, lot: str, values: dict[str, str] | None = None, minutes: float = 120) -> int:
