@@ -7,6 +7,7 @@ no future times) and knows its statement ``KIND``; how each maps to EPCIS 2.0 is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -39,6 +40,14 @@ __all__ = [
 
 _COMMODITY = r"^[a-z][a-z_]{1,30}$"
 _UNIT = Literal["KGM", "H87"]  # UN/CEFACT rec. 20: kilogram, piece
+
+
+def _distinct(field: str, keys: Sequence[object]) -> None:
+    seen: set[object] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise ValidationError(f"{field}[{i}]", f"no repeat within {field}", key)
+        seen.add(key)
 
 
 class LotRef(Model):
@@ -169,6 +178,11 @@ class ResidueTest(Model):
     results: tuple[SubstanceResult, ...] = Field(min_length=1, max_length=500)
     time: Time
 
+    @model_validator(mode="after")
+    def _one_result_per_substance(self) -> ResidueTest:
+        _distinct("results", [r.substance.lower() for r in self.results])
+        return self
+
 
 class Packing(Model):
     """Lots packed into one logistic unit (AggregationEvent ADD, packing)."""
@@ -178,6 +192,11 @@ class Packing(Model):
     lots: tuple[LotRef, ...] = Field(min_length=1, max_length=200)
     site: LocalId
     time: Time
+
+    @model_validator(mode="after")
+    def _lots_once(self) -> Packing:
+        _distinct("lots", [(r.gtin, r.lot) for r in self.lots])
+        return self
 
 
 class Shipping(Model):
@@ -191,6 +210,11 @@ class Shipping(Model):
     set_point_celsius: Measure | None = None
     readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
     time: Time
+
+    @model_validator(mode="after")
+    def _lots_once(self) -> Shipping:
+        _distinct("lots", [(r.gtin, r.lot) for r in self.lots])
+        return self
 
 
 class Receiving(Model):
@@ -214,6 +238,14 @@ class Processing(Model):
     process: Text
     site: LocalId | None = None  # where the food was transformed (lot code source)
     time: Time
+
+    @model_validator(mode="after")
+    def _inputs_once(self) -> Processing:
+        keys = [(r.gtin, r.lot) for r in self.inputs]
+        _distinct("inputs", keys)
+        if (self.output.gtin, self.output.lot) in keys:
+            raise ValidationError("output", "a new lot, not one of the inputs", self.output.lot)
+        return self
 
 
 class Hold(Model):

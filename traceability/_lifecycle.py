@@ -50,12 +50,14 @@ class Action(StrEnum):
 class Transition:
     """One row of the table: the states an action is allowed from and the state it leads to.
 
-    ``to`` None keeps the lot's state.
+    ``to`` None keeps the lot's state; so does being in ``stays`` (a held lot that arrives
+    is still held).
     """
 
     rule: str
     allowed: frozenset[LotStatus]
     to: LotStatus | None
+    stays: frozenset[LotStatus] = frozenset()
 
 
 _A, _R, _H, _C, _S, _V = (
@@ -68,8 +70,10 @@ _A, _R, _H, _C, _S, _V = (
 )
 
 
-def _row(rule: str, allowed: set[LotStatus], to: LotStatus | None) -> Transition:
-    return Transition(rule, frozenset(allowed), to)
+def _row(
+    rule: str, allowed: set[LotStatus], to: LotStatus | None, stays: set[LotStatus] | None = None
+) -> Transition:
+    return Transition(rule, frozenset(allowed), to, frozenset(stays or ()))
 
 
 #: The lifecycle. "Listed only after passing": label and ship need RELEASED; a held lot
@@ -81,7 +85,8 @@ TABLE: Mapping[Action, Transition] = {
     Action.PACK: _row("pack-only-active-or-released", {_A, _R}, None),
     Action.LABEL: _row("label-requires-released", {_R}, None),
     Action.SHIP: _row("ship-requires-released", {_R}, _S),
-    Action.RECEIVE: _row("receive-requires-shipped", {_S}, _V),
+    # A lot held while in transit (failing result, manual hold) still arrives, held.
+    Action.RECEIVE: _row("receive-requires-shipped", {_S, _H}, _V, {_H}),
     Action.PROCESS: _row("process-only-active-released-or-received", {_A, _R, _V}, _C),
     Action.HOLD: _row("hold-only-movable-lots", {_A, _R, _S, _V}, _H),
     Action.RELEASE: _row("release-only-active-or-held", {_A, _H}, _R),
@@ -101,4 +106,4 @@ def transition(action: Action, status: LotStatus, lot: str) -> LotStatus:
         raise LifecycleError(
             row.rule, f"cannot {action} lot {lot}: it is {status}; {action} needs {allowed}"
         )
-    return status if row.to is None else row.to
+    return status if row.to is None or status in row.stays else row.to

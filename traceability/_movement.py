@@ -42,6 +42,9 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
     for i, ref in enumerate(e.lots):
         row = find_lot(conn, ref, f"lots[{i}]")
         transition(Action.PACK, LotStatus(row.status), row.key)
+        packed = select(t.packed).where(t.packed.c.unit_id == e.unit_id, t.packed.c.lot == row.key)
+        if conn.execute(packed).first() is not None:
+            raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
         conn.execute(insert(t.packed).values(unit_id=e.unit_id, lot=row.key, seq=seq))
         keys.append(row.key)
     touch(conn, seq, *keys)
@@ -86,18 +89,18 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
     lot_rows = conn.execute(select(t.lots).where(t.lots.c.key.in_(keys))).all()
     problems = []
     for row in lot_rows:
-        transition(Action.RECEIVE, LotStatus(row.status), row.key)
+        target = transition(Action.RECEIVE, LotStatus(row.status), row.key)
         profile_seq, profile = profile_for(conn, row.commodity)
         set_point = None if ship.set_point is None else Decimal(ship.set_point)
         problem = transport_problem(profile, set_point, e.readings)
-        problems.append((row.key, profile_seq, problem))
+        problems.append((row.key, target, profile_seq, problem))
     conn.execute(
         update(t.shipments)
         .where(t.shipments.c.shipment == e.shipment)
         .values(status="received", received_seq=seq, receiver=e.receiver)
     )
-    for key, profile_seq, problem in problems:
-        set_status(conn, key, LotStatus.RECEIVED, seq)
+    for key, target, profile_seq, problem in problems:
+        set_status(conn, key, target, seq)
         if problem:
             reason = f"cold-chain-transport (profile entry {profile_seq}): {problem}"
             hold_forward(conn, seq, key, reason, failed=False)

@@ -164,7 +164,10 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
         )
     rule = f"grade-band (profile entry {profile_seq})"
     for i, out in enumerate(e.outputs):
-        band = profile.band(out.grade)
+        try:
+            band = profile.band(out.grade)
+        except ValidationError as error:
+            raise ValidationError(f"outputs[{i}].grade", error.expected, error.got) from error
         if out.lot.gtin != row.gtin:
             commodity_of(conn, out.lot.gtin, f"outputs[{i}].lot.gtin")
         for size in out.sizes_mm:

@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ledger import (
     KeyInfo,
@@ -91,7 +92,9 @@ def _catch_up(ledger: Ledger, conn: Connection) -> int:
         try:
             event = parse_event(statement.kind, statement.body)
             apply_entry(conn, record.seq, event, actor, roles)
-        except TraceError as e:
+        except (TraceError, IntegrityError) as e:
+            # Kept and named, never silently dropped: an entry appended around the recorder
+            # (or racing another writer past the same check) that breaks a rule.
             savepoint.rollback()
             conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
         else:

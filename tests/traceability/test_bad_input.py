@@ -19,6 +19,7 @@ from traceability import (
     ResidueTest,
     Role,
     RoleError,
+    Shipping,
     TraceError,
     ValidationError,
 )
@@ -203,3 +204,43 @@ def test_pesticide_without_listed_interval_is_not_a_silent_pass(coop: Coop) -> N
     coop.record(Role.GROWER, spray)
     error = nothing_appended(coop, LifecycleError, lambda: coop.harvest())
     assert "no pre-harvest interval listed for bifenthrin" in str(error)
+
+
+def test_repeated_lot_in_a_shipment_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ev(
+            Shipping,
+            shipment="SH1",
+            lots=[ref("G1"), ref("G1")],
+            origin="PS1",
+            destination="DC",
+            time=at(5),
+        )
+    assert caught.value.field == "lots[1]"
+
+
+def test_two_results_for_one_substance_in_one_test_are_refused() -> None:
+    results = [
+        {"substance": "chlorpyrifos", "value": "<LOQ", "loq": "0.01"},
+        {"substance": "Chlorpyrifos", "value": "0.2", "loq": "0.01"},
+    ]
+    with pytest.raises(ValidationError) as caught:
+        ev(
+            ResidueTest,
+            lot=ref("H1"),
+            sample_id="S1",
+            lab="L",
+            method="M",
+            results=results,
+            time=at(1),
+        )
+    assert caught.value.field == "results[1]"
+
+
+def test_unknown_grade_names_the_output(coop: Coop) -> None:
+    coop.harvest()
+    error = nothing_appended(
+        coop, ValidationError, lambda: coop.grade("H1", {"G1": ("extra", "10", ["40"])})
+    )
+    assert isinstance(error, ValidationError)
+    assert error.field == "outputs[0].grade"

@@ -14,6 +14,7 @@ from traceability import (
     Hold,
     LifecycleError,
     LotStatus,
+    Packing,
     Processing,
     Product,
     Recall,
@@ -234,8 +235,6 @@ def test_grade_refuses_more_output_than_input(coop: Coop) -> None:
 
 
 def test_pack_only_active_or_released(coop: Coop) -> None:
-    from traceability import Packing
-
     coop.harvest()
     coop.record(
         Role.PACKING_STATION,
@@ -288,3 +287,20 @@ def test_product_commodity_cannot_change(coop: Coop) -> None:
     coop.record(Role.COOPERATIVE, renamed)
     moved = ev(Product, gtin=STRAWBERRY, commodity="jujube", name="红枣")
     refused(coop, "product-commodity-fixed", lambda: coop.record(Role.COOPERATIVE, moved))
+
+
+def test_lot_held_in_transit_arrives_still_held(coop: Coop) -> None:
+    released(coop)
+    coop.ship("SH1", ["H1"])
+    coop.test("H1", {"chlorpyrifos": "0.3"}, minutes=200)  # fails while on the road
+    assert status(coop, "H1") is LotStatus.ON_HOLD
+    coop.record(Role.LOGISTICS, ev(Receiving, shipment="SH1", receiver="URUMQI-DC", time=at(600)))
+    assert status(coop, "H1") is LotStatus.ON_HOLD
+
+
+def test_a_lot_is_packed_once_per_unit(coop: Coop) -> None:
+    coop.harvest()
+    pack = ev(Packing, unit_id="PAL-1", lots=[ref("H1")], site="PS1", time=at(60))
+    coop.record(Role.PACKING_STATION, pack)
+    again = ev(Packing, unit_id="PAL-1", lots=[ref("H1")], site="PS1", time=at(61))
+    refused(coop, "pack-once-per-unit", lambda: coop.record(Role.PACKING_STATION, again))
