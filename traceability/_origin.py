@@ -147,6 +147,14 @@ def _cooling(conn: Connection, seq: int, e: Cooling) -> None:
     harvested = harvest_time(conn, row.key)
     profile_seq, profile = profile_for(conn, row.commodity)
     if harvested is not None:
+        early = [r for r in e.readings if r.time < harvested]
+        if early:
+            # A core reading before the fruit was picked means the wrong lot or a wrong clock.
+            raise ValidationError(
+                "readings",
+                f"times at or after the harvest ({harvested.isoformat()})",
+                early[0].time.isoformat(),
+            )
         problem = precool_problem(profile, harvested, e.readings)
         if problem:
             reason = f"cold-chain-precool (profile entry {profile_seq}): {problem}"

@@ -78,7 +78,23 @@ class Profile(Model):
         names = [g.name for g in self.grades]
         if len(set(names)) != len(names):
             raise ValidationError("grades", "distinct grade names", names)
+        # Every fruit must land in exactly one grade: bands ordered by size must meet
+        # end to end, from open below to open above.
+        bands = sorted(self.grades, key=lambda g: (g.min_mm is not None, g.min_mm or 0))
+        edge: Decimal | None = None
+        for i, band in enumerate(bands):
+            if band.min_mm != edge or (band.max_mm is None) != (i == len(bands) - 1):
+                raise ValidationError(
+                    "grades",
+                    "size bands that cover every size once, end to end",
+                    [(g.name, g.min_mm, g.max_mm) for g in bands],
+                )
+            edge = band.max_mm
         return self
+
+    def grade_of(self, size: Decimal) -> str:
+        """Return the grade a fruit of ``size`` mm belongs to (the bands cover every size)."""
+        return next(g.name for g in self.grades if g.admits(size))
 
     def band(self, grade: str) -> GradeBand:
         """Return the band named ``grade`` or raise :class:`ValidationError`."""

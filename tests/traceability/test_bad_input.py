@@ -244,3 +244,10 @@ def test_unknown_grade_names_the_output(coop: Coop) -> None:
     )
     assert isinstance(error, ValidationError)
     assert error.field == "outputs[0].grade"
+
+
+def test_core_reading_before_harvest_is_refused(coop: Coop) -> None:
+    coop.harvest(minutes=60)
+    error = nothing_appended(coop, ValidationError, lambda: coop.cool("H1", minutes=30))
+    assert isinstance(error, ValidationError)
+    assert error.field == "readings"
