@@ -12,6 +12,7 @@ Protocol for :meth:`Recorder.record`:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from traceability import _schema as t
 from traceability._actors import check_role
 from traceability._apply import apply_entry, parse_event
 from traceability._epcis import build_document, lot_entries
-from traceability._errors import RoleError, TraceError, ValidationError
+from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
 from traceability._fsma import fsma204_csv
 from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
@@ -135,6 +136,9 @@ class Recorder:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._engine = ledger.store.engine
+        # Serialises this process's writers from dry run to append (other processes are
+        # caught by the replay check in record()).
+        self._lock = threading.Lock()
         t.metadata.create_all(self._engine)
         self.catch_up()
 
@@ -161,8 +165,14 @@ class Recorder:
         Raises:
             RoleError: the key is unknown, revoked, or lacks a permitted role.
             ValidationError: the event names something the ledger does not know.
-            LifecycleError: the event breaks the lifecycle table or a quality rule.
+            LifecycleError: the event breaks the lifecycle table or a quality rule; rule
+                ``replay-refused`` if another process's append overtook this one's check
+                (the entry is then on the ledger but listed in ``trace_anomalies``).
         """
+        with self._lock:
+            return self._record(event, key, at)
+
+    def _record(self, event: Model, key: Ed25519PrivateKey, at: datetime | None) -> Receipt:
         key_id = key_id_for(key.public_key().public_bytes_raw())
         self.catch_up()
         size = self.ledger.size()
@@ -185,6 +195,19 @@ class Recorder:
         )
         receipt = self.ledger.append(sign_statement(statement, key))
         self.catch_up()
+        with self._read() as conn:
+            anomaly = conn.execute(
+                select(t.anomalies.c.error).where(t.anomalies.c.seq == receipt.seq)
+            ).first()
+        if anomaly is not None:
+            # Another process appended between the dry run and this append and the event no
+            # longer fits: it is on the ledger (signed, immutable) but the projection refuses
+            # it. Say so rather than pretend it took effect.
+            raise LifecycleError(
+                "replay-refused",
+                f"entry {receipt.seq} was appended but another writer got there first; "
+                f"the projection does not apply it: {anomaly.error}",
+            )
         return receipt
 
     # --- questions -------------------------------------------------------------------------

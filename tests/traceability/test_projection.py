@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy
 
+from tests.ledger.conftest import Actor
 from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
-from traceability import Recorder, Release, Role, reindex
+from traceability import LifecycleError, Recall, Recorder, Release, Role, reindex
 from traceability._schema import metadata
 
 
@@ -60,8 +62,6 @@ def test_entry_that_bypassed_the_recorder_is_an_anomaly_not_a_fact(coop: Coop) -
     coop.harvest("H1")
     # Appended straight to the ledger: a release with no passing tests.
     body = ev(Release, lot=ref("H1"), note="sneaky", time=at(10)).to_body()
-    from tests.ledger.conftest import Actor
-
     cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
     receipt = coop.ledger.append(cooperative.sign("trace.release", body))
     coop.recorder.catch_up()
@@ -96,3 +96,29 @@ def test_reindex_command_on_missing_database_is_one_clear_line(tmp_path: Any) ->
     result = CliRunner().invoke(app, ["reindex", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
     assert result.exit_code == 2
     assert "no ledger at" in result.output
+
+
+def test_writer_overtaken_between_check_and_append_is_told_its_entry_was_refused(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coop.harvest("H1")
+    coop.test("H1")
+    # Another process appends a recall and has not updated the projection yet.
+    cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
+    recall = ev(Recall, lot=ref("H1"), reason="complaint", time=at(200)).to_body()
+    coop.ledger.append(cooperative.sign("trace.recall", recall))
+    # This writer's first catch-up happens just before that append lands.
+    real = coop.recorder.catch_up
+    calls: list[int] = []
+
+    def late_catch_up() -> int:
+        calls.append(1)
+        return 0 if len(calls) == 1 else real()
+
+    monkeypatch.setattr(coop.recorder, "catch_up", late_catch_up)
+    size = coop.ledger.size()
+    with pytest.raises(LifecycleError) as caught:
+        coop.release("H1", minutes=210)
+    assert caught.value.rule == "replay-refused"
+    assert coop.ledger.size() == size + 1  # on the ledger, and said so
+    assert coop.recorder.lot(STRAWBERRY, "H1").status == "recalled"
