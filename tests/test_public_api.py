@@ -67,6 +67,7 @@ PUBLIC = {
         "SubstanceResult",
         "TABLE",
         "TraceError",
+        "UnitRef",
         "Transition",
         "ValidationError",
         "Verdict",

@@ -29,6 +29,7 @@ from traceability._events import (
     ResidueTest,
     Shipping,
     SubstanceResult,
+    UnitRef,
 )
 from traceability._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
@@ -81,6 +82,7 @@ __all__ = [
     "SubstanceResult",
     "TraceError",
     "Transition",
+    "UnitRef",
     "ValidationError",
     "Verdict",
     "load_mrl_csv",

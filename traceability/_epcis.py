@@ -51,7 +51,7 @@ from traceability._events import (
     ResidueTest,
     Shipping,
 )
-from traceability._ids import epc_class, lot_key
+from traceability._ids import epc_class, lot_key, unit_uri
 from traceability._lineage import ancestors, descendants
 from traceability._model import Model
 
@@ -206,6 +206,11 @@ class _Mapper:
                 "bizStep": "packing",
                 "parentID": self.uri("unit", e.unit_id),
                 "childQuantityList": self.quantities(e.lots),
+                **(
+                    {"childEPCs": [unit_uri(u.gtin, u.lot, u.serial) for u in e.units]}
+                    if e.units
+                    else {}
+                ),
                 "readPoint": {"id": self.uri("site", e.site)},
             }
         if isinstance(e, Shipping):

@@ -14,7 +14,17 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
-from traceability._model import Amount, Gtin, LocalId, LotCode, Measure, Model, Text, Time
+from traceability._model import (
+    Amount,
+    Gtin,
+    LocalId,
+    LotCode,
+    Measure,
+    Model,
+    SerialNo,
+    Text,
+    Time,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -55,6 +65,14 @@ class LotRef(Model):
 
     gtin: Gtin
     lot: LotCode
+
+
+class UnitRef(Model):
+    """One serialised unit (a case or punnet) of a lot: GTIN, lot, serial (AI 01, 10, 21)."""
+
+    gtin: Gtin
+    lot: LotCode
+    serial: SerialNo
 
 
 class Reading(Model):
@@ -190,12 +208,18 @@ class Packing(Model):
     KIND: ClassVar[str] = "trace.packing"
     unit_id: LocalId
     lots: tuple[LotRef, ...] = Field(min_length=1, max_length=200)
+    units: tuple[UnitRef, ...] = Field(default=(), max_length=2000)  # optional serials
     site: LocalId
     time: Time
 
     @model_validator(mode="after")
     def _lots_once(self) -> Packing:
-        _distinct("lots", [(r.gtin, r.lot) for r in self.lots])
+        lots = [(r.gtin, r.lot) for r in self.lots]
+        _distinct("lots", lots)
+        _distinct("units", [(u.gtin, u.serial) for u in self.units])
+        for i, unit in enumerate(self.units):
+            if (unit.gtin, unit.lot) not in lots:
+                raise ValidationError(f"units[{i}]", "a unit of one of the packed lots", unit.lot)
         return self
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "parse_lot",
     "parse_serial",
     "time_text",
+    "unit_uri",
 ]
 
 #: A device clock may run a little ahead of the server's; more than this is a future date.
@@ -142,3 +143,8 @@ def epc_class(gtin: str, lot: str) -> str:
     # Set 82 admits URI-reserved characters (/, %, ?, ...): percent-encode them, as the
     # GS1 Digital Link standard requires.
     return f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}"
+
+
+def unit_uri(gtin: str, lot: str, serial: str) -> str:
+    """Return a serialised unit's EPC as a GS1 Digital Link URI (01, 10, 21 in that order)."""
+    return f"{epc_class(gtin, lot)}/21/{quote(serial, safe='')}"

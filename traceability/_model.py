@@ -22,6 +22,7 @@ from traceability._ids import (
     parse_gtin,
     parse_local_id,
     parse_lot,
+    parse_serial,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "LotCode",
     "Measure",
     "Model",
+    "SerialNo",
     "Text",
     "Time",
 ]
@@ -42,6 +44,7 @@ def _field(info: pydantic.ValidationInfo) -> str:
 
 Gtin = Annotated[str, BeforeValidator(lambda v, i: parse_gtin(v, _field(i)))]
 LotCode = Annotated[str, BeforeValidator(lambda v, i: parse_lot(v, _field(i)))]
+SerialNo = Annotated[str, BeforeValidator(lambda v, i: parse_serial(v, _field(i)))]
 LocalId = Annotated[str, BeforeValidator(lambda v, i: parse_local_id(v, _field(i)))]
 Time = Annotated[
     datetime,

@@ -15,6 +15,7 @@ from traceability import (
     Harvest,
     InputApplication,
     LifecycleError,
+    Packing,
     Release,
     ResidueTest,
     Role,
@@ -251,3 +252,17 @@ def test_core_reading_before_harvest_is_refused(coop: Coop) -> None:
     error = nothing_appended(coop, ValidationError, lambda: coop.cool("H1", minutes=30))
     assert isinstance(error, ValidationError)
     assert error.field == "readings"
+
+
+def test_serial_with_forbidden_character_is_refused() -> None:
+    unit = {"gtin": "06912345678902", "lot": "H1", "serial": "A B"}
+    with pytest.raises(ValidationError) as caught:
+        ev(Packing, unit_id="PAL-1", lots=[ref("H1")], units=[unit], site="PS1", time=at(1))
+    assert caught.value.field == "units[0].serial"
+
+
+def test_unit_of_a_lot_not_in_the_unit_is_refused() -> None:
+    unit = {"gtin": "06912345678902", "lot": "H2", "serial": "0001"}
+    with pytest.raises(ValidationError) as caught:
+        ev(Packing, unit_id="PAL-1", lots=[ref("H1")], units=[unit], site="PS1", time=at(1))
+    assert caught.value.field == "units[0]"

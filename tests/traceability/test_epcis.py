@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,14 @@ def season(coop: Coop) -> Coop:
     coop.grade("H1", {"G/1": ("super", "30", ["36"]), "G2": ("processing", "20", ["22"])})
     coop.record(
         Role.PACKING_STATION,
-        ev(Packing, unit_id="PAL-1", lots=[ref("G/1")], site="PS1", time=at(100)),
+        ev(
+            Packing,
+            unit_id="PAL-1",
+            lots=[ref("G/1")],
+            units=[{"gtin": STRAWBERRY, "lot": "G/1", "serial": s} for s in ("0001", "0002")],
+            site="PS1",
+            time=at(100),
+        ),
     )
     coop.release("G/1")
     coop.ship("SH1", ["G/1"], readings=[{"time": at(200), "celsius": "5"}])
@@ -147,3 +155,27 @@ def test_validator_rejects_a_broken_uri(
     broken = copy.deepcopy(document)
     broken["epcisBody"]["eventList"][0]["readPoint"]["id"] = "not a uri"
     assert errors(validator, broken)
+
+
+def test_serialised_units_are_child_epcs(season: Coop) -> None:
+    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="G/1")
+    (packing,) = [e for e in document["epcisBody"]["eventList"] if e["type"] == "AggregationEvent"]
+    assert packing["childEPCs"] == [
+        f"https://id.gs1.org/01/{STRAWBERRY}/10/G%2F1/21/0001",
+        f"https://id.gs1.org/01/{STRAWBERRY}/10/G%2F1/21/0002",
+    ]
+
+
+@pytest.mark.postgres
+def test_export_validates_on_postgresql(
+    make_coop: Callable[[str], Coop], postgres_url: str, validator: jsonschema.Draft7Validator
+) -> None:
+    coop = make_coop(postgres_url)
+    coop.harvest("H1")
+    coop.cool("H1")
+    coop.test("H1")
+    coop.release("H1")
+    coop.ship("SH1", ["H1"])
+    document = coop.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    assert len(document["epcisBody"]["eventList"]) == 5
+    assert errors(validator, document) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.traceability.conftest import JAM, STRAWBERRY, Coop, at, ev, ref
@@ -22,10 +24,18 @@ def process(coop: Coop, inputs: list[tuple[str, str]], output: str, minutes: flo
     )
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def coop_on(request: pytest.FixtureRequest, make_coop: Callable[[str], Coop]) -> Coop:
+    """The cooperative on a SQLite file, then on PostgreSQL."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    return make_coop(url)
+
+
 @pytest.fixture
-def season(coop: Coop) -> Coop:
+def season(coop_on: Coop) -> Coop:
     """H1 graded into G1, G2, G3; G3 cooked into jam J1; J1 boxed into JB1 (three levels);
     G1, G2 and JB1 shipped, G2's shipment received."""
+    coop = coop_on
     coop.harvest("H1")
     coop.cool("H1")
     coop.test("H1")
