@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from traceability._actors import check_role
-from traceability._errors import ValidationError
-from traceability._events import EVENT_TYPES
+from traceability import _schema as t
+from traceability._actors import Role, check_role
+from traceability._errors import RoleError, ValidationError
+from traceability._events import EVENT_TYPES, Harvest, InputApplication
 from traceability._model import Model
 from traceability._movement import MOVEMENT_HANDLERS
 from traceability._origin import ORIGIN_HANDLERS
@@ -44,7 +45,29 @@ def apply_entry(
         LifecycleError: the event breaks the lifecycle table or a quality rule.
     """
     check_role(event.KIND, actor, roles)
+    if isinstance(event, InputApplication | Harvest):
+        _check_own_plot(conn, event.KIND, event.plot, actor, roles)
     _HANDLERS[type(event)](conn, seq, event)
+
+
+def _check_own_plot(
+    conn: Connection, kind: str, plot: str, actor: str, roles: tuple[str, ...]
+) -> None:
+    """A key that records farm events only as a grower may do so for its own farm's plots."""
+    if {Role.COOPERATIVE, Role.PACKING_STATION}.intersection(roles):
+        return
+    row = conn.execute(
+        select(t.farms.c.farm, t.farms.c.grower_actor)
+        .join(t.plots, t.plots.c.farm == t.farms.c.farm)
+        .where(t.plots.c.plot == plot)
+    ).first()
+    if row is not None and row.grower_actor != actor:
+        raise RoleError(
+            kind,
+            roles,
+            f"plot {plot} belongs to farm {row.farm}, whose grower key is "
+            f"{row.grower_actor or '(none registered)'}; {actor} may not record {kind} there",
+        )
 
 
 _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {

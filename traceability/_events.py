@@ -103,6 +103,9 @@ class Farm(Model):
     village: Text
     county: Text
     plots: tuple[LocalId, ...] = Field(min_length=1)
+    #: The actor name on the grower's key registration: the only grower key that may record
+    #: inputs and harvests on these plots (the cooperative and packing stations still may).
+    grower_actor: Text | None = None
 
 
 class InputApplication(Model):

@@ -65,7 +65,12 @@ def _farm(conn: Connection, seq: int, e: Farm) -> None:
         conn.execute(insert(t.plots).values(plot=plot, farm=e.farm, seq=seq))
     conn.execute(
         insert(t.farms).values(
-            farm=e.farm, grower=e.grower, village=e.village, county=e.county, seq=seq
+            farm=e.farm,
+            grower=e.grower,
+            village=e.village,
+            county=e.county,
+            grower_actor=e.grower_actor,
+            seq=seq,
         )
     )
 

@@ -60,6 +60,7 @@ farms = Table(
     Column("grower", Text, nullable=False),
     Column("village", Text, nullable=False),
     Column("county", Text, nullable=False),
+    Column("grower_actor", Text),
     Column("seq", Integer, nullable=False),
 )
 

@@ -161,6 +161,7 @@ def make_coop(make_log: Callable[[str], LogWorld]) -> Callable[[str], Coop]:
                 village="Ayagh Village",
                 county="Yarkant",
                 plots=["YK-P1", "YK-P2"],
+                grower_actor="grower-1",
             ),
         )
         strawberry = load_profile(DATA / "strawberry.toml")

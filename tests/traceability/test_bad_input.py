@@ -266,3 +266,22 @@ def test_unit_of_a_lot_not_in_the_unit_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         ev(Packing, unit_id="PAL-1", lots=[ref("H1")], units=[unit], site="PS1", time=at(1))
     assert caught.value.field == "units[0]"
+
+
+def test_grower_may_record_only_on_own_farm(coop: Coop) -> None:
+    neighbour = coop.world.actor("grower-2", ("grower",)).key
+    spray = ev(
+        InputApplication,
+        plot="YK-P1",
+        category="fertiliser",
+        product_name="Urea",
+        active_substance="urea",
+        dose="100",
+        dose_unit="kg/ha",
+        time="2026-05-01T07:00:00+08:00",
+        operator="Neighbour",
+    )
+    error = nothing_appended(coop, RoleError, lambda: coop.recorder.record(spray, neighbour))
+    assert "belongs to farm YK-F1" in str(error)
+    coop.record(Role.GROWER, spray)  # the farm's own grower
+    coop.record(Role.COOPERATIVE, spray)  # the cooperative records for its members
