@@ -2,6 +2,90 @@
 
 Named ``traceability`` rather than the design card's ``trace`` because Python's standard
 library owns the module name ``trace`` (see docs/adr/0002-traceability-not-trace.md).
+
+Events are typed models; a :class:`Recorder` checks each against the lifecycle table and the
+rule entries on the ledger, signs it, appends it, and keeps the ``trace_*`` projection
+tables in step. Refused events append nothing.
 """
 
-__all__: list[str] = []
+from traceability._actors import PERMITTED, Role
+from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
+from traceability._events import (
+    Cooling,
+    Farm,
+    GradedLot,
+    Grading,
+    Harvest,
+    Hold,
+    InputApplication,
+    LotRef,
+    Packing,
+    Processing,
+    Product,
+    Reading,
+    Recall,
+    Receiving,
+    Release,
+    ResidueTest,
+    Shipping,
+    SubstanceResult,
+    UnitRef,
+)
+from traceability._lifecycle import TABLE, Action, LotStatus, Transition
+from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability._recorder import LotState, Recorder, reindex
+from traceability._rules import (
+    GradeBand,
+    MrlRow,
+    MrlTable,
+    Profile,
+    Verdict,
+    load_mrl_csv,
+    load_profile,
+)
+
+__all__ = [
+    "PERMITTED",
+    "TABLE",
+    "Action",
+    "BackTrace",
+    "Cooling",
+    "Farm",
+    "ForwardTrace",
+    "GradeBand",
+    "GradedLot",
+    "Grading",
+    "Harvest",
+    "Hold",
+    "InputApplication",
+    "LifecycleError",
+    "LotRef",
+    "LotState",
+    "LotStatus",
+    "MrlRow",
+    "MrlTable",
+    "Origin",
+    "Packing",
+    "Processing",
+    "Product",
+    "Profile",
+    "Reading",
+    "Recall",
+    "Receiving",
+    "Recorder",
+    "Release",
+    "ResidueTest",
+    "Role",
+    "RoleError",
+    "Shipment",
+    "Shipping",
+    "SubstanceResult",
+    "TraceError",
+    "Transition",
+    "UnitRef",
+    "ValidationError",
+    "Verdict",
+    "load_mrl_csv",
+    "load_profile",
+    "reindex",
+]

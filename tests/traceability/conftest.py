@@ -1,0 +1,185 @@
+"""Traceability fixtures: a cooperative's ledger with actors, products, a farm and rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger import Ledger
+from tests.ledger.conftest import LogWorld, db_url, make_log, postgres_server, postgres_url
+from traceability import (
+    Cooling,
+    Farm,
+    GradedLot,
+    Grading,
+    Harvest,
+    Product,
+    Profile,
+    Reading,
+    Recorder,
+    Release,
+    ResidueTest,
+    Role,
+    Shipping,
+    SubstanceResult,
+    load_mrl_csv,
+    load_profile,
+)
+from traceability._model import Model
+
+M = TypeVar("M", bound=Model)
+
+
+def ev(model: type[M], **fields: Any) -> M:
+    """Build an event from JSON-like fields, as a device or file would send it."""
+    return model.from_body(fields)
+
+
+__all__ = ["db_url", "ev", "make_log", "postgres_server", "postgres_url"]
+
+DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
+STRAWBERRY = "06912345678902"  # bulk strawberries (harvest and graded lots)
+JAM = "06912345678919"  # strawberry jam
+T0 = datetime.fromisoformat("2026-06-01T08:00:00+08:00")
+
+
+def at(minutes: float) -> str:
+    """A time ``minutes`` after the first harvest, as the events write it."""
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def ref(lot: str, gtin: str = STRAWBERRY) -> dict[str, str]:
+    return {"gtin": gtin, "lot": lot}
+
+
+@dataclass
+class Coop:
+    """A cooperative's log with one key per role and the recorder."""
+
+    world: LogWorld
+    recorder: Recorder
+    keys: dict[Role, Ed25519PrivateKey]
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.world.ledger
+
+    def record(self, role: Role, event: Model) -> int:
+        return self.recorder.record(event, self.keys[role]).seq
+
+    # --- the usual steps, with defaults a test can override --------------------------------
+
+    def harvest(
+        self, lot: str = "H1", minutes: float = 0, gtin: str = STRAWBERRY, **kw: Any
+    ) -> int:
+        fields: dict[str, Any] = {
+            "lot": ref(lot, gtin),
+            "plot": "YK-P1",
+            "variety": "Hongyan",
+            "quantity": "100",
+            "time": at(minutes),
+        }
+        return self.record(Role.PACKING_STATION, ev(Harvest, **(fields | kw)))
+
+    def cool(self, lot: str = "H1", celsius: str = "5", minutes: float = 45) -> int:
+        readings = [ev(Reading, time=at(minutes), celsius=celsius)]
+        return self.record(
+            Role.PACKING_STATION,
+            ev(Cooling, lot=ref(lot), site="PS1", readings=readings, time=at(minutes)),
+        )
+
+    def grade(
+        self, lot: str, outputs: dict[str, tuple[str, str, list[str]]], minutes: float = 90
+    ) -> int:
+        graded = [
+            ev(GradedLot, lot=ref(name), grade=grade, quantity=qty, sizes_mm=sizes)
+            for name, (grade, qty, sizes) in outputs.items()
+        ]
+        return self.record(
+            Role.PACKING_STATION,
+            ev(Grading, input=ref(lot), outputs=graded, site="PS1", time=at(minutes)),
+        )
+
+    def test(self, lot: str, values: dict[str, str] | None = None, minutes: float = 120) -> int:
+        values = values or {"chlorpyrifos": "<LOQ", "carbendazim": "0.1", "imidacloprid": "<LOQ"}
+        results = [ev(SubstanceResult, substance=s, value=v, loq="0.01") for s, v in values.items()]
+        event = ev(
+            ResidueTest,
+            lot=ref(lot),
+            sample_id=f"S-{lot}",
+            lab="Kashgar Agri Testing Lab",
+            method="GB 23200.113-2018",
+            results=results,
+            time=at(minutes),
+        )
+        return self.record(Role.LAB, event)
+
+    def release(self, lot: str, minutes: float = 150) -> int:
+        return self.record(
+            Role.COOPERATIVE, ev(Release, lot=ref(lot), note="tests passed", time=at(minutes))
+        )
+
+    def ship(self, shipment: str, lots: list[str], minutes: float = 180, **kw: Any) -> int:
+        fields: dict[str, Any] = {
+            "shipment": shipment,
+            "lots": [ref(x) for x in lots],
+            "origin": "PS1",
+            "destination": "URUMQI-DC",
+            "set_point_celsius": "5",
+            "time": at(minutes),
+        }
+        return self.record(Role.LOGISTICS, ev(Shipping, **(fields | kw)))
+
+
+@pytest.fixture
+def make_coop(make_log: Callable[[str], LogWorld]) -> Callable[[str], Coop]:
+    recorders: list[Recorder] = []
+
+    def make(url: str) -> Coop:
+        world = make_log(url)
+        keys: dict[Role, Ed25519PrivateKey] = {}
+        for role in Role:
+            keys[role] = world.actor(f"{role.value}-1", (role.value,)).key
+        recorder = Recorder(world.ledger)
+        recorders.append(recorder)
+        coop = Coop(world, recorder, keys)
+        c = Role.COOPERATIVE
+        coop.record(c, ev(Product, gtin=STRAWBERRY, commodity="strawberry", name="草莓 bulk"))
+        coop.record(c, ev(Product, gtin=JAM, commodity="strawberry_jam", name="草莓酱"))
+        coop.record(
+            c,
+            ev(
+                Farm,
+                farm="YK-F1",
+                grower="Aysha Tursun",
+                village="Ayagh Village",
+                county="Yarkant",
+                plots=["YK-P1", "YK-P2"],
+                grower_actor="grower-1",
+            ),
+        )
+        strawberry = load_profile(DATA / "strawberry.toml")
+        coop.record(c, strawberry)
+        jam = strawberry.to_body() | {"name": "strawberry jam 2026", "commodity": "strawberry_jam"}
+        coop.record(c, Profile.from_body(jam))
+        coop.record(c, load_mrl_csv(DATA / "mrl-sample.csv"))
+        return coop
+
+    return make
+
+
+@pytest.fixture
+def coop(make_coop: Callable[[str], Coop], sqlite_url: str) -> Coop:
+    """A fresh cooperative on a SQLite file."""
+    return make_coop(sqlite_url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"

@@ -1,0 +1,124 @@
+"""The projection agrees with the ledger: reindex rebuilds it identically, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy
+
+from tests.ledger.conftest import Actor
+from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
+from traceability import LifecycleError, Recall, Recorder, Release, Role, reindex
+from traceability._schema import metadata
+
+
+def snapshot(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:
+    engine = coop.ledger.store.engine
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(tuple(row) for row in conn.execute(table.select()))
+            for table in metadata.sorted_tables
+        }
+
+
+def small_season(coop: Coop) -> None:
+    coop.harvest("H1")
+    coop.cool("H1")
+    coop.test("H1")
+    coop.grade("H1", {"G1": ("super", "30", ["36"]), "G2": ("grade_1", "30", ["31"])})
+    coop.test("G2", {"chlorpyrifos": "0.2"}, minutes=200)  # fails: G2 on hold
+    coop.release("G1", minutes=210)
+    coop.ship("SH1", ["G1"], minutes=240)
+
+
+def test_reindex_after_dropping_tables_restores_identical_content(
+    make_coop: Callable[[str], Coop], db_url: str
+) -> None:
+    coop = make_coop(db_url)
+    small_season(coop)
+    before = snapshot(coop)
+    for name in ("trace_lots", "trace_results", "trace_edges", "trace_shipments"):
+        assert before[name], name
+    with coop.ledger.store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(sqlalchemy.text(f"DROP TABLE {table.name}"))
+    assert reindex(coop.ledger) == coop.ledger.size()
+    assert snapshot(coop) == before
+
+
+def test_new_recorder_on_existing_ledger_catches_up(coop: Coop) -> None:
+    small_season(coop)
+    before = snapshot(coop)
+    with coop.ledger.store.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    Recorder(coop.ledger)
+    assert snapshot(coop) == before
+
+
+def test_entry_that_bypassed_the_recorder_is_an_anomaly_not_a_fact(coop: Coop) -> None:
+    coop.harvest("H1")
+    # Appended straight to the ledger: a release with no passing tests.
+    body = ev(Release, lot=ref("H1"), note="sneaky", time=at(10)).to_body()
+    cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
+    receipt = coop.ledger.append(cooperative.sign("trace.release", body))
+    coop.recorder.catch_up()
+    assert coop.recorder.lot(STRAWBERRY, "H1").status == "active"
+    rows = snapshot(coop)["trace_anomalies"]
+    assert rows == [(receipt.seq, rows[0][1])]
+    assert "release-requires-passed-tests" in rows[0][1]
+    reindex(coop.ledger)
+    assert snapshot(coop)["trace_anomalies"] == rows
+
+
+def test_reindex_command_rebuilds_the_tables(coop: Coop) -> None:
+    from typer.testing import CliRunner
+
+    from agritrace.cli import app
+
+    small_season(coop)
+    before = snapshot(coop)
+    with coop.ledger.store.engine.begin() as conn:
+        conn.execute(sqlalchemy.text("DROP TABLE trace_lots"))
+    result = CliRunner().invoke(app, ["reindex", "--db", coop.world.url])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"reindexed {coop.ledger.size()} entries\n"
+    assert snapshot(coop) == before
+
+
+def test_reindex_command_on_missing_database_is_one_clear_line(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from agritrace.cli import app
+
+    result = CliRunner().invoke(app, ["reindex", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert result.exit_code == 2
+    assert "no ledger at" in result.output
+
+
+def test_writer_overtaken_between_check_and_append_is_told_its_entry_was_refused(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coop.harvest("H1")
+    coop.test("H1")
+    # Another process appends a recall and has not updated the projection yet.
+    cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
+    recall = ev(Recall, lot=ref("H1"), reason="complaint", time=at(200)).to_body()
+    coop.ledger.append(cooperative.sign("trace.recall", recall))
+    # This writer's first catch-up happens just before that append lands.
+    real = coop.recorder.catch_up
+    calls: list[int] = []
+
+    def late_catch_up() -> int:
+        calls.append(1)
+        return 0 if len(calls) == 1 else real()
+
+    monkeypatch.setattr(coop.recorder, "catch_up", late_catch_up)
+    size = coop.ledger.size()
+    with pytest.raises(LifecycleError) as caught:
+        coop.release("H1", minutes=210)
+    assert caught.value.rule == "replay-refused"
+    assert coop.ledger.size() == size + 1  # on the ledger, and said so
+    assert coop.recorder.lot(STRAWBERRY, "H1").status == "recalled"

@@ -1,0 +1,73 @@
+"""Actors' roles and which role may record which kind of event.
+
+Roles travel on the ledger's key registrations (``ledger.key.register`` ``roles``); the
+ledger itself only enforces that ``ledger.*`` entries are signed by the root key, so the
+domain enforces this table before anything is signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from traceability._errors import RoleError
+
+__all__ = ["PERMITTED", "Role", "check_role"]
+
+
+class Role(StrEnum):
+    """The roles a key can be registered with."""
+
+    COOPERATIVE = "cooperative"
+    GROWER = "grower"
+    PACKING_STATION = "packing_station"
+    LAB = "lab"
+    LOGISTICS = "logistics"
+    REGULATOR = "regulator"
+
+
+_C, _G, _P, _L, _T, _R = (
+    Role.COOPERATIVE,
+    Role.GROWER,
+    Role.PACKING_STATION,
+    Role.LAB,
+    Role.LOGISTICS,
+    Role.REGULATOR,
+)
+
+#: Event kind -> roles that may sign it. Only a lab signs residue results (the lab vouches
+#: for its own measurement); only the cooperative releases a lot (it carries the
+#: 承诺达标合格证 compliance promise); a regulator may hold or recall but not release.
+PERMITTED: Mapping[str, frozenset[Role]] = {
+    "trace.product": frozenset({_C}),
+    "trace.farm": frozenset({_C}),
+    "trace.profile": frozenset({_C}),
+    "trace.mrl": frozenset({_C}),
+    "trace.input": frozenset({_G, _C}),
+    "trace.harvest": frozenset({_G, _P, _C}),
+    "trace.cooling": frozenset({_P}),
+    "trace.grading": frozenset({_P}),
+    "trace.residue": frozenset({_L}),
+    "trace.packing": frozenset({_P}),
+    "trace.shipping": frozenset({_P, _T}),
+    "trace.receiving": frozenset({_T}),
+    "trace.processing": frozenset({_P}),
+    "trace.hold": frozenset({_C, _R}),
+    "trace.release": frozenset({_C}),
+    "trace.recall": frozenset({_C, _R}),
+}
+
+
+def check_role(kind: str, actor: str, roles: tuple[str, ...]) -> None:
+    """Raise :class:`RoleError` unless one of ``roles`` may record ``kind``."""
+    allowed = PERMITTED.get(kind)
+    if allowed is None:
+        raise RoleError(kind, roles, f"kind: no event kind {kind!r} in the permission table")
+    if not allowed.intersection(roles):
+        wanted = ", ".join(sorted(allowed))
+        raise RoleError(
+            kind,
+            roles,
+            f"{kind} must be signed by a key with role {wanted}; "
+            f"{actor}'s key has {', '.join(roles) or 'no roles'}",
+        )

@@ -1,0 +1,54 @@
+"""One error hierarchy for the domain: every refusal says what was expected and what came."""
+
+from __future__ import annotations
+
+__all__ = ["LifecycleError", "RoleError", "TraceError", "ValidationError"]
+
+
+class TraceError(Exception):
+    """Base class of every error raised by :mod:`traceability`. Nothing was appended."""
+
+
+class ValidationError(TraceError, ValueError):
+    """An event, rule table or identifier is malformed.
+
+    Attributes:
+        field: the offending field, dotted (e.g. ``"outputs[1].quantity"``).
+        expected: what the field should hold.
+        got: what it held.
+    """
+
+    def __init__(self, field: str, expected: str, got: object) -> None:
+        super().__init__(f"{field}: expected {expected}, got {got!r}")
+        self.field = field
+        self.expected = expected
+        self.got = got
+        # Set when raised by a model's constructor, so an enclosing model prefixes its path.
+        self.nested = False
+
+
+class LifecycleError(TraceError):
+    """An event breaks a lifecycle or quality rule; the rule is named.
+
+    Attributes:
+        rule: the rule's short name from the state table or the rule entry
+            (e.g. ``"ship-requires-released"``).
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+class RoleError(TraceError, PermissionError):
+    """The signing key lacks a role that may record this kind of event.
+
+    Attributes:
+        kind: the event kind that was refused.
+        roles: the roles the key holds.
+    """
+
+    def __init__(self, kind: str, roles: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.roles = roles

@@ -1,0 +1,192 @@
+"""Handlers for the events that move, transform, stop or withdraw lots.
+
+Packing, shipping, receiving, processing, hold, release, recall.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from traceability import _schema as t
+from traceability._errors import LifecycleError, ValidationError
+from traceability._events import (
+    Hold,
+    Packing,
+    Processing,
+    Recall,
+    Receiving,
+    Release,
+    Shipping,
+)
+from traceability._lifecycle import Action, LotStatus, transition
+from traceability._lineage import ancestors, descendants
+from traceability._query import (
+    commodity_of,
+    find_lot,
+    hold_forward,
+    new_lot,
+    profile_for,
+    set_status,
+    touch,
+)
+from traceability._rules import transport_problem
+
+__all__ = ["MOVEMENT_HANDLERS"]
+
+
+def _packing(conn: Connection, seq: int, e: Packing) -> None:
+    keys = []
+    for i, ref in enumerate(e.lots):
+        row = find_lot(conn, ref, f"lots[{i}]")
+        transition(Action.PACK, LotStatus(row.status), row.key)
+        packed = select(t.packed).where(t.packed.c.unit_id == e.unit_id, t.packed.c.lot == row.key)
+        if conn.execute(packed).first() is not None:
+            raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
+        conn.execute(insert(t.packed).values(unit_id=e.unit_id, lot=row.key, seq=seq))
+        keys.append(row.key)
+    touch(conn, seq, *keys)
+
+
+def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
+    if conn.execute(select(t.shipments).where(t.shipments.c.shipment == e.shipment)).first():
+        raise LifecycleError("shipment-ids-unique", f"shipment {e.shipment} already exists")
+    rows = [find_lot(conn, ref, f"lots[{i}]") for i, ref in enumerate(e.lots)]
+    for row in rows:
+        transition(Action.SHIP, LotStatus(row.status), row.key)
+    conn.execute(
+        insert(t.shipments).values(
+            shipment=e.shipment,
+            seq=seq,
+            origin=e.origin,
+            destination=e.destination,
+            status="in_transit",
+            set_point=None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
+        )
+    )
+    for row in rows:
+        set_status(conn, row.key, LotStatus.SHIPPED, seq)
+        conn.execute(insert(t.shipment_lots).values(shipment=e.shipment, lot=row.key))
+    touch(conn, seq, *(r.key for r in rows))
+
+
+def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
+    ship = conn.execute(select(t.shipments).where(t.shipments.c.shipment == e.shipment)).first()
+    if ship is None:
+        raise ValidationError("shipment", "a shipment recorded on this ledger", e.shipment)
+    if ship.status != "in_transit":
+        raise LifecycleError(
+            "receive-requires-shipped", f"shipment {e.shipment} is {ship.status}, not in_transit"
+        )
+    keys = [
+        r.lot
+        for r in conn.execute(
+            select(t.shipment_lots.c.lot).where(t.shipment_lots.c.shipment == e.shipment)
+        )
+    ]
+    lot_rows = conn.execute(select(t.lots).where(t.lots.c.key.in_(keys))).all()
+    problems = []
+    for row in lot_rows:
+        target = transition(Action.RECEIVE, LotStatus(row.status), row.key)
+        profile_seq, profile = profile_for(conn, row.commodity)
+        set_point = None if ship.set_point is None else Decimal(ship.set_point)
+        problem = transport_problem(profile, set_point, e.readings)
+        problems.append((row.key, target, profile_seq, problem))
+    conn.execute(
+        update(t.shipments)
+        .where(t.shipments.c.shipment == e.shipment)
+        .values(status="received", received_seq=seq, receiver=e.receiver)
+    )
+    for key, target, profile_seq, problem in problems:
+        set_status(conn, key, target, seq)
+        if problem:
+            reason = f"cold-chain-transport (profile entry {profile_seq}): {problem}"
+            hold_forward(conn, seq, key, reason, failed=False)
+    touch(conn, seq, *keys)
+
+
+def _processing(conn: Connection, seq: int, e: Processing) -> None:
+    commodity = commodity_of(conn, e.output.gtin, "output.gtin")
+    rows = [find_lot(conn, ref, f"inputs[{i}]") for i, ref in enumerate(e.inputs)]
+    for row in rows:
+        transition(Action.PROCESS, LotStatus(row.status), row.key)
+    key = new_lot(
+        conn,
+        seq,
+        e.output,
+        commodity,
+        origin_kind=e.KIND,
+        quantity=format(e.quantity, "f"),
+        unit=e.unit,
+    )
+    for row in rows:
+        set_status(conn, row.key, LotStatus.CONSUMED, seq)
+        conn.execute(insert(t.edges).values(parent=row.key, child=key, seq=seq, kind=e.KIND))
+    touch(conn, seq, *(r.key for r in rows), key)
+
+
+def _hold(conn: Connection, seq: int, e: Hold) -> None:
+    row = find_lot(conn, e.lot)
+    transition(Action.HOLD, LotStatus(row.status), row.key)
+    set_status(conn, row.key, LotStatus.ON_HOLD, seq, f"manual-hold: {e.reason}")
+    touch(conn, seq, row.key)
+
+
+def _release(conn: Connection, seq: int, e: Release) -> None:
+    row = find_lot(conn, e.lot)
+    transition(Action.RELEASE, LotStatus(row.status), row.key)
+    if row.failed:
+        raise LifecycleError(
+            "release-refused-after-failed-residue",
+            f"lot {row.key} or a lot it came from failed a residue test ({row.status_reason})",
+        )
+    _, profile = profile_for(conn, row.commodity)
+    keys = ancestors(conn, row.key)
+    passed = {
+        r.substance.lower()
+        for r in conn.execute(
+            select(t.results.c.substance).where(
+                t.results.c.lot.in_(keys), t.results.c.outcome == "pass"
+            )
+        )
+    }
+    missing = [s for s in profile.required_substances if s.lower() not in passed]
+    if missing:
+        raise LifecycleError(
+            "release-requires-passed-tests",
+            f"lot {row.key} has no passing result for {', '.join(missing)}",
+        )
+    set_status(conn, row.key, LotStatus.RELEASED, seq, e.note)
+    touch(conn, seq, row.key)
+
+
+def _recall(conn: Connection, seq: int, e: Recall) -> None:
+    row = find_lot(conn, e.lot)
+    transition(Action.RECALL, LotStatus(row.status), row.key)
+    reason = f"recall of {row.key} (entry {seq}): {e.reason}"
+    affected = descendants(conn, row.key)
+    for key in affected:
+        set_status(conn, key, LotStatus.RECALLED, seq, reason)
+    conn.execute(
+        update(t.shipments)
+        .where(
+            t.shipments.c.shipment.in_(
+                select(t.shipment_lots.c.shipment).where(t.shipment_lots.c.lot.in_(affected))
+            )
+        )
+        .values(status="recalled")
+    )
+    touch(conn, seq, *affected)
+
+
+MOVEMENT_HANDLERS: dict[type[Any], Any] = {
+    Packing: _packing,
+    Shipping: _shipping,
+    Receiving: _receiving,
+    Processing: _processing,
+    Hold: _hold,
+    Release: _release,
+    Recall: _recall,
+}

@@ -1,0 +1,322 @@
+"""The one place events enter the ledger: check, sign, append, then update the projection.
+
+Protocol for :meth:`Recorder.record`:
+
+1. Bring the projection up to the ledger's head (other writers may have appended).
+2. Dry run: apply the event to the projection inside a transaction that is rolled back. Any
+   rule it breaks raises here, before anything is signed: a refused event appends nothing.
+3. Sign the statement with the actor's key and append it.
+4. Replay the new entries into the projection with the same function as step 2 (and as
+   :func:`reindex`), so a projection never holds a fact the ledger lacks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger import (
+    KeyInfo,
+    Ledger,
+    Receipt,
+    Record,
+    Statement,
+    format_time,
+    key_id_for,
+    sign_statement,
+)
+from traceability import _schema as t
+from traceability._actors import check_role
+from traceability._apply import apply_entry, parse_event
+from traceability._epcis import build_document, lot_entries
+from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
+from traceability._fsma import fsma204_csv
+from traceability._ids import lot_key, parse_gtin, parse_lot
+from traceability._lifecycle import Action, LotStatus, transition
+from traceability._lineage import BackTrace, ForwardTrace, shipment_lots, trace_back, trace_forward
+from traceability._model import Model
+
+__all__ = ["LotState", "Recorder", "reindex"]
+
+_PREFIX = "trace."
+
+
+@dataclass(frozen=True)
+class LotState:
+    """A lot as the projection sees it."""
+
+    key: str
+    gtin: str
+    lot: str
+    commodity: str
+    status: LotStatus
+    status_seq: int
+    status_reason: str | None
+    failed: bool
+    created_seq: int
+
+
+def _writing(engine: Engine) -> Connection:
+    # On SQLite the ledger's engine starts a transaction with BEGIN IMMEDIATE when asked for
+    # a write, so two projection writers queue instead of failing with SQLITE_BUSY.
+    return engine.connect().execution_options(ledger_write=True)
+
+
+def _applied_size(conn: Connection) -> int:
+    row = conn.execute(select(t.state.c.applied_size).where(t.state.c.id == 1)).first()
+    return 0 if row is None else int(row.applied_size)
+
+
+def _catch_up(ledger: Ledger, conn: Connection) -> int:
+    """Apply every entry after the projection's position; return how many were read."""
+    start = _applied_size(conn)
+    keys: dict[str, KeyInfo] | None = None
+    count = 0
+    for record in ledger.records(start):
+        count += 1
+        statement = record.statement
+        if not statement.kind.startswith(_PREFIX):
+            continue
+        keys = keys if keys is not None and statement.key_id in keys else ledger.keys()
+        info = keys.get(statement.key_id)
+        roles = info.roles if info is not None and info.valid_at(record.seq) else ()
+        actor = info.actor if info is not None else statement.key_id
+        savepoint = conn.begin_nested()
+        try:
+            event = parse_event(statement.kind, statement.body)
+            apply_entry(conn, record.seq, event, actor, roles)
+        except (TraceError, IntegrityError) as e:
+            # Kept and named, never silently dropped: an entry appended around the recorder
+            # (or racing another writer past the same check) that breaks a rule.
+            savepoint.rollback()
+            conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
+        else:
+            savepoint.commit()
+    if count:
+        values = {"applied_size": start + count}
+        if conn.execute(select(t.state).where(t.state.c.id == 1)).first() is None:
+            conn.execute(insert(t.state).values(id=1, **values))
+        else:
+            conn.execute(update(t.state).where(t.state.c.id == 1).values(**values))
+    return count
+
+
+def reindex(ledger: Ledger) -> int:
+    """Drop the ``trace_*`` tables and rebuild them from the ledger; return entries read."""
+    engine = ledger.store.engine
+    t.metadata.drop_all(engine)
+    t.metadata.create_all(engine)
+    with _writing(engine) as conn, conn.begin():
+        return _catch_up(ledger, conn)
+
+
+def _within(record: Record, start: datetime | None, end: datetime | None) -> bool:
+    when = record.statement.body.get("time")
+    if not isinstance(when, str):
+        return False
+    moment = datetime.fromisoformat(when)
+    return (start is None or moment >= start) and (end is None or moment < end)
+
+
+class Recorder:
+    """Records events for one ledger and answers questions from its projection.
+
+    Args:
+        ledger: an open ledger; its database also holds the ``trace_*`` tables.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._engine = ledger.store.engine
+        # Serialises this process's writers from dry run to append (other processes are
+        # caught by the replay check in record()).
+        self._lock = threading.Lock()
+        t.metadata.create_all(self._engine)
+        self.catch_up()
+
+    def catch_up(self) -> int:
+        """Apply entries appended since the projection last saw the ledger."""
+        with _writing(self._engine) as conn, conn.begin():
+            return _catch_up(self.ledger, conn)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def record(
+        self, event: Model, key: Ed25519PrivateKey, *, at: datetime | None = None
+    ) -> Receipt:
+        """Check ``event``, sign it with ``key`` and append it; refused events append nothing.
+
+        Args:
+            event: a validated event or rule-table model.
+            key: the actor's private key; its registered roles must permit the event kind.
+            at: the signer's clock for the statement (default: now).
+
+        Raises:
+            RoleError: the key is unknown, revoked, or lacks a permitted role.
+            ValidationError: the event names something the ledger does not know.
+            LifecycleError: the event breaks the lifecycle table or a quality rule; rule
+                ``replay-refused`` if another process's append overtook this one's check
+                (the entry is then on the ledger but listed in ``trace_anomalies``).
+        """
+        with self._lock:
+            return self._record(event, key, at)
+
+    def _record(self, event: Model, key: Ed25519PrivateKey, at: datetime | None) -> Receipt:
+        key_id = key_id_for(key.public_key().public_bytes_raw())
+        self.catch_up()
+        size = self.ledger.size()
+        info = self.ledger.keys().get(key_id)
+        if info is None or not info.valid_at(size):
+            raise RoleError(event.KIND, (), f"key {key_id} is not registered or not valid now")
+        check_role(event.KIND, info.actor, info.roles)
+        with self._engine.connect() as conn:
+            dry_run = conn.begin()
+            try:
+                apply_entry(conn, size, event, info.actor, info.roles)
+            finally:
+                dry_run.rollback()
+        statement = Statement(
+            self.ledger.origin,
+            event.KIND,
+            event.to_body(),
+            key_id,
+            format_time(at or datetime.now(UTC)),
+        )
+        receipt = self.ledger.append(sign_statement(statement, key))
+        self.catch_up()
+        with self._read() as conn:
+            anomaly = conn.execute(
+                select(t.anomalies.c.error).where(t.anomalies.c.seq == receipt.seq)
+            ).first()
+        if anomaly is not None:
+            # Another process appended between the dry run and this append and the event no
+            # longer fits: it is on the ledger (signed, immutable) but the projection refuses
+            # it. Say so rather than pretend it took effect.
+            raise LifecycleError(
+                "replay-refused",
+                f"entry {receipt.seq} was appended but another writer got there first; "
+                f"the projection does not apply it: {anomaly.error}",
+            )
+        return receipt
+
+    # --- questions -------------------------------------------------------------------------
+
+    def lot(self, gtin: str, lot: str) -> LotState:
+        """Return a lot's state or raise :class:`ValidationError` when it is unknown."""
+        key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
+        with self._read() as conn:
+            row = conn.execute(select(t.lots).where(t.lots.c.key == key)).first()
+        if row is None:
+            raise ValidationError("lot", "a lot recorded on this ledger", key)
+        return LotState(
+            row.key,
+            row.gtin,
+            row.lot,
+            row.commodity,
+            LotStatus(row.status),
+            row.status_seq,
+            row.status_reason,
+            bool(row.failed),
+            row.created_seq,
+        )
+
+    def check_label(self, gtin: str, lot: str) -> None:
+        """Raise :class:`LifecycleError` unless the lot may be labelled for sale now."""
+        state = self.lot(gtin, lot)
+        transition(Action.LABEL, state.status, state.key)
+
+    def results(self, gtin: str, lot: str) -> list[dict[str, object]]:
+        """Return the residue verdicts recorded on a lot, each naming its rule entry."""
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.results).where(t.results.c.lot == state.key).order_by(t.results.c.seq)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def trace_back(self, gtin: str, lot: str) -> BackTrace:
+        """Trace a lot back to its harvest lots, plots, farms and growers."""
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return trace_back(conn, [state.key])
+
+    def trace_shipment_back(self, shipment: str) -> BackTrace:
+        """Trace every lot of a shipment back to its farms and growers."""
+        with self._read() as conn:
+            keys = shipment_lots(conn, shipment)
+            if not keys:
+                raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
+            return trace_back(conn, keys)
+
+    def _select(
+        self,
+        conn: Connection,
+        gtin: str | None,
+        lot: str | None,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[Record]:
+        if gtin is not None or lot is not None:
+            state = self.lot(gtin or "", lot or "")
+            records = [self.ledger.record(s) for s in lot_entries(conn, state.gtin, state.lot)]
+        else:
+            records = list(self.ledger.records())
+        if start is not None or end is not None:
+            records = [r for r in records if _within(r, start, end)]
+        return records
+
+    def export_epcis(
+        self,
+        *,
+        gtin: str | None = None,
+        lot: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return an EPCIS 2.0 JSON-LD document for one lot's chain or a time range.
+
+        Args:
+            gtin: with ``lot``: export every event about the lot, what it was made from and
+                what was made from it.
+            lot: see ``gtin``.
+            start: include events whose event time is at or after this (timezone-aware).
+            end: include events whose event time is before this.
+        """
+        self.catch_up()
+        with self._read() as conn:
+            records = self._select(conn, gtin, lot, start, end)
+            return build_document(records, self.ledger.origin, conn)
+
+    def export_fsma204(
+        self,
+        *,
+        gtin: str | None = None,
+        lot: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> str:
+        """Return the FDA FSMA 204 sortable spreadsheet (CSV) for a lot's chain or a time range.
+
+        Arguments as for :meth:`export_epcis`.
+        """
+        self.catch_up()
+        with self._read() as conn:
+            records = self._select(conn, gtin, lot, start, end)
+            return fsma204_csv(records, self.ledger.origin, conn)
+
+    def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
+        """Trace a lot forward to every derived lot, shipment and receiver."""
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return trace_forward(conn, [state.key])

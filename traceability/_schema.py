@@ -1,0 +1,187 @@
+"""The projection tables (``trace_*``), in the ledger's own database.
+
+Every row is derived from ledger entries and carries the ``seq`` it came from; dropping
+every table and replaying the ledger rebuilds the same content (see ``reindex``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "anomalies",
+    "edges",
+    "event_lots",
+    "farms",
+    "inputs",
+    "lots",
+    "metadata",
+    "packed",
+    "plots",
+    "products",
+    "results",
+    "rules",
+    "shipment_lots",
+    "shipments",
+    "state",
+]
+
+metadata = MetaData()
+
+#: How many ledger entries the projection has applied (one row).
+state = Table(
+    "trace_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("applied_size", Integer, nullable=False),
+)
+
+products = Table(
+    "trace_products",
+    metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("commodity", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+farms = Table(
+    "trace_farms",
+    metadata,
+    Column("farm", String(40), primary_key=True),
+    Column("grower", Text, nullable=False),
+    Column("village", Text, nullable=False),
+    Column("county", Text, nullable=False),
+    Column("grower_actor", Text),
+    Column("seq", Integer, nullable=False),
+)
+
+plots = Table(
+    "trace_plots",
+    metadata,
+    Column("plot", String(40), primary_key=True),
+    Column("farm", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: Rule tables: the latest profile per commodity and MRL table per edition wins.
+rules = Table(
+    "trace_rules",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", Text, nullable=False, index=True),
+    Column("commodity", String(32)),
+    Column("body", Text, nullable=False),
+)
+
+inputs = Table(
+    "trace_inputs",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("plot", String(40), nullable=False, index=True),
+    Column("category", String(16), nullable=False),
+    Column("product_name", Text, nullable=False),
+    Column("substance", Text, nullable=False),
+    Column("time", String(40), nullable=False),
+)
+
+lots = Table(
+    "trace_lots",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("gtin", String(14), nullable=False),
+    Column("lot", String(20), nullable=False),
+    Column("commodity", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_seq", Integer, nullable=False),
+    Column("status_reason", Text),
+    Column("failed", Boolean, nullable=False),
+    Column("created_seq", Integer, nullable=False),
+    Column("origin_kind", String(32), nullable=False),
+    Column("plot", String(40)),
+    Column("harvest_time", String(40)),
+    Column("grade", String(32)),
+    Column("quantity", String(24), nullable=False),
+    Column("unit", String(8), nullable=False),
+)
+
+#: Lineage: ``parent`` became (part of) ``child`` at entry ``seq``.
+edges = Table(
+    "trace_edges",
+    metadata,
+    Column("parent", String(64), primary_key=True),
+    Column("child", String(64), primary_key=True, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+)
+
+results = Table(
+    "trace_results",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("substance", Text, primary_key=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("value", String(24), nullable=False),
+    Column("loq", String(24), nullable=False),
+    Column("limit", String(24)),
+    Column("outcome", String(16), nullable=False),
+    Column("rule_seq", Integer, nullable=False),
+    Column("edition", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("sample_id", String(40), nullable=False),
+    Column("lab", Text, nullable=False),
+)
+
+packed = Table(
+    "trace_packed",
+    metadata,
+    Column("unit_id", String(40), primary_key=True),
+    Column("lot", String(64), primary_key=True, index=True),
+    Column("seq", Integer, nullable=False),
+)
+
+shipments = Table(
+    "trace_shipments",
+    metadata,
+    Column("shipment", String(40), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("origin", String(40), nullable=False),
+    Column("destination", String(40), nullable=False),
+    Column("set_point", String(24)),
+    Column("status", String(16), nullable=False),
+    Column("received_seq", Integer),
+    Column("receiver", String(40)),
+)
+
+shipment_lots = Table(
+    "trace_shipment_lots",
+    metadata,
+    Column("shipment", String(40), primary_key=True),
+    Column("lot", String(64), primary_key=True, index=True),
+)
+
+#: Which entries concern which lot (for exports and the lot history).
+event_lots = Table(
+    "trace_event_lots",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), primary_key=True, index=True),
+)
+
+#: Entries a replay could not apply (e.g. two writers raced past one check): kept, named,
+#: never silently dropped.
+anomalies = Table(
+    "trace_anomalies",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("error", Text, nullable=False),
+)
