@@ -11,6 +11,7 @@ from ledger._canonical import canonical_bytes
 from ledger._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner, verify_cosignature
 from ledger._errors import (
+    AppendConflictError,
     CheckpointConflictError,
     EncodingError,
     KeyStateError,
@@ -49,12 +50,14 @@ from ledger._statement import (
     parse_time,
     sign_statement,
 )
+from ledger._store import database_url
 from ledger._witness import witness_checkpoint
 
 __all__ = [
     "KEY_REGISTER",
     "KEY_REVOKE",
     "MAX_BODY_BYTES",
+    "AppendConflictError",
     "AuditFailure",
     "AuditReport",
     "Checkpoint",
@@ -82,6 +85,7 @@ __all__ = [
     "StoreError",
     "audit",
     "canonical_bytes",
+    "database_url",
     "format_time",
     "key_id_for",
     "leaf_hash",

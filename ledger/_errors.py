@@ -8,6 +8,7 @@ codes happens once, in the app, never here.
 from __future__ import annotations
 
 __all__ = [
+    "AppendConflictError",
     "CheckpointConflictError",
     "EncodingError",
     "KeyStateError",
@@ -50,6 +51,10 @@ class NoteError(LedgerError):
 
 class StoreError(LedgerError):
     """The database holds something the ledger did not write, or cannot be reached."""
+
+
+class AppendConflictError(LedgerError):
+    """A conditional append found the log at another size than the caller checked against."""
 
 
 class CheckpointConflictError(LedgerError):

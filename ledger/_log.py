@@ -17,16 +17,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger._checkpoint import Checkpoint, sign_checkpoint
 from ledger._cosignature import CosignatureVerifier, verify_cosignature
 from ledger._errors import (
+    AppendConflictError,
     CheckpointConflictError,
     KeyStateError,
     SignatureError,
@@ -122,6 +124,21 @@ class Ledger:
         """Open an existing log (the only one in the database, or the one named)."""
         return cls(Store.attach(open_engine(url), origin), log_signer, checkpoint_interval)
 
+    @property
+    def engine(self) -> Engine:
+        """The ledger's database engine, for tables kept beside the log (projections)."""
+        return self.store.engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction on the ledger's database for tables kept beside the log.
+
+        On SQLite it begins IMMEDIATE, so such writers queue behind appends instead of
+        failing with "database is locked". It does not take the log's append lock.
+        """
+        with self.store.cas() as conn:
+            yield conn
+
     def close(self) -> None:
         """Release the database connections (the ledger cannot be used afterwards)."""
         self.store.engine.dispose()
@@ -143,26 +160,35 @@ class Ledger:
 
     # --- appending -------------------------------------------------------------------------
 
-    def append(self, signed: SignedStatement) -> Receipt:
+    def append(self, signed: SignedStatement, *, expected_size: int | None = None) -> Receipt:
         """Append one signed statement; return its durable receipt.
 
+        Args:
+            signed: the statement.
+            expected_size: append only if the log still has exactly this many entries (for a
+                caller that checked its statement against the log at that size).
+
         Raises:
+            AppendConflictError: the log is no longer at ``expected_size``; nothing appended.
             StatementError: the statement is malformed or for another log.
             SignatureError: the signature does not verify.
             KeyStateError: the key is unknown, revoked, or may not sign this kind.
         """
-        return self.append_batch([signed])[0]
+        return self.append_batch([signed], expected_size=expected_size)[0]
 
-    def append_batch(self, batch: Sequence[SignedStatement]) -> list[Receipt]:
+    def append_batch(
+        self, batch: Sequence[SignedStatement], *, expected_size: int | None = None
+    ) -> list[Receipt]:
         """Append many signed statements in one transaction: all of them, or none.
 
         Errors name the failing statement's index in ``batch``; nothing is appended.
+        ``expected_size`` is as for :meth:`append`.
         """
         if not batch:
             return []
         pending = [self._prepare(i, s) for i, s in enumerate(batch)]
         self._verify_known_keys(pending)
-        receipts = self._commit(pending)
+        receipts = self._commit(pending, expected_size)
         self._checkpoint_if_due()
         return receipts
 
@@ -202,8 +228,13 @@ class Ledger:
         for p in known:
             p.verified = True
 
-    def _commit(self, pending: Sequence[_Pending]) -> list[Receipt]:
+    def _commit(self, pending: Sequence[_Pending], expected_size: int | None) -> list[Receipt]:
         with self.store.write() as (conn, head):
+            if expected_size is not None and head.size != expected_size:
+                raise AppendConflictError(
+                    f"expected the log at {expected_size} entries, it has {head.size}: "
+                    "check again against the new entries"
+                )
             existing = self.store.find_statements(conn, [p.statement_hash for p in pending])
             ring = self._key_ring(conn)
             tree = CompactRange.from_bytes(head.size, head.border)

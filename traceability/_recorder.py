@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger import (
+    AppendConflictError,
     KeyInfo,
     Ledger,
     Receipt,
@@ -62,12 +63,6 @@ class LotState:
     status_reason: str | None
     failed: bool
     created_seq: int
-
-
-def _writing(engine: Engine) -> Connection:
-    # On SQLite the ledger's engine starts a transaction with BEGIN IMMEDIATE when asked for
-    # a write, so two projection writers queue instead of failing with SQLITE_BUSY.
-    return engine.connect().execution_options(ledger_write=True)
 
 
 def _applied_size(conn: Connection) -> int:
@@ -111,10 +106,9 @@ def _catch_up(ledger: Ledger, conn: Connection) -> int:
 
 def reindex(ledger: Ledger) -> int:
     """Drop the ``trace_*`` tables and rebuild them from the ledger; return entries read."""
-    engine = ledger.store.engine
-    t.metadata.drop_all(engine)
-    t.metadata.create_all(engine)
-    with _writing(engine) as conn, conn.begin():
+    t.metadata.drop_all(ledger.engine)
+    t.metadata.create_all(ledger.engine)
+    with ledger.transaction() as conn:
         return _catch_up(ledger, conn)
 
 
@@ -126,6 +120,10 @@ def _within(record: Record, start: datetime | None, end: datetime | None) -> boo
     return (start is None or moment >= start) and (end is None or moment < end)
 
 
+# A conditional append that loses to another writer is checked again this often.
+_ATTEMPTS = 8
+
+
 class Recorder:
     """Records events for one ledger and answers questions from its projection.
 
@@ -135,16 +133,16 @@ class Recorder:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._engine = ledger.store.engine
-        # Serialises this process's writers from dry run to append (other processes are
-        # caught by the replay check in record()).
+        self._engine = ledger.engine
+        # Serialises this process's writers from dry run to append; other processes are
+        # kept out by the conditional append in _record().
         self._lock = threading.Lock()
         t.metadata.create_all(self._engine)
         self.catch_up()
 
     def catch_up(self) -> int:
         """Apply entries appended since the projection last saw the ledger."""
-        with _writing(self._engine) as conn, conn.begin():
+        with self.ledger.transaction() as conn:
             return _catch_up(self.ledger, conn)
 
     @contextmanager
@@ -174,41 +172,52 @@ class Recorder:
 
     def _record(self, event: Model, key: Ed25519PrivateKey, at: datetime | None) -> Receipt:
         key_id = key_id_for(key.public_key().public_bytes_raw())
-        self.catch_up()
-        size = self.ledger.size()
-        info = self.ledger.keys().get(key_id)
-        if info is None or not info.valid_at(size):
-            raise RoleError(event.KIND, (), f"key {key_id} is not registered or not valid now")
-        check_role(event.KIND, info.actor, info.roles)
-        with self._engine.connect() as conn:
-            dry_run = conn.begin()
+        for _ in range(_ATTEMPTS):
+            self.catch_up()
+            with self._read() as conn:
+                size = _applied_size(conn)
+            info = self.ledger.keys().get(key_id)
+            if info is None or not info.valid_at(size):
+                raise RoleError(event.KIND, (), f"key {key_id} is not registered or not valid now")
+            check_role(event.KIND, info.actor, info.roles)
+            with self._engine.connect() as conn:
+                dry_run = conn.begin()
+                try:
+                    apply_entry(conn, size, event, info.actor, info.roles)
+                finally:
+                    dry_run.rollback()
+            statement = Statement(
+                self.ledger.origin,
+                event.KIND,
+                event.to_body(),
+                key_id,
+                format_time(at or datetime.now(UTC)),
+            )
             try:
-                apply_entry(conn, size, event, info.actor, info.roles)
-            finally:
-                dry_run.rollback()
-        statement = Statement(
-            self.ledger.origin,
-            event.KIND,
-            event.to_body(),
-            key_id,
-            format_time(at or datetime.now(UTC)),
+                # Appended only if no one appended since the check: the entry is exactly
+                # the one checked against the log at ``size``.
+                receipt = self.ledger.append(sign_statement(statement, key), expected_size=size)
+            except AppendConflictError:
+                continue  # another writer got in first: check again against its entries
+            self.catch_up()
+            self._raise_if_refused_on_replay(receipt)
+            return receipt
+        raise LifecycleError(
+            "log-busy", f"other writers kept appending; tried {_ATTEMPTS} times, try again"
         )
-        receipt = self.ledger.append(sign_statement(statement, key))
-        self.catch_up()
+
+    def _raise_if_refused_on_replay(self, receipt: Receipt) -> None:
         with self._read() as conn:
             anomaly = conn.execute(
                 select(t.anomalies.c.error).where(t.anomalies.c.seq == receipt.seq)
             ).first()
         if anomaly is not None:
-            # Another process appended between the dry run and this append and the event no
-            # longer fits: it is on the ledger (signed, immutable) but the projection refuses
-            # it. Say so rather than pretend it took effect.
+            # The check and the replay are the same function over the same state, so this
+            # means they disagree: say so rather than pretend the event took effect.
             raise LifecycleError(
                 "replay-refused",
-                f"entry {receipt.seq} was appended but another writer got there first; "
-                f"the projection does not apply it: {anomaly.error}",
+                f"entry {receipt.seq} was appended but its replay refused it: {anomaly.error}",
             )
-        return receipt
 
     # --- questions -------------------------------------------------------------------------
 

@@ -7,11 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ledger import Ledger, LedgerError
-
 # The ledger's own URL resolution (argument, $AGRITRACE_DB, local file), so both commands
 # agree on which database they open. Not in ledger's public API yet (see the report).
-from ledger._store import database_url
+from ledger import Ledger, LedgerError, database_url
 from traceability._errors import TraceError
 from traceability._recorder import reindex as rebuild
 

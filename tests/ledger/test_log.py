@@ -13,6 +13,7 @@ from ledger import (
     KEY_REGISTER,
     KEY_REVOKE,
     MAX_BODY_BYTES,
+    AppendConflictError,
     KeyStateError,
     Ledger,
     NoteVerifier,
@@ -219,3 +220,26 @@ def test_an_acknowledged_append_is_there_after_reopening(world: LogWorld) -> Non
     receipt = world.ledger.append(packer.sign("test.note", {"keep": "me"}))
     again = world.reopen()
     assert again.record(receipt.seq).statement.body == {"keep": "me"}
+
+
+def test_conditional_append_refuses_a_log_that_moved_and_appends_nothing(world: LogWorld) -> None:
+    packer = world.actor("packer")
+    checked_at = world.ledger.size()
+    world.ledger.append(packer.sign("test.note", {"someone": "else"}))
+    with pytest.raises(AppendConflictError, match=f"expected the log at {checked_at} entries"):
+        world.ledger.append(packer.sign("test.note", {"mine": 1}), expected_size=checked_at)
+    assert world.ledger.size() == checked_at + 1
+    receipt = world.ledger.append(
+        packer.sign("test.note", {"mine": 1}), expected_size=checked_at + 1
+    )
+    assert receipt.seq == checked_at + 1
+
+
+def test_side_tables_share_the_ledger_database_and_transaction(world: LogWorld) -> None:
+    from sqlalchemy import text
+
+    with world.ledger.transaction() as conn:
+        conn.execute(text("CREATE TABLE side_note (n INTEGER)"))
+        conn.execute(text("INSERT INTO side_note VALUES (1)"))
+    with world.ledger.engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM side_note")).scalar_one() == 1
