@@ -53,12 +53,16 @@ def test_every_leaf_of_a_ragged_tree_proves_inclusion() -> None:
     size = 1000
     store = CountingStore(size)
     root = store.range.root()
+    verified = 0
     for index in range(size):
         proof = inclusion_proof(index, size, store.fetch)
         verify_inclusion(index, size, leaf_hash(index.to_bytes(4, "big")), proof, root)
+        verified += 1
     for size1 in range(1, size + 1, 37):
         proof = consistency_proof(size1, size, store.fetch)
         verify_consistency(size1, size, proof, root_at(size1, store.fetch), root)
+        verified += 1
+    assert verified == size + len(range(1, size + 1, 37))  # verify_* raise on any failure
 
 
 def test_proofs_read_logarithmically_many_nodes() -> None:

@@ -104,11 +104,13 @@ def test_unknown_gtin_is_refused_and_nothing_appended(coop: Coop) -> None:
 
 
 def test_unknown_plot_is_refused(coop: Coop) -> None:
-    nothing_appended(coop, ValidationError, lambda: coop.harvest(plot="NO-SUCH-PLOT"))
+    error = nothing_appended(coop, ValidationError, lambda: coop.harvest(plot="NO-SUCH-PLOT"))
+    assert "NO-SUCH-PLOT" in str(error)
 
 
 def test_event_on_unknown_lot_is_refused(coop: Coop) -> None:
-    nothing_appended(coop, ValidationError, lambda: coop.test("NEVER-HARVESTED"))
+    error = nothing_appended(coop, ValidationError, lambda: coop.test("NEVER-HARVESTED"))
+    assert "NEVER-HARVESTED" in str(error)
 
 
 def test_result_from_non_lab_key_is_refused(coop: Coop) -> None:
@@ -132,7 +134,8 @@ def test_only_the_cooperative_releases(coop: Coop) -> None:
     coop.test("H1")
     release = ev(Release, lot=ref("H1"), note="ok", time=at(150))
     for role in (Role.REGULATOR, Role.LAB, Role.PACKING_STATION):
-        nothing_appended(coop, RoleError, partial(coop.record, role, release))
+        error = nothing_appended(coop, RoleError, partial(coop.record, role, release))
+        assert "trace.release" in str(error)
 
 
 def test_unregistered_key_is_refused(coop: Coop) -> None:
@@ -151,7 +154,8 @@ def test_revoked_lab_key_is_refused(coop: Coop) -> None:
 
     key_id = key_id_for(lab.public_key().public_bytes_raw())
     coop.ledger.append(coop.world.root.sign(KEY_REVOKE, revoke_body(key_id, "lost tablet")))
-    nothing_appended(coop, RoleError, lambda: coop.test("H1"))
+    error = nothing_appended(coop, RoleError, lambda: coop.test("H1"))
+    assert key_id in str(error)
 
 
 def test_pre_harvest_interval_not_respected_refuses_harvest(coop: Coop) -> None:
