@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -56,6 +57,7 @@ class ChunkResult:
     border: list[tuple[int, bytes]] = field(default_factory=list)  # (level, hash), largest first
     borders_at: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
     failure: tuple[int, str] | None = None
+    cpu_seconds: float = 0.0  # what checking the chunk cost the process that did it
 
 
 class _Bad(Exception):
@@ -82,6 +84,7 @@ def check_chunk(task: ChunkTask, store: Store | None = None) -> ChunkResult:
         task: the chunk.
         store: the caller's store when run in-line; a worker process opens its own.
     """
+    started = time.process_time()
     store = store or _store(task.url, task.log_id, task.origin)
     result = ChunkResult(task.begin, task.end)
     with store.read() as conn:
@@ -117,6 +120,7 @@ def check_chunk(task: ChunkTask, store: Store | None = None) -> ChunkResult:
         result.failure = (bad.seq, bad.reason)
     result.last_hash, result.last_time = prev or b"", last_time
     result.border = _levelled(tree)
+    result.cpu_seconds = time.process_time() - started
     return result
 
 
