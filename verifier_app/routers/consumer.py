@@ -1,0 +1,204 @@
+"""The consumer's side: the GS1 Digital Link resolver for the codes on the labels.
+
+``GET /01/<gtin>[/22/<cpv>][/10/<lot>][/21/<serial>]`` is parsed with
+:func:`labels.parse_digital_link` (bad syntax: 400 with the reason), then the lot is looked
+up through the app's :class:`~verifier_app.LotLookup`. The answer is negotiated:
+
+* ``?linkType=linkset`` (or ``all``), or ``Accept: application/linkset+json``: the RFC 9264
+  linkset of the links this resolver offers for the code (GS1-Conformant Resolver §5);
+* ``Accept: application/json``: the data as JSON;
+* anything else (a phone's browser): the verification page, in the visitor's language.
+
+An unknown code is answered with status 404 in every form ("possible counterfeit"): a
+resolver must not answer 200 for an error condition. Every route here is rate limited per
+client IP.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from labels import DigitalLink, parse_digital_link
+from verifier_app._deps import SettingsDep
+from verifier_app._i18n import LANGUAGES, MESSAGES, choose_language
+from verifier_app._limits import rate_limited
+from verifier_app._lookup import LotLookup, LotView
+from verifier_app._pages import render_page
+
+__all__ = ["GS1_VOC", "router"]
+
+#: The GS1 Web Vocabulary namespace; link types are written ``gs1:<term>`` for short.
+GS1_VOC = "https://gs1.org/voc/"
+LINKSET = "application/linkset+json"
+
+router = APIRouter(tags=["consumer"], dependencies=[Depends(rate_limited)])
+
+
+def get_lot_lookup(request: Request) -> LotLookup:
+    """Return the app's lot lookup (the domain's, once it lands; today: none known)."""
+    lookup: LotLookup = request.app.state.lot_lookup
+    return lookup
+
+
+Lookup = Annotated[LotLookup, Depends(get_lot_lookup)]
+
+
+def _accepts(accept: str) -> dict[str, float]:
+    """Media ranges with their quality values (RFC 9110 §12.5.1), for a small set of types."""
+    qualities: dict[str, float] = {}
+    for part in accept.split(",")[:30]:
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[media.lower()] = max(quality, qualities.get(media.lower(), 0.0))
+    return qualities
+
+
+def _representation(request: Request) -> str:
+    """Choose ``linkset``, ``json`` or ``html``; a browser's ``*/*`` gets the page."""
+    if request.query_params.get("linkType") in ("linkset", "all"):
+        return "linkset"
+    accept = _accepts(request.headers.get("accept", ""))
+    scores = {
+        "linkset": accept.get(LINKSET, 0.0),
+        "json": accept.get("application/json", 0.0),
+        "html": max(accept.get("text/html", 0.0), accept.get("*/*", 0.0), 0.001),
+    }
+    # Ties go to the page: a browser sending "text/html, application/json" wants a page.
+    return max(("html", "json", "linkset"), key=lambda r: scores[r])
+
+
+def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
+    anchor = link.unsigned_uri
+    page = [
+        {
+            "href": f"{anchor}?lang={language}",
+            "title": MESSAGES[language]["site"],
+            "type": "text/html",
+            "hreflang": [language],
+        }
+        for language in LANGUAGES
+    ]
+    data = {"href": anchor, "title": "JSON", "type": "application/json"}
+    links: dict[str, Any] = {
+        "anchor": anchor,
+        f"{GS1_VOC}defaultLink": [page[0]],
+        f"{GS1_VOC}pip": page,
+        f"{GS1_VOC}verificationService": [data],
+    }
+    if lot is not None:
+        links[f"{GS1_VOC}traceability"] = [data]
+    return {"linkset": [links]}
+
+
+def _as_json(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
+    lot_json = None
+    if lot is not None:
+        lot_json = {
+            "product": lot.product,
+            "facts": dict(lot.facts),
+            "entries": [
+                {"seq": seq, "inclusion_proof": f"/api/v1/log/proof/inclusion?seq={seq}"}
+                for seq in lot.entries
+            ],
+        }
+    return {
+        "status": "unknown" if lot is None else lot.status,
+        "link": {
+            "uri": link.unsigned_uri,
+            "gtin": link.gtin,
+            "lot": link.lot,
+            "serial": link.serial,
+            "element_string": link.element_string,
+        },
+        "lot": lot_json,
+        "checkpoint": "/api/v1/log/checkpoint",
+    }
+
+
+def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+    # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.url.query
+    uri = (
+        settings.resolver.rstrip("/") + raw_path.decode("latin-1") + (f"?{query}" if query else "")
+    )
+    link = parse_digital_link(uri)
+    lot = lookup(link)
+    status_code = 404 if lot is None else 200
+    linkset_url = f"{link.unsigned_uri}?linkType=linkset"
+    headers = {
+        "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
+        "Vary": "Accept, Accept-Language",
+    }
+    representation = _representation(request)
+    if representation == "linkset":
+        return JSONResponse(_linkset(link, lot), status_code, headers, media_type=LINKSET)
+    if representation == "json":
+        return JSONResponse(_as_json(link, lot), status_code, headers)
+    language = choose_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    page = render_page(
+        "lot.html",
+        language,
+        {
+            "here": request.url.path,
+            "status": "unknown" if lot is None else lot.status,
+            "link": link,
+            "lot": lot,
+        },
+    )
+    return HTMLResponse(page, status_code, headers | {"Content-Language": language})
+
+
+_METHODS = ["GET", "HEAD"]
+
+
+@router.api_route("/01/{gtin}/10/{lot}", methods=_METHODS)
+def resolve_lot(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+    """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
+    return _resolve(request, settings, lookup)
+
+
+@router.api_route("/01/{gtin}/10/{lot}/21/{serial}", methods=_METHODS)
+def resolve_serial(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+    """Resolve a unit's Digital Link (lot and serial), as for a lot."""
+    return _resolve(request, settings, lookup)
+
+
+# Every other GTIN-keyed form (GTIN alone, CPV, a lot holding "/" as %2F, which the router
+# sees decoded): the parser decides whether it is valid.
+@router.api_route("/01/{gtin}", methods=_METHODS, include_in_schema=False)
+def resolve_gtin(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+    """Resolve a GTIN alone."""
+    return _resolve(request, settings, lookup)
+
+
+@router.api_route("/01/{gtin}/{qualifiers:path}", methods=_METHODS, include_in_schema=False)
+def resolve_other(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+    """Resolve any other path under /01/."""
+    return _resolve(request, settings, lookup)
+
+
+@router.get("/.well-known/gs1resolver")
+def resolver_description(settings: SettingsDep) -> dict[str, Any]:
+    """The resolver description file (GS1-Conformant Resolver, well-known location)."""
+    return {
+        "name": "agritrace verifier",
+        "resolverRoot": settings.resolver.rstrip("/"),
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
+        "linkTypeDefaultCanBeLinkset": False,
+        "linkTypeDefaultCanBeAll": False,
+        "supportedContextValuesEnumerated": [],
+    }
