@@ -7,14 +7,18 @@ routers are one per audience; errors are mapped in :mod:`verifier_app._errors`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
-from ledger import CosignatureVerifier, KeyFolder, Ledger, NoteSigner
+from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
 from verifier_app._audits import AuditJobs
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
@@ -30,6 +34,21 @@ _log = logging.getLogger("verifier_app")
 def _log_signer(settings: Settings) -> NoteSigner | None:
     folder = KeyFolder(settings.keys)
     return folder.log_signer() if folder.exists("log") else None
+
+
+async def _publish_checkpoints(ledger: Ledger, settings: Settings) -> None:
+    """Sign a checkpoint every interval if the log grew, so the last appends get covered.
+
+    Appends sign one when the last is older than the interval; this covers the appends of
+    a burst that ended before then. Several workers may race: the ledger publishes by
+    compare-and-swap, so they cannot publish two different checkpoints of one size.
+    """
+    while True:
+        await asyncio.sleep(settings.checkpoint_seconds)
+        try:
+            await run_in_threadpool(ledger.checkpoint)
+        except LedgerError as e:
+            _log.error("could not publish a checkpoint: %s", e)
 
 
 def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> FastAPI:
@@ -49,7 +68,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         verifier.name: verifier
         for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witnesses)
     }
-    ledger = Ledger.open(settings.db, log_signer=_log_signer(settings))
+    interval = timedelta(seconds=settings.checkpoint_seconds)
+    ledger = Ledger.open(
+        settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
+    )
     audits = AuditJobs(ledger)
 
     @asynccontextmanager
@@ -63,9 +85,16 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
             len(tokens.by_hash),
             len(witnesses),
         )
+        publisher = None
+        if ledger.log_signer is not None:
+            publisher = asyncio.create_task(_publish_checkpoints(ledger, settings))
         try:
             yield
         finally:
+            if publisher is not None:
+                publisher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await publisher
             audits.close()
             ledger.close()
 

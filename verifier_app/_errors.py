@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labels import GS1SyntaxError
@@ -28,6 +28,8 @@ from ledger import (
     SignatureError,
     StatementError,
 )
+from verifier_app._negotiate import page_language, representation
+from verifier_app._pages import render_page
 
 __all__ = [
     "ApiError",
@@ -165,8 +167,14 @@ def install_error_handlers(app: FastAPI) -> None:
         _log.error("ledger failure on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(error_body("ledger_unavailable", "the ledger failed; see logs"), 503)
 
-    async def gs1_error(_: Request, exc: Exception) -> JSONResponse:
+    async def gs1_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, GS1SyntaxError)
+        if representation(request) == "html":
+            # A phone that scanned a damaged or forged code gets a page, not JSON.
+            language = page_language(request)
+            context = {"here": request.url.path, "reason": str(exc)}
+            page = render_page("bad_code.html", language, context)
+            return HTMLResponse(page, 400, headers={"Content-Language": language})
         return JSONResponse(error_body("bad_gs1_syntax", str(exc), exc.field), 400)
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:

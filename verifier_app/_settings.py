@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         max_batch: Most signed statements in one append request.
         rate_per_second: Public resolver requests a client IP may make per second.
         rate_burst: Requests a client IP may make at once before the rate applies.
+        checkpoint_seconds: How often a checkpoint is signed while the log grows (needs
+            the log key in ``keys``).
     """
 
     model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
@@ -57,6 +59,7 @@ class Settings(BaseSettings):
     max_batch: Annotated[int, Field(ge=1, le=10_000)] = 1000
     rate_per_second: Annotated[float, Field(gt=0)] = 5.0
     rate_burst: Annotated[int, Field(ge=1)] = 20
+    checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:

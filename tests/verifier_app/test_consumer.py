@@ -230,3 +230,30 @@ def test_resolver_is_rate_limited_per_client_after_the_burst(
     assert refused.json()["error"]["code"] == "rate_limited"
     # The regulator API is not behind the resolver's limiter.
     assert client.get("/api/v1/log/checkpoint").status_code == 200
+
+
+def test_bad_code_scanned_by_a_browser_gets_a_page_with_the_reason(client: TestClient) -> None:
+    response = client.get("/01/06912345678903/10/KS-1?lang=ug", headers={"Accept": "text/html"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="ug" dir="rtl">' in response.text
+    assert "expected check digit 2" in response.text
+
+
+def test_openapi_schema_lists_every_audience(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/01/{gtin}/10/{lot}",
+        "/01/{gtin}/10/{lot}/21/{serial}",
+        "/.well-known/gs1resolver",
+        "/api/v1/statements",
+        "/api/v1/log/checkpoint",
+        "/api/v1/audits/{audit_id}",
+    ):
+        assert path in paths
+
+
+def test_head_on_a_serial_link(client: TestClient) -> None:
+    response = client.head(SERIAL_PATH)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from ledger import (
     Checkpoint,
     Cosigner,
+    Ledger,
     NoteVerifier,
     Record,
     canonical_bytes,
@@ -272,3 +273,21 @@ def test_audit_with_a_held_checkpoint_the_log_does_not_contain_is_invalid(
 def test_unknown_audit_is_404(client: TestClient, app_world: AppWorld) -> None:
     response = client.get("/api/v1/audits/nope", headers=app_world.auth("regulator"))
     assert response.status_code == 404
+
+
+def test_the_app_publishes_a_checkpoint_covering_appends_made_without_one(
+    make_client: Callable[..., TestClient], app_world: AppWorld
+) -> None:
+    client = make_client(checkpoint_seconds=0.05)
+    # Another process without the log key appends: nothing signs a checkpoint for these.
+    with Ledger.open(app_world.url) as keyless:
+        keyless.append_batch(notes(app_world.packer, 3))
+        size = keyless.size()
+    deadline = time.monotonic() + 5
+    while True:
+        note = client.get("/api/v1/log/checkpoint").content
+        checkpoint, _ = open_checkpoint(note, ORIGIN, log_key(client))
+        if checkpoint.size == size:
+            break
+        assert time.monotonic() < deadline, f"checkpoint stuck at {checkpoint.size} of {size}"
+        time.sleep(0.05)

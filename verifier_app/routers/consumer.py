@@ -23,16 +23,16 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from labels import DigitalLink, parse_digital_link
 from verifier_app._deps import SettingsDep
-from verifier_app._i18n import LANGUAGES, MESSAGES, choose_language
+from verifier_app._i18n import LANGUAGES, MESSAGES
 from verifier_app._limits import rate_limited
 from verifier_app._lookup import LotLookup, LotView
+from verifier_app._negotiate import LINKSET, page_language, representation
 from verifier_app._pages import render_page
 
 __all__ = ["GS1_VOC", "router"]
 
 #: The GS1 Web Vocabulary namespace; link types are written ``gs1:<term>`` for short.
 GS1_VOC = "https://gs1.org/voc/"
-LINKSET = "application/linkset+json"
 
 router = APIRouter(tags=["consumer"], dependencies=[Depends(rate_limited)])
 
@@ -44,37 +44,6 @@ def get_lot_lookup(request: Request) -> LotLookup:
 
 
 Lookup = Annotated[LotLookup, Depends(get_lot_lookup)]
-
-
-def _accepts(accept: str) -> dict[str, float]:
-    """Media ranges with their quality values (RFC 9110 §12.5.1), for a small set of types."""
-    qualities: dict[str, float] = {}
-    for part in accept.split(",")[:30]:
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        qualities[media.lower()] = max(quality, qualities.get(media.lower(), 0.0))
-    return qualities
-
-
-def _representation(request: Request) -> str:
-    """Choose ``linkset``, ``json`` or ``html``; a browser's ``*/*`` gets the page."""
-    if request.query_params.get("linkType") in ("linkset", "all"):
-        return "linkset"
-    accept = _accepts(request.headers.get("accept", ""))
-    scores = {
-        "linkset": accept.get(LINKSET, 0.0),
-        "json": accept.get("application/json", 0.0),
-        "html": max(accept.get("text/html", 0.0), accept.get("*/*", 0.0), 0.001),
-    }
-    # Ties go to the page: a browser sending "text/html, application/json" wants a page.
-    return max(("html", "json", "linkset"), key=lambda r: scores[r])
 
 
 def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
@@ -140,14 +109,12 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
         "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
         "Vary": "Accept, Accept-Language",
     }
-    representation = _representation(request)
-    if representation == "linkset":
+    form = representation(request)
+    if form == "linkset":
         return JSONResponse(_linkset(link, lot), status_code, headers, media_type=LINKSET)
-    if representation == "json":
+    if form == "json":
         return JSONResponse(_as_json(link, lot), status_code, headers)
-    language = choose_language(
-        request.query_params.get("lang"), request.headers.get("accept-language")
-    )
+    language = page_language(request)
     page = render_page(
         "lot.html",
         language,
@@ -164,13 +131,17 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
 _METHODS = ["GET", "HEAD"]
 
 
-@router.api_route("/01/{gtin}/10/{lot}", methods=_METHODS)
+# HEAD is required of a GS1-Conformant resolver; it is left out of the OpenAPI schema only
+# because one operation id per path is allowed there.
+@router.get("/01/{gtin}/10/{lot}")
+@router.head("/01/{gtin}/10/{lot}", include_in_schema=False)
 def resolve_lot(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
     """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
     return _resolve(request, settings, lookup)
 
 
-@router.api_route("/01/{gtin}/10/{lot}/21/{serial}", methods=_METHODS)
+@router.get("/01/{gtin}/10/{lot}/21/{serial}")
+@router.head("/01/{gtin}/10/{lot}/21/{serial}", include_in_schema=False)
 def resolve_serial(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
     """Resolve a unit's Digital Link (lot and serial), as for a lot."""
     return _resolve(request, settings, lookup)
