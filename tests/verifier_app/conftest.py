@@ -13,10 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ledger import KEY_REGISTER, KeyFolder, Ledger, register_body
-from tests.ledger.conftest import ORIGIN, Actor
+from tests.ledger.conftest import ORIGIN, Actor, postgres_server, postgres_url
 from verifier_app import ROLES, LotLookup, Settings, create_app, hash_token
 
 RESOLVER = "https://id.kashgar-coop.example"
+# Fixtures shared with the ledger's tests: a fresh PostgreSQL schema per test.
+__all__ = ["postgres_server", "postgres_url"]
 
 
 def write_token_file(path: Path, tokens: dict[str, tuple[str, list[str]]]) -> Path:
@@ -68,10 +70,9 @@ class AppWorld:
         return actor
 
 
-@pytest.fixture
-def app_world(tmp_path: Path) -> Iterator[AppWorld]:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    keys = tmp_path / "keys"
+def build_world(url: str, folder: Path) -> AppWorld:
+    """Create a log at ``url`` with a root and a packer; keys and token file in ``folder``."""
+    keys = folder / "keys"
     signer = KeyFolder(keys).create_log_signer(ORIGIN)
     root = Actor("root")
     ledger = Ledger.create(url, ORIGIN, root.key, signer, checkpoint_interval=timedelta(0))
@@ -81,11 +82,17 @@ def app_world(tmp_path: Path) -> Iterator[AppWorld]:
     )
     tokens = {role: secrets.token_urlsafe(24) for role in sorted(ROLES)}
     token_file = write_token_file(
-        tmp_path / "tokens.toml", {t: (f"{role}-actor", [role]) for role, t in tokens.items()}
+        folder / "tokens.toml", {t: (f"{role}-actor", [role]) for role, t in tokens.items()}
     )
-    world = AppWorld(url, keys, root, packer, ledger, tokens, token_file)
+    return AppWorld(url, keys, root, packer, ledger, tokens, token_file)
+
+
+@pytest.fixture
+def app_world(tmp_path: Path) -> Iterator[AppWorld]:
+    """A fresh SQLite ledger for this test."""
+    world = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
     yield world
-    ledger.close()
+    world.ledger.close()
 
 
 @pytest.fixture

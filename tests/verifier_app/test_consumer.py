@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from labels import DigitalLink
 from tests.verifier_app.conftest import RESOLVER
-from verifier_app import LotView
+from verifier_app import LotView, create_app
 
 GTIN = "06912345678902"
 LOT_PATH = f"/01/{GTIN}/10/KS-2026-0001"
@@ -257,3 +258,15 @@ def test_head_on_a_serial_link(client: TestClient) -> None:
     response = client.head(SERIAL_PATH)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_crashing_lookup_is_a_plain_500_without_a_stack_trace(app_world: Any) -> None:
+    def broken(link: DigitalLink) -> LotView | None:
+        raise RuntimeError("secret internals at /srv/agritrace/db.py line 12")
+
+    app = create_app(app_world.settings(), lot_lookup=broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(LOT_PATH)
+    assert response.status_code == 500
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
