@@ -270,3 +270,20 @@ def test_a_crashing_lookup_is_a_plain_500_without_a_stack_trace(app_world: Any) 
     assert response.status_code == 500
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_lot_holding_a_slash_and_data_attributes_keep_their_encoding(
+    make_client: Callable[..., TestClient],
+) -> None:
+    lookup = FakeLookup(STRAWBERRIES)
+    client = make_client(lot_lookup=lookup)
+    path = f"/01/{GTIN}/10/KS%2F2026?17=261231"
+    response = client.get(path, headers={"Accept": LINKSET})
+    (link,) = lookup.asked
+    assert link.lot == "KS/2026"
+    assert link.attributes == (("17", "261231"),)
+    (links,) = response.json()["linkset"]
+    assert links["anchor"] == f"{RESOLVER}/01/{GTIN}/10/KS%2F2026?17=261231"
+    assert links[PIP][0]["href"] == links["anchor"] + "&lang=zh"
+    page = client.get(path).text
+    assert f'href="/01/{GTIN}/10/KS%2F2026?lang=ug"' in page

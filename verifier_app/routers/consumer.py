@@ -5,7 +5,7 @@
 up through the app's :class:`~verifier_app.LotLookup`. The answer is negotiated:
 
 * ``?linkType=linkset`` (or ``all``), or ``Accept: application/linkset+json``: the RFC 9264
-  linkset of the links this resolver offers for the code (GS1-Conformant Resolver §5);
+  linkset of the links this resolver offers for the code (GS1-Conformant Resolver);
 * ``Accept: application/json``: the data as JSON;
 * anything else (a phone's browser): the verification page, in the visitor's language.
 
@@ -46,11 +46,16 @@ def get_lot_lookup(request: Request) -> LotLookup:
 Lookup = Annotated[LotLookup, Depends(get_lot_lookup)]
 
 
+def _with_query(uri: str, query: str) -> str:
+    # A link's URI may already carry data attributes as a query (?17=261231).
+    return f"{uri}{'&' if '?' in uri else '?'}{query}"
+
+
 def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
     anchor = link.unsigned_uri
     page = [
         {
-            "href": f"{anchor}?lang={language}",
+            "href": _with_query(anchor, f"lang={language}"),
             "title": MESSAGES[language]["site"],
             "type": "text/html",
             "hreflang": [language],
@@ -96,15 +101,14 @@ def _as_json(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
 
 def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
     # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw_path.decode("latin-1")
     query = request.url.query
-    uri = (
-        settings.resolver.rstrip("/") + raw_path.decode("latin-1") + (f"?{query}" if query else "")
-    )
+    uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
     lot = lookup(link)
     status_code = 404 if lot is None else 200
-    linkset_url = f"{link.unsigned_uri}?linkType=linkset"
+    linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
         "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
         "Vary": "Accept, Accept-Language",
@@ -119,7 +123,7 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
         "lot.html",
         language,
         {
-            "here": request.url.path,
+            "here": path,
             "status": "unknown" if lot is None else lot.status,
             "link": link,
             "lot": lot,
