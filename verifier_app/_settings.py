@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger import CosignatureVerifier, LedgerError
 from verifier_app._auth import TokenFileError, TokenTable
 
 __all__ = ["EXAMPLE_RESOLVER", "InsecureSettingsError", "Settings"]
@@ -61,9 +62,24 @@ class Settings(BaseSettings):
     rate_burst: Annotated[int, Field(ge=1)] = 20
     checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
 
+    @field_validator("witnesses")
+    @classmethod
+    def _parse_witnesses(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            try:
+                CosignatureVerifier.from_key_string(key)
+            except LedgerError as e:
+                raise ValueError(f"AGRITRACE_WITNESSES: {key!r}: {e}") from e
+        return keys
+
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:
         if self.demo:
+            if self.tokens is not None:
+                try:
+                    TokenTable.load(self.tokens)
+                except TokenFileError as e:
+                    raise ValueError(f"AGRITRACE_TOKENS: {e}") from e
             return self
         if self.tokens is None:
             raise InsecureSettingsError(

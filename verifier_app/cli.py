@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from ledger import Ledger, LedgerError
+from ledger import LedgerError
+from verifier_app._app import create_app
+from verifier_app._auth import TokenFileError
 from verifier_app._settings import Settings
 
 __all__ = ["serve"]
@@ -68,10 +70,14 @@ def serve(
         where = ".".join(str(p) for p in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
         raise _fail(f"{where}: {message}" if where else message) from e
+    # Build the app once here, so a missing database or unreadable key is one clear line
+    # now rather than a traceback in every worker.
     try:
-        Ledger.open(settings.db).close()
-    except LedgerError as e:
+        app = create_app(settings)
+    except (LedgerError, TokenFileError) as e:
         raise _fail(str(e)) from e
+    app.state.audits.close()
+    app.state.ledger.close()
     uvicorn.run(
         "verifier_app._app:create_app_from_env",
         factory=True,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
+from ledger import Cosigner
 from tests.verifier_app.conftest import RESOLVER, write_token_file
 from verifier_app import Settings, TokenTable
 
@@ -85,13 +88,24 @@ def test_settings_come_from_agritrace_environment_variables(
     monkeypatch.setenv("AGRITRACE_DB", "sqlite:///from-env.db")
     monkeypatch.setenv("AGRITRACE_TOKENS", str(token_file))
     monkeypatch.setenv("AGRITRACE_RESOLVER", RESOLVER)
-    monkeypatch.setenv("AGRITRACE_WITNESSES", '["w.example+01020304+AAAA"]')
+    witness = Cosigner("w.example", Ed25519PrivateKey.generate()).verifier_key()
+    monkeypatch.setenv("AGRITRACE_WITNESSES", json.dumps([witness]))
     settings = Settings()
     assert settings.db == "sqlite:///from-env.db"
     assert settings.tokens == token_file
-    assert settings.witnesses == ("w.example+01020304+AAAA",)
+    assert settings.witnesses == (witness,)
 
 
 def test_token_file_holds_no_token_in_clear(token_file: Path) -> None:
     assert "s3cret-token-1" not in token_file.read_text(encoding="utf-8")
     assert TokenTable.load(token_file).caller("s3cret-token-1") is not None
+
+
+def test_malformed_witness_key_is_refused_at_once(token_file: Path) -> None:
+    with pytest.raises(ValidationError, match="AGRITRACE_WITNESSES: 'not-a-key'"):
+        Settings(db=DB, resolver=RESOLVER, tokens=token_file, witnesses=("not-a-key",))
+
+
+def test_demo_mode_still_refuses_an_unreadable_token_file(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="AGRITRACE_TOKENS"):
+        Settings(db=DB, demo=True, tokens=tmp_path / "missing.toml")
