@@ -59,14 +59,25 @@ class AuditJobs:
         # One thread: an audit already uses every core for long logs (worker processes).
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
 
-    def start(self, requested_by: str, held_checkpoint: bytes | None = None) -> AuditJob:
-        """Queue an audit and return its job; poll it with :meth:`get`."""
+    def start(
+        self,
+        requested_by: str,
+        held_checkpoint: bytes | None = None,
+        trusted_root_key: bytes | None = None,
+    ) -> AuditJob:
+        """Queue an audit and return its job; poll it with :meth:`get`.
+
+        Args:
+            requested_by: The actor asking, kept with the job.
+            held_checkpoint: A checkpoint saved earlier that the log must still contain.
+            trusted_root_key: The root public key known out of band.
+        """
         job = AuditJob(uuid.uuid4().hex, requested_by)
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > self.keep:
                 self._jobs.popitem(last=False)
-        self._executor.submit(self._run, job.id, held_checkpoint)
+        self._executor.submit(self._run, job.id, held_checkpoint, trusted_root_key)
         return job
 
     def get(self, job_id: str) -> AuditJob | None:
@@ -84,12 +95,15 @@ class AuditJobs:
             if job is not None:
                 self._jobs[job_id] = replace(job, **changes)  # type: ignore[arg-type]
 
-    def _run(self, job_id: str, held_checkpoint: bytes | None) -> None:
+    def _run(
+        self, job_id: str, held_checkpoint: bytes | None, trusted_root_key: bytes | None
+    ) -> None:
         self._update(job_id, status="running", total=self.ledger.size())
         try:
             report = audit(
                 self.ledger.store,
                 held_checkpoint=held_checkpoint,
+                trusted_root_key=trusted_root_key,
                 progress=lambda done, total: self._update(job_id, checked=done, total=total),
             )
         except LedgerError as e:

@@ -291,3 +291,28 @@ def test_the_app_publishes_a_checkpoint_covering_appends_made_without_one(
             break
         assert time.monotonic() < deadline, f"checkpoint stuck at {checkpoint.size} of {size}"
         time.sleep(0.05)
+
+
+def test_audit_checks_the_root_key_known_out_of_band(
+    client: TestClient, app_world: AppWorld
+) -> None:
+    headers = app_world.auth("regulator")
+    right = base64.b64encode(app_world.root.public_key).decode()
+    wrong = base64.b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw()).decode()
+    verdicts = {}
+    for name, key in (("right", right), ("wrong", wrong)):
+        started = client.post("/api/v1/audits", json={"root_key": key}, headers=headers)
+        verdicts[name] = poll(client, started.json()["id"], headers)["verdict"]
+    assert verdicts == {"right": "valid", "wrong": "invalid"}
+
+
+@pytest.mark.parametrize(("key", "message"), [("%%%", "expected base64"), ("AAAA", "32-byte")])
+def test_audit_refuses_a_malformed_root_key(
+    client: TestClient, app_world: AppWorld, key: str, message: str
+) -> None:
+    response = client.post(
+        "/api/v1/audits", json={"root_key": key}, headers=app_world.auth("regulator")
+    )
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    assert response.json()["error"]["field"] == "root_key"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ledger import leaf_hash
+from ledger import KEY_REVOKE, leaf_hash, revoke_body
 from tests.ledger.conftest import Actor, notes
 from tests.verifier_app.conftest import AppWorld
 
@@ -183,3 +183,14 @@ def test_a_body_just_under_the_limit_is_accepted(make_client: Any, app_world: Ap
         headers=app_world.auth("packer") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 201
+
+
+def test_a_revoked_key_may_not_append(client: TestClient, app_world: AppWorld) -> None:
+    app_world.ledger.append(
+        app_world.root.sign(KEY_REVOKE, revoke_body(app_world.packer.key_id, "lost phone"))
+    )
+    size = app_world.ledger.size()
+    response = post(client, app_world, wire(app_world)[0])
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "key_not_allowed"
+    assert app_world.ledger.size() == size

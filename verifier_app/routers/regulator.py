@@ -103,11 +103,36 @@ class CosignatureOut(_Out):
 
 
 class AuditIn(BaseModel):
-    """Optional inputs of an audit."""
+    """Optional inputs of an audit: what the regulator knows out of band.
+
+    Attributes:
+        checkpoint: A signed checkpoint saved earlier; the log must still contain it.
+        root_key: The cooperative's root public key (base64 of 32 bytes); the genesis
+            entry must name it.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     checkpoint: Annotated[str | None, Field(max_length=100_000)] = None
+    root_key: Annotated[str | None, Field(max_length=100)] = None
+
+    def root_key_bytes(self) -> bytes | None:
+        """The root key decoded, or None.
+
+        Raises:
+            BadRequestError: not base64 of exactly 32 bytes.
+        """
+        if self.root_key is None:
+            return None
+        try:
+            raw = base64.b64decode(self.root_key, validate=True)
+        except ValueError as e:
+            raise BadRequestError("root_key: expected base64", "root_key") from e
+        if len(raw) != 32:
+            raise BadRequestError(
+                f"root_key: expected a 32-byte Ed25519 key, got {len(raw)} bytes", "root_key"
+            )
+        return raw
 
 
 class AuditFailureOut(_Out):
@@ -279,8 +304,9 @@ def post_cosignature(
 @router.post("/audits", status_code=status.HTTP_202_ACCEPTED)
 def post_audit(audits: Audits, caller: RegulatorCaller, body: AuditIn | None = None) -> AuditOut:
     """Start an audit of the whole log in the background; poll ``GET /audits/{id}``."""
-    held = body.checkpoint.encode() if body is not None and body.checkpoint else None
-    return AuditOut.of(audits.start(caller.actor, held))
+    body = body or AuditIn()
+    held = body.checkpoint.encode() if body.checkpoint else None
+    return AuditOut.of(audits.start(caller.actor, held, body.root_key_bytes()))
 
 
 @router.get("/audits/{audit_id}")
