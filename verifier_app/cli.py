@@ -12,15 +12,8 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-
-from ledger import LedgerError
-from verifier_app._app import create_app
-from verifier_app._auth import TokenFileError
-from verifier_app._settings import Settings
 
 __all__ = ["serve"]
 
@@ -58,6 +51,16 @@ def serve(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the resolver, the append API and the regulator API (settings: AGRITRACE_*)."""
+    # The web stack is imported here, not at the top: every other agritrace command would
+    # pay for it (~0.6 s) otherwise.
+    import uvicorn
+    from pydantic import ValidationError
+
+    from ledger import LedgerError
+    from verifier_app._app import create_app
+    from verifier_app._auth import TokenFileError
+    from verifier_app._settings import Settings
+
     # Workers are separate processes that read their settings from the environment.
     if db is not None:
         os.environ["AGRITRACE_DB"] = db

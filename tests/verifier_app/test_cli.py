@@ -36,9 +36,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(
-        "verifier_app.cli.uvicorn.run", lambda target, **kw: calls.append({"target": target, **kw})
-    )
+    monkeypatch.setattr("uvicorn.run", lambda target, **kw: calls.append({"target": target, **kw}))
     return calls
 
 
@@ -138,3 +136,9 @@ def test_two_workers_append_concurrently_without_forking_the_log(
         assert ledger.size() == 2 + 60
         assert sorted(r.statement.body["n"] for r in ledger.records(2)) == list(range(60))
         assert audit(ledger.store, processes=False).verdict == "valid"
+
+
+def test_the_agritrace_command_does_not_load_the_web_stack() -> None:
+    check = "import sys, agritrace.cli; print(sorted({'fastapi', 'uvicorn'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
