@@ -8,6 +8,7 @@ several workers are safe because the ledger serialises them in the database.
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Annotated
 
@@ -81,6 +82,13 @@ def serve(
         raise _fail(str(e)) from e
     app.state.audits.close()
     app.state.ledger.close()
+    # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["verifier_app"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     uvicorn.run(
         "verifier_app._app:create_app_from_env",
         factory=True,
@@ -90,4 +98,5 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        log_config=log_config,
     )

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from agritrace.cli import app
 from ledger import Ledger, audit
-from tests.ledger.conftest import notes
+from tests.ledger.conftest import ORIGIN, notes
 from tests.verifier_app.conftest import RESOLVER, AppWorld
 
 runner = CliRunner()
@@ -131,6 +131,7 @@ def test_two_workers_append_concurrently_without_forking_the_log(
         server.wait(timeout=30)
     server_log = log.read_text()
     assert "POST /api/v1/statements" in server_log
+    assert server_log.count(f"serving log {ORIGIN}") == 2  # one line per worker
     assert app_world.tokens["packer"] not in server_log
     with Ledger.open(app_world.url) as ledger:
         assert ledger.size() == 2 + 60

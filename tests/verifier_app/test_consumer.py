@@ -287,3 +287,20 @@ def test_lot_holding_a_slash_and_data_attributes_keep_their_encoding(
     assert links[PIP][0]["href"] == links["anchor"] + "&lang=zh"
     page = client.get(path).text
     assert f'href="/01/{GTIN}/10/KS%2F2026?lang=ug"' in page
+
+
+@pytest.mark.parametrize("path", [LOT_PATH, SERIAL_PATH, "/.well-known/gs1resolver"])
+def test_options_and_head_are_answered(client: TestClient, path: str) -> None:
+    response = client.options(path)
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert client.head(path).status_code in (200, 404)
+
+
+def test_cors_preflight_is_answered(client: TestClient) -> None:
+    response = client.options(
+        LOT_PATH,
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"

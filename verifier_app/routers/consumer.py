@@ -165,7 +165,20 @@ def resolve_other(request: Request, settings: SettingsDep, lookup: Lookup) -> Re
     return _resolve(request, settings, lookup)
 
 
+@router.options("/01/{gtin}/{qualifiers:path}", include_in_schema=False)
+@router.options("/01/{gtin}", include_in_schema=False)
+@router.options("/.well-known/gs1resolver", include_in_schema=False)
+def options() -> Response:
+    """Answer OPTIONS (required of a GS1-Conformant resolver) with the methods allowed.
+
+    A CORS preflight (with ``Origin`` and ``Access-Control-Request-Method``) is answered by
+    the CORS middleware before it gets here.
+    """
+    return Response(status_code=204, headers={"Allow": "GET, HEAD, OPTIONS"})
+
+
 @router.get("/.well-known/gs1resolver")
+@router.head("/.well-known/gs1resolver", include_in_schema=False)
 def resolver_description(settings: SettingsDep) -> dict[str, Any]:
     """The resolver description file (GS1-Conformant Resolver, well-known location)."""
     return {
