@@ -16,6 +16,7 @@ from ledger import (
     Ledger,
     NoteVerifier,
     Record,
+    StoreError,
     canonical_bytes,
     leaf_hash,
     open_checkpoint,
@@ -25,6 +26,7 @@ from ledger import (
 )
 from tests.ledger.conftest import ORIGIN, notes
 from tests.verifier_app.conftest import AppWorld
+from verifier_app._deps import get_ledger
 
 b64 = base64.b64decode
 
@@ -316,3 +318,19 @@ def test_audit_refuses_a_malformed_root_key(
     assert response.status_code == 400
     assert message in response.json()["error"]["message"]
     assert response.json()["error"]["field"] == "root_key"
+
+
+def test_a_failing_store_is_503_and_its_detail_stays_in_the_log(
+    make_client: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenLedger:
+        def size(self) -> int:
+            raise StoreError("cannot reach postgresql://agritrace:hunter2@db/agritrace")
+
+    client = make_client()
+    client.app.dependency_overrides[get_ledger] = BrokenLedger  # type: ignore[attr-defined]
+    response = client.get("/api/v1/log/entries")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "ledger_unavailable"
+    assert "hunter2" not in response.text
+    assert "cannot reach" in caplog.text
