@@ -16,10 +16,11 @@ client IP.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from verifier_app._deps import SettingsDep
@@ -74,29 +75,83 @@ def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
     return {"linkset": [links]}
 
 
-def _as_json(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
-    lot_json = None
-    if lot is not None:
-        lot_json = {
-            "product": lot.product,
-            "facts": dict(lot.facts),
-            "entries": [
-                {"seq": seq, "inclusion_proof": f"/api/v1/log/proof/inclusion?seq={seq}"}
-                for seq in lot.entries
-            ],
-        }
-    return {
-        "status": "unknown" if lot is None else lot.status,
-        "link": {
-            "uri": link.unsigned_uri,
-            "gtin": link.gtin,
-            "lot": link.lot,
-            "serial": link.serial,
-            "element_string": link.element_string,
-        },
-        "lot": lot_json,
-        "checkpoint": "/api/v1/log/checkpoint",
-    }
+class LinkOut(BaseModel):
+    """The scanned Digital Link as parsed: its canonical URI and GS1 data."""
+
+    uri: str
+    gtin: str
+    lot: str | None
+    serial: str | None
+    element_string: str
+
+
+class EntryRef(BaseModel):
+    """A ledger entry a fact comes from, and where to fetch its inclusion proof."""
+
+    seq: int
+    inclusion_proof: str
+
+
+class LotOut(BaseModel):
+    """What the cooperative's ledger says about the lot."""
+
+    product: str
+    facts: dict[str, str]
+    entries: list[EntryRef]
+
+
+class ScanAnswer(BaseModel):
+    """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit."""
+
+    status: Literal["unknown", "verified", "on_hold", "recalled"]
+    link: LinkOut
+    lot: LotOut | None
+    checkpoint: str
+
+    @classmethod
+    def of(cls, link: DigitalLink, lot: LotView | None) -> ScanAnswer:
+        """Build from the parsed link and the lookup's answer."""
+        lot_out = None
+        if lot is not None:
+            lot_out = LotOut(
+                product=lot.product,
+                facts=dict(lot.facts),
+                entries=[
+                    EntryRef(seq=seq, inclusion_proof=f"/api/v1/log/proof/inclusion?seq={seq}")
+                    for seq in lot.entries
+                ],
+            )
+        return cls(
+            status="unknown" if lot is None else lot.status,
+            link=LinkOut(
+                uri=link.unsigned_uri,
+                gtin=link.gtin,
+                lot=link.lot,
+                serial=link.serial,
+                element_string=link.element_string,
+            ),
+            lot=lot_out,
+            checkpoint="/api/v1/log/checkpoint",
+        )
+
+
+class LinkTypeNamespace(BaseModel):
+    """A link type namespace the resolver recognises, and its CURIE prefix."""
+
+    namespace: str
+    prefix: str
+
+
+class ResolverDescription(BaseModel):
+    """The resolver description file's members (names as the GS1 schema spells them)."""
+
+    name: str
+    resolverRoot: str
+    supportedPrimaryKeys: list[str]
+    supportedLinkType: list[LinkTypeNamespace]
+    linkTypeDefaultCanBeLinkset: bool
+    linkTypeDefaultCanBeAll: bool
+    supportedContextValuesEnumerated: list[str]
 
 
 def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
@@ -117,7 +172,7 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
     if form == "linkset":
         return JSONResponse(_linkset(link, lot), status_code, headers, media_type=LINKSET)
     if form == "json":
-        return JSONResponse(_as_json(link, lot), status_code, headers)
+        return JSONResponse(ScanAnswer.of(link, lot).model_dump(), status_code, headers)
     language = page_language(request)
     page = render_page(
         "lot.html",
@@ -133,18 +188,23 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
 
 
 _METHODS = ["GET", "HEAD"]
+_SCAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ScanAnswer, "description": "a known lot (page, JSON or linkset)"},
+    400: {"description": "the URI breaks the GS1 Digital Link syntax"},
+    404: {"model": ScanAnswer, "description": "unknown code: possible counterfeit"},
+}
 
 
 # HEAD is required of a GS1-Conformant resolver; it is left out of the OpenAPI schema only
 # because one operation id per path is allowed there.
-@router.get("/01/{gtin}/10/{lot}")
+@router.get("/01/{gtin}/10/{lot}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}", include_in_schema=False)
 def resolve_lot(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
     """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
     return _resolve(request, settings, lookup)
 
 
-@router.get("/01/{gtin}/10/{lot}/21/{serial}")
+@router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}/21/{serial}", include_in_schema=False)
 def resolve_serial(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
     """Resolve a unit's Digital Link (lot and serial), as for a lot."""
@@ -179,14 +239,14 @@ def options() -> Response:
 
 @router.get("/.well-known/gs1resolver")
 @router.head("/.well-known/gs1resolver", include_in_schema=False)
-def resolver_description(settings: SettingsDep) -> dict[str, Any]:
+def resolver_description(settings: SettingsDep) -> ResolverDescription:
     """The resolver description file (GS1-Conformant Resolver, well-known location)."""
-    return {
-        "name": "agritrace verifier",
-        "resolverRoot": settings.resolver.rstrip("/"),
-        "supportedPrimaryKeys": ["01"],
-        "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
-        "linkTypeDefaultCanBeLinkset": False,
-        "linkTypeDefaultCanBeAll": False,
-        "supportedContextValuesEnumerated": [],
-    }
+    return ResolverDescription(
+        name="agritrace verifier",
+        resolverRoot=settings.resolver.rstrip("/"),
+        supportedPrimaryKeys=["01"],
+        supportedLinkType=[LinkTypeNamespace(namespace=GS1_VOC, prefix="gs1:")],
+        linkTypeDefaultCanBeLinkset=False,
+        linkTypeDefaultCanBeAll=False,
+        supportedContextValuesEnumerated=[],
+    )
