@@ -13,6 +13,7 @@ from labels import cli as labels_cli
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
 from traceability.cli import reindex
+from verifier_app.cli import serve
 
 __all__ = ["app", "main"]
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(labels_cli.app, name="label")
 app.command()(reindex)
+app.command()(serve)
 
 
 @app.callback()

@@ -126,6 +126,19 @@ PUBLIC = {
         "verify_inclusion",
         "witness_checkpoint",
     },
+    "verifier_app": {
+        "ROLES",
+        "Caller",
+        "LotLookup",
+        "LotView",
+        "Settings",
+        "TokenTable",
+        "create_app",
+        "create_app_from_env",
+        "hash_token",
+        "no_lots",
+        "require_role",
+    },
 }
 
 

@@ -1,3 +1,54 @@
-"""The FastAPI application: consumer resolver pages, staff pages and API, regulator API."""
+"""The FastAPI application: consumer resolver pages, staff pages and API, regulator API.
 
-__all__: list[str] = []
+``create_app(Settings())`` builds the app from ``AGRITRACE_*`` environment variables;
+``agritrace serve`` runs it under uvicorn. Names are imported on first use, so that the
+``agritrace`` command (which mounts ``serve``) does not load the web stack for every command.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verifier_app._app import create_app, create_app_from_env
+    from verifier_app._auth import ROLES, Caller, TokenTable, hash_token, require_role
+    from verifier_app._lookup import LotLookup, LotView, no_lots
+    from verifier_app._settings import Settings
+
+__all__ = [
+    "ROLES",
+    "Caller",
+    "LotLookup",
+    "LotView",
+    "Settings",
+    "TokenTable",
+    "create_app",
+    "create_app_from_env",
+    "hash_token",
+    "no_lots",
+    "require_role",
+]
+
+_HOMES = {
+    "create_app": "_app",
+    "create_app_from_env": "_app",
+    "ROLES": "_auth",
+    "Caller": "_auth",
+    "TokenTable": "_auth",
+    "hash_token": "_auth",
+    "require_role": "_auth",
+    "LotLookup": "_lookup",
+    "LotView": "_lookup",
+    "no_lots": "_lookup",
+    "Settings": "_settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'verifier_app' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"verifier_app.{home}"), name)
+    globals()[name] = value
+    return value

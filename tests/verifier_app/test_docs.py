@@ -1,0 +1,33 @@
+"""The Python examples in docs/app.md run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "app.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_the_doc_has_python_examples() -> None:
+    assert BLOCKS
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_python_example_runs(block: str) -> None:
+    exec(compile(block, str(DOC), "exec"), {})
+
+
+def test_every_route_in_the_app_is_in_the_doc() -> None:
+    from fastapi.routing import APIRoute
+
+    from verifier_app.routers import consumer, regulator, statements
+
+    text = DOC.read_text(encoding="utf-8")
+    for router in (consumer.router, regulator.router, statements.router):
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                path = route.path.replace("/10/{lot}/21/{serial}", "/10/{lot}[/21/{serial}]")
+                assert f"`{path}" in text, path

@@ -1,0 +1,135 @@
+"""``create_app(settings)``: the composition of the app from its settings.
+
+Everything the routes use is built here once and kept on ``app.state``: the ledger, the
+token table, the witness keys, the audit jobs, the rate limiter and the lot lookup. The
+routers are one per audience; errors are mapped in :mod:`verifier_app._errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+
+from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
+from verifier_app._audits import AuditJobs
+from verifier_app._errors import install_error_handlers
+from verifier_app._limits import BodySizeLimit, RateLimiter
+from verifier_app._lookup import LotLookup, no_lots
+from verifier_app._settings import Settings
+from verifier_app.routers import consumer, regulator, statements
+
+__all__ = ["create_app", "create_app_from_env"]
+
+_log = logging.getLogger("verifier_app")
+
+
+def _log_signer(settings: Settings) -> NoteSigner | None:
+    folder = KeyFolder(settings.keys)
+    return folder.log_signer() if folder.exists("log") else None
+
+
+async def _publish_checkpoints(ledger: Ledger, settings: Settings) -> None:
+    """Sign a checkpoint every interval if the log grew, so the last appends get covered.
+
+    Appends sign one when the last is older than the interval; this covers the appends of
+    a burst that ended before then. Several workers may race: the ledger publishes by
+    compare-and-swap, so they cannot publish two different checkpoints of one size.
+    """
+    while True:
+        await asyncio.sleep(settings.checkpoint_seconds)
+        try:
+            await run_in_threadpool(ledger.checkpoint)
+        except LedgerError as e:
+            _log.error("could not publish a checkpoint: %s", e)
+
+
+def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> FastAPI:
+    """Build the app: open the ledger, load tokens and witness keys, mount the routers.
+
+    Args:
+        settings: How to run (see :class:`Settings`); already checked for insecure values.
+        lot_lookup: How the resolver finds a scanned lot; default: no lot is known, so every
+            code is answered "unknown code, possible counterfeit".
+
+    Raises:
+        ledger.LedgerError: the database has no ledger, or a witness key is malformed.
+        TokenFileError: the token file cannot be read.
+    """
+    tokens = settings.token_table()
+    witnesses = {
+        verifier.name: verifier
+        for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witnesses)
+    }
+    interval = timedelta(seconds=settings.checkpoint_seconds)
+    ledger = Ledger.open(
+        settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
+    )
+    audits = AuditJobs(ledger)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        mode = "DEMO mode (demo tokens accepted)" if settings.demo else "production mode"
+        _log.info(
+            "serving log %s (%d entries) in %s; %d token(s), %d witness(es)",
+            ledger.origin,
+            ledger.size(),
+            mode,
+            len(tokens.by_hash),
+            len(witnesses),
+        )
+        publisher = None
+        if ledger.log_signer is not None:
+            publisher = asyncio.create_task(_publish_checkpoints(ledger, settings))
+        try:
+            yield
+        finally:
+            if publisher is not None:
+                publisher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await publisher
+            audits.close()
+            ledger.close()
+
+    app = FastAPI(
+        title="agritrace verifier",
+        summary="Consumer resolver, staff append API and regulator API of an agritrace ledger.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.tokens = tokens
+    app.state.witnesses = witnesses
+    app.state.audits = audits
+    app.state.lot_lookup = lot_lookup or no_lots
+    app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+
+    install_error_handlers(app)
+    app.include_router(consumer.router)
+    app.include_router(statements.router)
+    app.include_router(regulator.router)
+    # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
+    # origin may read, and tokens still have to be sent explicitly.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language"],
+        expose_headers=["Link", "Retry-After"],
+    )
+    # Outermost, so an oversize body is refused before anything reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Build the app from ``AGRITRACE_*`` environment variables (uvicorn's ``--factory``)."""
+    return create_app(Settings())

@@ -1,0 +1,201 @@
+"""The one place where errors become HTTP responses.
+
+Routes and dependencies raise: the app's own :class:`ApiError` subclasses, the ledger's
+:class:`~ledger.LedgerError` family, or :class:`~labels.GS1SyntaxError`. The handlers here
+turn each into a status and a small JSON body ``{"error": {"code", "message", "field"?}}``;
+nothing else in the app chooses a status for an error, and no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from labels import GS1SyntaxError
+from ledger import (
+    EncodingError,
+    KeyStateError,
+    LedgerError,
+    NoteError,
+    ProofError,
+    SignatureError,
+    StatementError,
+)
+from verifier_app._negotiate import page_language, representation
+from verifier_app._pages import render_page
+
+__all__ = [
+    "ApiError",
+    "BadRequestError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitedError",
+    "UnauthenticatedError",
+    "error_body",
+    "install_error_handlers",
+]
+
+_log = logging.getLogger("verifier_app")
+
+
+class ApiError(Exception):
+    """An error the app raises itself; subclasses fix the status and code.
+
+    Attributes:
+        message: What was expected and what came, for the client.
+        field: The request field at fault, when one is.
+    """
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (e.g. ``WWW-Authenticate``)."""
+        return {}
+
+
+class BadRequestError(ApiError):
+    """The request is well-formed but asks for something impossible (e.g. a size beyond the log)."""
+
+
+class NotFoundError(ApiError):
+    """The entry, checkpoint or audit asked for does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class UnauthenticatedError(ApiError):
+    """No bearer token, or one the app does not know."""
+
+    status = 401
+    code = "unauthenticated"
+
+    def headers(self) -> dict[str, str]:
+        """RFC 6750 §3: a 401 names the scheme the client must use."""
+        return {"WWW-Authenticate": 'Bearer realm="agritrace"'}
+
+
+class ForbiddenError(ApiError):
+    """The caller is known but none of its roles may do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class RateLimitedError(ApiError):
+    """The client sent more requests than its bucket holds; retry after ``retry_after`` s."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many requests: retry after {math.ceil(retry_after)} s")
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """RFC 9110 §10.2.3: whole seconds, at least 1."""
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+# Ledger errors are bad input unless they say the store itself is broken. Order matters:
+# the first class the error is an instance of decides.
+_LEDGER_STATUS: tuple[tuple[type[LedgerError], int, str], ...] = (
+    (StatementError, 422, "invalid_statement"),
+    (EncodingError, 422, "invalid_statement"),
+    (SignatureError, 422, "bad_signature"),
+    (KeyStateError, 403, "key_not_allowed"),
+    (NoteError, 422, "invalid_note"),
+    (ProofError, 400, "bad_proof_request"),
+)
+# "statement 3: kind: expected ..." or "body: expected ..." -> the field named first.
+_FIELD = re.compile(r"^(?:statement (\d+): )?([a-z_]+): ")
+_UNION_TAG = re.compile(r"[A-Z\[]")
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """Return the JSON error body every error response carries."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"error": error}
+
+
+def _ledger_field(message: str) -> str | None:
+    match = _FIELD.match(message)
+    if match is None:
+        return None
+    index, name = match.groups()
+    return f"{index}.{name}" if index is not None else name
+
+
+def _clean_loc(loc: Any) -> tuple[Any, ...]:
+    # Pydantic names the union branch in the location ("SignedStatementIn", "list[...]");
+    # clients know fields, not branches.
+    return tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.search(p)))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that map every error the app knows to a response."""
+
+    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.field), exc.status, headers=exc.headers()
+        )
+
+    async def ledger_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, LedgerError)
+        for kind, status, code in _LEDGER_STATUS:
+            if isinstance(exc, kind):
+                message = str(exc)
+                return JSONResponse(error_body(code, message, _ledger_field(message)), status)
+        # StoreError, CheckpointConflictError, anything new: the server's fault. The detail
+        # (which may name the database) goes to the log, not to the client.
+        _log.error("ledger failure on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(error_body("ledger_unavailable", "the ledger failed; see logs"), 503)
+
+    async def gs1_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GS1SyntaxError)
+        if representation(request) == "html":
+            # A phone that scanned a damaged or forged code gets a page, not JSON.
+            language = page_language(request)
+            context = {"here": request.url.path, "reason": str(exc)}
+            page = render_page("bad_code.html", language, context)
+            return HTMLResponse(page, 400, headers={"Content-Language": language})
+        return JSONResponse(error_body("bad_gs1_syntax", str(exc), exc.field), 400)
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{**e, "loc": _clean_loc(e.get("loc", ()))} for e in exc.errors()]
+        # With a union (one statement or a list), each branch reports; the deepest error is
+        # the one about what the client actually sent.
+        first = max(errors, key=lambda e: len(e["loc"]), default={"loc": (), "msg": "invalid"})
+        field = ".".join(str(part) for part in first["loc"])
+        message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
+        if first.get("type") == "json_invalid":
+            message = "body: expected valid JSON"
+        return JSONResponse(error_body("invalid_request", message, field or None), 422)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(LedgerError, ledger_error)
+    app.add_exception_handler(GS1SyntaxError, gs1_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

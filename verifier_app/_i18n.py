@@ -1,0 +1,142 @@
+"""Consumer page wording in Chinese (default), Uyghur (right to left) and English.
+
+The language comes from ``?lang=`` first, then the best ``Accept-Language`` match, then
+Chinese. Uyghur wording should be reviewed by a native speaker before release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+__all__ = ["DEFAULT_LANGUAGE", "DIRECTION", "LANGUAGES", "MESSAGES", "Language", "choose_language"]
+
+Language = Literal["zh", "ug", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("zh", "ug", "en")
+DEFAULT_LANGUAGE: Final[Language] = "zh"
+DIRECTION: Final[Mapping[Language, str]] = {"zh": "ltr", "ug": "rtl", "en": "ltr"}
+
+MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
+    "zh": {
+        "language_name": "中文",
+        "site": "农产品溯源验证",
+        "status_unknown": "未知编码：可能是假冒产品",
+        "explain_unknown": "本合作社的账本中没有这个批次。请不要轻信包装上的信息，"
+        "可向销售者或当地市场监管部门核实。",
+        "status_verified": "已验证",
+        "explain_verified": "以下信息记录在合作社的防篡改账本中，可以逐条核验。",
+        "status_on_hold": "暂停销售",
+        "explain_on_hold": "该批次正在等待或未通过检测，暂时不能销售。",
+        "status_recalled": "已召回",
+        "explain_recalled": "该批次已被召回，请不要食用，并联系销售者。",
+        "bad_code": "二维码内容无效",
+        "explain_bad_code": "这个链接不是有效的 GS1 数字链接码。",
+        "gtin": "商品编码（GTIN）",
+        "lot": "批次号",
+        "serial": "序列号",
+        "product": "产品",
+        "origin": "产地",
+        "grade": "等级",
+        "harvested": "采收日期",
+        "packed": "包装日期",
+        "residue": "农药残留检测",
+        "cold_chain": "冷链",
+        "proofs": "账本证明",
+        "entry": "账本条目",
+    },
+    "ug": {
+        "language_name": "ئۇيغۇرچە",
+        "site": "يېزا ئىگىلىك مەھسۇلاتلىرىنى ئىز قوغلاش",
+        "status_unknown": "نامەلۇم كود: ساختا مەھسۇلات بولۇشى مۇمكىن",
+        "explain_unknown": "بۇ تۈركۈم كوپېراتىپنىڭ خاتىرىسىدە يوق. ئورامدىكى ئۇچۇرغا "
+        "ئاسانلىقچە ئىشەنمەڭ، ساتقۇچى ياكى بازار نازارەت ئورنىدىن سوراڭ.",
+        "status_verified": "دەلىللەندى",
+        "explain_verified": "تۆۋەندىكى ئۇچۇرلار كوپېراتىپنىڭ ئۆزگەرتكىلى بولمايدىغان "
+        "خاتىرىسىگە يېزىلغان، ھەر بىرىنى تەكشۈرگىلى بولىدۇ.",
+        "status_on_hold": "سېتىش توختىتىلدى",
+        "explain_on_hold": "بۇ تۈركۈم تەكشۈرۈش نەتىجىسىنى كۈتۈۋاتىدۇ ياكى تەكشۈرۈشتىن ئۆتمىدى.",
+        "status_recalled": "قايتۇرۇۋېلىندى",
+        "explain_recalled": "بۇ تۈركۈم قايتۇرۇۋېلىندى، يېمەڭ ۋە ساتقۇچى بىلەن ئالاقىلىشىڭ.",
+        "bad_code": "كود ئىناۋەتسىز",
+        "explain_bad_code": "بۇ ئۇلانما ئىناۋەتلىك GS1 رەقەملىك ئۇلانما ئەمەس.",
+        "gtin": "مەھسۇلات نومۇرى (GTIN)",
+        "lot": "تۈركۈم نومۇرى",
+        "serial": "تەرتىپ نومۇرى",
+        "product": "مەھسۇلات",
+        "origin": "ئىشلەپچىقىرىلغان جاي",
+        "grade": "دەرىجە",
+        "harvested": "ئۈزۈلگەن ۋاقتى",
+        "packed": "ئورالغان ۋاقتى",
+        "residue": "دورا قالدۇقى تەكشۈرۈشى",
+        "cold_chain": "سوغۇق زەنجىر",
+        "proofs": "خاتىرە ئىسپاتى",
+        "entry": "خاتىرە",
+    },
+    "en": {
+        "language_name": "English",
+        "site": "Produce traceability check",
+        "status_unknown": "Unknown code: possible counterfeit",
+        "explain_unknown": "This lot is not in the cooperative's ledger. Do not trust the "
+        "packaging; check with the seller or your local market regulator.",
+        "status_verified": "Verified",
+        "explain_verified": "What follows is recorded in the cooperative's tamper-evident "
+        "ledger; each entry can be checked.",
+        "status_on_hold": "On hold",
+        "explain_on_hold": "This lot is waiting for, or failed, its tests and may not be sold.",
+        "status_recalled": "Recalled",
+        "explain_recalled": "This lot has been recalled. Do not eat it; contact the seller.",
+        "bad_code": "This code is not valid",
+        "explain_bad_code": "This link is not a valid GS1 Digital Link.",
+        "gtin": "Product code (GTIN)",
+        "lot": "Lot",
+        "serial": "Serial",
+        "product": "Product",
+        "origin": "Origin",
+        "grade": "Grade",
+        "harvested": "Harvested",
+        "packed": "Packed",
+        "residue": "Residue tests",
+        "cold_chain": "Cold chain",
+        "proofs": "Ledger proofs",
+        "entry": "Ledger entry",
+    },
+}
+
+
+def _as_language(tag: str) -> Language | None:
+    primary = tag.strip().split("-")[0].lower()
+    for language in LANGUAGES:
+        if primary == language:
+            return language
+    return None
+
+
+def choose_language(requested: str | None, accept_language: str | None) -> Language:
+    """Pick the page language: ``?lang=`` if supported, else the best Accept-Language match.
+
+    Args:
+        requested: The ``lang`` query parameter, if any.
+        accept_language: The ``Accept-Language`` header (RFC 9110 §12.5.4), if any.
+    """
+    if requested is not None:
+        chosen = _as_language(requested)
+        if chosen is not None:
+            return chosen
+    best: tuple[float, Language] | None = None
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.partition(";")
+        language = _as_language(tag)
+        if language is None:
+            continue
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        # Equal qualities keep the header's order: earlier wins.
+        score = quality - position * 1e-6
+        if quality > 0 and (best is None or score > best[0]):
+            best = (score, language)
+    return DEFAULT_LANGUAGE if best is None else best[1]

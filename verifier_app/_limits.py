@@ -1,0 +1,152 @@
+"""Request limits: a body size cap (413 before parsing) and a per-IP token bucket (429).
+
+The rate limiter lives in this process's memory. With ``--workers N`` each worker keeps its
+own buckets, so a client may get up to N times the rate; a deployment that needs one limit
+across workers (or across machines) needs a shared limiter, e.g. in the reverse proxy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from verifier_app._errors import RateLimitedError, error_body
+
+__all__ = ["BodySizeLimit", "RateLimiter", "rate_limited"]
+
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse a request body over ``max_bytes`` with 413, unparsed.
+
+    A declared ``Content-Length`` over the limit is refused without reading the body; a
+    chunked body is read up to the limit and refused as soon as it passes it. An accepted
+    body is replayed to the app, which therefore never sees an oversize one.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _METHODS_WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        # A malformed Content-Length never gets here: the HTTP server refuses it.
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, declared.decode("latin-1"))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, f"more than {size}")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send, got: str) -> None:
+        payload = json.dumps(
+            error_body(
+                "body_too_large",
+                f"body: expected at most {self.max_bytes} bytes, got {got}",
+                "body",
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Token buckets per client key: ``burst`` requests at once, refilled at ``rate``/s.
+
+    Holds at most ``max_clients`` buckets; the least recently used is dropped first (a
+    dropped client starts again with a full bucket, which errs on the side of serving).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 10_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait_time(self, key: str) -> float:
+        """Take one token for ``key``; return 0 if granted, else seconds until one is due."""
+        with self._lock:
+            now = self.clock()
+            bucket = self._buckets.pop(key, None) or _Bucket(float(self.burst), now)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return 0.0
+            return (1 - bucket.tokens) / self.rate
+
+
+def rate_limited(request: Request) -> None:
+    """Dependency: take a token from the client IP's bucket or raise 429.
+
+    Behind a reverse proxy run uvicorn with ``--proxy-headers`` and
+    ``--forwarded-allow-ips`` so the client address is the real one, not the proxy's.
+
+    Raises:
+        RateLimitedError: the bucket is empty.
+    """
+    limiter: RateLimiter = request.app.state.rate_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.wait_time(client)
+    if wait > 0:
+        raise RateLimitedError(wait)

@@ -1,0 +1,42 @@
+"""Server-rendered consumer pages: Jinja2 with autoescaping, no external assets, no script.
+
+Every value that reaches a page is escaped by the template engine (``autoescape=True`` for
+every template, whatever its name), so lot codes and facts cannot inject markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from verifier_app._i18n import DIRECTION, LANGUAGES, MESSAGES, Language
+
+__all__ = ["render_page"]
+
+_env = Environment(
+    loader=PackageLoader("verifier_app", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_page(template: str, language: Language, context: Mapping[str, Any]) -> str:
+    """Render a page in ``language``: the template gets ``t`` (wording), ``lang``, ``dir``.
+
+    Args:
+        template: The template's file name in ``verifier_app/templates``.
+        language: The page language.
+        context: The page's own values; ``here`` (the path for language links) is required.
+    """
+    languages = [(code, MESSAGES[code]["language_name"]) for code in LANGUAGES]
+    return _env.get_template(template).render(
+        t=MESSAGES[language],
+        lang=language,
+        dir=DIRECTION[language],
+        languages=languages,
+        **context,
+    )

@@ -1,0 +1,120 @@
+"""The app's settings: environment variables ``AGRITRACE_*``, refused when insecure.
+
+Outside demo mode the settings refuse, with a message naming the variable to set: no token
+file, a token file holding a published demo token, a resolver on plain ``http://``, and the
+example resolver host. Demo mode (``AGRITRACE_DEMO=1``) accepts all of them and, without a
+token file, serves the demo tokens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger import CosignatureVerifier, LedgerError
+from verifier_app._auth import TokenFileError, TokenTable
+
+__all__ = ["EXAMPLE_RESOLVER", "InsecureSettingsError", "Settings"]
+
+#: The labels package's default resolver: fine for a demo, wrong for real labels.
+EXAMPLE_RESOLVER = "https://id.example.coop"
+
+
+class InsecureSettingsError(ValueError):
+    """The settings would run the app insecurely outside demo mode."""
+
+
+class Settings(BaseSettings):
+    """How the app runs. Every field is also an environment variable ``AGRITRACE_<NAME>``.
+
+    Attributes:
+        db: Ledger database URL (SQLite file or PostgreSQL), as ``agritrace ledger`` takes.
+        keys: Key folder; its ``log`` key signs checkpoints after appends when present.
+        resolver: Base URL the Digital Link codes point to (``https://`` outside demo).
+        demo: Demo mode: accept insecure defaults and the published demo tokens.
+        tokens: TOML file of token hashes, actors and roles (required outside demo).
+        witnesses: Witness cosignature verifier keys (``name+hex+base64``) trusted to
+            cosign checkpoints; ``AGRITRACE_WITNESSES`` takes a JSON list.
+        max_body_bytes: Largest request body accepted; larger ones get 413 unread.
+        max_batch: Most signed statements in one append request.
+        rate_per_second: Public resolver requests a client IP may make per second.
+        rate_burst: Requests a client IP may make at once before the rate applies.
+        checkpoint_seconds: How often a checkpoint is signed while the log grows (needs
+            the log key in ``keys``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
+
+    db: str = "sqlite:///agritrace-data/ledger.db"
+    keys: Path = Path("agritrace-data/keys")
+    resolver: str = EXAMPLE_RESOLVER
+    demo: bool = False
+    tokens: Path | None = None
+    witnesses: tuple[str, ...] = ()
+    # A batch of 1,000 statements of a few hundred bytes each fits in 1 MiB; one statement's
+    # body may be 64 KiB (ledger.MAX_BODY_BYTES), so 4 MiB leaves room for big bodies too.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
+    max_batch: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    rate_per_second: Annotated[float, Field(gt=0)] = 5.0
+    rate_burst: Annotated[int, Field(ge=1)] = 20
+    checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
+
+    @field_validator("witnesses")
+    @classmethod
+    def _parse_witnesses(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            try:
+                CosignatureVerifier.from_key_string(key)
+            except LedgerError as e:
+                raise ValueError(f"AGRITRACE_WITNESSES: {key!r}: {e}") from e
+        return keys
+
+    @model_validator(mode="after")
+    def _refuse_insecure(self) -> Self:
+        if self.demo:
+            if self.tokens is not None:
+                try:
+                    TokenTable.load(self.tokens)
+                except TokenFileError as e:
+                    raise ValueError(f"AGRITRACE_TOKENS: {e}") from e
+            return self
+        if self.tokens is None:
+            raise InsecureSettingsError(
+                "AGRITRACE_TOKENS: no token file configured; set it to a TOML file of token "
+                "hashes (or AGRITRACE_DEMO=1 for a demo)"
+            )
+        try:
+            table = TokenTable.load(self.tokens)
+        except TokenFileError as e:
+            raise InsecureSettingsError(f"AGRITRACE_TOKENS: {e}") from e
+        if not table.by_hash:
+            raise InsecureSettingsError(f"AGRITRACE_TOKENS: {self.tokens} holds no tokens")
+        if table.holds_demo_tokens():
+            raise InsecureSettingsError(
+                f"AGRITRACE_TOKENS: {self.tokens} accepts a published demo token; "
+                "replace it with a random one"
+            )
+        if not self.resolver.startswith("https://"):
+            raise InsecureSettingsError(
+                f"AGRITRACE_RESOLVER: expected an https:// URL outside demo mode, "
+                f"got {self.resolver!r}"
+            )
+        if self.resolver.rstrip("/") == EXAMPLE_RESOLVER:
+            raise InsecureSettingsError(
+                f"AGRITRACE_RESOLVER: still the example {EXAMPLE_RESOLVER}; set the "
+                "cooperative's resolver host"
+            )
+        return self
+
+    def token_table(self) -> TokenTable:
+        """Return the tokens the app accepts: the file's, or in demo mode the demo ones.
+
+        Raises:
+            TokenFileError: the token file is unreadable or malformed.
+        """
+        if self.tokens is not None:
+            return TokenTable.load(self.tokens)
+        return TokenTable.demo()

@@ -1,0 +1,102 @@
+"""``agritrace serve``: run the verifier app under uvicorn.
+
+The settings are checked (and the ledger opened once) before uvicorn starts, so a missing
+token file or database is one clear line and exit status 2, not a traceback per worker.
+Each worker builds its own app from the same ``AGRITRACE_*`` environment; appends from
+several workers are safe because the ledger serialises them in the database.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["serve"]
+
+_err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(2)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="AGRITRACE_DB",
+            help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db. "
+            "[default: sqlite:///agritrace-data/ledger.db]",
+            show_default=False,
+        ),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Demo mode: accept demo tokens and defaults.")
+    ] = False,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(help="Trust X-Forwarded-For from --forwarded-allow-ips (behind a proxy)."),
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Proxy addresses trusted for X-Forwarded-* headers.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the resolver, the append API and the regulator API (settings: AGRITRACE_*)."""
+    # The web stack is imported here, not at the top: every other agritrace command would
+    # pay for it (~0.6 s) otherwise.
+    import uvicorn
+    from pydantic import ValidationError
+
+    from ledger import LedgerError
+    from verifier_app._app import create_app
+    from verifier_app._auth import TokenFileError
+    from verifier_app._settings import Settings
+
+    # Workers are separate processes that read their settings from the environment.
+    if db is not None:
+        os.environ["AGRITRACE_DB"] = db
+    if demo:
+        os.environ["AGRITRACE_DEMO"] = "1"
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise _fail(f"{where}: {message}" if where else message) from e
+    # Build the app once here, so a missing database or unreadable key is one clear line
+    # now rather than a traceback in every worker.
+    try:
+        app = create_app(settings)
+    except (LedgerError, TokenFileError) as e:
+        raise _fail(str(e)) from e
+    app.state.audits.close()
+    app.state.ledger.close()
+    # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["verifier_app"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    uvicorn.run(
+        "verifier_app._app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_config=log_config,
+    )

@@ -1,0 +1,1 @@
+"""One router per audience: consumer (resolver), staff (append API), regulator."""
