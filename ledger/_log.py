@@ -23,20 +23,18 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
-from ledger._checkpoint import Checkpoint, sign_checkpoint
-from ledger._cosignature import CosignatureVerifier, verify_cosignature
+from ledger._cosignature import CosignatureVerifier
 from ledger._errors import (
     AppendConflictError,
-    CheckpointConflictError,
     KeyStateError,
     SignatureError,
     StatementError,
     StoreError,
 )
 from ledger._keys import GENESIS, KeyInfo, KeyRing, genesis_body
-from ledger._note import NoteSigner, parse_note
+from ledger._note import NoteSigner
+from ledger._publish import publish_checkpoint, store_cosignature, stored_checkpoint
 from ledger._record import Record
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import Head, Store, open_engine
@@ -388,41 +386,17 @@ class Ledger:
         if not 0 <= size <= head.size:
             raise StoreError(f"expected a tree size between 0 and {head.size}, got {size}")
 
-    # --- checkpoints -----------------------------------------------------------------------
+    # --- checkpoints (see ledger._publish) --------------------------------------------------
 
     def checkpoint(self) -> str:
         """Sign and publish a checkpoint of the current tree now; return the signed note.
 
-        Publication is a compare-and-swap on the head's checkpoint size: of two writers
-        racing, one publishes and the other returns the published note, so two different
-        checkpoints can never be published for one log.
+        Of two writers racing, one publishes and the other returns the published note, so
+        two different checkpoints are never published for one log.
         """
         if self.log_signer is None:
             raise KeyStateError("this ledger was opened without the log key: cannot sign")
-        while True:
-            head = self.store.head()
-            if head.size <= head.checkpoint_size:
-                latest = self.latest_checkpoint()
-                if latest is not None:
-                    return latest
-            root = CompactRange.from_bytes(head.size, head.border).root()
-            note = sign_checkpoint(Checkpoint(self.origin, head.size, root), self.log_signer)
-            signed_at = format_time(datetime.now(UTC))
-            try:
-                with self.store.cas() as conn:
-                    if self.store.compare_and_swap_checkpoint(
-                        conn, head.checkpoint_size, head.size, signed_at
-                    ):
-                        self.store.insert_checkpoint(conn, head.size, root, note, signed_at)
-                        return note
-            except IntegrityError as e:
-                # Only a hand-edited head can get here: a checkpoint of this size exists
-                # although the head said the published one was smaller.
-                raise CheckpointConflictError(
-                    f"a checkpoint at size {head.size} is already stored, but the head names "
-                    f"{head.checkpoint_size}: the database was changed outside the ledger"
-                ) from e
-            # Another writer published first; look again.
+        return publish_checkpoint(self.store, self.log_signer)
 
     def add_cosignature(self, line: str, verifier: CosignatureVerifier, size: int) -> int:
         """Store a witness's cosignature on the stored checkpoint of ``size``.
@@ -434,34 +408,15 @@ class Ledger:
             NoteError: the line is not a valid cosignature of that checkpoint by ``verifier``.
             StoreError: no checkpoint of that size is stored.
         """
-        with self.store.read() as conn:
-            row = self.store.checkpoint_row(conn, size)
-        if row is None:
-            raise StoreError(f"no stored checkpoint of size {size}")
-        text = str(row.note)
-        line = line if line.endswith("\n") else line + "\n"
-        note = parse_note((text + line).encode())
-        checkpoint = Checkpoint.parse(note.text)
-        timestamp = verify_cosignature(checkpoint, note, verifier)
-        with self.store.cas() as conn:
-            self.store.put_cosignature(conn, size, verifier.name, line, timestamp)
-        return timestamp
+        return store_cosignature(self.store, line, verifier, size)
 
     def cosigned_checkpoint(self, size: int | None = None) -> str | None:
         """Return a stored checkpoint (default: the latest) with every witness's cosignature."""
-        with self.store.read() as conn:
-            head = self.store.head(conn)
-            size = head.checkpoint_size if size is None else size
-            row = self.store.checkpoint_row(conn, size)
-            lines = self.store.cosignature_lines(conn, size)
-        return None if row is None else str(row.note) + "".join(lines)
+        return stored_checkpoint(self.store, size, cosigned=True)
 
     def latest_checkpoint(self) -> str | None:
         """Return the latest published checkpoint note, or None before the first."""
-        with self.store.read() as conn:
-            head = self.store.head(conn)
-            row = self.store.checkpoint_row(conn, head.checkpoint_size)
-        return None if row is None else str(row.note)
+        return stored_checkpoint(self.store, None, cosigned=False)
 
     def _checkpoint_if_due(self) -> None:
         if self.log_signer is None:
