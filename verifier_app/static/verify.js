@@ -1,0 +1,179 @@
+/*
+ * agritrace: check, in the visitor's own browser, that an entry is in the log the
+ * cooperative signed. Two things are verified with WebCrypto, trusting no server:
+ *   1. the checkpoint's Ed25519 signature (C2SP signed-note) with the log's verifier key;
+ *   2. the RFC 6962 / RFC 9162 inclusion proof of each entry's leaf in that checkpoint's tree.
+ * A port of ledger/_merkle.py and ledger/_note.py; tests/verifier_app/test_browser_verify.py
+ * runs it in headless Chromium against the same vectors as the Python code.
+ *
+ * Use: an element <output data-agritrace-verify='{"checkpoint": "...", "logKey": "...",
+ * "entries": [{"leaf": "<base64 leaf bytes>", "index": 7, "proof": ["<base64>", ...]}]}'
+ * data-ok="..." data-fail="..."> gets its text and class set when the page loads.
+ * Without JavaScript the page still shows everything; only this line stays as it was.
+ */
+(function () {
+  "use strict";
+
+  const encoder = new TextEncoder();
+
+  function fromBase64(text) {
+    if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) {
+      throw new Error("expected standard base64");
+    }
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  }
+
+  function concat(...parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  function equal(a, b) {
+    if (a.length !== b.length) return false;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+    return diff === 0;
+  }
+
+  async function sha256(...parts) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(...parts)));
+  }
+
+  // RFC 6962 §2.1: domain-separated leaf and node hashes.
+  const leafHash = (data) => sha256(Uint8Array.of(0), data);
+  const nodeHash = (left, right) => sha256(Uint8Array.of(1), left, right);
+
+  function bitLength(n) {
+    let bits = 0;
+    while (n > 0n) {
+      bits += 1;
+      n >>= 1n;
+    }
+    return bits;
+  }
+
+  function onesCount(n) {
+    let count = 0;
+    while (n > 0n) {
+      count += Number(n & 1n);
+      n >>= 1n;
+    }
+    return count;
+  }
+
+  // transparency-dev/merkle proof/verify.go RootFromInclusionProof. BigInt: logs outgrow 2**31.
+  async function rootFromInclusionProof(index, size, leaf, proof) {
+    index = BigInt(index);
+    size = BigInt(size);
+    if (index < 0n || index >= size) {
+      throw new Error(`expected 0 <= index < size, got index ${index}, size ${size}`);
+    }
+    if (leaf.length !== 32) throw new Error("expected a 32-byte leaf hash");
+    const inner = bitLength(index ^ (size - 1n));
+    const border = onesCount(index >> BigInt(inner));
+    if (proof.length !== inner + border) {
+      throw new Error(`expected ${inner + border} proof hashes, got ${proof.length}`);
+    }
+    let hash = leaf;
+    for (let i = 0; i < proof.length; i++) {
+      if (proof[i].length !== 32) throw new Error(`proof hash ${i} is not 32 bytes`);
+      const leftChild = i < inner && ((index >> BigInt(i)) & 1n) === 0n;
+      hash = leftChild ? await nodeHash(hash, proof[i]) : await nodeHash(proof[i], hash);
+    }
+    return hash;
+  }
+
+  // C2SP signed-note verifier key: name+hex(key id)+base64(0x01 ‖ Ed25519 public key).
+  // The name holds no "+" and the id is 8 hex digits; base64 may hold "+", so split twice only.
+  async function parseVerifierKey(vkey) {
+    const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(String(vkey));
+    if (!match) throw new Error("malformed log key");
+    const [, name, hexId, keyB64] = match;
+    const key = fromBase64(keyB64);
+    if (key.length !== 33 || key[0] !== 0x01) throw new Error("log key is not an Ed25519 key");
+    const id = (await sha256(encoder.encode(name), Uint8Array.of(0x0a), key)).slice(0, 4);
+    const hex = Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("");
+    if (hex !== hexId) throw new Error("log key id does not match its key");
+    const publicKey = await crypto.subtle.importKey("raw", key.slice(1), { name: "Ed25519" }, false, [
+      "verify",
+    ]);
+    return { name, id, publicKey };
+  }
+
+  // Returns the note's text once a signature by `vkey` verifies over it; throws otherwise.
+  async function openNote(note, vkey) {
+    const key = await parseVerifierKey(vkey);
+    const split = note.lastIndexOf("\n\n");
+    if (split < 0 || !note.endsWith("\n")) throw new Error("not a signed note");
+    const text = note.slice(0, split + 1);
+    const lines = note.slice(split + 2, -1).split("\n");
+    for (const line of lines) {
+      const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!match) throw new Error("malformed signature line");
+      if (match[1] !== key.name) continue;
+      const raw = fromBase64(match[2]);
+      if (raw.length !== 68 || !equal(raw.slice(0, 4), key.id)) continue;
+      const ok = await crypto.subtle.verify(
+        { name: "Ed25519" },
+        key.publicKey,
+        raw.slice(4),
+        encoder.encode(text),
+      );
+      if (ok) return text;
+      throw new Error("the checkpoint signature does not verify");
+    }
+    throw new Error("the checkpoint is not signed by this log's key");
+  }
+
+  // C2SP tlog-checkpoint body: origin, decimal size, base64 root, optional extension lines.
+  function parseCheckpoint(text) {
+    const lines = text.split("\n");
+    if (lines.length < 4 || !/^(0|[1-9][0-9]{0,19})$/.test(lines[1])) {
+      throw new Error("malformed checkpoint");
+    }
+    const root = fromBase64(lines[2]);
+    if (root.length !== 32) throw new Error("checkpoint root is not 32 bytes");
+    return { origin: lines[0], size: BigInt(lines[1]), root };
+  }
+
+  // The whole check for a page: every entry is in the tree the log signed.
+  async function verifyEntries(data) {
+    const checkpoint = parseCheckpoint(await openNote(data.checkpoint, data.logKey));
+    if (!Array.isArray(data.entries) || data.entries.length === 0) {
+      throw new Error("no entries to check");
+    }
+    for (const entry of data.entries) {
+      const leaf = await leafHash(fromBase64(entry.leaf));
+      const proof = entry.proof.map(fromBase64);
+      const root = await rootFromInclusionProof(entry.index, checkpoint.size, leaf, proof);
+      if (!equal(root, checkpoint.root)) {
+        throw new Error(`entry ${entry.index} is not in the signed tree`);
+      }
+    }
+    return { origin: checkpoint.origin, size: checkpoint.size.toString(), entries: data.entries.length };
+  }
+
+  async function run(element) {
+    element.className = "verifying";
+    try {
+      const result = await verifyEntries(JSON.parse(element.dataset.agritraceVerify));
+      element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
+      element.className = "verified";
+    } catch (error) {
+      element.textContent = (element.dataset.fail || "verification failed") + ": " + error.message;
+      element.className = "failed";
+    }
+  }
+
+  window.agritraceVerify = {
+    fromBase64, leafHash, rootFromInclusionProof, openNote, parseCheckpoint, verifyEntries, run,
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-agritrace-verify]").forEach(run);
+  });
+})();
