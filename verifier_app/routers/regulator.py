@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger import (
@@ -31,6 +31,7 @@ __all__ = ["MAX_ENTRIES_PER_PAGE", "router"]
 #: Most entries one ``GET /log/entries`` returns (a page is ~1 MB at most).
 MAX_ENTRIES_PER_PAGE = 1000
 
+
 router = APIRouter(prefix="/api/v1", tags=["regulator"])
 
 _NOTE = "text/plain; charset=utf-8"
@@ -39,6 +40,11 @@ _SIG_PREFIX = "\u2014 "  # signed-note signature lines start with an em dash and
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+#: Positions and tree sizes beyond this are not ledger positions (the store keys Merkle nodes
+#: with 48-bit indexes); bounding them here keeps a huge number from reaching the database.
+MAX_POSITION = 2**48
 
 
 class _Out(BaseModel):
@@ -90,7 +96,7 @@ class CosignatureIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    size: Annotated[int, Field(ge=0)]
+    size: Annotated[int, Field(ge=0, le=MAX_POSITION)]
     cosignature: Annotated[str, Field(min_length=3, max_length=1000)]
 
 
@@ -189,7 +195,9 @@ def _size_at_most(ledger: Ledger, size: int, name: str) -> None:
     response_class=Response,
     responses={200: {"content": {_NOTE: {}}, "description": "C2SP signed note"}},
 )
-def get_checkpoint(ledger: LedgerDep, size: Annotated[int | None, Query(ge=0)] = None) -> Response:
+def get_checkpoint(
+    ledger: LedgerDep, size: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None
+) -> Response:
     """Return a signed checkpoint (default: the latest) with every witness cosignature."""
     note = ledger.cosigned_checkpoint(size)
     if note is None:
@@ -201,7 +209,7 @@ def get_checkpoint(ledger: LedgerDep, size: Annotated[int | None, Query(ge=0)] =
 @router.get("/log/entries")
 def get_entries(
     ledger: LedgerDep,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     count: Annotated[int, Query(ge=1, le=MAX_ENTRIES_PER_PAGE)] = 100,
 ) -> EntryPage:
     """Return up to ``count`` entries from ``start`` (fewer at the end of the log)."""
@@ -213,7 +221,7 @@ def get_entries(
 
 
 @router.get("/log/entries/{seq}")
-def get_entry(ledger: LedgerDep, seq: int) -> Entry:
+def get_entry(ledger: LedgerDep, seq: Annotated[int, Path(le=MAX_POSITION)]) -> Entry:
     """Return the entry at ``seq``."""
     size = ledger.size()
     if not 0 <= seq < size:
@@ -224,8 +232,8 @@ def get_entry(ledger: LedgerDep, seq: int) -> Entry:
 @router.get("/log/proof/inclusion")
 def get_inclusion_proof(
     ledger: LedgerDep,
-    seq: Annotated[int, Query(ge=0)],
-    size: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Query(ge=0, le=MAX_POSITION)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
 ) -> InclusionProof:
     """Prove that entry ``seq`` is in the tree of ``size`` entries (default: all)."""
     log_size = ledger.size()
@@ -253,8 +261,8 @@ def get_inclusion_proof(
 @router.get("/log/proof/consistency")
 def get_consistency_proof(
     ledger: LedgerDep,
-    size1: Annotated[int, Query(ge=1)],
-    size2: Annotated[int | None, Query(ge=1)] = None,
+    size1: Annotated[int, Query(ge=1, le=MAX_POSITION)],
+    size2: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
 ) -> ConsistencyProof:
     """Prove that the tree of ``size2`` entries (default: all) extends that of ``size1``."""
     newer = ledger.size() if size2 is None else size2
