@@ -50,3 +50,23 @@ def test_no_generated_request_gets_a_server_error(tmp_path: Path) -> None:
         assert any(200 <= code < 300 for code in statuses)  # and some got past validation
     finally:
         world.ledger.close()
+
+
+def test_a_size_beyond_any_log_is_a_clear_4xx_not_a_database_overflow(tmp_path: Path) -> None:
+    # Found by the fuzz run above: 2**63 reached SQLite and raised OverflowError.
+    from fastapi.testclient import TestClient
+
+    world = build_world(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
+    try:
+        with TestClient(create_app(world.settings())) as client:
+            for path in (
+                "/api/v1/log/checkpoint?size=9223372036854775808",
+                "/api/v1/log/entries/9223372036854775808",
+                "/api/v1/log/proof/inclusion?seq=0&size=9223372036854775808",
+                "/api/v1/log/proof/consistency?size1=1&size2=9223372036854775808",
+            ):
+                response = client.get(path)
+                assert response.status_code == 422, (path, response.text)
+                assert response.json()["error"]["field"], path
+    finally:
+        world.ledger.close()
