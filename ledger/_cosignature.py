@@ -18,9 +18,7 @@ from ledger._errors import NoteError
 from ledger._note import Note
 from ledger._note_format import (
     NamedEd25519Key,
-    check_name,
-    compute_key_id,
-    parse_vkey,
+    NamedEd25519PublicKey,
     signature_line,
 )
 
@@ -75,38 +73,11 @@ class Cosigner(NamedEd25519Key):
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
-    """A trusted witness key for ``cosignature/v1``.
+class CosignatureVerifier(NamedEd25519PublicKey):
+    """A witness's Ed25519 cosignature key (type 0x04): cosigner name, key ID and key."""
 
-    Attributes:
-        name: The cosigner name.
-        key_id: The 4-byte key ID; must match ``name`` and ``public_key`` with type 0x04.
-        public_key: The raw 32-byte Ed25519 public key.
-    """
-
-    name: str
-    key_id: bytes
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-        if len(self.public_key) != 32:
-            raise NoteError(f"expected 32-byte Ed25519 key, got {len(self.public_key)}")
-        if self.key_id != compute_key_id(self.name, ALG_COSIGNATURE_V1, self.public_key):
-            raise NoteError(f"key ID {self.key_id.hex()} does not match cosigner {self.name}")
-
-    @classmethod
-    def from_key_string(cls, vkey: str) -> CosignatureVerifier:
-        """Parse a verifier key ``name+hex8+base64(0x04 ‖ 32-byte key)``.
-
-        A type-0x01 note key is refused even for the same Ed25519 key: its key ID differs,
-        and keeping the types apart is the domain separation the spec asks for.
-
-        Raises:
-            NoteError: the string is malformed, its key ID does not match, or its type is
-                not 0x04.
-        """
-        return cls(*parse_vkey(vkey, ALG_COSIGNATURE_V1))
+    ALGORITHM: ClassVar[int] = ALG_COSIGNATURE_V1
+    NOUN: ClassVar[str] = "cosigner"
 
 
 def verify_cosignature(checkpoint: Checkpoint, note: Note, verifier: CosignatureVerifier) -> int:

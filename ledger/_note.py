@@ -20,11 +20,10 @@ from ledger._errors import NoteError
 from ledger._note_format import (
     SIG_PREFIX,
     NamedEd25519Key,
+    NamedEd25519PublicKey,
     b64decode_strict,
     check_name,
     check_text,
-    compute_key_id,
-    parse_vkey,
     signature_line,
 )
 
@@ -71,35 +70,10 @@ class NoteSigner(NamedEd25519Key):
 
 
 @dataclass(frozen=True)
-class NoteVerifier:
-    """A trusted Ed25519 note key: the name and key ID it signs under, and its public key.
+class NoteVerifier(NamedEd25519PublicKey):
+    """A trusted Ed25519 note key (type 0x01): the name and key ID it signs under, its key."""
 
-    Attributes:
-        name: The key name.
-        key_id: The 4-byte key ID; must match ``name`` and ``public_key``.
-        public_key: The raw 32-byte Ed25519 public key.
-    """
-
-    name: str
-    key_id: bytes
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-        if len(self.public_key) != 32:
-            raise NoteError(f"expected 32-byte Ed25519 key, got {len(self.public_key)}")
-        if self.key_id != compute_key_id(self.name, ALG_ED25519, self.public_key):
-            raise NoteError(f"key ID {self.key_id.hex()} does not match key {self.name}")
-
-    @classmethod
-    def from_key_string(cls, vkey: str) -> NoteVerifier:
-        """Parse a verifier key ``name+hex8+base64(0x01 ‖ 32-byte key)``.
-
-        Raises:
-            NoteError: the string is malformed, its key ID does not match, or the
-                algorithm is not Ed25519.
-        """
-        return cls(*parse_vkey(vkey, ALG_ED25519))
+    ALGORITHM: ClassVar[int] = ALG_ED25519
 
     def verify(self, text: bytes | str, signature: bytes) -> bool:
         """Return whether ``signature`` (without key ID) is this key's signature of ``text``."""

@@ -154,3 +154,41 @@ class NamedEd25519Key:
     def verifier_key(self) -> str:
         """Return the verifier key string ``name+hex(key ID)+base64(type ‖ public key)``."""
         return format_vkey(self.name, self.ALGORITHM, self.public_key)
+
+
+@dataclass(frozen=True)
+class NamedEd25519PublicKey:
+    """A trusted Ed25519 public key under a note key name; subclasses fix the signature type.
+
+    Attributes:
+        name: The key name.
+        key_id: The 4-byte key ID; must match ``name``, the type and ``public_key``.
+        public_key: The raw 32-byte Ed25519 public key.
+    """
+
+    ALGORITHM: ClassVar[int]
+    NOUN: ClassVar[str] = "key"  # how messages name the holder
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if len(self.public_key) != 32:
+            raise NoteError(f"expected 32-byte Ed25519 key, got {len(self.public_key)}")
+        if self.key_id != compute_key_id(self.name, self.ALGORITHM, self.public_key):
+            raise NoteError(f"key ID {self.key_id.hex()} does not match {self.NOUN} {self.name}")
+
+    @classmethod
+    def from_key_string(cls, vkey: str) -> Self:
+        """Parse a verifier key ``name+hex8+base64(type ‖ 32-byte key)`` of this type.
+
+        A key of another type is refused even for the same Ed25519 key: its key ID differs,
+        and keeping the types apart is the domain separation the spec asks for.
+
+        Raises:
+            NoteError: the string is malformed, its key ID does not match, or its type is
+                not this class's.
+        """
+        return cls(*parse_vkey(vkey, cls.ALGORITHM))
