@@ -124,3 +124,15 @@ def test_demo_refuses_to_delete_a_folder_that_is_not_a_demo(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "not a demo folder" in result.stdout
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_readme_main_command_runs_the_demo_then_serves_what_it_prints() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("```sh\n") + len("```sh\n") :]
+    first = block[: block.index("\n\n")].replace("\\\n", " ")
+    command = " ".join(first.split("\n")[-1].split())
+    assert "agritrace demo && " in command
+    serve = serve_command(Path("agritrace-demo")).replace(
+        "agritrace serve", ".venv/bin/agritrace serve"
+    )
+    assert command.endswith(serve)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import doctest
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import traceability.demo as demo_package
 from labels import gs1_check_digit
 from ledger import KeyFolder, Ledger, audit
 from traceability import LotStatus, Recorder, lot_summary
 from traceability.demo import ACTORS, FARMS, PRODUCTS, Season, build_season
+from traceability.demo import _cast as demo_cast
 
 ORIGIN = "test.kashgar-coop.example/log"
 
@@ -132,3 +136,10 @@ def test_season_runs_on_keys_from_any_factory(tmp_path: Path) -> None:
     )
     build_season(ledger, root, new_key)
     assert made == list(ACTORS)
+
+
+@pytest.mark.parametrize("module", [demo_package, demo_cast], ids=lambda m: m.__name__)
+def test_docstring_examples_run(module: ModuleType) -> None:
+    result = doctest.testmod(module, raise_on_error=False)
+    assert result.attempted > 0
+    assert result.failed == 0

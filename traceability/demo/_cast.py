@@ -31,7 +31,7 @@ def gtin(item: str) -> str:
     """Return a GTIN-14 for the demo company prefix ``0691234567`` and a 3-digit item.
 
     >>> gtin("001")
-    '06912345670011'
+    '06912345670012'
     """
     body = "0691234567" + item
     return body + gs1_check_digit(body)
