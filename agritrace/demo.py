@@ -13,6 +13,7 @@ import os
 import secrets
 import shlex
 import shutil
+import sys
 from base64 import b64encode
 from pathlib import Path
 
@@ -159,15 +160,26 @@ def run_demo(folder: Path, console: Console) -> Season:
     _line(console, f"label sheet, 24 serials: {pdf}")
     _line(console, f"API tokens, one per role: {folder / 'tokens.txt'}")
     _line(console, "next, serve the pages (Ctrl-C stops it):")
-    _line(console, "  " + serve_command(folder))
+    _line(console, "  " + serve_command(folder, _program()))
     _line(console, "then open:")
     for what, lot in season.pages.items():
         _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
     return season
 
 
-def serve_command(folder: Path) -> str:
-    """The shell command that serves the demo in ``folder`` (run from the same directory)."""
+def _program() -> str:
+    # As the user ran it: ".venv/bin/agritrace" when not on PATH, else "agritrace".
+    ran = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("agritrace")
+    return str(ran) if ran.name == "agritrace" else "agritrace"
+
+
+def serve_command(folder: Path, program: str = "agritrace") -> str:
+    """The shell command that serves the demo in ``folder`` (run from the same directory).
+
+    Args:
+        folder: The demo's folder, as given to ``agritrace demo``.
+        program: How to call ``agritrace``, e.g. ``.venv/bin/agritrace``.
+    """
     env = {
         "AGRITRACE_KEYS": str(folder / "keys"),
         "AGRITRACE_TOKENS": str(folder / "tokens.toml"),
@@ -175,4 +187,4 @@ def serve_command(folder: Path) -> str:
     }
     words = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
     db = shlex.quote(f"sqlite:///{folder / 'ledger.db'}")
-    return " ".join([*words, "agritrace", "serve", "--demo", "--db", db])
+    return " ".join([*words, shlex.quote(program), "serve", "--demo", "--db", db])

@@ -132,7 +132,5 @@ def test_readme_main_command_runs_the_demo_then_serves_what_it_prints() -> None:
     first = block[: block.index("\n\n")].replace("\\\n", " ")
     command = " ".join(first.split("\n")[-1].split())
     assert "agritrace demo && " in command
-    serve = serve_command(Path("agritrace-demo")).replace(
-        "agritrace serve", ".venv/bin/agritrace serve"
-    )
+    serve = serve_command(Path("agritrace-demo"), ".venv/bin/agritrace")
     assert command.endswith(serve)

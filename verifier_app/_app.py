@@ -79,7 +79,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        mode = "DEMO mode (demo tokens accepted)" if settings.demo else "production mode"
+        mode = "production mode"
+        if settings.demo:
+            accepted = "demo tokens" if settings.tokens is None else f"tokens of {settings.tokens}"
+            mode = f"DEMO mode ({accepted} accepted)"
         _log.info(
             "serving log %s (%d entries) in %s; %d token(s), %d witness(es)",
             ledger.origin,
