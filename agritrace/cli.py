@@ -39,15 +39,15 @@ def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
         "agritrace-demo"
     ),
-    entries: Annotated[int, typer.Option(min=1, help="How many sample entries to append.")] = 2000,
 ) -> None:
-    """Build a demo ledger: keys, signed sample entries, an audit and a signed checkpoint."""
-    from agritrace.demo import run_demo
+    """Build a demo cooperative's strawberry season, its labels, and print lots to open."""
+    from agritrace.demo import DemoError, run_demo
+    from traceability import TraceError
 
     console = Console()
     try:
-        run_demo(folder, entries, console)
-    except LedgerError as e:
+        run_demo(folder, console)
+    except (LedgerError, TraceError, DemoError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e
 

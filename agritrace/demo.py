@@ -1,89 +1,190 @@
-"""``agritrace demo``: a demo ledger a newcomer can watch being built, audited and proved."""
+"""``agritrace demo``: a cooperative's strawberry season a newcomer can open in a browser.
+
+Builds, in one folder: the ledger (SQLite) with the season recorded through the rules
+(:func:`traceability.demo.build_season`), the keys, a token file for the app, a signed
+label (PNG) and a label sheet (PDF) for a released lot; audits the ledger and prints the
+lots worth looking at and the command that serves their pages.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import secrets
+import shlex
 import shutil
-from datetime import UTC, datetime, timedelta
+import sys
+from base64 import b64encode
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from ledger import (
-    KEY_REGISTER,
-    KeyFolder,
-    Ledger,
-    Statement,
-    audit,
-    format_time,
-    key_id_for,
-    register_body,
-    sign_statement,
-    verify_inclusion,
-)
+from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
+from ledger import KeyFolder, Ledger, audit
+from traceability import Recorder, lot_summary
+from traceability.demo import COOPERATIVE, Season, build_season
 
-__all__ = ["run_demo"]
+__all__ = ["DemoError", "run_demo"]
 
-ORIGIN = "demo.agritrace.example/log"
-
-# A small sample of what a cooperative's season looks like on the log.
-_FARMS = ["Tokkuzak-03", "Yengisar-11", "Peyziwat-07"]
-_VARIETIES = ["Benihoppe", "Akihime", "Sweet Charlie"]
+ORIGIN = "demo.kashgar-coop.example/log"
+#: Where ``agritrace serve`` listens by default: the demo's labels point there, so the
+#: printed URLs and a scanned code open the local server's pages.
+RESOLVER = "http://127.0.0.1:8000"
+#: The app's token roles (docs/app.md); one random token each, written to tokens.txt.
+TOKEN_ROLES = ("regulator", "lab", "packer", "logistics", "cooperative")
+_GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 
 
-def run_demo(folder: Path, entries: int, console: Console) -> None:
-    """Create a fresh demo ledger in ``folder``, fill it, audit it, print a checkpoint."""
+class DemoError(Exception):
+    """The demo cannot run: its folder holds something that is not an earlier demo."""
+
+
+def _fresh_folder(folder: Path) -> None:
+    # Only ever delete an earlier demo's folder (or an empty one): --folder might be mistyped.
     if folder.exists():
+        if any(folder.iterdir()) and not (folder / "ledger.db").exists():
+            raise DemoError(
+                f"{folder} exists and is not a demo folder (no ledger.db); not deleting it"
+            )
         shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
+def _write_tokens(folder: Path) -> None:
+    from verifier_app import hash_token  # the web stack, only when the demo runs
+
+    entries, plain = [], []
+    for role in TOKEN_ROLES:
+        token = secrets.token_urlsafe(24)
+        entries.append(
+            f'[[token]]\nsha256 = "{hash_token(token)}"\n'
+            f'actor = "demo-{role}"\nroles = ["{role}"]\n'
+        )
+        plain.append(f"{role} {token}\n")
+    (folder / "tokens.toml").write_text("\n".join(entries), encoding="utf-8")
+    secret = folder / "tokens.txt"
+    secret.write_text("".join(plain), encoding="utf-8")
+    os.chmod(secret, 0o600)
+
+
+def _labels(
+    folder: Path, ledger: Ledger, keys: KeyFolder, season: Season
+) -> tuple[Path, Path, str]:
+    lot = season.released
+    Recorder(ledger).check_label(season.gtin, lot)  # label-requires-released
+    summary = lot_summary(ledger, season.gtin, lot)
+    assert summary is not None
+    origin = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
+    data = LabelData(
+        product=summary.product,
+        grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
+        pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
+        cooperative=COOPERATIVE,
+        origin=origin,
+    )
+    key = keys.create("label")
+    link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
+    png = folder / f"label-{lot}.png"
+    png.write_bytes(render_png(data, link, Layout.named("50x30@300")))
+    units = [
+        sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot, serial=f"{n:06d}"), key)
+        for n in range(1, 25)
+    ]
+    pdf = folder / f"labels-{lot}.pdf"
+    pdf.write_bytes(render_pdf(data, units, Layout.named("a4-3x8")))
+    public = b64encode(key.public_key().public_bytes_raw()).decode()
+    return png, pdf, public
+
+
+def _line(console: Console, text: str) -> None:
+    console.print(escape(text), highlight=False, soft_wrap=True)
+
+
+def run_demo(folder: Path, console: Console) -> Season:
+    """Build the demo season in ``folder`` (replacing an earlier demo) and print a tour.
+
+    Raises:
+        DemoError: ``folder`` exists and is not an earlier demo's folder.
+        ledger.LedgerError: the ledger could not be written or failed its audit.
+    """
+    _fresh_folder(folder)
     keys = KeyFolder(folder / "keys")
     url = f"sqlite:///{folder / 'ledger.db'}"
     root = keys.create("root")
     ledger = Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN))
-    console.print(f"created demo log [bold]{ORIGIN}[/bold] in {escape(str(folder / 'ledger.db'))}")
+    try:
+        season = build_season(ledger, root, keys.create)
+        _write_tokens(folder)
+        png, pdf, public = _labels(folder, ledger, keys, season)
+        ledger.checkpoint()
+        report = audit(ledger.store)
+        if report.failure is not None:
+            raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
+        statuses = {lot: lot_summary(ledger, season.gtin, lot) for lot in season.interesting}
+    finally:
+        ledger.close()
 
-    now = datetime.now(UTC)
-    root_id = key_id_for(root.public_key().public_bytes_raw())
-    actors = {"packing-shed": ["packer"], "kashgar-lab": ["lab"], "cold-truck": ["logistics"]}
-    signers = {}
-    for name, roles in actors.items():
-        key = keys.create(name)
-        public = key.public_key().public_bytes_raw()
-        body = register_body(public, name, roles)
-        statement = Statement(ORIGIN, KEY_REGISTER, body, root_id, format_time(now))
-        ledger.append(sign_statement(statement, root))
-        signers[name] = (key, key_id_for(public))
-    console.print(f"registered {len(actors)} actor keys: {', '.join(actors)}")
-
-    key, key_id = signers["packing-shed"]
-    batch = []
-    for i in range(entries):
-        at = now - timedelta(minutes=entries - i)
-        body = {
-            "lot": f"SB26-{i // 40:04d}",
-            "farm": _FARMS[i % len(_FARMS)],
-            "variety": _VARIETIES[i % len(_VARIETIES)],
-            "crates": 20 + i % 17,
-        }
-        batch.append(
-            sign_statement(Statement(ORIGIN, "demo.harvest", body, key_id, format_time(at)), key)
-        )
-    ledger.append_batch(batch)
-    note = ledger.checkpoint()
-    console.print(f"appended {entries} signed sample entries in one batch")
-
-    report = audit(ledger.store)
-    if report.failure is not None:
-        raise SystemExit(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
-    console.print(
-        f"audit: [green]{report.verdict}[/green] — {report.entries} entries, "
-        f"{report.checkpoints} checkpoints, every signature and hash recomputed"
+    c = season.counts
+    _line(console, f"built the demo season of {COOPERATIVE} in {folder / 'ledger.db'}")
+    _line(
+        console,
+        f"  {c['farms']} farms ({c['plots']} plots), {c['products']} products, "
+        f"{c['actor keys']} actor keys, {c['rule tables']} rule tables (profile, MRL table)",
     )
+    _line(
+        console,
+        f"  {c['pesticide applications']} pesticide applications, {c['harvests']} "
+        f"harvests, {c['cooling records']} cooling records, {c['gradings']} gradings into "
+        f"{c['graded lots']} graded lots",
+    )
+    _line(
+        console,
+        f"  {c['residue tests']} residue tests (signed by the lab), {c['releases']} "
+        f"releases, {c['packing units']} packing units, {c['shipments']} shipments, "
+        f"{c['receivings']} receivings, {c['recalls']} recall",
+    )
+    for refusal in season.refused:
+        _line(console, f"  refused, nothing appended: {refusal}")
+    _line(
+        console,
+        f"audit: {report.verdict} — {report.entries} entries, every signature, "
+        "hash and root recomputed",
+    )
+    _line(console, "lots to look at:")
+    for lot, summary in statuses.items():
+        if summary is not None:
+            why = f" — {summary.reason}" if summary.reason else ""
+            _line(console, f"  {lot:<12} {summary.status.value}{why}")
+    _line(console, f"label (signed by the cooperative's label key {public}): {png}")
+    _line(console, f"label sheet, 24 serials: {pdf}")
+    _line(console, f"API tokens, one per role: {folder / 'tokens.txt'}")
+    _line(console, "next, serve the pages (Ctrl-C stops it):")
+    _line(console, "  " + serve_command(folder, _program()))
+    _line(console, "then open:")
+    for what, lot in season.pages.items():
+        _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
+    return season
 
-    seq = ledger.size() // 2
-    record = ledger.record(seq)
-    proof = ledger.inclusion_proof(seq)
-    verify_inclusion(seq, ledger.size(), record.leaf_hash(), proof, ledger.root())
-    console.print(f"entry {seq} is in the tree: inclusion proof of {len(proof)} hashes verified")
-    console.print("\nlatest signed checkpoint (C2SP tlog-checkpoint):\n")
-    console.file.write(note)  # verbatim: a wrapped signature line would not verify
-    console.print(f"try:  agritrace ledger audit --db {escape(url)}", highlight=False)
+
+def _program() -> str:
+    # As the user ran it: ".venv/bin/agritrace" when not on PATH, else "agritrace".
+    ran = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("agritrace")
+    return str(ran) if ran.name == "agritrace" else "agritrace"
+
+
+def serve_command(folder: Path, program: str = "agritrace") -> str:
+    """The shell command that serves the demo in ``folder`` (run from the same directory).
+
+    Args:
+        folder: The demo's folder, as given to ``agritrace demo``.
+        program: How to call ``agritrace``, e.g. ``.venv/bin/agritrace``.
+    """
+    env = {
+        "AGRITRACE_KEYS": str(folder / "keys"),
+        "AGRITRACE_TOKENS": str(folder / "tokens.toml"),
+        "AGRITRACE_RESOLVER": RESOLVER,
+    }
+    words = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
+    db = shlex.quote(f"sqlite:///{folder / 'ledger.db'}")
+    return " ".join([*words, shlex.quote(program), "serve", "--demo", "--db", db])

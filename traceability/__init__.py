@@ -33,6 +33,7 @@ from traceability._events import (
 )
 from traceability._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability._lookup import LotSummary, ResidueLine, has_trace_tables, lot_summary
 from traceability._recorder import LotState, Recorder, reindex
 from traceability._rules import (
     GradeBand,
@@ -62,6 +63,7 @@ __all__ = [
     "LotRef",
     "LotState",
     "LotStatus",
+    "LotSummary",
     "MrlRow",
     "MrlTable",
     "Origin",
@@ -74,6 +76,7 @@ __all__ = [
     "Receiving",
     "Recorder",
     "Release",
+    "ResidueLine",
     "ResidueTest",
     "Role",
     "RoleError",
@@ -85,7 +88,9 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "has_trace_tables",
     "load_mrl_csv",
     "load_profile",
+    "lot_summary",
     "reindex",
 ]

@@ -19,7 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
+from traceability import has_trace_tables
 from verifier_app._audits import AuditJobs
+from verifier_app._domain_lookup import TraceLookup
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
@@ -56,8 +58,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     Args:
         settings: How to run (see :class:`Settings`); already checked for insecure values.
-        lot_lookup: How the resolver finds a scanned lot; default: no lot is known, so every
-            code is answered "unknown code, possible counterfeit".
+        lot_lookup: How the resolver finds a scanned lot; default: the traceability
+            projection (:class:`TraceLookup`) when the database holds its ``trace_*``
+            tables, else none is known and every code is "unknown, possible counterfeit".
 
     Raises:
         ledger.LedgerError: the database has no ledger, or a witness key is malformed.
@@ -76,7 +79,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        mode = "DEMO mode (demo tokens accepted)" if settings.demo else "production mode"
+        mode = "production mode"
+        if settings.demo:
+            accepted = "demo tokens" if settings.tokens is None else f"tokens of {settings.tokens}"
+            mode = f"DEMO mode ({accepted} accepted)"
         _log.info(
             "serving log %s (%d entries) in %s; %d token(s), %d witness(es)",
             ledger.origin,
@@ -109,7 +115,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.tokens = tokens
     app.state.witnesses = witnesses
     app.state.audits = audits
-    app.state.lot_lookup = lot_lookup or no_lots
+    if lot_lookup is None:
+        lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
+    app.state.lot_lookup = lot_lookup
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     install_error_handlers(app)

@@ -1,4 +1,4 @@
-"""``agritrace ledger`` and ``agritrace demo`` driven through the real command line parser.
+"""``agritrace ledger`` driven through the real command line parser.
 
 Every test has its own SQLite file and key folder under ``tmp_path``; outputs are checked
 with the ledger's own verifiers (checkpoint signature, Merkle proofs, hash chain).
@@ -7,7 +7,6 @@ with the ledger's own verifiers (checkpoint signature, Merkle proofs, hash chain
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
 import re
@@ -23,12 +22,10 @@ from typer.testing import CliRunner, Result
 
 from agritrace.cli import app
 from ledger import (
-    Checkpoint,
     KeyFolder,
     Ledger,
     NoteVerifier,
     Statement,
-    audit,
     canonical_bytes,
     key_id_for,
     leaf_hash,
@@ -460,45 +457,3 @@ def test_every_command_has_help(args: list[str]) -> None:
     result = RUNNER.invoke(app, [*args, "--help"])
     assert result.exit_code == 0, result.stderr
     assert f"Usage: {' '.join(['agritrace', *args])}" in plain(result.stdout)
-
-
-# --- demo --------------------------------------------------------------------------------------
-
-
-def test_demo_builds_a_ledger_that_audits_valid(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    result = RUNNER.invoke(app, ["demo", "--folder", str(folder), "--entries", "50"])
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    out = result.stdout
-    assert "audit: valid — 54 entries" in out  # 1 genesis + 3 key registrations + 50
-    note = out[out.index("demo.agritrace.example/log\n54\n") :].split("try:")[0]
-    verifier = NoteVerifier.from_key_string(KeyFolder(folder / "keys").log_signer().verifier_key())
-    checkpoint, _ = open_checkpoint(note.encode(), "demo.agritrace.example/log", verifier)
-    assert isinstance(checkpoint, Checkpoint)
-    url = f"sqlite:///{folder / 'ledger.db'}"
-    ledger = Ledger.open(url)
-    assert checkpoint.root_hash == ledger.root()
-    report = audit(ledger.store)
-    assert report.verdict == "valid"
-    assert report.failure is None
-    assert report.entries == 54
-
-
-def test_demo_in_a_folder_with_brackets_in_its_name(tmp_path: Path) -> None:
-    folder = tmp_path / "demo [/]"
-    result = RUNNER.invoke(app, ["demo", "--folder", str(folder), "--entries", "1"])
-    assert result.exit_code == 0, result.exception
-    assert f"in {folder / 'ledger.db'}" in result.stdout
-
-
-def test_demo_rebuilds_a_fresh_ledger_each_run(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-
-    def run() -> Result:
-        return RUNNER.invoke(app, ["demo", "--folder", str(folder), "--entries", "1"])
-
-    assert run().exit_code == 0
-    first = hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest()
-    assert run().exit_code == 0
-    assert hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest() != first
-    assert Ledger.open(f"sqlite:///{folder / 'ledger.db'}").size() == 5

@@ -1,0 +1,136 @@
+"""``agritrace demo``: the season in a folder, an audit, a signed label, and where to look."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import zxingcpp
+from PIL import Image
+from typer.testing import CliRunner, Result
+
+from agritrace.cli import app
+from agritrace.demo import RESOLVER, serve_command
+from labels import load_public_key, parse_digital_link, verify_link
+from ledger import Ledger, audit
+from traceability import LotStatus, Recorder
+from verifier_app import TokenTable, hash_token
+
+RUNNER = CliRunner()
+
+
+def _run(folder: Path) -> Result:
+    return RUNNER.invoke(app, ["demo", "--folder", str(folder)])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("run") / "agritrace-demo"
+    result = _run(folder)
+    assert result.exit_code == 0, (result.stdout, result.exception)
+    return folder, result.stdout
+
+
+def test_demo_prints_counts_statuses_and_an_audit(demo: tuple[Path, str]) -> None:
+    _, out = demo
+    assert "4 farms (7 plots), 4 products" in out
+    assert "6 harvests" in out
+    assert "refused, nothing appended: harvest SB26-H06" in out
+    assert re.search(r"audit: valid — \d+ entries", out)
+    assert re.search(r"SB26-H01-G1\s+released", out)
+    assert re.search(r"SB26-H04\s+on_hold — cold-chain-precool", out)
+    assert re.search(r"SB26-H03-SU\s+on_hold — residue-above-mrl", out)
+    assert re.search(r"SB26-H02-SU\s+recalled — recall of", out)
+
+
+def test_demo_prints_the_serve_command_and_the_pages(demo: tuple[Path, str]) -> None:
+    folder, out = demo
+    command = serve_command(folder)
+    assert command in out.replace("\n", "")
+    assert f"--db sqlite:///{folder / 'ledger.db'}" in command
+    for lot in ("SB26-H01-G1", "SB26-H03-SU", "SB26-H02-SU"):
+        assert f"{RESOLVER}/01/06912345670012/10/{lot}" in out
+
+
+def test_demo_ledger_audits_valid_with_the_statuses(demo: tuple[Path, str]) -> None:
+    folder, _ = demo
+    ledger = Ledger.open(f"sqlite:///{folder / 'ledger.db'}")
+    try:
+        report = audit(ledger.store)
+        assert report.verdict == "valid"
+        assert report.failure is None
+        recorder = Recorder(ledger)
+        assert recorder.lot("06912345670012", "SB26-H01-G1").status == LotStatus.RELEASED
+        assert recorder.lot("06912345670012", "SB26-H04").status == LotStatus.ON_HOLD
+        assert recorder.lot("06912345670012", "SB26-H02-SU").status == LotStatus.RECALLED
+    finally:
+        ledger.close()
+
+
+def test_label_decodes_to_the_released_lot_signed_by_the_label_key(
+    demo: tuple[Path, str],
+) -> None:
+    folder, out = demo
+    image = Image.open(folder / "label-SB26-H01-G1.png")
+    texts = [str(r.text) for r in zxingcpp.read_barcodes(image)]
+    assert len(texts) == 1
+    link = parse_digital_link(texts[0])
+    assert urlsplit(texts[0]).path == "/01/06912345670012/10/SB26-H01-G1"
+    assert (link.gtin, link.lot) == ("06912345670012", "SB26-H01-G1")
+    public = re.search(r"label key ([A-Za-z0-9+/=]{44})", out)
+    assert public is not None
+    verify_link(texts[0], load_public_key(public[1]))
+
+
+def test_label_sheet_is_a_pdf(demo: tuple[Path, str]) -> None:
+    folder, _ = demo
+    assert (folder / "labels-SB26-H01-G1.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_token_file_holds_the_secret_tokens_hashed(demo: tuple[Path, str]) -> None:
+    folder, _ = demo
+    table = TokenTable.load(folder / "tokens.toml")
+    lines = (folder / "tokens.txt").read_text(encoding="utf-8").splitlines()
+    assert (folder / "tokens.txt").stat().st_mode & 0o077 == 0
+    assert len(lines) == 5
+    for line in lines:
+        _, token = line.split()
+        assert hash_token(token) in table.by_hash
+        assert token not in (folder / "tokens.toml").read_text(encoding="utf-8")
+    assert not table.holds_demo_tokens()
+
+
+def test_demo_in_a_folder_with_brackets_in_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "demo [/]"
+    result = _run(folder)
+    assert result.exit_code == 0, result.exception
+    assert f"in {folder / 'ledger.db'}" in result.stdout
+
+
+def test_demo_rebuilds_a_fresh_ledger_each_run(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    assert _run(folder).exit_code == 0
+    first = hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest()
+    assert _run(folder).exit_code == 0
+    assert hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest() != first
+
+
+def test_demo_refuses_to_delete_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = _run(tmp_path)
+    assert result.exit_code == 2
+    assert "not a demo folder" in result.stdout
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_readme_main_command_runs_the_demo_then_serves_what_it_prints() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("```sh\n") + len("```sh\n") :]
+    first = block[: block.index("\n\n")].replace("\\\n", " ")
+    command = " ".join(first.split("\n")[-1].split())
+    assert "agritrace demo && " in command
+    serve = serve_command(Path("agritrace-demo"), ".venv/bin/agritrace")
+    assert command.endswith(serve)

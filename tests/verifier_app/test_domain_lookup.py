@@ -1,0 +1,158 @@
+"""The resolver answers from the traceability projection: the demo season's lots by status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ledger import KeyFolder, Ledger
+from tests.verifier_app.conftest import RESOLVER
+from traceability import Hold, Recorder
+from traceability.demo import Season, build_season
+from verifier_app import Settings, create_app, no_lots
+
+ORIGIN = "test.kashgar-coop.example/log"
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Season]:
+    folder = tmp_path_factory.mktemp("season")
+    keys = KeyFolder(folder / "keys")
+    root = keys.create("root")
+    ledger = Ledger.create(
+        f"sqlite:///{folder / 'ledger.db'}", ORIGIN, root, keys.create_log_signer(ORIGIN)
+    )
+    built = build_season(ledger, root, keys.create)
+    ledger.close()
+    return folder, built
+
+
+def _settings(folder: Path) -> Settings:
+    return Settings(
+        db=f"sqlite:///{folder / 'ledger.db'}",
+        keys=folder / "keys",
+        resolver=RESOLVER,
+        demo=True,
+        rate_burst=1000,
+    )
+
+
+@pytest.fixture
+def client(season: tuple[Path, Season]) -> Iterator[TestClient]:
+    with TestClient(create_app(_settings(season[0]))) as client:
+        yield client
+
+
+def _page(season: Season, lot: str) -> str:
+    return f"/01/{season.gtin}/10/{lot}"
+
+
+def test_released_lot_page_shows_its_facts(client: TestClient, season: tuple[Path, Season]) -> None:
+    _, s = season
+    response = client.get(_page(s, s.released), params={"lang": "en"})
+    assert response.status_code == 200
+    page = response.text
+    assert 'class="banner verified"' in page
+    for fact in (
+        "草莓 قۇلۇپناي Strawberries",
+        "Aysha Tursun",
+        "Tokkuzak",
+        "疏附县 Shufu, Kashgar",
+        "2026-06-01",
+        "grade_1",
+        "chlorpyrifos &lt;LOQ mg/kg (LOQ 0.01, MRL 0.05): pass",
+        "Kashgar Agri Testing Lab",
+        "GB 2763-2026 SAMPLE",
+        "pre-cooling at KS-PS1",
+        ORIGIN,
+    ):
+        assert fact in page, fact
+    assert "/api/v1/log/proof/inclusion?seq=" in page
+
+
+def test_held_lot_shows_on_hold_and_why(client: TestClient, season: tuple[Path, Season]) -> None:
+    _, s = season
+    page = client.get(_page(s, s.residue_hold), params={"lang": "en"}).text
+    assert 'class="banner on_hold"' in page
+    assert "residue-above-mrl" in page
+    assert "chlorpyrifos 0.120 mg/kg (LOQ 0.01, MRL 0.05): fail" in page
+    cold = client.get(_page(s, s.cold_chain_hold), params={"lang": "en"}).text
+    assert 'class="banner on_hold"' in cold
+    assert "cold-chain-precool" in cold
+
+
+def test_recalled_lot_shows_recalled(client: TestClient, season: tuple[Path, Season]) -> None:
+    _, s = season
+    page = client.get(_page(s, s.recalled), params={"lang": "en"}).text
+    assert 'class="banner recalled"' in page
+    assert "RECALLED" in page.upper()
+    assert "recall of (01)" in page
+
+
+def test_unknown_lot_is_404_possible_counterfeit(
+    client: TestClient, season: tuple[Path, Season]
+) -> None:
+    _, s = season
+    response = client.get(_page(s, "SB26-FAKE"), params={"lang": "en"})
+    assert response.status_code == 404
+    assert "possible counterfeit" in response.text
+    assert client.get(_page(s, "SB26-FAKE"), headers=JSON).json()["status"] == "unknown"
+
+
+@pytest.mark.parametrize("which", ["released", "residue_hold", "recalled"])
+def test_json_answers_the_same_facts(
+    client: TestClient, season: tuple[Path, Season], which: str
+) -> None:
+    _, s = season
+    lot = getattr(s, which)
+    answer = client.get(_page(s, lot), headers=JSON).json()
+    page = client.get(_page(s, lot), params={"lang": "en"}).text
+    assert answer["status"] == {"released": "verified", "residue_hold": "on_hold"}.get(
+        which, "recalled"
+    )
+    assert answer["link"]["lot"] == lot
+    facts = answer["lot"]["facts"]
+    assert {"status", "origin", "grower", "harvested", "residue", "lab", "cold_chain"} <= set(facts)
+    for value in facts.values():
+        assert value.replace("<", "&lt;").replace(">", "&gt;") in page
+    assert answer["lot"]["entries"]
+
+
+def test_a_lot_held_after_the_app_started_is_shown_held(
+    tmp_path: Path, season: tuple[Path, Season]
+) -> None:
+    folder, s = season
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "ledger.db").write_bytes((folder / "ledger.db").read_bytes())
+    with TestClient(create_app(_settings(copy))) as c:
+        assert c.get(_page(s, s.released), headers=JSON).json()["status"] == "verified"
+        ledger = Ledger.open(f"sqlite:///{copy / 'ledger.db'}")
+        hold = Hold.from_body(
+            {
+                "lot": {"gtin": s.gtin, "lot": s.released},
+                "reason": "carton damage found at the market",
+                "time": "2026-06-09T10:00:00+08:00",
+            }
+        )
+        Recorder(ledger).record(hold, KeyFolder(folder / "keys").load("coop-admin"))
+        ledger.close()
+        answer = c.get(_page(s, s.released), headers=JSON).json()
+    assert answer["status"] == "on_hold"
+    assert "carton damage" in answer["lot"]["facts"]["status"]
+
+
+def test_a_ledger_without_trace_tables_knows_no_lots(tmp_path: Path) -> None:
+    keys = KeyFolder(tmp_path / "keys")
+    Ledger.create(
+        f"sqlite:///{tmp_path / 'ledger.db'}",
+        ORIGIN,
+        keys.create("root"),
+        keys.create_log_signer(ORIGIN),
+    ).close()
+    app = create_app(_settings(tmp_path))
+    assert app.state.lot_lookup is no_lots

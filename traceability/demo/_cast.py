@@ -1,0 +1,105 @@
+"""Who and what the demo season is about: the cooperative, its farms, products and sites.
+
+Names are illustrative (Chinese and Uyghur, as the cooperative writes them); villages and
+counties are real places in Kashgar prefecture. GTINs use the GS1 China prefix 690-695
+range with a made-up company prefix; their check digits are computed, not typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labels import gs1_check_digit
+
+__all__ = [
+    "COOPERATIVE",
+    "FARMS",
+    "LAB",
+    "PACKING_STATION",
+    "PRODUCTS",
+    "DemoFarm",
+    "DemoProduct",
+    "gtin",
+]
+
+COOPERATIVE = "喀什果农合作社 قەشقەر مېۋىچىلەر كوپېراتىپى"
+PACKING_STATION = "KS-PS1"  # the packing shed in Tokkuzak
+LAB = "喀什地区农产品质量检测中心 Kashgar Agri Testing Lab"
+
+
+def gtin(item: str) -> str:
+    """Return a GTIN-14 for the demo company prefix ``0691234567`` and a 3-digit item.
+
+    >>> gtin("001")
+    '06912345670012'
+    """
+    body = "0691234567" + item
+    return body + gs1_check_digit(body)
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    """A trade item of the demo cooperative."""
+
+    gtin: str
+    commodity: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoFarm:
+    """A member's farm: who grows, where, on which plots, with the grower's key name."""
+
+    farm: str
+    grower: str
+    village: str
+    county: str
+    plots: tuple[str, ...]
+    grower_actor: str
+
+
+STRAWBERRY = DemoProduct(gtin("001"), "strawberry", "草莓 قۇلۇپناي Strawberries")
+
+#: Only strawberries carry lots this season; the other products are registered for the
+#: autumn (jujubes, walnuts, almonds) and show what a product list looks like.
+PRODUCTS = (
+    STRAWBERRY,
+    DemoProduct(gtin("002"), "jujube", "红枣 چىلان Jujubes"),
+    DemoProduct(gtin("003"), "walnut", "核桃 ياڭاق Walnuts"),
+    DemoProduct(gtin("004"), "almond", "巴旦木 بادام Almonds"),
+)
+
+FARMS = (
+    DemoFarm(
+        "KS-F01",
+        "阿依夏·吐尔逊 ئايشە تۇرسۇن Aysha Tursun",
+        "托克扎克镇 توققۇزاق Tokkuzak",
+        "疏附县 Shufu, Kashgar",
+        ("KS-F01-P1", "KS-F01-P2"),
+        "grower-aysha",
+    ),
+    DemoFarm(
+        "YK-F02",
+        "买买提·尼亚孜 مەمەت نىياز Memet Niyaz",
+        "阿亚格村 ئاياغ Ayagh",
+        "莎车县 Yarkant, Kashgar",
+        ("YK-F02-P1", "YK-F02-P2"),
+        "grower-memet",
+    ),
+    DemoFarm(
+        "YK-F03",
+        "李华 لى خۇا Li Hua",
+        "阿瓦提村 ئاۋات Awat",
+        "莎车县 Yarkant, Kashgar",
+        ("YK-F03-P1",),
+        "grower-lihua",
+    ),
+    DemoFarm(
+        "YS-F04",
+        "古丽娜尔·阿不都克力木 گۈلنار ئابدۇكېرىم Gulnar Abdukerim",
+        "英吉沙镇 يېڭىسار Yengisar",
+        "英吉沙县 Yengisar, Kashgar",
+        ("YS-F04-P1", "YS-F04-P2"),
+        "grower-gulnar",
+    ),
+)

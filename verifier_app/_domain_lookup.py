@@ -1,0 +1,92 @@
+"""The domain's answer to a scan: :class:`TraceLookup` reads the traceability projection.
+
+``create_app`` uses it when the database holds the ``trace_*`` tables; an empty ledger
+(no domain events yet) keeps :func:`~verifier_app.no_lots`. Before each answer the
+projection is brought up to the ledger's head, so a lot recorded through the append API a
+moment ago is already known.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from labels import DigitalLink
+from ledger import Ledger
+from traceability import LotStatus, LotSummary, Recorder, lot_summary
+from verifier_app._lookup import LotStatus as Banner
+from verifier_app._lookup import LotView
+
+__all__ = ["TraceLookup", "lot_view"]
+
+# Only a lot the cooperative released (and what it shipped or had received after that) is
+# "verified"; a lot still awaiting tests, held, or used up in grading is not for sale.
+_BANNER: dict[LotStatus, Banner] = {
+    LotStatus.RELEASED: "verified",
+    LotStatus.SHIPPED: "verified",
+    LotStatus.RECEIVED: "verified",
+    LotStatus.RECALLED: "recalled",
+}
+_NOT_RELEASED = "not released for sale: residue tests pending or not passed"
+
+
+def lot_view(summary: LotSummary, cooperative: str) -> LotView:
+    """Turn the domain's summary of a lot into the facts the resolver page and JSON show.
+
+    Args:
+        summary: What the ledger says about the lot.
+        cooperative: Who keeps the ledger (its log origin), shown as the cooperative.
+    """
+    banner = _BANNER.get(summary.status, "on_hold")
+    reason = summary.reason or (_NOT_RELEASED if banner == "on_hold" else "")
+    facts: list[tuple[str, str]] = [
+        ("status", f"{summary.status.value}: {reason}" if reason else summary.status.value),
+        ("cooperative", cooperative),
+    ]
+    if summary.origins:
+        origins = dict.fromkeys(f"{o.village}, {o.county}" for o in summary.origins)
+        growers = dict.fromkeys(f"{o.grower} ({o.farm} / {o.plot})" for o in summary.origins)
+        facts += [("origin", "; ".join(origins)), ("grower", "; ".join(growers))]
+    if summary.harvested is not None:
+        facts.append(("harvested", summary.harvested))
+    if summary.grade is not None:
+        facts.append(("grade", summary.grade))
+    facts.append(("quantity", summary.quantity))
+    if summary.packed is not None:
+        facts.append(("packed", summary.packed[:16].replace("T", " ")))
+    if summary.residues:
+        facts.append(("residue", "; ".join(str(r) for r in summary.residues)))
+        labs = dict.fromkeys(
+            f"{r.lab}, sample {r.sample_id}, limits {r.edition}" for r in summary.residues
+        )
+        facts.append(("lab", "; ".join(labs)))
+    else:
+        facts.append(("residue", "no residue test recorded yet"))
+    if summary.cold_chain:
+        facts.append(("cold_chain", "; ".join(summary.cold_chain)))
+    return LotView(banner, summary.product, tuple(facts), summary.entries)
+
+
+class TraceLookup:
+    """A :class:`~verifier_app.LotLookup` over the traceability projection of one ledger.
+
+    Args:
+        ledger: The app's open ledger; its database holds the ``trace_*`` tables.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        self._recorder = Recorder(ledger)
+        self._lock = threading.Lock()
+        self._seen = ledger.size()
+
+    def __call__(self, link: DigitalLink) -> LotView | None:
+        """Return the lot's view, or None when no lot has this GTIN and lot code."""
+        if link.lot is None:
+            return None
+        size = self._ledger.size()
+        if size != self._seen:
+            with self._lock:  # one catch-up at a time; the next caller finds it done
+                self._recorder.catch_up()
+                self._seen = size
+        summary = lot_summary(self._ledger, link.gtin, link.lot)
+        return None if summary is None else lot_view(summary, self._ledger.origin)
