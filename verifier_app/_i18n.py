@@ -27,7 +27,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "explain_verified": "以下信息记录在合作社的防篡改账本中，可以逐条核验。",
         "status_on_hold": "暂停销售",
         "explain_on_hold": "该批次正在等待或未通过检测，暂时不能销售。",
-        "status_recalled": "已召回",
+        "status_recalled": "已召回 — 请勿食用或销售",
         "explain_recalled": "该批次已被召回，请不要食用，并联系销售者。",
         "bad_code": "二维码内容无效",
         "explain_bad_code": "这个链接不是有效的 GS1 数字链接码。",
@@ -47,6 +47,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "数量",
         "lab": "检测机构",
         "proofs": "账本证明",
+        "verify_pending": "本机验证需要启用 JavaScript。上面的信息来自合作社的账本。",
+        "verified_here": "✓ 已在本手机上验证：账本签名和每条记录的证明都正确",
+        "verify_failed": "✗ 验证失败，请勿相信此页面",
         "entry": "账本条目",
     },
     "ug": {
@@ -60,7 +63,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "خاتىرىسىگە يېزىلغان، ھەر بىرىنى تەكشۈرگىلى بولىدۇ.",
         "status_on_hold": "سېتىش توختىتىلدى",
         "explain_on_hold": "بۇ تۈركۈم تەكشۈرۈش نەتىجىسىنى كۈتۈۋاتىدۇ ياكى تەكشۈرۈشتىن ئۆتمىدى.",
-        "status_recalled": "قايتۇرۇۋېلىندى",
+        "status_recalled": "قايتۇرۇۋېلىندى — يېمەڭ ۋە ساتماڭ",
         "explain_recalled": "بۇ تۈركۈم قايتۇرۇۋېلىندى، يېمەڭ ۋە ساتقۇچى بىلەن ئالاقىلىشىڭ.",
         "bad_code": "كود ئىناۋەتسىز",
         "explain_bad_code": "بۇ ئۇلانما ئىناۋەتلىك GS1 رەقەملىك ئۇلانما ئەمەس.",
@@ -80,6 +83,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "مىقدارى",
         "lab": "تەكشۈرۈش ئورنى",
         "proofs": "خاتىرە ئىسپاتى",
+        "verify_pending": "بۇ تېلېفوندا تەكشۈرۈش ئۈچۈن JavaScript كېرەك.",
+        "verified_here": "✓ بۇ تېلېفوندا تەكشۈرۈلدى: خاتىرە ئىمزاسى ۋە ئىسپاتلار توغرا",
+        "verify_failed": "✗ تەكشۈرۈش مەغلۇپ بولدى، بۇ بەتكە ئىشەنمەڭ",
         "entry": "خاتىرە",
     },
     "en": {
@@ -93,7 +99,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "ledger; each entry can be checked.",
         "status_on_hold": "On hold",
         "explain_on_hold": "This lot is waiting for, or failed, its tests and may not be sold.",
-        "status_recalled": "Recalled",
+        "status_recalled": "RECALLED — do not eat or sell",
         "explain_recalled": "This lot has been recalled. Do not eat it; contact the seller.",
         "bad_code": "This code is not valid",
         "explain_bad_code": "This link is not a valid GS1 Digital Link.",
@@ -113,6 +119,14 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "Quantity",
         "lab": "Testing lab",
         "proofs": "Ledger proofs",
+        "verify_pending": (
+            "Checking on this phone needs JavaScript; the facts above come from the "
+            "cooperative's ledger."
+        ),
+        "verified_here": (
+            "✓ Verified on this phone: the ledger's signature and every entry's proof are correct"
+        ),
+        "verify_failed": "✗ Verification failed: do not trust this page",
         "entry": "Ledger entry",
     },
 }

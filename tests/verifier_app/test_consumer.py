@@ -194,7 +194,9 @@ def test_known_lot_as_json_carries_its_facts_and_proof_links(
     assert [e["seq"] for e in body["lot"]["entries"]] == [3, 7]
 
 
-@pytest.mark.parametrize(("status", "banner"), [("on_hold", "暂停销售"), ("recalled", "已召回")])
+@pytest.mark.parametrize(
+    ("status", "banner"), [("on_hold", "暂停销售"), ("recalled", "已召回 — 请勿食用或销售")]
+)
 def test_status_banner(make_client: Callable[..., TestClient], status: str, banner: str) -> None:
     view = LotView(status=status, product="杏")  # type: ignore[arg-type]
     client = make_client(lot_lookup=FakeLookup(view))

@@ -23,12 +23,13 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
-from verifier_app._deps import SettingsDep
+from verifier_app._deps import LedgerDep, SettingsDep
 from verifier_app._i18n import LANGUAGES, MESSAGES
 from verifier_app._limits import rate_limited
 from verifier_app._lookup import LotLookup, LotView
 from verifier_app._negotiate import LINKSET, page_language, representation
 from verifier_app._pages import render_page
+from verifier_app._proofs import ProofBundle, proof_bundle, verify_script
 
 __all__ = ["GS1_VOC", "router"]
 
@@ -101,15 +102,22 @@ class LotOut(BaseModel):
 
 
 class ScanAnswer(BaseModel):
-    """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit."""
+    """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
+
+    ``proof`` holds what a client needs to check the facts' entries itself: the signed
+    checkpoint, the log key, each entry's leaf bytes and inclusion proof.
+    """
 
     status: Literal["unknown", "verified", "on_hold", "recalled"]
     link: LinkOut
     lot: LotOut | None
     checkpoint: str
+    proof: ProofBundle | None = None
 
     @classmethod
-    def of(cls, link: DigitalLink, lot: LotView | None) -> ScanAnswer:
+    def of(
+        cls, link: DigitalLink, lot: LotView | None, proof: ProofBundle | None = None
+    ) -> ScanAnswer:
         """Build from the parsed link and the lookup's answer."""
         lot_out = None
         if lot is not None:
@@ -132,6 +140,7 @@ class ScanAnswer(BaseModel):
             ),
             lot=lot_out,
             checkpoint="/api/v1/log/checkpoint",
+            proof=proof,
         )
 
 
@@ -154,7 +163,9 @@ class ResolverDescription(BaseModel):
     supportedContextValuesEnumerated: list[str]
 
 
-def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+def _resolve(
+    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
+) -> Response:
     # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     path = raw_path.decode("latin-1")
@@ -162,6 +173,7 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
     lot = lookup(link)
+    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
     status_code = 404 if lot is None else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
@@ -172,7 +184,7 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
     if form == "linkset":
         return JSONResponse(_linkset(link, lot), status_code, headers, media_type=LINKSET)
     if form == "json":
-        return JSONResponse(ScanAnswer.of(link, lot).model_dump(), status_code, headers)
+        return JSONResponse(ScanAnswer.of(link, lot, proof).model_dump(), status_code, headers)
     language = page_language(request)
     page = render_page(
         "lot.html",
@@ -182,6 +194,8 @@ def _resolve(request: Request, settings: SettingsDep, lookup: Lookup) -> Respons
             "status": "unknown" if lot is None else lot.status,
             "link": link,
             "lot": lot,
+            "proof": None if proof is None else proof.model_dump_json(),
+            "verify_script": verify_script(),
         },
     )
     return HTMLResponse(page, status_code, headers | {"Content-Language": language})
@@ -199,30 +213,38 @@ _SCAN_RESPONSES: dict[int | str, dict[str, Any]] = {
 # because one operation id per path is allowed there.
 @router.get("/01/{gtin}/10/{lot}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}", include_in_schema=False)
-def resolve_lot(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+def resolve_lot(
+    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
+) -> Response:
     """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
-    return _resolve(request, settings, lookup)
+    return _resolve(request, settings, lookup, ledger)
 
 
 @router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}/21/{serial}", include_in_schema=False)
-def resolve_serial(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+def resolve_serial(
+    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
+) -> Response:
     """Resolve a unit's Digital Link (lot and serial), as for a lot."""
-    return _resolve(request, settings, lookup)
+    return _resolve(request, settings, lookup, ledger)
 
 
 # Every other GTIN-keyed form (GTIN alone, CPV, a lot holding "/" as %2F, which the router
 # sees decoded): the parser decides whether it is valid.
 @router.api_route("/01/{gtin}", methods=_METHODS, include_in_schema=False)
-def resolve_gtin(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+def resolve_gtin(
+    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
+) -> Response:
     """Resolve a GTIN alone."""
-    return _resolve(request, settings, lookup)
+    return _resolve(request, settings, lookup, ledger)
 
 
 @router.api_route("/01/{gtin}/{qualifiers:path}", methods=_METHODS, include_in_schema=False)
-def resolve_other(request: Request, settings: SettingsDep, lookup: Lookup) -> Response:
+def resolve_other(
+    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
+) -> Response:
     """Resolve any other path under /01/."""
-    return _resolve(request, settings, lookup)
+    return _resolve(request, settings, lookup, ledger)
 
 
 @router.options("/01/{gtin}/{qualifiers:path}", include_in_schema=False)

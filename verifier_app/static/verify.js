@@ -165,8 +165,15 @@
       element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
       element.className = "verified";
     } catch (error) {
-      element.textContent = (element.dataset.fail || "verification failed") + ": " + error.message;
+      const message = element.dataset.fail || "verification failed";
+      element.textContent = message + ": " + error.message;
       element.className = "failed";
+      // The server's own banner must not keep saying "verified" above a failed check.
+      const banner = document.querySelector(".banner");
+      if (banner) {
+        banner.classList.add("failed");
+        banner.textContent = message;
+      }
     }
   }
 

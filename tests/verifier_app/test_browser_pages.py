@@ -1,0 +1,138 @@
+"""The scan page in a real browser: statuses in three languages, and the proof checked there.
+
+The demo season is served by the real app (uvicorn) and opened in headless Chromium: a
+released, a held and a recalled lot, in Chinese, Uyghur (right to left) and English, each
+saved as a screenshot under ``test-artifacts/``. The in-page check turns "verified" for the
+genuine answer and fails when the server hands out a tampered entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from ledger import KeyFolder, Ledger
+from tests.verifier_app.conftest import RESOLVER
+from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
+from traceability.demo import Season, build_season
+from verifier_app import Settings, _proofs, create_app
+
+pytestmark = pytest.mark.browser
+
+ORIGIN = "browser.kashgar-coop.example/log"
+BANNERS = {  # the status banner's words, per language
+    ("verified", "zh"): "已验证",
+    ("verified", "en"): "Verified",
+    ("recalled", "en"): "RECALLED",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Season]]:
+    """The app on the demo season, served by uvicorn on a free localhost port."""
+    folder = tmp_path_factory.mktemp("season")
+    keys = KeyFolder(folder / "keys")
+    root = keys.create("root")
+    with Ledger.create(
+        f"sqlite:///{folder / 'ledger.db'}", ORIGIN, root, keys.create_log_signer(ORIGIN)
+    ) as ledger:
+        season = build_season(ledger, root, keys.create)
+        ledger.checkpoint()
+    settings = Settings(
+        db=f"sqlite:///{folder / 'ledger.db'}",
+        keys=folder / "keys",
+        resolver=RESOLVER,
+        demo=True,
+        rate_burst=1000,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if web.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", season
+    web.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("language", ["zh", "ug", "en"])
+@pytest.mark.parametrize("which", ["released", "residue_hold", "recalled"])
+def test_scan_page_in_each_language_shows_its_status_and_checks_its_proofs(
+    browser: Any, server: tuple[str, Season], which: str, language: str
+) -> None:
+    base, season = server
+    lot = getattr(season, which)
+    status = {"released": "verified", "residue_hold": "on_hold", "recalled": "recalled"}[which]
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a small phone
+    try:
+        page.goto(f"{base}/01/{season.gtin}/10/{lot}?lang={language}")
+        assert page.get_attribute("html", "lang") == language
+        assert page.get_attribute("html", "dir") == ("rtl" if language == "ug" else "ltr")
+        banner = page.locator("h1.banner")
+        assert banner.get_attribute("class") == f"banner {status}"
+        if (status, language) in BANNERS:
+            assert BANNERS[status, language] in banner.inner_text()
+        assert lot in page.content()
+        page.wait_for_selector("output.verified", timeout=15_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"scan-{which}-{language}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_in_page_check_fails_when_the_server_tampers_with_an_entry(
+    browser: Any, server: tuple[str, Season], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, season = server
+    genuine = _proofs.proof_bundle
+
+    def tampered(ledger: Ledger, seqs: Any) -> _proofs.ProofBundle | None:
+        bundle = genuine(ledger, seqs)
+        assert bundle is not None
+        leaf = bytearray(base64.b64decode(bundle.entries[0].leaf))
+        leaf[leaf.index(b'"body":') + 12] ^= 1  # one changed fact in the first entry
+        bundle.entries[0].leaf = base64.b64encode(bytes(leaf)).decode()
+        return bundle
+
+    monkeypatch.setattr("verifier_app.routers.consumer.proof_bundle", tampered)
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/01/{season.gtin}/10/{season.released}?lang=en")
+        page.wait_for_selector("output.failed", timeout=15_000)
+        assert "do not trust this page" in page.inner_text("output")
+        # The server said "verified"; the browser's own check overrides the banner.
+        assert "failed" in (page.get_attribute("h1.banner", "class") or "")
+        assert "do not trust this page" in page.inner_text("h1.banner")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "scan-tampered-en.png"), full_page=True)
+    finally:
+        page.close()
