@@ -16,7 +16,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import select
 
+from traceability import _schema as t
 from traceability._cli_batch import BatchError, record_all
 from traceability._cli_common import (
     DEFAULT_KEYS,
@@ -31,11 +33,13 @@ from traceability._cli_common import (
     resolve_lot,
     signing_key,
 )
-from traceability._errors import ValidationError
+from traceability._errors import LifecycleError, ValidationError
 from traceability._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability._ids import parse_local_id
 from traceability._model import Model
+from traceability._query import harvest_time, profile_for
 from traceability._recorder import Recorder
+from traceability._rules import precool_problem
 
 __all__ = ["import_app"]
 
@@ -181,43 +185,89 @@ def _reading_events(
     shipment: str | None,
     receiver: str | None,
 ) -> tuple[list[Model], list[int]]:
-    events: list[Model] = []
-    lines: list[int] = []
     if kind == "transport":
         if len(parsed) > CHUNK:
             # A shipment is received once, and one receiving event holds at most CHUNK readings.
             raise ValidationError(
                 "readings", f"at most {CHUNK} transport readings per shipment", len(parsed)
             )
-        events.append(
-            Receiving.from_body(
-                {
-                    "shipment": parse_local_id(shipment, "--shipment"),
-                    "receiver": parse_local_id(receiver, "--receiver"),
-                    "readings": [r.to_body() for r in parsed],
-                    "time": max(r.time for r in parsed).isoformat(),
-                }
-            )
+        if shipment is None and lot is not None:
+            shipment = _shipment_in_transit(recorder, *resolve_lot(recorder, lot, gtin))
+        event = Receiving.from_body(
+            {
+                "shipment": parse_local_id(shipment, "--shipment"),
+                "receiver": parse_local_id(receiver, "--receiver"),
+                "readings": [r.to_body() for r in parsed],
+                "time": max(r.time for r in parsed).isoformat(),
+            }
         )
-        return events, [rows[0][0]]
+        return [event], [rows[0][0]]
     if lot is None:
         raise ValidationError("--lot", "the cooled lot's code", None)
     found_gtin, code = resolve_lot(recorder, lot, gtin)
     site_id = parse_local_id(site, "--site")
-    for start in range(0, len(parsed), CHUNK):
-        chunk = parsed[start : start + CHUNK]
-        events.append(
-            Cooling.from_body(
-                {
-                    "lot": {"gtin": found_gtin, "lot": code},
-                    "site": site_id,
-                    "readings": [r.to_body() for r in chunk],
-                    "time": max(r.time for r in chunk).isoformat(),
-                }
-            )
+    chunks = [parsed[i : i + CHUNK] for i in range(0, len(parsed), CHUNK)]
+    lines = [rows[i][0] for i in range(0, len(parsed), CHUNK)]
+    _refuse_split_misjudged(recorder, found_gtin, code, parsed, chunks, lines)
+    events: list[Model] = [
+        Cooling.from_body(
+            {
+                "lot": {"gtin": found_gtin, "lot": code},
+                "site": site_id,
+                "readings": [r.to_body() for r in chunk],
+                "time": max(r.time for r in chunk).isoformat(),
+            }
         )
-        lines.append(rows[start][0])
+        for chunk in chunks
+    ]
     return events, lines
+
+
+def _shipment_in_transit(recorder: Recorder, gtin: str, lot: str) -> str:
+    key = recorder.lot(gtin, lot).key
+    with recorder.ledger.engine.connect() as conn:
+        found = conn.execute(
+            select(t.shipments.c.shipment)
+            .join(t.shipment_lots, t.shipment_lots.c.shipment == t.shipments.c.shipment)
+            .where(t.shipment_lots.c.lot == key, t.shipments.c.status == "in_transit")
+        ).scalar()
+    if found is None:
+        raise ValidationError("--lot", "a lot on a shipment in transit (or give --shipment)", key)
+    return str(found)
+
+
+def _refuse_split_misjudged(
+    recorder: Recorder,
+    gtin: str,
+    lot: str,
+    parsed: list[Reading],
+    chunks: list[list[Reading]],
+    lines: list[int],
+) -> None:
+    """Refuse a long cooling log whose later events would be judged wrongly on their own.
+
+    Each cooling event is checked alone against the pre-cooling deadline, so an event of
+    readings taken after the deadline looks like pre-cooling that came too late, even when
+    the whole file met the profile. Rather than record a false hold, say so.
+    """
+    if len(chunks) == 1:
+        return
+    state = recorder.lot(gtin, lot)
+    with recorder.ledger.engine.connect() as conn:
+        harvested = harvest_time(conn, state.key)
+        _, profile = profile_for(conn, state.commodity)
+    if harvested is None or precool_problem(profile, harvested, tuple(parsed)) is not None:
+        return  # the whole file is refused or held on its own merits: the split changes nothing
+    for chunk, line in zip(chunks, lines, strict=True):
+        problem = precool_problem(profile, harvested, tuple(chunk))
+        if problem is not None:
+            raise LifecycleError(
+                "cooling-event-judged-alone",
+                f"the whole file meets the profile, but it needs {len(chunks)} cooling events "
+                f"of at most {CHUNK} readings and the one from line {line} would be judged "
+                f"alone ({problem}); import the pre-cooling readings, up to the lot "
+                f"reaching band, as a file of at most {CHUNK} rows",
+            )
 
 
 @import_app.command()
