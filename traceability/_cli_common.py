@@ -74,8 +74,11 @@ def errors() -> Iterator[None]:
     try:
         yield
     except (TraceError, LedgerError, OSError) as e:
+        message = str(e)
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:
+            message = f"{e.filename}: {e.strerror}"  # not "[Errno 2] ..."
         # Messages quote the user's text (lot codes, paths): never let rich read it as markup.
-        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
         raise typer.Exit(2) from e
 
 

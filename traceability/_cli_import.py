@@ -64,6 +64,8 @@ def _progress() -> Iterator[Progress]:
         MofNCompleteColumn(),
         console=err,
         transient=True,
+        # Only for people watching: a log or a pipe gets no bar and no stray blank lines.
+        disable=not err.is_terminal,
     ) as bar:
         yield bar
 

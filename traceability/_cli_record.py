@@ -105,6 +105,10 @@ def harvest(
         if file is not None:
             event = _from_file(Harvest, file)
         else:
+            given = {"lot": lot, "gtin": gtin, "plot": plot, "variety": variety}
+            missing = [f"--{name}" for name, v in (given | {"quantity": quantity}).items() if not v]
+            if missing:
+                raise ValidationError(", ".join(missing), "options, or the event in --file", None)
             body: dict[str, Any] = {
                 "lot": {"gtin": gtin, "lot": lot},
                 "plot": plot,

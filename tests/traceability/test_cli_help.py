@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer.core
 import typer.main
@@ -83,3 +85,17 @@ def test_export_refuses_lot_and_range_together(staff: Staff) -> None:
 def test_missing_key_file_is_one_red_line(staff: Staff) -> None:
     message = staff.refused("record", "hold", "H1", "--reason", "x", "--signer", "nobody")
     assert message.startswith("error:")
+
+
+def test_harvest_without_options_names_what_is_missing(staff: Staff) -> None:
+    message = staff.refused("record", "harvest", "--lot", "H1", "--signer", "packing_station")
+    assert message == (
+        "error: --gtin, --plot, --variety, --quantity: expected options, or the event in "
+        "--file, got None"
+    )
+
+
+def test_missing_file_is_one_red_line(staff: Staff, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    message = staff.refused("import", "results", str(missing), "--signer", "lab")
+    assert message == f"error: {missing}: No such file or directory"
