@@ -33,7 +33,7 @@ from traceability._cli_common import (
     resolve_lot,
     signing_key,
 )
-from traceability._errors import LifecycleError, ValidationError
+from traceability._errors import LifecycleError, TraceError, ValidationError
 from traceability._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability._ids import parse_local_id
 from traceability._model import Model
@@ -120,9 +120,8 @@ def _record(
             recorder, events, key, checked=lambda done: bar.update(task, completed=done)
         )
     except BatchError as e:
-        raise ValidationError(
-            f"{path.name} line {lines[e.index]}", "rows the rules accept", str(e.error)
-        ) from e
+        # The event's rows start on this line; the rule it broke names itself.
+        raise TraceError(f"{path.name} line {lines[e.index]}: {e.error}") from e
     return receipts[-1].seq
 
 
