@@ -106,7 +106,8 @@ def read_json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise ValidationError(str(path), "a JSON object", f"invalid JSON: {e}") from e
+        where = f"line {e.lineno} column {e.colno}"
+        raise TraceError(f"{path} {where}: expected a JSON object, {e.msg.lower()}") from e
     if not isinstance(value, dict):
         raise ValidationError(str(path), "a JSON object", type(value).__name__)
     return value

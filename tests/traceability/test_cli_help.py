@@ -99,3 +99,18 @@ def test_missing_file_is_one_red_line(staff: Staff, tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     message = staff.refused("import", "results", str(missing), "--signer", "lab")
     assert message == f"error: {missing}: No such file or directory"
+
+
+def test_bad_dates_and_json_are_one_red_line(staff: Staff) -> None:
+    assert staff.refused("export", "fsma204", "--from", "June 1") == (
+        "error: --from: expected a date (2026-06-01) or RFC 3339 time, got 'June 1'"
+    )
+    assert staff.refused("export", "epcis", "--to", "2026-06-01T00:00:00") == (
+        "error: --to: expected a time with a UTC offset, got '2026-06-01T00:00:00'"
+    )
+    path = staff.folder / "bad.json"
+    path.write_text("[1, 2", encoding="utf-8")
+    message = staff.refused("record", "farm", "--file", str(path), "--signer", "cooperative")
+    assert (
+        message == f"error: {path} line 1 column 6: expected a JSON object, expecting ',' delimiter"
+    )
