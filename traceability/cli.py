@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 # The ledger's own URL resolution (argument, $AGRITRACE_DB, local file), so both commands
-# agree on which database they open. Not in ledger's public API yet (see the report).
+# agree on which database they open.
 from ledger import Ledger, LedgerError, database_url
 from traceability._cli_import import import_app
 from traceability._cli_query import export_app, lot_app, trace_app
