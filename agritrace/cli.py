@@ -12,7 +12,7 @@ from rich.markup import escape
 from labels import cli as labels_cli
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
-from traceability.cli import reindex
+from traceability.cli import mount as mount_traceability
 from verifier_app.cli import serve
 
 __all__ = ["app", "main"]
@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(labels_cli.app, name="label")
-app.command()(reindex)
+mount_traceability(app)
 app.command()(serve)
 
 

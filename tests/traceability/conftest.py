@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +12,9 @@ from typing import Any, TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner, Result
 
+from agritrace.cli import app as agritrace_app
 from ledger import Ledger
 from tests.ledger.conftest import LogWorld, db_url, make_log, postgres_server, postgres_url
 from traceability import (
@@ -183,3 +187,87 @@ def coop(make_coop: Callable[[str], Coop], sqlite_url: str) -> Coop:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+# --- the command line ----------------------------------------------------------------------
+
+# Wide terminals, so that rich does not wrap messages; no colour codes in the output.
+RUNNER = CliRunner(env={"COLUMNS": "250", "TERMINAL_WIDTH": "250", "NO_COLOR": "1"})
+SAMPLES = DATA / "samples"
+
+
+def plain(text: str) -> str:
+    """Text without rich's box drawing and tree guides, whitespace runs collapsed."""
+    return " ".join(re.sub(r"[│╭╮╰╯─├└┬┴┼]", " ", text).split())
+
+
+@dataclass
+class Staff:
+    """The ``agritrace`` command line pointed at one test's database and key folder."""
+
+    folder: Path
+
+    @property
+    def db(self) -> str:
+        return f"sqlite:///{self.folder / 'ledger.db'}"
+
+    @property
+    def keys(self) -> Path:
+        return self.folder / "keys"
+
+    def __call__(self, *args: str) -> Result:
+        env = {"AGRITRACE_DB": self.db, "AGRITRACE_KEYS": str(self.keys)}
+        return RUNNER.invoke(agritrace_app, list(args), env=env)
+
+    def ok(self, *args: str) -> Result:
+        """Run a command that must succeed."""
+        result = self(*args)
+        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+        return result
+
+    def refused(self, *args: str) -> str:
+        """Run a command that must fail as bad input; return its one error line."""
+        result = self(*args)
+        assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+        assert "Traceback" not in result.output
+        return plain(result.stderr)
+
+    def size(self) -> int:
+        with Ledger.open(self.db) as ledger:
+            return ledger.size()
+
+    def write_json(self, name: str, body: dict[str, Any]) -> str:
+        path = self.folder / name
+        path.write_text(json.dumps(body), encoding="utf-8")
+        return str(path)
+
+
+@pytest.fixture
+def staff(tmp_path: Path) -> Staff:
+    """A cooperative set up from the command line: a key per role, products, farm, rules."""
+    s = Staff(tmp_path)
+    s.ok("ledger", "init", "--origin", "kashgar-coop.example/log")
+    for role in Role:
+        s.ok("ledger", "keygen", role.value)
+        s.ok("ledger", "register", role.value, "--actor", f"{role.value} 1", "--role", role.value)
+    product = {"gtin": STRAWBERRY, "commodity": "strawberry", "name": "草莓 bulk"}
+    s.ok("record", "product", "--signer", "cooperative", "--file", s.write_json("p.json", product))
+    farm = {
+        "farm": "YK-F1",
+        "grower": "Aysha Tursun",
+        "village": "Ayagh Village",
+        "county": "Yarkant",
+        "plots": ["YK-P1", "YK-P2"],
+    }
+    s.ok("record", "farm", "--signer", "cooperative", "--file", s.write_json("f.json", farm))
+    s.ok("rules", "load-profile", str(DATA / "strawberry.toml"), "--signer", "cooperative")
+    s.ok(
+        "rules",
+        "load-mrl",
+        str(DATA / "mrl-sample.csv"),
+        "--edition",
+        "GB 2763-2026 SAMPLE",
+        "--signer",
+        "cooperative",
+    )
+    return s

@@ -1,0 +1,83 @@
+"""A file's events are checked together and appended together, or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ledger import Receipt, SignedStatement
+from tests.traceability.conftest import Coop, at, ev, ref
+from traceability import Hold, Recall, Recorder, ResidueTest, Role, RoleError, SubstanceResult
+from traceability._cli_batch import BatchError, record_all
+
+
+def residue(lot: str, sample: str, minutes: float = 120) -> ResidueTest:
+    results = [
+        ev(SubstanceResult, substance=s, value="<LOQ", loq="0.01")
+        for s in ("chlorpyrifos", "carbendazim", "imidacloprid")
+    ]
+    return ev(ResidueTest, lot=ref(lot), sample_id=sample, lab="Lab", method="M",
+              results=results, time=at(minutes))  # fmt: skip
+
+
+def test_batch_is_appended_at_consecutive_positions(coop: Coop) -> None:
+    coop.harvest("H1")
+    coop.harvest("H2", plot="YK-P2")
+    size = coop.ledger.size()
+    receipts = record_all(
+        coop.recorder, [residue("H1", "S1"), residue("H2", "S2")], coop.keys[Role.LAB]
+    )
+    assert [r.seq for r in receipts] == [size, size + 1]
+    assert len(coop.recorder.results(*ref("H2").values())) == 3
+
+
+def test_later_event_sees_the_earlier_ones(coop: Coop) -> None:
+    coop.harvest("H1")
+    hold = ev(Hold, lot=ref("H1"), reason="check", time=at(10))
+    recall = ev(Recall, lot=ref("H1"), reason="x", time=at(11))
+    record_all(coop.recorder, [hold, recall], coop.keys[Role.COOPERATIVE])
+    assert coop.recorder.lot(*ref("H1").values()).status == "recalled"
+
+
+def test_refused_event_appends_none_and_is_named(coop: Coop) -> None:
+    coop.harvest("H1")
+    size = coop.ledger.size()
+    events = [residue("H1", "S1"), residue("NOPE", "S2")]
+    with pytest.raises(BatchError) as caught:
+        record_all(coop.recorder, events, coop.keys[Role.LAB])
+    assert caught.value.index == 1
+    assert str(caught.value).startswith("event 2: lot: expected a lot recorded")
+    assert coop.ledger.size() == size
+
+
+def test_wrong_role_for_any_event_appends_none(coop: Coop) -> None:
+    coop.harvest("H1")
+    size = coop.ledger.size()
+    with pytest.raises(RoleError):
+        record_all(coop.recorder, [residue("H1", "S1")], coop.keys[Role.PACKING_STATION])
+    assert coop.ledger.size() == size
+
+
+def test_writer_overtaking_the_check_makes_the_batch_check_again(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coop.harvest("H1")
+    other = Recorder(coop.world.reopen())
+    original = coop.ledger.append_batch
+    calls: list[int] = []
+
+    def overtaken(batch: list[SignedStatement], **kw: Any) -> list[Receipt]:
+        if not calls:
+            # Between this batch's check and its append, another process recalls the lot.
+            recall = ev(Recall, lot=ref("H1"), reason="overtaken", time=at(5))
+            other.record(recall, coop.keys[Role.COOPERATIVE])
+        calls.append(len(batch))
+        return original(batch, **kw)
+
+    monkeypatch.setattr(coop.ledger, "append_batch", overtaken)
+    size = coop.ledger.size()
+    with pytest.raises(BatchError, match="test-not-after-recall"):
+        record_all(coop.recorder, [residue("H1", "S1")], coop.keys[Role.LAB])
+    assert calls == [1]  # the stale batch was refused by the log, the re-check refused it
+    assert coop.ledger.size() == size + 1  # only the other writer's recall
