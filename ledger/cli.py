@@ -30,7 +30,7 @@ from ledger._statement import SignedStatement, Statement, format_time, key_id_fo
 from ledger._store import database_url
 from ledger._witness import witness_checkpoint
 
-__all__ = ["app"]
+__all__ = ["Db", "Keys", "app"]
 
 app = typer.Typer(
     help="The tamper-evident log: signed statements, hash chain, Merkle proofs, checkpoints.",
@@ -39,6 +39,7 @@ app = typer.Typer(
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
 
+#: The ``--db`` option every agritrace command shares (with ``$AGRITRACE_DB``).
 Db = Annotated[
     str | None,
     typer.Option(
@@ -49,6 +50,7 @@ Db = Annotated[
         show_default=False,
     ),
 ]
+#: The ``--keys`` option every agritrace command shares (with ``$AGRITRACE_KEYS``).
 Keys = Annotated[
     Path,
     typer.Option("--keys", envvar="AGRITRACE_KEYS", help="Folder of private keys."),

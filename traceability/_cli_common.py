@@ -18,6 +18,7 @@ from sqlalchemy import select
 # The ledger's own URL resolution (argument, $AGRITRACE_DB, local file) and key folder, so
 # the ledger's commands and these agree on which database and keys they open.
 from ledger import KeyFolder, Ledger, LedgerError, database_url
+from ledger.cli import Db, Keys
 from traceability import _schema as t
 from traceability._errors import TraceError, ValidationError
 from traceability._ids import parse_gtin, parse_lot
@@ -42,20 +43,6 @@ __all__ = [
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="AGRITRACE_DB",
-        help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db. "
-        "[default: sqlite:///agritrace-data/ledger.db]",
-        show_default=False,
-    ),
-]
-Keys = Annotated[
-    Path,
-    typer.Option("--keys", envvar="AGRITRACE_KEYS", help="Folder of private keys."),
-]
 Signer = Annotated[
     str, typer.Option("--signer", help="Key file name in the key folder to sign with.")
 ]

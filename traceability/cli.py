@@ -6,14 +6,13 @@ Each group lives in its own ``_cli_*`` module; :func:`mount` puts them under the
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.console import Console
 
 # The ledger's own URL resolution (argument, $AGRITRACE_DB, local file), so both commands
 # agree on which database they open.
 from ledger import Ledger, LedgerError, database_url
+from ledger.cli import Db
 from traceability._cli_import import import_app
 from traceability._cli_query import export_app, lot_app, trace_app
 from traceability._cli_record import recall, record_app, rules_app
@@ -25,17 +24,7 @@ __all__ = ["mount", "reindex"]
 _err = Console(stderr=True, soft_wrap=True)
 
 
-def reindex(
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            envvar="AGRITRACE_DB",
-            help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
+def reindex(db: Db = None) -> None:
     """Drop and rebuild the trace_* tables from the ledger (the ledger is the truth)."""
     try:
         with Ledger.open(database_url(db)) as ledger:

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ledger.cli import Db
+
 __all__ = ["serve"]
 
 _err = Console(stderr=True, soft_wrap=True)
@@ -30,16 +32,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            envvar="AGRITRACE_DB",
-            help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db. "
-            "[default: sqlite:///agritrace-data/ledger.db]",
-            show_default=False,
-        ),
-    ] = None,
+    db: Db = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Demo mode: accept demo tokens and defaults.")
     ] = False,
