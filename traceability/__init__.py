@@ -9,6 +9,7 @@ tables in step. Refused events append nothing.
 """
 
 from traceability._actors import PERMITTED, Role
+from traceability._epcis_import import EpcisImport, EpcisImportError, ImportProblem, import_epcis
 from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
 from traceability._events import (
     Cooling,
@@ -50,6 +51,8 @@ __all__ = [
     "Action",
     "BackTrace",
     "Cooling",
+    "EpcisImport",
+    "EpcisImportError",
     "Farm",
     "ForwardTrace",
     "GradeBand",
@@ -57,6 +60,7 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "ImportProblem",
     "InputApplication",
     "LifecycleError",
     "LotRef",
@@ -85,6 +89,7 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "import_epcis",
     "load_mrl_csv",
     "load_profile",
     "reindex",
