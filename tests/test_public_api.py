@@ -33,6 +33,7 @@ PUBLIC = {
     "traceability": {
         "Action",
         "BackTrace",
+        "BatchError",
         "Cooling",
         "EpcisImport",
         "EpcisImportError",

@@ -10,7 +10,7 @@ tables in step. Refused events append nothing.
 
 from traceability._actors import PERMITTED, Role
 from traceability._epcis_import import EpcisImport, EpcisImportError, ImportProblem, import_epcis
-from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
+from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._events import (
     Cooling,
     Farm,
@@ -50,6 +50,7 @@ __all__ = [
     "TABLE",
     "Action",
     "BackTrace",
+    "BatchError",
     "Cooling",
     "EpcisImport",
     "EpcisImportError",

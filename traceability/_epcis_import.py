@@ -97,6 +97,20 @@ class EpcisImport:
     events: tuple[Model, ...]
     event_ids: tuple[str | None, ...]
 
+    def signed_by(
+        self, keys: Mapping[Role, Ed25519PrivateKey]
+    ) -> list[tuple[Model, Ed25519PrivateKey]]:
+        """Pair each event with the key whose role may record it, for ``record_batch``.
+
+        Args:
+            keys: the caller's private keys by role; the narrowest permitted role signs
+                (see :func:`signer_for`).
+
+        Raises:
+            RoleError: no key given may record one of the events.
+        """
+        return [(event, signer_for(event.KIND, keys)) for event in self.events]
+
 
 @cache
 def _validator() -> jsonschema.Draft7Validator:

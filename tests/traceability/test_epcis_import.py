@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import SHARED
 from tests.traceability.conftest import JAM, STRAWBERRY, Coop
-from traceability import EpcisImportError, import_epcis
+from traceability import EpcisImportError, Role, RoleError, import_epcis
 from traceability._epcis_import import CATEGORIES, signer_for
 
 EXAMPLES = SHARED / "conformance" / "gs1"
@@ -96,6 +96,15 @@ def test_domain_rules_refuse_a_field_naming_the_event(season: Coop) -> None:
     assert refused.value.category == "invalid"
 
 
+def test_signer_is_the_narrowest_permitted_role(coop: Coop) -> None:
+    keys = coop.keys
+    assert signer_for("trace.harvest", keys) is keys[Role.PACKING_STATION]
+    assert signer_for("trace.recall", keys) is keys[Role.COOPERATIVE]
+    assert signer_for("trace.residue", keys) is keys[Role.LAB]
+    with pytest.raises(RoleError, match=r"trace\.residue must be signed by a key with role lab"):
+        signer_for("trace.residue", {Role.GROWER: keys[Role.GROWER]})
+
+
 def test_own_export_imports_back_to_the_same_events(season: Coop) -> None:
     document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
     imported = import_epcis(json.dumps(document), origin=season.ledger.origin)
@@ -112,8 +121,7 @@ def test_imported_chain_records_to_the_same_projection(
     document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
     imported = import_epcis(document, origin=season.ledger.origin)
     other = make_coop(f"sqlite:///{tmp_path / 'other.db'}")
-    for event in imported.events:
-        other.recorder.record(event, signer_for(event.KIND, other.keys))
+    other.recorder.record_batch(imported.signed_by(other.keys))
     for gtin, lot in ((STRAWBERRY, "H1"), (STRAWBERRY, "G/1"), (STRAWBERRY, "G2"), (JAM, "J1")):
         mine, theirs = season.recorder.lot(gtin, lot), other.recorder.lot(gtin, lot)
         assert (mine.status, mine.failed, mine.status_reason) == (
