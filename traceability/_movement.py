@@ -30,6 +30,7 @@ from traceability._query import (
     new_lot,
     profile_for,
     set_status,
+    set_status_many,
     touch,
 )
 from traceability._rules import transport_problem
@@ -167,8 +168,7 @@ def _recall(conn: Connection, seq: int, e: Recall) -> None:
     transition(Action.RECALL, LotStatus(row.status), row.key)
     reason = f"recall of {row.key} (entry {seq}): {e.reason}"
     affected = descendants(conn, row.key)
-    for key in affected:
-        set_status(conn, key, LotStatus.RECALLED, seq, reason)
+    set_status_many(conn, affected, LotStatus.RECALLED, seq, reason)
     conn.execute(
         update(t.shipments)
         .where(

@@ -64,31 +64,66 @@ def _applied_size(conn: Connection) -> int:
     return 0 if row is None else int(row.applied_size)
 
 
-def _catch_up(ledger: Ledger, conn: Connection) -> int:
-    """Apply every entry after the projection's position; return how many were read."""
-    start = _applied_size(conn)
-    keys: dict[str, KeyInfo] | None = None
-    count = 0
-    for record in ledger.records(start):
-        count += 1
+# Entries replayed under one savepoint; an entry that breaks a rule sends its chunk back to
+# one savepoint per entry, so the common case costs two statements per chunk, not per entry.
+_CHUNK = 1000
+
+
+class _Replay:
+    def __init__(self, ledger: Ledger, conn: Connection) -> None:
+        self.ledger, self.conn = ledger, conn
+        self.keys: dict[str, KeyInfo] | None = None
+
+    def apply(self, record: Record) -> None:
         statement = record.statement
         if not statement.kind.startswith(_PREFIX):
-            continue
-        keys = keys if keys is not None and statement.key_id in keys else ledger.keys()
+            return
+        keys = self.keys
+        if keys is None or statement.key_id not in keys:
+            keys = self.keys = self.ledger.keys()
         info = keys.get(statement.key_id)
         roles = info.roles if info is not None and info.valid_at(record.seq) else ()
         actor = info.actor if info is not None else statement.key_id
-        savepoint = conn.begin_nested()
+        event = parse_event(statement.kind, statement.body)
+        apply_entry(self.conn, record.seq, event, actor, roles)
+
+    def chunk(self, records: list[Record]) -> None:
+        savepoint = self.conn.begin_nested()
         try:
-            event = parse_event(statement.kind, statement.body)
-            apply_entry(conn, record.seq, event, actor, roles)
-        except (TraceError, IntegrityError) as e:
-            # Kept and named, never silently dropped: an entry appended around the recorder
-            # (or racing another writer past the same check) that breaks a rule.
+            for record in records:
+                self.apply(record)
+        except (TraceError, IntegrityError):
             savepoint.rollback()
-            conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
         else:
             savepoint.commit()
+            return
+        for record in records:
+            savepoint = self.conn.begin_nested()
+            try:
+                self.apply(record)
+            except (TraceError, IntegrityError) as e:
+                # Kept and named, never silently dropped: an entry appended around the
+                # recorder (or racing another writer past the same check) that breaks a rule.
+                savepoint.rollback()
+                self.conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
+            else:
+                savepoint.commit()
+
+
+def _catch_up(ledger: Ledger, conn: Connection) -> int:
+    """Apply every entry after the projection's position; return how many were read."""
+    start = _applied_size(conn)
+    replay = _Replay(ledger, conn)
+    count = 0
+    pending: list[Record] = []
+    for record in ledger.records(start):
+        count += 1
+        pending.append(record)
+        if len(pending) == _CHUNK:
+            replay.chunk(pending)
+            pending = []
+    if pending:
+        replay.chunk(pending)
     if count:
         values = {"applied_size": start + count}
         if conn.execute(select(t.state).where(t.state.c.id == 1)).first() is None:
