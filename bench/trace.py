@@ -73,7 +73,7 @@ BATCH = 900  # events per record_batch: 100 lot chains
 Pair = tuple[Model, Ed25519PrivateKey]
 
 
-def setup(url: str) -> tuple[Ledger, Recorder, dict[Role, Ed25519PrivateKey]]:
+def setup(url: str, farms: int = FARMS) -> tuple[Ledger, Recorder, dict[Role, Ed25519PrivateKey]]:
     """A cooperative's ledger: root, one key per role, product, farms, profile, MRL table."""
     root = Ed25519PrivateKey.generate()
     ledger = Ledger.create(url, ORIGIN, root, NoteSigner.generate(ORIGIN))
@@ -91,7 +91,7 @@ def setup(url: str) -> tuple[Ledger, Recorder, dict[Role, Ed25519PrivateKey]]:
         (load_profile(DATA / "strawberry.toml"), coop),
         (load_mrl_csv(DATA / "mrl-sample.csv"), coop),
     ]
-    for f in range(FARMS):
+    for f in range(farms):
         plots = [f"P{f:04d}-{p}" for p in range(PLOTS_PER_FARM)]
         body = {"farm": f"F{f:04d}", "grower": f"Grower {f}", "village": f"Village {f % 97}"}
         body |= {"county": ("Yarkant", "Kargilik", "Peyziwat")[f % 3], "plots": plots}
@@ -101,7 +101,7 @@ def setup(url: str) -> tuple[Ledger, Recorder, dict[Role, Ed25519PrivateKey]]:
     return ledger, recorder, keys
 
 
-def chain(i: int, keys: dict[Role, Ed25519PrivateKey]) -> list[Pair]:
+def chain(i: int, keys: dict[Role, Ed25519PrivateKey], farms: int = FARMS) -> list[Pair]:
     """One harvest lot's season: 9 events, built from JSON-like bodies as devices send them."""
     t = T0 + timedelta(seconds=90 * i)
 
@@ -117,7 +117,7 @@ def chain(i: int, keys: dict[Role, Ed25519PrivateKey]) -> list[Pair]:
         keys[Role.COOPERATIVE],
         keys[Role.LOGISTICS],
     )
-    plot = f"P{i % FARMS:04d}-{i // FARMS % PLOTS_PER_FARM}"
+    plot = f"P{i % farms:04d}-{i // farms % PLOTS_PER_FARM}"
     results = [
         {"substance": s, "value": v, "loq": "0.01"}
         for s, v in (("chlorpyrifos", "<LOQ"), ("carbendazim", "0.1"), ("imidacloprid", "<LOQ"))
@@ -192,13 +192,17 @@ def chain(i: int, keys: dict[Role, Ed25519PrivateKey]) -> list[Pair]:
     ]
 
 
-def season(recorder: Recorder, keys: dict[Role, Ed25519PrivateKey], events: int) -> float:
+def season(
+    recorder: Recorder, keys: dict[Role, Ed25519PrivateKey], events: int, farms: int = FARMS
+) -> float:
     """Record ``events`` (rounded to whole chains); return events per second."""
     chains = max(1, events // EVENTS_PER_CHAIN)
     per_batch = BATCH // EVENTS_PER_CHAIN
     done, started, report = 0, time.perf_counter(), max(1, chains // 20)
     for first in range(0, chains, per_batch):
-        batch = [p for i in range(first, min(first + per_batch, chains)) for p in chain(i, keys)]
+        batch = [
+            p for i in range(first, min(first + per_batch, chains)) for p in chain(i, keys, farms)
+        ]
         recorder.record_batch(batch)
         done += len(batch)
         if (first // per_batch) % max(1, report // per_batch) == 0:
