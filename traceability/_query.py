@@ -55,13 +55,17 @@ def commodity_of(conn: Connection, gtin: str, field: str) -> str:
     return str(row.commodity)
 
 
+_PROFILE = (
+    select(t.rules.c.seq, t.rules.c.body)
+    .where(t.rules.c.kind == Profile.KIND, t.rules.c.commodity == bindparam("commodity"))
+    .order_by(t.rules.c.seq.desc())
+    .limit(1)
+)
+
+
 def profile_for(conn: Connection, commodity: str) -> tuple[int, Profile]:
     """Return the latest profile entry for ``commodity`` and its ledger seq."""
-    row = conn.execute(
-        select(t.rules.c.seq, t.rules.c.body)
-        .where(t.rules.c.kind == Profile.KIND, t.rules.c.commodity == commodity)
-        .order_by(t.rules.c.seq.desc())
-    ).first()
+    row = conn.execute(_PROFILE, {"commodity": commodity}).first()
     if row is None:
         raise LifecycleError("profile-required", f"no commodity profile for {commodity!r}")
     return int(row.seq), _parsed_profile(row.body)
@@ -133,12 +137,13 @@ def set_status(
 
 def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: Any) -> str:
     key = lot_key(ref.gtin, ref.lot)
-    if conn.execute(select(t.lots.c.key).where(t.lots.c.key == key)).first() is not None:
+    if conn.execute(_FIND_LOT, {"key": key}).first() is not None:
         raise LifecycleError("lot-codes-unique", f"lot {key} already exists")
     values.setdefault("status", LotStatus.ACTIVE.value)
     values.setdefault("failed", False)
     conn.execute(
-        insert(t.lots).values(
+        insert(t.lots),
+        dict(
             key=key,
             gtin=ref.gtin,
             lot=ref.lot,
@@ -146,7 +151,7 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
             status_seq=seq,
             created_seq=seq,
             **values,
-        )
+        ),
     )
     return key
 
