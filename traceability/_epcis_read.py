@@ -157,8 +157,9 @@ class EventReader:
         if step == "shipping":
             return Shipping.from_body(
                 {
-                    "shipment": self.shipment(e),
+                    # Lots first: an event about items without a lot is refused for that.
                     "lots": self.lots(e, "quantityList"),
+                    "shipment": self.shipment(e),
                     "origin": self.place(e, "sourceList", "source"),
                     "destination": self.place(e, "destinationList", "destination"),
                     "set_point_celsius": e.get("agt:setPointCelsius"),
@@ -197,7 +198,13 @@ class EventReader:
         )
 
     def shipment(self, e: dict[str, Any]) -> str:
-        return local_id(get(e, "agt:shipment"), "agt:shipment", self.base, "shipment")
+        if "agt:shipment" not in e:
+            raise Unsupported(
+                "agt:shipment",
+                f"missing: shipping and receiving name the cooperative's shipment "
+                f"({self.base}/shipment/<id>); EPCIS has no standard field for it",
+            )
+        return local_id(e["agt:shipment"], "agt:shipment", self.base, "shipment")
 
     def place(self, e: dict[str, Any], name: str, key: str) -> str:
         for item in get(e, name):
