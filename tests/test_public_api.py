@@ -33,7 +33,12 @@ PUBLIC = {
     "traceability": {
         "Action",
         "BackTrace",
+        "BatchError",
         "Cooling",
+        "EpcisImport",
+        "EpcisImportError",
+        "ImportProblem",
+        "import_epcis",
         "Farm",
         "ForwardTrace",
         "GradeBand",

@@ -9,7 +9,8 @@ tables in step. Refused events append nothing.
 """
 
 from traceability._actors import PERMITTED, Role
-from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
+from traceability._epcis_import import EpcisImport, EpcisImportError, ImportProblem, import_epcis
+from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._events import (
     Cooling,
     Farm,
@@ -50,7 +51,10 @@ __all__ = [
     "TABLE",
     "Action",
     "BackTrace",
+    "BatchError",
     "Cooling",
+    "EpcisImport",
+    "EpcisImportError",
     "Farm",
     "ForwardTrace",
     "GradeBand",
@@ -58,6 +62,7 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "ImportProblem",
     "InputApplication",
     "LifecycleError",
     "LotRef",
@@ -89,6 +94,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "has_trace_tables",
+    "import_epcis",
     "load_mrl_csv",
     "load_profile",
     "lot_summary",

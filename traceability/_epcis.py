@@ -80,14 +80,14 @@ class _Mapper:
         return f"{self.base}/{kind}/{local}"
 
     def quantities(
-        self, refs: Iterable[LotRef], amounts: Iterable[Decimal | None] = ()
+        self, refs: Iterable[LotRef], amounts: Iterable[Decimal | None] = (), uom: str = "KGM"
     ) -> list[dict[str, Any]]:
         out = []
         amounts = list(amounts)
         for i, ref in enumerate(refs):
             element: dict[str, Any] = {"epcClass": epc_class(ref.gtin, ref.lot)}
             if i < len(amounts) and amounts[i] is not None:
-                element |= {"quantity": _number(amounts[i]), "uom": "KGM"}  # type: ignore[arg-type]
+                element |= {"quantity": _number(amounts[i]), "uom": uom}  # type: ignore[arg-type]
             out.append(element)
         return out
 
@@ -130,7 +130,7 @@ class _Mapper:
                 "action": "ADD",
                 "bizStep": "commissioning",
                 "disposition": "active",
-                "quantityList": self.quantities([e.lot], [e.quantity]),
+                "quantityList": self.quantities([e.lot], [e.quantity], e.unit),
                 "readPoint": {"id": self.uri("plot", e.plot)},
                 "ilmd": {
                     "agt:plot": e.plot,
@@ -151,14 +151,21 @@ class _Mapper:
                 amounts = [o.quantity for o in e.outputs]
                 step = "grading"
                 ilmd: dict[str, Any] = {
-                    "agt:grades": {lot_key(o.lot.gtin, o.lot.lot): o.grade for o in e.outputs}
+                    "agt:grades": {lot_key(o.lot.gtin, o.lot.lot): o.grade for o in e.outputs},
+                    # Kept so an import of this document rebuilds the same grading event.
+                    "agt:sizesMm": {
+                        lot_key(o.lot.gtin, o.lot.lot): [format(s, "f") for s in o.sizes_mm]
+                        for o in e.outputs
+                    },
                 }
+                uom = "KGM"
             else:
-                inputs, outputs, amounts, step = (
+                inputs, outputs, amounts, step, uom = (
                     list(e.inputs),
                     [e.output],
                     [e.quantity],
                     "processing",
+                    e.unit,
                 )
                 ilmd = {"agt:process": e.process}
             return {
@@ -166,7 +173,7 @@ class _Mapper:
                 "bizStep": self.uri("voc", step),
                 "disposition": "active",
                 "inputQuantityList": self.quantities(inputs),
-                "outputQuantityList": self.quantities(outputs, amounts),
+                "outputQuantityList": self.quantities(outputs, amounts, uom),
                 **({"readPoint": {"id": self.uri("site", e.site)}} if e.site else {}),
                 "ilmd": ilmd,
             }
@@ -222,7 +229,10 @@ class _Mapper:
                 "destinationList": [
                     {"type": "location", "destination": self.uri("site", e.destination)}
                 ],
+                "agt:shipment": self.uri("shipment", e.shipment),
             }
+            if e.set_point_celsius is not None:
+                event["agt:setPointCelsius"] = format(e.set_point_celsius, "f")
             if e.readings:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event

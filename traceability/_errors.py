@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LifecycleError", "RoleError", "TraceError", "ValidationError"]
+__all__ = ["BatchError", "LifecycleError", "RoleError", "TraceError", "ValidationError"]
 
 
 class TraceError(Exception):
@@ -52,3 +52,18 @@ class RoleError(TraceError, PermissionError):
         super().__init__(message)
         self.kind = kind
         self.roles = roles
+
+
+class BatchError(TraceError):
+    """One event of a batch was refused; nothing of the batch was appended.
+
+    Attributes:
+        index: the refused event's position in the batch (0-based).
+        error: the refusal (:class:`~traceability.ValidationError`,
+            :class:`~traceability.RoleError` or :class:`~traceability.LifecycleError`).
+    """
+
+    def __init__(self, index: int, error: TraceError) -> None:
+        super().__init__(f"event {index}: {error}")
+        self.index = index
+        self.error = error

@@ -30,6 +30,7 @@ from traceability._query import (
     new_lot,
     profile_for,
     set_status,
+    set_status_many,
     touch,
 )
 from traceability._rules import transport_problem
@@ -45,7 +46,7 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
         packed = select(t.packed).where(t.packed.c.unit_id == e.unit_id, t.packed.c.lot == row.key)
         if conn.execute(packed).first() is not None:
             raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
-        conn.execute(insert(t.packed).values(unit_id=e.unit_id, lot=row.key, seq=seq))
+        conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
     touch(conn, seq, *keys)
 
@@ -57,18 +58,19 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     for row in rows:
         transition(Action.SHIP, LotStatus(row.status), row.key)
     conn.execute(
-        insert(t.shipments).values(
-            shipment=e.shipment,
-            seq=seq,
-            origin=e.origin,
-            destination=e.destination,
-            status="in_transit",
-            set_point=None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
-        )
+        insert(t.shipments),
+        {
+            "shipment": e.shipment,
+            "seq": seq,
+            "origin": e.origin,
+            "destination": e.destination,
+            "status": "in_transit",
+            "set_point": None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
+        },
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
-        conn.execute(insert(t.shipment_lots).values(shipment=e.shipment, lot=row.key))
+        conn.execute(insert(t.shipment_lots), {"shipment": e.shipment, "lot": row.key})
     touch(conn, seq, *(r.key for r in rows))
 
 
@@ -123,7 +125,7 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.CONSUMED, seq)
-        conn.execute(insert(t.edges).values(parent=row.key, child=key, seq=seq, kind=e.KIND))
+        conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
     touch(conn, seq, *(r.key for r in rows), key)
 
 
@@ -167,8 +169,7 @@ def _recall(conn: Connection, seq: int, e: Recall) -> None:
     transition(Action.RECALL, LotStatus(row.status), row.key)
     reason = f"recall of {row.key} (entry {seq}): {e.reason}"
     affected = descendants(conn, row.key)
-    for key in affected:
-        set_status(conn, key, LotStatus.RECALLED, seq, reason)
+    set_status_many(conn, affected, LotStatus.RECALLED, seq, reason)
     conn.execute(
         update(t.shipments)
         .where(

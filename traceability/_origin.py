@@ -52,7 +52,7 @@ def _product(conn: Connection, seq: int, e: Product) -> None:
         )
     conn.execute(t.products.delete().where(t.products.c.gtin == e.gtin))  # a renamed product
     conn.execute(
-        insert(t.products).values(gtin=e.gtin, commodity=e.commodity, name=e.name, seq=seq)
+        insert(t.products), {"gtin": e.gtin, "commodity": e.commodity, "name": e.name, "seq": seq}
     )
 
 
@@ -62,16 +62,17 @@ def _farm(conn: Connection, seq: int, e: Farm) -> None:
     for plot in e.plots:
         if conn.execute(select(t.plots).where(t.plots.c.plot == plot)).first() is not None:
             raise LifecycleError("plot-ids-unique", f"plot {plot} is already registered")
-        conn.execute(insert(t.plots).values(plot=plot, farm=e.farm, seq=seq))
+        conn.execute(insert(t.plots), {"plot": plot, "farm": e.farm, "seq": seq})
     conn.execute(
-        insert(t.farms).values(
-            farm=e.farm,
-            grower=e.grower,
-            village=e.village,
-            county=e.county,
-            grower_actor=e.grower_actor,
-            seq=seq,
-        )
+        insert(t.farms),
+        {
+            "farm": e.farm,
+            "grower": e.grower,
+            "village": e.village,
+            "county": e.county,
+            "grower_actor": e.grower_actor,
+            "seq": seq,
+        },
     )
 
 
@@ -80,7 +81,8 @@ def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
     commodity = e.commodity if isinstance(e, Profile) else None
     body = json.dumps(e.to_body(), ensure_ascii=False, sort_keys=True)
     conn.execute(
-        insert(t.rules).values(seq=seq, kind=e.KIND, name=name, commodity=commodity, body=body)
+        insert(t.rules),
+        {"seq": seq, "kind": e.KIND, "name": name, "commodity": commodity, "body": body},
     )
 
 
@@ -92,14 +94,15 @@ def require_plot(conn: Connection, plot: str) -> None:
 def _input(conn: Connection, seq: int, e: InputApplication) -> None:
     require_plot(conn, e.plot)
     conn.execute(
-        insert(t.inputs).values(
-            seq=seq,
-            plot=e.plot,
-            category=e.category,
-            product_name=e.product_name,
-            substance=e.active_substance,
-            time=e.time.isoformat(),
-        )
+        insert(t.inputs),
+        {
+            "seq": seq,
+            "plot": e.plot,
+            "category": e.category,
+            "product_name": e.product_name,
+            "substance": e.active_substance,
+            "time": e.time.isoformat(),
+        },
     )
 
 
@@ -203,7 +206,7 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             quantity=format(out.quantity, "f"),
             unit=row.unit,
         )
-        conn.execute(insert(t.edges).values(parent=row.key, child=key, seq=seq, kind=e.KIND))
+        conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
         keys.append(key)
     touch(conn, seq, *keys)
 
@@ -218,20 +221,21 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
     for result in e.results:
         v = residue_verdict(result, row.commodity, table, table_seq)
         conn.execute(
-            insert(t.results).values(
-                seq=seq,
-                substance=v.substance,
-                lot=row.key,
-                value=v.value,
-                loq=v.loq,
-                limit=v.limit,
-                outcome=v.outcome,
-                rule_seq=v.rule_seq,
-                edition=v.edition,
-                reason=v.reason,
-                sample_id=e.sample_id,
-                lab=e.lab,
-            )
+            insert(t.results),
+            {
+                "seq": seq,
+                "substance": v.substance,
+                "lot": row.key,
+                "value": v.value,
+                "loq": v.loq,
+                "limit": v.limit,
+                "outcome": v.outcome,
+                "rule_seq": v.rule_seq,
+                "edition": v.edition,
+                "reason": v.reason,
+                "sample_id": e.sample_id,
+                "lab": e.lab,
+            },
         )
         if v.outcome == "fail":
             failures.append(f"{v.substance} {v.reason}")

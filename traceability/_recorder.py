@@ -8,37 +8,31 @@ Protocol for :meth:`Recorder.record`:
 3. Sign the statement with the actor's key and append it.
 4. Replay the new entries into the projection with the same function as step 2 (and as
    :func:`reindex`), so a projection never holds a fact the ledger lacks.
+
+:meth:`Recorder.record_batch` runs the same steps for many events at once (one dry run in
+which each event sees the ones before it, one conditional ``append_batch``); ``record`` is
+a batch of one. The steps live in :mod:`traceability._batch`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger import (
-    AppendConflictError,
-    KeyInfo,
-    Ledger,
-    Receipt,
-    Record,
-    Statement,
-    format_time,
-    key_id_for,
-    sign_statement,
-)
+from ledger import KeyInfo, Ledger, Receipt, Record
 from traceability import _schema as t
-from traceability._actors import check_role
 from traceability._apply import apply_entry, parse_event
+from traceability._batch import record_batch
 from traceability._epcis import build_document, lot_entries
-from traceability._errors import LifecycleError, RoleError, TraceError, ValidationError
+from traceability._errors import BatchError, TraceError, ValidationError
 from traceability._fsma import fsma204_csv
 from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
@@ -70,31 +64,66 @@ def _applied_size(conn: Connection) -> int:
     return 0 if row is None else int(row.applied_size)
 
 
-def _catch_up(ledger: Ledger, conn: Connection) -> int:
-    """Apply every entry after the projection's position; return how many were read."""
-    start = _applied_size(conn)
-    keys: dict[str, KeyInfo] | None = None
-    count = 0
-    for record in ledger.records(start):
-        count += 1
+# Entries replayed under one savepoint; an entry that breaks a rule sends its chunk back to
+# one savepoint per entry, so the common case costs two statements per chunk, not per entry.
+_CHUNK = 1000
+
+
+class _Replay:
+    def __init__(self, ledger: Ledger, conn: Connection) -> None:
+        self.ledger, self.conn = ledger, conn
+        self.keys: dict[str, KeyInfo] | None = None
+
+    def apply(self, record: Record) -> None:
         statement = record.statement
         if not statement.kind.startswith(_PREFIX):
-            continue
-        keys = keys if keys is not None and statement.key_id in keys else ledger.keys()
+            return
+        keys = self.keys
+        if keys is None or statement.key_id not in keys:
+            keys = self.keys = self.ledger.keys()
         info = keys.get(statement.key_id)
         roles = info.roles if info is not None and info.valid_at(record.seq) else ()
         actor = info.actor if info is not None else statement.key_id
-        savepoint = conn.begin_nested()
+        event = parse_event(statement.kind, statement.body)
+        apply_entry(self.conn, record.seq, event, actor, roles)
+
+    def chunk(self, records: list[Record]) -> None:
+        savepoint = self.conn.begin_nested()
         try:
-            event = parse_event(statement.kind, statement.body)
-            apply_entry(conn, record.seq, event, actor, roles)
-        except (TraceError, IntegrityError) as e:
-            # Kept and named, never silently dropped: an entry appended around the recorder
-            # (or racing another writer past the same check) that breaks a rule.
+            for record in records:
+                self.apply(record)
+        except (TraceError, IntegrityError):
             savepoint.rollback()
-            conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
         else:
             savepoint.commit()
+            return
+        for record in records:
+            savepoint = self.conn.begin_nested()
+            try:
+                self.apply(record)
+            except (TraceError, IntegrityError) as e:
+                # Kept and named, never silently dropped: an entry appended around the
+                # recorder (or racing another writer past the same check) that breaks a rule.
+                savepoint.rollback()
+                self.conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
+            else:
+                savepoint.commit()
+
+
+def _catch_up(ledger: Ledger, conn: Connection) -> int:
+    """Apply every entry after the projection's position; return how many were read."""
+    start = _applied_size(conn)
+    replay = _Replay(ledger, conn)
+    count = 0
+    pending: list[Record] = []
+    for record in ledger.records(start):
+        count += 1
+        pending.append(record)
+        if len(pending) == _CHUNK:
+            replay.chunk(pending)
+            pending = []
+    if pending:
+        replay.chunk(pending)
     if count:
         values = {"applied_size": start + count}
         if conn.execute(select(t.state).where(t.state.c.id == 1)).first() is None:
@@ -118,10 +147,6 @@ def _within(record: Record, start: datetime | None, end: datetime | None) -> boo
         return False
     moment = datetime.fromisoformat(when)
     return (start is None or moment >= start) and (end is None or moment < end)
-
-
-# A conditional append that loses to another writer is checked again this often.
-_ATTEMPTS = 8
 
 
 class Recorder:
@@ -168,56 +193,37 @@ class Recorder:
                 (the entry is then on the ledger but listed in ``trace_anomalies``).
         """
         with self._lock:
-            return self._record(event, key, at)
-
-    def _record(self, event: Model, key: Ed25519PrivateKey, at: datetime | None) -> Receipt:
-        key_id = key_id_for(key.public_key().public_bytes_raw())
-        for _ in range(_ATTEMPTS):
-            self.catch_up()
-            with self._read() as conn:
-                size = _applied_size(conn)
-            info = self.ledger.keys().get(key_id)
-            if info is None or not info.valid_at(size):
-                raise RoleError(event.KIND, (), f"key {key_id} is not registered or not valid now")
-            check_role(event.KIND, info.actor, info.roles)
-            with self._engine.connect() as conn:
-                dry_run = conn.begin()
-                try:
-                    apply_entry(conn, size, event, info.actor, info.roles)
-                finally:
-                    dry_run.rollback()
-            statement = Statement(
-                self.ledger.origin,
-                event.KIND,
-                event.to_body(),
-                key_id,
-                format_time(at or datetime.now(UTC)),
-            )
             try:
-                # Appended only if no one appended since the check: the entry is exactly
-                # the one checked against the log at ``size``.
-                receipt = self.ledger.append(sign_statement(statement, key), expected_size=size)
-            except AppendConflictError:
-                continue  # another writer got in first: check again against its entries
-            self.catch_up()
-            self._raise_if_refused_on_replay(receipt)
+                (receipt,) = record_batch(
+                    self.ledger, self._engine, self.catch_up, [(event, key)], at
+                )
+            except BatchError as e:
+                raise e.error from None  # one event: the refusal itself, no index
             return receipt
-        raise LifecycleError(
-            "log-busy", f"other writers kept appending; tried {_ATTEMPTS} times, try again"
-        )
 
-    def _raise_if_refused_on_replay(self, receipt: Receipt) -> None:
-        with self._read() as conn:
-            anomaly = conn.execute(
-                select(t.anomalies.c.error).where(t.anomalies.c.seq == receipt.seq)
-            ).first()
-        if anomaly is not None:
-            # The check and the replay are the same function over the same state, so this
-            # means they disagree: say so rather than pretend the event took effect.
-            raise LifecycleError(
-                "replay-refused",
-                f"entry {receipt.seq} was appended but its replay refused it: {anomaly.error}",
-            )
+    def record_batch(
+        self,
+        events_with_keys: Sequence[tuple[Model, Ed25519PrivateKey]],
+        *,
+        at: datetime | None = None,
+    ) -> list[Receipt]:
+        """Check every event in order, then sign and append them all, or append nothing.
+
+        Each event is checked on top of the ones before it in one rolled-back dry run;
+        the batch is appended with one conditional ``Ledger.append_batch`` (protocol in
+        :mod:`traceability._batch`). Recording a batch leaves the same projection as
+        recording its events one by one.
+
+        Args:
+            events_with_keys: ``(event, signer's private key)`` pairs, in recording order.
+            at: the signer's clock for every statement (default: now).
+
+        Raises:
+            BatchError: event ``index`` was refused; ``error`` holds the refusal.
+            LifecycleError: ``log-busy`` or ``replay-refused`` as for :meth:`record`.
+        """
+        with self._lock:
+            return record_batch(self.ledger, self._engine, self.catch_up, events_with_keys, at)
 
     # --- questions -------------------------------------------------------------------------
 

@@ -23,9 +23,14 @@ from traceability import (
     GradedLot,
     Grading,
     Harvest,
+    Hold,
+    Packing,
+    Processing,
     Product,
     Profile,
     Reading,
+    Recall,
+    Receiving,
     Recorder,
     Release,
     ResidueTest,
@@ -271,3 +276,57 @@ def staff(tmp_path: Path) -> Staff:
         "cooperative",
     )
     return s
+
+
+@pytest.fixture
+def season(coop: Coop) -> Coop:
+    """A lot chain with every event kind: harvest to recall, grading, packing, jam."""
+    coop.harvest("H1")
+    coop.cool("H1", minutes=40)
+    coop.test(
+        "H1",
+        {
+            "chlorpyrifos": "<LOQ",
+            "carbendazim": "0.1",
+            "imidacloprid": "<LOQ",
+            "bifenthrin": "0.02",
+        },
+    )
+    coop.grade("H1", {"G/1": ("super", "30", ["36"]), "G2": ("processing", "20", ["22"])})
+    coop.record(
+        Role.PACKING_STATION,
+        ev(
+            Packing,
+            unit_id="PAL-1",
+            lots=[ref("G/1")],
+            units=[{"gtin": STRAWBERRY, "lot": "G/1", "serial": s} for s in ("0001", "0002")],
+            site="PS1",
+            time=at(100),
+        ),
+    )
+    coop.release("G/1")
+    coop.ship("SH1", ["G/1"], readings=[{"time": at(200), "celsius": "5"}])
+    coop.record(
+        Role.LOGISTICS,
+        ev(
+            Receiving,
+            shipment="SH1",
+            receiver="URUMQI-DC",
+            readings=[{"time": at(300), "celsius": "5.5"}],
+            time=at(400),
+        ),
+    )
+    coop.record(
+        Role.PACKING_STATION,
+        ev(
+            Processing,
+            inputs=[ref("G2")],
+            output=ref("J1", JAM),
+            quantity="8",
+            process="jam cooking",
+            time=at(300),
+        ),
+    )
+    coop.record(Role.REGULATOR, ev(Hold, lot=ref("J1", JAM), reason="label check", time=at(310)))
+    coop.record(Role.COOPERATIVE, ev(Recall, lot=ref("H1"), reason="complaint", time=at(500)))
+    return coop
