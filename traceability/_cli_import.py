@@ -2,7 +2,7 @@
 
 A file is read and every row validated first (a bad row names its line, column, what was
 expected and what came); then its events are dry-run together and appended in one batch
-(:func:`~traceability._cli_batch.record_all`), so nothing from a file is ever half-applied.
+(:meth:`~traceability.Recorder.record_batch`), so nothing from a file is ever half-applied.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import select
 
 from traceability import _schema as t
-from traceability._cli_batch import BatchError, record_all
 from traceability._cli_common import (
     DEFAULT_KEYS,
     Db,
@@ -33,7 +32,13 @@ from traceability._cli_common import (
     resolve_lot,
     signing_key,
 )
-from traceability._errors import LifecycleError, TraceError, ValidationError
+from traceability._errors import (
+    BatchError,
+    LifecycleError,
+    RoleError,
+    TraceError,
+    ValidationError,
+)
 from traceability._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability._ids import parse_local_id
 from traceability._model import Model
@@ -114,14 +119,15 @@ def _record(
     bar: Progress,
 ) -> int:
     key = signing_key(keys, signer)
-    task = bar.add_task("checking", total=len(events))
+    task = bar.add_task("checking and recording", total=len(events))
     try:
-        receipts = record_all(
-            recorder, events, key, checked=lambda done: bar.update(task, completed=done)
-        )
+        receipts = recorder.record_batch([(event, key) for event in events])
     except BatchError as e:
+        if isinstance(e.error, RoleError):
+            raise e.error from e  # the signing key is wrong for the whole file, not a line
         # The event's rows start on this line; the rule it broke names itself.
         raise TraceError(f"{path.name} line {lines[e.index]}: {e.error}") from e
+    bar.update(task, completed=len(events))
     return receipts[-1].seq
 
 

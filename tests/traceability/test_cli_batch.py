@@ -1,4 +1,4 @@
-"""A file's events are checked together and appended together, or not at all."""
+"""A file's events are checked together and appended together, or not at all (record_batch)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import pytest
 
 from ledger import Receipt, SignedStatement
 from tests.traceability.conftest import Coop, at, ev, ref
-from traceability import Hold, Recall, Recorder, ResidueTest, Role, RoleError, SubstanceResult
-from traceability._cli_batch import BatchError, record_all
+from traceability import (
+    BatchError,
+    Hold,
+    Recall,
+    Recorder,
+    ResidueTest,
+    Role,
+    RoleError,
+    SubstanceResult,
+)
 
 
 def residue(lot: str, sample: str, minutes: float = 120) -> ResidueTest:
@@ -25,8 +33,8 @@ def test_batch_is_appended_at_consecutive_positions(coop: Coop) -> None:
     coop.harvest("H1")
     coop.harvest("H2", plot="YK-P2")
     size = coop.ledger.size()
-    receipts = record_all(
-        coop.recorder, [residue("H1", "S1"), residue("H2", "S2")], coop.keys[Role.LAB]
+    receipts = coop.recorder.record_batch(
+        [(e, coop.keys[Role.LAB]) for e in [residue("H1", "S1"), residue("H2", "S2")]]
     )
     assert [r.seq for r in receipts] == [size, size + 1]
     assert len(coop.recorder.results(*ref("H2").values())) == 3
@@ -36,7 +44,7 @@ def test_later_event_sees_the_earlier_ones(coop: Coop) -> None:
     coop.harvest("H1")
     hold = ev(Hold, lot=ref("H1"), reason="check", time=at(10))
     recall = ev(Recall, lot=ref("H1"), reason="x", time=at(11))
-    record_all(coop.recorder, [hold, recall], coop.keys[Role.COOPERATIVE])
+    coop.recorder.record_batch([(e, coop.keys[Role.COOPERATIVE]) for e in [hold, recall]])
     assert coop.recorder.lot(*ref("H1").values()).status == "recalled"
 
 
@@ -45,17 +53,20 @@ def test_refused_event_appends_none_and_is_named(coop: Coop) -> None:
     size = coop.ledger.size()
     events = [residue("H1", "S1"), residue("NOPE", "S2")]
     with pytest.raises(BatchError) as caught:
-        record_all(coop.recorder, events, coop.keys[Role.LAB])
+        coop.recorder.record_batch([(e, coop.keys[Role.LAB]) for e in events])
     assert caught.value.index == 1
-    assert str(caught.value).startswith("event 2: lot: expected a lot recorded")
+    assert str(caught.value.error).startswith("lot: expected a lot recorded")
     assert coop.ledger.size() == size
 
 
 def test_wrong_role_for_any_event_appends_none(coop: Coop) -> None:
     coop.harvest("H1")
     size = coop.ledger.size()
-    with pytest.raises(RoleError):
-        record_all(coop.recorder, [residue("H1", "S1")], coop.keys[Role.PACKING_STATION])
+    with pytest.raises(BatchError) as caught:
+        coop.recorder.record_batch(
+            [(e, coop.keys[Role.PACKING_STATION]) for e in [residue("H1", "S1")]]
+        )
+    assert isinstance(caught.value.error, RoleError)
     assert coop.ledger.size() == size
 
 
@@ -78,6 +89,6 @@ def test_writer_overtaking_the_check_makes_the_batch_check_again(
     monkeypatch.setattr(coop.ledger, "append_batch", overtaken)
     size = coop.ledger.size()
     with pytest.raises(BatchError, match="test-not-after-recall"):
-        record_all(coop.recorder, [residue("H1", "S1")], coop.keys[Role.LAB])
+        coop.recorder.record_batch([(e, coop.keys[Role.LAB]) for e in [residue("H1", "S1")]])
     assert calls == [1]  # the stale batch was refused by the log, the re-check refused it
     assert coop.ledger.size() == size + 1  # only the other writer's recall
