@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import KEY_REVOKE, revoke_body
-from tests.traceability.conftest import Coop, at, ev, ref
+from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
 from traceability import (
     Harvest,
     InputApplication,
@@ -191,7 +191,10 @@ def test_pre_harvest_interval_respected_allows_harvest(coop: Coop) -> None:
         operator="Aysha Tursun",
     )
     coop.record(Role.GROWER, spray)
+    size = coop.ledger.size()
     coop.harvest()
+    assert coop.ledger.size() == size + 1
+    assert coop.recorder.lot(STRAWBERRY, "H1").status == "active"
 
 
 def test_pesticide_without_listed_interval_is_not_a_silent_pass(coop: Coop) -> None:

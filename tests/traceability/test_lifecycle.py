@@ -58,7 +58,8 @@ def test_harvest_makes_an_active_lot(coop: Coop) -> None:
 
 def test_lot_codes_are_unique(coop: Coop) -> None:
     coop.harvest()
-    refused(coop, "lot-codes-unique", lambda: coop.harvest(minutes=5))
+    error = refused(coop, "lot-codes-unique", lambda: coop.harvest(minutes=5))
+    assert error.rule.startswith("lot-codes-unique")
 
 
 def test_release_requires_every_required_test_passed(coop: Coop) -> None:
@@ -73,7 +74,8 @@ def test_release_requires_every_required_test_passed(coop: Coop) -> None:
 
 def test_release_only_active_or_held(coop: Coop) -> None:
     released(coop)
-    refused(coop, "release-only-active-or-held", lambda: coop.release("H1", minutes=160))
+    error = refused(coop, "release-only-active-or-held", lambda: coop.release("H1", minutes=160))
+    assert error.rule.startswith("release-only-active-or-held")
 
 
 def test_failing_result_holds_lot_at_once_and_release_is_refused(coop: Coop) -> None:
@@ -185,7 +187,8 @@ def test_precool_in_time_keeps_lot_active(coop: Coop) -> None:
 def test_cool_only_before_shipping(coop: Coop) -> None:
     released(coop)
     coop.ship("SH1", ["H1"])
-    refused(coop, "cool-only-before-shipping", lambda: coop.cool("H1", minutes=200))
+    error = refused(coop, "cool-only-before-shipping", lambda: coop.cool("H1", minutes=200))
+    assert error.rule.startswith("cool-only-before-shipping")
 
 
 def test_manual_hold_then_release(coop: Coop) -> None:
@@ -202,7 +205,8 @@ def test_hold_only_movable_lots(coop: Coop) -> None:
     coop.harvest()
     coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
     hold = ev(Hold, lot=ref("H1"), reason="again", time=at(131))
-    refused(coop, "hold-only-movable-lots", lambda: coop.record(Role.REGULATOR, hold))
+    error = refused(coop, "hold-only-movable-lots", lambda: coop.record(Role.REGULATOR, hold))
+    assert error.rule.startswith("hold-only-movable-lots")
 
 
 def test_grade_consumes_input_and_refuses_a_second_grading(coop: Coop) -> None:
