@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,19 +39,24 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
+def _lots_tree(lots: Sequence[str], title: str) -> Tree:
+    """A tree headed by the traced lot, with every lot the trace reached as a branch."""
+    tree = Tree(f"[bold]{escape(lots[0])}[/bold] {title}")
+    branch = tree.add(f"lots ({len(lots)})")
+    for key in lots:
+        branch.add(escape(key))
+    return tree
+
+
 @trace_app.command()
 def back(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
     """Trace a lot back to its harvest lots, plots, farms, growers and farm inputs."""
     with errors(), open_recorder(db) as recorder:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
-        trace = recorder.trace_back(found_gtin, code)
+        trace = recorder.trace_back(*resolve_lot(recorder, lot, gtin))
     if as_json:
         _print_json(dataclasses.asdict(trace))
         return
-    tree = Tree(f"[bold]{escape(trace.lots[0])}[/bold] back to its origins")
-    lots = tree.add(f"lots ({len(trace.lots)})")
-    for key in trace.lots:
-        lots.add(escape(key))
+    tree = _lots_tree(trace.lots, "back to its origins")
     origins = tree.add(f"origins ({len(trace.origins)})")
     for o in trace.origins:
         branch = origins.add(f"{escape(o.lot)} harvested {escape(o.harvest_time)}")
@@ -65,15 +71,11 @@ def back(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> N
 def forward(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
     """Trace a lot forward to every lot made from it and every shipment carrying one."""
     with errors(), open_recorder(db) as recorder:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
-        trace = recorder.trace_forward(found_gtin, code)
+        trace = recorder.trace_forward(*resolve_lot(recorder, lot, gtin))
     if as_json:
         _print_json(dataclasses.asdict(trace))
         return
-    tree = Tree(f"[bold]{escape(trace.lots[0])}[/bold] forward to where it went")
-    lots = tree.add(f"lots ({len(trace.lots)})")
-    for key in trace.lots:
-        lots.add(escape(key))
+    tree = _lots_tree(trace.lots, "forward to where it went")
     shipments = tree.add(f"shipments ({len(trace.shipments)})")
     for s in trace.shipments:
         receiver = f", received by {s.receiver}" if s.receiver else ""
