@@ -31,8 +31,16 @@ ORIGIN = "demo.kashgar-coop.example/log"
 #: Where ``agritrace serve`` listens by default: the demo's labels point there, so the
 #: printed URLs and a scanned code open the local server's pages.
 RESOLVER = "http://127.0.0.1:8000"
-#: The app's token roles (docs/app.md); one random token each, written to tokens.txt.
-TOKEN_ROLES = ("regulator", "lab", "packer", "logistics", "cooperative")
+#: The app's token roles (docs/app.md); one random token each, written to tokens.txt. Each
+#: names the demo actor whose key (in the demo's key folder) the server signs with when
+#: that person records events through the staff pages.
+TOKEN_ROLES = {
+    "regulator": "market-regulator",
+    "lab": "kashgar-lab",
+    "packer": "packing-shed",
+    "logistics": "cold-truck",
+    "cooperative": "coop-admin",
+}
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 
 
@@ -55,11 +63,11 @@ def _write_tokens(folder: Path) -> None:
     from verifier_app import hash_token  # the web stack, only when the demo runs
 
     entries, plain = [], []
-    for role in TOKEN_ROLES:
+    for role, actor in TOKEN_ROLES.items():
         token = secrets.token_urlsafe(24)
         entries.append(
             f'[[token]]\nsha256 = "{hash_token(token)}"\n'
-            f'actor = "demo-{role}"\nroles = ["{role}"]\n'
+            f'actor = "{actor}"\nroles = ["{role}"]\nkey = "{actor}"\n'
         )
         plain.append(f"{role} {token}\n")
     (folder / "tokens.toml").write_text("\n".join(entries), encoding="utf-8")

@@ -26,7 +26,8 @@ from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
 from verifier_app._settings import Settings
-from verifier_app.routers import consumer, regulator, statements
+from verifier_app._signing import AppRecorder
+from verifier_app.routers import consumer, regulator, session, statements
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -118,12 +119,14 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if lot_lookup is None:
         lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
     app.state.lot_lookup = lot_lookup
+    app.state.recorder = AppRecorder(ledger, KeyFolder(settings.keys))
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     install_error_handlers(app)
     app.include_router(consumer.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
+    app.include_router(session.router)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
     # origin may read, and tokens still have to be sent explicitly.
     app.add_middleware(

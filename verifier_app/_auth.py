@@ -6,6 +6,8 @@ The token file (TOML) holds only SHA-256 hashes of tokens, never the tokens::
     sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     actor = "kashgar-lab"
     roles = ["lab"]
+    key = "kashgar-lab"      # optional: the key (in the server's key folder) that signs
+                             # events this caller records through the staff pages and API
 
 A request's token is hashed and looked up; the token itself is never stored or logged
 (log lines name a caller by actor, or a refused token by a short fingerprint of its hash).
@@ -50,6 +52,7 @@ DEMO_TOKENS: Final[Mapping[str, tuple[str, Role]]] = {
 }
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+_KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # as ledger.KeyFolder
 _log = logging.getLogger("verifier_app.auth")
 
 
@@ -69,10 +72,14 @@ class Caller:
     Attributes:
         actor: The actor's name, as in the token file.
         roles: The roles the token grants.
+        key: The name of the key in the server's key folder that signs the events this
+            caller records through the app (staff on the packing shed's machine), or None
+            when the caller signs its own statements (a lab with its own key).
     """
 
     actor: str
     roles: frozenset[str]
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,9 +106,19 @@ class TokenTable:
         table: dict[str, Caller] = {}
         for number, entry in enumerate(entries, start=1):
             where = f"token file {path}, token {number}"
-            if not isinstance(entry, dict) or set(entry) != {"sha256", "actor", "roles"}:
-                raise TokenFileError(f"{where}: expected exactly sha256, actor and roles")
+            if not isinstance(entry, dict) or not (
+                {"sha256", "actor", "roles"} <= set(entry) <= {"sha256", "actor", "roles", "key"}
+            ):
+                raise TokenFileError(
+                    f"{where}: expected sha256, actor and roles (and optionally key)"
+                )
             digest, actor, roles = entry["sha256"], entry["actor"], entry["roles"]
+            key = entry.get("key")
+            if key is not None and (not isinstance(key, str) or not _KEY_NAME.fullmatch(key)):
+                raise TokenFileError(
+                    f"{where}: key: expected a key name (letters, digits, '.', '_', '-'), "
+                    f"got {key!r}"
+                )
             if not isinstance(digest, str) or not _HASH.fullmatch(digest):
                 raise TokenFileError(f"{where}: sha256: expected 64 lowercase hex digits")
             if not isinstance(actor, str) or not actor:
@@ -112,7 +129,7 @@ class TokenTable:
                 )
             if digest in table:
                 raise TokenFileError(f"{where}: this hash is already given to another token")
-            table[digest] = Caller(actor, frozenset(roles))
+            table[digest] = Caller(actor, frozenset(roles), key)
         return cls(table)
 
     @classmethod

@@ -1,9 +1,11 @@
 """The one place where errors become HTTP responses.
 
 Routes and dependencies raise: the app's own :class:`ApiError` subclasses, the ledger's
-:class:`~ledger.LedgerError` family, or :class:`~labels.GS1SyntaxError`. The handlers here
-turn each into a status and a small JSON body ``{"error": {"code", "message", "field"?}}``;
-nothing else in the app chooses a status for an error, and no stack trace reaches a client.
+:class:`~ledger.LedgerError` family, the domain's :class:`~traceability.TraceError` family,
+or :class:`~labels.GS1SyntaxError`. The handlers here turn each into a status and a small
+JSON body ``{"error": {"code", "message", "field"?}}`` (a page, for a person's browser on
+the staff and regulator pages); nothing else in the app chooses a status for an error, and
+no stack trace reaches a client.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ledger import (
     SignatureError,
     StatementError,
 )
+from traceability import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from verifier_app._negotiate import page_language, representation
 from verifier_app._pages import render_page
 
@@ -38,6 +41,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitedError",
     "UnauthenticatedError",
+    "domain_status",
     "error_body",
     "install_error_handlers",
 ]
@@ -147,14 +151,58 @@ def _clean_loc(loc: Any) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.search(p)))
 
 
+def domain_status(exc: TraceError) -> tuple[int, str, str | None]:
+    """Return the status, error code and field for a domain refusal (nothing was appended).
+
+    A malformed event is 422 naming its field; a signer whose roles may not record it is 403;
+    an event the lifecycle or a quality rule forbids is 409 (the state of the lot is the
+    conflict), its code the rule's name; a batch names the refused event's index.
+    """
+    prefix = ""
+    if isinstance(exc, BatchError):
+        prefix = f"{exc.index}."
+        exc = exc.error
+    if isinstance(exc, ValidationError):
+        return 422, "invalid_event", prefix + exc.field
+    if isinstance(exc, RoleError):
+        return 403, "role_not_allowed", None
+    if isinstance(exc, LifecycleError):
+        return 409, exc.rule, None
+    return 422, "invalid_event", None
+
+
+def _wants_page(request: Request) -> bool:
+    # The API always answers JSON; the pages (staff, regulator, sign-in) answer people.
+    path = request.url.path
+    return not path.startswith("/api/") and representation(request) == "html"
+
+
+def _error_page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    if status in (301, 302, 303, 307, 308):
+        return Response(status_code=status, headers=headers)
+    language = page_language(request)
+    context = {"here": request.url.path, "status": status, "message": message}
+    page = render_page("error.html", language, context)
+    return HTMLResponse(page, status, headers={**headers, "Content-Language": language})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that map every error the app knows to a response."""
 
-    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+    async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
+        if _wants_page(request):
+            return _error_page(request, exc.status, exc.message, exc.headers())
         return JSONResponse(
             error_body(exc.code, exc.message, exc.field), exc.status, headers=exc.headers()
         )
+
+    async def trace_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TraceError)
+        status, code, field = domain_status(exc)
+        if _wants_page(request):
+            return _error_page(request, status, str(exc), {})
+        return JSONResponse(error_body(code, str(exc), field), status)
 
     async def ledger_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, LedgerError)
@@ -195,6 +243,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(TraceError, trace_error)
     app.add_exception_handler(LedgerError, ledger_error)
     app.add_exception_handler(GS1SyntaxError, gs1_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -24,17 +24,25 @@ _env = Environment(
 )
 
 
-def render_page(template: str, language: Language, context: Mapping[str, Any]) -> str:
+def render_page(
+    template: str,
+    language: Language,
+    context: Mapping[str, Any],
+    wording: Mapping[Language, Mapping[str, str]] | None = None,
+) -> str:
     """Render a page in ``language``: the template gets ``t`` (wording), ``lang``, ``dir``.
 
     Args:
         template: The template's file name in ``verifier_app/templates``.
         language: The page language.
         context: The page's own values; ``here`` (the path for language links) is required.
+        wording: More wording for this audience's pages (staff, regulator), by language;
+            it is added to the consumer wording every page shares.
     """
     languages = [(code, MESSAGES[code]["language_name"]) for code in LANGUAGES]
+    t = MESSAGES[language] if wording is None else {**MESSAGES[language], **wording[language]}
     return _env.get_template(template).render(
-        t=MESSAGES[language],
+        t=t,
         lang=language,
         dir=DIRECTION[language],
         languages=languages,

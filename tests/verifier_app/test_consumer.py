@@ -227,10 +227,15 @@ def test_resolver_is_rate_limited_per_client_after_the_burst(
     client = make_client(rate_burst=3, rate_per_second=0.5)
     statuses = [client.get(LOT_PATH).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
-    refused = client.get("/.well-known/gs1resolver")
+    refused = client.get("/.well-known/gs1resolver", headers={"Accept": "application/json"})
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["error"]["code"] == "rate_limited"
+    # A phone's browser gets a page saying so, with the same status and Retry-After.
+    page = client.get(LOT_PATH, headers={"Accept": "text/html"})
+    assert page.status_code == 429
+    assert page.headers["content-type"].startswith("text/html")
+    assert int(page.headers["Retry-After"]) >= 1
     # The regulator API is not behind the resolver's limiter.
     assert client.get("/api/v1/log/checkpoint").status_code == 200
 

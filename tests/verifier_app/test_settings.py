@@ -54,7 +54,7 @@ def test_example_resolver_is_refused(token_file: Path) -> None:
     [
         ('[[token]]\nsha256 = "abc"\nactor = "x"\nroles = ["lab"]\n', "64 lowercase hex"),
         (f'[[token]]\nsha256 = "{"a" * 64}"\nactor = "x"\nroles = ["chef"]\n', "roles"),
-        (f'[[token]]\nsha256 = "{"a" * 64}"\nactor = "x"\n', "exactly sha256, actor and roles"),
+        (f'[[token]]\nsha256 = "{"a" * 64}"\nactor = "x"\n', "expected sha256, actor and roles"),
         ("this is not toml =", "token file"),
     ],
 )

@@ -1,0 +1,145 @@
+"""Signing in to the staff and regulator pages: the token in a cookie, and a form check.
+
+A person signs in once with the token their cooperative gave them (the same token the API
+takes as ``Authorization: Bearer``). The app keeps it in a cookie that scripts cannot read
+(``HttpOnly``), that other sites' pages never send (``SameSite=Strict``) and, over HTTPS,
+that travels only encrypted (``Secure``). Nothing is stored on the server, so every worker
+process recognises every signed-in person.
+
+Every form that changes something carries a hidden field ``csrf`` derived from the token;
+:func:`check_form` refuses a form without the right value, so a page elsewhere cannot make
+a signed-in browser submit a form even where ``SameSite`` is not honoured.
+
+Pages declare who may open them with :func:`page_caller`; a visitor who is not signed in is
+sent to the sign-in page and back afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Final
+from urllib.parse import quote
+
+from fastapi import Request, Response
+
+from verifier_app._auth import ROLES, Caller, Role, TokenTable
+from verifier_app._errors import ApiError
+
+__all__ = [
+    "COOKIE",
+    "SignInRequiredError",
+    "WrongRoleError",
+    "check_form",
+    "csrf_value",
+    "end_session",
+    "page_caller",
+    "safe_next",
+    "session_token",
+    "start_session",
+]
+
+#: The session cookie's name.
+COOKIE: Final = "agritrace_session"
+# A working day and a bit: the shed's machine is shared, so sessions do not last for weeks.
+_MAX_AGE = 12 * 3600
+
+
+class SignInRequiredError(ApiError):
+    """A page needs a signed-in person; browsers are sent to the sign-in page."""
+
+    status = 303
+    code = "sign_in_required"
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__("sign in to open this page")
+        self.next_path = next_path
+
+    def headers(self) -> dict[str, str]:
+        """Send the browser to the sign-in page, coming back here afterwards."""
+        return {"Location": f"/sign-in?next={quote(self.next_path, safe='/')}"}
+
+
+class WrongRoleError(ApiError):
+    """The signed-in person's roles do not open this page."""
+
+    status = 403
+    code = "forbidden"
+
+
+def csrf_value(token: str) -> str:
+    """Return the hidden form value that proves a form came from one of our pages."""
+    return hmac.new(token.encode("utf-8"), b"agritrace form", hashlib.sha256).hexdigest()[:32]
+
+
+def start_session(response: Response, token: str, *, secure: bool) -> None:
+    """Set the session cookie holding ``token`` on ``response``."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+
+
+def end_session(response: Response) -> None:
+    """Remove the session cookie."""
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def safe_next(path: str | None) -> str | None:
+    """Return ``path`` when it is a path on this site (never another host), else None."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    return path
+
+
+def session_token(request: Request) -> str | None:
+    """Return the token in the request's session cookie, if any."""
+    return request.cookies.get(COOKIE) or None
+
+
+def page_caller(*roles: Role) -> Callable[[Request], Caller]:
+    """Return a dependency admitting signed-in people holding one of ``roles``.
+
+    Use as ``caller: Annotated[Caller, Depends(page_caller("packer"))]``. Not signed in
+    (or a token no longer in the token file): :class:`SignInRequiredError`; signed in
+    without one of the roles: :class:`WrongRoleError`.
+    """
+    if not roles or not set(roles) <= ROLES:
+        raise ValueError(f"expected roles from {sorted(ROLES)}, got {roles!r}")
+    allowed = frozenset(roles)
+
+    def dependency(request: Request) -> Caller:
+        token = session_token(request)
+        tokens: TokenTable = request.app.state.tokens
+        caller = None if token is None else tokens.caller(token)
+        if caller is None:
+            path = request.url.path
+            raise SignInRequiredError(f"{path}?{request.url.query}" if request.url.query else path)
+        if not caller.roles & allowed:
+            raise WrongRoleError(
+                f"this page is for {' or '.join(sorted(allowed))}; "
+                f"{caller.actor} is signed in as {', '.join(sorted(caller.roles))}"
+            )
+        return caller
+
+    return dependency
+
+
+def check_form(request: Request, form: Mapping[str, object]) -> None:
+    """Refuse a form that does not carry the signed-in person's ``csrf`` value.
+
+    Raises:
+        WrongRoleError: the hidden value is missing or wrong (a form from another site).
+    """
+    token = session_token(request)
+    sent = form.get("csrf")
+    if token is None or not isinstance(sent, str):
+        raise WrongRoleError("this form did not come from this site's pages; reload and retry")
+    if not hmac.compare_digest(sent, csrf_value(token)):
+        raise WrongRoleError("this form did not come from this site's pages; reload and retry")

@@ -1,0 +1,73 @@
+"""The domain as the staff and regulator routes use it: one recorder, and the caller's key.
+
+Staff on the packing shed's machine do not carry keys: the cooperative keeps each staff
+actor's key in the server's key folder, and the token file names it (``key = "..."``). The
+server signs what a signed-in person records with that key, so the ledger says which actor
+recorded it, and the domain checks that actor's registered roles as for any other signer.
+A lab keeps its own key and sends signed statements instead (``POST /api/v1/statements``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, Request
+
+from ledger import KeyFolder, Ledger
+from traceability import Recorder
+from verifier_app._auth import Caller
+from verifier_app._errors import ForbiddenError
+
+__all__ = ["AppRecorder", "RecorderDep", "get_app_recorder"]
+
+
+class AppRecorder:
+    """The app's one :class:`~traceability.Recorder`, made on first use, and its key folder.
+
+    Made lazily because the trace tables may not exist when the app starts on a bare
+    ledger; one per process, because the recorder serialises its process's writers.
+    """
+
+    def __init__(self, ledger: Ledger, keys: KeyFolder) -> None:
+        self.ledger = ledger
+        self.keys = keys
+        self._recorder: Recorder | None = None
+        self._loaded: dict[str, Ed25519PrivateKey] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def recorder(self) -> Recorder:
+        """The recorder (its projection caught up when it was made)."""
+        with self._lock:
+            if self._recorder is None:
+                self._recorder = Recorder(self.ledger)
+            return self._recorder
+
+    def key_for(self, caller: Caller) -> Ed25519PrivateKey:
+        """Return the private key the server signs ``caller``'s events with.
+
+        Raises:
+            ForbiddenError: the token file names no key for this caller.
+            ledger.KeyStateError: the key folder has no such key (a setup mistake; 403).
+        """
+        if caller.key is None:
+            raise ForbiddenError(
+                f"{caller.actor} signs its own statements: this server holds no key for it "
+                "(the token file names none); send signed statements to /api/v1/statements"
+            )
+        with self._lock:
+            key = self._loaded.get(caller.key)
+            if key is None:
+                key = self._loaded[caller.key] = self.keys.load(caller.key)
+            return key
+
+
+def get_app_recorder(request: Request) -> AppRecorder:
+    """Return the app's recorder holder (built by ``create_app``)."""
+    holder: AppRecorder = request.app.state.recorder
+    return holder
+
+
+RecorderDep = Annotated[AppRecorder, Depends(get_app_recorder)]
