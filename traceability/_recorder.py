@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger import KeyInfo, Ledger, Receipt, Record
+from ledger import KeyInfo, Ledger, Receipt, Record, SignedStatement
 from traceability import _schema as t
 from traceability._apply import apply_entry, parse_event
 from traceability._batch import record_batch
@@ -38,6 +38,7 @@ from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
 from traceability._lineage import BackTrace, ForwardTrace, shipment_lots, trace_back, trace_forward
 from traceability._model import Model
+from traceability._signed import record_signed
 
 __all__ = ["LotState", "Recorder", "reindex"]
 
@@ -224,6 +225,20 @@ class Recorder:
         """
         with self._lock:
             return record_batch(self.ledger, self._engine, self.catch_up, events_with_keys, at)
+
+    def record_signed(self, batch: Sequence[SignedStatement]) -> list[Receipt]:
+        """Check statements their signers signed (a lab's results) and append them, or none.
+
+        ``trace.*`` statements get the same checks as :meth:`record` (signer's roles,
+        lifecycle, quality rules), each on top of the ones before it; other kinds are left
+        to the ledger. A statement already on the ledger gets its first receipt back.
+
+        Raises:
+            BatchError: statement ``index`` was refused; ``error`` holds the refusal.
+            ledger.LedgerError: the ledger refused the batch (signature, key, form).
+        """
+        with self._lock:
+            return record_signed(self.ledger, self._engine, self.catch_up, batch)
 
     # --- questions -------------------------------------------------------------------------
 

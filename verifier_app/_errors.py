@@ -233,6 +233,13 @@ def install_error_handlers(app: FastAPI) -> None:
         first = max(errors, key=lambda e: len(e["loc"]), default={"loc": (), "msg": "invalid"})
         field = ".".join(str(part) for part in first["loc"])
         message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
+        context = first.get("ctx")
+        cause = context.get("error") if isinstance(context, dict) else None
+        if isinstance(cause, ValidationError):
+            # An event model's own check (the domain's error, raised inside validation):
+            # name its field under where the model sits, as the domain words it.
+            field = ".".join(p for p in (field, cause.field) if p)
+            message = f"{field}: expected {cause.expected}, got {cause.got!r}"
         if first.get("type") == "json_invalid":
             message = "body: expected valid JSON"
         return JSONResponse(error_body("invalid_request", message, field or None), 422)

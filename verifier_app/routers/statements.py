@@ -1,8 +1,12 @@
 """The generic append API: signed statements in, durable receipts out.
 
 The token says who may use the API; the signature says who made the statement, and the
-ledger checks it against the keys registered at the position the statement takes. The
-domain's routes will wrap this with event-specific checks; this route stays generic.
+ledger checks it against the keys registered at the position the statement takes.
+Statements of the domain (``trace.*``, e.g. a lab's signed residue results) also go through
+the domain's checks (signer's roles, lifecycle, quality rules) before anything is appended,
+so a statement that breaks a rule is refused (409, 403 or 422) instead of landing on the
+ledger as an anomaly. The event routes (:mod:`verifier_app.routers.events`) sign for
+staff whose keys the server holds; this route takes what callers signed themselves.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger import Receipt, SignedStatement, StatementError
+from traceability import BatchError
 from verifier_app._deps import AppendCaller, LedgerDep, SettingsDep
 from verifier_app._errors import ApiError
+from verifier_app._signing import RecorderDep
 
 __all__ = ["router"]
 
@@ -97,6 +103,7 @@ Statements = Annotated[
 def post_statements(
     statements: Statements,
     ledger: LedgerDep,
+    app_recorder: RecorderDep,
     settings: SettingsDep,
     _: AppendCaller,
     response: Response,
@@ -105,6 +112,8 @@ def post_statements(
 
     Sending the same signed statement again is safe: its first receipt comes back with
     ``duplicate: true`` and nothing is appended (status 200 when nothing was new).
+    ``trace.*`` statements are checked by the domain first; a refusal names the rule (409),
+    the signer's missing role (403) or the field (422), and appends nothing.
     """
     batch = statements if isinstance(statements, list) else [statements]
     if len(batch) > settings.max_batch:
@@ -120,7 +129,15 @@ def post_statements(
             if len(batch) > 1:
                 raise StatementError(f"statement {index}: {e}") from e
             raise
-    receipts = ledger.append_batch(signed)
+    if any(s.statement.kind.startswith("trace.") for s in signed):
+        try:
+            receipts = app_recorder.recorder.record_signed(signed)
+        except BatchError as e:
+            if len(signed) == 1:
+                raise e.error from None  # one statement: the refusal itself, no index
+            raise
+    else:
+        receipts = ledger.append_batch(signed)
     if all(r.duplicate for r in receipts):
         response.status_code = status.HTTP_200_OK
     return ReceiptsOut(receipts=[ReceiptOut.of(r) for r in receipts])
