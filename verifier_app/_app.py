@@ -27,7 +27,15 @@ from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
-from verifier_app.routers import consumer, events, regulator, session, statements
+from verifier_app.routers import (
+    consumer,
+    events,
+    regulator,
+    session,
+    staff,
+    staff_labels,
+    statements,
+)
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -128,6 +136,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(regulator.router)
     app.include_router(session.router)
     app.include_router(events.router)
+    app.include_router(staff.router)
+    app.include_router(staff_labels.router)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
     # origin may read, and tokens still have to be sent explicitly.
     app.add_middleware(

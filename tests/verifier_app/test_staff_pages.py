@@ -1,0 +1,412 @@
+"""The packing shed's pages: each form records, a refused form keeps what was typed, csrf,
+script injection rendered inert, the lot page, label printing."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.verifier_app.staff_world import (
+    STRAWBERRY,
+    StaffWorld,
+    ago,
+    build_staff_world,
+    cooling_body,
+    harvest_body,
+    ref,
+    residue_body,
+    staff_client,
+    staff_world,
+)
+from verifier_app import create_app
+from verifier_app._i18n_staff import STAFF_WORDING
+from verifier_app._staff_forms import FORMS, local_now, lot_value
+
+__all__ = ["staff_client", "staff_world"]  # fixtures used by name
+
+HTML = {"Accept": "text/html"}
+SCRIPT = '<script>alert("x")</script>'
+
+
+def api(client: TestClient, world: StaffWorld, role: str, kind: str, body: Any) -> None:
+    response = client.post(f"/api/v1/events/{kind}", json=body, headers=world.auth(role))
+    assert response.status_code == 201, response.text
+
+
+def submit(
+    client: TestClient, world: StaffWorld, role: str, kind: str, values: dict[str, str]
+) -> Any:
+    csrf = world.sign_in(client, role)
+    return client.post(
+        f"/staff/record/{kind}?lang=en",
+        data={"csrf": csrf} | values,
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+
+def harvested(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
+    api(client, world, "packer", "harvest", harvest_body(lot))
+
+
+def released(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
+    harvested(client, world, lot)
+    api(client, world, "packer", "cooling", cooling_body(lot))
+    api(client, world, "lab", "residue", residue_body(lot))
+    api(client, world, "cooperative", "release", {"lot": ref(lot), "note": "ok", "time": ago(1)})
+
+
+def test_every_language_has_the_same_staff_wording() -> None:
+    keys = {language: set(words) for language, words in STAFF_WORDING.items()}
+    assert keys["zh"] == keys["ug"] == keys["en"]
+
+
+def test_home_shows_a_button_per_job_the_role_may_do_and_recent_lots(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    page = staff_client.get("/staff?lang=en", headers=HTML)
+    assert page.status_code == 200
+    for kind in ("harvest", "cooling", "grading", "packing", "shipping"):
+        assert f'href="/staff/record/{kind}?lang=en"' in page.text
+    assert "/staff/record/release" not in page.text  # the cooperative's job
+    assert f"/staff/lots/{STRAWBERRY}/H1" in page.text
+    assert "Recorded, waiting for tests or release" in page.text
+    assert 'dir="rtl"' in staff_client.get("/staff?lang=ug", headers=HTML).text
+    assert '<html lang="zh"' in staff_client.get("/staff", headers=HTML).text
+
+
+def test_finding_a_lot_by_code_opens_its_page(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    found = staff_client.get("/staff?q=H1&lang=en", headers=HTML, follow_redirects=False)
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/staff/lots/{STRAWBERRY}/H1?lang=en"
+    missing = staff_client.get("/staff?q=NOPE&lang=en", headers=HTML)
+    assert "No lot has this code." in missing.text
+
+
+def test_pages_need_a_signed_in_staff_member(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    response = staff_client.get("/staff/record/harvest", headers=HTML, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?next=/staff/record/harvest")
+    staff_world.sign_in(staff_client, "lab")
+    assert staff_client.get("/staff", headers=HTML).status_code == 403
+    staff_world.sign_in(staff_client, "logistics")
+    assert staff_client.get("/staff/record/harvest", headers=HTML).status_code == 403
+    assert staff_client.get("/staff/record/shipping", headers=HTML).status_code == 200
+
+
+def test_harvest_form_defaults_to_now_and_lists_products_and_plots(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    staff_world.sign_in(staff_client, "packer")
+    page = staff_client.get("/staff/record/harvest?lang=en", headers=HTML)
+    assert page.status_code == 200
+    assert f'value="{local_now()[:13]}' in page.text  # now, to the hour (shed's clock)
+    assert f'<option value="{STRAWBERRY}" selected>' in page.text
+    assert "YK-P1 — Aysha Tursun" in page.text
+
+
+def test_harvest_form_records_and_goes_to_the_lot_page(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "H7",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": "80",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packer", "harvest", values)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/staff/lots/{STRAWBERRY}/H7?lang=en&done=harvest"
+    assert staff_world.size() == size + 1
+    page = staff_client.get(response.headers["location"], headers=HTML)
+    assert "Saved on the ledger." in page.text
+    assert "Recorded, waiting for tests or release" in page.text
+    assert "Aysha Tursun" in page.text
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"quantity": "-5"}, "quantity", "greater than 0"),
+        ({"quantity": ""}, "quantity", "Please fill this in."),
+        ({"lot_code": "H 7"}, "lot_code", "lot"),
+        ({"time": "yesterday"}, "time", "expected a date and time"),
+        ({"time": "2999-01-01T08:00"}, "time", "not after now"),
+    ],
+)
+def test_a_refused_harvest_shows_the_message_by_the_field_and_keeps_the_typing(
+    staff_client: TestClient,
+    staff_world: StaffWorld,
+    change: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "H7",
+        "plot": "YK-P2",
+        "variety": "Typed by hand 手写",
+        "quantity": "80",
+        "time": local_now(),
+    } | change
+    response = submit(staff_client, staff_world, "packer", "harvest", values)
+    assert response.status_code == 422
+    assert staff_world.size() == size
+    error = re.search(
+        rf'<p class="notice error field-error" id="f-{field}-error"[^>]*>(.*?)</p>',
+        response.text,
+        re.S,
+    )
+    assert error is not None, response.text
+    assert message in html.unescape(error.group(1))
+    assert 'value="Typed by hand 手写"' in response.text
+    assert '<option value="YK-P2" selected>' in response.text
+
+
+def test_a_rule_refusal_reshows_the_form_with_the_rule(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    size = staff_world.size()
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "shipment": "SH-9",
+        "origin": "PS1",
+        "destination": "URUMQI-DC",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packer", "shipping", values)
+    assert response.status_code == 409
+    assert "ship-requires-released" in response.text
+    assert "Not saved; nothing was added to the ledger" in response.text
+    assert 'value="SH-9"' in response.text
+    assert f'<option value="{lot_value(STRAWBERRY, "H1")}" selected>' in response.text
+    assert staff_world.size() == size
+
+
+def test_cooling_form_preselects_the_lot_and_records(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    chosen = lot_value(STRAWBERRY, "H1")
+    page = staff_client.get(f"/staff/record/cooling?lot={chosen}&lang=en", headers=HTML)
+    assert f'<option value="{chosen}" selected>' in page.text
+    values = {"lot": chosen, "site": "PS1", "celsius": "5", "time": local_now()}
+    response = submit(staff_client, staff_world, "packer", "cooling", values)
+    assert response.status_code == 303, response.text
+
+
+def test_a_late_cooling_holds_the_lot_and_the_lot_page_says_why(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    api(staff_client, staff_world, "packer", "harvest", harvest_body("H1", minutes_ago=300))
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "site": "PS1",
+        "celsius": "9",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packer", "cooling", values)
+    assert response.status_code == 303, response.text
+    page = staff_client.get(response.headers["location"], headers=HTML)
+    assert "On hold: may not be sold" in page.text
+    assert "cold-chain-precool" in page.text
+    assert "This lot may not be labelled for sale now" in page.text
+
+
+def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    chosen = lot_value(STRAWBERRY, "H1")
+    page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML)
+    assert 'value="H1-SU"' in page.text
+    values = {
+        "lot": chosen,
+        "site": "PS1",
+        "out0_lot": "H1-SU",
+        "out0_grade": "super",
+        "out0_quantity": "30",
+        "out0_sizes": "36, 38",
+        "out1_lot": "H1-G1",
+        "out1_grade": "grade_1",
+        "out1_quantity": "",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packer", "grading", values)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith(f"/staff/lots/{STRAWBERRY}/H1-SU")
+    values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
+    refused = submit(staff_client, staff_world, "packer", "grading", values)
+    assert refused.status_code in (409, 422)
+
+
+def test_grading_out_of_band_sizes_are_shown_by_the_row(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    size = staff_world.size()
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "site": "PS1",
+        "out0_lot": "H1-SU",
+        "out0_grade": "super",
+        "out0_quantity": "30",
+        "out0_sizes": "36, big",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packer", "grading", values)
+    assert response.status_code == 422
+    assert 'id="f-out0_sizes-error"' in response.text
+    assert 'value="36, big"' in response.text
+    assert staff_world.size() == size
+
+
+def test_packing_shipping_release_and_hold_forms_record(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world, "H1")
+    api(staff_client, staff_world, "packer", "cooling", cooling_body("H1"))
+    api(staff_client, staff_world, "lab", "residue", residue_body("H1"))
+    chosen = lot_value(STRAWBERRY, "H1")
+    now = local_now()
+    release = {"lot": chosen, "note": "tests passed", "time": now}
+    assert submit(staff_client, staff_world, "cooperative", "release", release).status_code == 303
+    packing = {"lot": chosen, "unit_id": "PAL-1", "site": "PS1", "time": now}
+    assert submit(staff_client, staff_world, "packer", "packing", packing).status_code == 303
+    shipping = {
+        "lot": chosen,
+        "shipment": "SH-1",
+        "origin": "PS1",
+        "destination": "URUMQI-DC",
+        "set_point": "5",
+        "time": now,
+    }
+    assert submit(staff_client, staff_world, "logistics", "shipping", shipping).status_code == 303
+    hold = {"lot": chosen, "reason": "customer complaint", "time": now}
+    response = submit(staff_client, staff_world, "cooperative", "hold", hold)
+    assert response.status_code == 303
+    page = staff_client.get(response.headers["location"], headers=HTML)
+    assert "customer complaint" in page.text
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_a_form_without_the_csrf_value_is_refused_and_appends_nothing(
+    staff_client: TestClient, staff_world: StaffWorld, kind: str
+) -> None:
+    role = FORMS[kind].roles[0]
+    staff_world.sign_in(staff_client, role)
+    size = staff_world.size()
+    for csrf in ({}, {"csrf": "0" * 32}):
+        response = staff_client.post(
+            f"/staff/record/{kind}", data=csrf | {"time": local_now()}, headers=HTML
+        )
+        assert response.status_code == 403
+    assert staff_world.size() == size
+
+
+def test_a_form_a_role_may_not_use_is_refused(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    size = staff_world.size()
+    values = {"lot": lot_value(STRAWBERRY, "H1"), "note": "x", "time": local_now()}
+    assert submit(staff_client, staff_world, "packer", "release", values).status_code == 403
+    assert staff_world.size() == size
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF"), ("png", b"\x89PNG"), ("zpl", b"~DG")])
+def test_a_released_lot_prints_labels_in_each_format(
+    staff_client: TestClient, staff_world: StaffWorld, fmt: str, magic: bytes
+) -> None:
+    released(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    page = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML)
+    assert f'action="/staff/lots/{STRAWBERRY}/H1/labels"' in page.text
+    response = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1/labels?format={fmt}&count=3")
+    assert response.status_code == 200
+    assert response.content.startswith(magic)
+    assert f'filename="labels-H1.{fmt}"' in response.headers["content-disposition"]
+
+
+def test_a_lot_not_released_is_refused_labels_clearly(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packer")
+    response = staff_client.get(
+        f"/staff/lots/{STRAWBERRY}/H1/labels?format=pdf&lang=en", headers=HTML
+    )
+    assert response.status_code == 409
+    assert "label-requires-released" in response.text
+    page = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML)
+    assert "/labels" not in page.text
+    assert "label-requires-released" in page.text
+
+
+def test_an_unknown_lot_is_a_404_page(staff_client: TestClient, staff_world: StaffWorld) -> None:
+    staff_world.sign_in(staff_client, "packer")
+    assert staff_client.get(f"/staff/lots/{STRAWBERRY}/NOPE", headers=HTML).status_code == 404
+
+
+# --- script injection ------------------------------------------------------------------------
+
+
+def test_script_in_every_free_text_field_is_inert_on_every_page(tmp_path: Path) -> None:
+    world = build_staff_world(tmp_path, grower=SCRIPT)
+    try:
+        with TestClient(create_app(world.settings())) as client:
+            api(client, world, "packer", "harvest", harvest_body("H1", variety=SCRIPT))
+            hold = {"lot": ref("H1"), "reason": SCRIPT, "time": ago(1)}
+            api(client, world, "cooperative", "hold", hold)
+            release = {"lot": ref("H1"), "note": SCRIPT, "time": ago(0.5)}
+            refused = client.post(
+                "/api/v1/events/release", json=release, headers=world.auth("cooperative")
+            )
+            assert refused.status_code == 409  # no tests yet: the reason stays the hold's
+            world.sign_in(client, "packer")
+            pages = [
+                "/staff?lang=en",
+                "/staff?q=H1x&lang=en",
+                "/staff/record/harvest?lang=en",
+                f"/staff/record/cooling?lot={lot_value(STRAWBERRY, 'H1')}",
+                f"/staff/lots/{STRAWBERRY}/H1?lang=en",
+            ]
+            # A refused form shows what was typed, script included: inert too.
+            csrf = world.sign_in(client, "packer")
+            typed = client.post(
+                "/staff/record/harvest",
+                data={"csrf": csrf, "lot_code": "H2", "variety": SCRIPT, "quantity": "x"},
+                headers=HTML,
+            )
+            bodies = [client.get(p, headers=HTML).text for p in pages] + [typed.text]
+            for path, body in zip([*pages, "refused form"], bodies, strict=True):
+                assert "<script>alert" not in body, path
+            assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in bodies[0]  # the reason
+            assert bodies[4].count("&lt;script&gt;") >= 2  # grower and reason
+            assert "&lt;script&gt;" in bodies[2]  # the grower, in the plot list
+            assert "&lt;script&gt;" in bodies[5]  # what was typed
+    finally:
+        world.ledger.close()
