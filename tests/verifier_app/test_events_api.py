@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,3 +308,9 @@ def test_a_forged_presigned_statement_is_a_bad_signature(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "bad_signature"
     assert staff_world.size() == size
+
+
+def test_every_event_route_is_in_the_doc() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "app.md").read_text(encoding="utf-8")
+    for kind in EVENT_ROLES:
+        assert f"`/api/v1/events/{kind}`" in text, kind
