@@ -21,6 +21,7 @@ __all__ = [
     "entry_lots",
     "lineage",
     "lots",
+    "lots_coded",
     "plots",
     "products",
 ]
@@ -85,6 +86,13 @@ def lots(engine: Engine, *, statuses: tuple[str, ...] = (), limit: int = 200) ->
     query = select(t.lots).order_by(t.lots.c.created_seq.desc()).limit(limit)
     if statuses:
         query = query.where(t.lots.c.status.in_(statuses))
+    with engine.connect() as conn:
+        return [_lot_row(r) for r in conn.execute(query)]
+
+
+def lots_coded(engine: Engine, code: str) -> list[LotRow]:
+    """Return every lot with lot code ``code`` (one per product that uses it)."""
+    query = select(t.lots).where(t.lots.c.lot == code).order_by(t.lots.c.gtin)
     with engine.connect() as conn:
         return [_lot_row(r) for r in conn.execute(query)]
 

@@ -40,7 +40,7 @@ from verifier_app._staff_forms import (
     lot_value,
     split_lot,
 )
-from verifier_app._staff_queries import LotRow, lineage, lots, plots, products
+from verifier_app._staff_queries import LotRow, lineage, lots, lots_coded, plots, products
 from verifier_app.routers.events import record_for
 
 __all__ = ["router"]
@@ -81,7 +81,7 @@ def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str =
     recent = lots(app.ledger.engine, limit=20)
     found: list[LotRow] | None = None
     if q.strip():
-        found = [row for row in lots(app.ledger.engine, limit=100_000) if row.lot == q.strip()]
+        found = lots_coded(app.ledger.engine, q.strip())
         if len(found) == 1:
             return RedirectResponse(_lot_path(found[0].gtin, found[0].lot, request), 303)
     return _page(request, "staff_home.html", caller, forms=forms, recent=recent, q=q, found=found)
@@ -126,9 +126,8 @@ def _show_form(
     if chosen and all(lot_value(r.gtin, r.lot) != chosen for r in lot_choices):
         # The lot they came from, even if its state no longer fits: they see it, and why
         # the form was refused, rather than a silently different lot.
-        lot_choices = [
-            r for r in lots(engine, limit=100_000) if lot_value(r.gtin, r.lot) == chosen
-        ] + lot_choices
+        chosen_rows = [r for r in lots_coded(engine, chosen[14:]) if r.gtin == chosen[:14]]
+        lot_choices = chosen_rows + lot_choices
     return _page(
         request,
         "staff_form.html",
