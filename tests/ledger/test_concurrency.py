@@ -84,13 +84,15 @@ def test_killed_appender_loses_nothing_it_acknowledged(
     for kill in range(6):
         child = _spawn(world.url, actor, f"run{kill}", 0, subprocess.DEVNULL)
         assert child.stdout is not None
-        # Let it get going, then kill it at a random moment, mid-transaction or not.
+        # Wait for its first acknowledgement (a loaded machine may take seconds to start a
+        # Python process), then kill it at a random moment, mid-transaction or not.
+        first = child.stdout.readline()
         os.set_blocking(child.stdout.fileno(), False)
-        time.sleep(rng.uniform(0.4, 1.2))
+        time.sleep(rng.uniform(0.05, 0.6))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
         with child.stdout:
-            out = child.stdout.read() or ""
+            out = first + (child.stdout.read() or "")
         got = _acknowledged(out.rsplit("\n", 1)[0] if not out.endswith("\n") else out)
         assert got, f"run {kill} acknowledged nothing before it was killed"
         acknowledged.update(got)
