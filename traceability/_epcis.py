@@ -55,7 +55,7 @@ from traceability._ids import epc_class, lot_key, unit_uri
 from traceability._lineage import ancestors, descendants
 from traceability._model import Model
 
-__all__ = ["EPCIS_CONTEXT", "build_document"]
+__all__ = ["EPCIS_CONTEXT", "build_document", "lot_chain", "lot_entries"]
 
 #: The EPCIS 2.0 JSON-LD context every document names first.
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -289,10 +289,23 @@ def build_document(
     }
 
 
-def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
-    """Return the seqs of every entry about a lot, its sources and what was made from it."""
+def lot_chain(conn: Connection, gtin: str, lot: str) -> list[str]:
+    """Return the keys of a lot's chain: the lot, what it was made from, what was made from it.
+
+    A sibling (another lot graded from the same harvest lot) is not in the chain: it is
+    neither an input of the lot nor made from it.
+    """
     key = lot_key(gtin, lot)
-    keys = sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
+    return sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
+
+
+def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
+    """Return the seqs of every entry about a lot, its sources and what was made from it.
+
+    An entry that names a lot of the chain and also a sibling (the grading, a shared
+    shipment) is in; a sibling's own entries are not.
+    """
+    keys = lot_chain(conn, gtin, lot)
     query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(keys)).distinct()
     return sorted(conn.execute(query).scalars())
 
