@@ -184,7 +184,9 @@ class SubstanceResult(Model):
     @model_validator(mode="after")
     def _value_at_or_above_loq(self) -> SubstanceResult:
         if isinstance(self.value, Decimal) and self.value < self.loq:
-            raise ValidationError("value", f"'<LOQ' or a value >= the LOQ {self.loq}", self.value)
+            raise ValidationError(
+                "value", f"'<LOQ' or a value >= the LOQ {self.loq} {self.unit}", self.value
+            )
         return self
 
 

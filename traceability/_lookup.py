@@ -21,8 +21,9 @@ from traceability import _schema as t
 from traceability._ids import lot_key
 from traceability._lifecycle import LotStatus
 from traceability._lineage import Origin, ancestors, trace_back
+from traceability._rules import residue_text
 
-__all__ = ["LotSummary", "ResidueLine", "has_trace_tables", "lot_summary"]
+__all__ = ["LotSummary", "ResidueLine", "has_trace_tables", "lot_summary", "result_line"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,18 @@ class ResidueLine:
     sample_id: str
 
     def __str__(self) -> str:
-        limit = "no listed MRL" if self.limit is None else f"MRL {self.limit}"
-        return f"{self.substance} {self.value} mg/kg (LOQ {self.loq}, {limit}): {self.outcome}"
+        return f"{self.substance} {result_line(self.value, self.loq, self.limit)}: {self.outcome}"
+
+
+def result_line(value: str, loq: str, limit: str | None) -> str:
+    """A result with its LOQ and limit: ``<LOQ (0.01 mg/kg), MRL 0.05 mg/kg``.
+
+    A measured value names its LOQ too: ``0.12 mg/kg (LOQ 0.01 mg/kg), MRL 0.05 mg/kg``.
+    """
+    shown = residue_text(value, loq)
+    if value != "<LOQ":
+        shown += f" (LOQ {loq} mg/kg)"
+    return f"{shown}, " + ("no listed MRL" if limit is None else f"MRL {limit} mg/kg")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "precool_problem",
+    "residue_text",
     "residue_verdict",
     "transport_problem",
 ]
@@ -143,6 +144,14 @@ class Verdict:
     reason: str
 
 
+def residue_text(value: str, loq: str, unit: str = "mg/kg") -> str:
+    """Return a result as a person reads it: ``<LOQ (0.01 mg/kg)`` or ``0.12 mg/kg``.
+
+    A below-LOQ result is never a number, so it is shown with the LOQ it is below.
+    """
+    return f"<LOQ ({loq} {unit})" if value == "<LOQ" else f"{value} {unit}"
+
+
 def residue_verdict(
     result: SubstanceResult, commodity: str, table: MrlTable, rule_seq: int
 ) -> Verdict:
@@ -163,14 +172,15 @@ def residue_verdict(
 
     if limit is None:
         return verdict("not_assessable", f"{table.edition} lists no MRL for {commodity}")
+    shown, mrl = residue_text(value, loq, result.unit), f"MRL {format(limit, 'f')} {result.unit}"
     if result.value == "<LOQ":
         if result.loq <= limit:
-            return verdict("pass", f"<LOQ {loq} <= MRL {limit} mg/kg")
-        return verdict("not_assessable", f"LOQ {loq} is above the MRL {limit} mg/kg")
+            return verdict("pass", f"{shown} <= {mrl}")
+        return verdict("not_assessable", f"LOQ {loq} {result.unit} is above the {mrl}")
     assert isinstance(result.value, Decimal)
     if result.value <= limit:
-        return verdict("pass", f"{value} <= MRL {limit} mg/kg")
-    return verdict("fail", f"{value} > MRL {limit} mg/kg")
+        return verdict("pass", f"{shown} <= {mrl}")
+    return verdict("fail", f"{shown} > {mrl}")
 
 
 def precool_problem(

@@ -168,8 +168,8 @@ def test_result_below_its_loq_names_the_line(graded: Staff, tmp_path: Path) -> N
         "carbendazim,0.1,", "carbendazim,0.001,"), encoding="utf-8")  # fmt: skip
     message = graded.refused("import", "results", str(path), "--signer", "lab")
     assert message == (
-        "error: lab.csv line 4, value: expected '<LOQ' or a value >= the LOQ 0.01, "
-        "got Decimal('0.001')"
+        "error: lab.csv line 4, value: expected '<LOQ' or a value >= the LOQ 0.01 mg/kg, "
+        "got '0.001'"
     )
 
 
