@@ -7,11 +7,13 @@ entry           EPCIS event                             bizStep       dispositio
 ==============  ======================================  ============  =====================
 harvest         ObjectEvent ADD, quantity, ILMD         commissioning active
 cooling         ObjectEvent OBSERVE, Temperature/CEL    storing       (unchanged)
+                (a part: agt:moreReadings true)
 grading         TransformationEvent                     <origin>/voc/grading  active
 residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged)
 packing         AggregationEvent ADD                    packing       (unchanged)
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
+receiving part  ObjectEvent OBSERVE, agt:moreReadings    sensor_reporting  in_transit
 processing      TransformationEvent                     <origin>/voc/processing active
 hold            ObjectEvent OBSERVE                     holding       non_sellable_other
 release         ObjectEvent OBSERVE                     (none)        sellable_accessible
@@ -144,6 +146,7 @@ class _Mapper:
                 "quantityList": self.quantities([e.lot]),
                 "readPoint": {"id": self.uri("site", e.site)},
                 "sensorElementList": self.sensors(e.readings),
+                **({"agt:moreReadings": True} if e.more_readings else {}),
             }
         if isinstance(e, Grading | Processing):
             if isinstance(e, Grading):
@@ -242,13 +245,26 @@ class _Mapper:
                 .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
                 .where(t.shipment_lots.c.shipment == e.shipment)
             ).all()
-            event = obs | {
-                "bizStep": "receiving",
-                "disposition": "in_progress",
-                "quantityList": [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys],
-                "bizLocation": {"id": self.uri("site", e.receiver)},
-                "agt:shipment": self.uri("shipment", e.shipment),
-            }
+            lots = [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys]
+            if e.more_readings:
+                # A part of a long transport log, ahead of the receipt: readings of lots
+                # still in transit, not a receiving (partners would take it for arrival).
+                event = obs | {
+                    "bizStep": "sensor_reporting",
+                    "disposition": "in_transit",
+                    "quantityList": lots,
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                    "agt:receiver": self.uri("site", e.receiver),
+                    "agt:moreReadings": True,
+                }
+            else:
+                event = obs | {
+                    "bizStep": "receiving",
+                    "disposition": "in_progress",
+                    "quantityList": lots,
+                    "bizLocation": {"id": self.uri("site", e.receiver)},
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                }
             if e.readings:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event

@@ -144,6 +144,9 @@ class Cooling(Model):
     lot: LotRef
     site: LocalId
     readings: tuple[Reading, ...] = Field(min_length=1, max_length=1000)
+    #: True when more readings of the same log follow in a later cooling event (a logger
+    #: file split at 1,000 readings): until the last part, a lot not yet in band waits.
+    more_readings: bool | None = None
     time: Time
 
 
@@ -247,12 +250,18 @@ class Shipping(Model):
 
 
 class Receiving(Model):
-    """A shipment arriving, with the transport logger's readings (receiving)."""
+    """A shipment arriving, with the transport logger's readings (receiving).
+
+    A logger file longer than 1,000 readings is recorded as parts: every part but the last
+    has ``more_readings`` true and only records readings (the shipment stays in transit);
+    the last part receives the shipment. The readings are judged across all parts.
+    """
 
     KIND: ClassVar[str] = "trace.receiving"
     shipment: LocalId
     receiver: LocalId
     readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
+    more_readings: bool | None = None
     time: Time
 
 

@@ -70,7 +70,8 @@ class LotSummary:
         harvested: The earliest harvest date (ISO date) of those lots.
         packed: The first packing time (ISO), if packed.
         residues: Every residue verdict on the lot or a lot it was made from.
-        cold_chain: One line per cooling record and per received shipment.
+        cold_chain: One line per pre-cooling log and per shipment (a log recorded in
+            several parts is one line).
         entries: Ledger positions of every entry about the lot or its inputs.
     """
 
@@ -105,28 +106,42 @@ def _when(time: str) -> str:
 
 
 def _cold_chain(ledger: Ledger, seqs: list[int]) -> tuple[str, ...]:
-    lines = []
+    # One line per pre-cooling log and per shipment: a long logger file recorded as several
+    # events (parts) is one log to the reader.
+    logs: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    lines: dict[tuple[str, ...], str] = {}
+    key: tuple[str, ...]
     for seq in seqs:
         statement = ledger.record(seq).statement
         body = statement.body
         if statement.kind == "trace.cooling":
-            readings = body["readings"]
+            lot = body["lot"]
+            key = ("cooling", lot["gtin"], lot["lot"], body["site"])
+            readings = logs.setdefault(key, [])
+            readings += body["readings"]
             last = max(readings, key=lambda r: r["time"])
-            lines.append(
+            lines[key] = (
                 f"pre-cooling at {body['site']}: core {last['celsius']} °C at "
                 f"{_when(last['time'])} ({len(readings)} readings, {_range(readings)})"
             )
         elif statement.kind == "trace.shipping":
             set_point = body.get("set_point_celsius")
             at = f" at set point {set_point} °C" if set_point is not None else ""
-            lines.append(f"shipment {body['shipment']} to {body['destination']}{at}")
+            key = ("shipping", body["shipment"])
+            lines[key] = f"shipment {body['shipment']} to {body['destination']}{at}"
         elif statement.kind == "trace.receiving":
-            readings = body.get("readings", [])
-            lines.append(
-                f"received {body['shipment']} at {body['receiver']} {_when(body['time'])}: "
-                f"logger {_range(readings)} ({len(readings)} readings)"
-            )
-    return tuple(lines)
+            key = ("receiving", body["shipment"])
+            readings = logs.setdefault(key, [])
+            readings += body.get("readings", [])
+            logger = f"logger {_range(readings)} ({len(readings)} readings)"
+            if body.get("more_readings"):
+                lines[key] = f"in transit {body['shipment']}: {logger} so far"
+            else:
+                lines[key] = (
+                    f"received {body['shipment']} at {body['receiver']} "
+                    f"{_when(body['time'])}: {logger}"
+                )
+    return tuple(lines.values())
 
 
 def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:

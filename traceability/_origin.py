@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from traceability import _schema as t
+from traceability._cold_chain import new_precool_findings
 from traceability._errors import LifecycleError, ValidationError
 from traceability._events import (
     Cooling,
@@ -35,7 +36,7 @@ from traceability._query import (
     set_status,
     touch,
 )
-from traceability._rules import MrlTable, Profile, precool_problem, residue_verdict
+from traceability._rules import MrlTable, Profile, residue_verdict
 
 __all__ = ["ORIGIN_HANDLERS"]
 
@@ -163,9 +164,12 @@ def _cooling(conn: Connection, seq: int, e: Cooling) -> None:
                 f"times at or after the harvest ({harvested.isoformat()})",
                 early[0].time.isoformat(),
             )
-        problem = precool_problem(profile, harvested, e.readings)
-        if problem:
-            reason = f"cold-chain-precool (profile entry {profile_seq}): {problem}"
+        # Judged across all the lot's cooling readings, not this event's alone.
+        found = new_precool_findings(
+            conn, seq, row.key, profile, harvested, e.readings, bool(e.more_readings)
+        )
+        if found:
+            reason = f"cold-chain-precool (profile entry {profile_seq}): {found[0]}"
             hold_forward(conn, seq, row.key, reason, failed=False)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "packed",
     "plots",
     "products",
+    "readings",
     "results",
     "rules",
     "shipment_lots",
@@ -139,6 +140,23 @@ results = Table(
     Column("reason", Text, nullable=False),
     Column("sample_id", String(40), nullable=False),
     Column("lab", Text, nullable=False),
+)
+
+#: Every cooling (``kind`` cooling, ``subject`` the lot key) and transport logger reading
+#: (``kind`` transport, ``subject`` the shipment), so the cold chain is judged across all of
+#: them; ``more`` is the event's ``more_readings`` (a later part follows). Keyed by the
+#: reading's place in its entry (``n``), not a sequence: a rolled-back dry run must not
+#: change what a replay rebuilds.
+readings = Table(
+    "trace_readings",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("time", String(40), nullable=False),
+    Column("celsius", String(24), nullable=False),
+    Column("more", Boolean, nullable=False),
 )
 
 packed = Table(
