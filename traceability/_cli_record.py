@@ -24,7 +24,7 @@ from traceability._cli_common import (
     signing_key,
 )
 from traceability._errors import ValidationError
-from traceability._events import EVENT_TYPES, Harvest, Hold, Recall, Release
+from traceability._events import EVENT_TYPES, Cooperative, Harvest, Hold, Recall, Release
 from traceability._model import Model
 from traceability._rules import load_mrl_csv, load_profile
 
@@ -80,7 +80,7 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
     return command
 
 
-_FRIENDLY = {Harvest.KIND, Hold.KIND, Release.KIND}
+_FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
 for _kind, _model in EVENT_TYPES.items():
     if _kind not in _FRIENDLY:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
@@ -118,6 +118,34 @@ def harvest(
                 "time": time or now_text(),
             }
             event = Harvest.from_body(body)
+        _record(event, db, keys, signer)
+
+
+@record_app.command()
+def cooperative(
+    signer: Signer,
+    name_zh: Annotated[str | None, typer.Option(help="The registered (Chinese) name.")] = None,
+    name_ug: Annotated[str | None, typer.Option(help="The Uyghur name.")] = None,
+    name_en: Annotated[str | None, typer.Option(help="The English name.")] = None,
+    address: Annotated[str | None, typer.Option(help="Street address or township.")] = None,
+    county: Annotated[str | None, typer.Option(help="The county it is registered in.")] = None,
+    gln: Annotated[str | None, typer.Option(help="Its GS1 GLN (13 digits), if any.")] = None,
+    file: EventFile = None,
+    db: Db = None,
+    keys: Keys = DEFAULT_KEYS,
+) -> None:
+    """Record the cooperative's names, address and GLN (a cooperative key; latest wins)."""
+    with errors():
+        if file is not None:
+            event = _from_file(Cooperative, file)
+        else:
+            given = {"name-zh": name_zh, "address": address, "county": county}
+            missing = [f"--{name}" for name, v in given.items() if not v]
+            if missing:
+                raise ValidationError(", ".join(missing), "options, or the event in --file", None)
+            body = {"name_zh": name_zh, "name_ug": name_ug, "name_en": name_en,
+                    "address": address, "county": county, "gln": gln}  # fmt: skip
+            event = Cooperative.from_body({k: v for k, v in body.items() if v is not None})
         _record(event, db, keys, signer)
 
 

@@ -107,6 +107,28 @@ class _Mapper:
         ]
         return [{"sensorReport": reports}]
 
+    def cooperative(self) -> dict[str, Any] | None:
+        """The cooperative as EPCIS master data (a Party), from the projection, or None."""
+        row = self.conn.execute(select(t.cooperative)).first()
+        if row is None:
+            return None
+        # A GLN names the party world-wide (GS1 Digital Link AI 417, party GLN); without one
+        # the cooperative is a URI under the log's origin, like its sites.
+        party = f"https://id.gs1.org/417/{row.gln}" if row.gln else self.uri("party", "cooperative")
+        mda = "urn:epcglobal:cbv:mda#"
+        # CBV's name is one string: the registered (Chinese) name; the other languages and the
+        # county have no CBV attribute, so they are the cooperative's own terms.
+        values = [
+            (f"{mda}name", row.name_zh),
+            (self.uri("voc", "name_ug"), row.name_ug),
+            (self.uri("voc", "name_en"), row.name_en),
+            (f"{mda}streetAddressOne", row.address),
+            (self.uri("voc", "county"), row.county),
+            (self.uri("voc", "ledgerEntry"), self.uri("entry", str(row.seq))),
+        ]
+        attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
+        return {"id": party, "attributes": attributes}
+
     def lot_quantity(self, key: str) -> Decimal | None:
         row = self.conn.execute(select(t.lots.c.quantity).where(t.lots.c.key == key)).first()
         return None if row is None else Decimal(row.quantity)
@@ -296,13 +318,17 @@ def build_document(
         event = mapper.event(record, parse_event(statement.kind, statement.body))
         if event is not None:
             events.append(event)
-    return {
+    document: dict[str, Any] = {
         "@context": [EPCIS_CONTEXT, {"agt": mapper.uri("voc", "")}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": format_time(created or datetime.now(UTC)),
-        "epcisBody": {"eventList": events},
     }
+    party = mapper.cooperative()
+    if party is not None:
+        vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
+    return document | {"epcisBody": {"eventList": events}}
 
 
 def lot_chain(conn: Connection, gtin: str, lot: str) -> list[str]:

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from traceability._errors import ValidationError
 from traceability._model import (
     Amount,
+    Gln,
     Gtin,
     LocalId,
     LotCode,
@@ -29,6 +30,7 @@ from traceability._model import (
 __all__ = [
     "EVENT_TYPES",
     "Cooling",
+    "Cooperative",
     "Farm",
     "GradedLot",
     "Grading",
@@ -83,6 +85,22 @@ class Reading(Model):
 
 
 # --- master data ---------------------------------------------------------------------------
+
+
+class Cooperative(Model):
+    """The cooperative that keeps the ledger: its names, address, county and optional GLN.
+
+    The Chinese name is the registered one; the Uyghur and English names are what the
+    consumer page shows in those languages. A later entry replaces an earlier one.
+    """
+
+    KIND: ClassVar[str] = "trace.cooperative"
+    name_zh: Text
+    name_ug: Text | None = None
+    name_en: Text | None = None
+    address: Text
+    county: Text
+    gln: Gln | None = None  # GS1 Global Location Number of the cooperative as a party
 
 
 class Product(Model):
@@ -317,6 +335,7 @@ class Recall(Model):
 EVENT_TYPES: dict[str, type[Model]] = {
     m.KIND: m
     for m in (
+        Cooperative,
         Product,
         Farm,
         InputApplication,

@@ -23,7 +23,15 @@ from traceability._lifecycle import LotStatus
 from traceability._lineage import Origin, ancestors, trace_back
 from traceability._rules import residue_text
 
-__all__ = ["LotSummary", "ResidueLine", "has_trace_tables", "lot_summary", "result_line"]
+__all__ = [
+    "CooperativeInfo",
+    "LotSummary",
+    "ResidueLine",
+    "cooperative_info",
+    "has_trace_tables",
+    "lot_summary",
+    "result_line",
+]
 
 
 @dataclass(frozen=True)
@@ -199,3 +207,47 @@ def lot_summary(ledger: Ledger, gtin: str, lot: str) -> LotSummary | None:
         if row is None:
             return None
         return _summary(conn, ledger, row)
+
+
+@dataclass(frozen=True)
+class CooperativeInfo:
+    """The cooperative that keeps the ledger, from its latest ``trace.cooperative`` entry.
+
+    Attributes:
+        name_zh: The registered (Chinese) name.
+        name_ug: The Uyghur name, if recorded.
+        name_en: The English name, if recorded.
+        address: Street address or township.
+        county: The county it is registered in.
+        gln: Its GS1 GLN, if it has one.
+        seq: The ledger entry this comes from (for a proof link).
+    """
+
+    name_zh: str
+    name_ug: str | None
+    name_en: str | None
+    address: str
+    county: str
+    gln: str | None
+    seq: int
+
+    def name(self, lang: str) -> str:
+        """The name in ``lang`` (``zh``, ``ug``, ``en``); the registered name when unrecorded."""
+        return {"ug": self.name_ug, "en": self.name_en}.get(lang) or self.name_zh
+
+
+def cooperative_info(ledger: Ledger) -> CooperativeInfo | None:
+    """Return the cooperative's master data, or None when no entry names it yet.
+
+    Reads the projection, like :func:`lot_summary`: the caller brings it up to the ledger's
+    head first (:meth:`Recorder.catch_up`).
+    """
+    with ledger.engine.connect() as conn:
+        if not inspect(conn).has_table(t.cooperative.name):
+            return None  # a database from before the table existed, not yet reindexed
+        row = conn.execute(select(t.cooperative).where(t.cooperative.c.id == 1)).first()
+    if row is None:
+        return None
+    return CooperativeInfo(
+        row.name_zh, row.name_ug, row.name_en, row.address, row.county, row.gln, row.seq
+    )

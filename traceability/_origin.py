@@ -1,6 +1,6 @@
 """Handlers for master data, rules, and the events that make or judge lots.
 
-Product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
+Cooperative, product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from traceability._cold_chain import new_precool_findings
 from traceability._errors import LifecycleError, ValidationError
 from traceability._events import (
     Cooling,
+    Cooperative,
     Farm,
     Grading,
     Harvest,
@@ -41,6 +42,12 @@ from traceability._rules import MrlTable, Profile, residue_verdict
 __all__ = ["ORIGIN_HANDLERS"]
 
 # --- handlers ------------------------------------------------------------------------------
+
+
+def _cooperative(conn: Connection, seq: int, e: Cooperative) -> None:
+    # One cooperative keeps the ledger: a later entry (a new name, a GLN) replaces the row.
+    conn.execute(t.cooperative.delete())
+    conn.execute(insert(t.cooperative), {"id": 1, "seq": seq, **e.model_dump()})
 
 
 def _product(conn: Connection, seq: int, e: Product) -> None:
@@ -250,6 +257,7 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
 
 
 ORIGIN_HANDLERS: dict[type[Any], Any] = {
+    Cooperative: _cooperative,
     Product: _product,
     Farm: _farm,
     Profile: _rule,

@@ -18,6 +18,7 @@ from sqlalchemy import (
 
 __all__ = [
     "anomalies",
+    "cooperative",
     "edges",
     "event_lots",
     "farms",
@@ -43,6 +44,20 @@ state = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("applied_size", Integer, nullable=False),
+)
+
+#: The cooperative's master data (one row, ``id`` 1): the latest ``trace.cooperative`` entry.
+cooperative = Table(
+    "trace_cooperative",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_zh", Text, nullable=False),
+    Column("name_ug", Text),
+    Column("name_en", Text),
+    Column("address", Text, nullable=False),
+    Column("county", Text, nullable=False),
+    Column("gln", String(13)),
+    Column("seq", Integer, nullable=False),
 )
 
 products = Table(
