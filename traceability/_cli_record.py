@@ -59,6 +59,18 @@ def _from_file(model: type[Model], path: Path) -> Model:
     return model.from_body(read_json(path))
 
 
+def _options_or_file(
+    model: type[Model], file: Path | None, required: dict[str, Any], body: dict[str, Any]
+) -> Model:
+    """The event from ``--file``, or from the options (each of ``required`` must be given)."""
+    if file is not None:
+        return _from_file(model, file)
+    missing = [f"--{name}" for name, v in required.items() if not v]
+    if missing:
+        raise ValidationError(", ".join(missing), "options, or the event in --file", None)
+    return model.from_body(body)
+
+
 def _lot_ref(db: str | None, lot: str, gtin: str | None) -> dict[str, str]:
     # A lot code alone names the lot when one product has it; --gtin settles the rest.
     with open_recorder(db) as recorder:
@@ -102,22 +114,16 @@ def harvest(
 ) -> None:
     """Record a harvest lot picked from one plot (options, or the whole event in --file)."""
     with errors():
-        if file is not None:
-            event = _from_file(Harvest, file)
-        else:
-            given = {"lot": lot, "gtin": gtin, "plot": plot, "variety": variety}
-            missing = [f"--{name}" for name, v in (given | {"quantity": quantity}).items() if not v]
-            if missing:
-                raise ValidationError(", ".join(missing), "options, or the event in --file", None)
-            body: dict[str, Any] = {
-                "lot": {"gtin": gtin, "lot": lot},
-                "plot": plot,
-                "variety": variety,
-                "quantity": quantity,
-                "unit": unit,
-                "time": time or now_text(),
-            }
-            event = Harvest.from_body(body)
+        required = {"lot": lot, "gtin": gtin, "plot": plot, "variety": variety}
+        body: dict[str, Any] = {
+            "lot": {"gtin": gtin, "lot": lot},
+            "plot": plot,
+            "variety": variety,
+            "quantity": quantity,
+            "unit": unit,
+            "time": time or now_text(),
+        }
+        event = _options_or_file(Harvest, file, required | {"quantity": quantity}, body)
         _record(event, db, keys, signer)
 
 
@@ -136,17 +142,11 @@ def cooperative(
 ) -> None:
     """Record the cooperative's names, address and GLN (a cooperative key; latest wins)."""
     with errors():
-        if file is not None:
-            event = _from_file(Cooperative, file)
-        else:
-            given = {"name-zh": name_zh, "address": address, "county": county}
-            missing = [f"--{name}" for name, v in given.items() if not v]
-            if missing:
-                raise ValidationError(", ".join(missing), "options, or the event in --file", None)
-            body = {"name_zh": name_zh, "name_ug": name_ug, "name_en": name_en,
-                    "address": address, "county": county, "gln": gln}  # fmt: skip
-            event = Cooperative.from_body({k: v for k, v in body.items() if v is not None})
-        _record(event, db, keys, signer)
+        required = {"name-zh": name_zh, "address": address, "county": county}
+        body = {"name_zh": name_zh, "name_ug": name_ug, "name_en": name_en,
+                "address": address, "county": county, "gln": gln}  # fmt: skip
+        present = {k: v for k, v in body.items() if v is not None}
+        _record(_options_or_file(Cooperative, file, required, present), db, keys, signer)
 
 
 @record_app.command()

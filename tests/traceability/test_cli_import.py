@@ -13,12 +13,19 @@ HARVEST = datetime.fromisoformat(at(0))
 
 
 def logger_file(
-    path: Path, rows: int, *, every_seconds: float, start_minutes: float = 5, celsius: str = "5.0"
+    path: Path,
+    rows: int,
+    *,
+    every_seconds: float,
+    start_minutes: float = 5,
+    celsius: str = "5.0",
+    warm_rows: int = 0,
 ) -> Path:
+    """A logger CSV; the first ``warm_rows`` readings are field heat (18 °C)."""
     lines = ["timestamp,celsius"]
     for i in range(rows):
         moment = HARVEST + timedelta(minutes=start_minutes, seconds=i * every_seconds)
-        lines.append(f"{moment.isoformat()},{celsius}")
+        lines.append(f"{moment.isoformat()},{'18.0' if i < warm_rows else celsius}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -111,10 +118,7 @@ def test_long_log_that_reaches_band_only_in_a_later_event_keeps_the_lot_active(
 ) -> None:
     # Field heat for the first 1,500 readings (25 minutes at 1 Hz), then in band: the first
     # event alone has no reading in band at all.
-    path = logger_file(tmp_path / "probe.csv", 3000, every_seconds=1)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1:1501] = [line.replace(",5.0", ",18.0") for line in lines[1:1501]]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = logger_file(tmp_path / "probe.csv", 3000, every_seconds=1, warm_rows=1500)
     harvested.ok(*cool(harvested, path))
     assert "status active" in plain(harvested.ok("lot", "show", "H1").stdout)
 
@@ -123,10 +127,7 @@ def test_long_log_that_reaches_band_too_late_holds_the_lot_once(
     harvested: Staff, tmp_path: Path
 ) -> None:
     # 3,700 readings of field heat (in band only 67 minutes after harvest), four events.
-    path = logger_file(tmp_path / "probe.csv", 4000, every_seconds=1)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[1:3701] = [line.replace(",5.0", ",18.0") for line in lines[1:3701]]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = logger_file(tmp_path / "probe.csv", 4000, every_seconds=1, warm_rows=3700)
     harvested.ok(*cool(harvested, path))
     shown = plain(harvested.ok("lot", "show", "H1").stdout)
     assert "status on_hold" in shown
