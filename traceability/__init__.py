@@ -13,6 +13,7 @@ from traceability._epcis_import import EpcisImport, EpcisImportError, ImportProb
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._events import (
     Cooling,
+    Cooperative,
     Farm,
     GradedLot,
     Grading,
@@ -34,7 +35,14 @@ from traceability._events import (
 )
 from traceability._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
-from traceability._lookup import LotSummary, ResidueLine, has_trace_tables, lot_summary
+from traceability._lookup import (
+    CooperativeInfo,
+    LotSummary,
+    ResidueLine,
+    cooperative_info,
+    has_trace_tables,
+    lot_summary,
+)
 from traceability._recorder import LotState, Recorder, reindex
 from traceability._rules import (
     GradeBand,
@@ -53,6 +61,8 @@ __all__ = [
     "BackTrace",
     "BatchError",
     "Cooling",
+    "Cooperative",
+    "CooperativeInfo",
     "EpcisImport",
     "EpcisImportError",
     "Farm",
@@ -93,6 +103,7 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "cooperative_info",
     "has_trace_tables",
     "import_epcis",
     "load_mrl_csv",

@@ -39,6 +39,7 @@ _C, _G, _P, _L, _T, _R = (
 #: for its own measurement); only the cooperative releases a lot (it carries the
 #: 承诺达标合格证 compliance promise); a regulator may hold or recall but not release.
 PERMITTED: Mapping[str, frozenset[Role]] = {
+    "trace.cooperative": frozenset({_C}),
     "trace.product": frozenset({_C}),
     "trace.farm": frozenset({_C}),
     "trace.profile": frozenset({_C}),

@@ -32,19 +32,11 @@ from traceability._cli_common import (
     resolve_lot,
     signing_key,
 )
-from traceability._errors import (
-    BatchError,
-    LifecycleError,
-    RoleError,
-    TraceError,
-    ValidationError,
-)
+from traceability._errors import BatchError, RoleError, TraceError, ValidationError
 from traceability._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability._ids import parse_local_id
 from traceability._model import Model
-from traceability._query import harvest_time, profile_for
 from traceability._recorder import Recorder
-from traceability._rules import precool_problem
 
 __all__ = ["import_app"]
 
@@ -54,7 +46,8 @@ import_app = typer.Typer(
 )
 
 #: Readings per event: the event models' limit (``Cooling.readings`` max_length), which also
-#: keeps a signed body well under the ledger's 64 KiB statement limit.
+#: keeps a signed body well under the ledger's 64 KiB statement limit. A longer log becomes
+#: several events, recorded together or not at all.
 CHUNK = 1000
 READING_COLUMNS = ("timestamp", "celsius")
 RESULT_COLUMNS = ("sample_id", "lot", "substance", "value", "unit", "loq", "method", "lab", "time")
@@ -192,40 +185,36 @@ def _reading_events(
     shipment: str | None,
     receiver: str | None,
 ) -> tuple[list[Model], list[int]]:
+    # In time order, so each part of a long log is a stretch of time; the cold chain is
+    # judged across all the parts (traceability/_cold_chain.py), the last one closes it.
+    ordered = sorted(zip(parsed, (n for n, _ in rows), strict=True), key=lambda p: p[0].time)
+    chunks = [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+    lines = [chunk[0][1] for chunk in chunks]
     if kind == "transport":
-        if len(parsed) > CHUNK:
-            # A shipment is received once, and one receiving event holds at most CHUNK readings.
-            raise ValidationError(
-                "readings", f"at most {CHUNK} transport readings per shipment", len(parsed)
-            )
         if shipment is None and lot is not None:
             shipment = _shipment_in_transit(recorder, *resolve_lot(recorder, lot, gtin))
-        event = Receiving.from_body(
-            {
-                "shipment": parse_local_id(shipment, "--shipment"),
-                "receiver": parse_local_id(receiver, "--receiver"),
-                "readings": [r.to_body() for r in parsed],
-                "time": max(r.time for r in parsed).isoformat(),
+        common: dict[str, Any] = {
+            "shipment": parse_local_id(shipment, "--shipment"),
+            "receiver": parse_local_id(receiver, "--receiver"),
+        }
+    else:
+        if lot is None:
+            raise ValidationError("--lot", "the cooled lot's code", None)
+        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        common = {"lot": {"gtin": found_gtin, "lot": code}, "site": parse_local_id(site, "--site")}
+    model: type[Model] = Receiving if kind == "transport" else Cooling
+    events = [
+        model.from_body(
+            common
+            | {
+                "readings": [r.to_body() for r, _ in chunk],
+                # Every part but the last says more follow: the last one judges the
+                # log as complete (and, for transport, receives the shipment).
+                **({"more_readings": True} if i < len(chunks) - 1 else {}),
+                "time": chunk[-1][0].time.isoformat(),
             }
         )
-        return [event], [rows[0][0]]
-    if lot is None:
-        raise ValidationError("--lot", "the cooled lot's code", None)
-    found_gtin, code = resolve_lot(recorder, lot, gtin)
-    site_id = parse_local_id(site, "--site")
-    chunks = [parsed[i : i + CHUNK] for i in range(0, len(parsed), CHUNK)]
-    lines = [rows[i][0] for i in range(0, len(parsed), CHUNK)]
-    _refuse_split_misjudged(recorder, found_gtin, code, parsed, chunks, lines)
-    events: list[Model] = [
-        Cooling.from_body(
-            {
-                "lot": {"gtin": found_gtin, "lot": code},
-                "site": site_id,
-                "readings": [r.to_body() for r in chunk],
-                "time": max(r.time for r in chunk).isoformat(),
-            }
-        )
-        for chunk in chunks
+        for i, chunk in enumerate(chunks)
     ]
     return events, lines
 
@@ -241,40 +230,6 @@ def _shipment_in_transit(recorder: Recorder, gtin: str, lot: str) -> str:
     if found is None:
         raise ValidationError("--lot", "a lot on a shipment in transit (or give --shipment)", key)
     return str(found)
-
-
-def _refuse_split_misjudged(
-    recorder: Recorder,
-    gtin: str,
-    lot: str,
-    parsed: list[Reading],
-    chunks: list[list[Reading]],
-    lines: list[int],
-) -> None:
-    """Refuse a long cooling log whose later events would be judged wrongly on their own.
-
-    Each cooling event is checked alone against the pre-cooling deadline, so an event of
-    readings taken after the deadline looks like pre-cooling that came too late, even when
-    the whole file met the profile. Rather than record a false hold, say so.
-    """
-    if len(chunks) == 1:
-        return
-    state = recorder.lot(gtin, lot)
-    with recorder.ledger.engine.connect() as conn:
-        harvested = harvest_time(conn, state.key)
-        _, profile = profile_for(conn, state.commodity)
-    if harvested is None or precool_problem(profile, harvested, tuple(parsed)) is not None:
-        return  # the whole file is refused or held on its own merits: the split changes nothing
-    for chunk, line in zip(chunks, lines, strict=True):
-        problem = precool_problem(profile, harvested, tuple(chunk))
-        if problem is not None:
-            raise LifecycleError(
-                "cooling-event-judged-alone",
-                f"the whole file meets the profile, but it needs {len(chunks)} cooling events "
-                f"of at most {CHUNK} readings and the one from line {line} would be judged "
-                f"alone ({problem}); import the pre-cooling readings, up to the lot "
-                f"reaching band, as a file of at most {CHUNK} rows",
-            )
 
 
 @import_app.command()

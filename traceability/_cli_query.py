@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from traceability._cli_common import Db, Gtin, errors, open_recorder, out, resolve_lot
 from traceability._errors import ValidationError
+from traceability._lookup import result_line
 from traceability._recorder import Recorder
 
 __all__ = ["export_app", "lot_app", "trace_app"]
@@ -110,9 +111,10 @@ def show(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> N
     if not results:
         out.print("results none recorded", highlight=False)
     for r in results:
-        limit = f" (MRL {r['limit']})" if r["limit"] is not None else ""
+        limit = None if r["limit"] is None else str(r["limit"])
+        shown = result_line(str(r["value"]), str(r["loq"]), limit)
         out.print(
-            f"result  {escape(str(r['substance']))} {escape(str(r['value']))}{limit}: "
+            f"result  {escape(str(r['substance']))} {escape(shown)}: "
             f"{r['outcome']} — {escape(str(r['reason']))} (rule: {escape(str(r['edition']))}, "
             f"entry {r['rule_seq']}; sample {escape(str(r['sample_id']))}, entry {r['seq']})",
             highlight=False,

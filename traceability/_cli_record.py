@@ -24,7 +24,7 @@ from traceability._cli_common import (
     signing_key,
 )
 from traceability._errors import ValidationError
-from traceability._events import EVENT_TYPES, Harvest, Hold, Recall, Release
+from traceability._events import EVENT_TYPES, Cooperative, Harvest, Hold, Recall, Release
 from traceability._model import Model
 from traceability._rules import load_mrl_csv, load_profile
 
@@ -59,6 +59,18 @@ def _from_file(model: type[Model], path: Path) -> Model:
     return model.from_body(read_json(path))
 
 
+def _options_or_file(
+    model: type[Model], file: Path | None, required: dict[str, Any], body: dict[str, Any]
+) -> Model:
+    """The event from ``--file``, or from the options (each of ``required`` must be given)."""
+    if file is not None:
+        return _from_file(model, file)
+    missing = [f"--{name}" for name, v in required.items() if not v]
+    if missing:
+        raise ValidationError(", ".join(missing), "options, or the event in --file", None)
+    return model.from_body(body)
+
+
 def _lot_ref(db: str | None, lot: str, gtin: str | None) -> dict[str, str]:
     # A lot code alone names the lot when one product has it; --gtin settles the rest.
     with open_recorder(db) as recorder:
@@ -80,7 +92,7 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
     return command
 
 
-_FRIENDLY = {Harvest.KIND, Hold.KIND, Release.KIND}
+_FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
 for _kind, _model in EVENT_TYPES.items():
     if _kind not in _FRIENDLY:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
@@ -102,23 +114,39 @@ def harvest(
 ) -> None:
     """Record a harvest lot picked from one plot (options, or the whole event in --file)."""
     with errors():
-        if file is not None:
-            event = _from_file(Harvest, file)
-        else:
-            given = {"lot": lot, "gtin": gtin, "plot": plot, "variety": variety}
-            missing = [f"--{name}" for name, v in (given | {"quantity": quantity}).items() if not v]
-            if missing:
-                raise ValidationError(", ".join(missing), "options, or the event in --file", None)
-            body: dict[str, Any] = {
-                "lot": {"gtin": gtin, "lot": lot},
-                "plot": plot,
-                "variety": variety,
-                "quantity": quantity,
-                "unit": unit,
-                "time": time or now_text(),
-            }
-            event = Harvest.from_body(body)
+        required = {"lot": lot, "gtin": gtin, "plot": plot, "variety": variety}
+        body: dict[str, Any] = {
+            "lot": {"gtin": gtin, "lot": lot},
+            "plot": plot,
+            "variety": variety,
+            "quantity": quantity,
+            "unit": unit,
+            "time": time or now_text(),
+        }
+        event = _options_or_file(Harvest, file, required | {"quantity": quantity}, body)
         _record(event, db, keys, signer)
+
+
+@record_app.command()
+def cooperative(
+    signer: Signer,
+    name_zh: Annotated[str | None, typer.Option(help="The registered (Chinese) name.")] = None,
+    name_ug: Annotated[str | None, typer.Option(help="The Uyghur name.")] = None,
+    name_en: Annotated[str | None, typer.Option(help="The English name.")] = None,
+    address: Annotated[str | None, typer.Option(help="Street address or township.")] = None,
+    county: Annotated[str | None, typer.Option(help="The county it is registered in.")] = None,
+    gln: Annotated[str | None, typer.Option(help="Its GS1 GLN (13 digits), if any.")] = None,
+    file: EventFile = None,
+    db: Db = None,
+    keys: Keys = DEFAULT_KEYS,
+) -> None:
+    """Record the cooperative's names, address and GLN (a cooperative key; latest wins)."""
+    with errors():
+        required = {"name-zh": name_zh, "address": address, "county": county}
+        body = {"name_zh": name_zh, "name_ug": name_ug, "name_en": name_en,
+                "address": address, "county": county, "gln": gln}  # fmt: skip
+        present = {k: v for k, v in body.items() if v is not None}
+        _record(_options_or_file(Cooperative, file, required, present), db, keys, signer)
 
 
 @record_app.command()

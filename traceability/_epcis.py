@@ -7,11 +7,13 @@ entry           EPCIS event                             bizStep       dispositio
 ==============  ======================================  ============  =====================
 harvest         ObjectEvent ADD, quantity, ILMD         commissioning active
 cooling         ObjectEvent OBSERVE, Temperature/CEL    storing       (unchanged)
+                (a part: agt:moreReadings true)
 grading         TransformationEvent                     <origin>/voc/grading  active
 residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged)
 packing         AggregationEvent ADD                    packing       (unchanged)
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
+receiving part  ObjectEvent OBSERVE, agt:moreReadings    sensor_reporting  in_transit
 processing      TransformationEvent                     <origin>/voc/processing active
 hold            ObjectEvent OBSERVE                     holding       non_sellable_other
 release         ObjectEvent OBSERVE                     (none)        sellable_accessible
@@ -55,7 +57,7 @@ from traceability._ids import epc_class, lot_key, unit_uri
 from traceability._lineage import ancestors, descendants
 from traceability._model import Model
 
-__all__ = ["EPCIS_CONTEXT", "build_document"]
+__all__ = ["EPCIS_CONTEXT", "build_document", "lot_chain", "lot_entries"]
 
 #: The EPCIS 2.0 JSON-LD context every document names first.
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -105,6 +107,28 @@ class _Mapper:
         ]
         return [{"sensorReport": reports}]
 
+    def cooperative(self) -> dict[str, Any] | None:
+        """The cooperative as EPCIS master data (a Party), from the projection, or None."""
+        row = self.conn.execute(select(t.cooperative)).first()
+        if row is None:
+            return None
+        # A GLN names the party world-wide (GS1 Digital Link AI 417, party GLN); without one
+        # the cooperative is a URI under the log's origin, like its sites.
+        party = f"https://id.gs1.org/417/{row.gln}" if row.gln else self.uri("party", "cooperative")
+        mda = "urn:epcglobal:cbv:mda#"
+        # CBV's name is one string: the registered (Chinese) name; the other languages and the
+        # county have no CBV attribute, so they are the cooperative's own terms.
+        values = [
+            (f"{mda}name", row.name_zh),
+            (self.uri("voc", "name_ug"), row.name_ug),
+            (self.uri("voc", "name_en"), row.name_en),
+            (f"{mda}streetAddressOne", row.address),
+            (self.uri("voc", "county"), row.county),
+            (self.uri("voc", "ledgerEntry"), self.uri("entry", str(row.seq))),
+        ]
+        attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
+        return {"id": party, "attributes": attributes}
+
     def lot_quantity(self, key: str) -> Decimal | None:
         row = self.conn.execute(select(t.lots.c.quantity).where(t.lots.c.key == key)).first()
         return None if row is None else Decimal(row.quantity)
@@ -144,6 +168,7 @@ class _Mapper:
                 "quantityList": self.quantities([e.lot]),
                 "readPoint": {"id": self.uri("site", e.site)},
                 "sensorElementList": self.sensors(e.readings),
+                **({"agt:moreReadings": True} if e.more_readings else {}),
             }
         if isinstance(e, Grading | Processing):
             if isinstance(e, Grading):
@@ -242,13 +267,26 @@ class _Mapper:
                 .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
                 .where(t.shipment_lots.c.shipment == e.shipment)
             ).all()
-            event = obs | {
-                "bizStep": "receiving",
-                "disposition": "in_progress",
-                "quantityList": [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys],
-                "bizLocation": {"id": self.uri("site", e.receiver)},
-                "agt:shipment": self.uri("shipment", e.shipment),
-            }
+            lots = [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys]
+            if e.more_readings:
+                # A part of a long transport log, ahead of the receipt: readings of lots
+                # still in transit, not a receiving (partners would take it for arrival).
+                event = obs | {
+                    "bizStep": "sensor_reporting",
+                    "disposition": "in_transit",
+                    "quantityList": lots,
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                    "agt:receiver": self.uri("site", e.receiver),
+                    "agt:moreReadings": True,
+                }
+            else:
+                event = obs | {
+                    "bizStep": "receiving",
+                    "disposition": "in_progress",
+                    "quantityList": lots,
+                    "bizLocation": {"id": self.uri("site", e.receiver)},
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                }
             if e.readings:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event
@@ -280,19 +318,36 @@ def build_document(
         event = mapper.event(record, parse_event(statement.kind, statement.body))
         if event is not None:
             events.append(event)
-    return {
+    document: dict[str, Any] = {
         "@context": [EPCIS_CONTEXT, {"agt": mapper.uri("voc", "")}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": format_time(created or datetime.now(UTC)),
-        "epcisBody": {"eventList": events},
     }
+    party = mapper.cooperative()
+    if party is not None:
+        vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
+    return document | {"epcisBody": {"eventList": events}}
+
+
+def lot_chain(conn: Connection, gtin: str, lot: str) -> list[str]:
+    """Return the keys of a lot's chain: the lot, what it was made from, what was made from it.
+
+    A sibling (another lot graded from the same harvest lot) is not in the chain: it is
+    neither an input of the lot nor made from it.
+    """
+    key = lot_key(gtin, lot)
+    return sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
 
 
 def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
-    """Return the seqs of every entry about a lot, its sources and what was made from it."""
-    key = lot_key(gtin, lot)
-    keys = sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
+    """Return the seqs of every entry about a lot, its sources and what was made from it.
+
+    An entry that names a lot of the chain and also a sibling (the grading, a shared
+    shipment) is in; a sibling's own entries are not.
+    """
+    keys = lot_chain(conn, gtin, lot)
     query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(keys)).distinct()
     return sorted(conn.execute(query).scalars())
 

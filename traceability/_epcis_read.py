@@ -176,6 +176,18 @@ class EventReader:
                     "time": time,
                 }
             )
+        if step == "sensor_reporting" and "agt:shipment" in e:
+            # A part of a long transport log recorded ahead of the receipt.
+            receiver = local_id(e.get("agt:receiver"), "agt:receiver", self.base, "site")
+            return Receiving.from_body(
+                {
+                    "shipment": self.shipment(e),
+                    "receiver": receiver,
+                    "readings": self.readings(e),
+                    "more_readings": True,
+                    "time": time,
+                }
+            )
         if step == "inspecting" and "agt:residueResults" in e:
             return self.residue(e, time)
         if disposition in ("recalled", "non_sellable_other", "sellable_accessible"):
@@ -189,7 +201,13 @@ class EventReader:
         if step in ("storing", "sensor_reporting", "inspecting") and "sensorElementList" in e:
             lot = self.one_lot(e)
             return Cooling.from_body(
-                {"lot": lot, "site": self.site(e), "readings": self.readings(e), "time": time}
+                {
+                    "lot": lot,
+                    "site": self.site(e),
+                    "readings": self.readings(e),
+                    "more_readings": e.get("agt:moreReadings"),
+                    "time": time,
+                }
             )
         raise Unsupported(
             "bizStep",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 __all__ = ["BatchError", "LifecycleError", "RoleError", "TraceError", "ValidationError"]
 
 
@@ -19,7 +21,9 @@ class ValidationError(TraceError, ValueError):
     """
 
     def __init__(self, field: str, expected: str, got: object) -> None:
-        super().__init__(f"{field}: expected {expected}, got {got!r}")
+        # A Decimal is shown as the user wrote it ('0.001'), never as Decimal('0.001').
+        shown = format(got, "f") if isinstance(got, Decimal) else got
+        super().__init__(f"{field}: expected {expected}, got {shown!r}")
         self.field = field
         self.expected = expected
         self.got = got

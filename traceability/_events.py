@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from traceability._errors import ValidationError
 from traceability._model import (
     Amount,
+    Gln,
     Gtin,
     LocalId,
     LotCode,
@@ -29,6 +30,7 @@ from traceability._model import (
 __all__ = [
     "EVENT_TYPES",
     "Cooling",
+    "Cooperative",
     "Farm",
     "GradedLot",
     "Grading",
@@ -83,6 +85,22 @@ class Reading(Model):
 
 
 # --- master data ---------------------------------------------------------------------------
+
+
+class Cooperative(Model):
+    """The cooperative that keeps the ledger: its names, address, county and optional GLN.
+
+    The Chinese name is the registered one; the Uyghur and English names are what the
+    consumer page shows in those languages. A later entry replaces an earlier one.
+    """
+
+    KIND: ClassVar[str] = "trace.cooperative"
+    name_zh: Text
+    name_ug: Text | None = None
+    name_en: Text | None = None
+    address: Text
+    county: Text
+    gln: Gln | None = None  # GS1 Global Location Number of the cooperative as a party
 
 
 class Product(Model):
@@ -144,6 +162,9 @@ class Cooling(Model):
     lot: LotRef
     site: LocalId
     readings: tuple[Reading, ...] = Field(min_length=1, max_length=1000)
+    #: True when more readings of the same log follow in a later cooling event (a logger
+    #: file split at 1,000 readings): until the last part, a lot not yet in band waits.
+    more_readings: bool | None = None
     time: Time
 
 
@@ -184,7 +205,9 @@ class SubstanceResult(Model):
     @model_validator(mode="after")
     def _value_at_or_above_loq(self) -> SubstanceResult:
         if isinstance(self.value, Decimal) and self.value < self.loq:
-            raise ValidationError("value", f"'<LOQ' or a value >= the LOQ {self.loq}", self.value)
+            raise ValidationError(
+                "value", f"'<LOQ' or a value >= the LOQ {self.loq} {self.unit}", self.value
+            )
         return self
 
 
@@ -245,12 +268,18 @@ class Shipping(Model):
 
 
 class Receiving(Model):
-    """A shipment arriving, with the transport logger's readings (receiving)."""
+    """A shipment arriving, with the transport logger's readings (receiving).
+
+    A logger file longer than 1,000 readings is recorded as parts: every part but the last
+    has ``more_readings`` true and only records readings (the shipment stays in transit);
+    the last part receives the shipment. The readings are judged across all parts.
+    """
 
     KIND: ClassVar[str] = "trace.receiving"
     shipment: LocalId
     receiver: LocalId
     readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
+    more_readings: bool | None = None
     time: Time
 
 
@@ -306,6 +335,7 @@ class Recall(Model):
 EVENT_TYPES: dict[str, type[Model]] = {
     m.KIND: m
     for m in (
+        Cooperative,
         Product,
         Farm,
         InputApplication,

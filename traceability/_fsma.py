@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -57,9 +57,10 @@ _UNITS = {"KGM": "kg", "H87": "piece"}
 
 
 class _Sheet:
-    def __init__(self, origin: str, conn: Connection) -> None:
+    def __init__(self, origin: str, conn: Connection, lots: Collection[str] | None) -> None:
         self.base = f"https://{origin.rstrip('/')}"
         self.conn = conn
+        self.lots = lots
         self.rows: list[dict[str, str]] = []
         self.variety: dict[str, str] = {}
         self.cooling: dict[str, tuple[str, str]] = {}
@@ -105,6 +106,8 @@ class _Sheet:
         self, cte: str, section: str, record: Record, when: datetime, ref: LotRef, **kdes: str
     ) -> None:
         key = lot_key(ref.gtin, ref.lot)
+        if self.lots is not None and key not in self.lots:
+            return  # a sibling's row of an event the lot shares (grading, a shipment)
         row = self.lot(key)
         description = "" if row is None else row.name + (f", {row.grade}" if row.grade else "")
         base = {
@@ -191,12 +194,19 @@ class _Sheet:
                 )
 
 
-def fsma204_csv(records: Iterable[Record], origin: str, conn: Connection) -> str:
+def fsma204_csv(
+    records: Iterable[Record],
+    origin: str,
+    conn: Connection,
+    lots: Collection[str] | None = None,
+) -> str:
     """Return the sortable spreadsheet for the event entries among ``records``, as CSV.
 
-    Rows are sorted by event date, then traceability lot code, then ledger order.
+    Rows are sorted by event date, then traceability lot code, then ledger order. With
+    ``lots`` (a lot's chain, from :func:`~traceability._epcis.lot_chain`), only rows of
+    those lots are kept: an event naming several lots has one row per lot.
     """
-    sheet = _Sheet(origin, conn)
+    sheet = _Sheet(origin, conn, lots)
     for record in records:
         if record.statement.kind.startswith("trace."):
             sheet.record(record)

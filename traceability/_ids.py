@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
-from labels import GS1SyntaxError, normalize_gtin, validate_lot, validate_serial
+from labels import GS1SyntaxError, gs1_check_digit, normalize_gtin, validate_lot, validate_serial
 from traceability._errors import ValidationError
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "epc_class",
     "lot_key",
     "parse_decimal",
+    "parse_gln",
     "parse_gtin",
     "parse_local_id",
     "parse_lot",
@@ -46,6 +47,15 @@ def parse_gtin(value: object, field: str) -> str:
         return normalize_gtin(value)
     except GS1SyntaxError as e:
         raise ValidationError(field, "a GTIN-8/12/13/14 with a valid check digit", value) from e
+
+
+def parse_gln(value: object, field: str) -> str:
+    """Return ``value`` as a validated GLN (13 digits, GS1 check digit) or raise."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{13}", value):
+        raise ValidationError(field, "a GLN of 13 digits", value)
+    if gs1_check_digit(value[:12]) != value[12]:
+        raise ValidationError(field, f"a GLN with check digit {gs1_check_digit(value[:12])}", value)
+    return value
 
 
 def parse_lot(value: object, field: str) -> str:

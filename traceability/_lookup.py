@@ -21,8 +21,17 @@ from traceability import _schema as t
 from traceability._ids import lot_key
 from traceability._lifecycle import LotStatus
 from traceability._lineage import Origin, ancestors, trace_back
+from traceability._rules import residue_text
 
-__all__ = ["LotSummary", "ResidueLine", "has_trace_tables", "lot_summary"]
+__all__ = [
+    "CooperativeInfo",
+    "LotSummary",
+    "ResidueLine",
+    "cooperative_info",
+    "has_trace_tables",
+    "lot_summary",
+    "result_line",
+]
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,18 @@ class ResidueLine:
     sample_id: str
 
     def __str__(self) -> str:
-        limit = "no listed MRL" if self.limit is None else f"MRL {self.limit}"
-        return f"{self.substance} {self.value} mg/kg (LOQ {self.loq}, {limit}): {self.outcome}"
+        return f"{self.substance} {result_line(self.value, self.loq, self.limit)}: {self.outcome}"
+
+
+def result_line(value: str, loq: str, limit: str | None) -> str:
+    """A result with its LOQ and limit: ``<LOQ (0.01 mg/kg), MRL 0.05 mg/kg``.
+
+    A measured value names its LOQ too: ``0.12 mg/kg (LOQ 0.01 mg/kg), MRL 0.05 mg/kg``.
+    """
+    shown = residue_text(value, loq)
+    if value != "<LOQ":
+        shown += f" (LOQ {loq} mg/kg)"
+    return f"{shown}, " + ("no listed MRL" if limit is None else f"MRL {limit} mg/kg")
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,8 @@ class LotSummary:
         harvested: The earliest harvest date (ISO date) of those lots.
         packed: The first packing time (ISO), if packed.
         residues: Every residue verdict on the lot or a lot it was made from.
-        cold_chain: One line per cooling record and per received shipment.
+        cold_chain: One line per pre-cooling log and per shipment (a log recorded in
+            several parts is one line).
         entries: Ledger positions of every entry about the lot or its inputs.
     """
 
@@ -94,28 +114,42 @@ def _when(time: str) -> str:
 
 
 def _cold_chain(ledger: Ledger, seqs: list[int]) -> tuple[str, ...]:
-    lines = []
+    # One line per pre-cooling log and per shipment: a long logger file recorded as several
+    # events (parts) is one log to the reader.
+    logs: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    lines: dict[tuple[str, ...], str] = {}
+    key: tuple[str, ...]
     for seq in seqs:
         statement = ledger.record(seq).statement
         body = statement.body
         if statement.kind == "trace.cooling":
-            readings = body["readings"]
+            lot = body["lot"]
+            key = ("cooling", lot["gtin"], lot["lot"], body["site"])
+            readings = logs.setdefault(key, [])
+            readings += body["readings"]
             last = max(readings, key=lambda r: r["time"])
-            lines.append(
+            lines[key] = (
                 f"pre-cooling at {body['site']}: core {last['celsius']} °C at "
                 f"{_when(last['time'])} ({len(readings)} readings, {_range(readings)})"
             )
         elif statement.kind == "trace.shipping":
             set_point = body.get("set_point_celsius")
             at = f" at set point {set_point} °C" if set_point is not None else ""
-            lines.append(f"shipment {body['shipment']} to {body['destination']}{at}")
+            key = ("shipping", body["shipment"])
+            lines[key] = f"shipment {body['shipment']} to {body['destination']}{at}"
         elif statement.kind == "trace.receiving":
-            readings = body.get("readings", [])
-            lines.append(
-                f"received {body['shipment']} at {body['receiver']} {_when(body['time'])}: "
-                f"logger {_range(readings)} ({len(readings)} readings)"
-            )
-    return tuple(lines)
+            key = ("receiving", body["shipment"])
+            readings = logs.setdefault(key, [])
+            readings += body.get("readings", [])
+            logger = f"logger {_range(readings)} ({len(readings)} readings)"
+            if body.get("more_readings"):
+                lines[key] = f"in transit {body['shipment']}: {logger} so far"
+            else:
+                lines[key] = (
+                    f"received {body['shipment']} at {body['receiver']} "
+                    f"{_when(body['time'])}: {logger}"
+                )
+    return tuple(lines.values())
 
 
 def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
@@ -173,3 +207,47 @@ def lot_summary(ledger: Ledger, gtin: str, lot: str) -> LotSummary | None:
         if row is None:
             return None
         return _summary(conn, ledger, row)
+
+
+@dataclass(frozen=True)
+class CooperativeInfo:
+    """The cooperative that keeps the ledger, from its latest ``trace.cooperative`` entry.
+
+    Attributes:
+        name_zh: The registered (Chinese) name.
+        name_ug: The Uyghur name, if recorded.
+        name_en: The English name, if recorded.
+        address: Street address or township.
+        county: The county it is registered in.
+        gln: Its GS1 GLN, if it has one.
+        seq: The ledger entry this comes from (for a proof link).
+    """
+
+    name_zh: str
+    name_ug: str | None
+    name_en: str | None
+    address: str
+    county: str
+    gln: str | None
+    seq: int
+
+    def name(self, lang: str) -> str:
+        """The name in ``lang`` (``zh``, ``ug``, ``en``); the registered name when unrecorded."""
+        return {"ug": self.name_ug, "en": self.name_en}.get(lang) or self.name_zh
+
+
+def cooperative_info(ledger: Ledger) -> CooperativeInfo | None:
+    """Return the cooperative's master data, or None when no entry names it yet.
+
+    Reads the projection, like :func:`lot_summary`: the caller brings it up to the ledger's
+    head first (:meth:`Recorder.catch_up`).
+    """
+    with ledger.engine.connect() as conn:
+        if not inspect(conn).has_table(t.cooperative.name):
+            return None  # a database from before the table existed, not yet reindexed
+        row = conn.execute(select(t.cooperative).where(t.cooperative.c.id == 1)).first()
+    if row is None:
+        return None
+    return CooperativeInfo(
+        row.name_zh, row.name_ug, row.name_en, row.address, row.county, row.gln, row.seq
+    )

@@ -19,6 +19,7 @@ from traceability._errors import ValidationError
 from traceability._ids import (
     check_time,
     parse_decimal,
+    parse_gln,
     parse_gtin,
     parse_local_id,
     parse_lot,
@@ -27,6 +28,7 @@ from traceability._ids import (
 
 __all__ = [
     "Amount",
+    "Gln",
     "Gtin",
     "LocalId",
     "LotCode",
@@ -43,6 +45,7 @@ def _field(info: pydantic.ValidationInfo) -> str:
 
 
 Gtin = Annotated[str, BeforeValidator(lambda v, i: parse_gtin(v, _field(i)))]
+Gln = Annotated[str, BeforeValidator(lambda v, i: parse_gln(v, _field(i)))]
 LotCode = Annotated[str, BeforeValidator(lambda v, i: parse_lot(v, _field(i)))]
 SerialNo = Annotated[str, BeforeValidator(lambda v, i: parse_serial(v, _field(i)))]
 LocalId = Annotated[str, BeforeValidator(lambda v, i: parse_local_id(v, _field(i)))]

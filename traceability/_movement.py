@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from traceability import _schema as t
+from traceability._cold_chain import keep_transport, new_transport_findings
 from traceability._errors import LifecycleError, ValidationError
 from traceability._events import (
     Hold,
@@ -33,7 +34,6 @@ from traceability._query import (
     set_status_many,
     touch,
 )
-from traceability._rules import transport_problem
 
 __all__ = ["MOVEMENT_HANDLERS"]
 
@@ -89,23 +89,30 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         )
     ]
     lot_rows = conn.execute(select(t.lots).where(t.lots.c.key.in_(keys))).all()
+    final = not e.more_readings  # a part with more to come only adds readings
+    set_point = None if ship.set_point is None else Decimal(ship.set_point)
     problems = []
     for row in lot_rows:
-        target = transition(Action.RECEIVE, LotStatus(row.status), row.key)
+        target = transition(Action.RECEIVE, LotStatus(row.status), row.key) if final else None
         profile_seq, profile = profile_for(conn, row.commodity)
-        set_point = None if ship.set_point is None else Decimal(ship.set_point)
-        problem = transport_problem(profile, set_point, e.readings)
-        problems.append((row.key, target, profile_seq, problem))
-    conn.execute(
-        update(t.shipments)
-        .where(t.shipments.c.shipment == e.shipment)
-        .values(status="received", received_seq=seq, receiver=e.receiver)
-    )
-    for key, target, profile_seq, problem in problems:
-        set_status(conn, key, target, seq)
-        if problem:
-            reason = f"cold-chain-transport (profile entry {profile_seq}): {problem}"
-            hold_forward(conn, seq, key, reason, failed=False)
+        # Judged across every part of the shipment's logger file, not this event's alone.
+        found = new_transport_findings(conn, e.shipment, profile, set_point, e.readings)
+        problems.append((row, target, profile_seq, found))
+    keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
+    if final:
+        conn.execute(
+            update(t.shipments)
+            .where(t.shipments.c.shipment == e.shipment)
+            .values(status="received", received_seq=seq, receiver=e.receiver)
+        )
+    for row, target, profile_seq, found in problems:
+        if target is not None:
+            # A held lot stays held when received, and keeps the reason it was held for.
+            held = target is LotStatus.ON_HOLD
+            set_status(conn, row.key, target, seq, row.status_reason if held else None)
+        if found:
+            reason = f"cold-chain-transport (profile entry {profile_seq}): {found[0]}"
+            hold_forward(conn, seq, row.key, reason, failed=False)
     touch(conn, seq, *keys)
 
 

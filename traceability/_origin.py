@@ -1,6 +1,6 @@
 """Handlers for master data, rules, and the events that make or judge lots.
 
-Product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
+Cooperative, product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from traceability import _schema as t
+from traceability._cold_chain import new_precool_findings
 from traceability._errors import LifecycleError, ValidationError
 from traceability._events import (
     Cooling,
+    Cooperative,
     Farm,
     Grading,
     Harvest,
@@ -35,11 +37,17 @@ from traceability._query import (
     set_status,
     touch,
 )
-from traceability._rules import MrlTable, Profile, precool_problem, residue_verdict
+from traceability._rules import MrlTable, Profile, residue_verdict
 
 __all__ = ["ORIGIN_HANDLERS"]
 
 # --- handlers ------------------------------------------------------------------------------
+
+
+def _cooperative(conn: Connection, seq: int, e: Cooperative) -> None:
+    # One cooperative keeps the ledger: a later entry (a new name, a GLN) replaces the row.
+    conn.execute(t.cooperative.delete())
+    conn.execute(insert(t.cooperative), {"id": 1, "seq": seq, **e.model_dump()})
 
 
 def _product(conn: Connection, seq: int, e: Product) -> None:
@@ -163,9 +171,12 @@ def _cooling(conn: Connection, seq: int, e: Cooling) -> None:
                 f"times at or after the harvest ({harvested.isoformat()})",
                 early[0].time.isoformat(),
             )
-        problem = precool_problem(profile, harvested, e.readings)
-        if problem:
-            reason = f"cold-chain-precool (profile entry {profile_seq}): {problem}"
+        # Judged across all the lot's cooling readings, not this event's alone.
+        found = new_precool_findings(
+            conn, seq, row.key, profile, harvested, e.readings, bool(e.more_readings)
+        )
+        if found:
+            reason = f"cold-chain-precool (profile entry {profile_seq}): {found[0]}"
             hold_forward(conn, seq, row.key, reason, failed=False)
 
 
@@ -246,6 +257,7 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
 
 
 ORIGIN_HANDLERS: dict[type[Any], Any] = {
+    Cooperative: _cooperative,
     Product: _product,
     Farm: _farm,
     Profile: _rule,

@@ -31,7 +31,7 @@ from ledger import KeyInfo, Ledger, Receipt, Record, SignedStatement
 from traceability import _schema as t
 from traceability._apply import apply_entry, parse_event
 from traceability._batch import record_batch
-from traceability._epcis import build_document, lot_entries
+from traceability._epcis import build_document, lot_chain, lot_entries
 from traceability._errors import BatchError, TraceError, ValidationError
 from traceability._fsma import fsma204_csv
 from traceability._ids import lot_key, parse_gtin, parse_lot
@@ -343,7 +343,11 @@ class Recorder:
         self.catch_up()
         with self._read() as conn:
             records = self._select(conn, gtin, lot, start, end)
-            return fsma204_csv(records, self.ledger.origin, conn)
+            chain = None
+            if gtin is not None or lot is not None:
+                state = self.lot(gtin or "", lot or "")
+                chain = lot_chain(conn, state.gtin, state.lot)  # no sibling's rows
+            return fsma204_csv(records, self.ledger.origin, conn, chain)
 
     def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
         """Trace a lot forward to every derived lot, shipment and receiver."""

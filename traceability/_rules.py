@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,8 +31,11 @@ __all__ = [
     "Verdict",
     "load_mrl_csv",
     "load_profile",
+    "precool_findings",
     "precool_problem",
+    "residue_text",
     "residue_verdict",
+    "transport_findings",
     "transport_problem",
 ]
 
@@ -143,6 +147,14 @@ class Verdict:
     reason: str
 
 
+def residue_text(value: str, loq: str, unit: str = "mg/kg") -> str:
+    """Return a result as a person reads it: ``<LOQ (0.01 mg/kg)`` or ``0.12 mg/kg``.
+
+    A below-LOQ result is never a number, so it is shown with the LOQ it is below.
+    """
+    return f"<LOQ ({loq} {unit})" if value == "<LOQ" else f"{value} {unit}"
+
+
 def residue_verdict(
     result: SubstanceResult, commodity: str, table: MrlTable, rule_seq: int
 ) -> Verdict:
@@ -163,53 +175,73 @@ def residue_verdict(
 
     if limit is None:
         return verdict("not_assessable", f"{table.edition} lists no MRL for {commodity}")
+    shown, mrl = residue_text(value, loq, result.unit), f"MRL {format(limit, 'f')} {result.unit}"
     if result.value == "<LOQ":
         if result.loq <= limit:
-            return verdict("pass", f"<LOQ {loq} <= MRL {limit} mg/kg")
-        return verdict("not_assessable", f"LOQ {loq} is above the MRL {limit} mg/kg")
+            return verdict("pass", f"{shown} <= {mrl}")
+        return verdict("not_assessable", f"LOQ {loq} {result.unit} is above the {mrl}")
     assert isinstance(result.value, Decimal)
     if result.value <= limit:
-        return verdict("pass", f"{value} <= MRL {limit} mg/kg")
-    return verdict("fail", f"{value} > MRL {limit} mg/kg")
+        return verdict("pass", f"{shown} <= {mrl}")
+    return verdict("fail", f"{shown} > {mrl}")
 
 
-def precool_problem(
-    profile: Profile, harvested: datetime, readings: tuple[Reading, ...]
-) -> str | None:
-    """Return why pre-cooling missed the profile's band and deadline, or None if it met them.
+def precool_findings(
+    profile: Profile, harvested: datetime, readings: Sequence[Reading], *, complete: bool = True
+) -> list[str]:
+    """Return every way a lot's pre-cooling readings miss the profile (empty: none).
 
     The core must be in band by ``harvested + precool_within_minutes`` and stay in band in
     every later reading (4-6 °C within 1 h: cooperative pre-cooling practice, per profile).
+    ``readings`` are all the lot's readings, from any number of events, in any order. A lot
+    not yet in band is late only once that is certain: a reading past the deadline, or the
+    log is ``complete`` (no later part announced); until then it has no finding.
     """
     low, high = profile.precool_min_celsius, profile.precool_max_celsius
     deadline = harvested + timedelta(minutes=profile.precool_within_minutes)
     ordered = sorted(readings, key=lambda r: r.time)
     first_in_band = next((r for r in ordered if low <= r.celsius <= high), None)
     if first_in_band is None or first_in_band.time > deadline:
-        return (
+        if not complete and all(r.time <= deadline for r in ordered):
+            return []  # still cooling, and the rest of the log is yet to come
+        return [
             f"core not at {low}-{high} °C within {profile.precool_within_minutes} min of "
             f"harvest (by {deadline.isoformat()})"
-        )
-    for r in ordered:
-        if r.time > first_in_band.time and not low <= r.celsius <= high:
-            return f"core {r.celsius} °C at {r.time.isoformat()} outside {low}-{high} °C"
-    return None
+        ]
+    return [
+        f"core {r.celsius} °C at {r.time.isoformat()} outside {low}-{high} °C"
+        for r in ordered
+        if r.time > first_in_band.time and not low <= r.celsius <= high
+    ]
+
+
+def precool_problem(
+    profile: Profile, harvested: datetime, readings: Sequence[Reading]
+) -> str | None:
+    """Return the first way a complete pre-cooling log misses the profile, or None."""
+    return next(iter(precool_findings(profile, harvested, readings)), None)
+
+
+def transport_findings(
+    profile: Profile, set_point: Decimal | None, readings: Sequence[Reading]
+) -> list[str]:
+    """Return every logger reading outside set point ± tolerance, in time order."""
+    if set_point is None:
+        return []
+    tolerance = profile.transport_tolerance_celsius
+    return [
+        f"logger {r.celsius} °C at {r.time.isoformat()} outside set point "
+        f"{set_point} ± {tolerance} °C"
+        for r in sorted(readings, key=lambda r: r.time)
+        if abs(r.celsius - set_point) > tolerance
+    ]
 
 
 def transport_problem(
-    profile: Profile, set_point: Decimal | None, readings: tuple[Reading, ...]
+    profile: Profile, set_point: Decimal | None, readings: Sequence[Reading]
 ) -> str | None:
     """Return the first logger reading outside set point ± tolerance, or None."""
-    if set_point is None:
-        return None
-    tolerance = profile.transport_tolerance_celsius
-    for r in sorted(readings, key=lambda r: r.time):
-        if abs(r.celsius - set_point) > tolerance:
-            return (
-                f"logger {r.celsius} °C at {r.time.isoformat()} outside set point "
-                f"{set_point} ± {tolerance} °C"
-            )
-    return None
+    return next(iter(transport_findings(profile, set_point, readings)), None)
 
 
 def load_profile(path: Path) -> Profile:

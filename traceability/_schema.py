@@ -18,6 +18,7 @@ from sqlalchemy import (
 
 __all__ = [
     "anomalies",
+    "cooperative",
     "edges",
     "event_lots",
     "farms",
@@ -27,6 +28,7 @@ __all__ = [
     "packed",
     "plots",
     "products",
+    "readings",
     "results",
     "rules",
     "shipment_lots",
@@ -42,6 +44,20 @@ state = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("applied_size", Integer, nullable=False),
+)
+
+#: The cooperative's master data (one row, ``id`` 1): the latest ``trace.cooperative`` entry.
+cooperative = Table(
+    "trace_cooperative",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_zh", Text, nullable=False),
+    Column("name_ug", Text),
+    Column("name_en", Text),
+    Column("address", Text, nullable=False),
+    Column("county", Text, nullable=False),
+    Column("gln", String(13)),
+    Column("seq", Integer, nullable=False),
 )
 
 products = Table(
@@ -139,6 +155,23 @@ results = Table(
     Column("reason", Text, nullable=False),
     Column("sample_id", String(40), nullable=False),
     Column("lab", Text, nullable=False),
+)
+
+#: Every cooling (``kind`` cooling, ``subject`` the lot key) and transport logger reading
+#: (``kind`` transport, ``subject`` the shipment), so the cold chain is judged across all of
+#: them; ``more`` is the event's ``more_readings`` (a later part follows). Keyed by the
+#: reading's place in its entry (``n``), not a sequence: a rolled-back dry run must not
+#: change what a replay rebuilds.
+readings = Table(
+    "trace_readings",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("time", String(40), nullable=False),
+    Column("celsius", String(24), nullable=False),
+    Column("more", Boolean, nullable=False),
 )
 
 packed = Table(

@@ -77,10 +77,18 @@ def test_lot_show_gives_status_results_verdicts_and_the_rule_entry(staff: Staff)
     season(staff)
     shown = plain(staff.ok("lot", "show", "G2").stdout)
     assert "status shipped" in shown
-    assert "imidacloprid 0.2 (MRL 0.5): pass" in shown
+    assert "imidacloprid 0.2 mg/kg (LOQ 0.01 mg/kg), MRL 0.5 mg/kg: pass" in shown
     assert "rule: GB 2763-2026 SAMPLE, entry 10" in shown  # 0 genesis, 1-6 keys, 7-9, 10 MRL
     data = json.loads(staff.ok("lot", "show", "G2", "--json").stdout)
     assert {r["outcome"] for r in data["results"]} == {"pass"}
+
+
+def test_lot_show_prints_a_below_loq_result_with_its_loq(staff: Staff) -> None:
+    season(staff)
+    shown = plain(staff.ok("lot", "show", "G2").stdout)
+    assert "chlorpyrifos <LOQ (0.01 mg/kg), MRL 0.05 mg/kg: pass" in shown
+    assert "<LOQ (0.01 mg/kg) <= MRL 0.05 mg/kg" in shown  # the verdict's reason
+    assert "Decimal" not in shown
 
 
 def test_held_lot_shows_why(staff: Staff) -> None:

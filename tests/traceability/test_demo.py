@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import traceability.demo as demo_package
 from labels import gs1_check_digit
 from ledger import KeyFolder, Ledger, audit
-from traceability import LotStatus, Recorder, lot_summary
+from traceability import LotStatus, Recorder, cooperative_info, lot_summary
 from traceability.demo import ACTORS, FARMS, PRODUCTS, Season, build_season
 from traceability.demo import _cast as demo_cast
 
@@ -45,6 +45,20 @@ def test_products_have_valid_gtins_and_farms_bilingual_names() -> None:
     assert {f.county.split()[0] for f in FARMS} >= {"莎车县", "疏附县"}  # Yarkant, Shufu
     # Every grower is written in Chinese, Uyghur (Arabic script) and Latin letters.
     assert all(any("\u0600" <= ch <= "\u06ff" for ch in f.grower) for f in FARMS)
+
+
+def test_demo_records_the_cooperative_in_three_languages(built: tuple[Ledger, Season]) -> None:
+    ledger, season = built
+    info = cooperative_info(ledger)
+    assert info is not None
+    assert (info.name("zh"), info.name("en")) == (
+        "喀什果农合作社",
+        "Kashgar Fruit Growers' Cooperative",
+    )
+    assert any("\u0600" <= ch <= "\u06ff" for ch in info.name("ug"))
+    assert info.gln is not None
+    assert info.gln[-1] == gs1_check_digit(info.gln[:-1])
+    assert season.counts["cooperative"] == 1
 
 
 def test_released_lot_is_released_after_passing_tests(built: tuple[Ledger, Season]) -> None:

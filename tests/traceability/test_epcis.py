@@ -125,3 +125,16 @@ def test_export_validates_on_postgresql(
     document = coop.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
     assert len(document["epcisBody"]["eventList"]) == 5
     assert errors(validator, document) == []
+
+
+def test_lot_export_leaves_out_a_siblings_own_events(season: Coop) -> None:
+    # G/1 and G2 were both graded from H1; G2 went on to jam J1, which was then held.
+    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="G/1")
+    named = []
+    for event in document["epcisBody"]["eventList"]:
+        lists = ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList")
+        classes = {q["epcClass"].rsplit("/10/", 1)[-1] for k in lists for q in event.get(k, [])}
+        named.append(classes)
+    assert all(classes & {"G%2F1", "H1"} for classes in named), named
+    # The grading itself names both graded lots and stays.
+    assert {"H1", "G%2F1", "G2"} in named

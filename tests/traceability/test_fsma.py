@@ -47,16 +47,16 @@ def test_lot_export_has_every_cte_with_its_kdes(coop: Coop) -> None:
     season(coop)
     table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="G1"))
     ctes = [(r["cte"], r["traceability_lot_code"]) for r in table]
-    # Sorted by date, then lot code; J1 (made from G2) is not in G1's chain.
+    # Sorted by date, then lot code; sibling G2 (graded from H1 too) and J1 (made from G2)
+    # are not in G1's chain.
     assert ctes == [
         ("initial_packing", G1),
-        ("initial_packing", f"(01){STRAWBERRY}(10)G2"),
         ("harvesting", H1),
         ("cooling", H1),
         ("shipping", G1),
         ("receiving", G1),
     ]
-    packing, _, harvest, *_ = table
+    packing, harvest, *_ = table
     assert harvest["farm_location"] == "YK-F1 (Aysha Tursun), Ayagh Village, Yarkant"
     assert harvest["field_or_growing_area"] == "YK-P1"
     assert (harvest["quantity"], harvest["unit_of_measure"]) == ("100", "kg")
@@ -86,3 +86,21 @@ def test_transformation_row_names_its_input_lots(coop: Coop) -> None:
     assert jam["cfr_section"] == "1.1350(a)"
     assert jam["tlc_source"].endswith("/site/PS1")
     assert jam["farm_location"].startswith("YK-F1")  # reached through G2 and H1
+
+
+def test_lot_export_leaves_out_a_siblings_rows_of_a_shared_shipment(coop: Coop) -> None:
+    coop.harvest("H1")
+    coop.test("H1")
+    coop.grade("H1", {"G1": ("super", "30", ["36"]), "G2": ("grade_1", "20", ["31"])})
+    coop.release("G1")
+    coop.release("G2")
+    coop.ship("SH1", ["G1", "G2"])
+    table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="G1"))
+    assert {r["traceability_lot_code"] for r in table} == {H1, G1}
+    assert [r["cte"] for r in table if r["traceability_lot_code"] == G1] == [
+        "initial_packing",
+        "shipping",
+    ]
+    # The harvest lot's own export still reaches both graded lots.
+    table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="H1"))
+    assert f"(01){STRAWBERRY}(10)G2" in {r["traceability_lot_code"] for r in table}

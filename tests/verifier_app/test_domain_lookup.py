@@ -64,7 +64,7 @@ def test_released_lot_page_shows_its_facts(client: TestClient, season: tuple[Pat
         "疏附县 Shufu, Kashgar",
         "2026-06-01",
         "grade_1",
-        "chlorpyrifos &lt;LOQ mg/kg (LOQ 0.01, MRL 0.05): pass",
+        "chlorpyrifos &lt;LOQ (0.01 mg/kg), MRL 0.05 mg/kg: pass",
         "Kashgar Agri Testing Lab",
         "GB 2763-2026 SAMPLE",
         "pre-cooling at KS-PS1",
@@ -79,7 +79,7 @@ def test_held_lot_shows_on_hold_and_why(client: TestClient, season: tuple[Path, 
     page = client.get(_page(s, s.residue_hold), params={"lang": "en"}).text
     assert 'class="banner on_hold"' in page
     assert "residue-above-mrl" in page
-    assert "chlorpyrifos 0.120 mg/kg (LOQ 0.01, MRL 0.05): fail" in page
+    assert "chlorpyrifos 0.120 mg/kg (LOQ 0.01 mg/kg), MRL 0.05 mg/kg: fail" in page
     cold = client.get(_page(s, s.cold_chain_hold), params={"lang": "en"}).text
     assert 'class="banner on_hold"' in cold
     assert "cold-chain-precool" in cold

@@ -13,6 +13,7 @@ from labels import gs1_check_digit
 
 __all__ = [
     "COOPERATIVE",
+    "COOPERATIVE_BODY",
     "FARMS",
     "LAB",
     "PACKING_STATION",
@@ -22,7 +23,17 @@ __all__ = [
     "gtin",
 ]
 
-COOPERATIVE = "喀什果农合作社 قەشقەر مېۋىچىلەر كوپېراتىپى"
+#: The cooperative's ``trace.cooperative`` entry: names per language, township, county, and
+#: a GLN in the demo company prefix (check digit computed below).
+COOPERATIVE_BODY = {
+    "name_zh": "喀什果农合作社",
+    "name_ug": "قەشقەر مېۋىچىلەر كوپېراتىپى",
+    "name_en": "Kashgar Fruit Growers' Cooperative",
+    "address": "托克扎克镇 Tokkuzak",
+    "county": "疏附县 Shufu, Kashgar",
+    "gln": "691234567000" + gs1_check_digit("691234567000"),
+}
+COOPERATIVE = f"{COOPERATIVE_BODY['name_zh']} {COOPERATIVE_BODY['name_ug']}"
 PACKING_STATION = "KS-PS1"  # the packing shed in Tokkuzak
 LAB = "喀什地区农产品质量检测中心 Kashgar Agri Testing Lab"
 

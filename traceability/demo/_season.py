@@ -28,6 +28,7 @@ from traceability._actors import Role
 from traceability._errors import LifecycleError
 from traceability._events import (
     Cooling,
+    Cooperative,
     Farm,
     Grading,
     Harvest,
@@ -43,7 +44,14 @@ from traceability._events import (
 from traceability._model import Model
 from traceability._recorder import Recorder
 from traceability._rules import load_mrl_csv, load_profile
-from traceability.demo._cast import FARMS, LAB, PACKING_STATION, PRODUCTS, STRAWBERRY
+from traceability.demo._cast import (
+    COOPERATIVE_BODY,
+    FARMS,
+    LAB,
+    PACKING_STATION,
+    PRODUCTS,
+    STRAWBERRY,
+)
 
 __all__ = ["Season", "build_season"]
 
@@ -143,6 +151,7 @@ def _enrol(
 
 
 def _master_data(w: _Writer) -> None:
+    w("coop-admin", Cooperative, "cooperative", **COOPERATIVE_BODY)
     for p in PRODUCTS:
         w("coop-admin", Product, "products", gtin=p.gtin, commodity=p.commodity, name=p.name)
     for f in FARMS:
