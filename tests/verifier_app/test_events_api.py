@@ -67,6 +67,13 @@ def test_every_event_route_records_a_season(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     c, w = staff_client, staff_world
+    coop = {
+        "name_zh": "叶城果农合作社",
+        "name_en": "Yecheng Growers",
+        "address": "1 Rd",
+        "county": "叶城",
+    }
+    ok(c, w, "cooperative", "cooperative", coop)
     ok(c, w, "cooperative", "product", {"gtin": JAM, "commodity": "strawberry_jam", "name": "酱"})
     farm = {"farm": "YK-F2", "grower": "G", "village": "V", "county": "C", "plots": ["YK-P9"]}
     ok(c, w, "cooperative", "farm", farm)

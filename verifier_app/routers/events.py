@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from traceability import (
     Cooling,
+    Cooperative,
     Farm,
     Grading,
     Harvest,
@@ -51,6 +52,7 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 #: Route name -> the token roles that may call it. Residue results: the lab only (it vouches
 #: for its measurement); release: the cooperative only (it carries the compliance promise).
 EVENT_ROLES: Final[Mapping[str, tuple[Role, ...]]] = {
+    "cooperative": ("cooperative",),
     "product": ("cooperative",),
     "farm": ("cooperative",),
     "input": ("cooperative",),
@@ -126,6 +128,12 @@ def record_for(caller: Caller, holder: AppRecorder, event: Model) -> EventOut:
         log_time=receipt.log_time,
         lots=[LotStatusOut.of(row) for row in touched],
     )
+
+
+@router.post("/cooperative", status_code=status.HTTP_201_CREATED)
+def record_cooperative(event: Cooperative, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Name the cooperative that keeps the ledger (zh/ug/en), its address and county."""
+    return record_for(caller, app, event)
 
 
 @router.post("/product", status_code=status.HTTP_201_CREATED)
