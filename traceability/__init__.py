@@ -34,6 +34,7 @@ from traceability._events import (
 )
 from traceability._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability._lineage_graph import LineageEdge, LineageGraph, LineageNode, lineage_graph
 from traceability._lookup import LotSummary, ResidueLine, has_trace_tables, lot_summary
 from traceability._recorder import LotState, Recorder, reindex
 from traceability._rules import (
@@ -45,9 +46,17 @@ from traceability._rules import (
     load_mrl_csv,
     load_profile,
 )
+from traceability._status_query import (
+    STATUS_FILTERS,
+    LotLine,
+    LotPage,
+    RuleFinding,
+    lots_by_status,
+)
 
 __all__ = [
     "PERMITTED",
+    "STATUS_FILTERS",
     "TABLE",
     "Action",
     "BackTrace",
@@ -65,6 +74,11 @@ __all__ = [
     "ImportProblem",
     "InputApplication",
     "LifecycleError",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LotLine",
+    "LotPage",
     "LotRef",
     "LotState",
     "LotStatus",
@@ -85,6 +99,7 @@ __all__ = [
     "ResidueTest",
     "Role",
     "RoleError",
+    "RuleFinding",
     "Shipment",
     "Shipping",
     "SubstanceResult",
@@ -95,8 +110,10 @@ __all__ = [
     "Verdict",
     "has_trace_tables",
     "import_epcis",
+    "lineage_graph",
     "load_mrl_csv",
     "load_profile",
     "lot_summary",
+    "lots_by_status",
     "reindex",
 ]
