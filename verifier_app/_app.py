@@ -27,7 +27,14 @@ from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
-from verifier_app.routers import consumer, regulator, regulator_trace, session, statements
+from verifier_app.routers import (
+    consumer,
+    regulator,
+    regulator_pages,
+    regulator_trace,
+    session,
+    statements,
+)
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -127,6 +134,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)
+    app.include_router(regulator_pages.router)
     app.include_router(session.router)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
     # origin may read, and tokens still have to be sent explicitly.
