@@ -61,6 +61,13 @@ class SeasonWorld:
         return csrf_value(self.tokens[role])
 
 
+def log_size(client: TestClient) -> int:
+    """The ledger's size as the public entries route reports it."""
+    size = client.get("/api/v1/log/entries", params={"count": 1}).json()["size"]
+    assert isinstance(size, int)
+    return size
+
+
 def write_tokens(folder: Path) -> dict[str, str]:
     """Write ``tokens.toml`` with one random token per role; return them."""
     tokens = {role: secrets.token_urlsafe(24) for role in sorted(ROLES)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
+from tests.verifier_app.regulator_world import SeasonWorld, build_season_world, log_size
 from verifier_app._i18n_regulator import REGULATOR_WORDING
 
 HTML = {"Accept": "text/html"}
@@ -29,12 +29,6 @@ def client(world: SeasonWorld) -> Iterator[TestClient]:
 @pytest.fixture
 def own_world(world: SeasonWorld, tmp_path: Path) -> SeasonWorld:
     return world.copy(tmp_path / "season")
-
-
-def _size(client: TestClient) -> int:
-    size = client.get("/api/v1/log/entries", params={"count": 1}).json()["size"]
-    assert isinstance(size, int)
-    return size
 
 
 def _pages(world: SeasonWorld) -> list[str]:
@@ -92,7 +86,7 @@ def test_a_stranger_is_sent_to_sign_in(client: TestClient, world: SeasonWorld) -
 def test_home_shows_log_size_and_latest_checkpoint(client: TestClient, world: SeasonWorld) -> None:
     world.sign_in(client, "regulator")
     page = client.get("/regulator?lang=en", headers=HTML).text
-    assert f"<dd>{_size(client)}</dd>" in page
+    assert f"<dd>{log_size(client)}</dd>" in page
     assert "test.kashgar-coop.example/log" in page  # the checkpoint's origin line
 
 
@@ -115,7 +109,7 @@ def test_audit_runs_with_a_self_refreshing_progress_page_then_a_verdict(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert "The ledger is intact (valid)" in page.text
-    assert f"Checked {_size(client)} of {_size(client)}" in page.text
+    assert f"Checked {log_size(client)} of {log_size(client)}" in page.text
     assert 'http-equiv="refresh"' not in page.text
     missing = client.get("/regulator/audits/nope", headers=HTML)
     assert missing.status_code == 404
@@ -125,7 +119,7 @@ def test_forms_without_the_csrf_value_are_refused_and_change_nothing(
     client: TestClient, world: SeasonWorld
 ) -> None:
     world.sign_in(client, "regulator")
-    before = _size(client)
+    before = log_size(client)
     body = {"gtin": world.season.gtin, "lot": world.season.released, "reason": "x"}
     for path, data in (
         ("/regulator/audits", {}),
@@ -137,7 +131,7 @@ def test_forms_without_the_csrf_value_are_refused_and_change_nothing(
         response = client.post(path, data=data, headers=HTML, follow_redirects=False)
         assert response.status_code == 403, path
         assert "did not come from this site" in response.text
-    assert _size(client) == before
+    assert log_size(client) == before
 
 
 def test_recall_is_confirmed_listing_what_it_reaches_then_recorded(
@@ -145,23 +139,23 @@ def test_recall_is_confirmed_listing_what_it_reaches_then_recorded(
 ) -> None:
     with own_world.client() as client:
         csrf = own_world.sign_in(client, "regulator")
-        before = _size(client)
+        before = log_size(client)
         form = {"csrf": csrf, "gtin": own_world.season.gtin, "lot": "SB26-H05", "reason": "mould"}
         confirm = client.post("/regulator/recall/confirm?lang=en", data=form, headers=HTML)
         assert confirm.status_code == 200
         for reached in ("SB26-H05-SU", "SB26-H05-G1", "SH-0606-SHA", "SHA-EC-WH2"):
             assert reached in confirm.text
         assert "Recall them now" in confirm.text
-        assert _size(client) == before  # nothing recorded by looking
+        assert log_size(client) == before  # nothing recorded by looking
         done = client.post("/regulator/recall?lang=en", data=form, headers=HTML)
         assert done.status_code == 201
         assert f"Recalled. Ledger entry {before}" in done.text
         assert "SH-0606-SHA" in done.text
-        assert _size(client) == before + 1
+        assert log_size(client) == before + 1
         again = client.post("/regulator/recall", data=form, headers=HTML)
         assert again.status_code == 409
         assert "recall-once" in again.text
-        assert _size(client) == before + 1
+        assert log_size(client) == before + 1
 
 
 def test_recall_confirmation_refuses_bad_input_on_the_form(

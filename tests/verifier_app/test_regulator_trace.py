@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
+from tests.verifier_app.regulator_world import SeasonWorld, build_season_world, log_size
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -32,12 +32,6 @@ def client(world: SeasonWorld) -> Iterator[TestClient]:
 def own_world(world: SeasonWorld, tmp_path: Path) -> SeasonWorld:
     """A copy of the season for a test that records something."""
     return world.copy(tmp_path / "season")
-
-
-def _size(client: TestClient) -> int:
-    size = client.get("/api/v1/log/entries", params={"count": 1}).json()["size"]
-    assert isinstance(size, int)
-    return size
 
 
 def _lot(world: SeasonWorld, lot: str, what: str = "trace/back") -> str:
@@ -148,7 +142,7 @@ def test_recall_propagates_to_derived_lots_and_shipments_and_lists_them(
     own_world: SeasonWorld,
 ) -> None:
     with own_world.client() as client:
-        before = _size(client)
+        before = log_size(client)
         body = {"gtin": own_world.season.gtin, "lot": "SB26-H05", "reason": "listeria suspected"}
         response = client.post("/api/v1/recalls", json=body, headers=own_world.auth("regulator"))
         assert response.status_code == 201, response.text
@@ -162,7 +156,7 @@ def test_recall_propagates_to_derived_lots_and_shipments_and_lists_them(
         again = client.post("/api/v1/recalls", json=body, headers=own_world.auth("cooperative"))
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "recall-once"
-        assert _size(client) == before + 1
+        assert log_size(client) == before + 1
 
 
 def test_cooperative_may_hold_a_lot(own_world: SeasonWorld) -> None:
@@ -228,11 +222,11 @@ def test_read_routes_admit_regulator_and_cooperative_only(
 def test_write_routes_refuse_other_roles_and_append_nothing(
     client: TestClient, world: SeasonWorld, path: str, role: str | None
 ) -> None:
-    before = _size(client)
+    before = log_size(client)
     body = {"gtin": world.season.gtin, "lot": world.season.released, "reason": "x"}
     response = client.post(path, json=body, headers=world.auth(role) if role else {})
     assert response.status_code == (401 if role is None else 403)
-    assert _size(client) == before
+    assert log_size(client) == before
 
 
 @pytest.mark.parametrize("role", ["regulator", "cooperative"])
@@ -295,11 +289,11 @@ def test_bad_input_is_refused_naming_the_field(
 def test_bad_recall_is_refused_naming_the_field_and_appends_nothing(
     client: TestClient, world: SeasonWorld, body: dict[str, object], status: int, field: str
 ) -> None:
-    before = _size(client)
+    before = log_size(client)
     sent = {
         k: v.format(gtin=world.season.gtin) if isinstance(v, str) else v for k, v in body.items()
     }
     response = client.post("/api/v1/recalls", json=sent, headers=world.auth("regulator"))
     assert response.status_code == status, response.text
     assert response.json()["error"]["field"] in (field, f"body.{field}")
-    assert _size(client) == before
+    assert log_size(client) == before

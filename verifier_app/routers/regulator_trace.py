@@ -10,7 +10,7 @@ checks that key's registered roles like any other signer's.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -262,12 +262,17 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-@router.get(
-    "/exports/epcis",
-    response_class=Response,
-    responses={200: {"content": {"application/ld+json": {}}, "description": "EPCIS 2.0"}},
-)
-def export_epcis(
+_EXPORTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/ld+json": {}, "text/csv": {}},
+        "description": "EPCIS 2.0 JSON-LD (epcis) or the FSMA 204 spreadsheet (fsma204)",
+    }
+}
+
+
+@router.get("/exports/{kind}", response_class=Response, responses=_EXPORTS)
+def export(
+    kind: Literal["epcis", "fsma204"],
     holder: RecorderDep,
     _: Investigator,
     gtin: ExportGtin = None,
@@ -275,24 +280,6 @@ def export_epcis(
     start: From = None,
     end: To = None,
 ) -> Response:
-    """Download an EPCIS 2.0 JSON-LD document: a lot's chain, a date range, or everything."""
-    file = export_file(holder, "epcis", gtin=gtin, lot=lot, start=start, end=end)
-    return _download(file.body, file.media_type, file.filename)
-
-
-@router.get(
-    "/exports/fsma204",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "FSMA 204 spreadsheet"}},
-)
-def export_fsma204(
-    holder: RecorderDep,
-    _: Investigator,
-    gtin: ExportGtin = None,
-    lot: ExportLot = None,
-    start: From = None,
-    end: To = None,
-) -> Response:
-    """Download the FDA FSMA 204 sortable spreadsheet (CSV): a lot's chain or a date range."""
-    file = export_file(holder, "fsma204", gtin=gtin, lot=lot, start=start, end=end)
+    """Download EPCIS 2.0 JSON-LD or the FSMA 204 CSV: a lot's chain, a range, or all."""
+    file = export_file(holder, kind, gtin=gtin, lot=lot, start=start, end=end)
     return _download(file.body, file.media_type, file.filename)
