@@ -35,6 +35,7 @@ from traceability._events import (
 )
 from traceability._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability._lineage_graph import LineageEdge, LineageGraph, LineageNode, lineage_graph
 from traceability._lookup import (
     CooperativeInfo,
     LotSummary,
@@ -53,9 +54,17 @@ from traceability._rules import (
     load_mrl_csv,
     load_profile,
 )
+from traceability._status_query import (
+    STATUS_FILTERS,
+    LotLine,
+    LotPage,
+    RuleFinding,
+    lots_by_status,
+)
 
 __all__ = [
     "PERMITTED",
+    "STATUS_FILTERS",
     "TABLE",
     "Action",
     "BackTrace",
@@ -75,6 +84,11 @@ __all__ = [
     "ImportProblem",
     "InputApplication",
     "LifecycleError",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LotLine",
+    "LotPage",
     "LotRef",
     "LotState",
     "LotStatus",
@@ -95,6 +109,7 @@ __all__ = [
     "ResidueTest",
     "Role",
     "RoleError",
+    "RuleFinding",
     "Shipment",
     "Shipping",
     "SubstanceResult",
@@ -106,8 +121,10 @@ __all__ = [
     "cooperative_info",
     "has_trace_tables",
     "import_epcis",
+    "lineage_graph",
     "load_mrl_csv",
     "load_profile",
     "lot_summary",
+    "lots_by_status",
     "reindex",
 ]

@@ -31,6 +31,8 @@ from verifier_app.routers import (
     consumer,
     events,
     regulator,
+    regulator_pages,
+    regulator_trace,
     session,
     staff,
     staff_labels,
@@ -134,6 +136,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(consumer.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
+    app.include_router(regulator_trace.router)
+    app.include_router(regulator_pages.router)
     app.include_router(session.router)
     app.include_router(events.router)
     app.include_router(staff.router)
