@@ -103,7 +103,12 @@ def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
     if known:
         values["product"] = known[0][0]
     if form.kind == "grading" and chosen:
-        code = split_lot(chosen)["lot"]
+        try:
+            code = split_lot(chosen)["lot"]
+        except FormError:
+            # A hand-edited or stale link: show the form without the preselection.
+            values["lot"] = ""
+            return values
         for i, (grade, suffix) in enumerate(GRADE_ROWS):
             values[f"out{i}_grade"] = grade
             values[f"out{i}_lot"] = f"{code}-{suffix}"[:20]

@@ -30,7 +30,7 @@ from labels import (
     sign_link,
 )
 from ledger import KeyFolder
-from traceability import lot_summary
+from traceability import cooperative_info, lot_summary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
 from verifier_app._errors import NotFoundError
@@ -46,12 +46,20 @@ router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 LAYOUT_FOR: Final = {"pdf": "a4-3x8", "png": "50x30@300", "zpl": "50x30@203"}
 _MEDIA = {"pdf": "application/pdf", "png": "image/png", "zpl": "application/zpl"}
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
+#: The longest text line a label holds (labels.LabelData refuses longer ones).
+_LINE: Final = 60
 
 
 @functools.cache
 def _fonts() -> FontSet:
     # Finding and loading the CJK and Arabic-script faces is slow; they do not change.
     return FontSet.find()
+
+
+def _one_line(text: str) -> str:
+    """Fit free text on a label line (60 characters): names may be longer than a label."""
+    flat = " ".join(text.split()) or "-"
+    return flat if len(flat) <= _LINE else flat[: _LINE - 1] + "…"
 
 
 @router.get("/lots/{gtin}/{lot}/labels")
@@ -72,13 +80,18 @@ def print_labels(
     app.recorder.check_label(summary.gtin, summary.lot)  # LifecycleError: 409, a page
     origin = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
+    coop = cooperative_info(app.ledger)
     data = LabelData(
-        product=summary.product,
-        grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
+        product=_one_line(summary.product),
+        grade=_one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
         pack_date=dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
-        # The log's host names the cooperative (the settings carry no display name).
-        cooperative=urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin,
-        origin=f"{origin.county} {origin.village}" if origin else "-",
+        # The cooperative's recorded name; before one is recorded, the log's host.
+        cooperative=_one_line(
+            coop.name("zh")
+            if coop is not None
+            else urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin
+        ),
+        origin=_one_line(f"{origin.county} {origin.village}" if origin else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     keys = KeyFolder(settings.keys)
