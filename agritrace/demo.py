@@ -172,6 +172,9 @@ def run_demo(folder: Path, console: Console) -> Season:
     _line(console, "then open:")
     for what, lot in season.pages.items():
         _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
+    tokens = folder / "tokens.txt"
+    _line(console, f"  staff     {RESOLVER}/sign-in  (token: the 'packer' line of {tokens})")
+    _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
     return season
 
 

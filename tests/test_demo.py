@@ -103,6 +103,23 @@ def test_token_file_holds_the_secret_tokens_hashed(demo: tuple[Path, str]) -> No
     assert not table.holds_demo_tokens()
 
 
+def test_demo_packer_token_signs_in_and_records_with_the_packing_shed_key(
+    demo: tuple[Path, str],
+) -> None:
+    folder, out = demo
+    assert f"staff     {RESOLVER}/sign-in" in out
+    tokens = dict(line.split() for line in (folder / "tokens.txt").read_text().splitlines())
+    caller = TokenTable.load(folder / "tokens.toml").caller(tokens["packer"])
+    assert caller is not None
+    assert caller.key == "packing-shed"
+    assert caller.roles == {"packer"}
+    # The key the server will sign with is the one the season registered for the shed.
+    with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
+        actors = {info.actor for info in ledger.keys().values()}
+    assert {"packing-shed", "market-regulator", "kashgar-lab", "coop-admin"} <= actors
+    assert (folder / "keys" / "packing-shed.pem").exists()
+
+
 def test_demo_in_a_folder_with_brackets_in_its_name(tmp_path: Path) -> None:
     folder = tmp_path / "demo [/]"
     result = _run(folder)
