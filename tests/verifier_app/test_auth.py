@@ -113,3 +113,50 @@ def test_a_token_with_two_roles_passes_either_check() -> None:
     check = require_role("regulator")
     both = Caller("inspector", frozenset({"lab", "regulator"}))
     assert check(both) is both
+
+
+# Everything a stranger may do: scan, read the log and its proofs, read the resolver's
+# description. Every other operation in the OpenAPI schema must want a token.
+PUBLIC_OPERATIONS = {
+    ("get", "/01/{gtin}/10/{lot}"),
+    ("get", "/01/{gtin}/10/{lot}/21/{serial}"),
+    ("get", "/.well-known/gs1resolver"),
+    ("get", "/api/v1/log/checkpoint"),
+    ("get", "/api/v1/log/entries"),
+    ("get", "/api/v1/log/entries/{seq}"),
+    ("get", "/api/v1/log/proof/inclusion"),
+    ("get", "/api/v1/log/proof/consistency"),
+}
+_SAMPLE = {"gtin": "06912345678902", "lot": "KS-1", "serial": "1", "seq": "0"}
+
+
+def _operations(client: TestClient) -> list[tuple[str, str]]:
+    schema = client.get("/openapi.json").json()
+    return [(method, path) for path, item in schema["paths"].items() for method in item]
+
+
+def test_every_operation_not_listed_public_refuses_a_stranger(
+    client: TestClient, app_world: AppWorld
+) -> None:
+    operations = _operations(client)
+    assert len(operations) > 30  # the schema lists the staff, event and regulator routes
+    size = app_world.ledger.size()
+    for method, path in operations:
+        if (method, path) in PUBLIC_OPERATIONS:
+            continue
+        url = path
+        for name, value in _SAMPLE.items():
+            url = url.replace(f"{{{name}}}", value)
+        url = url.replace("{audit_id}", "x").replace("{kind}", "epcis").replace("{shipment}", "S")
+        response = client.request(method.upper(), url, json={})
+        assert response.status_code == 401, (method, path, response.status_code)
+    assert app_world.ledger.size() == size
+
+
+@pytest.mark.parametrize(
+    "path", ["/staff", "/staff/record/harvest", "/regulator", "/regulator/audit"]
+)
+def test_pages_send_a_stranger_to_sign_in(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?next=")
