@@ -25,12 +25,16 @@ from verifier_app._domain_lookup import TraceLookup
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
+from verifier_app._scan_cache import AnswerCache, LogVersion
 from verifier_app._settings import Settings
 from verifier_app.routers import consumer, regulator, statements
 
 __all__ = ["create_app", "create_app_from_env"]
 
 _log = logging.getLogger("verifier_app")
+
+# Scan answers kept per worker: a page with its gzip form is ~25 KB, so ~1,300 answers.
+SCAN_CACHE_BYTES = 32 * 1024 * 1024
 
 
 def _log_signer(settings: Settings) -> NoteSigner | None:
@@ -118,6 +122,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if lot_lookup is None:
         lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
     app.state.lot_lookup = lot_lookup
+    app.state.log_version = LogVersion(ledger)
+    app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     install_error_handlers(app)
