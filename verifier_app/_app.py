@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if lot_lookup is None:
         lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
     app.state.lot_lookup = lot_lookup
-    app.state.log_version = LogVersion(ledger)
+    app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
