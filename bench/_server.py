@@ -21,19 +21,22 @@ def free_port() -> int:
 def start(command: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
     """Run ``command`` and wait (up to 60 s) until ``probe`` answers with any HTTP status."""
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(probe, timeout=1)
-            return server
-        except urllib.error.HTTPError:
-            return server  # an HTTP status: the server answers
-        except OSError as e:
-            if server.poll() is not None:
-                stderr = server.stderr.read().decode() if server.stderr else ""
-                raise SystemExit(f"server exited: {stderr}") from e
-            time.sleep(0.1)
-    stop(server)
-    raise SystemExit(f"server did not answer at {probe}")
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(probe, timeout=1)
+                return server
+            except urllib.error.HTTPError:
+                return server  # an HTTP status: the server answers
+            except OSError as e:
+                if server.poll() is not None:
+                    stderr = server.stderr.read().decode() if server.stderr else ""
+                    raise SystemExit(f"server exited: {stderr}") from e
+                time.sleep(0.1)
+        raise SystemExit(f"server did not answer at {probe}")
+    except BaseException:
+        stop(server)  # interrupted or failed: leave no server behind
+        raise
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
