@@ -185,7 +185,8 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     with sqlite3.connect(db) as conn:
         (entries,) = conn.execute("SELECT size FROM ledger_head").fetchone()
     path = args.path or _pick_lot(db)
-    print(f"ledger {args.sqlite}: {entries:,} entries; lot {path}")
+    freshness = os.environ.get("AGRITRACE_SCAN_FRESHNESS_SECONDS", "0.5 (default)")
+    print(f"ledger {args.sqlite}: {entries:,} entries; lot {path}; scan freshness {freshness} s")
     databases = {"SQLite": f"sqlite:///{db}"}
     if args.postgres:
         databases["PostgreSQL"] = copy_to_postgres(databases["SQLite"], args.postgres, args.schema)
