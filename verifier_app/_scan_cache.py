@@ -214,13 +214,14 @@ class LogVersion:
         self.freshness = freshness
         self._clock = clock
         self._lock = threading.Lock()
-        self._read_at = float("-inf")
-        self._version: Version = (-1, -1)
+        # One tuple, replaced whole: the event loop reads it while a pool thread writes.
+        self._last: tuple[float, Version] = (float("-inf"), (-1, -1))
 
     def cached(self) -> Version | None:
         """The version read less than ``freshness`` seconds ago, or None (read it then)."""
-        if self._clock() - self._read_at < self.freshness:
-            return self._version
+        read_at, version = self._last
+        if self._clock() - read_at < self.freshness:
+            return version
         return None
 
     def read(self) -> Version:
@@ -230,6 +231,6 @@ class LogVersion:
         version = (head.size, head.checkpoint_size)
         with self._lock:
             # A slower, older read must not overwrite a newer one.
-            if started >= self._read_at:
-                self._read_at, self._version = started, version
+            if started >= self._last[0]:
+                self._last = (started, version)
         return version
