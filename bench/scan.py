@@ -118,6 +118,11 @@ def measure(
             command[1:1] = ["-s", script.name]
             command += ["--", f"{rate / 2:.1f}"]  # per wrk thread
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out, body, load)
+
+
+def parse_wrk(out: str, body_bytes: int, load: float) -> Load:
+    """Read rate, p50, p99, errors (non-2xx and socket) and bytes per response from wrk."""
     achieved = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = {p: float(v) * _UNIT_MS[u] for p, v, u in _LATENCY.findall(out)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -129,10 +134,10 @@ def measure(
     wire = 0
     if done:
         wire = round(float(done.group(2)) * _UNIT_BYTES[done.group(3)] / max(1, int(done.group(1))))
-    return Load(achieved, latency["50"], latency["99"], errors, wire, body, load)
+    return Load(achieved, latency["50"], latency["99"], errors, wire, body_bytes, load)
 
 
-def _pick_lot(db: Path) -> str:
+def pick_lot(db: Path) -> str:
     """A received lot from the middle of the season (its page has the most to show)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         query = "SELECT count(*) FROM trace_lots WHERE status = 'received'"
@@ -184,7 +189,7 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     shutil.copyfile(args.sqlite, db)
     with sqlite3.connect(db) as conn:
         (entries,) = conn.execute("SELECT size FROM ledger_head").fetchone()
-    path = args.path or _pick_lot(db)
+    path = args.path or pick_lot(db)
     freshness = os.environ.get("AGRITRACE_SCAN_FRESHNESS_SECONDS", "0.5 (default)")
     print(f"ledger {args.sqlite}: {entries:,} entries; lot {path}; scan freshness {freshness} s")
     databases = {"SQLite": f"sqlite:///{db}"}
