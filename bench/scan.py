@@ -186,7 +186,12 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()}, {args.workers} workers, "
           f"{args.connections} connections, uvicorn with {paths}")  # fmt: skip
     db = work / "ledger.db"
-    shutil.copyfile(args.sqlite, db)
+    # SQLite's backup copies a consistent snapshot, WAL included (a file copy would not).
+    with (
+        sqlite3.connect(f"file:{args.sqlite}?mode=ro", uri=True) as source,
+        sqlite3.connect(db) as target,
+    ):
+        source.backup(target)
     with sqlite3.connect(db) as conn:
         (entries,) = conn.execute("SELECT size FROM ledger_head").fetchone()
     path = args.path or pick_lot(db)
