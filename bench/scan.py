@@ -15,12 +15,13 @@ In one run, with the same worker count, uvicorn fast paths and wrk settings thro
    gzip) and the JSON resolver for one released lot.
 
 All servers run throughout and the closed-loop measurements alternate between them for
-``--rounds`` rounds (medians printed): on a shared machine the load changes by the minute.
-Closed loop means ``--connections`` clients each sending the next request when the last is
-answered (requests per second is the capacity). Then each is driven once at a fixed
-offered rate (``--offered`` times the bare endpoint's closed-loop rate, spread over the
-same connections by a wrk script that keeps a schedule: latency is then what a visitor sees
-at that traffic, not a queue the benchmark built itself). Printed: requests per second, p50
+``--rounds`` rounds, and so do the fixed-rate ones (medians printed, and each round's
+figures): on a shared machine the load changes by the minute. Closed loop means
+``--connections`` clients each sending the next request when the last is answered (requests
+per second is the capacity). Fixed rate means ``--offered`` times the bare endpoint's
+closed-loop rate, spread over the same connections by a wrk script that keeps a schedule:
+latency is then what a visitor sees at that traffic, not a queue the benchmark built
+itself. Printed: requests per second, p50
 and p99 latency, bytes per response on the wire and uncompressed, the ratio to both bare
 rates, and the load average before each measurement. Target (issue 5): the page at >= 60%
 of the bare endpoint's rate with p99 < 50 ms, under 30 KB on the wire.
@@ -239,12 +240,16 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
                 closed[name].append(measure(url, accept, args.connections, args.seconds))
         base = _median(closed["bare FastAPI endpoint"])
         offered = base.rate * args.offered
+        fixed: dict[str, list[Load]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, (url, accept) in targets.items():
+                fixed[name].append(measure(url, accept, args.connections, args.seconds, offered))
         rows = []
-        for name, (url, accept) in targets.items():
-            fixed = measure(url, accept, args.connections, args.seconds, offered)
-            rows += [(name, "closed", _median(closed[name])), (name, "fixed", fixed)]
+        for name in targets:
+            rows += [(name, "closed", _median(closed[name])), (name, "fixed", _median(fixed[name]))]
             spread = sorted(round(load.rate) for load in closed[name])
-            print(f"  {name}: closed-loop req/s in the {args.rounds} rounds {spread}")
+            p99s = sorted(round(load.p99_ms, 1) for load in fixed[name])
+            print(f"  {name}: closed-loop req/s {spread}; p99 ms at the fixed rate {p99s}")
     finally:
         for server in servers:
             stop(server)
