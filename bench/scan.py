@@ -21,10 +21,11 @@ figures): on a shared machine the load changes by the minute. Closed loop means
 per second is the capacity). Fixed rate means ``--offered`` times the bare endpoint's
 closed-loop rate, spread over the same connections by a wrk script that keeps a schedule:
 latency is then what a visitor sees at that traffic, not a queue the benchmark built
-itself. Printed: requests per second, p50
-and p99 latency, bytes per response on the wire and uncompressed, the ratio to both bare
-rates, and the load average before each measurement. Target (issue 5): the page at >= 60%
-of the bare endpoint's rate with p99 < 50 ms, under 30 KB on the wire.
+itself. Printed: requests per second, p50 and p99 latency, bytes per response on the wire
+and uncompressed, the ratio to both bare rates, and the load average before each
+measurement (it includes the benchmark's own wrk and servers, about 4 when saturated).
+Target (issue 5): the page at >= 60% of the bare endpoint's rate with p99 < 50 ms, under
+30 KB on the wire.
 """
 
 from __future__ import annotations
