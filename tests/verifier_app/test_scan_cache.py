@@ -270,3 +270,23 @@ def test_the_gzip_form_is_the_body_compressed() -> None:
     assert answer.gzipped is not None
     assert gzip.decompress(answer.gzipped) == answer.body
     assert Answer.build(200, "text/html", b"small", {}).gzipped is None
+
+
+def test_when_the_freshness_runs_out_one_read_serves_the_waiting_scans(copy: Path) -> None:
+    reads: list[int] = []
+
+    async def run(read: Callable[[], Any]) -> Any:
+        reads.append(1)
+        await asyncio.sleep(0.01)  # the read takes a while; other scans arrive meanwhile
+        return read()
+
+    async def scans(version: LogVersion) -> list[Any]:
+        return await asyncio.gather(*(version.current(run) for _ in range(20)))
+
+    with Ledger.open(f"sqlite:///{copy / 'ledger.db'}") as ledger:
+        shared = asyncio.run(scans(LogVersion(ledger, freshness=0.5)))
+        assert reads == [1]
+        assert shared == [(ledger.size(), ledger.store.head().checkpoint_size)] * 20
+        reads.clear()
+        asyncio.run(scans(LogVersion(ledger, freshness=0)))  # exact: each scan reads
+        assert len(reads) == 20

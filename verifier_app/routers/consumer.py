@@ -212,7 +212,7 @@ async def _resolve(request: Request) -> Response:
     """
     state = request.app.state
     log: LogVersion = state.log_version
-    version = log.cached() or await run_in_threadpool(log.read)
+    version = await log.current(run_in_threadpool)
     form = representation(request)
     language = page_language(request) if form == "html" else "zh"
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
