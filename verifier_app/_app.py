@@ -33,7 +33,7 @@ __all__ = ["create_app", "create_app_from_env"]
 
 _log = logging.getLogger("verifier_app")
 
-# Scan answers kept per worker: a page with its gzip form is ~25 KB, so ~1,300 answers.
+# Scan answers kept per worker: a page with its gzip form is ~37 KB, so ~900 pages.
 SCAN_CACHE_BYTES = 32 * 1024 * 1024
 
 
