@@ -207,7 +207,7 @@ def _json(content: Any) -> bytes:
 async def _resolve(request: Request) -> Response:
     """Answer from the cache when the log has not changed since; else build and keep it.
 
-    Only the log's head row is read on the way to a cached answer (see
+    At most the log's head row is read on the way to a cached answer (see
     :mod:`verifier_app._scan_cache`); a miss builds the answer in the thread pool.
     """
     state = request.app.state
