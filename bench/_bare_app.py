@@ -17,3 +17,9 @@ _PAGE = "<!doctype html><title>bare</title>" + "<p>" + "x" * 9000 + "</p>"
 def bare() -> str:
     """Return the fixed page."""
     return _PAGE
+
+
+@app.get("/bare-async", response_class=HTMLResponse)
+async def bare_async() -> str:
+    """Return the fixed page from the event loop (the resolver's routes are async too)."""
+    return _PAGE

@@ -25,6 +25,7 @@ from verifier_app._domain_lookup import TraceLookup
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
+from verifier_app._scan_cache import AnswerCache, LogVersion
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.routers import (
@@ -42,6 +43,9 @@ from verifier_app.routers import (
 __all__ = ["create_app", "create_app_from_env"]
 
 _log = logging.getLogger("verifier_app")
+
+# Scan answers kept per worker: a page with its gzip form is ~37 KB, so ~900 pages.
+SCAN_CACHE_BYTES = 32 * 1024 * 1024
 
 
 def _log_signer(settings: Settings) -> NoteSigner | None:
@@ -130,6 +134,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
     app.state.lot_lookup = lot_lookup
     app.state.recorder = AppRecorder(ledger, KeyFolder(settings.keys))
+    app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
+    app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     install_error_handlers(app)

@@ -3,7 +3,9 @@
 ``create_app`` uses it when the database holds the ``trace_*`` tables; an empty ledger
 (no domain events yet) keeps :func:`~verifier_app.no_lots`. Before each answer the
 projection is brought up to the ledger's head, so a lot recorded through the append API a
-moment ago is already known.
+moment ago is already known. The resolver calls it only to build an answer it has not kept
+for the log's current size (:mod:`verifier_app._scan_cache`), so the catch-up runs once per
+growth of the log, not per scan.
 """
 
 from __future__ import annotations

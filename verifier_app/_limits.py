@@ -136,8 +136,11 @@ class RateLimiter:
             return (1 - bucket.tokens) / self.rate
 
 
-def rate_limited(request: Request) -> None:
+async def rate_limited(request: Request) -> None:
     """Dependency: take a token from the client IP's bucket or raise 429.
+
+    Async because it only takes a short in-memory lock: a sync dependency would cost every
+    resolver request a trip through the thread pool.
 
     Behind a reverse proxy run uvicorn with ``--proxy-headers`` and
     ``--forwarded-allow-ips`` so the client address is the real one, not the proxy's.

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         rate_burst: Requests a client IP may make at once before the rate applies.
         checkpoint_seconds: How often a checkpoint is signed while the log grows (needs
             the log key in ``keys``).
+        scan_freshness_seconds: How long the resolver reuses its read of the log's size
+            before reading it again; an append (a recall, a hold) shows on scans at most
+            this much later. 0 reads it on every scan.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
@@ -61,6 +64,10 @@ class Settings(BaseSettings):
     rate_per_second: Annotated[float, Field(gt=0)] = 5.0
     rate_burst: Annotated[int, Field(ge=1)] = 20
     checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # Half a second: under load one read serves thousands of scans (a read per scan costs
+    # the resolver about half its rate, docs/performance.md), and a recall still shows
+    # within a fraction of the checkpoint interval. At most 5 s: a status must not lag.
+    scan_freshness_seconds: Annotated[float, Field(ge=0, le=5)] = 0.5
 
     @field_validator("witnesses")
     @classmethod

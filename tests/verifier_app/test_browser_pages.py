@@ -23,7 +23,7 @@ from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from traceability.demo import Season, build_season
-from verifier_app import Settings, _proofs, create_app
+from verifier_app import Settings, _proofs, _scan_cache, create_app
 
 pytestmark = pytest.mark.browser
 
@@ -124,6 +124,9 @@ def test_in_page_check_fails_when_the_server_tampers_with_an_entry(
         return bundle
 
     monkeypatch.setattr("verifier_app.routers.consumer.proof_bundle", tampered)
+    # The genuine page may already be cached from an earlier test; this server tampers with
+    # every answer it builds, so it builds them all afresh.
+    monkeypatch.setattr(_scan_cache.AnswerCache, "get", lambda self, key: None)
     page = browser.new_page()
     try:
         page.goto(f"{base}/01/{season.gtin}/10/{season.released}?lang=en")

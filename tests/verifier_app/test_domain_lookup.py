@@ -129,7 +129,9 @@ def test_a_lot_held_after_the_app_started_is_shown_held(
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / "ledger.db").write_bytes((folder / "ledger.db").read_bytes())
-    with TestClient(create_app(_settings(copy))) as c:
+    # Read the log's size on every scan: the hold must show on the very next one.
+    settings = _settings(copy).model_copy(update={"scan_freshness_seconds": 0})
+    with TestClient(create_app(settings)) as c:
         assert c.get(_page(s, s.released), headers=JSON).json()["status"] == "verified"
         ledger = Ledger.open(f"sqlite:///{copy / 'ledger.db'}")
         hold = Hold.from_body(

@@ -16,20 +16,24 @@ client IP.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
-from verifier_app._deps import LedgerDep, SettingsDep
-from verifier_app._i18n import LANGUAGES, MESSAGES
+from ledger import Ledger
+from verifier_app._deps import SettingsDep
+from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
 from verifier_app._lookup import LotLookup, LotView
-from verifier_app._negotiate import LINKSET, page_language, representation
+from verifier_app._negotiate import LINKSET, Representation, page_language, representation
 from verifier_app._pages import render_page
 from verifier_app._proofs import ProofBundle, proof_bundle, verify_script
+from verifier_app._scan_cache import Answer, AnswerCache, LogVersion, respond
+from verifier_app._settings import Settings
 
 __all__ = ["GS1_VOC", "router"]
 
@@ -37,15 +41,6 @@ __all__ = ["GS1_VOC", "router"]
 GS1_VOC = "https://gs1.org/voc/"
 
 router = APIRouter(tags=["consumer"], dependencies=[Depends(rate_limited)])
-
-
-def get_lot_lookup(request: Request) -> LotLookup:
-    """Return the app's lot lookup (the domain's, once it lands; today: none known)."""
-    lookup: LotLookup = request.app.state.lot_lookup
-    return lookup
-
-
-Lookup = Annotated[LotLookup, Depends(get_lot_lookup)]
 
 
 def _with_query(uri: str, query: str) -> str:
@@ -163,9 +158,12 @@ class ResolverDescription(BaseModel):
     supportedContextValuesEnumerated: list[str]
 
 
-def _resolve(
-    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
-) -> Response:
+def _compute(request: Request, form: Representation, language: Language) -> Answer:
+    """Build the answer from the ledger (blocking: lookup, proofs, rendering)."""
+    state = request.app.state
+    settings: Settings = state.settings
+    lookup: LotLookup = state.lot_lookup
+    ledger: Ledger = state.ledger
     # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     path = raw_path.decode("latin-1")
@@ -173,19 +171,18 @@ def _resolve(
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
     lot = lookup(link)
-    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
     status_code = 404 if lot is None else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
         "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
         "Vary": "Accept, Accept-Language",
     }
-    form = representation(request)
     if form == "linkset":
-        return JSONResponse(_linkset(link, lot), status_code, headers, media_type=LINKSET)
+        return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
+    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
     if form == "json":
-        return JSONResponse(ScanAnswer.of(link, lot, proof).model_dump(), status_code, headers)
-    language = page_language(request)
+        body = _json(ScanAnswer.of(link, lot, proof).model_dump())
+        return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
         language,
@@ -198,7 +195,33 @@ def _resolve(
             "verify_script": verify_script(),
         },
     )
-    return HTMLResponse(page, status_code, headers | {"Content-Language": language})
+    headers["Content-Language"] = language
+    return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _json(content: Any) -> bytes:
+    # Rendered exactly as JSONResponse renders (compact, UTF-8), once per cached answer.
+    return bytes(JSONResponse(content).body)
+
+
+async def _resolve(request: Request) -> Response:
+    """Answer from the cache when the log has not changed since; else build and keep it.
+
+    At most the log's head row is read on the way to a cached answer (see
+    :mod:`verifier_app._scan_cache`); a miss builds the answer in the thread pool.
+    """
+    state = request.app.state
+    log: LogVersion = state.log_version
+    version = await log.current(run_in_threadpool)
+    form = representation(request)
+    language = page_language(request) if form == "html" else "zh"
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    key = (raw_path, request.url.query, form, language, version)
+    cache: AnswerCache = state.scan_answers
+    answer = await cache.get_or_compute(
+        key, lambda: _compute(request, form, language), run_in_threadpool
+    )
+    return respond(answer, request)
 
 
 _METHODS = ["GET", "HEAD"]
@@ -213,38 +236,30 @@ _SCAN_RESPONSES: dict[int | str, dict[str, Any]] = {
 # because one operation id per path is allowed there.
 @router.get("/01/{gtin}/10/{lot}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}", include_in_schema=False)
-def resolve_lot(
-    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
-) -> Response:
+async def resolve_lot(request: Request) -> Response:
     """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
-    return _resolve(request, settings, lookup, ledger)
+    return await _resolve(request)
 
 
 @router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=_SCAN_RESPONSES)
 @router.head("/01/{gtin}/10/{lot}/21/{serial}", include_in_schema=False)
-def resolve_serial(
-    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
-) -> Response:
+async def resolve_serial(request: Request) -> Response:
     """Resolve a unit's Digital Link (lot and serial), as for a lot."""
-    return _resolve(request, settings, lookup, ledger)
+    return await _resolve(request)
 
 
 # Every other GTIN-keyed form (GTIN alone, CPV, a lot holding "/" as %2F, which the router
 # sees decoded): the parser decides whether it is valid.
 @router.api_route("/01/{gtin}", methods=_METHODS, include_in_schema=False)
-def resolve_gtin(
-    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
-) -> Response:
+async def resolve_gtin(request: Request) -> Response:
     """Resolve a GTIN alone."""
-    return _resolve(request, settings, lookup, ledger)
+    return await _resolve(request)
 
 
 @router.api_route("/01/{gtin}/{qualifiers:path}", methods=_METHODS, include_in_schema=False)
-def resolve_other(
-    request: Request, settings: SettingsDep, lookup: Lookup, ledger: LedgerDep
-) -> Response:
+async def resolve_other(request: Request) -> Response:
     """Resolve any other path under /01/."""
-    return _resolve(request, settings, lookup, ledger)
+    return await _resolve(request)
 
 
 @router.options("/01/{gtin}/{qualifiers:path}", include_in_schema=False)
