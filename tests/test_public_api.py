@@ -89,6 +89,7 @@ PUBLIC = {
         "KEY_REVOKE",
         "MAX_BODY_BYTES",
         "AppendConflictError",
+        "Appender",
         "AuditFailure",
         "AuditReport",
         "Checkpoint",
