@@ -38,6 +38,7 @@ from ledger import (
     sign_statement,
 )
 from traceability._apply import apply_entry
+from traceability._cache import batch_cache
 from traceability._errors import BatchError, RoleError, TraceError
 from traceability._model import Model
 from traceability._replay import catch_up, catch_up_locked, set_applied_size
@@ -75,7 +76,7 @@ def record_batch(
     # refusal below does not roll them back with the batch; the catch-up under the lock
     # then has only what landed in between.
     catch_up(ledger)
-    with ledger.append_transaction() as appender:
+    with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
         conn = appender.conn
         catch_up_locked(ledger, appender)
         keys = appender.keys()
@@ -88,13 +89,16 @@ def record_batch(
                     apply_entry(conn, seq, event, info.actor, info.roles)
                     next_seq = seq + 1
                     continue
+                cache.flush()
                 check = conn.begin_nested()  # a duplicate: checked, never applied twice
                 try:
                     apply_entry(conn, next_seq, event, info.actor, info.roles)
                 finally:
                     check.rollback()
+                    cache.reset()
             except TraceError as e:
                 raise BatchError(i, e) from e
+        cache.flush()
         receipts = appender.append(prepared)
         set_applied_size(conn, appender.size)
     return receipts

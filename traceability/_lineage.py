@@ -8,21 +8,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from traceability import _schema as t
 
 __all__ = ["BackTrace", "ForwardTrace", "ancestors", "descendants", "trace_back", "trace_forward"]
 
 
-def _walk(conn: Connection, start: list[str], forward: bool) -> list[str]:
-    source, target = (
-        (t.edges.c.parent, t.edges.c.child) if forward else (t.edges.c.child, t.edges.c.parent)
+# Built once: a walk runs for every release and pre-cooling check, and building the
+# statement cost more than running it.
+_STEP = {
+    forward: select(target).where(source.in_(bindparam("frontier", expanding=True)))
+    for forward, source, target in (
+        (True, t.edges.c.parent, t.edges.c.child),
+        (False, t.edges.c.child, t.edges.c.parent),
     )
+}
+
+
+def _walk(conn: Connection, start: list[str], forward: bool) -> list[str]:
+    step = _STEP[forward]
     seen = list(dict.fromkeys(start))
     frontier = list(seen)
     while frontier:
-        rows = conn.execute(select(target).where(source.in_(frontier))).scalars().all()
+        rows = conn.execute(step, {"frontier": frontier}).scalars().all()
         frontier = [k for k in dict.fromkeys(rows) if k not in seen]
         seen.extend(frontier)
     return seen

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger import Appender, KeyInfo, Ledger, Record
 from traceability import _schema as t
 from traceability._apply import apply_entry, parse_event
+from traceability._cache import BatchCache, batch_cache
 from traceability._errors import TraceError
 
 __all__ = ["applied_size", "catch_up", "catch_up_locked", "set_applied_size"]
@@ -60,26 +61,32 @@ class _Replay:
         apply_entry(self.conn, record.seq, event, actor, roles)
 
     def chunk(self, records: list[Record]) -> None:
+        with batch_cache(self.conn) as cache:
+            if self._try(cache, records):
+                return
+            for record in records:
+                try:
+                    self._try(cache, [record], raise_error=True)
+                except (TraceError, IntegrityError) as e:
+                    # Kept and named, never silently dropped: an entry appended around the
+                    # recorder that breaks a rule.
+                    self.conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
+
+    def _try(self, cache: BatchCache, records: list[Record], *, raise_error: bool = False) -> bool:
+        """Apply ``records`` under one savepoint: all of them (True), or none."""
         savepoint = self.conn.begin_nested()
         try:
             for record in records:
                 self.apply(record)
+            cache.flush()  # a deferred row's own error belongs to this savepoint
         except (TraceError, IntegrityError):
             savepoint.rollback()
-        else:
-            savepoint.commit()
-            return
-        for record in records:
-            savepoint = self.conn.begin_nested()
-            try:
-                self.apply(record)
-            except (TraceError, IntegrityError) as e:
-                # Kept and named, never silently dropped: an entry appended around the
-                # recorder that breaks a rule.
-                savepoint.rollback()
-                self.conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
-            else:
-                savepoint.commit()
+            cache.reset()
+            if raise_error:
+                raise
+            return False
+        savepoint.commit()
+        return True
 
 
 def catch_up_locked(ledger: Ledger, appender: Appender) -> int:
