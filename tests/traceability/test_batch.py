@@ -212,3 +212,33 @@ def test_empty_batch_appends_nothing(coop: Coop) -> None:
     size = coop.ledger.size()
     assert coop.recorder.record_batch([]) == []
     assert coop.ledger.size() == size
+
+
+def test_each_event_is_checked_and_applied_once(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceability import _apply
+
+    calls: list[int] = []
+    original = _apply._HANDLERS[Harvest]
+
+    def counted(conn: Any, seq: int, event: Any) -> None:
+        calls.append(seq)
+        original(conn, seq, event)
+
+    monkeypatch.setitem(_apply._HANDLERS, Harvest, counted)
+    (receipt,) = coop.recorder.record_batch(season(coop)[:1])
+    # No dry run rolled back and replayed: the one application is the one committed.
+    assert calls == [receipt.seq]
+
+
+def test_catch_up_of_a_current_projection_takes_no_write_lock(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coop.recorder.record_batch(season(coop)[:1])
+
+    def refuse() -> Any:
+        raise AssertionError("a read path took the append lock")
+
+    monkeypatch.setattr(coop.ledger, "append_transaction", refuse)
+    assert coop.recorder.catch_up() == 0
