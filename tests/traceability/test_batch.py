@@ -220,13 +220,15 @@ def test_each_event_is_checked_and_applied_once(
     from traceability import _apply
 
     calls: list[int] = []
-    original = _apply._HANDLERS[Harvest]
+    handlers: dict[type[Any], Any] = _apply._HANDLERS
+    kind: type[Any] = Harvest
+    original = handlers[kind]
 
     def counted(conn: Any, seq: int, event: Any) -> None:
         calls.append(seq)
         original(conn, seq, event)
 
-    monkeypatch.setitem(_apply._HANDLERS, Harvest, counted)
+    monkeypatch.setitem(handlers, kind, counted)
     (receipt,) = coop.recorder.record_batch(season(coop)[:1])
     # No dry run rolled back and replayed: the one application is the one committed.
     assert calls == [receipt.seq]
