@@ -1,8 +1,8 @@
 """Apply one ledger entry to the projection: check every rule, then write its rows.
 
-The same function serves three callers, so checking and replaying can never disagree: the
-recorder's dry run before signing (rolled back), the live update after the append, and
-``reindex``. It raises :class:`~traceability.TraceError` when the entry breaks a rule.
+The same function serves both callers, so checking and replaying can never disagree: the
+recorder, which applies each event in the transaction that appends it (a refusal rolls the
+whole batch back), and the catch-up that ``reindex`` runs. It raises :class:`~traceability.TraceError` when the entry breaks a rule.
 """
 
 from __future__ import annotations
