@@ -115,6 +115,7 @@ class Appender:
     def __init__(self, store: Store, conn: Connection, head: Head) -> None:
         self.store, self.conn, self._head = store, conn, head
         self._ring: KeyRing | None = None
+        self._looked_up: tuple[list[bytes], dict[bytes, int]] | None = None
 
     @property
     def size(self) -> int:
@@ -137,7 +138,7 @@ class Appender:
         (:meth:`append` returns its first receipt), so a caller applying the statements to
         its own tables can skip the same ones.
         """
-        existing = self.store.find_statements(self.conn, [p.statement_hash for p in pending])
+        existing = self._existing(pending)
         seen: set[bytes] = set()
         seq = self.size
         out: list[int | None] = []
@@ -159,7 +160,7 @@ class Appender:
             StatementError: a ``ledger.*`` statement is malformed.
         """
         conn, head = self.conn, self._head
-        existing = self.store.find_statements(conn, [p.statement_hash for p in pending])
+        existing = self._existing(pending)
         ring = self._key_ring()
         tree = CompactRange.from_bytes(head.size, head.border)
         seq, prev, last_time = head.size, head.last_hash, head.last_log_time
@@ -202,6 +203,7 @@ class Appender:
             seen[p.statement_hash] = p.receipt
             seq, prev, last_time = seq + 1, leaf_hash, log_time
         if entry_rows:
+            self._looked_up = None  # the log now holds these statements too
             self.store.insert_entries(conn, entry_rows)
             self.store.insert_nodes(conn, node_rows)
             self._write_key_changes(key_changes)
@@ -220,6 +222,13 @@ class Appender:
                 head.checkpoint_time,
             )
         return [p.receipt for p in pending if p.receipt is not None]
+
+    def _existing(self, pending: Sequence[Pending]) -> dict[bytes, int]:
+        # positions() and append() ask about the same batch: one index lookup per statement.
+        hashes = [p.statement_hash for p in pending]
+        if self._looked_up is None or self._looked_up[0] != hashes:
+            self._looked_up = hashes, self.store.find_statements(self.conn, hashes)
+        return self._looked_up[1]
 
     def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo]]) -> None:
         for seq, kind, info in changes:

@@ -75,3 +75,17 @@ def test_prepare_batch_refuses_a_bad_signature_before_any_lock(world: LogWorld) 
     forged = type(good)(good.statement, other.signature)
     with pytest.raises(SignatureError, match=r"statement 1: signature on test\.note"):
         world.ledger.prepare_batch([good, forged])
+
+
+def test_the_same_batch_appended_twice_in_one_transaction_is_appended_once(
+    world: LogWorld,
+) -> None:
+    prepared = world.ledger.prepare_batch(notes(world.actor("packer"), 2))
+    with world.ledger.append_transaction() as appender:
+        size = appender.size
+        assert appender.positions(prepared) == [size, size + 1]
+        first = appender.append(prepared)
+        again = appender.append(prepared)
+    assert [r.duplicate for r in first] == [False, False]
+    assert [(r.seq, r.duplicate) for r in again] == [(size, True), (size + 1, True)]
+    assert world.ledger.size() == size + 2
