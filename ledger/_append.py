@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,9 +23,9 @@ from ledger._record import Record
 from ledger._statement import SignedStatement, format_time
 from ledger._store import Head, Store
 from ledger._tree import CompactRange
-from ledger._verify import first_bad_signature
+from ledger._verify import first_bad_signature_later
 
-__all__ = ["Appender", "Pending", "Receipt", "key_ring", "prepare", "verify_known_keys"]
+__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "key_ring", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,45 @@ def prepare(origin: str, batch: Sequence[SignedStatement]) -> list[Pending]:
     return pending
 
 
-def verify_known_keys(store: Store, pending: Sequence[Pending]) -> None:
-    """Check signatures whose keys are already registered, before taking the lock."""
-    wanted = sorted({p.signed.statement.key_id for p in pending})
-    with store.read() as conn:
-        public = {r.key_id: r.public_key for r in store.key_rows(conn, wanted)}
-    known = [p for p in pending if p.signed.statement.key_id in public]
-    checks = [
-        (public[p.signed.statement.key_id], p.signed.signature, p.signed.statement.signing_bytes())
-        for p in known
-    ]
-    bad = first_bad_signature(checks)
-    if bad is not None:
-        failed = known[bad]
-        where = f"statement {list(pending).index(failed)}: " if len(pending) > 1 else ""
-        raise SignatureError(
-            f"{where}signature on {failed.signed.statement.kind} does not "
-            f"verify with key {failed.signed.statement.key_id}"
-        )
-    for p in known:
-        p.verified = True
+class PreparedBatch:
+    """Statements checked for form whose signatures are being verified on worker threads.
+
+    Made by :meth:`Ledger.prepare_batch`; :meth:`wait` (called by :meth:`Appender.append`)
+    collects the verdicts, so a caller can do its own work while the threads verify.
+    """
+
+    def __init__(self, store: Store, pending: list[Pending]) -> None:
+        self.pending = pending
+        wanted = sorted({p.signed.statement.key_id for p in pending})
+        with store.read() as conn:
+            public = {r.key_id: r.public_key for r in store.key_rows(conn, wanted)}
+        # Statements by keys not registered yet (registered earlier in the batch) are
+        # verified under the lock, against the key the batch registers.
+        self._known = [p for p in pending if p.signed.statement.key_id in public]
+        checks = [
+            (
+                public[p.signed.statement.key_id],
+                p.signed.signature,
+                p.signed.statement.signing_bytes(),
+            )
+            for p in self._known
+        ]
+        self._verdict: Callable[[], int | None] | None = first_bad_signature_later(checks)
+
+    def wait(self) -> list[Pending]:
+        """Return the statements once verified; raise SignatureError naming the first bad one."""
+        if self._verdict is not None:
+            bad, self._verdict = self._verdict(), None
+            if bad is not None:
+                failed = self._known[bad]
+                where = f"statement {self.pending.index(failed)}: " if len(self.pending) > 1 else ""
+                raise SignatureError(
+                    f"{where}signature on {failed.signed.statement.kind} does not "
+                    f"verify with key {failed.signed.statement.key_id}"
+                )
+            for p in self._known:
+                p.verified = True
+        return self.pending
 
 
 def key_ring(store: Store, conn: Connection) -> KeyRing:
@@ -131,18 +150,18 @@ class Appender:
             self._ring = key_ring(self.store, self.conn)
         return self._ring
 
-    def positions(self, pending: Sequence[Pending]) -> list[int | None]:
+    def positions(self, prepared: PreparedBatch) -> list[int | None]:
         """Return the seq each statement will take, or None for an exact duplicate.
 
         A statement already in the log, or earlier in ``pending``, is not appended again
         (:meth:`append` returns its first receipt), so a caller applying the statements to
         its own tables can skip the same ones.
         """
-        existing = self._existing(pending)
+        existing = self._existing(prepared.pending)
         seen: set[bytes] = set()
         seq = self.size
         out: list[int | None] = []
-        for p in pending:
+        for p in prepared.pending:
             if p.statement_hash in existing or p.statement_hash in seen:
                 out.append(None)
                 continue
@@ -151,14 +170,15 @@ class Appender:
             seq += 1
         return out
 
-    def append(self, pending: Sequence[Pending]) -> list[Receipt]:
-        """Write ``pending`` as the next entries (all or none: the caller's transaction).
+    def append(self, prepared: PreparedBatch) -> list[Receipt]:
+        """Write the prepared statements as the next entries (all or none: this transaction).
 
         Raises:
             KeyStateError: a key is unknown, revoked, or may not sign the kind.
-            SignatureError: a statement not verified beforehand does not verify.
+            SignatureError: a signature does not verify.
             StatementError: a ``ledger.*`` statement is malformed.
         """
+        pending = prepared.wait()
         conn, head = self.conn, self._head
         existing = self._existing(pending)
         ring = self._key_ring()

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
 
-from ledger._append import Appender, Pending, Receipt, key_ring, prepare, verify_known_keys
+from ledger._append import Appender, PreparedBatch, Receipt, key_ring, prepare
 from ledger._cosignature import CosignatureVerifier
 from ledger._errors import (
     AppendConflictError,
@@ -164,19 +164,20 @@ class Ledger:
         """
         if not batch:
             return []
-        receipts = self._commit(self.prepare_batch(batch), expected_size)
+        prepared = self.prepare_batch(batch)
+        prepared.wait()  # every signature checked before the lock is taken
+        receipts = self._commit(prepared, expected_size)
         self._checkpoint_if_due()
         return receipts
 
-    def prepare_batch(self, batch: Sequence[SignedStatement]) -> list[Pending]:
-        """Check form and verify signatures of ``batch`` without taking the append lock.
+    def prepare_batch(self, batch: Sequence[SignedStatement]) -> PreparedBatch:
+        """Check the form of ``batch`` and start verifying its signatures, without the lock.
 
-        The result is written by :meth:`Appender.append` inside
-        :meth:`append_transaction`; errors are as for :meth:`append_batch`.
+        The result is written by :meth:`Appender.append` inside :meth:`append_transaction`,
+        which waits for the signatures; errors are as for :meth:`append_batch` (a bad
+        signature raises there, or from :meth:`PreparedBatch.wait`).
         """
-        pending = prepare(self.origin, batch)
-        verify_known_keys(self.store, pending)
-        return pending
+        return PreparedBatch(self.store, prepare(self.origin, batch))
 
     @contextmanager
     def append_transaction(self) -> Iterator[Appender]:
@@ -193,14 +194,14 @@ class Ledger:
             yield Appender(self.store, conn, head)
         self._checkpoint_if_due()
 
-    def _commit(self, pending: Sequence[Pending], expected_size: int | None) -> list[Receipt]:
+    def _commit(self, prepared: PreparedBatch, expected_size: int | None) -> list[Receipt]:
         with self.store.write() as (conn, head):
             if expected_size is not None and head.size != expected_size:
                 raise AppendConflictError(
                     f"expected the log at {expected_size} entries, it has {head.size}: "
                     "check again against the new entries"
                 )
-            return Appender(self.store, conn, head).append(pending)
+            return Appender(self.store, conn, head).append(prepared)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -107,6 +107,7 @@ PUBLIC = {
         "NoteSignature",
         "NoteSigner",
         "NoteVerifier",
+        "PreparedBatch",
         "ProofError",
         "Receipt",
         "Record",

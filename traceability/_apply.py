@@ -2,7 +2,8 @@
 
 The same function serves both callers, so checking and replaying can never disagree: the
 recorder, which applies each event in the transaction that appends it (a refusal rolls the
-whole batch back), and the catch-up that ``reindex`` runs. It raises :class:`~traceability.TraceError` when the entry breaks a rule.
+whole batch back), and the catch-up that ``reindex`` runs. It raises
+:class:`~traceability.TraceError` when the entry breaks a rule.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Protocol for :meth:`traceability.Recorder.record_batch` (the batch form of ``record``):
 
-1. Sign every statement and verify the signatures (``Ledger.prepare_batch``), before any
-   lock is taken.
+1. Sign every statement and start verifying the signatures on worker threads
+   (``Ledger.prepare_batch``); the verdicts are collected just before the append (step 5),
+   so the checking below runs meanwhile.
 2. Open ``Ledger.append_transaction()``: the log's append lock, held to the end. No other
    writer, in this process or another, can append or touch the projection meanwhile, so the
    check below can never be made against a stale projection.

@@ -70,11 +70,35 @@ def test_positions_skip_statements_already_in_the_log_or_earlier_in_the_batch(
     ]
 
 
-def test_prepare_batch_refuses_a_bad_signature_before_any_lock(world: LogWorld) -> None:
-    good, other = notes(world.actor("packer"), 2)
+def test_a_bad_signature_in_a_prepared_batch_is_refused_and_nothing_appended(
+    world: LogWorld,
+) -> None:
+    side_metadata.create_all(world.ledger.engine)
+    packer = world.actor("packer")
+    size = world.ledger.size()
+    good, other = notes(packer, 2)
     forged = type(good)(good.statement, other.signature)
+    prepared = world.ledger.prepare_batch([other, forged])
+
+    def append_forged() -> None:
+        with world.ledger.append_transaction() as appender:
+            appender.conn.execute(insert(side), {"seq": appender.size})
+            appender.append(prepared)
+
     with pytest.raises(SignatureError, match=r"statement 1: signature on test\.note"):
-        world.ledger.prepare_batch([good, forged])
+        append_forged()
+    assert world.ledger.size() == size
+    assert side_rows(world) == []
+
+
+def test_many_signatures_are_verified_on_threads_and_the_bad_one_named(
+    world: LogWorld,
+) -> None:
+    batch = notes(world.actor("packer"), 100)  # enough to go to the thread pool
+    batch[70] = type(batch[70])(batch[70].statement, batch[3].signature)
+    prepared = world.ledger.prepare_batch(batch)
+    with pytest.raises(SignatureError, match="statement 70: "):
+        prepared.wait()
 
 
 def test_the_same_batch_appended_twice_in_one_transaction_is_appended_once(

@@ -4,7 +4,6 @@ what ``reindex`` rebuilds from the ledger."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -88,12 +87,13 @@ def test_recorder_killed_mid_batch_leaves_projection_and_ledger_agreeing(coop: C
     for kill in range(3):
         child = _spawn(coop.world.url, key, f"k{kill}", 0)
         assert child.stdout is not None
-        os.set_blocking(child.stdout.fileno(), False)
-        time.sleep(rng.uniform(0.8, 1.6))  # killed at a random moment, mid-transaction or not
+        first = child.stdout.readline()  # it is recording (however slowly it started)
+        assert first.startswith(("won", "lost")), first
+        time.sleep(rng.uniform(0.0, 0.5))  # then killed at a random moment, mid-batch or not
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
         with child.stdout:
-            out = child.stdout.read() or ""
+            out = first + child.stdout.read()
         if child.stderr is not None:
             child.stderr.close()
         assert "won" in out or kill > 0, f"run {kill} recorded nothing before it was killed"
