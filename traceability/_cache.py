@@ -10,6 +10,7 @@ What is kept, and why it cannot go stale:
   the helpers, which update the database and the cached copy together;
 - the latest commodity profile and MRL table, and products' commodities: dropped whenever
   a rule or product entry is applied (:func:`traceability._apply.apply_entry`);
+- each lot's ancestors: a lot's parents are written with it and never change;
 - ``trace_event_lots`` rows, written with one ``executemany`` at :meth:`BatchCache.flush`:
   nothing reads that table while entries are applied (it serves exports).
 
@@ -46,6 +47,7 @@ class BatchCache:
         self.tables: dict[str, tuple[int, MrlTable]] = {}
         self.commodities: dict[str, str] = {}
         self.touched: list[dict[str, Any]] = []
+        self.ancestors: dict[str, list[str]] = {}
 
     # --- lots --------------------------------------------------------------------------------
 
@@ -85,6 +87,7 @@ class BatchCache:
     def reset(self) -> None:
         """Forget everything (after a savepoint rollback that may have undone cached writes)."""
         self.lots.clear()
+        self.ancestors.clear()
         self.rules_changed()
         self.touched = []
 

@@ -128,6 +128,11 @@ def _parsed_mrl(body: str) -> MrlTable:
 
 def harvest_time(conn: Connection, key: str) -> datetime | None:
     keys = ancestors(conn, key)
+    cache = active(conn)
+    known = [] if cache is None else [cache.lots.get(k) for k in keys]
+    if known and all(row is not None for row in known):
+        stamps = [row["harvest_time"] for row in known if row and row["harvest_time"]]
+        return min(datetime.fromisoformat(s) for s in stamps) if stamps else None
     rows = conn.execute(
         select(t.lots.c.harvest_time).where(
             t.lots.c.key.in_(keys), t.lots.c.harvest_time.is_not(None)
