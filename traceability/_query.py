@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from traceability import _schema as t
-from traceability._cache import active
+from traceability._cache import BatchCache, active
 from traceability._errors import LifecycleError, ValidationError
 from traceability._events import LotRef
 from traceability._ids import lot_key
@@ -70,25 +71,48 @@ def commodity_of(conn: Connection, gtin: str, field: str) -> str:
     return str(row.commodity)
 
 
+# The latest entry of a rule table by name (commodity for profiles, edition for MRL tables).
 _PROFILE = (
     select(t.rules.c.seq, t.rules.c.body)
-    .where(t.rules.c.kind == Profile.KIND, t.rules.c.commodity == bindparam("commodity"))
+    .where(t.rules.c.kind == Profile.KIND, t.rules.c.commodity == bindparam("name"))
+    .order_by(t.rules.c.seq.desc())
+    .limit(1)
+)
+_MRL = (
+    select(t.rules.c.seq, t.rules.c.body)
+    .where(t.rules.c.kind == MrlTable.KIND, t.rules.c.name == bindparam("name"))
     .order_by(t.rules.c.seq.desc())
     .limit(1)
 )
 
+R = TypeVar("R")
+
+
+def _latest_rule(
+    conn: Connection,
+    query: Select[Any],
+    name: str,
+    memo: Callable[[BatchCache], dict[str, tuple[int, R]]],
+    parse: Callable[[str], R],
+) -> tuple[int, R] | None:
+    cache = active(conn)
+    known = None if cache is None else memo(cache)
+    if known is not None and name in known:
+        return known[name]
+    row = conn.execute(query, {"name": name}).first()
+    if row is None:
+        return None
+    found = int(row.seq), parse(row.body)
+    if known is not None:
+        known[name] = found
+    return found
+
 
 def profile_for(conn: Connection, commodity: str) -> tuple[int, Profile]:
     """Return the latest profile entry for ``commodity`` and its ledger seq."""
-    cache = active(conn)
-    if cache is not None and commodity in cache.profiles:
-        return cache.profiles[commodity]
-    row = conn.execute(_PROFILE, {"commodity": commodity}).first()
-    if row is None:
+    found = _latest_rule(conn, _PROFILE, commodity, lambda c: c.profiles, _parsed_profile)
+    if found is None:
         raise LifecycleError("profile-required", f"no commodity profile for {commodity!r}")
-    found = int(row.seq), _parsed_profile(row.body)
-    if cache is not None:
-        cache.profiles[commodity] = found
     return found
 
 
@@ -99,24 +123,10 @@ def _parsed_profile(body: str) -> Profile:
     return Profile.from_body(json.loads(body))
 
 
-_MRL = (
-    select(t.rules.c.seq, t.rules.c.body)
-    .where(t.rules.c.kind == MrlTable.KIND, t.rules.c.name == bindparam("edition"))
-    .order_by(t.rules.c.seq.desc())
-    .limit(1)
-)
-
-
 def mrl_table(conn: Connection, edition: str) -> tuple[int, MrlTable]:
-    cache = active(conn)
-    if cache is not None and edition in cache.tables:
-        return cache.tables[edition]
-    row = conn.execute(_MRL, {"edition": edition}).first()
-    if row is None:
+    found = _latest_rule(conn, _MRL, edition, lambda c: c.tables, _parsed_mrl)
+    if found is None:
         raise LifecycleError("mrl-table-required", f"no MRL table {edition!r} on the ledger")
-    found = int(row.seq), _parsed_mrl(row.body)
-    if cache is not None:
-        cache.tables[edition] = found
     return found
 
 
