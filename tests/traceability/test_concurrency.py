@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ def _assert_projection_is_the_ledger(url: str) -> None:
 
 
 @pytest.mark.slow
-def test_processes_racing_for_one_lot_code_have_exactly_one_winner(coop: Coop) -> None:
+def test_processes_racing_for_one_lot_code_have_exactly_one_winner(
+    make_coop: Callable[[str], Coop], db_url: str
+) -> None:
+    coop = make_coop(db_url)  # on PostgreSQL the lock is the head row's FOR UPDATE
     key = coop.keys[Role.PACKING_STATION]
     children = [_spawn(coop.world.url, key, f"p{n}", 15) for n in range(3)]
     winners: dict[int, list[str]] = {}
@@ -81,7 +85,10 @@ def test_processes_racing_for_one_lot_code_have_exactly_one_winner(coop: Coop) -
 
 
 @pytest.mark.slow
-def test_recorder_killed_mid_batch_leaves_projection_and_ledger_agreeing(coop: Coop) -> None:
+def test_recorder_killed_mid_batch_leaves_projection_and_ledger_agreeing(
+    make_coop: Callable[[str], Coop], db_url: str
+) -> None:
+    coop = make_coop(db_url)
     key = coop.keys[Role.PACKING_STATION]
     rng = random.Random(7)
     for kill in range(3):
