@@ -6,6 +6,7 @@ signer key id, the signer's time) signed with Ed25519, wrapped by the log in a r
 chain's link and the RFC 6962 Merkle tree's leaf.
 """
 
+from ledger._append import Appender, PreparedBatch
 from ledger._audit import AuditFailure, AuditReport, audit
 from ledger._canonical import canonical_bytes
 from ledger._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -58,6 +59,7 @@ __all__ = [
     "KEY_REVOKE",
     "MAX_BODY_BYTES",
     "AppendConflictError",
+    "Appender",
     "AuditFailure",
     "AuditReport",
     "Checkpoint",
@@ -75,6 +77,7 @@ __all__ = [
     "NoteSignature",
     "NoteSigner",
     "NoteVerifier",
+    "PreparedBatch",
     "ProofError",
     "Receipt",
     "Record",

@@ -10,60 +10,40 @@ Append protocol (every step is in one database transaction, or nothing happens):
    changes and the new head are written. An exact statement already in the log is not
    appended again: its first receipt is returned (a retry on a patchy network is safe).
 3. After commit, a checkpoint is signed when the last one is older than the interval.
+
+Step 2 lives in :mod:`ledger._append`. :meth:`Ledger.append_transaction` opens it for a
+caller that writes its own rows (a projection) in the same transaction as the entries.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
 
+from ledger._append import Appender, PreparedBatch, Receipt, key_ring, prepare
 from ledger._cosignature import CosignatureVerifier
 from ledger._errors import (
     AppendConflictError,
     KeyStateError,
-    SignatureError,
     StatementError,
     StoreError,
 )
-from ledger._keys import GENESIS, KeyInfo, KeyRing, genesis_body
+from ledger._keys import GENESIS, KeyInfo, genesis_body
 from ledger._note import NoteSigner
 from ledger._publish import publish_checkpoint, store_cosignature, stored_checkpoint
 from ledger._record import Record
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import Head, Store, open_engine
 from ledger._tree import CompactRange, consistency_proof, inclusion_proof, root_at
-from ledger._verify import first_bad_signature
 
 __all__ = ["Ledger", "Receipt"]
 
 #: Under load, checkpoints are signed at most this often; see :meth:`Ledger.checkpoint`.
 DEFAULT_CHECKPOINT_INTERVAL = timedelta(seconds=2)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the log acknowledges for an appended statement. Durable once returned."""
-
-    seq: int
-    leaf_hash: bytes
-    log_time: str
-    duplicate: bool = False
-
-
-@dataclass
-class _Pending:
-    signed: SignedStatement
-    statement_hash: bytes
-    verified: bool = False
-    receipt: Receipt | None = None
-    record: Record | None = field(default=None, repr=False)
 
 
 class Ledger:
@@ -184,147 +164,44 @@ class Ledger:
         """
         if not batch:
             return []
-        pending = [self._prepare(i, s) for i, s in enumerate(batch)]
-        self._verify_known_keys(pending)
-        receipts = self._commit(pending, expected_size)
+        prepared = self.prepare_batch(batch)
+        prepared.wait()  # every signature checked before the lock is taken
+        receipts = self._commit(prepared, expected_size)
         self._checkpoint_if_due()
         return receipts
 
-    def _prepare(self, index: int, signed: SignedStatement) -> _Pending:
-        if not isinstance(signed, SignedStatement):
-            raise StatementError(f"statement {index}: expected a SignedStatement")
-        if signed.statement.log != self.origin:
-            raise StatementError(
-                f"statement {index}: signed for log {signed.statement.log!r}, "
-                f"this log is {self.origin!r}"
-            )
-        digest = hashlib.sha256(signed.statement.signing_bytes()).digest()
-        return _Pending(signed, digest)
+    def prepare_batch(self, batch: Sequence[SignedStatement]) -> PreparedBatch:
+        """Check the form of ``batch`` and start verifying its signatures, without the lock.
 
-    def _verify_known_keys(self, pending: Sequence[_Pending]) -> None:
-        """Check signatures whose keys are already registered, before taking the lock."""
-        wanted = sorted({p.signed.statement.key_id for p in pending})
-        with self.store.read() as conn:
-            public = {r.key_id: r.public_key for r in self.store.key_rows(conn, wanted)}
-        known = [p for p in pending if p.signed.statement.key_id in public]
-        checks = [
-            (
-                public[p.signed.statement.key_id],
-                p.signed.signature,
-                p.signed.statement.signing_bytes(),
-            )
-            for p in known
-        ]
-        bad = first_bad_signature(checks)
-        if bad is not None:
-            failed = known[bad]
-            where = f"statement {list(pending).index(failed)}: " if len(pending) > 1 else ""
-            raise SignatureError(
-                f"{where}signature on {failed.signed.statement.kind} does not "
-                f"verify with key {failed.signed.statement.key_id}"
-            )
-        for p in known:
-            p.verified = True
+        The result is written by :meth:`Appender.append` inside :meth:`append_transaction`,
+        which waits for the signatures; errors are as for :meth:`append_batch` (a bad
+        signature raises there, or from :meth:`PreparedBatch.wait`).
+        """
+        return PreparedBatch(self.store, prepare(self.origin, batch))
 
-    def _commit(self, pending: Sequence[_Pending], expected_size: int | None) -> list[Receipt]:
+    @contextmanager
+    def append_transaction(self) -> Iterator[Appender]:
+        """Hold the log's append lock for one transaction; yield its :class:`Appender`.
+
+        For tables kept beside the log that must commit atomically with the entries they
+        derive from: the caller reads ``appender.size`` (no one else can append meanwhile),
+        writes its rows on ``appender.conn`` and appends with ``appender.append``. Leaving
+        the block commits everything; an exception rolls everything back. The lock is the
+        same as for appends: ``BEGIN IMMEDIATE`` on SQLite, the head row ``FOR UPDATE`` on
+        PostgreSQL.
+        """
+        with self.store.write() as (conn, head):
+            yield Appender(self.store, conn, head)
+        self._checkpoint_if_due()
+
+    def _commit(self, prepared: PreparedBatch, expected_size: int | None) -> list[Receipt]:
         with self.store.write() as (conn, head):
             if expected_size is not None and head.size != expected_size:
                 raise AppendConflictError(
                     f"expected the log at {expected_size} entries, it has {head.size}: "
                     "check again against the new entries"
                 )
-            existing = self.store.find_statements(conn, [p.statement_hash for p in pending])
-            ring = self._key_ring(conn)
-            tree = CompactRange.from_bytes(head.size, head.border)
-            seq, prev, last_time = head.size, head.last_hash, head.last_log_time
-            seen: dict[bytes, Receipt] = {}
-            entry_rows, node_rows, key_changes = [], [], []
-            for index, p in enumerate(pending):
-                if p.statement_hash in existing or p.statement_hash in seen:
-                    p.receipt = seen.get(p.statement_hash) or self._receipt_of(
-                        conn, existing[p.statement_hash]
-                    )
-                    p.receipt = Receipt(
-                        p.receipt.seq, p.receipt.leaf_hash, p.receipt.log_time, True
-                    )
-                    continue
-                statement = p.signed.statement
-                try:
-                    signer = ring.signer(seq, statement)
-                    if not p.verified:
-                        p.signed.verify(signer.public_key)
-                    changed = ring.apply(seq, statement)
-                except (KeyStateError, SignatureError, StatementError) as e:
-                    if len(pending) == 1:
-                        raise
-                    raise type(e)(f"statement {index}: {e}") from e
-                if changed is not None:
-                    key_changes.append((seq, statement.kind, changed))
-                # The log's clock never runs backwards, even if the machine's does.
-                log_time = max(format_time(datetime.now(UTC)), last_time)
-                record = Record(seq, prev, log_time, p.signed)
-                leaf = record.leaf()
-                leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
-                entry_rows.append(
-                    {
-                        "seq": seq,
-                        "leaf": leaf,
-                        "statement_hash": p.statement_hash,
-                        "kind": statement.kind,
-                        "key_id": statement.key_id,
-                        "log_time": log_time,
-                    }
-                )
-                node_rows.extend(tree.append(leaf_hash))
-                p.receipt = Receipt(seq, leaf_hash, log_time)
-                seen[p.statement_hash] = p.receipt
-                seq, prev, last_time = seq + 1, leaf_hash, log_time
-            if entry_rows:
-                self.store.insert_entries(conn, entry_rows)
-                self.store.insert_nodes(conn, node_rows)
-                self._write_key_changes(conn, key_changes)
-                self.store.update_head(
-                    conn, size=seq, last_hash=prev, last_log_time=last_time, border=tree.to_bytes()
-                )
-        return [p.receipt for p in pending if p.receipt is not None]
-
-    def _key_ring(self, conn: Connection) -> KeyRing:
-        """Load the keys as valid right now (a small table: one row per actor key)."""
-        ring = KeyRing()
-        for row in self.store.key_rows(conn):
-            info = KeyInfo(
-                row.key_id,
-                row.public_key,
-                row.actor,
-                tuple(json.loads(row.roles)),
-                row.registered_seq,
-                row.revoked_seq,
-            )
-            ring.keys[row.key_id] = info
-            if "root" in info.roles:
-                ring.root_key_id = row.key_id
-        return ring
-
-    def _write_key_changes(
-        self, conn: Connection, changes: Sequence[tuple[int, str, KeyInfo]]
-    ) -> None:
-        for seq, kind, info in changes:
-            if kind == "ledger.key.revoke":
-                self.store.revoke_key(conn, info.key_id, seq)
-            else:
-                self.store.insert_key(
-                    conn,
-                    key_id=info.key_id,
-                    public_key=info.public_key,
-                    actor=info.actor,
-                    roles=json.dumps(list(info.roles)),
-                    registered_seq=max(info.registered_seq, 0),
-                    revoked_seq=None,
-                )
-
-    def _receipt_of(self, conn: Connection, seq: int) -> Receipt:
-        row = self.store.entry_rows(conn, seq, seq + 1)[0]
-        return Receipt(seq, hashlib.sha256(b"\x00" + row.leaf).digest(), row.log_time)
+            return Appender(self.store, conn, head).append(prepared)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -350,7 +227,7 @@ class Ledger:
     def keys(self) -> dict[str, KeyInfo]:
         """Return every registered key as the store holds it."""
         with self.store.read() as conn:
-            ring = self._key_ring(conn)
+            ring = key_ring(self.store, conn)
         return ring.keys
 
     # --- proofs ----------------------------------------------------------------------------

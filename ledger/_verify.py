@@ -8,14 +8,14 @@ once. (The audit, whose main thread is busy too, uses worker processes instead.)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-__all__ = ["SignatureCheck", "first_bad_signature"]
+__all__ = ["SignatureCheck", "first_bad_signature", "first_bad_signature_later"]
 
 #: (raw public key, signature, signed bytes)
 SignatureCheck = tuple[bytes, bytes, bytes]
@@ -45,12 +45,26 @@ def _first_bad(checks: Sequence[SignatureCheck], offset: int) -> int | None:
 
 def first_bad_signature(checks: Sequence[SignatureCheck]) -> int | None:
     """Verify every signature; return the index of the first that fails, or None."""
+    return first_bad_signature_later(checks)()
+
+
+def first_bad_signature_later(checks: Sequence[SignatureCheck]) -> Callable[[], int | None]:
+    """Start verifying every signature on worker threads; return a function that waits.
+
+    The returned function gives what :func:`first_bad_signature` would. Meanwhile the caller
+    can do other work: the threads hold the GIL only between verifications.
+    """
     workers = os.cpu_count() or 1
     if len(checks) < _PARALLEL_THRESHOLD or workers == 1:
-        return _first_bad(checks, 0)
+        bad = _first_bad(checks, 0)
+        return lambda: bad
     step = -(-len(checks) // workers)
     futures = [
         _pool().submit(_first_bad, checks[i : i + step], i) for i in range(0, len(checks), step)
     ]
-    bad = [i for i in (f.result() for f in futures) if i is not None]
-    return min(bad) if bad else None
+
+    def wait() -> int | None:
+        found = [i for i in (f.result() for f in futures) if i is not None]
+        return min(found) if found else None
+
+    return wait

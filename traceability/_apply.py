@@ -1,8 +1,9 @@
 """Apply one ledger entry to the projection: check every rule, then write its rows.
 
-The same function serves three callers, so checking and replaying can never disagree: the
-recorder's dry run before signing (rolled back), the live update after the append, and
-``reindex``. It raises :class:`~traceability.TraceError` when the entry breaks a rule.
+The same function serves both callers, so checking and replaying can never disagree: the
+recorder, which applies each event in the transaction that appends it (a refusal rolls the
+whole batch back), and the catch-up that ``reindex`` runs. It raises
+:class:`~traceability.TraceError` when the entry breaks a rule.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from sqlalchemy import Connection, select
 
 from traceability import _schema as t
 from traceability._actors import Role, check_role
+from traceability._cache import active
 from traceability._errors import RoleError, ValidationError
-from traceability._events import EVENT_TYPES, Harvest, InputApplication
+from traceability._events import EVENT_TYPES, Harvest, InputApplication, Product
 from traceability._model import Model
 from traceability._movement import MOVEMENT_HANDLERS
 from traceability._origin import ORIGIN_HANDLERS
@@ -48,6 +50,10 @@ def apply_entry(
     if isinstance(event, InputApplication | Harvest):
         _check_own_plot(conn, event.KIND, event.plot, actor, roles)
     _HANDLERS[type(event)](conn, seq, event)
+    if isinstance(event, Profile | MrlTable | Product):
+        cache = active(conn)
+        if cache is not None:
+            cache.rules_changed()  # later events in the batch must see the new entry
 
 
 def _check_own_plot(

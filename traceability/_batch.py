@@ -1,27 +1,35 @@
-"""Record many events at once: one dry run, one signed batch, one conditional append.
+"""Record many events at once: check and apply each once, append them in the same transaction.
 
 Protocol for :meth:`traceability.Recorder.record_batch` (the batch form of ``record``):
 
-1. Bring the projection up to the ledger's head; note its size ``n``.
-2. Dry run: inside one transaction, check and apply event ``i`` as entry ``n + i`` on top
-   of events ``0 .. i-1``, then roll everything back. The first refusal raises
-   :class:`BatchError` naming ``i``; nothing has been signed or appended.
-3. Sign every statement and append them with ``Ledger.append_batch(expected_size=n)``:
-   all or none, and only if no one appended since the dry run.
-4. On :class:`~ledger.AppendConflictError` go back to 1 (bounded); otherwise replay the new
-   entries into the projection with the same function as the dry run.
+1. Sign every statement and start verifying the signatures on worker threads
+   (``Ledger.prepare_batch``); the verdicts are collected just before the append (step 5),
+   so the checking below runs meanwhile.
+2. Open ``Ledger.append_transaction()``: the log's append lock, held to the end. No other
+   writer, in this process or another, can append or touch the projection meanwhile, so the
+   check below can never be made against a stale projection.
+3. Bring the projection up to the log's size ``n`` (entries appended around the recorder;
+   most of them were applied just before the lock, in a transaction of their own).
+4. Check and apply event ``i`` as entry ``n + i`` on top of events ``0 .. i-1`` with the
+   same function ``reindex`` uses. The first refusal raises :class:`BatchError` naming
+   ``i``; the transaction rolls back and nothing is appended.
+5. Append the entries and move the projection's position to ``n + len(batch)`` in the same
+   transaction, and commit: the projection never holds a fact the ledger lacks, and a crash
+   at any point leaves both as they were or both updated.
+
+An exact duplicate of a statement already in the log (or earlier in the batch) is not
+appended again (the ledger returns its first receipt); it is still checked, in a savepoint
+that is rolled back, so it is refused exactly when recording it anew would be.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, select
 
 from ledger import (
-    AppendConflictError,
     KeyInfo,
     Ledger,
     Receipt,
@@ -30,116 +38,69 @@ from ledger import (
     key_id_for,
     sign_statement,
 )
-from traceability import _schema as t
-from traceability._actors import check_role
 from traceability._apply import apply_entry
-from traceability._errors import BatchError, LifecycleError, RoleError, TraceError
+from traceability._cache import batch_cache
+from traceability._errors import BatchError, RoleError, TraceError
 from traceability._model import Model
+from traceability._replay import catch_up, catch_up_locked, set_applied_size
 
-__all__ = ["record_batch"]
-
-# A conditional append that loses to another writer is checked again this often.
-_ATTEMPTS = 8
+__all__ = ["record_batch", "signer_at"]
 
 
-def _signer(keys: dict[str, KeyInfo], key: Ed25519PrivateKey, seq: int, kind: str) -> KeyInfo:
-    key_id = key_id_for(key.public_key().public_bytes_raw())
+def signer_at(keys: dict[str, KeyInfo], key_id: str, seq: int, kind: str) -> KeyInfo:
+    """Return the registration of ``key_id`` valid at entry ``seq``, or refuse the event."""
     info = keys.get(key_id)
     if info is None or not info.valid_at(seq):
         raise RoleError(kind, (), f"key {key_id} is not registered or not valid now")
     return info
 
 
-def _dry_run(
-    engine: Engine,
-    ledger: Ledger,
-    size: int,
-    batch: Sequence[tuple[Model, Ed25519PrivateKey]],
-) -> list[KeyInfo]:
-    keys = ledger.keys()
-    signers = []
-    with engine.connect() as conn:
-        dry_run = conn.begin()
-        try:
-            for i, (event, key) in enumerate(batch):
-                try:
-                    info = _signer(keys, key, size + i, event.KIND)
-                    check_role(event.KIND, info.actor, info.roles)
-                    # Each event sees the ones before it: a grading may split a lot
-                    # harvested earlier in the same batch.
-                    apply_entry(conn, size + i, event, info.actor, info.roles)
-                except TraceError as e:
-                    raise BatchError(i, e) from e
-                signers.append(info)
-        finally:
-            dry_run.rollback()
-    return signers
-
-
 def record_batch(
     ledger: Ledger,
-    engine: Engine,
-    catch_up: Callable[[], int],
     batch: Sequence[tuple[Model, Ed25519PrivateKey]],
     at: datetime | None,
 ) -> list[Receipt]:
-    """Check, sign and append ``batch`` all-or-nothing (the caller holds its write lock).
+    """Check, apply, sign and append ``batch`` all-or-nothing (the caller holds its lock).
 
     Raises:
         BatchError: event ``index`` was refused (its error attached); nothing appended.
-        LifecycleError: ``log-busy`` when other writers kept appending, or
-            ``replay-refused`` when a replay disagreed with the dry run.
     """
     if not batch:
         return []
-    for _ in range(_ATTEMPTS):
-        catch_up()
-        with engine.connect() as conn:
-            size = _applied_size(conn)
-        _dry_run(engine, ledger, size, batch)
-        when = format_time(at or datetime.now(UTC))
-        signed = [
-            sign_statement(
-                Statement(
-                    ledger.origin,
-                    event.KIND,
-                    event.to_body(),
-                    key_id_for(key.public_key().public_bytes_raw()),
-                    when,
-                ),
-                key,
-            )
-            for event, key in batch
-        ]
-        try:
-            receipts = ledger.append_batch(signed, expected_size=size)
-        except AppendConflictError:
-            continue  # another writer got in first: check again against its entries
-        catch_up()
-        _raise_if_refused_on_replay(engine, receipts)
-        return receipts
-    raise LifecycleError(
-        "log-busy", f"other writers kept appending; tried {_ATTEMPTS} times, try again"
-    )
-
-
-def _applied_size(conn: Connection) -> int:
-    row = conn.execute(select(t.state.c.applied_size).where(t.state.c.id == 1)).first()
-    return 0 if row is None else int(row.applied_size)
-
-
-def _raise_if_refused_on_replay(engine: Engine, receipts: Sequence[Receipt]) -> None:
-    seqs = [r.seq for r in receipts]
-    with engine.connect() as conn:
-        anomaly = conn.execute(
-            select(t.anomalies.c.seq, t.anomalies.c.error)
-            .where(t.anomalies.c.seq.between(min(seqs), max(seqs)))
-            .order_by(t.anomalies.c.seq)
-        ).first()
-    if anomaly is not None:
-        # The dry run and the replay are the same function over the same state, so this
-        # means they disagree: say so rather than pretend the batch took effect.
-        raise LifecycleError(
-            "replay-refused",
-            f"entry {anomaly.seq} was appended but its replay refused it: {anomaly.error}",
-        )
+    when = format_time(at or datetime.now(UTC))
+    key_ids = [key_id_for(key.public_key().public_bytes_raw()) for _, key in batch]
+    signed = [
+        sign_statement(Statement(ledger.origin, event.KIND, event.to_body(), key_id, when), key)
+        for (event, key), key_id in zip(batch, key_ids, strict=True)
+    ]
+    prepared = ledger.prepare_batch(signed)
+    # Entries appended around the recorder are applied in a transaction of their own, so a
+    # refusal below does not roll them back with the batch; the catch-up under the lock
+    # then has only what landed in between.
+    catch_up(ledger)
+    with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
+        conn = appender.conn
+        catch_up_locked(ledger, appender)
+        keys = appender.keys()
+        positions = appender.positions(prepared)
+        next_seq = appender.size
+        for i, ((event, _), key_id, seq) in enumerate(zip(batch, key_ids, positions, strict=True)):
+            try:
+                info = signer_at(keys, key_id, next_seq if seq is None else seq, event.KIND)
+                if seq is not None:
+                    apply_entry(conn, seq, event, info.actor, info.roles)
+                    next_seq = seq + 1
+                    continue
+                cache.flush()
+                check = conn.begin_nested()  # a duplicate: checked, never applied twice
+                try:
+                    apply_entry(conn, next_seq, event, info.actor, info.roles)
+                finally:
+                    check.rollback()
+                    cache.reset()
+            except TraceError as e:
+                raise BatchError(i, e) from e
+        cache.flush()
+        receipts = appender.append(prepared)
+        set_applied_size(conn, appender.size)
+    return receipts

@@ -1,7 +1,7 @@
 """``agritrace import readings|results``: bulk files checked whole before anything is recorded.
 
 A file is read and every row validated first (a bad row names its line, column, what was
-expected and what came); then its events are dry-run together and appended in one batch
+expected and what came); then its events are checked together and appended in one batch
 (:meth:`~traceability.Recorder.record_batch`), so nothing from a file is ever half-applied.
 """
 

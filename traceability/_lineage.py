@@ -8,21 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from traceability import _schema as t
+from traceability._cache import active
 
 __all__ = ["BackTrace", "ForwardTrace", "ancestors", "descendants", "trace_back", "trace_forward"]
 
 
-def _walk(conn: Connection, start: list[str], forward: bool) -> list[str]:
-    source, target = (
-        (t.edges.c.parent, t.edges.c.child) if forward else (t.edges.c.child, t.edges.c.parent)
+# Built once: a walk runs for every release and pre-cooling check, and building the
+# statement cost more than running it.
+_STEP = {
+    forward: select(target).where(source.in_(bindparam("frontier", expanding=True)))
+    for forward, source, target in (
+        (True, t.edges.c.parent, t.edges.c.child),
+        (False, t.edges.c.child, t.edges.c.parent),
     )
+}
+
+
+def _walk(conn: Connection, start: list[str], forward: bool) -> list[str]:
+    step = _STEP[forward]
     seen = list(dict.fromkeys(start))
     frontier = list(seen)
     while frontier:
-        rows = conn.execute(select(target).where(source.in_(frontier))).scalars().all()
+        rows = conn.execute(step, {"frontier": frontier}).scalars().all()
         frontier = [k for k in dict.fromkeys(rows) if k not in seen]
         seen.extend(frontier)
     return seen
@@ -30,7 +40,29 @@ def _walk(conn: Connection, start: list[str], forward: bool) -> list[str]:
 
 def ancestors(conn: Connection, key: str) -> list[str]:
     """Return ``key`` and every lot it was made from, at any depth."""
-    return _walk(conn, [key], forward=False)
+    cache = active(conn)
+    if cache is None:
+        return _walk(conn, [key], forward=False)
+    # A lot's parents are written with the lot itself and never change, so within a batch
+    # each lot's ancestry is looked up once and reused by the lots made from it.
+    if key in cache.ancestors:
+        return list(cache.ancestors[key])
+    found, frontier = [key], [key]
+    while frontier:
+        unknown = []
+        for k in frontier:
+            known = cache.ancestors.get(k)
+            if known is None:
+                unknown.append(k)
+            else:
+                found.extend(a for a in known if a not in found)
+        if not unknown:
+            break
+        parents = conn.execute(_STEP[False], {"frontier": unknown}).scalars().all()
+        frontier = [p for p in dict.fromkeys(parents) if p not in found]
+        found.extend(frontier)
+    cache.ancestors[key] = found
+    return list(found)
 
 
 def descendants(conn: Connection, key: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from traceability import _schema as t
 from traceability._cold_chain import keep_transport, new_transport_findings
@@ -38,13 +38,31 @@ from traceability._query import (
 __all__ = ["MOVEMENT_HANDLERS"]
 
 
+# Built once: building a statement per event cost about as much as running it.
+_PACKED = select(t.packed).where(
+    t.packed.c.unit_id == bindparam("unit"), t.packed.c.lot == bindparam("lot")
+)
+_SHIPMENT = select(t.shipments).where(t.shipments.c.shipment == bindparam("shipment"))
+_SHIPMENT_LOTS = select(t.shipment_lots.c.lot).where(
+    t.shipment_lots.c.shipment == bindparam("shipment")
+)
+_LOTS = select(t.lots).where(t.lots.c.key.in_(bindparam("keys", expanding=True)))
+_RECEIVED = (
+    update(t.shipments)
+    .where(t.shipments.c.shipment == bindparam("ship"))
+    .values(status="received", received_seq=bindparam("at"), receiver=bindparam("by"))
+)
+_PASSED = select(t.results.c.substance).where(
+    t.results.c.lot.in_(bindparam("keys", expanding=True)), t.results.c.outcome == "pass"
+)
+
+
 def _packing(conn: Connection, seq: int, e: Packing) -> None:
     keys = []
     for i, ref in enumerate(e.lots):
         row = find_lot(conn, ref, f"lots[{i}]")
         transition(Action.PACK, LotStatus(row.status), row.key)
-        packed = select(t.packed).where(t.packed.c.unit_id == e.unit_id, t.packed.c.lot == row.key)
-        if conn.execute(packed).first() is not None:
+        if conn.execute(_PACKED, {"unit": e.unit_id, "lot": row.key}).first() is not None:
             raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
         conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
@@ -52,7 +70,7 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
 
 
 def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
-    if conn.execute(select(t.shipments).where(t.shipments.c.shipment == e.shipment)).first():
+    if conn.execute(_SHIPMENT, {"shipment": e.shipment}).first():
         raise LifecycleError("shipment-ids-unique", f"shipment {e.shipment} already exists")
     rows = [find_lot(conn, ref, f"lots[{i}]") for i, ref in enumerate(e.lots)]
     for row in rows:
@@ -75,20 +93,15 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
 
 
 def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
-    ship = conn.execute(select(t.shipments).where(t.shipments.c.shipment == e.shipment)).first()
+    ship = conn.execute(_SHIPMENT, {"shipment": e.shipment}).first()
     if ship is None:
         raise ValidationError("shipment", "a shipment recorded on this ledger", e.shipment)
     if ship.status != "in_transit":
         raise LifecycleError(
             "receive-requires-shipped", f"shipment {e.shipment} is {ship.status}, not in_transit"
         )
-    keys = [
-        r.lot
-        for r in conn.execute(
-            select(t.shipment_lots.c.lot).where(t.shipment_lots.c.shipment == e.shipment)
-        )
-    ]
-    lot_rows = conn.execute(select(t.lots).where(t.lots.c.key.in_(keys))).all()
+    keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
+    lot_rows = conn.execute(_LOTS, {"keys": keys}).all()
     final = not e.more_readings  # a part with more to come only adds readings
     set_point = None if ship.set_point is None else Decimal(ship.set_point)
     problems = []
@@ -100,11 +113,7 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         problems.append((row, target, profile_seq, found))
     keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
     if final:
-        conn.execute(
-            update(t.shipments)
-            .where(t.shipments.c.shipment == e.shipment)
-            .values(status="received", received_seq=seq, receiver=e.receiver)
-        )
+        conn.execute(_RECEIVED, {"ship": e.shipment, "at": seq, "by": e.receiver})
     for row, target, profile_seq, found in problems:
         if target is not None:
             # A held lot stays held when received, and keeps the reason it was held for.
@@ -153,14 +162,7 @@ def _release(conn: Connection, seq: int, e: Release) -> None:
         )
     _, profile = profile_for(conn, row.commodity)
     keys = ancestors(conn, row.key)
-    passed = {
-        r.substance.lower()
-        for r in conn.execute(
-            select(t.results.c.substance).where(
-                t.results.c.lot.in_(keys), t.results.c.outcome == "pass"
-            )
-        )
-    }
+    passed = {r.substance.lower() for r in conn.execute(_PASSED, {"keys": keys})}
     missing = [s for s in profile.required_substances if s.lower() not in passed]
     if missing:
         raise LifecycleError(

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from traceability import _schema as t
 from traceability._cold_chain import new_precool_findings
@@ -94,8 +94,15 @@ def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
     )
 
 
+# Built once: building a statement per event cost about as much as running it.
+_PLOT = select(t.plots).where(t.plots.c.plot == bindparam("plot"))
+_PESTICIDES = select(t.inputs).where(
+    t.inputs.c.plot == bindparam("plot"), t.inputs.c.category == "pesticide"
+)
+
+
 def require_plot(conn: Connection, plot: str) -> None:
-    if conn.execute(select(t.plots).where(t.plots.c.plot == plot)).first() is None:
+    if conn.execute(_PLOT, {"plot": plot}).first() is None:
         raise ValidationError("plot", "a plot registered with a trace.farm entry", plot)
 
 
@@ -119,9 +126,7 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
     require_plot(conn, e.plot)
     profile_seq, profile = profile_for(conn, commodity)
     problem = None
-    for row in conn.execute(
-        select(t.inputs).where(t.inputs.c.plot == e.plot, t.inputs.c.category == "pesticide")
-    ):
+    for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
         applied = datetime.fromisoformat(row.time)
         days = profile.pre_harvest_interval_days.get(row.substance.lower())
         if days is None:

@@ -1,17 +1,18 @@
-"""The one place events enter the ledger: check, sign, append, then update the projection.
+"""The one place events enter the ledger: check, apply, sign and append in one transaction.
 
-Protocol for :meth:`Recorder.record`:
+Protocol for :meth:`Recorder.record` (a batch of one; the steps live in
+:mod:`traceability._batch`):
 
-1. Bring the projection up to the ledger's head (other writers may have appended).
-2. Dry run: apply the event to the projection inside a transaction that is rolled back. Any
-   rule it breaks raises here, before anything is signed: a refused event appends nothing.
-3. Sign the statement with the actor's key and append it.
-4. Replay the new entries into the projection with the same function as step 2 (and as
-   :func:`reindex`), so a projection never holds a fact the ledger lacks.
+1. Sign the statement with the actor's key (before any lock is taken).
+2. Under the log's append lock, bring the projection up to the ledger's head (entries
+   appended around the recorder), then check the event and apply it to the projection
+   with the function :func:`reindex` replays. Any rule it breaks raises here and the
+   transaction rolls back: a refused event appends nothing.
+3. Append the entry in that same transaction and commit: the projection and the ledger move
+   together, so a projection never holds a fact the ledger lacks.
 
-:meth:`Recorder.record_batch` runs the same steps for many events at once (one dry run in
-which each event sees the ones before it, one conditional ``append_batch``); ``record`` is
-a batch of one. The steps live in :mod:`traceability._batch`.
+:meth:`Recorder.record_batch` runs the same steps for many events at once, each checked on
+top of the ones before it.
 """
 
 from __future__ import annotations
@@ -24,25 +25,22 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, select
 
-from ledger import KeyInfo, Ledger, Receipt, Record, SignedStatement
+from ledger import Ledger, Receipt, Record, SignedStatement
 from traceability import _schema as t
-from traceability._apply import apply_entry, parse_event
 from traceability._batch import record_batch
 from traceability._epcis import build_document, lot_chain, lot_entries
-from traceability._errors import BatchError, TraceError, ValidationError
+from traceability._errors import BatchError, ValidationError
 from traceability._fsma import fsma204_csv
 from traceability._ids import lot_key, parse_gtin, parse_lot
 from traceability._lifecycle import Action, LotStatus, transition
 from traceability._lineage import BackTrace, ForwardTrace, shipment_lots, trace_back, trace_forward
 from traceability._model import Model
+from traceability._replay import catch_up
 from traceability._signed import record_signed
 
 __all__ = ["LotState", "Recorder", "reindex"]
-
-_PREFIX = "trace."
 
 
 @dataclass(frozen=True)
@@ -60,86 +58,11 @@ class LotState:
     created_seq: int
 
 
-def _applied_size(conn: Connection) -> int:
-    row = conn.execute(select(t.state.c.applied_size).where(t.state.c.id == 1)).first()
-    return 0 if row is None else int(row.applied_size)
-
-
-# Entries replayed under one savepoint; an entry that breaks a rule sends its chunk back to
-# one savepoint per entry, so the common case costs two statements per chunk, not per entry.
-_CHUNK = 1000
-
-
-class _Replay:
-    def __init__(self, ledger: Ledger, conn: Connection) -> None:
-        self.ledger, self.conn = ledger, conn
-        self.keys: dict[str, KeyInfo] | None = None
-
-    def apply(self, record: Record) -> None:
-        statement = record.statement
-        if not statement.kind.startswith(_PREFIX):
-            return
-        keys = self.keys
-        if keys is None or statement.key_id not in keys:
-            keys = self.keys = self.ledger.keys()
-        info = keys.get(statement.key_id)
-        roles = info.roles if info is not None and info.valid_at(record.seq) else ()
-        actor = info.actor if info is not None else statement.key_id
-        event = parse_event(statement.kind, statement.body)
-        apply_entry(self.conn, record.seq, event, actor, roles)
-
-    def chunk(self, records: list[Record]) -> None:
-        savepoint = self.conn.begin_nested()
-        try:
-            for record in records:
-                self.apply(record)
-        except (TraceError, IntegrityError):
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-            return
-        for record in records:
-            savepoint = self.conn.begin_nested()
-            try:
-                self.apply(record)
-            except (TraceError, IntegrityError) as e:
-                # Kept and named, never silently dropped: an entry appended around the
-                # recorder (or racing another writer past the same check) that breaks a rule.
-                savepoint.rollback()
-                self.conn.execute(insert(t.anomalies).values(seq=record.seq, error=str(e)))
-            else:
-                savepoint.commit()
-
-
-def _catch_up(ledger: Ledger, conn: Connection) -> int:
-    """Apply every entry after the projection's position; return how many were read."""
-    start = _applied_size(conn)
-    replay = _Replay(ledger, conn)
-    count = 0
-    pending: list[Record] = []
-    for record in ledger.records(start):
-        count += 1
-        pending.append(record)
-        if len(pending) == _CHUNK:
-            replay.chunk(pending)
-            pending = []
-    if pending:
-        replay.chunk(pending)
-    if count:
-        values = {"applied_size": start + count}
-        if conn.execute(select(t.state).where(t.state.c.id == 1)).first() is None:
-            conn.execute(insert(t.state).values(id=1, **values))
-        else:
-            conn.execute(update(t.state).where(t.state.c.id == 1).values(**values))
-    return count
-
-
 def reindex(ledger: Ledger) -> int:
     """Drop the ``trace_*`` tables and rebuild them from the ledger; return entries read."""
     t.metadata.drop_all(ledger.engine)
     t.metadata.create_all(ledger.engine)
-    with ledger.transaction() as conn:
-        return _catch_up(ledger, conn)
+    return catch_up(ledger)
 
 
 def _within(record: Record, start: datetime | None, end: datetime | None) -> bool:
@@ -160,16 +83,15 @@ class Recorder:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._engine = ledger.engine
-        # Serialises this process's writers from dry run to append; other processes are
-        # kept out by the conditional append in _record().
+        # Serialises this process's writers (their signing and verifying too); the log's
+        # append lock, held from check to commit, keeps other processes out.
         self._lock = threading.Lock()
         t.metadata.create_all(self._engine)
         self.catch_up()
 
     def catch_up(self) -> int:
         """Apply entries appended since the projection last saw the ledger."""
-        with self.ledger.transaction() as conn:
-            return _catch_up(self.ledger, conn)
+        return catch_up(self.ledger)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -189,15 +111,11 @@ class Recorder:
         Raises:
             RoleError: the key is unknown, revoked, or lacks a permitted role.
             ValidationError: the event names something the ledger does not know.
-            LifecycleError: the event breaks the lifecycle table or a quality rule; rule
-                ``replay-refused`` if another process's append overtook this one's check
-                (the entry is then on the ledger but listed in ``trace_anomalies``).
+            LifecycleError: the event breaks the lifecycle table or a quality rule.
         """
         with self._lock:
             try:
-                (receipt,) = record_batch(
-                    self.ledger, self._engine, self.catch_up, [(event, key)], at
-                )
+                (receipt,) = record_batch(self.ledger, [(event, key)], at)
             except BatchError as e:
                 raise e.error from None  # one event: the refusal itself, no index
             return receipt
@@ -210,9 +128,9 @@ class Recorder:
     ) -> list[Receipt]:
         """Check every event in order, then sign and append them all, or append nothing.
 
-        Each event is checked on top of the ones before it in one rolled-back dry run;
-        the batch is appended with one conditional ``Ledger.append_batch`` (protocol in
-        :mod:`traceability._batch`). Recording a batch leaves the same projection as
+        Each event is checked on top of the ones before it and applied to the projection
+        in the transaction that appends the batch, under the log's append lock (protocol
+        in :mod:`traceability._batch`). Recording a batch leaves the same projection as
         recording its events one by one.
 
         Args:
@@ -221,10 +139,9 @@ class Recorder:
 
         Raises:
             BatchError: event ``index`` was refused; ``error`` holds the refusal.
-            LifecycleError: ``log-busy`` or ``replay-refused`` as for :meth:`record`.
         """
         with self._lock:
-            return record_batch(self.ledger, self._engine, self.catch_up, events_with_keys, at)
+            return record_batch(self.ledger, events_with_keys, at)
 
     def record_signed(self, batch: Sequence[SignedStatement]) -> list[Receipt]:
         """Check statements their signers signed (a lab's results) and append them, or none.
@@ -238,7 +155,7 @@ class Recorder:
             ledger.LedgerError: the ledger refused the batch (signature, key, form).
         """
         with self._lock:
-            return record_signed(self.ledger, self._engine, self.catch_up, batch)
+            return record_signed(self.ledger, batch)
 
     # --- questions -------------------------------------------------------------------------
 

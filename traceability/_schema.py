@@ -160,8 +160,8 @@ results = Table(
 #: Every cooling (``kind`` cooling, ``subject`` the lot key) and transport logger reading
 #: (``kind`` transport, ``subject`` the shipment), so the cold chain is judged across all of
 #: them; ``more`` is the event's ``more_readings`` (a later part follows). Keyed by the
-#: reading's place in its entry (``n``), not a sequence: a rolled-back dry run must not
-#: change what a replay rebuilds.
+#: reading's place in its entry (``n``), not a sequence: a batch rolled back must not
+#: change what a reindex rebuilds.
 readings = Table(
     "trace_readings",
     metadata,

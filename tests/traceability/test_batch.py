@@ -15,10 +15,12 @@ from ledger import SignedStatement, Statement, format_time, key_id_for, sign_sta
 from tests.traceability.conftest import Coop, at, ev, ref
 from traceability import (
     BatchError,
+    Cooling,
     GradedLot,
     Grading,
     Harvest,
     LifecycleError,
+    Reading,
     Recorder,
     Release,
     ResidueTest,
@@ -132,26 +134,65 @@ def test_wrong_role_in_a_batch_is_refused_by_index(coop: Coop) -> None:
     assert coop.ledger.size() == size
 
 
-def test_batch_checks_again_after_losing_the_append_race(
+def test_batch_sees_an_entry_appended_between_its_signing_and_its_lock(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = Recorder(coop.ledger)
-    original = coop.ledger.append_batch
-    raced: list[bool] = []
+    original = coop.ledger.prepare_batch
+    raced: list[int] = []
 
-    def append_batch(batch: Any, *, expected_size: int | None = None) -> Any:
+    def prepare_batch(batch: Any) -> Any:
+        prepared = original(batch)
         if not raced:
-            raced.append(True)
-            # Another writer appends between this recorder's dry run and its append.
-            original([_signed_harvest(coop, other, "OTHER-1")])
-        return original(batch, expected_size=expected_size)
+            raced.append(-1)  # the append below prepares a batch of its own
+            # Another writer appends after this batch was signed, before its lock: the
+            # entry is applied to the projection first and the batch checked on top of it.
+            raced[0] = coop.ledger.append(_signed_harvest(coop, other, "OTHER-1")).seq
+        return prepared
 
-    monkeypatch.setattr(coop.ledger, "append_batch", append_batch)
+    monkeypatch.setattr(coop.ledger, "prepare_batch", prepare_batch)
     receipts = coop.recorder.record_batch(season(coop))
-    assert raced
     assert len(receipts) == 5
+    assert receipts[0].seq == raced[0] + 1
     assert coop.recorder.lot(ref("H1")["gtin"], "OTHER-1").status == "active"
     assert coop.recorder.lot(ref("H1")["gtin"], "G1").status == "shipped"
+
+
+def test_projection_and_entries_commit_together(coop: Coop) -> None:
+    receipts = coop.recorder.record_batch(season(coop))
+    with coop.ledger.engine.connect() as conn:
+        applied = conn.execute(select(t.state.c.applied_size)).scalar_one()
+        event_seqs = set(conn.execute(select(t.event_lots.c.seq)).scalars())
+    assert applied == coop.ledger.size() == receipts[-1].seq + 1
+    assert {r.seq for r in receipts} <= event_seqs
+
+
+def test_exact_duplicate_in_a_batch_is_checked_but_appended_and_applied_once(
+    coop: Coop,
+) -> None:
+    coop.harvest("H1")
+    readings = [ev(Reading, time=at(45), celsius="5")]
+    cooling = ev(Cooling, lot=ref("H1"), site="PS1", readings=readings, time=at(45))
+    key = coop.keys[Role.PACKING_STATION]
+    size = coop.ledger.size()
+    pair = (cooling, key)
+    first, again = coop.recorder.record_batch([pair, pair], at=datetime.now(UTC))
+    assert (first.seq, first.duplicate) == (size, False)
+    assert (again.seq, again.duplicate) == (size, True)
+    assert coop.ledger.size() == size + 1
+    with coop.ledger.engine.connect() as conn:
+        touched = conn.execute(select(t.event_lots.c.seq).where(t.event_lots.c.seq >= size))
+        assert list(touched.scalars()) == [size]
+
+
+def test_exact_duplicate_that_breaks_a_rule_is_still_refused(coop: Coop) -> None:
+    coop.harvest("H1")
+    release = ev(Release, lot=ref("H1"), note="no tests yet", time=at(5))
+    key = coop.keys[Role.COOPERATIVE]
+    size = coop.ledger.size()
+    with pytest.raises(BatchError, match=r"^event 0: release-requires-passed-tests"):
+        coop.recorder.record_batch([(release, key), (release, key)], at=datetime.now(UTC))
+    assert coop.ledger.size() == size
 
 
 def _signed_harvest(coop: Coop, recorder: Recorder, lot: str) -> SignedStatement:
@@ -171,3 +212,35 @@ def test_empty_batch_appends_nothing(coop: Coop) -> None:
     size = coop.ledger.size()
     assert coop.recorder.record_batch([]) == []
     assert coop.ledger.size() == size
+
+
+def test_each_event_is_checked_and_applied_once(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from traceability import _apply
+
+    calls: list[int] = []
+    handlers: dict[type[Any], Any] = _apply._HANDLERS
+    kind: type[Any] = Harvest
+    original = handlers[kind]
+
+    def counted(conn: Any, seq: int, event: Any) -> None:
+        calls.append(seq)
+        original(conn, seq, event)
+
+    monkeypatch.setitem(handlers, kind, counted)
+    (receipt,) = coop.recorder.record_batch(season(coop)[:1])
+    # No dry run rolled back and replayed: the one application is the one committed.
+    assert calls == [receipt.seq]
+
+
+def test_catch_up_of_a_current_projection_takes_no_write_lock(
+    coop: Coop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coop.recorder.record_batch(season(coop)[:1])
+
+    def refuse() -> Any:
+        raise AssertionError("a read path took the append lock")
+
+    monkeypatch.setattr(coop.ledger, "append_transaction", refuse)
+    assert coop.recorder.catch_up() == 0

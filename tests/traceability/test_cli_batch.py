@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger import Receipt, SignedStatement
+from ledger import SignedStatement
 from tests.traceability.conftest import Coop, at, ev, ref
 from traceability import (
     BatchError,
@@ -70,25 +70,25 @@ def test_wrong_role_for_any_event_appends_none(coop: Coop) -> None:
     assert coop.ledger.size() == size
 
 
-def test_writer_overtaking_the_check_makes_the_batch_check_again(
+def test_writer_appending_before_the_lock_is_checked_against(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coop.harvest("H1")
     other = Recorder(coop.world.reopen())
-    original = coop.ledger.append_batch
+    original = coop.ledger.prepare_batch
     calls: list[int] = []
 
-    def overtaken(batch: list[SignedStatement], **kw: Any) -> list[Receipt]:
+    def overtaken(batch: list[SignedStatement]) -> Any:
         if not calls:
-            # Between this batch's check and its append, another process recalls the lot.
+            # After this batch was signed, before its lock, another process recalls the lot.
             recall = ev(Recall, lot=ref("H1"), reason="overtaken", time=at(5))
             other.record(recall, coop.keys[Role.COOPERATIVE])
         calls.append(len(batch))
-        return original(batch, **kw)
+        return original(batch)
 
-    monkeypatch.setattr(coop.ledger, "append_batch", overtaken)
+    monkeypatch.setattr(coop.ledger, "prepare_batch", overtaken)
     size = coop.ledger.size()
     with pytest.raises(BatchError, match="test-not-after-recall"):
         coop.recorder.record_batch([(e, coop.keys[Role.LAB]) for e in [residue("H1", "S1")]])
-    assert calls == [1]  # the stale batch was refused by the log, the re-check refused it
+    assert calls == [1]  # checked once, under the lock, against the recall
     assert coop.ledger.size() == size + 1  # only the other writer's recall

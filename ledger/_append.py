@@ -1,0 +1,270 @@
+"""Appending under the log's lock: the write half of :class:`ledger.Ledger`'s append protocol.
+
+:meth:`Ledger.append_batch` prepares and verifies a batch outside the lock, then writes it
+with an :class:`Appender` in a transaction of its own. A caller that keeps tables beside the
+log (the traceability projection) opens the appender itself with
+:meth:`Ledger.append_transaction` and writes its rows in the same transaction, so they
+commit together with the entries or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from ledger._errors import KeyStateError, SignatureError, StatementError
+from ledger._keys import KeyInfo, KeyRing
+from ledger._record import Record
+from ledger._statement import SignedStatement, format_time
+from ledger._store import Head, Store
+from ledger._tree import CompactRange
+from ledger._verify import first_bad_signature_later
+
+__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "key_ring", "prepare"]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the log acknowledges for an appended statement. Durable once returned."""
+
+    seq: int
+    leaf_hash: bytes
+    log_time: str
+    duplicate: bool = False
+
+
+@dataclass
+class Pending:
+    """A statement on its way into the log: hashed, maybe verified, maybe acknowledged."""
+
+    signed: SignedStatement
+    statement_hash: bytes
+    verified: bool = False
+    receipt: Receipt | None = None
+    record: Record | None = field(default=None, repr=False)
+
+
+def prepare(origin: str, batch: Sequence[SignedStatement]) -> list[Pending]:
+    """Check each statement's form and log; errors name the index."""
+    pending = []
+    for index, signed in enumerate(batch):
+        if not isinstance(signed, SignedStatement):
+            raise StatementError(f"statement {index}: expected a SignedStatement")
+        if signed.statement.log != origin:
+            raise StatementError(
+                f"statement {index}: signed for log {signed.statement.log!r}, "
+                f"this log is {origin!r}"
+            )
+        digest = hashlib.sha256(signed.statement.signing_bytes()).digest()
+        pending.append(Pending(signed, digest))
+    return pending
+
+
+class PreparedBatch:
+    """Statements checked for form whose signatures are being verified on worker threads.
+
+    Made by :meth:`Ledger.prepare_batch`; :meth:`wait` (called by :meth:`Appender.append`)
+    collects the verdicts, so a caller can do its own work while the threads verify.
+    """
+
+    def __init__(self, store: Store, pending: list[Pending]) -> None:
+        self.pending = pending
+        wanted = sorted({p.signed.statement.key_id for p in pending})
+        with store.read() as conn:
+            public = {r.key_id: r.public_key for r in store.key_rows(conn, wanted)}
+        # Statements by keys not registered yet (registered earlier in the batch) are
+        # verified under the lock, against the key the batch registers.
+        self._known = [p for p in pending if p.signed.statement.key_id in public]
+        checks = [
+            (
+                public[p.signed.statement.key_id],
+                p.signed.signature,
+                p.signed.statement.signing_bytes(),
+            )
+            for p in self._known
+        ]
+        self._verdict: Callable[[], int | None] | None = first_bad_signature_later(checks)
+
+    def wait(self) -> list[Pending]:
+        """Return the statements once verified; raise SignatureError naming the first bad one."""
+        if self._verdict is not None:
+            bad, self._verdict = self._verdict(), None
+            if bad is not None:
+                failed = self._known[bad]
+                where = f"statement {self.pending.index(failed)}: " if len(self.pending) > 1 else ""
+                raise SignatureError(
+                    f"{where}signature on {failed.signed.statement.kind} does not "
+                    f"verify with key {failed.signed.statement.key_id}"
+                )
+            for p in self._known:
+                p.verified = True
+        return self.pending
+
+
+def key_ring(store: Store, conn: Connection) -> KeyRing:
+    """Load the keys as valid right now (a small table: one row per actor key)."""
+    ring = KeyRing()
+    for row in store.key_rows(conn):
+        info = KeyInfo(
+            row.key_id,
+            row.public_key,
+            row.actor,
+            tuple(json.loads(row.roles)),
+            row.registered_seq,
+            row.revoked_seq,
+        )
+        ring.keys[row.key_id] = info
+        if "root" in info.roles:
+            ring.root_key_id = row.key_id
+    return ring
+
+
+class Appender:
+    """Writes entries inside a transaction that holds the log's append lock.
+
+    Made by :meth:`Ledger.append_transaction` (or internally by ``append_batch``); valid
+    only inside that ``with`` block. ``conn`` is the transaction, for the caller's own rows.
+    """
+
+    def __init__(self, store: Store, conn: Connection, head: Head) -> None:
+        self.store, self.conn, self._head = store, conn, head
+        self._ring: KeyRing | None = None
+        self._looked_up: tuple[list[bytes], dict[bytes, int]] | None = None
+
+    @property
+    def size(self) -> int:
+        """The log's size in this transaction (grows with each :meth:`append`)."""
+        return self._head.size
+
+    def keys(self) -> dict[str, KeyInfo]:
+        """Every registered key as this transaction sees it (before its own appends)."""
+        return dict(self._key_ring().keys)
+
+    def _key_ring(self) -> KeyRing:
+        if self._ring is None:
+            self._ring = key_ring(self.store, self.conn)
+        return self._ring
+
+    def positions(self, prepared: PreparedBatch) -> list[int | None]:
+        """Return the seq each statement will take, or None for an exact duplicate.
+
+        A statement already in the log, or earlier in ``pending``, is not appended again
+        (:meth:`append` returns its first receipt), so a caller applying the statements to
+        its own tables can skip the same ones.
+        """
+        existing = self._existing(prepared.pending)
+        seen: set[bytes] = set()
+        seq = self.size
+        out: list[int | None] = []
+        for p in prepared.pending:
+            if p.statement_hash in existing or p.statement_hash in seen:
+                out.append(None)
+                continue
+            seen.add(p.statement_hash)
+            out.append(seq)
+            seq += 1
+        return out
+
+    def append(self, prepared: PreparedBatch) -> list[Receipt]:
+        """Write the prepared statements as the next entries (all or none: this transaction).
+
+        Raises:
+            KeyStateError: a key is unknown, revoked, or may not sign the kind.
+            SignatureError: a signature does not verify.
+            StatementError: a ``ledger.*`` statement is malformed.
+        """
+        pending = prepared.wait()
+        conn, head = self.conn, self._head
+        existing = self._existing(pending)
+        ring = self._key_ring()
+        tree = CompactRange.from_bytes(head.size, head.border)
+        seq, prev, last_time = head.size, head.last_hash, head.last_log_time
+        seen: dict[bytes, Receipt] = {}
+        entry_rows, node_rows, key_changes = [], [], []
+        for index, p in enumerate(pending):
+            if p.statement_hash in existing or p.statement_hash in seen:
+                first = seen.get(p.statement_hash) or self._receipt_of(existing[p.statement_hash])
+                p.receipt = Receipt(first.seq, first.leaf_hash, first.log_time, True)
+                continue
+            statement = p.signed.statement
+            try:
+                signer = ring.signer(seq, statement)
+                if not p.verified:
+                    p.signed.verify(signer.public_key)
+                changed = ring.apply(seq, statement)
+            except (KeyStateError, SignatureError, StatementError) as e:
+                if len(pending) == 1:
+                    raise
+                raise type(e)(f"statement {index}: {e}") from e
+            if changed is not None:
+                key_changes.append((seq, statement.kind, changed))
+            # The log's clock never runs backwards, even if the machine's does.
+            log_time = max(format_time(datetime.now(UTC)), last_time)
+            record = Record(seq, prev, log_time, p.signed)
+            leaf = record.leaf()
+            leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
+            entry_rows.append(
+                {
+                    "seq": seq,
+                    "leaf": leaf,
+                    "statement_hash": p.statement_hash,
+                    "kind": statement.kind,
+                    "key_id": statement.key_id,
+                    "log_time": log_time,
+                }
+            )
+            node_rows.extend(tree.append(leaf_hash))
+            p.receipt = Receipt(seq, leaf_hash, log_time)
+            seen[p.statement_hash] = p.receipt
+            seq, prev, last_time = seq + 1, leaf_hash, log_time
+        if entry_rows:
+            self._looked_up = None  # the log now holds these statements too
+            self.store.insert_entries(conn, entry_rows)
+            self.store.insert_nodes(conn, node_rows)
+            self._write_key_changes(key_changes)
+            border = tree.to_bytes()
+            self.store.update_head(
+                conn, size=seq, last_hash=prev, last_log_time=last_time, border=border
+            )
+            self._head = Head(
+                head.log_id,
+                head.origin,
+                seq,
+                prev,
+                last_time,
+                border,
+                head.checkpoint_size,
+                head.checkpoint_time,
+            )
+        return [p.receipt for p in pending if p.receipt is not None]
+
+    def _existing(self, pending: Sequence[Pending]) -> dict[bytes, int]:
+        # positions() and append() ask about the same batch: one index lookup per statement.
+        hashes = [p.statement_hash for p in pending]
+        if self._looked_up is None or self._looked_up[0] != hashes:
+            self._looked_up = hashes, self.store.find_statements(self.conn, hashes)
+        return self._looked_up[1]
+
+    def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo]]) -> None:
+        for seq, kind, info in changes:
+            if kind == "ledger.key.revoke":
+                self.store.revoke_key(self.conn, info.key_id, seq)
+            else:
+                self.store.insert_key(
+                    self.conn,
+                    key_id=info.key_id,
+                    public_key=info.public_key,
+                    actor=info.actor,
+                    roles=json.dumps(list(info.roles)),
+                    registered_seq=max(info.registered_seq, 0),
+                    revoked_seq=None,
+                )
+
+    def _receipt_of(self, seq: int) -> Receipt:
+        row = self.store.entry_rows(self.conn, seq, seq + 1)[0]
+        return Receipt(seq, hashlib.sha256(b"\x00" + row.leaf).digest(), row.log_time)
