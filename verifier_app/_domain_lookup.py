@@ -14,11 +14,18 @@ import threading
 
 from labels import DigitalLink
 from ledger import Ledger
-from traceability import LotStatus, LotSummary, Recorder, lot_summary
+from traceability import (
+    CooperativeInfo,
+    LotStatus,
+    LotSummary,
+    Recorder,
+    cooperative_info,
+    lot_summary,
+)
 from verifier_app._lookup import LotStatus as Banner
 from verifier_app._lookup import LotView
 
-__all__ = ["TraceLookup", "lot_view"]
+__all__ = ["TraceLookup", "cooperative_name", "lot_view"]
 
 # Only a lot the cooperative released (and what it shipped or had received after that) is
 # "verified"; a lot still awaiting tests, held, or used up in grading is not for sale.
@@ -36,7 +43,7 @@ def lot_view(summary: LotSummary, cooperative: str) -> LotView:
 
     Args:
         summary: What the ledger says about the lot.
-        cooperative: Who keeps the ledger (its log origin), shown as the cooperative.
+        cooperative: Who keeps the ledger (:func:`cooperative_name`).
     """
     banner = _BANNER.get(summary.status, "on_hold")
     reason = summary.reason or (_NOT_RELEASED if banner == "on_hold" else "")
@@ -91,4 +98,20 @@ class TraceLookup:
                 self._recorder.catch_up()
                 self._seen = size
         summary = lot_summary(self._ledger, link.gtin, link.lot)
-        return None if summary is None else lot_view(summary, self._ledger.origin)
+        if summary is None:
+            return None
+        return lot_view(
+            summary, cooperative_name(cooperative_info(self._ledger), self._ledger.origin)
+        )
+
+
+def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:
+    """The cooperative as the page shows it: its recorded names (zh, ug, en), else the log.
+
+    The page's facts are one line per fact whatever the language, and a shopper in Kashgar
+    may read either script, so every recorded name is shown, Chinese first.
+    """
+    if info is None:
+        return origin
+    names = (info.name_zh, info.name_ug, info.name_en)
+    return " · ".join(dict.fromkeys(n for n in names if n))

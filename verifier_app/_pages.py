@@ -1,4 +1,4 @@
-"""Server-rendered consumer pages: Jinja2 with autoescaping, no external assets, no script.
+"""Server-rendered pages: Jinja2 with autoescaping, no external assets, readable without script.
 
 Every value that reaches a page is escaped by the template engine (``autoescape=True`` for
 every template, whatever its name), so lot codes and facts cannot inject markup.

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
 from traceability import Hold, Recorder
 from traceability.demo import Season, build_season
+from traceability.demo._cast import COOPERATIVE_BODY
 from verifier_app import Settings, create_app, no_lots
+from verifier_app._domain_lookup import cooperative_name
 
 ORIGIN = "test.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
@@ -68,7 +71,7 @@ def test_released_lot_page_shows_its_facts(client: TestClient, season: tuple[Pat
         "Kashgar Agri Testing Lab",
         "GB 2763-2026 SAMPLE",
         "pre-cooling at KS-PS1",
-        ORIGIN,
+        "喀什果农合作社",  # the cooperative's recorded name, not the log's origin
     ):
         assert fact in page, fact
     assert "/api/v1/log/proof/inclusion?seq=" in page
@@ -118,7 +121,7 @@ def test_json_answers_the_same_facts(
     facts = answer["lot"]["facts"]
     assert {"status", "origin", "grower", "harvested", "residue", "lab", "cold_chain"} <= set(facts)
     for value in facts.values():
-        assert value.replace("<", "&lt;").replace(">", "&gt;") in page
+        assert str(escape(value)) in page
     assert answer["lot"]["entries"]
 
 
@@ -158,3 +161,18 @@ def test_a_ledger_without_trace_tables_knows_no_lots(tmp_path: Path) -> None:
     ).close()
     app = create_app(_settings(tmp_path))
     assert app.state.lot_lookup is no_lots
+
+
+def test_page_names_the_cooperative_recorded_on_the_ledger(
+    client: TestClient, season: tuple[Path, Season]
+) -> None:
+    _, s = season
+    page = client.get(_page(s, s.released), params={"lang": "en"}).text
+    names = [
+        COOPERATIVE_BODY[k] for k in ("name_zh", "name_ug", "name_en") if k in COOPERATIVE_BODY
+    ]
+    assert str(escape(" · ".join(names))) in page
+    facts = client.get(_page(s, s.released), headers=JSON).json()
+    assert facts["lot"]["facts"]["cooperative"] == " · ".join(names)
+    # Before the cooperative records its names, the page falls back to the log's origin.
+    assert cooperative_name(None, ORIGIN) == ORIGIN
