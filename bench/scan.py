@@ -45,8 +45,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy
+
 from bench._pg_copy import copy_to_postgres
 from bench._server import free_port, start, stop
+from traceability._schema import metadata as trace_tables
 
 _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _READ = re.compile(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB) read")
@@ -194,6 +197,11 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
         sqlite3.connect(db) as target,
     ):
         source.backup(target)
+    # A ledger built before a projection table was added (trace_cooperative) lacks it; the
+    # copy gets it, empty (create_all leaves the existing tables alone).
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    trace_tables.create_all(engine)
+    engine.dispose()
     with sqlite3.connect(db) as conn:
         (entries,) = conn.execute("SELECT size FROM ledger_head").fetchone()
     path = args.path or pick_lot(db)

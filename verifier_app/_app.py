@@ -26,6 +26,7 @@ from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._lookup import LotLookup, no_lots
 from verifier_app._scan_cache import AnswerCache, LogVersion
+from verifier_app._scan_fast import ScanFastPath
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.routers import (
@@ -148,6 +149,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(events.router)
     app.include_router(staff.router)
     app.include_router(staff_labels.router)
+    # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
+    app.add_middleware(ScanFastPath, state=app.state)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
     # origin may read, and tokens still have to be sent explicitly.
     app.add_middleware(

@@ -19,9 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verifier_app._errors import RateLimitedError, error_body
 
-__all__ = ["BodySizeLimit", "RateLimiter", "rate_limited"]
+__all__ = ["BodySizeLimit", "RateLimiter", "rate_limited", "take_token"]
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+# Marks a request whose token is taken (by the scan fast path), so that falling through to
+# the router's dependency does not charge the same request twice.
+_CHARGED = "agritrace.rate_limit_charged"
 
 
 class BodySizeLimit:
@@ -136,20 +140,32 @@ class RateLimiter:
             return (1 - bucket.tokens) / self.rate
 
 
-async def rate_limited(request: Request) -> None:
-    """Dependency: take a token from the client IP's bucket or raise 429.
+def take_token(limiter: RateLimiter, scope: Scope) -> None:
+    """Take one token for the request's client IP, once per request, or raise 429.
 
-    Async because it only takes a short in-memory lock: a sync dependency would cost every
-    resolver request a trip through the thread pool.
-
-    Behind a reverse proxy run uvicorn with ``--proxy-headers`` and
-    ``--forwarded-allow-ips`` so the client address is the real one, not the proxy's.
+    The client is the ASGI scope's (``request.client``): behind a reverse proxy run uvicorn
+    with ``--proxy-headers`` and ``--forwarded-allow-ips`` so it is the real one, not the
+    proxy's. A request whose token was already taken is not charged again.
 
     Raises:
         RateLimitedError: the bucket is empty.
     """
-    limiter: RateLimiter = request.app.state.rate_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.wait_time(client)
+    if scope.get(_CHARGED):
+        return
+    client = scope.get("client")
+    wait = limiter.wait_time(client[0] if client else "unknown")
     if wait > 0:
         raise RateLimitedError(wait)
+    scope[_CHARGED] = True
+
+
+async def rate_limited(request: Request) -> None:
+    """Dependency: take a token from the client IP's bucket (:func:`take_token`) or raise 429.
+
+    Async because it only takes a short in-memory lock: a sync dependency would cost every
+    resolver request a trip through the thread pool.
+
+    Raises:
+        RateLimitedError: the bucket is empty.
+    """
+    take_token(request.app.state.rate_limiter, request.scope)

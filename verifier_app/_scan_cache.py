@@ -29,11 +29,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ledger import Ledger
+from verifier_app._i18n import Language
+from verifier_app._negotiate import Representation, page_language, representation
 
-__all__ = ["Answer", "AnswerCache", "LogVersion", "Version", "accepts_gzip", "respond"]
+__all__ = [
+    "Answer",
+    "AnswerCache",
+    "AnswerKey",
+    "LogVersion",
+    "Version",
+    "accepts_gzip",
+    "answer_key",
+    "respond",
+]
 
 #: The log's size and the size of its latest checkpoint.
 Version = tuple[int, int]
+#: What an answer is kept under: raw path, query, form, language, log version.
+AnswerKey = tuple[bytes, str, Representation, Language, Version]
 #: Runs a blocking function off the event loop (``run_in_threadpool``).
 AsyncRunner = Callable[[Callable[[], "Answer"]], Awaitable["Answer"]]
 
@@ -83,6 +96,20 @@ class Answer:
     def size(self) -> int:
         """Bytes this answer holds in memory (bodies only; the rest is small and fixed)."""
         return len(self.body) + (len(self.gzipped) if self.gzipped is not None else 0)
+
+
+def answer_key(request: Request, version: Version) -> AnswerKey:
+    """The key of the answer to ``request`` at ``version``: the one place it is computed.
+
+    The router keeps answers under it and the fast path (:mod:`verifier_app._scan_fast`)
+    looks them up under it, so the two cannot disagree on what makes answers differ. The
+    raw path keeps percent-escapes (a lot may hold "/" as %2F); the whole query is keyed,
+    so a parameter the resolver ignores only costs a separate entry, never a wrong answer.
+    """
+    form = representation(request)
+    language = page_language(request) if form == "html" else "zh"
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    return (raw_path, request.url.query, form, language, version)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

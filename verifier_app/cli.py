@@ -43,6 +43,9 @@ def serve(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Proxy addresses trusted for X-Forwarded-* headers.")
     ] = "127.0.0.1",
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (client address, path, status).")
+    ] = False,
 ) -> None:
     """Serve the resolver, the append API and the regulator API (settings: AGRITRACE_*)."""
     # The web stack is imported here, not at the top: every other agritrace command would
@@ -91,5 +94,9 @@ def serve(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        # Off by default: a line per scan costs the resolver a good part of its rate, the
+        # reverse proxy in front logs requests already, and a scan's line (client address
+        # and lot) tells where a consumer bought what, which nothing here needs to keep.
+        access_log=access_log,
         log_config=log_config,
     )

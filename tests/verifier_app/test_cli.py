@@ -76,6 +76,7 @@ def test_serve_runs_the_app_factory_with_the_options(
     assert call["target"] == "verifier_app._app:create_app_from_env"
     assert call["factory"] is True
     assert (call["host"], call["port"], call["workers"]) == ("0.0.0.0", 8123, 3)
+    assert call["access_log"] is False  # a line per scan only when asked for (--access-log)
     assert os.environ["AGRITRACE_DB"] == app_world.url
 
 
@@ -98,7 +99,8 @@ def test_two_workers_append_concurrently_without_forking_the_log(
         "AGRITRACE_KEYS": str(app_world.keys),
     }
     command = [sys.executable, "-m", "agritrace", "serve", "--db", app_world.url]
-    command += ["--port", str(port), "--workers", "2"]
+    # With the access log: its lines must show the requests and never a token.
+    command += ["--port", str(port), "--workers", "2", "--access-log"]
     log = tmp_path / "server.log"
     with log.open("w") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -29,10 +29,10 @@ from verifier_app._deps import SettingsDep
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
 from verifier_app._lookup import LotLookup, LotView
-from verifier_app._negotiate import LINKSET, Representation, page_language, representation
+from verifier_app._negotiate import LINKSET, Representation
 from verifier_app._pages import render_page
 from verifier_app._proofs import ProofBundle, proof_bundle, verify_script
-from verifier_app._scan_cache import Answer, AnswerCache, LogVersion, respond
+from verifier_app._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
 from verifier_app._settings import Settings
 
 __all__ = ["GS1_VOC", "router"]
@@ -213,10 +213,8 @@ async def _resolve(request: Request) -> Response:
     state = request.app.state
     log: LogVersion = state.log_version
     version = await log.current(run_in_threadpool)
-    form = representation(request)
-    language = page_language(request) if form == "html" else "zh"
-    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    key = (raw_path, request.url.query, form, language, version)
+    key = answer_key(request, version)
+    _, _, form, language, _ = key
     cache: AnswerCache = state.scan_answers
     answer = await cache.get_or_compute(
         key, lambda: _compute(request, form, language), run_in_threadpool
