@@ -24,30 +24,37 @@ that is rolled back, so it is refused exactly when recording it anew would be.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection
 
 from ledger import (
     KeyInfo,
     Ledger,
     Receipt,
+    SignedStatement,
     Statement,
     format_time,
     key_id_for,
     sign_statement,
 )
 from traceability._apply import apply_entry
-from traceability._cache import batch_cache
+from traceability._cache import BatchCache, batch_cache
 from traceability._errors import BatchError, RoleError, TraceError
 from traceability._model import Model
 from traceability._replay import catch_up, catch_up_locked, set_applied_size
 
-__all__ = ["record_batch", "signer_at"]
+__all__ = ["Keys", "Positions", "append_checked", "record_batch", "signer_at"]
+
+#: Registrations by key id, as ``Appender.keys()`` returns them.
+Keys = dict[str, KeyInfo]
+#: Each statement's position in the log, or None for one already there (a duplicate).
+Positions = Sequence[int | None]
 
 
-def signer_at(keys: dict[str, KeyInfo], key_id: str, seq: int, kind: str) -> KeyInfo:
+def signer_at(keys: Keys, key_id: str, seq: int, kind: str) -> KeyInfo:
     """Return the registration of ``key_id`` valid at entry ``seq``, or refuse the event."""
     info = keys.get(key_id)
     if info is None or not info.valid_at(seq):
@@ -73,17 +80,11 @@ def record_batch(
         sign_statement(Statement(ledger.origin, event.KIND, event.to_body(), key_id, when), key)
         for (event, key), key_id in zip(batch, key_ids, strict=True)
     ]
-    prepared = ledger.prepare_batch(signed)
-    # Entries appended around the recorder are applied in a transaction of their own, so a
-    # refusal below does not roll them back with the batch; the catch-up under the lock
-    # then has only what landed in between.
-    catch_up(ledger)
-    with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
-        conn = appender.conn
-        catch_up_locked(ledger, appender)
-        keys = appender.keys()
-        positions = appender.positions(prepared)
-        next_seq = appender.size
+
+    def check(
+        conn: Connection, cache: BatchCache, keys: Keys, size: int, positions: Positions
+    ) -> None:
+        next_seq = size
         for i, ((event, _), key_id, seq) in enumerate(zip(batch, key_ids, positions, strict=True)):
             try:
                 info = signer_at(keys, key_id, next_seq if seq is None else seq, event.KIND)
@@ -92,15 +93,41 @@ def record_batch(
                     next_seq = seq + 1
                     continue
                 cache.flush()
-                check = conn.begin_nested()  # a duplicate: checked, never applied twice
+                dry = conn.begin_nested()  # a duplicate: checked, never applied twice
                 try:
                     apply_entry(conn, next_seq, event, info.actor, info.roles)
                 finally:
-                    check.rollback()
+                    dry.rollback()
                     cache.reset()
             except TraceError as e:
                 raise BatchError(i, e) from e
+
+    return append_checked(ledger, signed, check)
+
+
+def append_checked(
+    ledger: Ledger,
+    signed: Sequence[SignedStatement],
+    check: Callable[[Connection, BatchCache, Keys, int, Positions], None],
+) -> list[Receipt]:
+    """Append ``signed`` after ``check`` applied them to the projection, in one transaction.
+
+    The one mechanism behind :func:`record_batch` and
+    :func:`traceability._signed.record_signed` (protocol in this module's docstring):
+    signatures verified on worker threads meanwhile, the projection caught up under the
+    log's append lock, ``check(conn, cache, keys, size, positions)`` raising to refuse (the
+    transaction rolls back, nothing is appended), then the append and the projection's new
+    position committed together.
+    """
+    prepared = ledger.prepare_batch(list(signed))
+    # Entries appended around the recorder are applied in a transaction of their own, so a
+    # refusal below does not roll them back with the batch; the catch-up under the lock
+    # then has only what landed in between.
+    catch_up(ledger)
+    with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
+        catch_up_locked(ledger, appender)
+        check(appender.conn, cache, appender.keys(), appender.size, appender.positions(prepared))
         cache.flush()
         receipts = appender.append(prepared)
-        set_applied_size(conn, appender.size)
+        set_applied_size(appender.conn, appender.size)
     return receipts

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import Connection
+
 from ledger import Ledger, Receipt, SignedStatement
 from traceability._apply import apply_entry, parse_event
-from traceability._batch import signer_at
-from traceability._cache import batch_cache
+from traceability._batch import Keys, Positions, append_checked, signer_at
+from traceability._cache import BatchCache
 from traceability._errors import BatchError, TraceError
-from traceability._replay import catch_up, catch_up_locked, set_applied_size
 
 __all__ = ["record_signed"]
 
@@ -40,13 +41,9 @@ def record_signed(ledger: Ledger, batch: Sequence[SignedStatement]) -> list[Rece
     """
     if not batch:
         return []
-    prepared = ledger.prepare_batch(list(batch))
-    catch_up(ledger)  # entries appended around the recorder, in a transaction of their own
-    with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
-        conn = appender.conn
-        catch_up_locked(ledger, appender)
-        keys = appender.keys()
-        for i, (signed, seq) in enumerate(zip(batch, appender.positions(prepared), strict=True)):
+
+    def check(conn: Connection, _: BatchCache, keys: Keys, size: int, positions: Positions) -> None:
+        for i, (signed, seq) in enumerate(zip(batch, positions, strict=True)):
             statement = signed.statement
             if seq is None or not statement.kind.startswith(_PREFIX):
                 continue  # already in the log, or the ledger's own kind
@@ -55,12 +52,9 @@ def record_signed(ledger: Ledger, batch: Sequence[SignedStatement]) -> list[Rece
                 # Before the rules: a forged statement is a bad signature, not a
                 # lifecycle refusal (raises the ledger's SignatureError).
                 signed.verify(info.public_key)
-                apply_entry(
-                    conn, seq, parse_event(statement.kind, statement.body), info.actor, info.roles
-                )
+                event = parse_event(statement.kind, statement.body)
+                apply_entry(conn, seq, event, info.actor, info.roles)
             except TraceError as e:
                 raise BatchError(i, e) from e
-        cache.flush()
-        receipts = appender.append(prepared)
-        set_applied_size(conn, appender.size)
-    return receipts
+
+    return append_checked(ledger, batch, check)

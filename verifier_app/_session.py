@@ -23,9 +23,13 @@ from typing import Final
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 
 from verifier_app._auth import ROLES, Caller, Role, TokenTable
 from verifier_app._errors import ApiError
+from verifier_app._i18n import Language
+from verifier_app._negotiate import page_language
+from verifier_app._pages import render_page
 
 __all__ = [
     "COOKIE",
@@ -35,8 +39,10 @@ __all__ = [
     "csrf_value",
     "end_session",
     "page_caller",
+    "read_form",
     "safe_next",
     "session_token",
+    "signed_in_page",
     "start_session",
 ]
 
@@ -143,3 +149,31 @@ def check_form(request: Request, form: Mapping[str, object]) -> None:
         raise WrongRoleError("this form did not come from this site's pages; reload and retry")
     if not hmac.compare_digest(sent, csrf_value(token)):
         raise WrongRoleError("this form did not come from this site's pages; reload and retry")
+
+
+async def read_form(request: Request, max_length: int) -> dict[str, str]:
+    """Return a page's form after :func:`check_form`: its text fields, each cut at ``max_length``.
+
+    Raises:
+        WrongRoleError: the form did not come from one of our pages.
+    """
+    form = await request.form()
+    check_form(request, form)
+    return {k: v[:max_length] for k, v in form.items() if isinstance(v, str)}
+
+
+def signed_in_page(
+    request: Request,
+    caller: Caller,
+    template: str,
+    context: Mapping[str, object],
+    wording: Mapping[Language, Mapping[str, str]],
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page for a signed-in person: who they are, the forms' ``csrf``, their wording."""
+    language = page_language(request)
+    token = session_token(request) or ""
+    values = {"here": request.url.path, "caller": caller, "csrf": csrf_value(token), **context}
+    page = render_page(template, language, values, wording=wording)
+    return HTMLResponse(page, status, headers={"Content-Language": language, **(headers or {})})

@@ -23,7 +23,6 @@ from verifier_app._errors import ApiError, NotFoundError
 from verifier_app._i18n_regulator import REGULATOR_WORDING
 from verifier_app._lineage_svg import lineage_svg
 from verifier_app._negotiate import page_language
-from verifier_app._pages import render_page
 from verifier_app._regulator_views import (
     InvalidInputError,
     StatusFilter,
@@ -36,7 +35,7 @@ from verifier_app._regulator_views import (
     split_key,
     status_page,
 )
-from verifier_app._session import check_form, csrf_value, page_caller, session_token
+from verifier_app._session import page_caller, read_form, signed_in_page
 from verifier_app._signing import RecorderDep
 
 __all__ = ["router"]
@@ -58,11 +57,7 @@ def _page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    language = page_language(request)
-    token = session_token(request) or ""
-    values = {"here": request.url.path, "caller": caller, "csrf": csrf_value(token)} | context
-    page = render_page(template, language, values, wording=REGULATOR_WORDING)
-    return HTMLResponse(page, status, headers={"Content-Language": language, **(headers or {})})
+    return signed_in_page(request, caller, template, context, REGULATOR_WORDING, status, headers)
 
 
 def _svg(request: Request, graph: LineageGraph) -> str:
@@ -71,9 +66,7 @@ def _svg(request: Request, graph: LineageGraph) -> str:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    check_form(request, form)
-    return {k: v[:_FORM_TEXT] for k, v in form.items() if isinstance(v, str)}
+    return await read_form(request, _FORM_TEXT)
 
 
 @router.get("", response_class=HTMLResponse)

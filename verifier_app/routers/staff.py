@@ -18,17 +18,8 @@ from traceability import LifecycleError, RoleError, TraceError, ValidationError,
 from traceability._ids import lot_key
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
-from verifier_app._i18n import Language
 from verifier_app._i18n_staff import STAFF_WORDING
-from verifier_app._negotiate import page_language
-from verifier_app._pages import render_page
-from verifier_app._session import (
-    WrongRoleError,
-    check_form,
-    csrf_value,
-    page_caller,
-    session_token,
-)
+from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app._staff_forms import (
     FORMS,
@@ -62,11 +53,7 @@ _MAX_VALUE = 500  # longer than any field the events take; the model says what i
 def _page(
     request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
-    language: Language = page_language(request)
-    token = session_token(request) or ""
-    context = {"here": request.url.path, "caller": caller, "csrf": csrf_value(token)} | ctx
-    html = render_page(template, language, context, wording=STAFF_WORDING)
-    return HTMLResponse(html, status, headers={"Content-Language": language})
+    return signed_in_page(request, caller, template, ctx, STAFF_WORDING, status)
 
 
 def _may(caller: Caller, form: Form) -> bool:
@@ -185,9 +172,8 @@ async def record_submit(
 ) -> Response:
     """Record the form's event; re-show the form with the message when it is refused."""
     form = _form_for(kind, caller)
-    sent = await request.form()
-    check_form(request, sent)
-    values = {f.name: str(sent.get(f.name, ""))[:_MAX_VALUE] for f in form.fields}
+    sent = await read_form(request, _MAX_VALUE)
+    values = {f.name: sent.get(f.name, "") for f in form.fields}
     missing = {f.name: "" for f in form.fields if f.required and not values[f.name].strip()}
     if missing:
         return _show_form(request, caller, app, form, values, missing, status=422)
