@@ -131,10 +131,11 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.tokens = tokens
     app.state.witnesses = witnesses
     app.state.audits = audits
+    app.state.recorder = holder = AppRecorder(ledger, KeyFolder(settings.keys))
     if lot_lookup is None:
-        lot_lookup = TraceLookup(ledger) if has_trace_tables(ledger.engine) else no_lots
+        traced = has_trace_tables(ledger.engine)
+        lot_lookup = TraceLookup(ledger, holder.recorder) if traced else no_lots
     app.state.lot_lookup = lot_lookup
-    app.state.recorder = AppRecorder(ledger, KeyFolder(settings.keys))
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)

@@ -10,8 +10,6 @@ growth of the log, not per scan.
 
 from __future__ import annotations
 
-import threading
-
 from labels import DigitalLink
 from ledger import Ledger
 from traceability import (
@@ -80,23 +78,20 @@ class TraceLookup:
 
     Args:
         ledger: The app's open ledger; its database holds the ``trace_*`` tables.
+        recorder: The recorder to catch the projection up with (the app's own, so one
+            process keeps one); default: a new one for ``ledger``.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, recorder: Recorder | None = None) -> None:
         self._ledger = ledger
-        self._recorder = Recorder(ledger)
-        self._lock = threading.Lock()
-        self._seen = ledger.size()
+        self._recorder = recorder or Recorder(ledger)
 
     def __call__(self, link: DigitalLink) -> LotView | None:
         """Return the lot's view, or None when no lot has this GTIN and lot code."""
         if link.lot is None:
             return None
-        size = self._ledger.size()
-        if size != self._seen:
-            with self._lock:  # one catch-up at a time; the next caller finds it done
-                self._recorder.catch_up()
-                self._seen = size
+        # Takes no lock and writes nothing when the projection is current (the usual case).
+        self._recorder.catch_up()
         summary = lot_summary(self._ledger, link.gtin, link.lot)
         if summary is None:
             return None
