@@ -57,10 +57,18 @@ class AppRecorder:
                 f"{caller.actor} signs its own statements: this server holds no key for it "
                 "(the token file names none); send signed statements to /api/v1/statements"
             )
+        return self.load_key(caller.key)
+
+    def load_key(self, name: str) -> Ed25519PrivateKey:
+        """Return the key folder's key ``name``, read from disk once per process.
+
+        Raises:
+            ledger.KeyStateError: the key folder has no such key.
+        """
         with self._lock:
-            key = self._loaded.get(caller.key)
+            key = self._loaded.get(name)
             if key is None:
-                key = self._loaded[caller.key] = self.keys.load(caller.key)
+                key = self._loaded[name] = self.keys.load(name)
             return key
 
 

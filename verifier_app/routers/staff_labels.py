@@ -29,7 +29,6 @@ from labels import (
     render_zpl,
     sign_link,
 )
-from ledger import KeyFolder
 from traceability import cooperative_info, lot_summary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
@@ -94,9 +93,8 @@ def print_labels(
         origin=_one_line(f"{origin.county} {origin.village}" if origin else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
-    keys = KeyFolder(settings.keys)
-    if keys.exists("label"):
-        link = sign_link(link, keys.load("label"))
+    if app.keys.exists("label"):
+        link = sign_link(link, app.load_key("label"))
     layout = Layout.named(LAYOUT_FOR[format])
     if format == "pdf":
         content: bytes = render_pdf(data, [link] * count, layout, _fonts())
