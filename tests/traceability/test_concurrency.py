@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ledger import Ledger, audit
 from tests.traceability.conftest import Coop
 from traceability import Role, reindex
-from traceability import _schema as t
+from traceability.projection import _schema as t
 
 REPO = Path(__file__).resolve().parents[2]
 

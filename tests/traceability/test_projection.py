@@ -11,7 +11,7 @@ import sqlalchemy
 from tests.ledger.conftest import Actor
 from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
 from traceability import LifecycleError, Recall, Recorder, Release, Role, reindex
-from traceability._schema import metadata
+from traceability.projection._schema import metadata
 
 
 def snapshot(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:

@@ -23,7 +23,7 @@ from traceability import Harvest, Recall, Recorder
 from traceability.demo import Season, build_season
 from traceability.demo._cast import FARMS
 from verifier_app import Settings, create_app
-from verifier_app._scan_cache import Answer, AnswerCache, LogVersion, accepts_gzip
+from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, accepts_gzip
 
 ORIGIN = "cache.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
