@@ -16,7 +16,7 @@ from PIL import Image
 from labels import DigitalLink, FontSet, LabelData
 
 REPO_ROOT = Path(__file__).parents[2]
-SHARED = REPO_ROOT.parent / "shared"
+SHARED = REPO_ROOT / "tests" / "vectors"
 CONFORMANCE = SHARED / "conformance" / "gs1"
 RESOLVER = "https://id.example.coop"
 UYGHUR = "قەشقەر ئۈجمە"  # "Kashgar mulberry"
@@ -24,7 +24,7 @@ CHINESE = "喀什果农合作社"
 
 
 def load_json(relative: str) -> Any:
-    """Read a conformance file under ``shared/conformance/gs1``."""
+    """Read a conformance file under ``tests/vectors/conformance/gs1``."""
     return json.loads((CONFORMANCE / relative).read_text(encoding="utf-8"))
 
 
