@@ -11,8 +11,9 @@ sums the coverage of the whole path before painting, and the shared edge cancels
 
 Speed: a code is a few hundred rectangles. Writing them one by one from the rows costs more
 than encoding the code, so each packed byte of the matrix (8 modules of one row) is looked up
-in a table of ready-made rectangle text keyed by (byte position, byte value), filled on first
-use; a code is then one ``join`` over its packed bytes, with no Python loop per module or run.
+in a table of ready-made rectangle text per (byte position, byte value), built once per code
+size (about 30 ms); a code is then one ``join`` over its packed bytes, with no Python loop per
+module or run.
 Runs are split where they cross a byte boundary; the two pieces share their edge exactly,
 which the single fill makes invisible (and the tests check by decoding rendered pages).
 """
@@ -34,26 +35,17 @@ _RUNS = tuple(
 )
 
 
-class _Rectangles(dict[int, str]):
-    """Rectangle text per packed byte: key ``index * 256 + value``, for rows of ``stride``."""
-
-    def __init__(self, stride: int) -> None:
-        super().__init__()
-        self._stride = stride
-
-    def __missing__(self, key: int) -> str:
-        index, value = divmod(key, 256)
-        row, column = divmod(index, self._stride)
-        left = column * 8
-        text = "".join(f"{left + start} {row} {width} 1 re " for start, width in _RUNS[value])
-        self[key] = text
-        return text
+@lru_cache(maxsize=8)
+def _rectangles(size: int) -> tuple[list[str], ...]:
+    """Per packed byte position of a ``size``-module code, its rectangle text per value."""
+    stride = (size + 7) // 8
+    return tuple(
+        _byte_rectangles(row, column * 8) for row in range(size) for column in range(stride)
+    )
 
 
-@lru_cache(maxsize=4)
-def _rectangles(stride: int) -> _Rectangles:
-    # One table per row width in bytes; a print job uses one or two code sizes.
-    return _Rectangles(stride)
+def _byte_rectangles(row: int, left: int) -> list[str]:
+    return ["".join(f"{left + s} {row} {w} 1 re " for s, w in runs) for runs in _RUNS]
 
 
 def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
@@ -69,8 +61,5 @@ def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
         Content-stream operators: a saved graphics state, a transform to module units with y
         down, one path of rectangles (one per dark run within a byte), one fill, restore.
     """
-    table = _rectangles((code.size + 7) // 8)
-    packed = code.packed
-    keys = map(operator.add, range(0, 256 * len(packed), 256), packed)
-    body = "".join(map(table.__getitem__, keys))
+    body = "".join(map(operator.getitem, _rectangles(code.size), code.packed))
     return f"q {module_pt:.4f} 0 0 {-module_pt:.4f} {x_pt:.3f} {top_pt:.3f} cm\n{body}f\nQ"
