@@ -12,8 +12,8 @@ sums the coverage of the whole path before painting, and the shared edge cancels
 Speed: a code is a few hundred rectangles. Writing them one by one from the rows costs more
 than encoding the code, so each packed byte of the matrix (8 modules of one row) is looked up
 in a table of ready-made rectangle text per (byte position, byte value), built once per code
-size (about 30 ms); a code is then one ``join`` over its packed bytes, with no Python loop per
-module or run.
+size (a fraction of a second); a code is then one ``join`` over its packed bytes, with no loop
+per module or run in Python.
 Runs are split where they cross a byte boundary; the two pieces share their edge exactly,
 which the single fill makes invisible (and the tests check by decoding rendered pages).
 """
