@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
+from pyzbar import pyzbar
 
 from labels import DigitalLink, FontSet, LabelData
 
@@ -34,6 +35,13 @@ def decode_all(image: Image.Image) -> list[str]:
         str(r.text)
         for r in zxingcpp.read_barcodes(image)
         if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
+
+
+def decode_zbar(image: Image.Image) -> list[str]:
+    """Every QR code zbar (a decoder sharing no code with zxing-cpp) finds in ``image``."""
+    return [
+        r.data.decode("utf-8") for r in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
     ]
 
 
