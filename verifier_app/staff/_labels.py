@@ -42,7 +42,7 @@ router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 
 #: Format -> the label size it prints: an A4 sheet of 24 (office printer), one 50 x 30 mm
 #: picture at 300 dpi, a 50 x 30 mm roll at 203 dpi (the common thermal printer).
-LAYOUT_FOR: Final = {"pdf": "a4-3x8", "png": "50x30@300", "zpl": "50x30@203"}
+LAYOUT_FOR: Final = {"pdf": "a4-3x8", "png": "50x30@300", "zpl": "60x40@203"}
 _MEDIA = {"pdf": "application/pdf", "png": "image/png", "zpl": "application/zpl"}
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 #: The longest text line a label holds (labels.LabelData refuses longer ones).
