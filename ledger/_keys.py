@@ -22,6 +22,7 @@ __all__ = [
     "GENESIS",
     "KEY_REGISTER",
     "KEY_REVOKE",
+    "LEDGER_KINDS",
     "KeyInfo",
     "KeyRing",
     "genesis_body",
@@ -32,6 +33,8 @@ __all__ = [
 GENESIS = "ledger.genesis"
 KEY_REGISTER = "ledger.key.register"
 KEY_REVOKE = "ledger.key.revoke"
+#: Every kind that changes key state, in the order the log applies them.
+LEDGER_KINDS = (GENESIS, KEY_REGISTER, KEY_REVOKE)
 _LEDGER_PREFIX = "ledger."
 _ROOT_ROLE = "root"
 
@@ -82,6 +85,11 @@ class KeyRing:
     keys: dict[str, KeyInfo] = field(default_factory=dict)
     root_key_id: str | None = None
     log_key: str | None = None
+    origin: str | None = None
+
+    def copy(self) -> KeyRing:
+        """Return a ring that can be changed without changing this one."""
+        return KeyRing(dict(self.keys), self.root_key_id, self.log_key, self.origin)
 
     def signer(self, seq: int, statement: Statement) -> KeyInfo:
         """Return the key that may sign ``statement`` at position ``seq``, or raise.
@@ -123,6 +131,7 @@ class KeyRing:
             info = self._genesis_signer(statement)
             self.root_key_id = info.key_id
             self.log_key = str(body["log_key"])
+            self.origin = statement.log
             self.keys[info.key_id] = info
             return info
         if statement.kind == KEY_REGISTER:
@@ -133,29 +142,39 @@ class KeyRing:
             actor = body.get("actor")
             roles = body.get("roles")
             if not isinstance(actor, str) or not actor.strip():
-                raise StatementError("body.actor: expected the actor's name or id")
+                raise StatementError(
+                    "body.actor: expected the actor's name or id", field="body.actor"
+                )
             if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
-                raise StatementError("body.roles: expected a list of role names")
+                raise StatementError(
+                    "body.roles: expected a list of role names", field="body.roles"
+                )
             if _ROOT_ROLE in roles:
-                raise KeyStateError("body.roles: the root role belongs to the genesis key only")
+                raise KeyStateError(
+                    "body.roles: the root role belongs to the genesis key only", field="body.roles"
+                )
             info = KeyInfo(key_id, public_key, actor, tuple(roles), seq)
             self.keys[key_id] = info
             return info
         if statement.kind == KEY_REVOKE:
             target = body.get("key_id")
             if not isinstance(target, str) or target not in self.keys:
-                raise KeyStateError(f"body.key_id: no registered key {target!r} to revoke")
+                raise KeyStateError(
+                    f"body.key_id: no registered key {target!r} to revoke", field="body.key_id"
+                )
             key_id = target
             if key_id == self.root_key_id:
                 raise KeyStateError("the root key cannot be revoked (it would orphan the log)")
             if self.keys[key_id].revoked_seq is not None:
                 raise KeyStateError(f"key {key_id} is already revoked")
             if not isinstance(body.get("reason"), str):
-                raise StatementError("body.reason: expected why the key is revoked")
+                raise StatementError(
+                    "body.reason: expected why the key is revoked", field="body.reason"
+                )
             self.keys[key_id] = replace(self.keys[key_id], revoked_seq=seq)
             return self.keys[key_id]
         if statement.kind.startswith(_LEDGER_PREFIX):
-            raise StatementError(f"kind: unknown ledger statement {statement.kind!r}")
+            raise StatementError(f"kind: unknown ledger statement {statement.kind!r}", field="kind")
         return None
 
     def _genesis_signer(self, statement: Statement) -> KeyInfo:
@@ -163,13 +182,18 @@ class KeyRing:
             raise KeyStateError(f"entry 0 must be {GENESIS}, got {statement.kind}")
         body = statement.body
         if set(body) != {"origin", "root_key", "log_key"}:
-            raise StatementError("body: expected exactly origin, root_key and log_key")
+            raise StatementError(
+                "body: expected exactly origin, root_key and log_key", field="body"
+            )
         if body["origin"] != statement.log:
             raise StatementError(
-                f"body.origin: expected the log's origin {statement.log!r}, got {body['origin']!r}"
+                f"body.origin: expected the log's origin {statement.log!r}, got {body['origin']!r}",
+                field="body.origin",
             )
         if not isinstance(body["log_key"], str):
-            raise StatementError("body.log_key: expected a note verifier key string")
+            raise StatementError(
+                "body.log_key: expected a note verifier key string", field="body.log_key"
+            )
         public_key = _public_key(body["root_key"], "body.root_key")
         key_id = key_id_for(public_key)
         if statement.key_id != key_id:
