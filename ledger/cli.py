@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from ledger._audit import audit as run_audit
 from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner
 from ledger._errors import LedgerError
@@ -222,22 +221,38 @@ def show(
             sys.stdout.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 
 
+_UNANCHORED = (
+    "WARNING: audited without a held checkpoint (--checkpoint) or a witness (--witness). "
+    "The log is consistent with itself, but whoever holds the log key could have rewritten "
+    "or truncated it and re-signed every checkpoint, and this audit would not notice. Keep "
+    "a checkpoint from an earlier audit, or name a witness that cosigns this log."
+)
+
+
 @app.command()
 def audit(
     checkpoint: Annotated[
         Path | None,
         typer.Option(help="A checkpoint note saved earlier: the log must still contain it."),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A witness's cosignature key (name+hex+base64): its stored cosignatures "
+            "must verify and it must have cosigned a checkpoint. Repeat for several."
+        ),
+    ] = None,
     root_key: Annotated[
         str | None, typer.Option(help="The root public key (base64) as known out of band.")
     ] = None,
     db: Db = None,
 ) -> None:
-    """Recompute every link, signature, Merkle node and checkpoint; exit 1 if any fails."""
+    """Recompute every link, signature, node, checkpoint and derived row; exit 1 on any failure."""
     with _errors():
         ledger = _open(db)
         held = checkpoint.read_bytes() if checkpoint else None
         trusted = base64.b64decode(root_key) if root_key else None
+        witnesses = [CosignatureVerifier.from_key_string(w) for w in witness or []]
         with Progress(
             TextColumn("auditing"),
             BarColumn(),
@@ -247,22 +262,28 @@ def audit(
             transient=True,
         ) as bar:
             task = bar.add_task("audit", total=ledger.size())
-            report = run_audit(
-                ledger.store,
+            report = ledger.audit(
                 held_checkpoint=held,
+                witnesses=witnesses,
                 trusted_root_key=trusted,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        if not report.anchored:
+            _err.print(f"[bold yellow]{escape(_UNANCHORED)}[/bold yellow]", highlight=False)
         rate = report.entries / report.seconds if report.seconds else 0.0
+        for drift in report.drift:
+            _out.print(f"[red]DRIFT[/red] {escape(drift.describe())}", highlight=False)
         if report.failure is not None:
             where = "log" if report.failure.seq is None else f"entry {report.failure.seq}"
             _out.print(
                 f"[red]INVALID[/red] at {where}: {escape(report.failure.reason)}", highlight=False
             )
             raise typer.Exit(1)
+        against = f", checked against {', '.join(report.anchors)}" if report.anchors else ""
         _out.print(
             f"[green]VALID[/green] {report.entries} entries, {report.checkpoints} checkpoints, "
-            f"root {_b64(report.root)} ({report.seconds:.1f} s, {rate:,.0f} entries/s)",
+            f"root {_b64(report.root)} ({report.seconds:.1f} s, {rate:,.0f} entries/s)"
+            f"{escape(against)}",
             highlight=False,
         )
 
