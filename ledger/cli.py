@@ -303,11 +303,24 @@ def checkpoint(
 
 @app.command()
 def witness(
-    name: Annotated[str, typer.Option(help="The witness's key name in the key folder.")],
+    name: Annotated[
+        str,
+        typer.Option(
+            help="The cosigner name, per C2SP tlog-cosignature a schema-less URL such as "
+            "witness.example.gov/regulator (any text without spaces or '+')."
+        ),
+    ],
     state: Annotated[
         Path,
         typer.Option(help="File holding the last checkpoint this witness cosigned (updated)."),
     ],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="The witness's key file name in the key folder (default: the --name, "
+            "when that is a valid file name)."
+        ),
+    ] = None,
     log_key: Annotated[
         str | None,
         typer.Option(help="The log's verifier key as known out of band (default: genesis)."),
@@ -317,13 +330,15 @@ def witness(
 ) -> None:
     """Witness the latest checkpoint: check it extends the last one seen, then cosign it."""
     with _errors():
+        if key is None and "/" in name:
+            raise typer.BadParameter(
+                f"--name {name!r} is not a key file name: give the witness's key with --key"
+            )
         ledger = _open(db)
         note = ledger.latest_checkpoint()
         if note is None:
             raise typer.BadParameter("the log has no checkpoint yet")
-        verifier = NoteVerifier.from_key_string(
-            log_key or ledger.record(0).statement.body["log_key"]
-        )
+        verifier = NoteVerifier.from_key_string(log_key or ledger.log_key())
         previous = None
         if state.exists():
             previous, _ = open_checkpoint(state.read_bytes(), ledger.origin, verifier)
@@ -331,7 +346,7 @@ def witness(
         proof: list[bytes] = []
         if previous is not None and 0 < previous.size < current.size:
             proof = ledger.consistency_proof(previous.size, current.size)
-        cosigner = Cosigner(name, KeyFolder(keys).load(name))
+        cosigner = Cosigner(name, KeyFolder(keys).load(key or name))
         line = witness_checkpoint(
             note.encode(), ledger.origin, verifier, cosigner, int(time.time()), previous, proof
         )

@@ -20,6 +20,8 @@ from ledger import (
     Checkpoint,
     CosignatureVerifier,
     Cosigner,
+    KeyFolder,
+    Ledger,
     LedgerError,
     parse_note,
     witness_checkpoint,
@@ -27,7 +29,9 @@ from ledger import (
 from ledger._merkle import leaf_hash
 from ledger._tree import CompactRange
 from tests.ledger.conftest import ORIGIN, Actor, LogWorld, notes
-from tests.ledger.test_cli import RUNNER, Cli, plain
+from tests.ledger.test_cli import RUNNER, Cli, cli, coop, plain
+
+__all__ = ["cli", "coop"]  # the command-line fixtures, shared with test_cli
 
 KEEP = 12
 
@@ -162,3 +166,23 @@ def test_cli_audit_warns_loudly_without_a_held_checkpoint_or_witness(tmp_path: o
     anchored = coop.ok("audit", "--checkpoint", str(note))
     assert "WARNING" not in plain(anchored.stderr)
     assert "checked against the checkpoint you hold (size 1)" in plain(anchored.stdout)
+
+
+def test_cli_witness_cosigns_under_a_url_shaped_name_and_the_audit_checks_it(
+    coop: Cli,
+) -> None:
+    coop.ok("keygen", "regulator")
+    name = "witness.example.gov/regulator"
+    state = coop.folder / "witness.state"
+    refused = coop("witness", "--name", name, "--state", str(state))
+    assert refused.exit_code == 2
+    assert "--key" in plain(refused.stderr)
+    out = coop.ok("witness", "--name", name, "--key", "regulator", "--state", str(state))
+    assert f"\n— {name} " in out.stdout
+    vkey = Cosigner(name, KeyFolder(coop.keys).load("regulator")).verifier_key()
+    with Ledger.open(coop.url) as ledger:
+        report = ledger.audit(witnesses=[CosignatureVerifier.from_key_string(vkey)])
+    assert report.verdict == "valid"
+    anchored = coop.ok("audit", "--witness", vkey)
+    assert f"witness {name} (cosigned size" in plain(anchored.stdout)
+    assert "WARNING" not in plain(anchored.stderr)
