@@ -28,7 +28,15 @@ from ledger._errors import (
     StoreError,
 )
 from ledger._keyfile import KeyFolder
-from ledger._keys import KEY_REGISTER, KEY_REVOKE, KeyInfo, register_body, revoke_body
+from ledger._keys import (
+    KEY_REGISTER,
+    KEY_REVOKE,
+    ROOT_ROTATE,
+    KeyInfo,
+    register_body,
+    revoke_body,
+    rotate_root_body,
+)
 from ledger._log import Ledger, LogHead, Receipt
 from ledger._merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger._merkle import root_from_inclusion_proof as root_from_inclusion_proof
@@ -50,6 +58,7 @@ from ledger._witness import witness_checkpoint
 __all__ = [
     "KEY_REGISTER",
     "KEY_REVOKE",
+    "ROOT_ROTATE",
     "AppendConflictError",
     "Appender",
     "AuditFailure",
@@ -85,6 +94,7 @@ __all__ = [
     "parse_note",
     "register_body",
     "revoke_body",
+    "rotate_root_body",
     "sign_statement",
     "verify_consistency",
     "verify_cosignature",

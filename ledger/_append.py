@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ledger._errors import KeyStateError, SignatureError, StatementError
-from ledger._keys import KEY_REVOKE, KeyInfo, KeyRing
+from ledger._keys import KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
 from ledger._keystate import KeyState
 from ledger._record import Record
 from ledger._statement import SignedStatement, format_time
@@ -192,13 +192,14 @@ class Appender:
                 signer = ring.signer(seq, statement)
                 if not p.verified:
                     p.signed.verify(signer.public_key)
+                previous_root = ring.root_key_id
                 changed = ring.apply(seq, statement)
             except (KeyStateError, SignatureError, StatementError) as e:
                 if len(pending) == 1:
                     raise
                 raise e.in_batch(index) from e
             if changed is not None:
-                key_changes.append((seq, statement.kind, changed))
+                key_changes.append((seq, statement.kind, changed, previous_root))
             # The log's clock never runs backwards, even if the machine's does.
             log_time = max(format_time(datetime.now(UTC)), last_time)
             record = Record(seq, prev, log_time, p.signed)
@@ -246,20 +247,23 @@ class Appender:
             self._looked_up = hashes, self.store.find_statements(self.conn, hashes)
         return self._looked_up[1]
 
-    def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo]]) -> None:
-        for seq, kind, info in changes:
+    def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo, str | None]]) -> None:
+        for seq, kind, info, previous_root in changes:
             if kind == KEY_REVOKE:
                 self.store.revoke_key(self.conn, info.key_id, seq)
-            else:
-                self.store.insert_key(
-                    self.conn,
-                    key_id=info.key_id,
-                    public_key=info.public_key,
-                    actor=info.actor,
-                    roles=json.dumps(list(info.roles)),
-                    registered_seq=max(info.registered_seq, 0),
-                    revoked_seq=None,
-                )
+                continue
+            if kind == ROOT_ROTATE and previous_root is not None:
+                # The old root signed the rotation entry: its span ends just after it.
+                self.store.revoke_key(self.conn, previous_root, seq + 1)
+            self.store.insert_key(
+                self.conn,
+                key_id=info.key_id,
+                public_key=info.public_key,
+                actor=info.actor,
+                roles=json.dumps(list(info.roles)),
+                registered_seq=max(info.registered_seq, 0),
+                revoked_seq=None,
+            )
 
     def _receipt_of(self, seq: int) -> Receipt:
         row = self.store.entry_rows(self.conn, seq, seq + 1)[0]

@@ -21,7 +21,14 @@ from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner
 from ledger._errors import LedgerError
 from ledger._keyfile import KeyFolder
-from ledger._keys import KEY_REGISTER, KEY_REVOKE, register_body, revoke_body
+from ledger._keys import (
+    KEY_REGISTER,
+    KEY_REVOKE,
+    ROOT_ROTATE,
+    register_body,
+    revoke_body,
+    rotate_root_body,
+)
 from ledger._log import Ledger
 from ledger._merkle import verify_consistency, verify_inclusion
 from ledger._note import NoteVerifier, parse_note
@@ -150,6 +157,30 @@ def revoke(
         ledger = _open(db, keys)
         seq = _append_as(ledger, KeyFolder(keys), "root", KEY_REVOKE, revoke_body(key_id, reason))
         _out.print(f"revoked {escape(key_id)} at entry {seq}")
+
+
+@app.command("rotate-root")
+def rotate_root(
+    new: Annotated[str, typer.Option(help="Key file name of the new root (see 'keygen').")],
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Rotate the cooperative's root key: an entry signed by both the old and the new root.
+
+    Afterwards the new key is ``root.pem`` in the key folder and the old one is kept as
+    ``root-retired-<key id>.pem`` (it can sign nothing more on this log).
+    """
+    with _errors():
+        folder = KeyFolder(keys)
+        ledger = _open(db, keys)
+        old = folder.load("root")
+        old_id = key_id_for(old.public_key().public_bytes_raw())
+        new_key = folder.load(new)
+        body = rotate_root_body(ledger.origin, old_id, new_key)
+        seq = _append_as(ledger, folder, "root", ROOT_ROTATE, body)
+        new_id = key_id_for(new_key.public_key().public_bytes_raw())
+        folder.promote_root(new, f"root-retired-{old_id}")
+        _out.print(f"root rotated from {old_id} to {new_id} at entry {seq}")
 
 
 def _append_as(ledger: Ledger, folder: KeyFolder, name: str, kind: str, body: Any) -> int:

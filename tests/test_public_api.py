@@ -99,6 +99,7 @@ PUBLIC = {
     "ledger": {
         "KEY_REGISTER",
         "KEY_REVOKE",
+        "ROOT_ROTATE",
         "AppendConflictError",
         "Appender",
         "AuditFailure",
@@ -134,6 +135,7 @@ PUBLIC = {
         "parse_note",
         "register_body",
         "revoke_body",
+        "rotate_root_body",
         "sign_statement",
         "verify_consistency",
         "verify_cosignature",
