@@ -28,13 +28,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ledger._audit_checks import (
+    AuditFailure,
+    check_checkpoints,
+    check_held,
+    check_witness,
+    size_of_held,
+)
 from ledger._audit_chunk import ChunkResult, ChunkTask, check_chunk
 from ledger._audit_state import Drift, head_drift, key_drift
-from ledger._checkpoint import Checkpoint, open_checkpoint
-from ledger._cosignature import CosignatureVerifier, verify_cosignature
-from ledger._errors import LedgerError, NoteError
+from ledger._cosignature import CosignatureVerifier
+from ledger._errors import LedgerError
 from ledger._keys import KeyRing
-from ledger._note import NoteVerifier, parse_note
 from ledger._record import GENESIS_PREV, Record
 from ledger._store import Store, node_id
 from ledger._tree import CompactRange
@@ -47,14 +52,6 @@ Progress = Callable[[int, int], None]
 CHUNK_LEVEL = 12
 # Below this many entries, worker start-up (~0.1 s) costs more than it saves.
 _WORKERS_FROM = 20_000
-
-
-@dataclass(frozen=True)
-class AuditFailure:
-    """Where the log first fails, and why. ``seq`` is None for a log-wide failure."""
-
-    seq: int | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,7 @@ def audit(
     ring = _replay_keys(key_rows, failures)
     # These two hold even when the entries fail: each names the head as what disagrees.
     drifts.extend(head_drift(head, {"size": (stored_entries, None), "origin": (ring.origin, 0)}))
-    held_size = _held_size(held_checkpoint, failures)
+    held_size = size_of_held(held_checkpoint, failures)
     verified = 0
     try:
         if trusted_root_key is not None:
@@ -179,12 +176,12 @@ def audit(
                     progress(result.end, total)
                 if failures and min(_order(f) for f in failures) < result.end:
                     break  # a later chunk cannot hold an earlier failure
-        verified = _check_checkpoints(checkpoints, roots, store.origin, ring, failures)
+        verified = check_checkpoints(checkpoints, roots, store.origin, ring, failures)
         if held_checkpoint is not None and held_size is not None:
-            _check_held(held_checkpoint, held_size, roots, store.origin, ring, total, failures)
+            check_held(held_checkpoint, held_size, roots, store.origin, ring, total, failures)
             anchors.append(f"the checkpoint you hold (size {held_size})")
         for witness in witnesses:
-            size = _check_witness(witness, cosigned, checkpoints, roots, store.origin, failures)
+            size = check_witness(witness, cosigned, checkpoints, roots, store.origin, failures)
             if size is not None:
                 anchors.append(f"witness {witness.name} (cosigned size {size})")
         if not failures:
@@ -230,45 +227,6 @@ def _derived_drift(
     if published:
         expected["checkpoint_time"] = (str(checkpoints[published].signed_at), published - 1)
     return [*head_drift(head, expected), *key_drift(stored_keys, ring.keys)]
-
-
-def _check_witness(
-    witness: CosignatureVerifier,
-    cosigned: list[Any],
-    checkpoints: dict[int, Any],
-    roots: dict[int, bytes],
-    origin: str,
-    failures: list[AuditFailure],
-) -> int | None:
-    """Check every stored cosignature by ``witness``; return the largest size it cosigned."""
-    largest = None
-    for row in cosigned:
-        size = int(row.size)
-        if row.witness != witness.name or size not in checkpoints or size not in roots:
-            continue
-        line = str(row.line) if str(row.line).endswith("\n") else f"{row.line}\n"
-        try:
-            note = parse_note((str(checkpoints[size].note) + line).encode())
-            verify_cosignature(Checkpoint(origin, size, roots[size]), note, witness)
-        except NoteError as e:
-            failures.append(
-                AuditFailure(
-                    size - 1,
-                    f"the checkpoint at size {size} is not what witness {witness.name} "
-                    f"cosigned: {e}",
-                )
-            )
-            continue
-        largest = size if largest is None else max(largest, size)
-    if largest is None:
-        failures.append(
-            AuditFailure(
-                None,
-                f"no stored checkpoint carries a valid cosignature by witness {witness.name}: "
-                "the history it saw may have been rewritten",
-            )
-        )
-    return largest
 
 
 def _order(failure: AuditFailure) -> float:
@@ -334,80 +292,6 @@ def _stitch(
                 failures.append(
                     AuditFailure(last, f"entry {last}: stored Merkle node {key} differs")
                 )
-
-
-def _held_size(note: bytes | None, failures: list[AuditFailure]) -> int | None:
-    if note is None:
-        return None
-    try:
-        return Checkpoint.parse(parse_note(note).text).size
-    except NoteError as e:
-        failures.append(AuditFailure(None, f"the checkpoint you hold does not parse: {e}"))
-        return None
-
-
-def _verifier(ring: KeyRing) -> NoteVerifier:
-    return NoteVerifier.from_key_string(ring.log_key or "")
-
-
-def _check_checkpoints(
-    checkpoints: dict[int, Any],
-    roots: dict[int, bytes],
-    origin: str,
-    ring: KeyRing,
-    failures: list[AuditFailure],
-) -> int:
-    verified = 0
-    for size, row in sorted(checkpoints.items()):
-        if size not in roots:
-            continue  # beyond the log, or past the first failure: reported already
-        if row.root != roots[size]:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint at size {size} signs another root")
-            )
-            continue
-        try:
-            checkpoint, _ = open_checkpoint(row.note.encode(), origin, _verifier(ring))
-        except NoteError as e:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint at size {size} does not verify: {e}")
-            )
-            continue
-        if checkpoint.size != size or checkpoint.root_hash != roots[size]:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint note at size {size} names another tree")
-            )
-            continue
-        verified += 1
-    return verified
-
-
-def _check_held(
-    note: bytes,
-    size: int,
-    roots: dict[int, bytes],
-    origin: str,
-    ring: KeyRing,
-    total: int,
-    failures: list[AuditFailure],
-) -> None:
-    try:
-        held, _ = open_checkpoint(note, origin, _verifier(ring))
-    except NoteError as e:
-        failures.append(AuditFailure(None, f"the checkpoint you hold does not verify: {e}"))
-        return
-    if size > total:
-        failures.append(
-            AuditFailure(
-                None,
-                f"the log was truncated: the checkpoint you hold covers {size} entries, "
-                f"the log now has {total}",
-            )
-        )
-    elif roots.get(size) != held.root_hash:
-        failures.append(
-            AuditFailure(None, f"history was rewritten: the root at size {size} differs")
-        )
 
 
 def _check_head(store: Store, head: Any, failures: list[AuditFailure]) -> None:

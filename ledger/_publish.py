@@ -72,14 +72,14 @@ def checkpoint_due(store: Store, interval: timedelta) -> bool:
     waits on a time that will not come.
     """
     with store.read() as conn:
-        head, latest = store.head(conn), store.latest_checkpoint_row(conn)
-    if latest is None:
-        return head.size > 0
-    if head.size <= int(latest.size):
+        size, published, signed_at_text = store.publication_state(conn)
+    if size <= published:
         return False
+    if signed_at_text is None:
+        return True
     now = datetime.now(UTC)
     try:
-        signed_at = datetime.fromisoformat(str(latest.signed_at).replace("Z", "+00:00"))
+        signed_at = datetime.fromisoformat(signed_at_text.replace("Z", "+00:00"))
         if signed_at.tzinfo is None:
             return True
     except ValueError:

@@ -56,6 +56,16 @@ class PublishedRows:
             .scalar_subquery()
         )
 
+    def latest_checkpoint_signed_at(self) -> Any:
+        """A scalar subquery: when the latest stored checkpoint was signed (NULL before)."""
+        return (
+            select(checkpoints.c.signed_at)
+            .where(checkpoints.c.log_id == self.log_id)
+            .order_by(checkpoints.c.size.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     def put_cosignature(
         self, conn: Connection, size: int, witness: str, line: str, timestamp: int
     ) -> None:

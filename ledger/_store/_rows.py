@@ -186,6 +186,16 @@ class Store(KeyRows, PublishedRows):
         published = int(row["published"])
         return Head(**{k: v for k, v in row.items() if k != "published"}), published
 
+    def publication_state(self, conn: Connection) -> tuple[int, int, str | None]:
+        """Return the log's size, the latest checkpoint's size and its signing time (one query)."""
+        query = select(
+            heads.c.size,
+            self.latest_checkpoint_size(),
+            self.latest_checkpoint_signed_at(),
+        ).where(heads.c.log_id == self.log_id)
+        size, published, signed_at = conn.execute(query).one()
+        return int(size), int(published), None if signed_at is None else str(signed_at)
+
     def tail(self, conn: Connection, size: int) -> list[Any]:
         """Return ``(seq, leaf)`` of the entries at ``size - 1`` and beyond (at most two).
 
