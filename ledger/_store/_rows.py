@@ -1,43 +1,35 @@
-"""Database access for the ledger: the only module that talks SQL.
+"""The log's own rows: head, entries and Merkle nodes, and the transactions around them.
 
-SQLite (embedded default, WAL, ``synchronous=FULL`` so an acknowledged append survives a
-power cut) and PostgreSQL share every statement. Appends are serialised by the database:
-SQLite takes the write lock up front with ``BEGIN IMMEDIATE``; PostgreSQL locks the log's
-head row with ``SELECT ... FOR UPDATE``. Readers never block on either.
+Appends are serialised by the database: SQLite takes the write lock up front with
+``BEGIN IMMEDIATE`` (see :mod:`ledger._store._engine`); PostgreSQL locks the log's head row
+with ``SELECT ... FOR UPDATE``. Readers never block on either.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
     bindparam,
-    create_engine,
-    delete,
-    event,
     func,
     select,
     union_all,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ledger._errors import StoreError
-from ledger._schema import checkpoints, cosignatures, entries, heads, keys, metadata, nodes
+from ledger._schema import checkpoints, entries, heads, metadata, nodes
+from ledger._store._keys import KeyRows
+from ledger._store._published import PublishedRows
 from ledger._tree import NodeKey
 
-__all__ = ["DEFAULT_URL_ENV", "LEVEL_SHIFT", "Head", "Store", "node_id", "open_engine"]
-
-#: Environment variable holding the database URL when none is given.
-DEFAULT_URL_ENV = "AGRITRACE_DB"
+__all__ = ["LEVEL_SHIFT", "Head", "Store", "node_id"]
 
 #: Node ids are ``(level << LEVEL_SHIFT) | index``: 2**48 leaves is enough for any log.
 LEVEL_SHIFT = 48
@@ -51,53 +43,6 @@ def node_id(key: NodeKey) -> int:
 
 def _node_key(value: int) -> NodeKey:
     return value >> LEVEL_SHIFT, value & ((1 << LEVEL_SHIFT) - 1)
-
-
-def open_engine(url: str, *, create: bool = False) -> Engine:
-    """Create an engine for ``url`` with the ledger's durability and locking settings.
-
-    Args:
-        url: SQLAlchemy database URL.
-        create: allow a new SQLite file to be made (only ``init`` should); otherwise a
-            missing file is an error rather than a silently created empty database.
-    """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as e:
-        raise StoreError(f"database URL: expected e.g. sqlite:///ledger.db, got {url!r}") from e
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            if not create and not Path(database).exists():
-                raise StoreError(f"no ledger at {database} (run 'agritrace ledger init')")
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own would be DEFERRED).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # 64 MiB of page cache per connection instead of SQLite's 2 MiB: at a million entries the
-    # indexes an append and the projection touch no longer fit in 2 MiB, and recording slowed
-    # as the file grew (bench/trace.py).
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    # A writer must hold the lock before it reads the head, or two writers could both read
-    # size n and both try to append seq n. Readers stay DEFERRED and never wait.
-    mode = "IMMEDIATE" if conn.get_execution_options().get("ledger_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 @dataclass(frozen=True)
@@ -114,8 +59,8 @@ class Head:
     checkpoint_time: str
 
 
-class Store:
-    """One log's rows in one database."""
+class Store(KeyRows, PublishedRows):
+    """One log's rows in one database: the only object that runs SQL for the ledger."""
 
     def __init__(self, engine: Engine, log_id: int, origin: str) -> None:
         self.engine = engine
@@ -212,9 +157,18 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """Open a read-only transaction: one consistent snapshot, no locks taken."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """Open a read-only transaction: one consistent snapshot, no locks taken.
+
+        PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot, so a
+        head read and a read of the entries after it could disagree under concurrent
+        appends; REPEATABLE READ gives the whole transaction one. SQLite's WAL readers
+        already see one snapshot from their first read.
+        """
+        with self.engine.connect() as conn:
+            if not self._is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def head(self, conn: Connection | None = None) -> Head:
         """Return the committed head row."""
@@ -222,6 +176,60 @@ class Store:
             return Head(**conn.execute(self._head_query).one()._mapping)
         with self.read() as c:
             return Head(**c.execute(self._head_query).one()._mapping)
+
+    def head_and_published(self, conn: Connection) -> tuple[Head, int]:
+        """Return the head row and the greatest stored checkpoint size, in one round trip."""
+        query = select(heads, self.latest_checkpoint_size().label("published")).where(
+            heads.c.log_id == self.log_id
+        )
+        row = conn.execute(query).one()._mapping
+        published = int(row["published"])
+        return Head(**{k: v for k, v in row.items() if k != "published"}), published
+
+    def publication_state(self, conn: Connection) -> tuple[int, int, str | None]:
+        """Return the log's size, the latest checkpoint's size and its signing time (one query)."""
+        query = select(
+            heads.c.size,
+            self.latest_checkpoint_size(),
+            self.latest_checkpoint_signed_at(),
+        ).where(heads.c.log_id == self.log_id)
+        size, published, signed_at = conn.execute(query).one()
+        return int(size), int(published), None if signed_at is None else str(signed_at)
+
+    def tail(self, conn: Connection, size: int) -> list[Any]:
+        """Return ``(seq, leaf)`` of the entries at ``size - 1`` and beyond (at most two).
+
+        For checking a head that says ``size``: exactly one row, at ``size - 1``, is right.
+        """
+        query = (
+            select(entries.c.seq, entries.c.leaf)
+            .where(entries.c.log_id == self.log_id, entries.c.seq >= size - 1)
+            .order_by(entries.c.seq)
+            .limit(2)
+        )
+        return list(conn.execute(query).all())
+
+    def insert_checkpoint(self, size: int, root: bytes, note: str, at: str) -> bool:
+        """Store a signed checkpoint in its own transaction; False if ``size`` is taken.
+
+        The head row's bookkeeping moves forward with it (never backwards). Of two writers
+        signing the same size, the primary key lets one in; the other reads the first's.
+        """
+        try:
+            with self.cas() as conn:
+                conn.execute(
+                    checkpoints.insert().values(
+                        log_id=self.log_id, size=size, root=root, note=note, signed_at=at
+                    )
+                )
+                conn.execute(
+                    update(heads)
+                    .where(heads.c.log_id == self.log_id, heads.c.checkpoint_size < size)
+                    .values(checkpoint_size=size, checkpoint_time=at)
+                )
+        except IntegrityError:
+            return False
+        return True
 
     # --- writes (inside :meth:`write`) -----------------------------------------------------
 
@@ -239,17 +247,6 @@ class Store:
     def update_head(self, conn: Connection, **values: Any) -> None:
         """Move the head (inside the append lock)."""
         conn.execute(update(heads).where(heads.c.log_id == self.log_id).values(**values))
-
-    def compare_and_swap_checkpoint(
-        self, conn: Connection, old_size: int, new_size: int, signed_at: str
-    ) -> bool:
-        """Advance the published checkpoint size from ``old_size``; False if it moved."""
-        result = conn.execute(
-            update(heads)
-            .where(heads.c.log_id == self.log_id, heads.c.checkpoint_size == old_size)
-            .values(checkpoint_size=new_size, checkpoint_time=signed_at)
-        )
-        return result.rowcount == 1
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -342,80 +339,3 @@ class Store:
             .order_by(entries.c.seq)
         )
         return list(conn.execute(query).all())
-
-    def key_rows(self, conn: Connection, key_ids: Sequence[str] | None = None) -> list[Any]:
-        """Return key rows (all of them, or those named)."""
-        query = select(keys).where(keys.c.log_id == self.log_id)
-        if key_ids is not None:
-            query = query.where(keys.c.key_id.in_(bindparam("ids", expanding=True)))
-            return list(conn.execute(query, {"ids": list(key_ids)}).all())
-        return list(conn.execute(query).all())
-
-    def insert_key(self, conn: Connection, **values: Any) -> None:
-        """Record a key registration (inside the append lock)."""
-        conn.execute(keys.insert().values(log_id=self.log_id, **values))
-
-    def revoke_key(self, conn: Connection, key_id: str, seq: int) -> None:
-        """Record a key revocation (inside the append lock)."""
-        conn.execute(
-            update(keys)
-            .where(keys.c.log_id == self.log_id, keys.c.key_id == key_id)
-            .values(revoked_seq=seq)
-        )
-
-    def checkpoint_rows(self, conn: Connection) -> list[Any]:
-        """Return every stored checkpoint, smallest size first."""
-        query = (
-            select(checkpoints)
-            .where(checkpoints.c.log_id == self.log_id)
-            .order_by(checkpoints.c.size)
-        )
-        return list(conn.execute(query).all())
-
-    def checkpoint_row(self, conn: Connection, size: int) -> Any:
-        """Return the stored checkpoint of ``size`` or None."""
-        query = select(checkpoints).where(
-            checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
-        )
-        return conn.execute(query).first()
-
-    def put_cosignature(
-        self, conn: Connection, size: int, witness: str, line: str, timestamp: int
-    ) -> None:
-        """Store a witness's cosignature of checkpoint ``size``, replacing its older one."""
-        conn.execute(
-            delete(cosignatures).where(
-                cosignatures.c.log_id == self.log_id,
-                cosignatures.c.size == size,
-                cosignatures.c.witness == witness,
-            )
-        )
-        conn.execute(
-            cosignatures.insert().values(
-                log_id=self.log_id, size=size, witness=witness, line=line, timestamp=timestamp
-            )
-        )
-
-    def cosignature_lines(self, conn: Connection, size: int) -> list[str]:
-        """Return the cosignature lines stored for checkpoint ``size``, by witness name."""
-        query = (
-            select(cosignatures.c.line)
-            .where(cosignatures.c.log_id == self.log_id, cosignatures.c.size == size)
-            .order_by(cosignatures.c.witness)
-        )
-        return [str(line) for line in conn.execute(query).scalars()]
-
-    def insert_checkpoint(
-        self, conn: Connection, size: int, root: bytes, note: str, at: str
-    ) -> None:
-        """Store a signed checkpoint."""
-        conn.execute(
-            checkpoints.insert().values(
-                log_id=self.log_id, size=size, root=root, note=note, signed_at=at
-            )
-        )
-
-
-def database_url(url: str | None) -> str:
-    """Resolve the database URL: the argument, else ``$AGRITRACE_DB``, else a local file."""
-    return url or os.environ.get(DEFAULT_URL_ENV) or "sqlite:///agritrace-data/ledger.db"
