@@ -13,7 +13,6 @@ import base64
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -49,7 +48,7 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
     if note is None:
         return None
     size = Checkpoint.parse(parse_note(note.encode()).text).size
-    log_key: Any = ledger.record(0).statement.body["log_key"]
+    log_key = ledger.log_key()
     entries = [
         EntryProof(
             index=seq,

@@ -287,7 +287,7 @@ class LogVersion:
     def read(self) -> Version:
         """Read the head row now (one query) and remember what it said."""
         started = self._clock()
-        head = self._ledger.store.head()
+        head = self._ledger.head()
         version = (head.size, head.checkpoint_size)
         with self._lock:
             # A slower, older read must not overwrite a newer one.

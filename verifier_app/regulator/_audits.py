@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ledger import AuditReport, Ledger, LedgerError, audit
+from ledger import AuditReport, Ledger, LedgerError
 
 __all__ = ["AuditJob", "AuditJobs"]
 
@@ -100,8 +100,7 @@ class AuditJobs:
     ) -> None:
         self._update(job_id, status="running", total=self.ledger.size())
         try:
-            report = audit(
-                self.ledger.store,
+            report = self.ledger.audit(
                 held_checkpoint=held_checkpoint,
                 trusted_root_key=trusted_root_key,
                 progress=lambda done, total: self._update(job_id, checked=done, total=total),
