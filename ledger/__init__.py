@@ -52,6 +52,10 @@ from ledger._statement import (
     sign_statement,
 )
 from ledger._store import database_url
+from ledger._tile_export import TilesExport, export_tiles
+from ledger._tile_reader import TiledTree
+from ledger._tile_store import TileNotFoundError, TileSource
+from ledger._tiles import TileId, parse_tile_path, tiles_for_size
 from ledger._witness import witness_checkpoint
 
 __all__ = [
@@ -86,15 +90,22 @@ __all__ = [
     "Statement",
     "StatementError",
     "StoreError",
+    "TileId",
+    "TileNotFoundError",
+    "TileSource",
+    "TiledTree",
+    "TilesExport",
     "audit",
     "canonical_bytes",
     "database_url",
+    "export_tiles",
     "format_time",
     "key_id_for",
     "leaf_hash",
     "open_checkpoint",
     "open_note",
     "parse_note",
+    "parse_tile_path",
     "parse_time",
     "register_body",
     "revoke_body",
@@ -102,6 +113,7 @@ __all__ = [
     "sign_checkpoint",
     "sign_note",
     "sign_statement",
+    "tiles_for_size",
     "verify_consistency",
     "verify_cosignature",
     "verify_inclusion",

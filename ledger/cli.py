@@ -28,6 +28,7 @@ from ledger._merkle import verify_consistency, verify_inclusion
 from ledger._note import NoteVerifier, parse_note
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import database_url
+from ledger._tile_export import export_tiles
 from ledger._witness import witness_checkpoint
 
 __all__ = ["Db", "Keys", "app"]
@@ -366,3 +367,23 @@ def prove_consistency(
             "proof": [_b64(h) for h in proof],
         }
         _out.print_json(json.dumps(result))
+
+
+@app.command()
+def tiles(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the tiled log into.")],
+    db: Db = None,
+) -> None:
+    """Export the log as C2SP tlog-tiles static files (checkpoint, tiles, entry bundles).
+
+    Incremental: files already present are kept (full tiles never change), so a re-run
+    after appends writes only new tiles. The checkpoint is written last.
+    """
+    with _errors():
+        ledger = _open(db)
+        result = export_tiles(ledger, directory)
+        _out.print(
+            f"tiles for size {result.size} in {escape(str(directory))}: "
+            f"{result.written} written, {result.kept} already there",
+            highlight=False,
+        )
