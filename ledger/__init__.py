@@ -57,11 +57,24 @@ from ledger._tile_reader import TiledTree
 from ledger._tile_store import TileNotFoundError, TileSource
 from ledger._tiles import TileId, parse_tile_path, tiles_for_size
 from ledger._witness import witness_checkpoint
+from ledger._witness_client import WitnessClientError, request_cosignature
+from ledger._witness_protocol import (
+    AddCheckpoint,
+    LogWitness,
+    UnknownLogError,
+    UntrustedLogError,
+    WitnessConflictError,
+    WitnessError,
+    WitnessProofError,
+    WitnessRequestError,
+)
+from ledger._witness_state import WitnessStateFile
 
 __all__ = [
     "KEY_REGISTER",
     "KEY_REVOKE",
     "MAX_BODY_BYTES",
+    "AddCheckpoint",
     "AppendConflictError",
     "Appender",
     "AuditFailure",
@@ -76,6 +89,7 @@ __all__ = [
     "KeyStateError",
     "Ledger",
     "LedgerError",
+    "LogWitness",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -95,6 +109,14 @@ __all__ = [
     "TileSource",
     "TiledTree",
     "TilesExport",
+    "UnknownLogError",
+    "UntrustedLogError",
+    "WitnessClientError",
+    "WitnessConflictError",
+    "WitnessError",
+    "WitnessProofError",
+    "WitnessRequestError",
+    "WitnessStateFile",
     "audit",
     "canonical_bytes",
     "database_url",
@@ -108,6 +130,7 @@ __all__ = [
     "parse_tile_path",
     "parse_time",
     "register_body",
+    "request_cosignature",
     "revoke_body",
     "root_from_inclusion_proof",
     "sign_checkpoint",

@@ -429,6 +429,14 @@ class Store:
         )
         return [str(line) for line in conn.execute(query).scalars()]
 
+    def cosigned_size(self, conn: Connection, witness: str) -> int | None:
+        """Return the largest checkpoint size ``witness`` cosigned for this log, or None."""
+        query = select(func.max(cosignatures.c.size)).where(
+            cosignatures.c.log_id == self.log_id, cosignatures.c.witness == witness
+        )
+        size = conn.execute(query).scalar_one()
+        return None if size is None else int(size)
+
     def insert_checkpoint(
         self, conn: Connection, size: int, root: bytes, note: str, at: str
     ) -> None:
