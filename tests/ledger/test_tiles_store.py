@@ -176,3 +176,16 @@ def test_cli_tiles_command(world: LogWorld, tmp_path: Path) -> None:
     assert "tiles for size 20" in result.output
     assert "2 written" in result.output
     assert (out / "tile/0/000.p/20").stat().st_size == 20 * 32
+
+
+def test_docs_tiles_example_runs(
+    make_log: Callable[[str], LogWorld], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Tiles") :]
+    example = section[section.index("```python\n") + 10 : section.index("```\n", 10)]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "agritrace-data").mkdir()
+    _grow(make_log("sqlite:///agritrace-data/ledger.db"), 30)
+    exec(compile(example, "docs/ledger.md", "exec"), {})
+    assert (tmp_path / "public/log/tile/0/000.p/30").exists()
