@@ -23,6 +23,7 @@ from ledger._errors import (
     StatementError,
     StoreError,
 )
+from ledger._http_fetch import http_fetch
 from ledger._keyfile import KeyFolder
 from ledger._keys import KEY_REGISTER, KEY_REVOKE, KeyInfo, register_body, revoke_body
 from ledger._log import Ledger, Receipt
@@ -32,6 +33,7 @@ from ledger._merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger._mirror import ForkError, Mirror, MirrorError, MirrorNetworkError, MirrorProgress
 from ledger._note import (
     Note,
     NoteSignature,
@@ -84,12 +86,17 @@ __all__ = [
     "CosignatureVerifier",
     "Cosigner",
     "EncodingError",
+    "ForkError",
     "KeyFolder",
     "KeyInfo",
     "KeyStateError",
     "Ledger",
     "LedgerError",
     "LogWitness",
+    "Mirror",
+    "MirrorError",
+    "MirrorNetworkError",
+    "MirrorProgress",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -122,6 +129,7 @@ __all__ = [
     "database_url",
     "export_tiles",
     "format_time",
+    "http_fetch",
     "key_id_for",
     "leaf_hash",
     "open_checkpoint",

@@ -167,6 +167,12 @@ PUBLIC = {
         "WitnessRequestError",
         "WitnessStateFile",
         "request_cosignature",
+        "ForkError",
+        "Mirror",
+        "MirrorError",
+        "MirrorNetworkError",
+        "MirrorProgress",
+        "http_fetch",
     },
     "verifier_app": {
         "ROLES",
