@@ -33,7 +33,7 @@ from sqlalchemy import Connection
 
 from ledger._append import key_ring
 from ledger._checkpoint import Checkpoint, open_checkpoint
-from ledger._errors import LedgerError, NoteError, ProofError
+from ledger._errors import EncodingError, LedgerError, NoteError, ProofError
 from ledger._keys import GENESIS, KEY_REVOKE, KeyInfo, KeyRing
 from ledger._merkle import leaf_hash, verify_consistency
 from ledger._note import NoteVerifier
@@ -92,6 +92,17 @@ class Mirror:
 
     def __init__(self, store: Store, log_key: NoteVerifier, fetch: Fetch, state: Path) -> None:
         self.store, self.log_key, self.fetch, self.state = store, log_key, fetch, state
+        # Hash tiles fetched by a sync that was cut, kept for the next attempt: a tile path
+        # fixes its content (a partial tile's too), so a patchy link does not refetch them.
+        # They are verified again against each new checkpoint, and dropped after a sync.
+        self._hash_tiles: dict[str, bytes] = {}
+
+    def _fetch(self, path: str) -> bytes:
+        if path.startswith("tile/entries/") or path == "checkpoint":
+            return self.fetch(path)
+        if path not in self._hash_tiles:
+            self._hash_tiles[path] = self.fetch(path)
+        return self._hash_tiles[path]
 
     @classmethod
     def open(cls, url: str, log_key: NoteVerifier, fetch: Fetch, state: Path) -> Mirror:
@@ -122,17 +133,26 @@ class Mirror:
         if checkpoint.size <= head.size:
             self._check_older(checkpoint, note, head)
             return MirrorProgress(head.size, head.size, checkpoint.size)
-        tree = TiledTree(checkpoint.size, self.fetch)
-        leaves = self._verified_leaves(tree, checkpoint, note, head)
+        tree = TiledTree(checkpoint.size, self._fetch)
+        try:
+            leaves = self._verified_leaves(tree, checkpoint, note, head)
+        except MirrorError as e:
+            if not isinstance(e, MirrorNetworkError):
+                self._hash_tiles.clear()  # a bad tile must not stick
+            raise
         (self.state / PENDING_NOTE).write_bytes(note)
         ring = self._key_ring()
         start = head.size
         while head.size < checkpoint.size:
             stop = min((head.size // TILE_WIDTH + 1) * TILE_WIDTH, checkpoint.size)
-            entries = tree.entries(head.size, stop)
+            try:
+                entries = tree.entries(head.size, stop)
+            except (ProofError, EncodingError) as e:
+                raise MirrorError(f"the origin's entry bundle does not verify: {e}") from e
             head = self._store_batch(head, entries, leaves[head.size - start : stop - start], ring)
         self._store_checkpoint(checkpoint, note)
         (self.state / PENDING_NOTE).unlink(missing_ok=True)
+        self._hash_tiles.clear()
         return MirrorProgress(start, head.size, checkpoint.size)
 
     # --- verification ----------------------------------------------------------------------
@@ -151,7 +171,10 @@ class Mirror:
     def _verified_leaves(
         self, tree: TiledTree, checkpoint: Checkpoint, note: bytes, head: Head
     ) -> list[bytes]:
-        leaves = tree.leaf_hashes(head.size, checkpoint.size)
+        try:
+            leaves = tree.leaf_hashes(head.size, checkpoint.size)
+        except (ProofError, EncodingError) as e:
+            raise MirrorError(f"the origin's tiles do not verify: {e}") from e
         extended = CompactRange.from_bytes(head.size, head.border)
         for h in leaves:
             extended.append(h)
@@ -173,7 +196,7 @@ class Mirror:
             theirs = root_at(size, tree.nodes)
             proof = tree.consistency_proof(size)
             verify_consistency(size, checkpoint.size, proof, theirs, checkpoint.root_hash)
-        except ProofError:
+        except (ProofError, EncodingError):
             return False  # the tiles do not even agree with the signed root
         return theirs != ours
 
