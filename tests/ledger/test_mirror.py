@@ -106,47 +106,68 @@ class Flaky:
 
     def __init__(self, fetch: Fetch, every: int) -> None:
         self.fetch, self.every, self.calls, self.failures = fetch, every, 0, 0
+        self.fetched: list[str] = []
 
     def __call__(self, path: str) -> bytes:
         self.calls += 1
         if self.calls % self.every == 0:
             self.failures += 1
             raise MirrorNetworkError(f"{path}: connection refused")
+        self.fetched.append(path)
         return self.fetch(path)
 
 
-def test_mirror_resumes_after_cuts(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 1100)  # five bundles
-    flaky = Flaky(origin_fetch(origin.ledger), every=4)
-    mirror = open_mirror(origin, tmp_path, flaky)
-    sizes = []
-    for _ in range(50):
+def _sync_until_done(mirror: Mirror, tries: int = 50) -> None:
+    for _ in range(tries):
         try:
             mirror.sync()
-            break
+            return
         except MirrorNetworkError:
-            sizes.append(mirror.store.head().size)
-    assert flaky.failures >= 3
-    # Whole bundles were kept between cuts: progress, not restarts from zero.
-    assert any(0 < s < origin.ledger.size() for s in sizes)
-    same_log(mirror, origin.ledger)
+            continue
+    raise AssertionError(f"no complete sync in {tries} tries")
 
 
-def test_resumed_sync_is_checked_against_the_newer_checkpoint(
+def test_mirror_survives_cuts_without_fetching_anything_twice(
     origin: LogWorld, tmp_path: Path
 ) -> None:
-    grow(origin, 600)
-    flaky = Flaky(origin_fetch(origin.ledger), every=6)
+    grow(origin, 1100)  # five bundles, two transactions
+    flaky = Flaky(origin_fetch(origin.ledger), every=4)
     mirror = open_mirror(origin, tmp_path, flaky)
-    with pytest.raises(MirrorNetworkError):
-        mirror.sync()
-    partial = mirror.store.head()
-    assert 0 < partial.size < origin.ledger.size()
-    assert partial.checkpoint_size == 0  # entries stored, not yet under a checkpoint
-    grow(origin, 10)  # the origin moved on meanwhile
-    mirror.fetch = origin_fetch(origin.ledger)
-    mirror.sync()
+    _sync_until_done(mirror)
+    assert flaky.failures >= 3
+    tiles = [p for p in flaky.fetched if p != "checkpoint"]
+    assert len(tiles) == len(set(tiles))  # what arrived before a cut was kept
     same_log(mirror, origin.ledger)
+
+
+def test_restarted_mirror_resumes_from_its_database(origin: LogWorld, tmp_path: Path) -> None:
+    grow(origin, 1100)
+    live = origin_fetch(origin.ledger)
+    last = f"tile/entries/004.p/{origin.ledger.size() - 1024}"
+
+    def cut_at_last_bundle(path: str) -> bytes:
+        if path == last:
+            raise MirrorNetworkError("connection reset")
+        return live(path)
+
+    first = open_mirror(origin, tmp_path, cut_at_last_bundle)
+    with pytest.raises(MirrorNetworkError):
+        first.sync()
+    partial = first.store.head()
+    assert partial.size == 1024  # the first batch was verified and kept
+    assert partial.checkpoint_size == 0  # entries stored, not yet under a checkpoint
+    first.store.engine.dispose()
+    grow(origin, 10)  # the origin moved on meanwhile: the stored part is checked again
+    fetched: list[str] = []
+
+    def recording(path: str) -> bytes:
+        fetched.append(path)
+        return live(path)
+
+    restarted = open_mirror(origin, tmp_path, recording)
+    restarted.sync()
+    assert not any(p.startswith("tile/entries/00") and "004" not in p for p in fetched)
+    same_log(restarted, origin.ledger)
 
 
 def _fork_of(world: LogWorld, tmp_path: Path, count: int) -> LogWorld:
