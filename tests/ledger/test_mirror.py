@@ -378,3 +378,26 @@ def export_tiles_forced(ledger: Ledger, folder: Path) -> None:
     """Replace a folder's contents with another history's tiles (a rewritten origin)."""
     shutil.rmtree(folder)
     export_tiles(ledger, folder)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda leaf: leaf.replace(b'{"log_time"', b'{ "log_time"', 1),  # whitespace
+        lambda leaf: leaf.replace(b'{"log_time"', b'{"seq":0,"log_time"', 1),  # duplicate
+        lambda leaf: leaf.replace(b'"packer"', b'"\\u0070acker"', 1),  # another escape
+    ],
+    ids=["whitespace", "duplicate-member", "escape"],
+)
+def test_non_canonical_leaves_refused(
+    origin: LogWorld, tmp_path: Path, mangle: Callable[[bytes], bytes]
+) -> None:
+    grow(origin, 2)
+    leaves = [r.leaf() for r in origin.ledger.records()]
+    changed = mangle(leaves[1])  # the key registration of "packer"
+    assert changed != leaves[1]
+    leaves[1] = changed
+    mirror = open_mirror(origin, tmp_path, served(leaves, origin.log_signer))
+    with pytest.raises(MirrorError, match="entry 1"):
+        mirror.sync()
+    assert mirror.store.head().size == 0
