@@ -30,6 +30,7 @@ from ledger._statement import SignedStatement, Statement, format_time, key_id_fo
 from ledger._store import database_url
 from ledger._tile_export import export_tiles
 from ledger._witness import witness_checkpoint
+from ledger._witness_client import request_cosignature
 
 __all__ = ["Db", "Keys", "app"]
 
@@ -387,3 +388,20 @@ def tiles(
             f"{result.written} written, {result.kept} already there",
             highlight=False,
         )
+
+
+@app.command("submit-witness")
+def submit_witness(
+    url: Annotated[str, typer.Argument(help="The witness's submission prefix (tlog-witness).")],
+    witness_key: Annotated[
+        str, typer.Option(help="The witness's cosignature key (name+hex+base64), trusted.")
+    ],
+    db: Db = None,
+) -> None:
+    """Submit the latest checkpoint to a witness (C2SP tlog-witness) and store its cosignature."""
+    with _errors():
+        ledger = _open(db)
+        verifier = CosignatureVerifier.from_key_string(witness_key)
+        timestamp = request_cosignature(ledger, url, verifier)
+        sys.stdout.write(ledger.cosigned_checkpoint() or "")
+        _err.print(f"cosigned by {escape(verifier.name)} at {timestamp}")

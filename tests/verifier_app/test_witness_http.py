@@ -8,14 +8,19 @@ client instead of urllib).
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from agritrace.cli import app as cli_app
 from ledger import (
     AddCheckpoint,
     CosignatureVerifier,
@@ -206,3 +211,47 @@ def test_client_refuses_a_witness_ahead_of_the_log(log: LogWorld, hub: Witness) 
     with pytest.raises(WitnessClientError, match="has cosigned size 3 of this log, beyond"):
         request_cosignature(small, URL, hub.key, post=hub.post)
     small.close()
+
+
+# --- over a real socket --------------------------------------------------------------------
+
+
+@pytest.fixture
+def served_witness(hub: Witness) -> Iterator[str]:
+    """The witness app under uvicorn on a free local port; yields its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        hub.http.app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_client_over_http_with_urllib(log: LogWorld, hub: Witness, served_witness: str) -> None:
+    # A first cosignature through someone else, so the real client meets a 409 first.
+    assert hub.http.post("/add-checkpoint", content=_body(log.ledger, 0)).status_code == 200
+    log.ledger.append_batch(notes(log.actor("packer"), 3))
+    request_cosignature(log.ledger, served_witness, hub.key)
+    assert "regulator.example/w" in (log.ledger.cosigned_checkpoint() or "")
+
+
+def test_submit_witness_command(log: LogWorld, hub: Witness, served_witness: str) -> None:
+    args = ["ledger", "submit-witness", served_witness, "--witness-key"]
+    args += [hub.cosigner.verifier_key(), "--db", log.url]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    assert "\u2014 regulator.example/w " in result.stdout
+    other = Cosigner.generate("regulator.example/w").verifier_key()  # same name, other key
+    result = CliRunner().invoke(cli_app, [*args[:3], "--witness-key", other, "--db", log.url])
+    assert result.exit_code == 2
+    assert "no valid cosignature" in result.output
