@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
-from ledger import KeyFolder, Ledger, audit
+from ledger import KeyFolder, Ledger
 from traceability import Recorder, lot_summary
 from traceability.demo import COOPERATIVE, Season, build_season
 
@@ -126,7 +126,7 @@ def run_demo(folder: Path, console: Console) -> Season:
         _write_tokens(folder)
         png, pdf, public = _labels(folder, ledger, keys, season)
         ledger.checkpoint()
-        report = audit(ledger.store)
+        report = ledger.audit()
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
         statuses = {lot: lot_summary(ledger, season.gtin, lot) for lot in season.interesting}

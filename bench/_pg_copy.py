@@ -16,7 +16,7 @@ import sqlalchemy
 from sqlalchemy import Table
 
 from ledger._schema import metadata as ledger_tables
-from traceability._schema import metadata as trace_tables
+from traceability.projection._schema import metadata as trace_tables
 
 __all__ = ["copy_to_postgres", "schema_url"]
 

@@ -3,7 +3,12 @@
 Prints, from one run on this machine: the PDF rate (A4 sheets and a thermal roll), the QR
 encoder alone, the plain ``qrcode`` default path (version search, all eight masks, PIL
 image) as the baseline, and zxing-cpp's C++ QR encoder as the machine's limit for making a
-code. Run: ``.venv/bin/python -m bench.labels [COUNT]``.
+code. Run: ``.venv/bin/python -m bench.labels [COUNT] [--against REV]``.
+
+``--against REV`` (e.g. ``main``) also times the A4 PDF path of the tree at git revision REV
+in the same run: REV's files are exported to a temporary folder and a subprocess renders the
+same labels with them, alternating with this tree three times, so both see the same load.
+Times are process CPU time, which a loaded machine inflates less than wall time.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import qrcode
 import zxingcpp
@@ -31,6 +39,65 @@ def rate(count: int, run: Callable[[], object]) -> float:
     return count / (time.perf_counter() - start)
 
 
+# Renders COUNT signed labels into a4-3x8 sheets with whatever ``labels`` is first on the path
+# and prints labels per CPU second; only public names, so it runs against older trees too.
+_PDF_RATE = """
+import datetime as dt, sys, time
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from labels import DigitalLink, FontSet, LabelData, Layout, render_pdf, sign_link
+count = int(sys.argv[1])
+key = Ed25519PrivateKey.from_private_bytes(bytes(32))
+fonts = FontSet.find()
+data = LabelData("草莓 قۇلۇپناي", "一级 Grade I", dt.date(2026, 5, 20), "喀什果农合作社",
+                 "新疆喀什 قەشقەر")
+links = [sign_link(DigitalLink("https://id.example.coop", "6912345678902", "KS-2026-STR-0001",
+         f"{i:06d}"), key) for i in range(1, count + 1)]
+render_pdf(data, links[:30], Layout.named("a4-3x8"), fonts)
+start = time.process_time()
+pdf = render_pdf(data, links, Layout.named("a4-3x8"), fonts)
+print(count / (time.process_time() - start), len(pdf))
+"""
+
+
+def pdf_rate(root: Path, count: int) -> tuple[float, int]:
+    """Labels per CPU second and file size for the ``labels`` package under ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", _PDF_RATE, str(count)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+def compare(rev: str, count: int) -> None:
+    """Time this tree's A4 PDF path against revision ``rev``'s, alternating, same run."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(here), "archive", rev, "labels"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        runs: dict[str, list[tuple[float, int]]] = {rev: [], "this tree": []}
+        for _ in range(3):
+            runs[rev].append(pdf_rate(Path(tmp), count))
+            runs["this tree"].append(pdf_rate(here, count))
+    best = {name: max(r for r, _ in results) for name, results in runs.items()}
+    for name, results in runs.items():
+        rates = ", ".join(f"{r:.0f}" for r, _ in results)
+        size = results[0][1] / count
+        print(
+            f"  PDF a4-3x8, {name:<10} {best[name]:8.0f} labels/CPU-s "
+            f"(runs {rates}), {size:.0f} B/label"
+        )
+    print(
+        f"  this tree / {rev} = {best['this tree'] / best[rev]:.2f} (load {os.getloadavg()[0]:.1f})"
+    )
+
+
 def _append_pdf(
     out: list[bytes], data: LabelData, links: list[DigitalLink], layout: Layout, fonts: FontSet
 ) -> None:
@@ -38,7 +105,13 @@ def _append_pdf(
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = sys.argv[1:]
+    against = None
+    if "--against" in args:
+        at = args.index("--against")
+        against = args[at + 1]
+        del args[at : at + 2]
+    count = int(args[0]) if args else 10_000
     key = Ed25519PrivateKey.generate()
     fonts = FontSet.find()
     data = LabelData(
@@ -61,7 +134,7 @@ def main() -> None:
     # Warm-up: font files parsed, glyph outlines and encoder tables built once per process.
     render_pdf(data, signed[:30], Layout.named("a4-3x8"), fonts)
     results: dict[str, float] = {}
-    for name in ("a4-3x8", "50x30@203"):
+    for name in ("a4-3x8", "50x30@300"):
         out: list[bytes] = []
         layout = Layout.named(name)
         results[name] = rate(
@@ -105,6 +178,8 @@ def main() -> None:
         f"{best / limit:.2f} x zxing-cpp's encoder; target >= 1000 labels/s: "
         f"{'met' if best >= 1000 else 'NOT met'}"
     )
+    if against:
+        compare(against, count)
 
 
 if __name__ == "__main__":

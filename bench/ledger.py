@@ -38,7 +38,6 @@ from ledger import (
     NoteSigner,
     SignedStatement,
     Statement,
-    audit,
     format_time,
     key_id_for,
     register_body,
@@ -183,7 +182,7 @@ def build(url: str, entries: int, cores: int) -> tuple[Ledger, list[Row]]:
 def measure_audit(ledger: Ledger, cores: int) -> list[Row]:
     """Audit the whole ledger; compare with raw verification measured around it."""
     before = verify_rate()
-    report = audit(ledger.store)
+    report = ledger.audit()
     after = verify_rate()
     if report.failure is not None:
         raise SystemExit(f"audit failed: {report.failure}")

@@ -49,7 +49,7 @@ import sqlalchemy
 
 from bench._pg_copy import copy_to_postgres
 from bench._server import free_port, start, stop
-from traceability._schema import metadata as trace_tables
+from traceability.projection._schema import metadata as trace_tables
 
 _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _READ = re.compile(r"(\d+) requests in [\d.]+\w+, ([\d.]+)(B|KB|MB|GB) read")

@@ -65,7 +65,7 @@ from traceability import (
     load_profile,
     reindex,
 )
-from traceability._model import Model
+from traceability.events._model import Model
 
 ORIGIN = "bench.agritrace.example/trace"
 GTIN = "06912345678902"

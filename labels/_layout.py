@@ -16,16 +16,26 @@ from labels._errors import LayoutError
 from labels._fonts import FontSet
 from labels._text import Line, shape_line
 
-__all__ = ["LAYOUTS", "LabelData", "Layout", "Placement", "TextLine", "place", "qr_module_mm"]
+__all__ = [
+    "LAYOUTS",
+    "POS_MIN_MODULE_MM",
+    "LabelData",
+    "Layout",
+    "Placement",
+    "TextLine",
+    "place",
+    "qr_module_mm",
+]
 
 MM_PER_INCH = 25.4
 _MARGIN = 1.5  # mm inside the label edge: thermal printers cannot print to the very edge
 _QUIET = 4  # modules of quiet zone round the code, as ISO/IEC 18004 requires
-# Smallest module (X-dimension) this package will print. GS1's symbol specification tables
-# ask for larger modules (around 0.4 mm) for retail scanning, but a signed URI on a 50 x 30 mm
-# label at 300 dpi reaches only 0.34 mm (the tests decode it with zxing-cpp from rendered
-# pages; it has not yet been tried with phones in the field). Below 0.3 mm it refuses.
-_MIN_MODULE_MM = 0.3
+# GS1 General Specifications, symbol specification table for QR Code on trade items scanned at
+# retail point of sale: X-dimension (module) at least 0.396 mm. Smaller modules are refused
+# unless the layout allows them (codes not scanned at a till: cartons, pallets, staff use),
+# and even then not below _FLOOR_MODULE_MM, the smallest the tests decode reliably.
+POS_MIN_MODULE_MM = 0.396
+_FLOOR_MODULE_MM = 0.3
 _LINE_GAP = 1.22
 
 
@@ -67,6 +77,8 @@ class Layout:
         rows: Labels down a sheet (1 for a roll).
         page_width_mm: Sheet width (the label width for a roll).
         page_height_mm: Sheet height (the label height for a roll).
+        allow_small_modules: Accept QR modules below GS1's 0.396 mm point-of-sale minimum
+            (down to 0.3 mm), for codes that are not scanned at a retail till.
     """
 
     name: str
@@ -77,6 +89,7 @@ class Layout:
     rows: int = 1
     page_width_mm: float = 0.0
     page_height_mm: float = 0.0
+    allow_small_modules: bool = False
 
     def __post_init__(self) -> None:
         if not (10 <= self.width_mm <= 300 and 10 <= self.height_mm <= 300):
@@ -128,8 +141,12 @@ class Layout:
         )
 
 
+# The defaults hold a signed URI at GS1's point-of-sale module size (0.396 mm or more),
+# except 50x30@203: 203 dpi dots make 0.375 or 0.501 mm modules, and a signed code needs
+# 0.501 mm x 65 modules = 32.5 mm with its quiet zone (see docs/labels.md for the sizes).
 LAYOUTS = {
     "50x30@203": Layout("50x30@203", 50, 30, 203),
+    "60x40@203": Layout("60x40@203", 60, 40, 203),
     "50x30@300": Layout("50x30@300", 50, 30, 300),
     "100x150@203": Layout("100x150@203", 100, 150, 203),
     "100x150@300": Layout("100x150@300", 100, 150, 300),
@@ -167,24 +184,48 @@ class Placement:
 
 
 def qr_module_mm(layout: Layout, modules: int) -> tuple[float, bool]:
-    """Module size for a code of ``modules`` per side, and whether the code sits on top."""
-    w, h = layout.width_mm - 2 * _MARGIN, layout.height_mm - 2 * _MARGIN
-    on_top = h > 1.3 * w
-    # The code may take up to 60% of the label's long side; the text takes the rest.
-    side = min(w, h * 0.6) if on_top else min(h, w * 0.6)
+    """Module size for a code of ``modules`` per side, and whether the code sits on top.
+
+    The module is the largest whole number of printer dots for which the code and its quiet
+    zone fit the code's share of the label (up to 60% of the long side). The quiet zone may
+    lie in the unprintable edge margin, as both are blank.
+
+    Raises:
+        LayoutError: The module would be below GS1's 0.396 mm point-of-sale minimum (below
+            0.3 mm with ``allow_small_modules``); the message names the label, the module
+            size it would get and the minimum.
+    """
+    w, h = layout.width_mm, layout.height_mm
+    on_top = h - 2 * _MARGIN > 1.3 * (w - 2 * _MARGIN)
+    across, along = (w, h * 0.6) if on_top else (h, w * 0.6)
     dot = MM_PER_INCH / layout.dpi
-    dots = math.floor(side / dot / (modules + 2 * _QUIET))
+    dots = math.floor(min(across, along) / dot / (modules + 2 * _QUIET))
+    while dots > 0 and not _fits(dots * dot, modules, across, along):
+        dots -= 1
     module = dots * dot
-    if module < _MIN_MODULE_MM:
-        least = math.ceil(_MIN_MODULE_MM / dot - 1e-9) * dot
-        need = (modules + 2 * _QUIET) * least
+    least = _FLOOR_MODULE_MM if layout.allow_small_modules else POS_MIN_MODULE_MM
+    if module < least - 1e-9:
+        need = math.ceil(least / dot - 1e-9) * dot
+        box = (modules + 2 * _QUIET) * need
+        hint = (
+            "shorten the resolver, lot or serial, or use a larger label"
+            if layout.allow_small_modules
+            else "use a larger label, or allow_small_modules (CLI --allow-small-modules) for "
+            "codes not scanned at a retail till"
+        )
         raise LayoutError(
-            f"layout {layout.name}: a {modules}-module code at {least:.3f} mm a module (whole "
-            f"dots at {layout.dpi} dpi, at least {_MIN_MODULE_MM} mm) needs {need:.1f} mm with "
-            f"its quiet zone, the label leaves {side:.1f} mm (shorten the resolver, lot or "
-            "serial, or use a larger label)"
+            f"layout {layout.name} ({w:g} x {h:g} mm at {layout.dpi} dpi): a {modules}-module "
+            f"code would get {module:.3f} mm modules, expected at least {least} mm"
+            f"{'' if layout.allow_small_modules else ' (GS1 retail point of sale)'}; "
+            f"{need:.3f} mm modules (whole dots) need {box:.1f} mm with the quiet zone ({hint})"
         )
     return module, on_top
+
+
+def _fits(module: float, modules: int, across: float, along: float) -> bool:
+    inset = max(0.0, _MARGIN - _QUIET * module)  # the margin not covered by the quiet zone
+    box = (modules + 2 * _QUIET) * module
+    return box + 2 * inset <= across + 1e-9 and box + inset <= along + 1e-9
 
 
 def place(
@@ -203,13 +244,14 @@ def place(
     """
     module, on_top = qr_module_mm(layout, modules)
     box = (modules + 2 * _QUIET) * module
+    inset = max(0.0, _MARGIN - _QUIET * module)
     if on_top:
-        qr_left, qr_top = (layout.width_mm - box) / 2, _MARGIN
-        tx, ty = _MARGIN, _MARGIN + box + 1
+        qr_left, qr_top = (layout.width_mm - box) / 2, inset
+        tx, ty = _MARGIN, inset + box + 1
         tw, th = layout.width_mm - 2 * _MARGIN, layout.height_mm - ty - _MARGIN
     else:
-        qr_left, qr_top = _MARGIN, (layout.height_mm - box) / 2
-        tx, ty = _MARGIN + box + 0.5, _MARGIN
+        qr_left, qr_top = inset, (layout.height_mm - box) / 2
+        tx, ty = inset + box + 0.5, _MARGIN
         tw, th = layout.width_mm - tx - _MARGIN, layout.height_mm - 2 * _MARGIN
     texts = [
         (data.product, True, 1.3),

@@ -8,8 +8,9 @@ from labels._digital_link import DigitalLink
 from labels._errors import LayoutError
 from labels._fonts import FontSet
 from labels._layout import LabelData, Layout, Placement, place
-from labels._pdfdoc import PT_PER_MM, PDFDocument, qr_ops
+from labels._pdfdoc import PT_PER_MM, PDFDocument
 from labels._qr import QREncoder
+from labels._qrpath import qr_ops
 
 __all__ = ["render_pdf"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -76,17 +77,26 @@ def make(
     ] = None,
     layout: Annotated[
         str, typer.Option(help=f"Label size: {', '.join(LAYOUTS)}, WxH@DPI or a4-CxR.")
-    ] = "50x30@203",
+    ] = "50x30@300",
     fmt: Annotated[str, typer.Option("--format", help="pdf, png or zpl.")] = "pdf",
     resolver: Resolver = "https://id.example.coop",
     key: KeyOption = None,
     font_cjk: FontCJK = None,
     font_arabic: FontArabic = None,
+    allow_small_modules: Annotated[
+        bool,
+        typer.Option(
+            help="Accept QR modules under GS1's 0.396 mm retail point-of-sale minimum "
+            "(down to 0.3 mm), for labels not scanned at a till."
+        ),
+    ] = False,
 ) -> None:
     """Make labels for a lot, for COUNT serials, or for the serials in a CSV file."""
 
     def action() -> None:
         chosen = Layout.named(layout)
+        if allow_small_modules:
+            chosen = dataclasses.replace(chosen, allow_small_modules=True)
         fonts = FontSet.find(font_cjk, font_arabic)
         data = LabelData(product, grade, _date(pack_date), cooperative, origin)
         links = _links(resolver, gtin, lot, count, csv_file)

@@ -6,10 +6,14 @@ signer key id, the signer's time) signed with Ed25519, wrapped by the log in a r
 chain's link and the RFC 6962 Merkle tree's leaf.
 """
 
-from ledger._append import Appender, PreparedBatch
-from ledger._audit import AuditFailure, AuditReport, audit
-from ledger._canonical import canonical_bytes
-from ledger._checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger._append import Appender
+from ledger._append import PreparedBatch as PreparedBatch
+from ledger._audit import AuditFailure, AuditReport
+from ledger._audit import audit as audit
+from ledger._audit_state import Drift
+from ledger._canonical import canonical_bytes as canonical_bytes
+from ledger._checkpoint import Checkpoint, open_checkpoint
+from ledger._checkpoint import sign_checkpoint as sign_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner, verify_cosignature
 from ledger._errors import (
     AppendConflictError,
@@ -25,34 +29,28 @@ from ledger._errors import (
 )
 from ledger._http_fetch import http_fetch
 from ledger._keyfile import KeyFolder
-from ledger._keys import KEY_REGISTER, KEY_REVOKE, KeyInfo, register_body, revoke_body
-from ledger._log import Ledger, Receipt
-from ledger._merkle import (
-    leaf_hash,
-    root_from_inclusion_proof,
-    verify_consistency,
-    verify_inclusion,
+from ledger._keys import (
+    KEY_REGISTER,
+    KEY_REVOKE,
+    ROOT_ROTATE,
+    KeyInfo,
+    register_body,
+    revoke_body,
+    rotate_root_body,
 )
+from ledger._log import Ledger, LogHead, Receipt
+from ledger._merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger._merkle import root_from_inclusion_proof as root_from_inclusion_proof
 from ledger._mirror import ForkError, Mirror, MirrorError, MirrorNetworkError, MirrorProgress
-from ledger._note import (
-    Note,
-    NoteSignature,
-    NoteSigner,
-    NoteVerifier,
-    open_note,
-    parse_note,
-    sign_note,
-)
+from ledger._note import Note as Note
+from ledger._note import NoteSignature as NoteSignature
+from ledger._note import NoteSigner, NoteVerifier, parse_note
+from ledger._note import open_note as open_note
+from ledger._note import sign_note as sign_note
 from ledger._record import Record
-from ledger._statement import (
-    MAX_BODY_BYTES,
-    SignedStatement,
-    Statement,
-    format_time,
-    key_id_for,
-    parse_time,
-    sign_statement,
-)
+from ledger._statement import MAX_BODY_BYTES as MAX_BODY_BYTES
+from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
+from ledger._statement import parse_time as parse_time
 from ledger._store import database_url
 from ledger._tile_export import TilesExport, export_tiles
 from ledger._tile_reader import TiledTree
@@ -72,10 +70,13 @@ from ledger._witness_protocol import (
 )
 from ledger._witness_state import WitnessStateFile
 
+# What other packages build on. The names imported ``as`` themselves above (note signing,
+# canonical bytes, the module-level ``audit(store)`` kept for callers not yet on
+# ``Ledger.audit``) stay importable from here but are not part of the pinned surface.
 __all__ = [
     "KEY_REGISTER",
     "KEY_REVOKE",
-    "MAX_BODY_BYTES",
+    "ROOT_ROTATE",
     "AddCheckpoint",
     "AppendConflictError",
     "Appender",
@@ -85,6 +86,7 @@ __all__ = [
     "CheckpointConflictError",
     "CosignatureVerifier",
     "Cosigner",
+    "Drift",
     "EncodingError",
     "ForkError",
     "KeyFolder",
@@ -92,17 +94,15 @@ __all__ = [
     "KeyStateError",
     "Ledger",
     "LedgerError",
+    "LogHead",
     "LogWitness",
     "Mirror",
     "MirrorError",
     "MirrorNetworkError",
     "MirrorProgress",
-    "Note",
     "NoteError",
-    "NoteSignature",
     "NoteSigner",
     "NoteVerifier",
-    "PreparedBatch",
     "ProofError",
     "Receipt",
     "Record",
@@ -124,8 +124,6 @@ __all__ = [
     "WitnessProofError",
     "WitnessRequestError",
     "WitnessStateFile",
-    "audit",
-    "canonical_bytes",
     "database_url",
     "export_tiles",
     "format_time",
@@ -133,16 +131,12 @@ __all__ = [
     "key_id_for",
     "leaf_hash",
     "open_checkpoint",
-    "open_note",
     "parse_note",
     "parse_tile_path",
-    "parse_time",
     "register_body",
     "request_cosignature",
     "revoke_body",
-    "root_from_inclusion_proof",
-    "sign_checkpoint",
-    "sign_note",
+    "rotate_root_body",
     "sign_statement",
     "tiles_for_size",
     "verify_consistency",

@@ -14,18 +14,21 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from ledger._errors import KeyStateError, SignatureError, StatementError
-from ledger._keys import KeyInfo, KeyRing
+from ledger._keys import KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
+from ledger._keystate import KeyState
 from ledger._record import Record
 from ledger._statement import SignedStatement, format_time
 from ledger._store import Head, Store
 from ledger._tree import CompactRange
 from ledger._verify import first_bad_signature_later
 
-__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "key_ring", "prepare"]
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,20 @@ def prepare(origin: str, batch: Sequence[SignedStatement]) -> list[Pending]:
     pending = []
     for index, signed in enumerate(batch):
         if not isinstance(signed, SignedStatement):
-            raise StatementError(f"statement {index}: expected a SignedStatement")
+            raise StatementError(
+                f"statement {index}: expected a SignedStatement",
+                expected="SignedStatement",
+                got=type(signed).__name__,
+                index=index,
+            )
         if signed.statement.log != origin:
             raise StatementError(
                 f"statement {index}: signed for log {signed.statement.log!r}, "
-                f"this log is {origin!r}"
+                f"this log is {origin!r}",
+                field="log",
+                expected=origin,
+                got=signed.statement.log,
+                index=index,
             )
         digest = hashlib.sha256(signed.statement.signing_bytes()).digest()
         pending.append(Pending(signed, digest))
@@ -72,11 +84,11 @@ class PreparedBatch:
     collects the verdicts, so a caller can do its own work while the threads verify.
     """
 
-    def __init__(self, store: Store, pending: list[Pending]) -> None:
+    def __init__(self, store: Store, pending: list[Pending], keys: KeyState) -> None:
         self.pending = pending
-        wanted = sorted({p.signed.statement.key_id for p in pending})
         with store.read() as conn:
-            public = {r.key_id: r.public_key for r in store.key_rows(conn, wanted)}
+            ring = keys.ring(store, conn)
+        public = {k: info.public_key for k, info in ring.keys.items()}
         # Statements by keys not registered yet (registered earlier in the batch) are
         # verified under the lock, against the key the batch registers.
         self._known = [p for p in pending if p.signed.statement.key_id in public]
@@ -96,32 +108,16 @@ class PreparedBatch:
             bad, self._verdict = self._verdict(), None
             if bad is not None:
                 failed = self._known[bad]
-                where = f"statement {self.pending.index(failed)}: " if len(self.pending) > 1 else ""
-                raise SignatureError(
-                    f"{where}signature on {failed.signed.statement.kind} does not "
-                    f"verify with key {failed.signed.statement.key_id}"
+                index = self.pending.index(failed)
+                error = SignatureError(
+                    f"signature on {failed.signed.statement.kind} does not "
+                    f"verify with key {failed.signed.statement.key_id}",
+                    field="signature",
                 )
+                raise error.in_batch(index) if len(self.pending) > 1 else error
             for p in self._known:
                 p.verified = True
         return self.pending
-
-
-def key_ring(store: Store, conn: Connection) -> KeyRing:
-    """Load the keys as valid right now (a small table: one row per actor key)."""
-    ring = KeyRing()
-    for row in store.key_rows(conn):
-        info = KeyInfo(
-            row.key_id,
-            row.public_key,
-            row.actor,
-            tuple(json.loads(row.roles)),
-            row.registered_seq,
-            row.revoked_seq,
-        )
-        ring.keys[row.key_id] = info
-        if "root" in info.roles:
-            ring.root_key_id = row.key_id
-    return ring
 
 
 class Appender:
@@ -131,8 +127,8 @@ class Appender:
     only inside that ``with`` block. ``conn`` is the transaction, for the caller's own rows.
     """
 
-    def __init__(self, store: Store, conn: Connection, head: Head) -> None:
-        self.store, self.conn, self._head = store, conn, head
+    def __init__(self, store: Store, conn: Connection, head: Head, keys: KeyState) -> None:
+        self.store, self.conn, self._head, self._keys = store, conn, head, keys
         self._ring: KeyRing | None = None
         self._looked_up: tuple[list[bytes], dict[bytes, int]] | None = None
 
@@ -147,7 +143,7 @@ class Appender:
 
     def _key_ring(self) -> KeyRing:
         if self._ring is None:
-            self._ring = key_ring(self.store, self.conn)
+            self._ring = self._keys.ring(self.store, self.conn)
         return self._ring
 
     def positions(self, prepared: PreparedBatch) -> list[int | None]:
@@ -196,13 +192,14 @@ class Appender:
                 signer = ring.signer(seq, statement)
                 if not p.verified:
                     p.signed.verify(signer.public_key)
+                previous_root = ring.root_key_id
                 changed = ring.apply(seq, statement)
             except (KeyStateError, SignatureError, StatementError) as e:
                 if len(pending) == 1:
                     raise
-                raise type(e)(f"statement {index}: {e}") from e
+                raise e.in_batch(index) from e
             if changed is not None:
-                key_changes.append((seq, statement.kind, changed))
+                key_changes.append((seq, statement.kind, changed, previous_root))
             # The log's clock never runs backwards, even if the machine's does.
             log_time = max(format_time(datetime.now(UTC)), last_time)
             record = Record(seq, prev, log_time, p.signed)
@@ -250,20 +247,23 @@ class Appender:
             self._looked_up = hashes, self.store.find_statements(self.conn, hashes)
         return self._looked_up[1]
 
-    def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo]]) -> None:
-        for seq, kind, info in changes:
-            if kind == "ledger.key.revoke":
+    def _write_key_changes(self, changes: Sequence[tuple[int, str, KeyInfo, str | None]]) -> None:
+        for seq, kind, info, previous_root in changes:
+            if kind == KEY_REVOKE:
                 self.store.revoke_key(self.conn, info.key_id, seq)
-            else:
-                self.store.insert_key(
-                    self.conn,
-                    key_id=info.key_id,
-                    public_key=info.public_key,
-                    actor=info.actor,
-                    roles=json.dumps(list(info.roles)),
-                    registered_seq=max(info.registered_seq, 0),
-                    revoked_seq=None,
-                )
+                continue
+            if kind == ROOT_ROTATE and previous_root is not None:
+                # The old root signed the rotation entry: its span ends just after it.
+                self.store.revoke_key(self.conn, previous_root, seq + 1)
+            self.store.insert_key(
+                self.conn,
+                key_id=info.key_id,
+                public_key=info.public_key,
+                actor=info.actor,
+                roles=json.dumps(list(info.roles)),
+                registered_seq=max(info.registered_seq, 0),
+                revoked_seq=None,
+            )
 
     def _receipt_of(self, seq: int) -> Receipt:
         row = self.store.entry_rows(self.conn, seq, seq + 1)[0]

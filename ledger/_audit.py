@@ -7,10 +7,14 @@ worker process (:mod:`ledger._audit_chunk`): bytes, columns, links, keys, signat
 Merkle nodes inside it. Worker processes keep both cores busy with no lock in the way.
 (3) The main process stitches the chunks: the ``prev`` link and clock across each boundary,
 the Merkle nodes above chunk level, the root at every stored checkpoint (whose note must
-verify with the log key the genesis entry names), the head row, and a checkpoint the caller
-kept from earlier (which catches truncation and rewritten history).
+verify with the log key the genesis entry names), a checkpoint the caller kept from earlier
+and the cosignatures of the witnesses the caller names (either catches truncation and
+rewritten history, even by whoever holds the log key). (4) Once the entries verify, the
+state derived from them, the key table and the head row, is compared with the replay, and
+every differing row and column is reported (:mod:`ledger._audit_state`).
 
-The earliest failure is reported, with the entry it concerns and the reason.
+The earliest failure is reported, with the entry it concerns and the reason; every drift
+of derived state is listed as well.
 """
 
 from __future__ import annotations
@@ -18,22 +22,29 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ledger._audit_checks import (
+    AuditFailure,
+    check_checkpoints,
+    check_held,
+    check_witness,
+    size_of_held,
+)
 from ledger._audit_chunk import ChunkResult, ChunkTask, check_chunk
-from ledger._checkpoint import Checkpoint, open_checkpoint
-from ledger._errors import LedgerError, NoteError
+from ledger._audit_state import Drift, head_drift, key_drift
+from ledger._cosignature import CosignatureVerifier
+from ledger._errors import LedgerError
 from ledger._keys import KeyRing
-from ledger._note import NoteVerifier, parse_note
 from ledger._record import GENESIS_PREV, Record
 from ledger._store import Store, node_id
 from ledger._tree import CompactRange
 
-__all__ = ["AuditFailure", "AuditReport", "audit"]
+__all__ = ["AuditFailure", "AuditReport", "Drift", "Progress", "audit"]
 
 Progress = Callable[[int, int], None]
 
@@ -41,14 +52,6 @@ Progress = Callable[[int, int], None]
 CHUNK_LEVEL = 12
 # Below this many entries, worker start-up (~0.1 s) costs more than it saves.
 _WORKERS_FROM = 20_000
-
-
-@dataclass(frozen=True)
-class AuditFailure:
-    """Where the log first fails, and why. ``seq`` is None for a log-wide failure."""
-
-    seq: int | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,18 @@ class AuditReport:
     seconds: float
     failure: AuditFailure | None = None
     cpu_seconds: float = 0.0  # on every process that took part: worker throughput per core
+    drift: tuple[Drift, ...] = ()
+    anchors: tuple[str, ...] = ()
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the audit checked the log against something kept outside it.
+
+        Without a held checkpoint or a witness's cosignature, a log rewritten or truncated
+        by whoever holds the log key (and re-signed) audits as valid: it is consistent with
+        itself, and nothing remembers the old history.
+        """
+        return bool(self.anchors)
 
     @property
     def verdict(self) -> Literal["valid", "invalid"]:
@@ -76,6 +91,7 @@ def audit(
     store: Store,
     *,
     held_checkpoint: bytes | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
     trusted_root_key: bytes | None = None,
     progress: Progress | None = None,
     chunk_level: int = CHUNK_LEVEL,
@@ -87,6 +103,8 @@ def audit(
         store: the log to read.
         held_checkpoint: a signed checkpoint note saved earlier (by a witness or regulator);
             the log must still contain it: same root at that size.
+        witnesses: witness cosignature keys; every stored cosignature by one must verify
+            against the recomputed root, and each must have cosigned some checkpoint.
         trusted_root_key: the cooperative's root public key as known out of band; the
             genesis entry must name it.
         progress: called with (entries checked, entries in all) as chunks complete.
@@ -103,23 +121,35 @@ def audit(
         head = store.head(conn)
         checkpoints = {r.size: r for r in store.checkpoint_rows(conn)}
         key_rows = store.ledger_entry_rows(conn, head.size)
+        stored_keys = store.key_rows(conn)
+        cosigned = list(store.cosignature_rows(conn))
+        stored_entries = store.count_entries_from(conn, 0)
     total = head.size
     failures: list[AuditFailure] = []
+    drifts: list[Drift] = []
+    anchors: list[str] = []
     tree = CompactRange()
     ring = _replay_keys(key_rows, failures)
-    held_size = _held_size(held_checkpoint, failures)
+    # These two hold even when the entries fail: each names the head as what disagrees.
+    drifts.extend(head_drift(head, {"size": (stored_entries, None), "origin": (ring.origin, 0)}))
+    held_size = size_of_held(held_checkpoint, failures)
     verified = 0
     try:
         if trusted_root_key is not None:
-            root = ring.keys.get(ring.root_key_id or "")
-            if root is None or root.public_key != trusted_root_key:
-                failures.append(AuditFailure(0, "the genesis entry names another root key"))
+            # A verifier pinned to any root of the chain reaches the current one: each
+            # rotation was signed by the root before it and the root after it.
+            chain = [ring.keys[k].public_key for k in ring.roots if k in ring.keys]
+            if trusted_root_key not in chain:
+                failures.append(
+                    AuditFailure(0, "no root in the log's chain of roots is the trusted key")
+                )
         for size in checkpoints:
             if size > total:
                 failures.append(
                     AuditFailure(None, f"a checkpoint covers {size} entries, the log has {total}")
                 )
         wanted = frozenset({*checkpoints, *([held_size] if held_size else [])})
+        wanted = frozenset(s for s in wanted if 0 < s <= total)
         roots: dict[int, bytes] = {}
         use_processes = total >= _WORKERS_FROM if processes is None else processes
         with _map(store, use_processes) as run:
@@ -146,18 +176,57 @@ def audit(
                     progress(result.end, total)
                 if failures and min(_order(f) for f in failures) < result.end:
                     break  # a later chunk cannot hold an earlier failure
-        verified = _check_checkpoints(checkpoints, roots, store.origin, ring, failures)
+        verified = check_checkpoints(checkpoints, roots, store.origin, ring, failures)
         if held_checkpoint is not None and held_size is not None:
-            _check_held(held_checkpoint, held_size, roots, store.origin, ring, total, failures)
+            check_held(held_checkpoint, held_size, roots, store.origin, ring, total, failures)
+            anchors.append(f"the checkpoint you hold (size {held_size})")
+        for witness in witnesses:
+            size = check_witness(witness, cosigned, checkpoints, roots, store.origin, failures)
+            if size is not None:
+                anchors.append(f"witness {witness.name} (cosigned size {size})")
         if not failures:
-            _check_head(store, head, previous.last_hash if total else GENESIS_PREV, tree, failures)
+            _check_head(store, head, failures)
+            drifts.extend(_derived_drift(head, previous, tree, checkpoints, ring, stored_keys))
     except LedgerError as e:
         failures.append(AuditFailure(None, f"the audit could not finish: {e}"))
+    failures.extend(AuditFailure(d.seq, d.describe()) for d in drifts)
     first = min(failures, key=_order) if failures else None
     cpu = time.process_time() - started_cpu + chunk_cpu
     return AuditReport(
-        store.origin, total, verified, tree.root(), time.perf_counter() - started, first, cpu
+        store.origin,
+        total,
+        verified,
+        tree.root(),
+        time.perf_counter() - started,
+        first,
+        cpu,
+        tuple(drifts),
+        tuple(anchors),
     )
+
+
+def _derived_drift(
+    head: Any,
+    last: ChunkResult,
+    tree: CompactRange,
+    checkpoints: dict[int, Any],
+    ring: KeyRing,
+    stored_keys: list[Any],
+) -> list[Drift]:
+    """Compare the head row and the key table with the replay (step 4)."""
+    total = head.size
+    last_seq = total - 1 if total else None
+    expected: dict[str, tuple[Any, int | None]] = {
+        "last_hash": (last.last_hash if total else GENESIS_PREV, last_seq),
+        "border": (tree.to_bytes(), last_seq),
+    }
+    if total:
+        expected["last_log_time"] = (last.last_time, last_seq)
+    published = max((s for s in checkpoints if s <= total), default=0)
+    expected["checkpoint_size"] = (published, published - 1 if published else None)
+    if published:
+        expected["checkpoint_time"] = (str(checkpoints[published].signed_at), published - 1)
+    return [*head_drift(head, expected), *key_drift(stored_keys, ring.keys)]
 
 
 def _order(failure: AuditFailure) -> float:
@@ -225,96 +294,12 @@ def _stitch(
                 )
 
 
-def _held_size(note: bytes | None, failures: list[AuditFailure]) -> int | None:
-    if note is None:
-        return None
-    try:
-        return Checkpoint.parse(parse_note(note).text).size
-    except NoteError as e:
-        failures.append(AuditFailure(None, f"the checkpoint you hold does not parse: {e}"))
-        return None
-
-
-def _verifier(ring: KeyRing) -> NoteVerifier:
-    return NoteVerifier.from_key_string(ring.log_key or "")
-
-
-def _check_checkpoints(
-    checkpoints: dict[int, Any],
-    roots: dict[int, bytes],
-    origin: str,
-    ring: KeyRing,
-    failures: list[AuditFailure],
-) -> int:
-    verified = 0
-    for size, row in sorted(checkpoints.items()):
-        if size not in roots:
-            continue  # beyond the log, or past the first failure: reported already
-        if row.root != roots[size]:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint at size {size} signs another root")
-            )
-            continue
-        try:
-            checkpoint, _ = open_checkpoint(row.note.encode(), origin, _verifier(ring))
-        except NoteError as e:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint at size {size} does not verify: {e}")
-            )
-            continue
-        if checkpoint.size != size or checkpoint.root_hash != roots[size]:
-            failures.append(
-                AuditFailure(size - 1, f"the checkpoint note at size {size} names another tree")
-            )
-            continue
-        verified += 1
-    return verified
-
-
-def _check_held(
-    note: bytes,
-    size: int,
-    roots: dict[int, bytes],
-    origin: str,
-    ring: KeyRing,
-    total: int,
-    failures: list[AuditFailure],
-) -> None:
-    try:
-        held, _ = open_checkpoint(note, origin, _verifier(ring))
-    except NoteError as e:
-        failures.append(AuditFailure(None, f"the checkpoint you hold does not verify: {e}"))
-        return
-    if size > total:
-        failures.append(
-            AuditFailure(
-                None,
-                f"the log was truncated: the checkpoint you hold covers {size} entries, "
-                f"the log now has {total}",
-            )
-        )
-    elif roots.get(size) != held.root_hash:
-        failures.append(
-            AuditFailure(None, f"history was rewritten: the root at size {size} differs")
-        )
-
-
-def _check_head(
-    store: Store, head: Any, last_hash: bytes, tree: CompactRange, failures: list[AuditFailure]
-) -> None:
+def _check_head(store: Store, head: Any, failures: list[AuditFailure]) -> None:
+    """Entries beyond the head and the count of Merkle nodes (the head's columns: step 4)."""
     total = head.size
-    if head.last_hash != last_hash:
-        failures.append(AuditFailure(None, "the head's last hash does not match the last entry"))
-    if head.border != tree.to_bytes():
-        failures.append(AuditFailure(None, "the head's Merkle border does not match the entries"))
     with store.read() as conn:
         stored = store.count_nodes(conn)
         beyond = store.count_entries_from(conn, total)
-        named = store.checkpoint_row(conn, head.checkpoint_size) if head.checkpoint_size else True
-    if named is None:
-        failures.append(
-            AuditFailure(None, f"the head names a missing checkpoint {head.checkpoint_size}")
-        )
     if beyond:
         failures.append(
             AuditFailure(total, f"{beyond} entries are stored beyond the head's size {total}")

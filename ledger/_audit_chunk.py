@@ -161,7 +161,7 @@ def _check_entry(row: Any, seq: int, ring: KeyRing) -> tuple[bytes, str]:
     try:
         if seq == 0:
             # The main process replayed the genesis entry in full; here it must be that one.
-            if kind != GENESIS or key_id != ring.root_key_id:
+            if kind != GENESIS or not ring.roots or key_id != ring.roots[0]:
                 raise _Bad(0, "entry 0 is not the genesis entry signed by its root key")
             public_key = ring.keys[key_id].public_key
         else:

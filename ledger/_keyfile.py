@@ -68,6 +68,20 @@ class KeyFolder:
             raise KeyStateError(f"{path} is not an Ed25519 key")
         return key
 
+    def promote_root(self, new: str, retired: str) -> None:
+        """After a root rotation: keep ``root`` as ``retired``, then make ``new`` the root.
+
+        Refuses to overwrite an existing key of the ``retired`` name; never leaves the folder
+        without a root (the old one moves only after the new one is known to exist).
+        """
+        new_path, retired_path, root_path = self._file(new), self._file(retired), self._file("root")
+        if not new_path.exists():
+            raise KeyStateError(f"no key {new!r} in {self.path}")
+        if retired_path.exists():
+            raise KeyStateError(f"key {retired!r} already exists at {retired_path}")
+        os.link(root_path, retired_path)  # the old root stays on disk under its new name
+        os.replace(new_path, root_path)
+
     def create_log_signer(self, origin: str) -> NoteSigner:
         """Generate the log's checkpoint key, named for the log's origin."""
         key = self.create("log")

@@ -17,33 +17,65 @@ caller that writes its own rows (a projection) in the same transaction as the en
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine
 
-from ledger._append import Appender, PreparedBatch, Receipt, key_ring, prepare
+from ledger._append import Appender, PreparedBatch, Receipt, prepare
+from ledger._audit import AuditReport, Progress, audit
 from ledger._cosignature import CosignatureVerifier
 from ledger._errors import (
     AppendConflictError,
     KeyStateError,
+    LedgerError,
     StatementError,
     StoreError,
 )
+from ledger._head import checked_head
 from ledger._keys import GENESIS, KeyInfo, genesis_body
-from ledger._note import NoteSigner
-from ledger._publish import publish_checkpoint, store_cosignature, stored_checkpoint
+from ledger._keystate import KeyState
+from ledger._note import NoteSigner, NoteVerifier
+from ledger._publish import (
+    checkpoint_due,
+    publish_checkpoint,
+    store_cosignature,
+    stored_checkpoint,
+)
 from ledger._record import Record
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import Head, Store, open_engine
 from ledger._tree import CompactRange, consistency_proof, inclusion_proof, root_at
 
-__all__ = ["Ledger", "Receipt"]
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+__all__ = ["Ledger", "LogHead", "Receipt"]
+
+_logger = logging.getLogger("ledger")
 
 #: Under load, checkpoints are signed at most this often; see :meth:`Ledger.checkpoint`.
 DEFAULT_CHECKPOINT_INTERVAL = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """The log's head as readers need it: one consistent read.
+
+    Attributes:
+        origin: the log's origin line.
+        size: how many entries the log holds.
+        checkpoint_size: the size of the latest signed checkpoint (0 before the first);
+            read from the stored checkpoints themselves.
+    """
+
+    origin: str
+    size: int
+    checkpoint_size: int
 
 
 class Ledger:
@@ -55,9 +87,18 @@ class Ledger:
         log_signer: NoteSigner | None = None,
         checkpoint_interval: timedelta = DEFAULT_CHECKPOINT_INTERVAL,
     ) -> None:
-        self.store = store
+        self._store = store
+        self._keys = KeyState()
         self.log_signer = log_signer
         self.checkpoint_interval = checkpoint_interval
+
+    @property
+    def store(self) -> Store:
+        """The private store. Deprecated: use :meth:`head`, :meth:`audit`, :attr:`engine`.
+
+        Kept until the callers outside the ledger have moved to the public methods.
+        """
+        return self._store
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -105,7 +146,7 @@ class Ledger:
     @property
     def engine(self) -> Engine:
         """The ledger's database engine, for tables kept beside the log (projections)."""
-        return self.store.engine
+        return self._store.engine
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -114,12 +155,12 @@ class Ledger:
         On SQLite it begins IMMEDIATE, so such writers queue behind appends instead of
         failing with "database is locked". It does not take the log's append lock.
         """
-        with self.store.cas() as conn:
+        with self._store.cas() as conn:
             yield conn
 
     def close(self) -> None:
         """Release the database connections (the ledger cannot be used afterwards)."""
-        self.store.engine.dispose()
+        self._store.engine.dispose()
 
     def __enter__(self) -> Ledger:
         return self
@@ -130,11 +171,61 @@ class Ledger:
     @property
     def origin(self) -> str:
         """The log's origin line (its name in checkpoints)."""
-        return self.store.origin
+        return self._store.origin
 
     def size(self) -> int:
         """Return how many entries the log holds (committed)."""
-        return self.store.head().size
+        return self._store.head().size
+
+    def head(self) -> LogHead:
+        """Return the committed size and the latest checkpoint's size (one query)."""
+        with self._store.read() as conn:
+            head, published = self._store.head_and_published(conn)
+        return LogHead(head.origin, head.size, published)
+
+    def log_key(self) -> str:
+        """Return the log's checkpoint verifier key, as its signature-checked genesis names it.
+
+        Raises:
+            StoreError: the stored key entries do not replay (the database was edited).
+        """
+        with self._store.read() as conn:
+            ring = self._keys.ring(self._store, conn)
+        if ring.log_key is None:
+            raise StoreError("the log has no genesis entry", field="ledger_entry")
+        return ring.log_key
+
+    def log_verifier(self) -> NoteVerifier:
+        """Return the verifier of the log's checkpoints (see :meth:`log_key`)."""
+        return NoteVerifier.from_key_string(self.log_key())
+
+    def audit(
+        self,
+        *,
+        held_checkpoint: bytes | None = None,
+        witnesses: Sequence[CosignatureVerifier] = (),
+        trusted_root_key: bytes | None = None,
+        progress: Progress | None = None,
+        processes: bool | None = None,
+    ) -> AuditReport:
+        """Audit the whole log and the state derived from it; see :func:`ledger.audit`.
+
+        Args:
+            held_checkpoint: a signed checkpoint kept from earlier; the log must extend it.
+            witnesses: witnesses whose stored cosignatures must verify, and of which each
+                must have cosigned at least one stored checkpoint.
+            trusted_root_key: a root public key known out of band (any root in the chain).
+            progress: called with (entries checked, entries in all).
+            processes: check chunks on worker processes (default: for long logs).
+        """
+        return audit(
+            self._store,
+            held_checkpoint=held_checkpoint,
+            witnesses=witnesses,
+            trusted_root_key=trusted_root_key,
+            progress=progress,
+            processes=processes,
+        )
 
     # --- appending -------------------------------------------------------------------------
 
@@ -177,7 +268,7 @@ class Ledger:
         which waits for the signatures; errors are as for :meth:`append_batch` (a bad
         signature raises there, or from :meth:`PreparedBatch.wait`).
         """
-        return PreparedBatch(self.store, prepare(self.origin, batch))
+        return PreparedBatch(self._store, prepare(self.origin, batch), self._keys)
 
     @contextmanager
     def append_transaction(self) -> Iterator[Appender]:
@@ -190,25 +281,34 @@ class Ledger:
         same as for appends: ``BEGIN IMMEDIATE`` on SQLite, the head row ``FOR UPDATE`` on
         PostgreSQL.
         """
-        with self.store.write() as (conn, head):
-            yield Appender(self.store, conn, head)
+        with self._locked() as (conn, head):
+            yield Appender(self._store, conn, head, self._keys)
         self._checkpoint_if_due()
 
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[Connection, Head]]:
+        """The append lock, with the head checked against the last entry (or refused)."""
+        with self._store.write() as (conn, head):
+            yield conn, checked_head(head, self._store.tail(conn, head.size))
+
     def _commit(self, prepared: PreparedBatch, expected_size: int | None) -> list[Receipt]:
-        with self.store.write() as (conn, head):
+        with self._locked() as (conn, head):
             if expected_size is not None and head.size != expected_size:
                 raise AppendConflictError(
                     f"expected the log at {expected_size} entries, it has {head.size}: "
-                    "check again against the new entries"
+                    "check again against the new entries",
+                    field="expected_size",
+                    expected=expected_size,
+                    got=head.size,
                 )
-            return Appender(self.store, conn, head).append(prepared)
+            return Appender(self._store, conn, head, self._keys).append(prepared)
 
     # --- reading ---------------------------------------------------------------------------
 
     def record(self, seq: int) -> Record:
         """Return the record at ``seq``."""
-        with self.store.read() as conn:
-            rows = self.store.entry_rows(conn, seq, seq + 1)
+        with self._store.read() as conn:
+            rows = self._store.entry_rows(conn, seq, seq + 1)
         if not rows:
             raise StoreError(f"no entry {seq}: the log has {self.size()} entries")
         return Record.from_leaf(rows[0].leaf)
@@ -219,44 +319,47 @@ class Ledger:
         """Yield records ``start <= seq < stop`` in order, reading ``chunk`` rows at a time."""
         end = self.size() if stop is None else stop
         for begin in range(start, end, chunk):
-            with self.store.read() as conn:
-                rows = self.store.entry_rows(conn, begin, min(begin + chunk, end))
+            with self._store.read() as conn:
+                rows = self._store.entry_rows(conn, begin, min(begin + chunk, end))
             for row in rows:
                 yield Record.from_leaf(row.leaf)
 
     def keys(self) -> dict[str, KeyInfo]:
-        """Return every registered key as the store holds it."""
-        with self.store.read() as conn:
-            ring = key_ring(self.store, conn)
+        """Return every registered key, replayed from the signature-checked key entries.
+
+        Never read from the ``ledger_key`` table, which anyone with the database can edit.
+        """
+        with self._store.read() as conn:
+            ring = self._keys.ring(self._store, conn)
         return ring.keys
 
     # --- proofs ----------------------------------------------------------------------------
 
     def root(self, size: int | None = None) -> bytes:
         """Return the Merkle root of the first ``size`` entries (default: all)."""
-        with self.store.read() as conn:
-            head = self.store.head(conn)
+        with self._store.read() as conn:
+            head = self._store.head(conn)
             size = head.size if size is None else size
             if size == head.size:
                 return CompactRange.from_bytes(head.size, head.border).root()
             self._check_size(size, head)
-            return root_at(size, lambda keys: self.store.fetch_nodes(keys, conn))
+            return root_at(size, lambda keys: self._store.fetch_nodes(keys, conn))
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         """Return the inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
-        with self.store.read() as conn:
-            head = self.store.head(conn)
+        with self._store.read() as conn:
+            head = self._store.head(conn)
             size = head.size if size is None else size
             self._check_size(size, head)
-            return inclusion_proof(seq, size, lambda keys: self.store.fetch_nodes(keys, conn))
+            return inclusion_proof(seq, size, lambda keys: self._store.fetch_nodes(keys, conn))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """Return the consistency proof from ``size1`` to ``size2`` (default: current size)."""
-        with self.store.read() as conn:
-            head = self.store.head(conn)
+        with self._store.read() as conn:
+            head = self._store.head(conn)
             size2 = head.size if size2 is None else size2
             self._check_size(size2, head)
-            return consistency_proof(size1, size2, lambda keys: self.store.fetch_nodes(keys, conn))
+            return consistency_proof(size1, size2, lambda keys: self._store.fetch_nodes(keys, conn))
 
     @staticmethod
     def _check_size(size: int, head: Head) -> None:
@@ -273,7 +376,7 @@ class Ledger:
         """
         if self.log_signer is None:
             raise KeyStateError("this ledger was opened without the log key: cannot sign")
-        return publish_checkpoint(self.store, self.log_signer)
+        return publish_checkpoint(self._store, self.log_signer)
 
     def add_cosignature(self, line: str, verifier: CosignatureVerifier, size: int) -> int:
         """Store a witness's cosignature on the stored checkpoint of ``size``.
@@ -285,22 +388,23 @@ class Ledger:
             NoteError: the line is not a valid cosignature of that checkpoint by ``verifier``.
             StoreError: no checkpoint of that size is stored.
         """
-        return store_cosignature(self.store, line, verifier, size)
+        return store_cosignature(self._store, line, verifier, size)
 
     def cosigned_checkpoint(self, size: int | None = None) -> str | None:
         """Return a stored checkpoint (default: the latest) with every witness's cosignature."""
-        return stored_checkpoint(self.store, size, cosigned=True)
+        return stored_checkpoint(self._store, size, cosigned=True)
 
     def latest_checkpoint(self) -> str | None:
         """Return the latest published checkpoint note, or None before the first."""
-        return stored_checkpoint(self.store, None, cosigned=False)
+        return stored_checkpoint(self._store, None, cosigned=False)
 
     def _checkpoint_if_due(self) -> None:
+        # Runs after the append committed: its receipt is durable, so a failure to publish
+        # is logged, never raised as if the append had failed.
         if self.log_signer is None:
             return
-        head = self.store.head()
-        if head.size <= head.checkpoint_size:
-            return
-        last = datetime.fromisoformat(head.checkpoint_time.replace("Z", "+00:00"))
-        if datetime.now(UTC) - last >= self.checkpoint_interval:
-            self.checkpoint()
+        try:
+            if checkpoint_due(self._store, self.checkpoint_interval):
+                self.checkpoint()
+        except LedgerError as e:
+            _logger.warning("appended, but no checkpoint was published: %s", e)

@@ -35,10 +35,10 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection
 
-from ledger._append import key_ring
 from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._errors import EncodingError, LedgerError, NoteError, ProofError
-from ledger._keys import GENESIS, KEY_REVOKE, KeyInfo, KeyRing
+from ledger._keys import GENESIS, KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
+from ledger._keystate import KeyState
 from ledger._merkle import leaf_hash, verify_consistency
 from ledger._note import NoteVerifier
 from ledger._record import Record
@@ -84,7 +84,7 @@ class _Batch:
     after: Head
     rows: list[dict[str, object]]
     nodes: list[tuple[tuple[int, int], bytes]]
-    changes: list[tuple[int, str, KeyInfo]]
+    changes: list[tuple[int, str, KeyInfo, str | None]]
     verdict: Callable[[], int | None]
 
 
@@ -247,7 +247,7 @@ class Mirror:
 
     def _key_ring(self) -> KeyRing:
         with self.store.read() as conn:
-            return key_ring(self.store, conn)
+            return KeyState().ring(self.store, conn)  # replayed from the mirrored entries
 
     def _check_record(self, seq: int, prev: bytes, leaf: bytes) -> Record:
         try:
@@ -288,12 +288,13 @@ class Mirror:
                 raise MirrorError(f"entry {seq}: log time {record.log_time} runs backwards")
             try:
                 signer = ring.signer(seq, statement)
+                previous_root = ring.root_key_id
                 changed = ring.apply(seq, statement)
             except LedgerError as e:
                 raise MirrorError(f"entry {seq}: {e}") from e
             checks.append((signer.public_key, record.signed.signature, statement.signing_bytes()))
             if changed is not None:
-                changes.append((seq, statement.kind, changed))
+                changes.append((seq, statement.kind, changed, previous_root))
             rows.append(
                 {
                     "seq": seq,
@@ -321,8 +322,8 @@ class Mirror:
                 raise MirrorError(f"another process moved the mirror to {now.size}; sync again")
             self.store.insert_entries(conn, batch.rows)
             self.store.insert_nodes(conn, batch.nodes)
-            for seq, kind, info in batch.changes:
-                self._write_key(conn, seq, kind, info)
+            for seq, kind, info, previous_root in batch.changes:
+                self._write_key(conn, seq, kind, info, previous_root)
             after = batch.after
             self.store.update_head(
                 conn,
@@ -335,10 +336,15 @@ class Mirror:
             del self._tiles[path]  # written: never needed again
         return after
 
-    def _write_key(self, conn: Connection, seq: int, kind: str, info: KeyInfo) -> None:
+    def _write_key(
+        self, conn: Connection, seq: int, kind: str, info: KeyInfo, previous_root: str | None
+    ) -> None:
+        # The key table as the log's own appender writes it (an index; decisions replay).
         if kind == KEY_REVOKE:
             self.store.revoke_key(conn, info.key_id, seq)
             return
+        if kind == ROOT_ROTATE and previous_root is not None:
+            self.store.revoke_key(conn, previous_root, seq + 1)
         self.store.insert_key(
             conn,
             key_id=info.key_id,
@@ -350,18 +356,11 @@ class Mirror:
         )
 
     def _store_checkpoint(self, checkpoint: Checkpoint, note: bytes) -> None:
+        # False when a checkpoint of that size is stored already (an earlier sync's): fine.
         signed_at = format_time(datetime.now(UTC))
-        with self.store.cas() as conn:
-            head = self.store.head(conn)
-            if head.checkpoint_size >= checkpoint.size:
-                return
-            if self.store.compare_and_swap_checkpoint(
-                conn, head.checkpoint_size, checkpoint.size, signed_at
-            ):
-                text = note.decode()
-                self.store.insert_checkpoint(
-                    conn, checkpoint.size, checkpoint.root_hash, text, signed_at
-                )
+        self.store.insert_checkpoint(
+            checkpoint.size, checkpoint.root_hash, note.decode(), signed_at
+        )
 
 
 def _deterministic(leaf: bytes) -> bool:

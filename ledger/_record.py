@@ -43,10 +43,10 @@ class Record:
     def __post_init__(self) -> None:
         # bool is an int in Python, and True == 1: a leaf saying "seq":true must not pass.
         if not isinstance(self.seq, int) or isinstance(self.seq, bool) or self.seq < 0:
-            raise StatementError(f"seq: expected an integer >= 0, got {self.seq!r}")
+            raise StatementError(f"seq: expected an integer >= 0, got {self.seq!r}", field="seq")
         if not isinstance(self.prev, bytes) or len(self.prev) != HASH_SIZE:
             got = len(self.prev) if isinstance(self.prev, bytes) else type(self.prev).__name__
-            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {got}")
+            raise StatementError(f"prev: expected {HASH_SIZE} bytes, got {got}", field="prev")
         parse_time(self.log_time, "log_time")
 
     @property
@@ -95,7 +95,9 @@ class Record:
         try:
             value = json.loads(leaf)
             if not isinstance(value, dict) or set(value) != _RECORD_FIELDS:
-                raise StoreError(f"record: expected members {sorted(_RECORD_FIELDS)}")
+                raise StoreError(
+                    f"record: expected members {sorted(_RECORD_FIELDS)}", field="record"
+                )
             signed = SignedStatement(
                 Statement.from_signed_bytes(statement_bytes_of(leaf), value["statement"]),
                 base64.b64decode(value["sig"], validate=True),

@@ -66,12 +66,17 @@ def parse_time(value: str, field: str = "time") -> datetime:
     """Parse the ledger's RFC 3339 UTC form; the error names ``field``."""
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise StatementError(
-            f"{field}: expected RFC 3339 UTC time like 2026-06-01T08:30:00Z, got {value!r}"
+            f"{field}: expected RFC 3339 UTC time like 2026-06-01T08:30:00Z, got {value!r}",
+            field=field,
+            expected="RFC 3339 UTC time",
+            got=value,
         )
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as e:
-        raise StatementError(f"{field}: not a valid date or time: {value!r}") from e
+        raise StatementError(
+            f"{field}: not a valid date or time: {value!r}", field=field, got=value
+        ) from e
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class Statement:
         try:
             encoded = canonical_bytes(self.to_json())
         except EncodingError as e:
-            raise StatementError(f"body: {e}") from e
+            raise StatementError(f"body: {e}", field="body") from e
         self._check_size(encoded)
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
@@ -110,16 +115,21 @@ class Statement:
     def _check_fields(self) -> None:
         if not isinstance(self.log, str) or not 0 < len(self.log) <= 255:
             raise StatementError(
-                f"log: expected a log origin of 1-255 characters, got {self.log!r}"
+                f"log: expected a log origin of 1-255 characters, got {self.log!r}", field="log"
             )
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
             raise StatementError(
-                f"kind: expected a dotted lowercase name like 'trace.harvest', got {self.kind!r}"
+                f"kind: expected a dotted lowercase name like 'trace.harvest', got {self.kind!r}",
+                field="kind",
             )
         if not isinstance(self.body, Mapping):
-            raise StatementError(f"body: expected a JSON object, got {type(self.body).__name__}")
+            raise StatementError(
+                f"body: expected a JSON object, got {type(self.body).__name__}", field="body"
+            )
         if not isinstance(self.key_id, str) or not _KEY_ID.fullmatch(self.key_id):
-            raise StatementError(f"key_id: expected 32 lowercase hex digits, got {self.key_id!r}")
+            raise StatementError(
+                f"key_id: expected 32 lowercase hex digits, got {self.key_id!r}", field="key_id"
+            )
         parse_time(self.time)
 
     def _check_size(self, encoded: bytes) -> None:
@@ -128,7 +138,10 @@ class Statement:
             body_size = len(canonical_bytes(self.body))
             if body_size > MAX_BODY_BYTES:
                 raise StatementError(
-                    f"body: expected at most {MAX_BODY_BYTES} bytes when encoded, got {body_size}"
+                    f"body: expected at most {MAX_BODY_BYTES} bytes when encoded, got {body_size}",
+                    field="body",
+                    expected=MAX_BODY_BYTES,
+                    got=body_size,
                 )
 
     @classmethod
@@ -148,9 +161,11 @@ class Statement:
         try:
             value = json.loads(data) if parsed is None else parsed
         except ValueError as e:
-            raise StatementError(f"statement: not JSON: {e}") from e
+            raise StatementError(f"statement: not JSON: {e}", field="statement") from e
         if not isinstance(value, dict) or set(value) != _FIELDS:
-            raise StatementError(f"statement: expected exactly the fields {sorted(_FIELDS)}")
+            raise StatementError(
+                f"statement: expected exactly the fields {sorted(_FIELDS)}", field="statement"
+            )
         statement = object.__new__(cls)
         for name, key in (("log", "log"), ("kind", "kind"), ("body", "body"), ("key_id", "key")):
             object.__setattr__(statement, name, value[key])
@@ -179,13 +194,16 @@ class Statement:
     def from_json(cls, value: Any) -> Statement:
         """Build a statement from its JSON object form, refusing unknown or missing fields."""
         if not isinstance(value, Mapping):
-            raise StatementError(f"statement: expected a JSON object, got {type(value).__name__}")
+            raise StatementError(
+                f"statement: expected a JSON object, got {type(value).__name__}", field="statement"
+            )
         expected = _FIELDS
         if set(value) != expected:
             missing, extra = expected - set(value), set(value) - expected
             raise StatementError(
                 f"statement: expected fields {sorted(expected)}; "
-                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+                f"missing {sorted(missing)}, unexpected {sorted(extra)}",
+                field="statement",
             )
         return cls(value["log"], value["kind"], value["body"], value["key"], value["time"])
 
@@ -197,7 +215,8 @@ def _check_round_trip(body: Any) -> None:
     except EncodingError as e:
         raise StatementError(
             f"body: {e} (a float of integral value beyond ±(2**53 - 1), e.g. 1e16, is "
-            "written as such an integer)"
+            "written as such an integer)",
+            field="body",
         ) from e
 
 
@@ -211,7 +230,12 @@ class SignedStatement:
     def __post_init__(self) -> None:
         if not isinstance(self.signature, bytes) or len(self.signature) != _SIGNATURE_SIZE:
             got = len(self.signature) if isinstance(self.signature, bytes) else "not bytes"
-            raise StatementError(f"signature: expected {_SIGNATURE_SIZE} bytes, got {got}")
+            raise StatementError(
+                f"signature: expected {_SIGNATURE_SIZE} bytes, got {got}",
+                field="signature",
+                expected=_SIGNATURE_SIZE,
+                got=got,
+            )
 
     def verify(self, public_key: bytes) -> None:
         """Check the signature with a raw Ed25519 public key; raise :class:`SignatureError`."""
@@ -242,11 +266,11 @@ class SignedStatement:
             )
         signature = value["signature"]
         if not isinstance(signature, str):
-            raise StatementError("signature: expected base64 text")
+            raise StatementError("signature: expected base64 text", field="signature")
         try:
             raw = base64.b64decode(signature, validate=True)
         except ValueError as e:
-            raise StatementError("signature: not valid base64") from e
+            raise StatementError("signature: not valid base64", field="signature") from e
         return cls(Statement.from_json(value["statement"]), raw)
 
 
@@ -256,7 +280,8 @@ def sign_statement(statement: Statement, private_key: Ed25519PrivateKey) -> Sign
     if key_id_for(public) != statement.key_id:
         raise StatementError(
             f"key_id: statement names key {statement.key_id}, but the signing key is "
-            f"{key_id_for(public)}"
+            f"{key_id_for(public)}",
+            field="key_id",
         )
     return SignedStatement(statement, private_key.sign(statement.signing_bytes()))
 

@@ -38,7 +38,10 @@ class TileSource:
 
     def checkpoint_size(self, conn: Connection | None = None) -> int:
         """Return the size of the latest published checkpoint (tiles are served up to it)."""
-        return self.store.head(conn).checkpoint_size
+        if conn is None:
+            with self.store.read() as c:
+                return self.store.publication_state(c)[1]
+        return self.store.publication_state(conn)[1]
 
     def read_path(self, path: str) -> tuple[TileId, bytes]:
         """Return the tile at a ``tile/...`` path and its bytes.

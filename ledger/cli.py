@@ -17,12 +17,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from ledger._audit import audit as run_audit
 from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._cosignature import CosignatureVerifier, Cosigner
 from ledger._errors import LedgerError
 from ledger._keyfile import KeyFolder
-from ledger._keys import KEY_REGISTER, KEY_REVOKE, register_body, revoke_body
+from ledger._keys import (
+    KEY_REGISTER,
+    KEY_REVOKE,
+    ROOT_ROTATE,
+    register_body,
+    revoke_body,
+    rotate_root_body,
+)
 from ledger._log import Ledger
 from ledger._merkle import verify_consistency, verify_inclusion
 from ledger._note import NoteVerifier, parse_note
@@ -155,6 +161,30 @@ def revoke(
         _out.print(f"revoked {escape(key_id)} at entry {seq}")
 
 
+@app.command("rotate-root")
+def rotate_root(
+    new: Annotated[str, typer.Option(help="Key file name of the new root (see 'keygen').")],
+    db: Db = None,
+    keys: Keys = _DEFAULT_KEYS,
+) -> None:
+    """Rotate the cooperative's root key: an entry signed by both the old and the new root.
+
+    Afterwards the new key is ``root.pem`` in the key folder and the old one is kept as
+    ``root-retired-<key id>.pem`` (it can sign nothing more on this log).
+    """
+    with _errors():
+        folder = KeyFolder(keys)
+        ledger = _open(db, keys)
+        old = folder.load("root")
+        old_id = key_id_for(old.public_key().public_bytes_raw())
+        new_key = folder.load(new)
+        body = rotate_root_body(ledger.origin, old_id, new_key)
+        seq = _append_as(ledger, folder, "root", ROOT_ROTATE, body)
+        new_id = key_id_for(new_key.public_key().public_bytes_raw())
+        folder.promote_root(new, f"root-retired-{old_id}")
+        _out.print(f"root rotated from {old_id} to {new_id} at entry {seq}")
+
+
 def _append_as(ledger: Ledger, folder: KeyFolder, name: str, kind: str, body: Any) -> int:
     key = folder.load(name)
     key_id = key_id_for(key.public_key().public_bytes_raw())
@@ -224,22 +254,38 @@ def show(
             sys.stdout.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 
 
+_UNANCHORED = (
+    "WARNING: audited without a held checkpoint (--checkpoint) or a witness (--witness). "
+    "The log is consistent with itself, but whoever holds the log key could have rewritten "
+    "or truncated it and re-signed every checkpoint, and this audit would not notice. Keep "
+    "a checkpoint from an earlier audit, or name a witness that cosigns this log."
+)
+
+
 @app.command()
 def audit(
     checkpoint: Annotated[
         Path | None,
         typer.Option(help="A checkpoint note saved earlier: the log must still contain it."),
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A witness's cosignature key (name+hex+base64): its stored cosignatures "
+            "must verify and it must have cosigned a checkpoint. Repeat for several."
+        ),
+    ] = None,
     root_key: Annotated[
         str | None, typer.Option(help="The root public key (base64) as known out of band.")
     ] = None,
     db: Db = None,
 ) -> None:
-    """Recompute every link, signature, Merkle node and checkpoint; exit 1 if any fails."""
+    """Recompute every link, signature, node, checkpoint and derived row; exit 1 on any failure."""
     with _errors():
         ledger = _open(db)
         held = checkpoint.read_bytes() if checkpoint else None
         trusted = base64.b64decode(root_key) if root_key else None
+        witnesses = [CosignatureVerifier.from_key_string(w) for w in witness or []]
         with Progress(
             TextColumn("auditing"),
             BarColumn(),
@@ -249,22 +295,28 @@ def audit(
             transient=True,
         ) as bar:
             task = bar.add_task("audit", total=ledger.size())
-            report = run_audit(
-                ledger.store,
+            report = ledger.audit(
                 held_checkpoint=held,
+                witnesses=witnesses,
                 trusted_root_key=trusted,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+        if not report.anchored:
+            _err.print(f"[bold yellow]{escape(_UNANCHORED)}[/bold yellow]", highlight=False)
         rate = report.entries / report.seconds if report.seconds else 0.0
+        for drift in report.drift:
+            _out.print(f"[red]DRIFT[/red] {escape(drift.describe())}", highlight=False)
         if report.failure is not None:
             where = "log" if report.failure.seq is None else f"entry {report.failure.seq}"
             _out.print(
                 f"[red]INVALID[/red] at {where}: {escape(report.failure.reason)}", highlight=False
             )
             raise typer.Exit(1)
+        against = f", checked against {', '.join(report.anchors)}" if report.anchors else ""
         _out.print(
             f"[green]VALID[/green] {report.entries} entries, {report.checkpoints} checkpoints, "
-            f"root {_b64(report.root)} ({report.seconds:.1f} s, {rate:,.0f} entries/s)",
+            f"root {_b64(report.root)} ({report.seconds:.1f} s, {rate:,.0f} entries/s)"
+            f"{escape(against)}",
             highlight=False,
         )
 
@@ -284,11 +336,24 @@ def checkpoint(
 
 @app.command()
 def witness(
-    name: Annotated[str, typer.Option(help="The witness's key name in the key folder.")],
+    name: Annotated[
+        str,
+        typer.Option(
+            help="The cosigner name, per C2SP tlog-cosignature a schema-less URL such as "
+            "witness.example.gov/regulator (any text without spaces or '+')."
+        ),
+    ],
     state: Annotated[
         Path,
         typer.Option(help="File holding the last checkpoint this witness cosigned (updated)."),
     ],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="The witness's key file name in the key folder (default: the --name, "
+            "when that is a valid file name)."
+        ),
+    ] = None,
     log_key: Annotated[
         str | None,
         typer.Option(help="The log's verifier key as known out of band (default: genesis)."),
@@ -298,13 +363,15 @@ def witness(
 ) -> None:
     """Witness the latest checkpoint: check it extends the last one seen, then cosign it."""
     with _errors():
+        if key is None and "/" in name:
+            raise typer.BadParameter(
+                f"--name {name!r} is not a key file name: give the witness's key with --key"
+            )
         ledger = _open(db)
         note = ledger.latest_checkpoint()
         if note is None:
             raise typer.BadParameter("the log has no checkpoint yet")
-        verifier = NoteVerifier.from_key_string(
-            log_key or ledger.record(0).statement.body["log_key"]
-        )
+        verifier = NoteVerifier.from_key_string(log_key or ledger.log_key())
         previous = None
         if state.exists():
             previous, _ = open_checkpoint(state.read_bytes(), ledger.origin, verifier)
@@ -312,7 +379,7 @@ def witness(
         proof: list[bytes] = []
         if previous is not None and 0 < previous.size < current.size:
             proof = ledger.consistency_proof(previous.size, current.size)
-        cosigner = Cosigner(name, KeyFolder(keys).load(name))
+        cosigner = Cosigner(name, KeyFolder(keys).load(key or name))
         line = witness_checkpoint(
             note.encode(), ledger.origin, verifier, cosigner, int(time.time()), previous, proof
         )

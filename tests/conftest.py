@@ -13,13 +13,16 @@ settings.register_profile("agritrace", deadline=None)
 settings.load_profile("agritrace")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# Third-party vectors and standards data, copied from the project's shared/ folder with their
+# sources and licences (tests/vectors/README.md), so that a clone alone passes its tests.
+VECTORS = REPO / "tests" / "vectors"
+SHARED = VECTORS
 
 
 @pytest.fixture(scope="session")
 def conformance() -> Path:
-    """The third-party conformance vectors beside the project."""
+    """The third-party conformance vectors kept in the repository (tests/vectors/conformance)."""
     path = SHARED / "conformance"
     if not path.is_dir():
-        pytest.fail(f"conformance vectors not found at {path}: clone the project beside shared/")
+        pytest.fail(f"conformance vectors not found at {path}: the repository lost tests/vectors")
     return path

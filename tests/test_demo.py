@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 from agritrace.cli import app
 from agritrace.demo import RESOLVER, serve_command
 from labels import load_public_key, parse_digital_link, verify_link
-from ledger import Ledger, audit
+from ledger import Ledger
 from traceability import LotStatus, Recorder
 from verifier_app import TokenTable, hash_token
 
@@ -59,7 +59,7 @@ def test_demo_ledger_audits_valid_with_the_statuses(demo: tuple[Path, str]) -> N
     folder, _ = demo
     ledger = Ledger.open(f"sqlite:///{folder / 'ledger.db'}")
     try:
-        report = audit(ledger.store)
+        report = ledger.audit()
         assert report.verdict == "valid"
         assert report.failure is None
         recorder = Recorder(ledger)

@@ -8,10 +8,9 @@ rule entries on the ledger, signs it, appends it, and keeps the ``trace_*`` proj
 tables in step. Refused events append nothing.
 """
 
-from traceability._actors import PERMITTED, Role
-from traceability._epcis_import import EpcisImport, EpcisImportError, ImportProblem, import_epcis
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
-from traceability._events import (
+from traceability._recorder import LotState, Recorder, reindex
+from traceability.events._events import (
     Cooling,
     Cooperative,
     Farm,
@@ -33,10 +32,20 @@ from traceability._events import (
     SubstanceResult,
     UnitRef,
 )
-from traceability._lifecycle import TABLE, Action, LotStatus, Transition
-from traceability._lineage import BackTrace, ForwardTrace, Origin, Shipment
-from traceability._lineage_graph import LineageEdge, LineageGraph, LineageNode, lineage_graph
-from traceability._lookup import (
+from traceability.exports._epcis_import import (
+    EpcisImport,
+    EpcisImportError,
+    ImportProblem,
+    import_epcis,
+)
+from traceability.projection._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability.projection._lineage_graph import (
+    LineageEdge,
+    LineageGraph,
+    LineageNode,
+    lineage_graph,
+)
+from traceability.projection._lookup import (
     CooperativeInfo,
     LotSummary,
     ResidueLine,
@@ -44,8 +53,16 @@ from traceability._lookup import (
     has_trace_tables,
     lot_summary,
 )
-from traceability._recorder import LotState, Recorder, reindex
-from traceability._rules import (
+from traceability.projection._status import (
+    STATUS_FILTERS,
+    LotLine,
+    LotPage,
+    RuleFinding,
+    lots_by_status,
+)
+from traceability.rules._actors import PERMITTED, Role
+from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
+from traceability.rules._tables import (
     GradeBand,
     MrlRow,
     MrlTable,
@@ -53,13 +70,6 @@ from traceability._rules import (
     Verdict,
     load_mrl_csv,
     load_profile,
-)
-from traceability._status_query import (
-    STATUS_FILTERS,
-    LotLine,
-    LotPage,
-    RuleFinding,
-    lots_by_status,
 )
 
 __all__ = [

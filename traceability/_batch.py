@@ -40,11 +40,11 @@ from ledger import (
     key_id_for,
     sign_statement,
 )
-from traceability._apply import apply_entry
-from traceability._cache import BatchCache, batch_cache
 from traceability._errors import BatchError, RoleError, TraceError
-from traceability._model import Model
-from traceability._replay import catch_up, catch_up_locked, set_applied_size
+from traceability.events._model import Model
+from traceability.projection._apply import apply_entry
+from traceability.projection._cache import BatchCache, batch_cache
+from traceability.projection._replay import catch_up, catch_up_locked, set_applied_size
 
 __all__ = ["Keys", "Positions", "append_checked", "record_batch", "signer_at"]
 

@@ -28,17 +28,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, select
 
 from ledger import Ledger, Receipt, Record, SignedStatement
-from traceability import _schema as t
 from traceability._batch import record_batch
-from traceability._epcis import build_document, lot_chain, lot_entries
 from traceability._errors import BatchError, ValidationError
-from traceability._fsma import fsma204_csv
-from traceability._ids import lot_key, parse_gtin, parse_lot
-from traceability._lifecycle import Action, LotStatus, transition
-from traceability._lineage import BackTrace, ForwardTrace, shipment_lots, trace_back, trace_forward
-from traceability._model import Model
-from traceability._replay import catch_up
 from traceability._signed import record_signed
+from traceability.events._ids import lot_key, parse_gtin, parse_lot
+from traceability.events._model import Model
+from traceability.exports._epcis import build_document, lot_chain, lot_entries
+from traceability.exports._fsma import fsma204_csv
+from traceability.projection import _schema as t
+from traceability.projection._lineage import (
+    BackTrace,
+    ForwardTrace,
+    shipment_lots,
+    trace_back,
+    trace_forward,
+)
+from traceability.projection._replay import catch_up
+from traceability.rules._lifecycle import Action, LotStatus, transition
 
 __all__ = ["LotState", "Recorder", "reindex"]
 

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from ledger import Ledger, Receipt, SignedStatement
-from traceability._apply import apply_entry, parse_event
 from traceability._batch import Keys, Positions, append_checked, signer_at
-from traceability._cache import BatchCache
 from traceability._errors import BatchError, TraceError
+from traceability.projection._apply import apply_entry, parse_event
+from traceability.projection._cache import BatchCache
 
 __all__ = ["record_signed"]
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from verifier_app._app import create_app, create_app_from_env
     from verifier_app._auth import ROLES, Caller, TokenTable, hash_token, require_role
-    from verifier_app._lookup import LotLookup, LotView, no_lots
     from verifier_app._settings import Settings
+    from verifier_app.consumer._lookup import LotLookup, LotView, no_lots
 
 __all__ = [
     "ROLES",
@@ -38,9 +38,9 @@ _HOMES = {
     "TokenTable": "_auth",
     "hash_token": "_auth",
     "require_role": "_auth",
-    "LotLookup": "_lookup",
-    "LotView": "_lookup",
-    "no_lots": "_lookup",
+    "LotLookup": "consumer._lookup",
+    "LotView": "consumer._lookup",
+    "no_lots": "consumer._lookup",
     "Settings": "_settings",
 }
 

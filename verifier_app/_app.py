@@ -20,26 +20,24 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
 from traceability import has_trace_tables
-from verifier_app._audits import AuditJobs
-from verifier_app._domain_lookup import TraceLookup
+from verifier_app import _sign_in as session
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
-from verifier_app._lookup import LotLookup, no_lots
-from verifier_app._scan_cache import AnswerCache, LogVersion
-from verifier_app._scan_fast import ScanFastPath
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
-from verifier_app.routers import (
-    consumer,
-    events,
-    regulator,
-    regulator_pages,
-    regulator_trace,
-    session,
-    staff,
-    staff_labels,
-    statements,
-)
+from verifier_app.consumer import _routes as consumer
+from verifier_app.consumer._domain_lookup import TraceLookup
+from verifier_app.consumer._lookup import LotLookup, no_lots
+from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
+from verifier_app.consumer._scan_fast import ScanFastPath
+from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _pages as regulator_pages
+from verifier_app.regulator import _trace as regulator_trace
+from verifier_app.regulator._audits import AuditJobs
+from verifier_app.staff import _events_api as events
+from verifier_app.staff import _labels as staff_labels
+from verifier_app.staff import _pages as staff
+from verifier_app.staff import _statements_api as statements
 
 __all__ = ["create_app", "create_app_from_env"]
 

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ledger import CosignatureVerifier, Ledger
-from verifier_app._audits import AuditJobs
 from verifier_app._auth import Caller, require_role
 from verifier_app._settings import Settings
+from verifier_app.regulator._audits import AuditJobs
 
 __all__ = [
     "APPEND_ROLES",

@@ -124,8 +124,6 @@ _LEDGER_STATUS: tuple[tuple[type[LedgerError], int, str], ...] = (
     (NoteError, 422, "invalid_note"),
     (ProofError, 400, "bad_proof_request"),
 )
-# "statement 3: kind: expected ..." or "body: expected ..." -> the field named first.
-_FIELD = re.compile(r"^(?:statement (\d+): )?([a-z_]+): ")
 _UNION_TAG = re.compile(r"[A-Z\[]")
 
 
@@ -137,12 +135,11 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
-def _ledger_field(message: str) -> str | None:
-    match = _FIELD.match(message)
-    if match is None:
+def _ledger_field(exc: LedgerError) -> str | None:
+    # The ledger names the field and the batch position itself; nothing is parsed from text.
+    if exc.field is None:
         return None
-    index, name = match.groups()
-    return f"{index}.{name}" if index is not None else name
+    return f"{exc.index}.{exc.field}" if exc.index is not None else exc.field
 
 
 def _clean_loc(loc: Any) -> tuple[Any, ...]:
@@ -209,7 +206,7 @@ def install_error_handlers(app: FastAPI) -> None:
         for kind, status, code in _LEDGER_STATUS:
             if isinstance(exc, kind):
                 message = str(exc)
-                return JSONResponse(error_body(code, message, _ledger_field(message)), status)
+                return JSONResponse(error_body(code, message, _ledger_field(exc)), status)
         # StoreError, CheckpointConflictError, anything new: the server's fault. The detail
         # (which may name the database) goes to the log, not to the client.
         _log.error("ledger failure on %s %s: %s", request.method, request.url.path, exc)

@@ -12,11 +12,12 @@ import pytest
 import zxingcpp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
+from pyzbar import pyzbar
 
 from labels import DigitalLink, FontSet, LabelData
 
 REPO_ROOT = Path(__file__).parents[2]
-SHARED = REPO_ROOT.parent / "shared"
+SHARED = REPO_ROOT / "tests" / "vectors"
 CONFORMANCE = SHARED / "conformance" / "gs1"
 RESOLVER = "https://id.example.coop"
 UYGHUR = "قەشقەر ئۈجمە"  # "Kashgar mulberry"
@@ -24,7 +25,7 @@ CHINESE = "喀什果农合作社"
 
 
 def load_json(relative: str) -> Any:
-    """Read a conformance file under ``shared/conformance/gs1``."""
+    """Read a conformance file under ``tests/vectors/conformance/gs1``."""
     return json.loads((CONFORMANCE / relative).read_text(encoding="utf-8"))
 
 
@@ -34,6 +35,13 @@ def decode_all(image: Image.Image) -> list[str]:
         str(r.text)
         for r in zxingcpp.read_barcodes(image)
         if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
+
+
+def decode_zbar(image: Image.Image) -> list[str]:
+    """Every QR code zbar (a decoder sharing no code with zxing-cpp) finds in ``image``."""
+    return [
+        r.data.decode("utf-8") for r in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -27,7 +28,7 @@ from labels import (
 )
 from tests.labels.conftest import RESOLVER, decode_all, make_links, page_count, pdf_pages
 
-ROLLS = ["50x30@203", "50x30@300", "100x150@203", "100x150@300"]
+ROLLS = ["50x30@300", "60x40@203", "100x150@203", "100x150@300"]
 
 
 def _signed(count: int, key: Ed25519PrivateKey, lot: str = "KS-2026-STR-0001") -> list[DigitalLink]:
@@ -62,7 +63,7 @@ def test_every_pdf_page_decodes_to_its_uri(
         assert decode_all(page) == [link.uri]
 
 
-@pytest.mark.parametrize("name", ["50x30@203", "50x30@300"])
+@pytest.mark.parametrize("name", ["50x30@300", "60x40@203"])
 def test_smallest_label_fits_longest_signed_uri(
     name: str, data: LabelData, fonts: FontSet, key: Ed25519PrivateKey
 ) -> None:
@@ -94,7 +95,7 @@ def test_every_code_on_an_a4_sheet_decodes(
 
 def test_zpl_job_codes_decode(data: LabelData, fonts: FontSet, key: Ed25519PrivateKey) -> None:
     links = _signed(3, key)
-    zpl = render_zpl(data, links, Layout.named("50x30@203"), fonts)
+    zpl = render_zpl(data, links, Layout.named("60x40@203"), fonts)
     assert zpl.count("^XA") == 3
     assert zpl.count("~DG") == 1
     labels = zpl.split("^XA")[1:]
@@ -130,8 +131,13 @@ def test_unknown_layout_refused_with_choices() -> None:
 
 def test_code_too_dense_for_label_refused(data: LabelData, fonts: FontSet) -> None:
     link = DigitalLink(RESOLVER, "6912345678902", "L", attributes=(("99", "X" * 90),))
-    with pytest.raises(LayoutError, match=r"57-module code at 0.375 mm a module .* needs 24.4 mm"):
-        render_pdf(data, [link], Layout.named("20x20@203"), fonts)
+    small = dataclasses.replace(Layout.named("20x20@203"), allow_small_modules=True)
+    with pytest.raises(
+        LayoutError,
+        match=r"20x20@203 \(20 x 20 mm at 203 dpi\): a 57-module code would get 0.125 mm modules, "
+        r"expected at least 0.3 mm; 0.375 mm modules \(whole dots\) need 24.4 mm",
+    ):
+        render_pdf(data, [link], small, fonts)
 
 
 def test_sheet_refused_for_zpl(data: LabelData, fonts: FontSet) -> None:

@@ -52,7 +52,7 @@ def test_genesis_naming_another_root_key_than_the_trusted_one_fails(grown: LogWo
     assert report.failure is not None
     assert (report.failure.seq, report.failure.reason) == (
         0,
-        "the genesis entry names another root key",
+        "no root in the log's chain of roots is the trusted key",
     )
 
 

@@ -1,6 +1,6 @@
 """RFC 8785 (JCS) through ``ledger.canonical_bytes``: the reference pairs, ES6 numbers, refusals.
 
-Vectors: ../shared/conformance/jcs/ (cyberphone/json-canonicalization @ 19d51d7f,
+Vectors: tests/vectors/conformance/jcs/ (cyberphone/json-canonicalization @ 19d51d7f,
 Apache-2.0), read in place, not copied.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from ledger import EncodingError, LedgerError, canonical_bytes
 
-JCS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "jcs"
+JCS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "jcs"
 NAMES = sorted(p.stem for p in (JCS / "input").glob("*.json"))
 SAFE = 2**53 - 1  # I-JSON's largest exactly representable integer
 

@@ -1,6 +1,6 @@
 """C2SP tlog-checkpoint: every body parse vector, the real sumdb checkpoints, the witness pair.
 
-Vectors: /work/shared/conformance/notes/checkpoint_vectors.json (transparency-dev/formats
+Vectors: tests/vectors/conformance/notes/checkpoint_vectors.json (transparency-dev/formats
 @ 0b850f1a, transparency-dev/witness @ 54dbcdd1, golang/mod @ fe2ec04f, C2SP) and the
 checkpoint-shaped cases of signed_note_vectors.json, read in place.
 """
@@ -30,7 +30,7 @@ from ledger import (
     sign_note,
 )
 
-VECTORS = Path(__file__).parents[2].parent / "shared" / "conformance" / "notes"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "notes"
 DATA: dict[str, Any] = json.loads((VECTORS / "checkpoint_vectors.json").read_text("utf-8"))
 NOTES: dict[str, Any] = json.loads((VECTORS / "signed_note_vectors.json").read_text("utf-8"))
 BODY_CASES: list[dict[str, Any]] = DATA["body_parse_cases"]

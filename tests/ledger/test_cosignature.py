@@ -1,6 +1,6 @@
 """C2SP tlog-cosignature v1: a real witnessed checkpoint, the spec's example, round trips.
 
-Vectors: /work/shared/conformance/notes/checkpoint_vectors.json (`witnessed_checkpoint`
+Vectors: tests/vectors/conformance/notes/checkpoint_vectors.json (`witnessed_checkpoint`
 from transparency-dev/witness @ 54dbcdd1 and transparency-dev/distributor @ c3e02e9f;
 `cosignature_format` from C2SP tlog-cosignature v1.0.1; `witness_consistency`), read in place.
 """
@@ -36,7 +36,7 @@ from ledger import (
     verify_cosignature,
 )
 
-VECTORS = Path(__file__).parents[2].parent / "shared" / "conformance" / "notes"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "notes"
 DATA: dict[str, Any] = json.loads((VECTORS / "checkpoint_vectors.json").read_text("utf-8"))
 WITNESSED = DATA["witnessed_checkpoint"]
 FORMAT = DATA["cosignature_format"]

@@ -1,6 +1,6 @@
 """Ed25519: RFC 8032 §7.1 and every Wycheproof case through the ledger's verification paths.
 
-Vectors: ../shared/conformance/ed25519/ (RFC 8032; C2SP/wycheproof @ dac1dd47, Apache-2.0),
+Vectors: tests/vectors/conformance/ed25519/ (RFC 8032; C2SP/wycheproof @ dac1dd47, Apache-2.0),
 read in place, not copied.
 """
 
@@ -20,7 +20,7 @@ import ledger._verify
 from ledger import SignatureError, SignedStatement, Statement, key_id_for, sign_statement
 from ledger._verify import SignatureCheck, first_bad_signature
 
-ED25519 = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "ed25519"
+ED25519 = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "ed25519"
 RFC8032: list[dict[str, Any]] = json.loads(
     (ED25519 / "rfc8032_7_1.json").read_text(encoding="utf-8")
 )["vectors"]

@@ -22,7 +22,7 @@ from ledger._merkle import (
     verify_inclusion,
 )
 
-MERKLE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "merkle"
+MERKLE = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "merkle"
 
 
 def _load(name: str) -> dict[str, Any]:

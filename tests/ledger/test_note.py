@@ -1,6 +1,6 @@
 """C2SP signed-note: every vector in signed_note_vectors.json, round trips, attacks.
 
-Vectors: /work/shared/conformance/notes/signed_note_vectors.json (golang/mod @ fe2ec04f,
+Vectors: tests/vectors/conformance/notes/signed_note_vectors.json (golang/mod @ fe2ec04f,
 C2SP/C2SP @ 5ba5ee83, transparency-dev/formats @ 0b850f1a; BSD-3 / CC-BY / Apache-2.0),
 read in place, not copied.
 """
@@ -29,7 +29,7 @@ from ledger import (
     sign_note,
 )
 
-VECTORS = Path(__file__).parents[2].parent / "shared" / "conformance" / "notes"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "conformance" / "notes"
 DATA: dict[str, Any] = json.loads((VECTORS / "signed_note_vectors.json").read_text("utf-8"))
 CASES: list[dict[str, Any]] = DATA["cases"]
 KEYS: list[dict[str, Any]] = DATA["keys"]

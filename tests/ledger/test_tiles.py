@@ -1,7 +1,8 @@
 """tlog-tiles encoding: paths, tile sets per tree size, hash tiles, entry bundles.
 
-Vectors: tests/vectors/tiles/ (see SOURCE.md): the worked examples of c2sp.org/tlog-tiles,
-and a complete 15-entry tiled log written by transparency-dev/tessera (Apache-2.0).
+Vectors: tests/vectors/conformance/tiles/ (sources in tests/vectors/README.md): the worked
+examples of c2sp.org/tlog-tiles, and a complete 15-entry tiled log written by
+transparency-dev/tessera (Apache-2.0).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ledger._tiles import (
 )
 from ledger._tree import CompactRange, consistency_proof, inclusion_proof
 
-VECTORS = Path(__file__).parents[1] / "vectors" / "tiles"
+VECTORS = Path(__file__).parents[1] / "vectors" / "conformance" / "tiles"
 
 
 def _load(name: str) -> dict[str, Any]:

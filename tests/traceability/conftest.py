@@ -40,7 +40,7 @@ from traceability import (
     load_mrl_csv,
     load_profile,
 )
-from traceability._model import Model
+from traceability.events._model import Model
 
 M = TypeVar("M", bound=Model)
 

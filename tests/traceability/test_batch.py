@@ -28,8 +28,8 @@ from traceability import (
     Shipping,
     SubstanceResult,
 )
-from traceability import _schema as t
-from traceability._model import Model
+from traceability.events._model import Model
+from traceability.projection import _schema as t
 
 
 def season(coop: Coop) -> list[tuple[Model, Ed25519PrivateKey]]:
@@ -217,7 +217,7 @@ def test_empty_batch_appends_nothing(coop: Coop) -> None:
 def test_each_event_is_checked_and_applied_once(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from traceability import _apply
+    from traceability.projection import _apply
 
     calls: list[int] = []
     handlers: dict[type[Any], Any] = _apply._HANDLERS

@@ -12,7 +12,7 @@ import jsonschema
 from tests.traceability.conftest import SAMPLES, STRAWBERRY, Staff, at, plain, ref
 from tests.traceability.test_epcis import errors
 from tests.traceability.test_epcis import validator as validator  # the schema fixture
-from traceability._fsma import COLUMNS
+from traceability.exports._fsma import COLUMNS
 
 
 def season(staff: Staff) -> None:

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from ledger import Ledger, audit
+from ledger import Ledger
 from tests.traceability.conftest import Coop
 from traceability import Role, reindex
-from traceability import _schema as t
+from traceability.projection import _schema as t
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def _assert_projection_is_the_ledger(url: str) -> None:
     assert before["trace_anomalies"] == []
     with Ledger.open(url) as ledger:
         assert before["trace_state"] == [(1, ledger.size())]
-        assert audit(ledger.store).verdict == "valid"
+        assert ledger.audit().verdict == "valid"
         reindex(ledger)
     assert _tables(url) == before
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import traceability.demo as demo_package
 from labels import gs1_check_digit
-from ledger import KeyFolder, Ledger, audit
+from ledger import KeyFolder, Ledger
 from traceability import LotStatus, Recorder, cooperative_info, lot_summary
 from traceability.demo import ACTORS, FARMS, PRODUCTS, Season, build_season
 from traceability.demo import _cast as demo_cast
@@ -116,7 +116,7 @@ def test_every_key_is_registered_with_its_roles(built: tuple[Ledger, Season]) ->
 def test_the_season_audits_valid(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
     ledger.checkpoint()
-    report = audit(ledger.store)
+    report = ledger.audit()
     assert report.failure is None
     assert report.verdict == "valid"
     assert report.entries == season.counts["ledger entries"] == ledger.size()

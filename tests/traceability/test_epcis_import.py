@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import SHARED
 from tests.traceability.conftest import JAM, STRAWBERRY, Coop
 from traceability import EpcisImportError, Role, RoleError, import_epcis
-from traceability._epcis_import import CATEGORIES, signer_for
+from traceability.exports._epcis_import import CATEGORIES, signer_for
 
 EXAMPLES = SHARED / "conformance" / "gs1"
 VECTORS = json.loads(

@@ -11,11 +11,11 @@ import sqlalchemy
 from tests.ledger.conftest import Actor
 from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
 from traceability import LifecycleError, Recall, Recorder, Release, Role, reindex
-from traceability._schema import metadata
+from traceability.projection._schema import metadata
 
 
 def snapshot(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:
-    engine = coop.ledger.store.engine
+    engine = coop.ledger.engine
     with engine.connect() as conn:
         return {
             table.name: sorted(tuple(row) for row in conn.execute(table.select()))
@@ -41,7 +41,7 @@ def test_reindex_after_dropping_tables_restores_identical_content(
     before = snapshot(coop)
     for name in ("trace_lots", "trace_results", "trace_edges", "trace_shipments"):
         assert before[name], name
-    with coop.ledger.store.engine.begin() as conn:
+    with coop.ledger.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(sqlalchemy.text(f"DROP TABLE {table.name}"))
     assert reindex(coop.ledger) == coop.ledger.size()
@@ -51,7 +51,7 @@ def test_reindex_after_dropping_tables_restores_identical_content(
 def test_new_recorder_on_existing_ledger_catches_up(coop: Coop) -> None:
     small_season(coop)
     before = snapshot(coop)
-    with coop.ledger.store.engine.begin() as conn:
+    with coop.ledger.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     Recorder(coop.ledger)
@@ -80,7 +80,7 @@ def test_reindex_command_rebuilds_the_tables(coop: Coop) -> None:
 
     small_season(coop)
     before = snapshot(coop)
-    with coop.ledger.store.engine.begin() as conn:
+    with coop.ledger.engine.begin() as conn:
         conn.execute(sqlalchemy.text("DROP TABLE trace_lots"))
     result = CliRunner().invoke(app, ["reindex", "--db", coop.world.url])
     assert result.exit_code == 0, result.output

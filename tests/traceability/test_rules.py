@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.traceability.conftest import DATA
 from traceability import Profile, SubstanceResult, ValidationError, load_mrl_csv
 from traceability import load_profile as load
-from traceability._rules import residue_verdict
+from traceability.rules._tables import residue_verdict
 
 PROFILE = load(DATA / "strawberry.toml")
 TABLE = load_mrl_csv(DATA / "mrl-sample.csv")

@@ -23,7 +23,8 @@ from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from traceability.demo import Season, build_season
-from verifier_app import Settings, _proofs, _scan_cache, create_app
+from verifier_app import Settings, create_app
+from verifier_app.consumer import _proofs, _scan_cache
 
 pytestmark = pytest.mark.browser
 
@@ -123,7 +124,7 @@ def test_in_page_check_fails_when_the_server_tampers_with_an_entry(
         bundle.entries[0].leaf = base64.b64encode(bytes(leaf)).decode()
         return bundle
 
-    monkeypatch.setattr("verifier_app.routers.consumer.proof_bundle", tampered)
+    monkeypatch.setattr("verifier_app.consumer._routes.proof_bundle", tampered)
     # The genuine page may already be cached from an earlier test; this server tampers with
     # every answer it builds, so it builds them all afresh.
     monkeypatch.setattr(_scan_cache.AnswerCache, "get", lambda self, key: None)

@@ -26,7 +26,7 @@ from tests.ledger.conftest import Actor, LogWorld, notes
 
 REPO = Path(__file__).resolve().parents[2]
 VERIFY_JS = REPO / "verifier_app" / "static" / "verify.js"
-VECTORS = REPO.parent / "shared" / "conformance"
+VECTORS = REPO / "tests" / "vectors" / "conformance"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags the machine needs: no sandbox as root, no GPU, no calls home on a closed network.

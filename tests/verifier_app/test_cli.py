@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agritrace.cli import app
-from ledger import Ledger, audit
+from ledger import Ledger
 from tests.ledger.conftest import ORIGIN, notes
 from tests.verifier_app.conftest import RESOLVER, AppWorld
 
@@ -138,7 +138,7 @@ def test_two_workers_append_concurrently_without_forking_the_log(
     with Ledger.open(app_world.url) as ledger:
         assert ledger.size() == 2 + 60
         assert sorted(r.statement.body["n"] for r in ledger.records(2)) == list(range(60))
-        assert audit(ledger.store, processes=False).verdict == "valid"
+        assert ledger.audit(processes=False).verdict == "valid"
 
 
 def test_the_agritrace_command_does_not_load_the_web_stack() -> None:

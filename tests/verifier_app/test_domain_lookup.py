@@ -15,7 +15,7 @@ from traceability import Hold, Recorder
 from traceability.demo import Season, build_season
 from traceability.demo._cast import COOPERATIVE_BODY
 from verifier_app import Settings, create_app, no_lots
-from verifier_app._domain_lookup import cooperative_name
+from verifier_app.consumer._domain_lookup import cooperative_name
 
 ORIGIN = "test.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}

@@ -23,7 +23,7 @@ from tests.verifier_app.staff_world import (
     staff_client,
     staff_world,
 )
-from verifier_app.routers.events import EVENT_ROLES
+from verifier_app.staff._events_api import EVENT_ROLES
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from traceability import LineageEdge, LineageGraph, LineageNode
-from verifier_app._lineage_svg import MAX_PER_COLUMN, lineage_svg
+from verifier_app.regulator._lineage_svg import MAX_PER_COLUMN, lineage_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 ATTACKS = [

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.verifier_app.regulator_world import SeasonWorld, build_season_world, log_size
-from verifier_app._i18n_regulator import REGULATOR_WORDING
+from verifier_app.regulator._wording import REGULATOR_WORDING
 
 HTML = {"Accept": "text/html"}
 

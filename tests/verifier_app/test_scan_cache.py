@@ -23,7 +23,7 @@ from traceability import Harvest, Recall, Recorder
 from traceability.demo import Season, build_season
 from traceability.demo._cast import FARMS
 from verifier_app import Settings, create_app
-from verifier_app._scan_cache import Answer, AnswerCache, LogVersion, accepts_gzip
+from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, accepts_gzip
 
 ORIGIN = "cache.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
@@ -248,7 +248,7 @@ def test_the_log_version_is_reused_only_within_its_freshness(copy: Path) -> None
         version = LogVersion(ledger, freshness=0.5, clock=lambda: now[0])
         assert version.cached() is None
         read = version.read()
-        assert read == (ledger.size(), ledger.store.head().checkpoint_size)
+        assert read == (ledger.size(), ledger.head().checkpoint_size)
         now[0] += 0.4
         assert version.cached() == read
         now[0] += 0.2
@@ -286,7 +286,7 @@ def test_when_the_freshness_runs_out_one_read_serves_the_waiting_scans(copy: Pat
     with Ledger.open(f"sqlite:///{copy / 'ledger.db'}") as ledger:
         shared = asyncio.run(scans(LogVersion(ledger, freshness=0.5)))
         assert reads == [1]
-        assert shared == [(ledger.size(), ledger.store.head().checkpoint_size)] * 20
+        assert shared == [(ledger.size(), ledger.head().checkpoint_size)] * 20
         reads.clear()
         asyncio.run(scans(LogVersion(ledger, freshness=0)))  # exact: each scan reads
         assert len(reads) == 20

@@ -21,8 +21,8 @@ from tests.verifier_app.test_scan_cache import _record, _settings, copy, season 
 from traceability import Recall
 from traceability.demo import Season
 from verifier_app import create_app
-from verifier_app._scan_cache import Answer, LogVersion
-from verifier_app._scan_fast import is_scan_path
+from verifier_app.consumer._scan_cache import Answer, LogVersion
+from verifier_app.consumer._scan_fast import is_scan_path
 
 
 @dataclass

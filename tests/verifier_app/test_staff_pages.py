@@ -24,8 +24,8 @@ from tests.verifier_app.staff_world import (
     staff_world,
 )
 from verifier_app import create_app
-from verifier_app._i18n_staff import STAFF_WORDING
-from verifier_app._staff_forms import FORMS, local_now, lot_value
+from verifier_app.staff._forms import FORMS, local_now, lot_value
+from verifier_app.staff._wording import STAFF_WORDING
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
 

@@ -30,7 +30,13 @@ from verifier_app import tiles
 from verifier_app._errors import install_error_handlers
 
 TESSERA = json.loads(
-    (Path(__file__).parents[1] / "vectors" / "tiles" / "tessera_testdata_log.json").read_text()
+    (
+        Path(__file__).parents[1]
+        / "vectors"
+        / "conformance"
+        / "tiles"
+        / "tessera_testdata_log.json"
+    ).read_text()
 )
 SIZE = 600  # two full level-0 tiles, a partial one, a level-1 partial tile of width 2
 

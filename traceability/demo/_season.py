@@ -24,9 +24,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import KEY_REGISTER, Ledger, Statement, format_time, key_id_for, register_body
 from ledger import sign_statement as sign
-from traceability._actors import Role
 from traceability._errors import LifecycleError
-from traceability._events import (
+from traceability._recorder import Recorder
+from traceability.demo._cast import (
+    COOPERATIVE_BODY,
+    FARMS,
+    LAB,
+    PACKING_STATION,
+    PRODUCTS,
+    STRAWBERRY,
+)
+from traceability.events._events import (
     Cooling,
     Cooperative,
     Farm,
@@ -41,17 +49,9 @@ from traceability._events import (
     ResidueTest,
     Shipping,
 )
-from traceability._model import Model
-from traceability._recorder import Recorder
-from traceability._rules import load_mrl_csv, load_profile
-from traceability.demo._cast import (
-    COOPERATIVE_BODY,
-    FARMS,
-    LAB,
-    PACKING_STATION,
-    PRODUCTS,
-    STRAWBERRY,
-)
+from traceability.events._model import Model
+from traceability.rules._actors import Role
+from traceability.rules._tables import load_mrl_csv, load_profile
 
 __all__ = ["Season", "build_season"]
 

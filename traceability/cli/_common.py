@@ -1,0 +1,122 @@
+"""What every ``agritrace`` traceability command shares: options, errors, opening the ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import select
+
+# The ledger's own URL resolution (argument, $AGRITRACE_DB, local file) and key folder, so
+# the ledger's commands and these agree on which database and keys they open.
+from ledger import KeyFolder, Ledger, LedgerError, database_url
+from ledger.cli import Db, Keys
+from traceability._errors import TraceError, ValidationError
+from traceability._recorder import Recorder
+from traceability.events._ids import parse_gtin, parse_lot
+from traceability.projection import _schema as t
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "Db",
+    "Gtin",
+    "Keys",
+    "Signer",
+    "err",
+    "errors",
+    "now_text",
+    "open_recorder",
+    "out",
+    "read_json",
+    "resolve_lot",
+    "signing_key",
+]
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Signer = Annotated[
+    str, typer.Option("--signer", help="Key file name in the key folder to sign with.")
+]
+Gtin = Annotated[
+    str | None,
+    typer.Option(
+        "--gtin", help="The lot's GTIN-14; needed only when two products share the lot code."
+    ),
+]
+DEFAULT_KEYS = Path("agritrace-data/keys")
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn domain, ledger and file errors into one red line and exit code 2: no traceback."""
+    try:
+        yield
+    except (TraceError, LedgerError, OSError) as e:
+        message = str(e)
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:
+            message = f"{e.filename}: {e.strerror}"  # not "[Errno 2] ..."
+        # Messages quote the user's text (lot codes, paths): never let rich read it as markup.
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+        raise typer.Exit(2) from e
+
+
+@contextmanager
+def open_recorder(db: str | None, keys: Path | None = None) -> Iterator[Recorder]:
+    """Open the ledger (with its checkpoint key when the folder has one) and a recorder."""
+    folder = KeyFolder(keys) if keys is not None else None
+    signer = folder.log_signer() if folder is not None and folder.exists("log") else None
+    with Ledger.open(database_url(db), log_signer=signer) as ledger:
+        yield Recorder(ledger)
+
+
+def signing_key(keys: Path, name: str) -> Ed25519PrivateKey:
+    """Load the private key ``name`` from the key folder."""
+    return KeyFolder(keys).load(name)
+
+
+def now_text() -> str:
+    """The current time as an event writes it (RFC 3339, UTC)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read one JSON object from ``path`` or raise :class:`ValidationError`."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        where = f"line {e.lineno} column {e.colno}"
+        raise TraceError(f"{path} {where}: expected a JSON object, {e.msg.lower()}") from e
+    if not isinstance(value, dict):
+        raise ValidationError(str(path), "a JSON object", type(value).__name__)
+    return value
+
+
+def resolve_lot(recorder: Recorder, lot: str, gtin: str | None) -> tuple[str, str]:
+    """Return ``(gtin, lot)`` for a lot code, finding the GTIN when only one product has it.
+
+    Raises:
+        ValidationError: the lot is unknown, or several products share the code and no
+            ``gtin`` was given.
+    """
+    code = parse_lot(lot, "lot")
+    if gtin is not None:
+        return parse_gtin(gtin, "gtin"), code
+    recorder.catch_up()
+    with recorder.ledger.engine.connect() as conn:
+        gtins = sorted(
+            conn.execute(select(t.lots.c.gtin).where(t.lots.c.lot == code)).scalars().all()
+        )
+    if not gtins:
+        raise ValidationError("lot", "a lot recorded on this ledger", code)
+    if len(gtins) > 1:
+        raise ValidationError("lot", f"--gtin to choose between {', '.join(gtins)}", code)
+    return gtins[0], code

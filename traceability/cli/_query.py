@@ -1,0 +1,193 @@
+"""``agritrace trace …``, ``agritrace lot show`` and ``agritrace export …``: answers, no writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.tree import Tree
+
+from traceability._errors import ValidationError
+from traceability._recorder import Recorder
+from traceability.cli._common import Db, Gtin, errors, open_recorder, out, resolve_lot
+from traceability.projection._lookup import result_line
+
+__all__ = ["export_app", "lot_app", "trace_app"]
+
+trace_app = typer.Typer(
+    help="Trace a lot back to farms and growers, or forward to lots and shipments.",
+    no_args_is_help=True,
+)
+lot_app = typer.Typer(help="Look at one lot.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export events for regulators and partners: EPCIS 2.0 JSON-LD or FSMA 204 CSV.",
+    no_args_is_help=True,
+)
+
+Lot = Annotated[str, typer.Argument(help="The lot code (AI 10).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")]
+
+
+def _print_json(value: Any) -> None:
+    # Plain stdout, not rich: the output is for programs and must not wrap or colour.
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _lots_tree(lots: Sequence[str], title: str) -> Tree:
+    """A tree headed by the traced lot, with every lot the trace reached as a branch."""
+    tree = Tree(f"[bold]{escape(lots[0])}[/bold] {title}")
+    branch = tree.add(f"lots ({len(lots)})")
+    for key in lots:
+        branch.add(escape(key))
+    return tree
+
+
+@trace_app.command()
+def back(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
+    """Trace a lot back to its harvest lots, plots, farms, growers and farm inputs."""
+    with errors(), open_recorder(db) as recorder:
+        trace = recorder.trace_back(*resolve_lot(recorder, lot, gtin))
+    if as_json:
+        _print_json(dataclasses.asdict(trace))
+        return
+    tree = _lots_tree(trace.lots, "back to its origins")
+    origins = tree.add(f"origins ({len(trace.origins)})")
+    for o in trace.origins:
+        branch = origins.add(f"{escape(o.lot)} harvested {escape(o.harvest_time)}")
+        branch.add(f"plot {escape(o.plot)}, farm {escape(o.farm)}")
+        branch.add(f"grower {escape(o.grower)}, {escape(o.village)}, {escape(o.county)}")
+    if trace.inputs:
+        tree.add("farm inputs at entries " + ", ".join(str(s) for s in trace.inputs))
+    out.print(tree, highlight=False)
+
+
+@trace_app.command()
+def forward(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
+    """Trace a lot forward to every lot made from it and every shipment carrying one."""
+    with errors(), open_recorder(db) as recorder:
+        trace = recorder.trace_forward(*resolve_lot(recorder, lot, gtin))
+    if as_json:
+        _print_json(dataclasses.asdict(trace))
+        return
+    tree = _lots_tree(trace.lots, "forward to where it went")
+    shipments = tree.add(f"shipments ({len(trace.shipments)})")
+    for s in trace.shipments:
+        receiver = f", received by {s.receiver}" if s.receiver else ""
+        branch = shipments.add(
+            f"{escape(s.shipment)} to {escape(s.destination)}{escape(receiver)} ({s.status})"
+        )
+        for key in s.lots:
+            branch.add(escape(key))
+    out.print(tree, highlight=False)
+
+
+@lot_app.command()
+def show(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
+    """Show a lot's status, why it is held, and its residue results with verdicts and rules."""
+    with errors(), open_recorder(db) as recorder:
+        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        state = recorder.lot(found_gtin, code)
+        results = recorder.results(found_gtin, code)
+    if as_json:
+        _print_json(dataclasses.asdict(state) | {"results": results})
+        return
+    colour = {"released": "green", "on_hold": "red", "recalled": "red"}.get(state.status, "white")
+    out.print(f"[bold]{escape(state.key)}[/bold] {escape(state.commodity)}", highlight=False)
+    out.print(
+        f"status  [{colour}]{state.status.value}[/{colour}] since entry {state.status_seq}",
+        highlight=False,
+    )
+    if state.status_reason:
+        out.print(f"reason  {escape(state.status_reason)}", highlight=False)
+    if state.failed:
+        out.print("[red]failed a residue test (here or upstream)[/red]", highlight=False)
+    if not results:
+        out.print("results none recorded", highlight=False)
+    for r in results:
+        limit = None if r["limit"] is None else str(r["limit"])
+        shown = result_line(str(r["value"]), str(r["loq"]), limit)
+        out.print(
+            f"result  {escape(str(r['substance']))} {escape(shown)}: "
+            f"{r['outcome']} — {escape(str(r['reason']))} (rule: {escape(str(r['edition']))}, "
+            f"entry {r['rule_seq']}; sample {escape(str(r['sample_id']))}, entry {r['seq']})",
+            highlight=False,
+        )
+
+
+def _moment(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    # A date alone means its midnight in UTC, so --from 2026-06-01 --to 2026-06-02 is a day.
+    text = value if "T" in value else f"{value}T00:00:00+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise ValidationError(field, "a date (2026-06-01) or RFC 3339 time", value) from e
+    if moment.tzinfo is None:
+        raise ValidationError(field, "a time with a UTC offset", value)
+    return moment
+
+
+def _selection(
+    recorder: Recorder, lot: str | None, gtin: str | None, start: str | None, end: str | None
+) -> dict[str, Any]:
+    if lot is not None and (start is not None or end is not None):
+        raise ValidationError("--lot", "either --lot or --from/--to, not both", lot)
+    if lot is None and gtin is not None:
+        raise ValidationError("--gtin", "--lot with it", gtin)
+    if lot is not None:
+        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        return {"gtin": found_gtin, "lot": code}
+    return {"start": _moment(start, "--from"), "end": _moment(end, "--to")}
+
+
+ExportLot = Annotated[
+    str | None, typer.Option("--lot", help="Export this lot's chain (what it came from/made).")
+]
+From = Annotated[str | None, typer.Option("--from", help="Events at or after this date or time.")]
+To = Annotated[str | None, typer.Option("--to", help="Events before this date or time.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file [default: stdout].")]
+
+
+def _write(text: str, target: Path | None) -> None:
+    if target is None:
+        sys.stdout.write(text)
+        return
+    target.write_text(text, encoding="utf-8")
+    out.print(f"wrote {escape(str(target))}", highlight=False)
+
+
+@export_app.command()
+def epcis(
+    lot: ExportLot = None,
+    gtin: Gtin = None,
+    start: From = None,
+    end: To = None,
+    target: Out = None,
+    db: Db = None,
+) -> None:
+    """Export an EPCIS 2.0 JSON-LD document for a lot's chain or a time range."""
+    with errors(), open_recorder(db) as recorder:
+        document = recorder.export_epcis(**_selection(recorder, lot, gtin, start, end))
+        _write(json.dumps(document, ensure_ascii=False, indent=2) + "\n", target)
+
+
+@export_app.command()
+def fsma204(
+    lot: ExportLot = None,
+    gtin: Gtin = None,
+    start: From = None,
+    end: To = None,
+    target: Out = None,
+    db: Db = None,
+) -> None:
+    """Export the FDA FSMA 204 sortable spreadsheet (CSV) for a lot's chain or a time range."""
+    with errors(), open_recorder(db) as recorder:
+        _write(recorder.export_fsma204(**_selection(recorder, lot, gtin, start, end)), target)

@@ -1,0 +1,354 @@
+"""Critical tracking events and master data, each a typed model of one ledger statement kind.
+
+Every model validates on construction (GTIN check digit, AI 10 lot syntax, decimal strings,
+no future times) and knows its statement ``KIND``; how each maps to EPCIS 2.0 is in
+:mod:`traceability.exports._epcis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from traceability._errors import ValidationError
+from traceability.events._model import (
+    Amount,
+    Gln,
+    Gtin,
+    LocalId,
+    LotCode,
+    Measure,
+    Model,
+    SerialNo,
+    Text,
+    Time,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "Cooling",
+    "Cooperative",
+    "Farm",
+    "GradedLot",
+    "Grading",
+    "Harvest",
+    "Hold",
+    "InputApplication",
+    "LotRef",
+    "Packing",
+    "Processing",
+    "Product",
+    "Reading",
+    "Recall",
+    "Receiving",
+    "Release",
+    "ResidueTest",
+    "Shipping",
+    "SubstanceResult",
+]
+
+_COMMODITY = r"^[a-z][a-z_]{1,30}$"
+_UNIT = Literal["KGM", "H87"]  # UN/CEFACT rec. 20: kilogram, piece
+
+
+def _distinct(field: str, keys: Sequence[object]) -> None:
+    seen: set[object] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise ValidationError(f"{field}[{i}]", f"no repeat within {field}", key)
+        seen.add(key)
+
+
+class LotRef(Model):
+    """A lot: product GTIN-14 and lot code (AI 01 + AI 10)."""
+
+    gtin: Gtin
+    lot: LotCode
+
+
+class UnitRef(Model):
+    """One serialised unit (a case or punnet) of a lot: GTIN, lot, serial (AI 01, 10, 21)."""
+
+    gtin: Gtin
+    lot: LotCode
+    serial: SerialNo
+
+
+class Reading(Model):
+    """One temperature reading (°C, decimal string) from a probe or logger."""
+
+    time: Time
+    celsius: Measure
+
+
+# --- master data ---------------------------------------------------------------------------
+
+
+class Cooperative(Model):
+    """The cooperative that keeps the ledger: its names, address, county and optional GLN.
+
+    The Chinese name is the registered one; the Uyghur and English names are what the
+    consumer page shows in those languages. A later entry replaces an earlier one.
+    """
+
+    KIND: ClassVar[str] = "trace.cooperative"
+    name_zh: Text
+    name_ug: Text | None = None
+    name_en: Text | None = None
+    address: Text
+    county: Text
+    gln: Gln | None = None  # GS1 Global Location Number of the cooperative as a party
+
+
+class Product(Model):
+    """A trade item: its GTIN and the commodity whose profile governs it."""
+
+    KIND: ClassVar[str] = "trace.product"
+    gtin: Gtin
+    commodity: str = Field(pattern=_COMMODITY)
+    name: Text
+
+
+class Farm(Model):
+    """A grower's farm with its plots, village and county (the origin a trace reaches)."""
+
+    KIND: ClassVar[str] = "trace.farm"
+    farm: LocalId
+    grower: Text
+    village: Text
+    county: Text
+    plots: tuple[LocalId, ...] = Field(min_length=1)
+    #: The actor name on the grower's key registration: the only grower key that may record
+    #: inputs and harvests on these plots (the cooperative and packing stations still may).
+    grower_actor: Text | None = None
+
+
+class InputApplication(Model):
+    """A pesticide or fertiliser applied to a plot."""
+
+    KIND: ClassVar[str] = "trace.input"
+    plot: LocalId
+    category: Literal["pesticide", "fertiliser"]
+    product_name: Text
+    active_substance: Text
+    dose: Amount
+    dose_unit: Literal["kg/ha", "l/ha", "g/ha", "ml/ha"]
+    time: Time
+    operator: Text
+
+
+# --- lot events ----------------------------------------------------------------------------
+
+
+class Harvest(Model):
+    """A harvest lot picked from one plot (EPCIS ObjectEvent ADD, commissioning)."""
+
+    KIND: ClassVar[str] = "trace.harvest"
+    lot: LotRef
+    plot: LocalId
+    variety: Text
+    quantity: Amount
+    unit: _UNIT = "KGM"
+    time: Time
+
+
+class Cooling(Model):
+    """Pre-cooling of a lot with its core temperature readings (storing/sensor_reporting)."""
+
+    KIND: ClassVar[str] = "trace.cooling"
+    lot: LotRef
+    site: LocalId
+    readings: tuple[Reading, ...] = Field(min_length=1, max_length=1000)
+    #: True when more readings of the same log follow in a later cooling event (a logger
+    #: file split at 1,000 readings): until the last part, a lot not yet in band waits.
+    more_readings: bool | None = None
+    time: Time
+
+
+class GradedLot(Model):
+    """One output of grading: a new lot of one grade with the sizes measured on it."""
+
+    lot: LotRef
+    grade: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    quantity: Amount
+    sizes_mm: tuple[Measure, ...] = Field(min_length=1, max_length=500)
+
+
+class Grading(Model):
+    """A harvest lot split into graded lots (TransformationEvent)."""
+
+    KIND: ClassVar[str] = "trace.grading"
+    input: LotRef
+    outputs: tuple[GradedLot, ...] = Field(min_length=1, max_length=20)
+    site: LocalId | None = None  # the packing station: the new lots' lot code source
+    time: Time
+
+    @model_validator(mode="after")
+    def _distinct_lots(self) -> Grading:
+        keys = [(o.lot.gtin, o.lot.lot) for o in self.outputs]
+        if len(set(keys)) != len(keys) or (self.input.gtin, self.input.lot) in keys:
+            raise ValidationError("outputs", "distinct lots, none equal to the input", keys)
+        return self
+
+
+class SubstanceResult(Model):
+    """One substance's measured residue; ``value`` is ``"<LOQ"`` below the LOQ, never 0."""
+
+    substance: Text
+    value: Measure | Literal["<LOQ"]
+    loq: Amount
+    unit: Literal["mg/kg"] = "mg/kg"
+
+    @model_validator(mode="after")
+    def _value_at_or_above_loq(self) -> SubstanceResult:
+        if isinstance(self.value, Decimal) and self.value < self.loq:
+            raise ValidationError(
+                "value", f"'<LOQ' or a value >= the LOQ {self.loq} {self.unit}", self.value
+            )
+        return self
+
+
+class ResidueTest(Model):
+    """A lab's pesticide-residue results for a sample of one lot (inspecting)."""
+
+    KIND: ClassVar[str] = "trace.residue"
+    lot: LotRef
+    sample_id: LocalId
+    lab: Text
+    method: Text
+    results: tuple[SubstanceResult, ...] = Field(min_length=1, max_length=500)
+    time: Time
+
+    @model_validator(mode="after")
+    def _one_result_per_substance(self) -> ResidueTest:
+        _distinct("results", [r.substance.lower() for r in self.results])
+        return self
+
+
+class Packing(Model):
+    """Lots packed into one logistic unit (AggregationEvent ADD, packing)."""
+
+    KIND: ClassVar[str] = "trace.packing"
+    unit_id: LocalId
+    lots: tuple[LotRef, ...] = Field(min_length=1, max_length=200)
+    units: tuple[UnitRef, ...] = Field(default=(), max_length=2000)  # optional serials
+    site: LocalId
+    time: Time
+
+    @model_validator(mode="after")
+    def _lots_once(self) -> Packing:
+        lots = [(r.gtin, r.lot) for r in self.lots]
+        _distinct("lots", lots)
+        _distinct("units", [(u.gtin, u.serial) for u in self.units])
+        for i, unit in enumerate(self.units):
+            if (unit.gtin, unit.lot) not in lots:
+                raise ValidationError(f"units[{i}]", "a unit of one of the packed lots", unit.lot)
+        return self
+
+
+class Shipping(Model):
+    """Lots leaving for a receiver, optionally at a reefer set point (shipping)."""
+
+    KIND: ClassVar[str] = "trace.shipping"
+    shipment: LocalId
+    lots: tuple[LotRef, ...] = Field(min_length=1, max_length=200)
+    origin: LocalId
+    destination: LocalId
+    set_point_celsius: Measure | None = None
+    readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
+    time: Time
+
+    @model_validator(mode="after")
+    def _lots_once(self) -> Shipping:
+        _distinct("lots", [(r.gtin, r.lot) for r in self.lots])
+        return self
+
+
+class Receiving(Model):
+    """A shipment arriving, with the transport logger's readings (receiving).
+
+    A logger file longer than 1,000 readings is recorded as parts: every part but the last
+    has ``more_readings`` true and only records readings (the shipment stays in transit);
+    the last part receives the shipment. The readings are judged across all parts.
+    """
+
+    KIND: ClassVar[str] = "trace.receiving"
+    shipment: LocalId
+    receiver: LocalId
+    readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
+    more_readings: bool | None = None
+    time: Time
+
+
+class Processing(Model):
+    """Lots turned into a processed product lot, e.g. jam (TransformationEvent)."""
+
+    KIND: ClassVar[str] = "trace.processing"
+    inputs: tuple[LotRef, ...] = Field(min_length=1, max_length=50)
+    output: LotRef
+    quantity: Amount
+    unit: _UNIT = "KGM"
+    process: Text
+    site: LocalId | None = None  # where the food was transformed (lot code source)
+    time: Time
+
+    @model_validator(mode="after")
+    def _inputs_once(self) -> Processing:
+        keys = [(r.gtin, r.lot) for r in self.inputs]
+        _distinct("inputs", keys)
+        if (self.output.gtin, self.output.lot) in keys:
+            raise ValidationError("output", "a new lot, not one of the inputs", self.output.lot)
+        return self
+
+
+class Hold(Model):
+    """Stop a lot (and what derives from it) from moving on (disposition non_sellable)."""
+
+    KIND: ClassVar[str] = "trace.hold"
+    lot: LotRef
+    reason: Text
+    time: Time
+
+
+class Release(Model):
+    """The cooperative releases a lot for sale (disposition sellable_accessible)."""
+
+    KIND: ClassVar[str] = "trace.release"
+    lot: LotRef
+    note: Text
+    time: Time
+
+
+class Recall(Model):
+    """Recall a lot and everything derived from it (disposition recalled)."""
+
+    KIND: ClassVar[str] = "trace.recall"
+    lot: LotRef
+    reason: Text
+    time: Time
+
+
+#: Statement kind -> model, for reading bodies back from the ledger.
+EVENT_TYPES: dict[str, type[Model]] = {
+    m.KIND: m
+    for m in (
+        Cooperative,
+        Product,
+        Farm,
+        InputApplication,
+        Harvest,
+        Cooling,
+        Grading,
+        ResidueTest,
+        Packing,
+        Shipping,
+        Receiving,
+        Processing,
+        Hold,
+        Release,
+        Recall,
+    )
+}

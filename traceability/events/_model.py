@@ -1,0 +1,122 @@
+"""The base of every event model: frozen pydantic, strict field types, domain errors.
+
+Event bodies are a trust boundary (they come from devices, files and other actors' signed
+statements), so every model is pydantic, frozen, and refuses unknown fields. Errors come out
+as :class:`~traceability.ValidationError` naming the field, what was expected and what came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Self
+
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+from traceability._errors import ValidationError
+from traceability.events._ids import (
+    check_time,
+    parse_decimal,
+    parse_gln,
+    parse_gtin,
+    parse_local_id,
+    parse_lot,
+    parse_serial,
+)
+
+__all__ = [
+    "Amount",
+    "Gln",
+    "Gtin",
+    "LocalId",
+    "LotCode",
+    "Measure",
+    "Model",
+    "SerialNo",
+    "Text",
+    "Time",
+]
+
+
+def _field(info: pydantic.ValidationInfo) -> str:
+    return info.field_name or "value"
+
+
+Gtin = Annotated[str, BeforeValidator(lambda v, i: parse_gtin(v, _field(i)))]
+Gln = Annotated[str, BeforeValidator(lambda v, i: parse_gln(v, _field(i)))]
+LotCode = Annotated[str, BeforeValidator(lambda v, i: parse_lot(v, _field(i)))]
+SerialNo = Annotated[str, BeforeValidator(lambda v, i: parse_serial(v, _field(i)))]
+LocalId = Annotated[str, BeforeValidator(lambda v, i: parse_local_id(v, _field(i)))]
+Time = Annotated[
+    datetime,
+    BeforeValidator(lambda v, i: check_time(v, _field(i))),
+    PlainSerializer(lambda t: t.isoformat(), return_type=str),
+]
+_as_text = PlainSerializer(lambda d: format(d, "f"), return_type=str)
+#: A quantity: a decimal string greater than zero.
+Amount = Annotated[
+    Decimal, BeforeValidator(lambda v, i: parse_decimal(v, _field(i), positive=True)), _as_text
+]
+#: A measurement (temperature, size, concentration): any decimal string, sign allowed.
+Measure = Annotated[Decimal, BeforeValidator(lambda v, i: parse_decimal(v, _field(i))), _as_text]
+Text = Annotated[
+    str, pydantic.StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+]
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+class Model(BaseModel):
+    """Base of every event and master-data model: frozen, strict, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    #: The ledger statement kind this model is recorded as.
+    KIND: ClassVar[str]
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as e:
+            raise _domain_error(e) from None
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Self:
+        """Build the model from a statement body (raises :class:`ValidationError`)."""
+        if not isinstance(body, Mapping):
+            raise ValidationError("body", "a JSON object", body)
+        return cls(**dict(body))
+
+    def to_body(self) -> dict[str, Any]:
+        """Return the statement body: JSON types only, decimals and times as strings."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _domain_error(error: pydantic.ValidationError) -> ValidationError:
+    first = error.errors(include_url=False)[0]
+    cause = first.get("ctx", {}).get("error")
+    loc = tuple(first["loc"])
+    if isinstance(cause, ValidationError):
+        # Pydantic runs a nested model's own __init__, so a nested model's error arrives
+        # already converted (its path relative to that model): prefix where it sits.
+        if getattr(cause, "nested", False):
+            field = ".".join(p for p in (_dotted(loc) if loc else "", cause.field) if p)
+        else:
+            field = _dotted(loc) if loc else cause.field
+        converted = ValidationError(field, cause.expected, cause.got)
+    else:
+        if first["type"] == "missing":
+            converted = ValidationError(_dotted(loc), "a value (the field is required)", None)
+        else:
+            message = str(first["msg"]).removeprefix("Value error, ")
+            message = message[:1].lower() + message[1:]
+            converted = ValidationError(_dotted(loc), message, first.get("input"))
+    converted.nested = True
+    return converted

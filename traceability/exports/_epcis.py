@@ -1,0 +1,357 @@
+"""Export ledger events as an EPCIS 2.0 JSON-LD document (valid against the 2.0.1 schema).
+
+Mapping (CBV 2.0 has no harvesting, cooling or grading step, see shared/standards/README):
+
+==============  ======================================  ============  =====================
+entry           EPCIS event                             bizStep       disposition
+==============  ======================================  ============  =====================
+harvest         ObjectEvent ADD, quantity, ILMD         commissioning active
+cooling         ObjectEvent OBSERVE, Temperature/CEL    storing       (unchanged)
+                (a part: agt:moreReadings true)
+grading         TransformationEvent                     <origin>/voc/grading  active
+residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged)
+packing         AggregationEvent ADD                    packing       (unchanged)
+shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
+receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
+receiving part  ObjectEvent OBSERVE, agt:moreReadings    sensor_reporting  in_transit
+processing      TransformationEvent                     <origin>/voc/processing active
+hold            ObjectEvent OBSERVE                     holding       non_sellable_other
+release         ObjectEvent OBSERVE                     (none)        sellable_accessible
+recall          ObjectEvent OBSERVE                     (none)        recalled
+==============  ======================================  ============  =====================
+
+Identifiers: lots are GS1 Digital Link URIs (EPCIS 2.0 accepts them as EPC classes); plots,
+sites, parties and units are URIs under the log's origin; ``eventID`` is the ledger entry's
+URI, so every exported event points at the signed, hash-chained original.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledger import Record, format_time
+from traceability.events._events import (
+    Cooling,
+    Grading,
+    Harvest,
+    Hold,
+    LotRef,
+    Packing,
+    Processing,
+    Reading,
+    Recall,
+    Receiving,
+    Release,
+    ResidueTest,
+    Shipping,
+)
+from traceability.events._ids import epc_class, lot_key, unit_uri
+from traceability.events._model import Model
+from traceability.projection import _schema as t
+from traceability.projection._apply import parse_event
+from traceability.projection._lineage import ancestors, descendants
+
+__all__ = ["EPCIS_CONTEXT", "build_document", "lot_chain", "lot_entries"]
+
+#: The EPCIS 2.0 JSON-LD context every document names first.
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+def _number(value: Decimal) -> int | float:
+    # The schema's "decimal" is a JSON number; the ledger keeps the exact decimal string.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _offset(moment: datetime) -> str:
+    text = moment.isoformat()
+    return "+00:00" if text.endswith(("Z", "+00:00")) else text[-6:]
+
+
+class _Mapper:
+    def __init__(self, origin: str, conn: Connection) -> None:
+        self.base = f"https://{origin.rstrip('/')}"
+        self.conn = conn
+
+    def uri(self, kind: str, local: str) -> str:
+        return f"{self.base}/{kind}/{local}"
+
+    def quantities(
+        self, refs: Iterable[LotRef], amounts: Iterable[Decimal | None] = (), uom: str = "KGM"
+    ) -> list[dict[str, Any]]:
+        out = []
+        amounts = list(amounts)
+        for i, ref in enumerate(refs):
+            element: dict[str, Any] = {"epcClass": epc_class(ref.gtin, ref.lot)}
+            if i < len(amounts) and amounts[i] is not None:
+                element |= {"quantity": _number(amounts[i]), "uom": uom}  # type: ignore[arg-type]
+            out.append(element)
+        return out
+
+    def sensors(self, readings: tuple[Reading, ...]) -> list[dict[str, Any]]:
+        if not readings:
+            return []
+        reports = [
+            {
+                "type": "Temperature",
+                "value": _number(r.celsius),
+                "uom": "CEL",
+                "time": r.time.isoformat(),
+            }
+            for r in sorted(readings, key=lambda r: r.time)
+        ]
+        return [{"sensorReport": reports}]
+
+    def cooperative(self) -> dict[str, Any] | None:
+        """The cooperative as EPCIS master data (a Party), from the projection, or None."""
+        row = self.conn.execute(select(t.cooperative)).first()
+        if row is None:
+            return None
+        # A GLN names the party world-wide (GS1 Digital Link AI 417, party GLN); without one
+        # the cooperative is a URI under the log's origin, like its sites.
+        party = f"https://id.gs1.org/417/{row.gln}" if row.gln else self.uri("party", "cooperative")
+        mda = "urn:epcglobal:cbv:mda#"
+        # CBV's name is one string: the registered (Chinese) name; the other languages and the
+        # county have no CBV attribute, so they are the cooperative's own terms.
+        values = [
+            (f"{mda}name", row.name_zh),
+            (self.uri("voc", "name_ug"), row.name_ug),
+            (self.uri("voc", "name_en"), row.name_en),
+            (f"{mda}streetAddressOne", row.address),
+            (self.uri("voc", "county"), row.county),
+            (self.uri("voc", "ledgerEntry"), self.uri("entry", str(row.seq))),
+        ]
+        attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
+        return {"id": party, "attributes": attributes}
+
+    def lot_quantity(self, key: str) -> Decimal | None:
+        row = self.conn.execute(select(t.lots.c.quantity).where(t.lots.c.key == key)).first()
+        return None if row is None else Decimal(row.quantity)
+
+    def event(self, record: Record, event: Model) -> dict[str, Any] | None:
+        body = self._body(record, event)
+        time = getattr(event, "time", None)
+        if body is None or not isinstance(time, datetime):
+            return None  # master data and rule tables are not EPCIS events
+        common: dict[str, Any] = {
+            "eventTime": time.isoformat(),
+            "recordTime": record.log_time,
+            "eventTimeZoneOffset": _offset(time),
+            "eventID": self.uri("entry", str(record.seq)),
+        }
+        return common | body
+
+    def _body(self, record: Record, e: Model) -> dict[str, Any] | None:
+        obs: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE"}
+        if isinstance(e, Harvest):
+            return {
+                "type": "ObjectEvent",
+                "action": "ADD",
+                "bizStep": "commissioning",
+                "disposition": "active",
+                "quantityList": self.quantities([e.lot], [e.quantity], e.unit),
+                "readPoint": {"id": self.uri("plot", e.plot)},
+                "ilmd": {
+                    "agt:plot": e.plot,
+                    "agt:variety": e.variety,
+                    "agt:harvestTime": e.time.isoformat(),
+                },
+            }
+        if isinstance(e, Cooling):
+            return obs | {
+                "bizStep": "storing",
+                "quantityList": self.quantities([e.lot]),
+                "readPoint": {"id": self.uri("site", e.site)},
+                "sensorElementList": self.sensors(e.readings),
+                **({"agt:moreReadings": True} if e.more_readings else {}),
+            }
+        if isinstance(e, Grading | Processing):
+            if isinstance(e, Grading):
+                inputs, outputs = [e.input], [o.lot for o in e.outputs]
+                amounts = [o.quantity for o in e.outputs]
+                step = "grading"
+                ilmd: dict[str, Any] = {
+                    "agt:grades": {lot_key(o.lot.gtin, o.lot.lot): o.grade for o in e.outputs},
+                    # Kept so an import of this document rebuilds the same grading event.
+                    "agt:sizesMm": {
+                        lot_key(o.lot.gtin, o.lot.lot): [format(s, "f") for s in o.sizes_mm]
+                        for o in e.outputs
+                    },
+                }
+                uom = "KGM"
+            else:
+                inputs, outputs, amounts, step, uom = (
+                    list(e.inputs),
+                    [e.output],
+                    [e.quantity],
+                    "processing",
+                    e.unit,
+                )
+                ilmd = {"agt:process": e.process}
+            return {
+                "type": "TransformationEvent",
+                "bizStep": self.uri("voc", step),
+                "disposition": "active",
+                "inputQuantityList": self.quantities(inputs),
+                "outputQuantityList": self.quantities(outputs, amounts, uom),
+                **({"readPoint": {"id": self.uri("site", e.site)}} if e.site else {}),
+                "ilmd": ilmd,
+            }
+        if isinstance(e, ResidueTest):
+            verdicts = {
+                r.substance: r
+                for r in self.conn.execute(select(t.results).where(t.results.c.seq == record.seq))
+            }
+            results = []
+            for r in e.results:
+                v = verdicts.get(r.substance)
+                item = {
+                    "agt:substance": r.substance,
+                    "agt:value": r.to_body()["value"],
+                    "agt:loq": format(r.loq, "f"),
+                    "agt:unit": r.unit,
+                }
+                if v is not None:
+                    item |= {
+                        "agt:verdict": v.outcome,
+                        "agt:mrl": v.limit,
+                        "agt:ruleEntry": self.uri("entry", str(v.rule_seq)),
+                    }
+                results.append(item)
+            return obs | {
+                "bizStep": "inspecting",
+                "quantityList": self.quantities([e.lot]),
+                "agt:sampleID": e.sample_id,
+                "agt:lab": e.lab,
+                "agt:method": e.method,
+                "agt:residueResults": results,
+            }
+        if isinstance(e, Packing):
+            return {
+                "type": "AggregationEvent",
+                "action": "ADD",
+                "bizStep": "packing",
+                "parentID": self.uri("unit", e.unit_id),
+                "childQuantityList": self.quantities(e.lots),
+                **(
+                    {"childEPCs": [unit_uri(u.gtin, u.lot, u.serial) for u in e.units]}
+                    if e.units
+                    else {}
+                ),
+                "readPoint": {"id": self.uri("site", e.site)},
+            }
+        if isinstance(e, Shipping):
+            event: dict[str, Any] = obs | {
+                "bizStep": "shipping",
+                "disposition": "in_transit",
+                "quantityList": self.quantities(e.lots),
+                "sourceList": [{"type": "location", "source": self.uri("site", e.origin)}],
+                "destinationList": [
+                    {"type": "location", "destination": self.uri("site", e.destination)}
+                ],
+                "agt:shipment": self.uri("shipment", e.shipment),
+            }
+            if e.set_point_celsius is not None:
+                event["agt:setPointCelsius"] = format(e.set_point_celsius, "f")
+            if e.readings:
+                event["sensorElementList"] = self.sensors(e.readings)
+            return event
+        if isinstance(e, Receiving):
+            keys = self.conn.execute(
+                select(t.lots.c.gtin, t.lots.c.lot)
+                .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
+                .where(t.shipment_lots.c.shipment == e.shipment)
+            ).all()
+            lots = [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys]
+            if e.more_readings:
+                # A part of a long transport log, ahead of the receipt: readings of lots
+                # still in transit, not a receiving (partners would take it for arrival).
+                event = obs | {
+                    "bizStep": "sensor_reporting",
+                    "disposition": "in_transit",
+                    "quantityList": lots,
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                    "agt:receiver": self.uri("site", e.receiver),
+                    "agt:moreReadings": True,
+                }
+            else:
+                event = obs | {
+                    "bizStep": "receiving",
+                    "disposition": "in_progress",
+                    "quantityList": lots,
+                    "bizLocation": {"id": self.uri("site", e.receiver)},
+                    "agt:shipment": self.uri("shipment", e.shipment),
+                }
+            if e.readings:
+                event["sensorElementList"] = self.sensors(e.readings)
+            return event
+        if isinstance(e, Hold | Release | Recall):
+            if isinstance(e, Hold):
+                disposition = "non_sellable_other"
+            elif isinstance(e, Release):
+                disposition = "sellable_accessible"
+            else:
+                disposition = "recalled"
+            event = obs | {"disposition": disposition, "quantityList": self.quantities([e.lot])}
+            if isinstance(e, Hold):
+                event["bizStep"] = "holding"
+            event["agt:reason"] = e.note if isinstance(e, Release) else e.reason
+            return event
+        return None  # master data and rule tables are not EPCIS events
+
+
+def build_document(
+    records: Iterable[Record], origin: str, conn: Connection, created: datetime | None = None
+) -> dict[str, Any]:
+    """Return an EPCIS 2.0 document holding the event entries among ``records``."""
+    mapper = _Mapper(origin, conn)
+    events = []
+    for record in records:
+        statement = record.statement
+        if not statement.kind.startswith("trace."):
+            continue
+        event = mapper.event(record, parse_event(statement.kind, statement.body))
+        if event is not None:
+            events.append(event)
+    document: dict[str, Any] = {
+        "@context": [EPCIS_CONTEXT, {"agt": mapper.uri("voc", "")}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": format_time(created or datetime.now(UTC)),
+    }
+    party = mapper.cooperative()
+    if party is not None:
+        vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
+    return document | {"epcisBody": {"eventList": events}}
+
+
+def lot_chain(conn: Connection, gtin: str, lot: str) -> list[str]:
+    """Return the keys of a lot's chain: the lot, what it was made from, what was made from it.
+
+    A sibling (another lot graded from the same harvest lot) is not in the chain: it is
+    neither an input of the lot nor made from it.
+    """
+    key = lot_key(gtin, lot)
+    return sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
+
+
+def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
+    """Return the seqs of every entry about a lot, its sources and what was made from it.
+
+    An entry that names a lot of the chain and also a sibling (the grading, a shared
+    shipment) is in; a sibling's own entries are not.
+    """
+    keys = lot_chain(conn, gtin, lot)
+    query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(keys)).distinct()
+    return sorted(conn.execute(query).scalars())
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """Serialise a document for the wire (UTF-8, keys as built)."""
+    return json.dumps(document, ensure_ascii=False, indent=2)

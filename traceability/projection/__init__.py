@@ -1,0 +1,1 @@
+"""The projection: the only code that reads or writes the domain's ``trace_*`` tables."""

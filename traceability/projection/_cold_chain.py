@@ -1,0 +1,100 @@
+"""The cold chain across events: a lot's pre-cooling log and a shipment's transport log.
+
+One event carries at most 1,000 readings, so a long logger file arrives as several events.
+Every reading is kept in ``trace_readings``; each new event is judged together with the
+readings before it, and only what the new event *adds* (a finding the earlier readings did
+not already give) holds a lot. So a lot cooled in time is never held because its log came in
+parts, a lot that was not is held once, and an excursion in any part holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, insert, select
+
+from traceability.events._events import Reading
+from traceability.projection import _schema as t
+from traceability.rules._tables import Profile, precool_findings, transport_findings
+
+__all__ = ["keep_transport", "new_precool_findings", "new_transport_findings"]
+
+_PRECOOL, _TRANSPORT = "cooling", "transport"
+
+
+def _log(conn: Connection, kind: str, subject: str) -> tuple[list[Reading], bool]:
+    """Return the readings recorded so far and whether a part without ``more`` was among them."""
+    rows = conn.execute(
+        select(t.readings.c.time, t.readings.c.celsius, t.readings.c.more).where(
+            t.readings.c.kind == kind, t.readings.c.subject == subject
+        )
+    ).all()
+    # Built directly, not validated again: the rows came from validated events.
+    readings = [
+        Reading.model_construct(time=datetime.fromisoformat(r.time), celsius=Decimal(r.celsius))
+        for r in rows
+    ]
+    return readings, any(not r.more for r in rows)
+
+
+def _keep(
+    conn: Connection,
+    kind: str,
+    subject: str,
+    seq: int,
+    readings: Sequence[Reading],
+    more: bool,
+) -> None:
+    rows = [
+        {
+            "kind": kind,
+            "subject": subject,
+            "seq": seq,
+            "n": n,
+            "time": r.time.isoformat(),
+            "celsius": format(r.celsius, "f"),
+            "more": more,
+        }
+        for n, r in enumerate(readings)
+    ]
+    if rows:
+        conn.execute(insert(t.readings), rows)
+
+
+def new_precool_findings(
+    conn: Connection,
+    seq: int,
+    lot: str,
+    profile: Profile,
+    harvested: datetime,
+    readings: Sequence[Reading],
+    more: bool,
+) -> list[str]:
+    """Keep a cooling event's readings; return the findings it adds to the lot's log."""
+    before, complete = _log(conn, _PRECOOL, lot)
+    _keep(conn, _PRECOOL, lot, seq, readings, more)
+    old = set(precool_findings(profile, harvested, before, complete=complete))
+    now = precool_findings(profile, harvested, [*before, *readings], complete=complete or not more)
+    return [f for f in now if f not in old]
+
+
+def new_transport_findings(
+    conn: Connection,
+    shipment: str,
+    profile: Profile,
+    set_point: Decimal | None,
+    readings: Sequence[Reading],
+) -> list[str]:
+    """Return the findings a receiving event's readings add to the shipment's log."""
+    before, _ = _log(conn, _TRANSPORT, shipment)
+    old = set(transport_findings(profile, set_point, before))
+    return [f for f in transport_findings(profile, set_point, [*before, *readings]) if f not in old]
+
+
+def keep_transport(
+    conn: Connection, seq: int, shipment: str, readings: Sequence[Reading], more: bool
+) -> None:
+    """Keep a receiving event's readings in the shipment's log (after judging every lot)."""
+    _keep(conn, _TRANSPORT, shipment, seq, readings, more)

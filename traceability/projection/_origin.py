@@ -1,0 +1,275 @@
+"""Handlers for master data, rules, and the events that make or judge lots.
+
+Cooperative, product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select
+
+from traceability._errors import LifecycleError, ValidationError
+from traceability.events._events import (
+    Cooling,
+    Cooperative,
+    Farm,
+    Grading,
+    Harvest,
+    InputApplication,
+    Product,
+    ResidueTest,
+)
+from traceability.projection import _schema as t
+from traceability.projection._cold_chain import new_precool_findings
+from traceability.projection._query import (
+    commodity_of,
+    find_lot,
+    harvest_time,
+    hold_forward,
+    mrl_table,
+    new_lot,
+    profile_for,
+    set_status,
+    touch,
+)
+from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._tables import MrlTable, Profile, residue_verdict
+
+__all__ = ["ORIGIN_HANDLERS"]
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+def _cooperative(conn: Connection, seq: int, e: Cooperative) -> None:
+    # One cooperative keeps the ledger: a later entry (a new name, a GLN) replaces the row.
+    conn.execute(t.cooperative.delete())
+    conn.execute(insert(t.cooperative), {"id": 1, "seq": seq, **e.model_dump()})
+
+
+def _product(conn: Connection, seq: int, e: Product) -> None:
+    row = conn.execute(select(t.products).where(t.products.c.gtin == e.gtin)).first()
+    if row is not None and row.commodity != e.commodity:
+        # Lots already made under this GTIN were judged by that commodity's profile.
+        raise LifecycleError(
+            "product-commodity-fixed",
+            f"GTIN {e.gtin} is {row.commodity!r} since entry {row.seq}, not {e.commodity!r}",
+        )
+    conn.execute(t.products.delete().where(t.products.c.gtin == e.gtin))  # a renamed product
+    conn.execute(
+        insert(t.products), {"gtin": e.gtin, "commodity": e.commodity, "name": e.name, "seq": seq}
+    )
+
+
+def _farm(conn: Connection, seq: int, e: Farm) -> None:
+    if conn.execute(select(t.farms).where(t.farms.c.farm == e.farm)).first() is not None:
+        raise LifecycleError("farm-ids-unique", f"farm {e.farm} is already registered")
+    for plot in e.plots:
+        if conn.execute(select(t.plots).where(t.plots.c.plot == plot)).first() is not None:
+            raise LifecycleError("plot-ids-unique", f"plot {plot} is already registered")
+        conn.execute(insert(t.plots), {"plot": plot, "farm": e.farm, "seq": seq})
+    conn.execute(
+        insert(t.farms),
+        {
+            "farm": e.farm,
+            "grower": e.grower,
+            "village": e.village,
+            "county": e.county,
+            "grower_actor": e.grower_actor,
+            "seq": seq,
+        },
+    )
+
+
+def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
+    name = e.commodity if isinstance(e, Profile) else e.edition
+    commodity = e.commodity if isinstance(e, Profile) else None
+    body = json.dumps(e.to_body(), ensure_ascii=False, sort_keys=True)
+    conn.execute(
+        insert(t.rules),
+        {"seq": seq, "kind": e.KIND, "name": name, "commodity": commodity, "body": body},
+    )
+
+
+# Built once: building a statement per event cost about as much as running it.
+_PLOT = select(t.plots).where(t.plots.c.plot == bindparam("plot"))
+_PESTICIDES = select(t.inputs).where(
+    t.inputs.c.plot == bindparam("plot"), t.inputs.c.category == "pesticide"
+)
+
+
+def require_plot(conn: Connection, plot: str) -> None:
+    if conn.execute(_PLOT, {"plot": plot}).first() is None:
+        raise ValidationError("plot", "a plot registered with a trace.farm entry", plot)
+
+
+def _input(conn: Connection, seq: int, e: InputApplication) -> None:
+    require_plot(conn, e.plot)
+    conn.execute(
+        insert(t.inputs),
+        {
+            "seq": seq,
+            "plot": e.plot,
+            "category": e.category,
+            "product_name": e.product_name,
+            "substance": e.active_substance,
+            "time": e.time.isoformat(),
+        },
+    )
+
+
+def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
+    commodity = commodity_of(conn, e.lot.gtin, "lot.gtin")
+    require_plot(conn, e.plot)
+    profile_seq, profile = profile_for(conn, commodity)
+    problem = None
+    for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
+        applied = datetime.fromisoformat(row.time)
+        days = profile.pre_harvest_interval_days.get(row.substance.lower())
+        if days is None:
+            # No listed interval: compliance cannot be shown, so never a silent pass.
+            problem = f"no pre-harvest interval listed for {row.substance} (entry {row.seq})"
+        elif applied <= e.time and (e.time - applied).total_seconds() < days * 86400:
+            problem = (
+                f"{row.substance} applied {applied.isoformat()} (entry {row.seq}) needs "
+                f"{days} days before harvest"
+            )
+        if problem:
+            break
+    rule = f"pre-harvest-interval (profile entry {profile_seq})"
+    if problem and profile.phi_policy == "refuse":
+        raise LifecycleError(rule, problem)
+    key = new_lot(
+        conn,
+        seq,
+        e.lot,
+        commodity,
+        origin_kind=e.KIND,
+        plot=e.plot,
+        harvest_time=e.time.isoformat(),
+        quantity=format(e.quantity, "f"),
+        unit=e.unit,
+        **(
+            {"status": LotStatus.ON_HOLD.value, "status_reason": f"{rule}: {problem}"}
+            if problem
+            else {}
+        ),
+    )
+    touch(conn, seq, key)
+
+
+def _cooling(conn: Connection, seq: int, e: Cooling) -> None:
+    row = find_lot(conn, e.lot)
+    transition(Action.COOL, LotStatus(row.status), row.key)
+    touch(conn, seq, row.key)
+    harvested = harvest_time(conn, row.key)
+    profile_seq, profile = profile_for(conn, row.commodity)
+    if harvested is not None:
+        early = [r for r in e.readings if r.time < harvested]
+        if early:
+            # A core reading before the fruit was picked means the wrong lot or a wrong clock.
+            raise ValidationError(
+                "readings",
+                f"times at or after the harvest ({harvested.isoformat()})",
+                early[0].time.isoformat(),
+            )
+        # Judged across all the lot's cooling readings, not this event's alone.
+        found = new_precool_findings(
+            conn, seq, row.key, profile, harvested, e.readings, bool(e.more_readings)
+        )
+        if found:
+            reason = f"cold-chain-precool (profile entry {profile_seq}): {found[0]}"
+            hold_forward(conn, seq, row.key, reason, failed=False)
+
+
+def _grading(conn: Connection, seq: int, e: Grading) -> None:
+    row = find_lot(conn, e.input, "input")
+    transition(Action.GRADE, LotStatus(row.status), row.key)
+    profile_seq, profile = profile_for(conn, row.commodity)
+    total = sum((o.quantity for o in e.outputs), start=Decimal(0))
+    if total > Decimal(row.quantity):
+        raise LifecycleError(
+            "grading-conserves-mass", f"outputs weigh {total}, the input lot only {row.quantity}"
+        )
+    rule = f"grade-band (profile entry {profile_seq})"
+    for i, out in enumerate(e.outputs):
+        try:
+            band = profile.band(out.grade)
+        except ValidationError as error:
+            raise ValidationError(f"outputs[{i}].grade", error.expected, error.got) from error
+        if out.lot.gtin != row.gtin:
+            commodity_of(conn, out.lot.gtin, f"outputs[{i}].lot.gtin")
+        for size in out.sizes_mm:
+            if not band.admits(size):
+                raise LifecycleError(
+                    rule,
+                    f"outputs[{i}]: {size} mm is outside {out.grade} "
+                    f"[{band.min_mm or '-'}, {band.max_mm or '-'}) mm",
+                )
+    set_status(conn, row.key, LotStatus.CONSUMED, seq)
+    keys = [row.key]
+    for out in e.outputs:
+        key = new_lot(
+            conn,
+            seq,
+            out.lot,
+            row.commodity,
+            origin_kind=e.KIND,
+            grade=out.grade,
+            quantity=format(out.quantity, "f"),
+            unit=row.unit,
+        )
+        conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        keys.append(key)
+    touch(conn, seq, *keys)
+
+
+def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
+    row = find_lot(conn, e.lot)
+    transition(Action.TEST, LotStatus(row.status), row.key)
+    touch(conn, seq, row.key)
+    _, profile = profile_for(conn, row.commodity)
+    table_seq, table = mrl_table(conn, profile.mrl_edition)
+    failures = []
+    for result in e.results:
+        v = residue_verdict(result, row.commodity, table, table_seq)
+        conn.execute(
+            insert(t.results),
+            {
+                "seq": seq,
+                "substance": v.substance,
+                "lot": row.key,
+                "value": v.value,
+                "loq": v.loq,
+                "limit": v.limit,
+                "outcome": v.outcome,
+                "rule_seq": v.rule_seq,
+                "edition": v.edition,
+                "reason": v.reason,
+                "sample_id": e.sample_id,
+                "lab": e.lab,
+            },
+        )
+        if v.outcome == "fail":
+            failures.append(f"{v.substance} {v.reason}")
+    if failures:
+        # "Local retention": a failing result holds the lot and everything made from it.
+        reason = f"residue-above-mrl ({table.edition}, entry {table_seq}): " + "; ".join(failures)
+        hold_forward(conn, seq, row.key, reason, failed=True)
+
+
+ORIGIN_HANDLERS: dict[type[Any], Any] = {
+    Cooperative: _cooperative,
+    Product: _product,
+    Farm: _farm,
+    Profile: _rule,
+    MrlTable: _rule,
+    InputApplication: _input,
+    Harvest: _harvest,
+    Cooling: _cooling,
+    Grading: _grading,
+    ResidueTest: _residue,
+}

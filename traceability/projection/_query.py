@@ -1,0 +1,236 @@
+"""Projection lookups and writes shared by the event handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
+
+from traceability._errors import LifecycleError, ValidationError
+from traceability.events._events import LotRef
+from traceability.events._ids import lot_key
+from traceability.projection import _schema as t
+from traceability.projection._cache import BatchCache, active
+from traceability.projection._lineage import ancestors, descendants
+from traceability.rules._lifecycle import LotStatus
+from traceability.rules._tables import MrlTable, Profile
+
+__all__ = [
+    "commodity_of",
+    "find_lot",
+    "harvest_time",
+    "hold_forward",
+    "mrl_table",
+    "new_lot",
+    "profile_for",
+    "set_status",
+    "touch",
+]
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+# Built once: constructing a statement per call cost as much as running it (bench/trace.py).
+_FIND_LOT = select(t.lots).where(t.lots.c.key == bindparam("key"))
+_SET_STATUS = (
+    update(t.lots)
+    .where(t.lots.c.key == bindparam("k"))
+    .values(status=bindparam("status"), status_seq=bindparam("seq"), status_reason=bindparam("r"))
+)
+
+
+def find_lot(conn: Connection, ref: LotRef, field: str = "lot") -> Any:
+    key = lot_key(ref.gtin, ref.lot)
+    cache = active(conn)
+    if cache is not None and (cached := cache.lot(key)) is not None:
+        return cached
+    row = conn.execute(_FIND_LOT, {"key": key}).first()
+    if row is None:
+        raise ValidationError(field, "a lot recorded on this ledger", key)
+    if cache is not None:
+        cache.keep_lot(dict(row._mapping))
+    return row
+
+
+_COMMODITY = select(t.products.c.commodity).where(t.products.c.gtin == bindparam("gtin"))
+
+
+def commodity_of(conn: Connection, gtin: str, field: str) -> str:
+    cache = active(conn)
+    if cache is not None and gtin in cache.commodities:
+        return cache.commodities[gtin]
+    row = conn.execute(_COMMODITY, {"gtin": gtin}).first()
+    if row is None:
+        raise ValidationError(field, "a GTIN registered with a trace.product entry", gtin)
+    if cache is not None:
+        cache.commodities[gtin] = str(row.commodity)
+    return str(row.commodity)
+
+
+# The latest entry of a rule table by name (commodity for profiles, edition for MRL tables).
+_PROFILE = (
+    select(t.rules.c.seq, t.rules.c.body)
+    .where(t.rules.c.kind == Profile.KIND, t.rules.c.commodity == bindparam("name"))
+    .order_by(t.rules.c.seq.desc())
+    .limit(1)
+)
+_MRL = (
+    select(t.rules.c.seq, t.rules.c.body)
+    .where(t.rules.c.kind == MrlTable.KIND, t.rules.c.name == bindparam("name"))
+    .order_by(t.rules.c.seq.desc())
+    .limit(1)
+)
+
+R = TypeVar("R")
+
+
+def _latest_rule(
+    conn: Connection,
+    query: Select[Any],
+    name: str,
+    memo: Callable[[BatchCache], dict[str, tuple[int, R]]],
+    parse: Callable[[str], R],
+) -> tuple[int, R] | None:
+    cache = active(conn)
+    known = None if cache is None else memo(cache)
+    if known is not None and name in known:
+        return known[name]
+    row = conn.execute(query, {"name": name}).first()
+    if row is None:
+        return None
+    found = int(row.seq), parse(row.body)
+    if known is not None:
+        known[name] = found
+    return found
+
+
+def profile_for(conn: Connection, commodity: str) -> tuple[int, Profile]:
+    """Return the latest profile entry for ``commodity`` and its ledger seq."""
+    found = _latest_rule(conn, _PROFILE, commodity, lambda c: c.profiles, _parsed_profile)
+    if found is None:
+        raise LifecycleError("profile-required", f"no commodity profile for {commodity!r}")
+    return found
+
+
+@lru_cache(maxsize=64)
+def _parsed_profile(body: str) -> Profile:
+    # Keyed by the entry's exact body text, so a cached model can never be stale; parsing
+    # the profile was a fifth of recording time in bench/trace.py.
+    return Profile.from_body(json.loads(body))
+
+
+def mrl_table(conn: Connection, edition: str) -> tuple[int, MrlTable]:
+    found = _latest_rule(conn, _MRL, edition, lambda c: c.tables, _parsed_mrl)
+    if found is None:
+        raise LifecycleError("mrl-table-required", f"no MRL table {edition!r} on the ledger")
+    return found
+
+
+@lru_cache(maxsize=16)
+def _parsed_mrl(body: str) -> MrlTable:
+    # As for profiles: keyed by the exact body text, never stale.
+    return MrlTable.from_body(json.loads(body))
+
+
+def harvest_time(conn: Connection, key: str) -> datetime | None:
+    keys = ancestors(conn, key)
+    cache = active(conn)
+    known = [] if cache is None else [cache.lots.get(k) for k in keys]
+    if known and all(row is not None for row in known):
+        stamps = [row["harvest_time"] for row in known if row and row["harvest_time"]]
+        return min(datetime.fromisoformat(s) for s in stamps) if stamps else None
+    rows = conn.execute(
+        select(t.lots.c.harvest_time).where(
+            t.lots.c.key.in_(keys), t.lots.c.harvest_time.is_not(None)
+        )
+    ).all()
+    times = [datetime.fromisoformat(r.harvest_time) for r in rows]
+    return min(times) if times else None
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+_TOUCH = insert(t.event_lots)
+_NEW_LOT = insert(t.lots)
+
+
+def touch(conn: Connection, seq: int, *keys: str) -> None:
+    # One executemany with a prebuilt statement: a recall touches 10,000 lots at once. In
+    # a batch, the rows wait for the batch's single executemany (see _cache).
+    rows = [{"seq": seq, "lot": key} for key in dict.fromkeys(keys)]
+    cache = active(conn)
+    if cache is not None:
+        cache.touched.extend(rows)
+    elif rows:
+        conn.execute(_TOUCH, rows)
+
+
+# SQLite before 3.32 allows 999 bound parameters per statement; stay well below.
+_CHUNK = 500
+
+
+def set_status_many(
+    conn: Connection, keys: list[str], status: LotStatus, seq: int, reason: str | None = None
+) -> None:
+    """Set many lots' status in a few statements (the same effect as :func:`set_status`)."""
+    for start in range(0, len(keys), _CHUNK):
+        conn.execute(
+            update(t.lots)
+            .where(t.lots.c.key.in_(keys[start : start + _CHUNK]))
+            .values(status=status.value, status_seq=seq, status_reason=reason)
+        )
+    cache = active(conn)
+    if cache is not None:
+        for key in keys:
+            cache.update_lot(key, status=status.value, status_seq=seq, status_reason=reason)
+
+
+def set_status(
+    conn: Connection, key: str, status: LotStatus, seq: int, reason: str | None = None
+) -> None:
+    conn.execute(_SET_STATUS, {"k": key, "status": status.value, "seq": seq, "r": reason})
+    cache = active(conn)
+    if cache is not None:
+        cache.update_lot(key, status=status.value, status_seq=seq, status_reason=reason)
+
+
+def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: Any) -> str:
+    key = lot_key(ref.gtin, ref.lot)
+    cache = active(conn)
+    known = cache is not None and cache.lot(key) is not None
+    if known or conn.execute(_FIND_LOT, {"key": key}).first() is not None:
+        raise LifecycleError("lot-codes-unique", f"lot {key} already exists")
+    values.setdefault("status", LotStatus.ACTIVE.value)
+    values.setdefault("failed", False)
+    row = dict(
+        key=key,
+        gtin=ref.gtin,
+        lot=ref.lot,
+        commodity=commodity,
+        status_seq=seq,
+        created_seq=seq,
+        **values,
+    )
+    conn.execute(_NEW_LOT, row)
+    if cache is not None:
+        cache.keep_lot(row)
+    return key
+
+
+def hold_forward(conn: Connection, seq: int, key: str, reason: str, *, failed: bool) -> None:
+    """Retain a lot and every lot derived from it (failing result, cold-chain excursion)."""
+    for k in descendants(conn, key):
+        row = conn.execute(select(t.lots.c.status).where(t.lots.c.key == k)).one()
+        if failed:
+            conn.execute(update(t.lots).where(t.lots.c.key == k).values(failed=True))
+            cache = active(conn)
+            if cache is not None:
+                cache.update_lot(k, failed=True)
+        if LotStatus(row.status) in {LotStatus.RECALLED, LotStatus.CONSUMED}:
+            continue
+        set_status(conn, k, LotStatus.ON_HOLD, seq, reason)

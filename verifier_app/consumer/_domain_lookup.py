@@ -1,0 +1,112 @@
+"""The domain's answer to a scan: :class:`TraceLookup` reads the traceability projection.
+
+``create_app`` uses it when the database holds the ``trace_*`` tables; an empty ledger
+(no domain events yet) keeps :func:`~verifier_app.no_lots`. Before each answer the
+projection is brought up to the ledger's head, so a lot recorded through the append API a
+moment ago is already known. The resolver calls it only to build an answer it has not kept
+for the log's current size (:mod:`verifier_app.consumer._scan_cache`), so the catch-up runs once per
+growth of the log, not per scan.
+"""
+
+from __future__ import annotations
+
+from labels import DigitalLink
+from ledger import Ledger
+from traceability import (
+    CooperativeInfo,
+    LotStatus,
+    LotSummary,
+    Recorder,
+    cooperative_info,
+    lot_summary,
+)
+from verifier_app.consumer._lookup import LotStatus as Banner
+from verifier_app.consumer._lookup import LotView
+
+__all__ = ["TraceLookup", "cooperative_name", "lot_view"]
+
+# Only a lot the cooperative released (and what it shipped or had received after that) is
+# "verified"; a lot still awaiting tests, held, or used up in grading is not for sale.
+_BANNER: dict[LotStatus, Banner] = {
+    LotStatus.RELEASED: "verified",
+    LotStatus.SHIPPED: "verified",
+    LotStatus.RECEIVED: "verified",
+    LotStatus.RECALLED: "recalled",
+}
+_NOT_RELEASED = "not released for sale: residue tests pending or not passed"
+
+
+def lot_view(summary: LotSummary, cooperative: str) -> LotView:
+    """Turn the domain's summary of a lot into the facts the resolver page and JSON show.
+
+    Args:
+        summary: What the ledger says about the lot.
+        cooperative: Who keeps the ledger (:func:`cooperative_name`).
+    """
+    banner = _BANNER.get(summary.status, "on_hold")
+    reason = summary.reason or (_NOT_RELEASED if banner == "on_hold" else "")
+    facts: list[tuple[str, str]] = [
+        ("status", f"{summary.status.value}: {reason}" if reason else summary.status.value),
+        ("cooperative", cooperative),
+    ]
+    if summary.origins:
+        origins = dict.fromkeys(f"{o.village}, {o.county}" for o in summary.origins)
+        growers = dict.fromkeys(f"{o.grower} ({o.farm} / {o.plot})" for o in summary.origins)
+        facts += [("origin", "; ".join(origins)), ("grower", "; ".join(growers))]
+    if summary.harvested is not None:
+        facts.append(("harvested", summary.harvested))
+    if summary.grade is not None:
+        facts.append(("grade", summary.grade))
+    facts.append(("quantity", summary.quantity))
+    if summary.packed is not None:
+        facts.append(("packed", summary.packed[:16].replace("T", " ")))
+    if summary.residues:
+        facts.append(("residue", "; ".join(str(r) for r in summary.residues)))
+        labs = dict.fromkeys(
+            f"{r.lab}, sample {r.sample_id}, limits {r.edition}" for r in summary.residues
+        )
+        facts.append(("lab", "; ".join(labs)))
+    else:
+        facts.append(("residue", "no residue test recorded yet"))
+    if summary.cold_chain:
+        facts.append(("cold_chain", "; ".join(summary.cold_chain)))
+    return LotView(banner, summary.product, tuple(facts), summary.entries)
+
+
+class TraceLookup:
+    """A :class:`~verifier_app.LotLookup` over the traceability projection of one ledger.
+
+    Args:
+        ledger: The app's open ledger; its database holds the ``trace_*`` tables.
+        recorder: The recorder to catch the projection up with (the app's own, so one
+            process keeps one); default: a new one for ``ledger``.
+    """
+
+    def __init__(self, ledger: Ledger, recorder: Recorder | None = None) -> None:
+        self._ledger = ledger
+        self._recorder = recorder or Recorder(ledger)
+
+    def __call__(self, link: DigitalLink) -> LotView | None:
+        """Return the lot's view, or None when no lot has this GTIN and lot code."""
+        if link.lot is None:
+            return None
+        # Takes no lock and writes nothing when the projection is current (the usual case).
+        self._recorder.catch_up()
+        summary = lot_summary(self._ledger, link.gtin, link.lot)
+        if summary is None:
+            return None
+        return lot_view(
+            summary, cooperative_name(cooperative_info(self._ledger), self._ledger.origin)
+        )
+
+
+def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:
+    """The cooperative as the page shows it: its recorded names (zh, ug, en), else the log.
+
+    The page's facts are one line per fact whatever the language, and a shopper in Kashgar
+    may read either script, so every recorded name is shown, Chinese first.
+    """
+    if info is None:
+        return origin
+    names = (info.name_zh, info.name_ug, info.name_en)
+    return " · ".join(dict.fromkeys(n for n in names if n))

@@ -1,0 +1,287 @@
+"""The consumer's side: the GS1 Digital Link resolver for the codes on the labels.
+
+``GET /01/<gtin>[/22/<cpv>][/10/<lot>][/21/<serial>]`` is parsed with
+:func:`labels.parse_digital_link` (bad syntax: 400 with the reason), then the lot is looked
+up through the app's :class:`~verifier_app.LotLookup`. The answer is negotiated:
+
+* ``?linkType=linkset`` (or ``all``), or ``Accept: application/linkset+json``: the RFC 9264
+  linkset of the links this resolver offers for the code (GS1-Conformant Resolver);
+* ``Accept: application/json``: the data as JSON;
+* anything else (a phone's browser): the verification page, in the visitor's language.
+
+An unknown code is answered with status 404 in every form ("possible counterfeit"): a
+resolver must not answer 200 for an error condition. Every route here is rate limited per
+client IP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from labels import DigitalLink, parse_digital_link
+from ledger import Ledger
+from verifier_app._deps import SettingsDep
+from verifier_app._i18n import LANGUAGES, MESSAGES, Language
+from verifier_app._limits import rate_limited
+from verifier_app._negotiate import LINKSET, Representation
+from verifier_app._pages import render_page
+from verifier_app._settings import Settings
+from verifier_app.consumer._lookup import LotLookup, LotView
+from verifier_app.consumer._proofs import ProofBundle, proof_bundle, verify_script
+from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
+
+__all__ = ["GS1_VOC", "router"]
+
+#: The GS1 Web Vocabulary namespace; link types are written ``gs1:<term>`` for short.
+GS1_VOC = "https://gs1.org/voc/"
+
+router = APIRouter(tags=["consumer"], dependencies=[Depends(rate_limited)])
+
+
+def _with_query(uri: str, query: str) -> str:
+    # A link's URI may already carry data attributes as a query (?17=261231).
+    return f"{uri}{'&' if '?' in uri else '?'}{query}"
+
+
+def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
+    anchor = link.unsigned_uri
+    page = [
+        {
+            "href": _with_query(anchor, f"lang={language}"),
+            "title": MESSAGES[language]["site"],
+            "type": "text/html",
+            "hreflang": [language],
+        }
+        for language in LANGUAGES
+    ]
+    data = {"href": anchor, "title": "JSON", "type": "application/json"}
+    links: dict[str, Any] = {
+        "anchor": anchor,
+        f"{GS1_VOC}defaultLink": [page[0]],
+        f"{GS1_VOC}pip": page,
+        f"{GS1_VOC}verificationService": [data],
+    }
+    if lot is not None:
+        links[f"{GS1_VOC}traceability"] = [data]
+    return {"linkset": [links]}
+
+
+class LinkOut(BaseModel):
+    """The scanned Digital Link as parsed: its canonical URI and GS1 data."""
+
+    uri: str
+    gtin: str
+    lot: str | None
+    serial: str | None
+    element_string: str
+
+
+class EntryRef(BaseModel):
+    """A ledger entry a fact comes from, and where to fetch its inclusion proof."""
+
+    seq: int
+    inclusion_proof: str
+
+
+class LotOut(BaseModel):
+    """What the cooperative's ledger says about the lot."""
+
+    product: str
+    facts: dict[str, str]
+    entries: list[EntryRef]
+
+
+class ScanAnswer(BaseModel):
+    """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
+
+    ``proof`` holds what a client needs to check the facts' entries itself: the signed
+    checkpoint, the log key, each entry's leaf bytes and inclusion proof.
+    """
+
+    status: Literal["unknown", "verified", "on_hold", "recalled"]
+    link: LinkOut
+    lot: LotOut | None
+    checkpoint: str
+    proof: ProofBundle | None = None
+
+    @classmethod
+    def of(
+        cls, link: DigitalLink, lot: LotView | None, proof: ProofBundle | None = None
+    ) -> ScanAnswer:
+        """Build from the parsed link and the lookup's answer."""
+        lot_out = None
+        if lot is not None:
+            lot_out = LotOut(
+                product=lot.product,
+                facts=dict(lot.facts),
+                entries=[
+                    EntryRef(seq=seq, inclusion_proof=f"/api/v1/log/proof/inclusion?seq={seq}")
+                    for seq in lot.entries
+                ],
+            )
+        return cls(
+            status="unknown" if lot is None else lot.status,
+            link=LinkOut(
+                uri=link.unsigned_uri,
+                gtin=link.gtin,
+                lot=link.lot,
+                serial=link.serial,
+                element_string=link.element_string,
+            ),
+            lot=lot_out,
+            checkpoint="/api/v1/log/checkpoint",
+            proof=proof,
+        )
+
+
+class LinkTypeNamespace(BaseModel):
+    """A link type namespace the resolver recognises, and its CURIE prefix."""
+
+    namespace: str
+    prefix: str
+
+
+class ResolverDescription(BaseModel):
+    """The resolver description file's members (names as the GS1 schema spells them)."""
+
+    name: str
+    resolverRoot: str
+    supportedPrimaryKeys: list[str]
+    supportedLinkType: list[LinkTypeNamespace]
+    linkTypeDefaultCanBeLinkset: bool
+    linkTypeDefaultCanBeAll: bool
+    supportedContextValuesEnumerated: list[str]
+
+
+def _compute(request: Request, form: Representation, language: Language) -> Answer:
+    """Build the answer from the ledger (blocking: lookup, proofs, rendering)."""
+    state = request.app.state
+    settings: Settings = state.settings
+    lookup: LotLookup = state.lot_lookup
+    ledger: Ledger = state.ledger
+    # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw_path.decode("latin-1")
+    query = request.url.query
+    uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
+    link = parse_digital_link(uri)
+    lot = lookup(link)
+    status_code = 404 if lot is None else 200
+    linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
+    headers = {
+        "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
+        "Vary": "Accept, Accept-Language",
+    }
+    if form == "linkset":
+        return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
+    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    if form == "json":
+        body = _json(ScanAnswer.of(link, lot, proof).model_dump())
+        return Answer.build(status_code, "application/json", body, headers)
+    page = render_page(
+        "lot.html",
+        language,
+        {
+            "here": path,
+            "status": "unknown" if lot is None else lot.status,
+            "link": link,
+            "lot": lot,
+            "proof": None if proof is None else proof.model_dump_json(),
+            "verify_script": verify_script(),
+        },
+    )
+    headers["Content-Language"] = language
+    return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _json(content: Any) -> bytes:
+    # Rendered exactly as JSONResponse renders (compact, UTF-8), once per cached answer.
+    return bytes(JSONResponse(content).body)
+
+
+async def _resolve(request: Request) -> Response:
+    """Answer from the cache when the log has not changed since; else build and keep it.
+
+    At most the log's head row is read on the way to a cached answer (see
+    :mod:`verifier_app.consumer._scan_cache`); a miss builds the answer in the thread pool.
+    """
+    state = request.app.state
+    log: LogVersion = state.log_version
+    version = await log.current(run_in_threadpool)
+    key = answer_key(request, version)
+    _, _, form, language, _ = key
+    cache: AnswerCache = state.scan_answers
+    answer = await cache.get_or_compute(
+        key, lambda: _compute(request, form, language), run_in_threadpool
+    )
+    return respond(answer, request)
+
+
+_METHODS = ["GET", "HEAD"]
+_SCAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ScanAnswer, "description": "a known lot (page, JSON or linkset)"},
+    400: {"description": "the URI breaks the GS1 Digital Link syntax"},
+    404: {"model": ScanAnswer, "description": "unknown code: possible counterfeit"},
+}
+
+
+# HEAD is required of a GS1-Conformant resolver; it is left out of the OpenAPI schema only
+# because one operation id per path is allowed there.
+@router.get("/01/{gtin}/10/{lot}", responses=_SCAN_RESPONSES)
+@router.head("/01/{gtin}/10/{lot}", include_in_schema=False)
+async def resolve_lot(request: Request) -> Response:
+    """Resolve a lot's Digital Link: the verification page, its data as JSON, or a linkset."""
+    return await _resolve(request)
+
+
+@router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=_SCAN_RESPONSES)
+@router.head("/01/{gtin}/10/{lot}/21/{serial}", include_in_schema=False)
+async def resolve_serial(request: Request) -> Response:
+    """Resolve a unit's Digital Link (lot and serial), as for a lot."""
+    return await _resolve(request)
+
+
+# Every other GTIN-keyed form (GTIN alone, CPV, a lot holding "/" as %2F, which the router
+# sees decoded): the parser decides whether it is valid.
+@router.api_route("/01/{gtin}", methods=_METHODS, include_in_schema=False)
+async def resolve_gtin(request: Request) -> Response:
+    """Resolve a GTIN alone."""
+    return await _resolve(request)
+
+
+@router.api_route("/01/{gtin}/{qualifiers:path}", methods=_METHODS, include_in_schema=False)
+async def resolve_other(request: Request) -> Response:
+    """Resolve any other path under /01/."""
+    return await _resolve(request)
+
+
+@router.options("/01/{gtin}/{qualifiers:path}", include_in_schema=False)
+@router.options("/01/{gtin}", include_in_schema=False)
+@router.options("/.well-known/gs1resolver", include_in_schema=False)
+def options() -> Response:
+    """Answer OPTIONS (required of a GS1-Conformant resolver) with the methods allowed.
+
+    A CORS preflight (with ``Origin`` and ``Access-Control-Request-Method``) is answered by
+    the CORS middleware before it gets here.
+    """
+    return Response(status_code=204, headers={"Allow": "GET, HEAD, OPTIONS"})
+
+
+@router.get("/.well-known/gs1resolver")
+@router.head("/.well-known/gs1resolver", include_in_schema=False)
+def resolver_description(settings: SettingsDep) -> ResolverDescription:
+    """The resolver description file (GS1-Conformant Resolver, well-known location)."""
+    return ResolverDescription(
+        name="agritrace verifier",
+        resolverRoot=settings.resolver.rstrip("/"),
+        supportedPrimaryKeys=["01"],
+        supportedLinkType=[LinkTypeNamespace(namespace=GS1_VOC, prefix="gs1:")],
+        linkTypeDefaultCanBeLinkset=False,
+        linkTypeDefaultCanBeAll=False,
+        supportedContextValuesEnumerated=[],
+    )

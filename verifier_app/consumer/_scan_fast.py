@@ -1,0 +1,89 @@
+"""The warm scan's short way: replay an answer the resolver already built, before routing.
+
+A warm scan's answer is finished bytes in :class:`~verifier_app.consumer._scan_cache.AnswerCache`,
+yet through FastAPI it still pays for matching the path among the app's routes and solving
+the router's rate-limit dependency: about half of its cost in process (docs/performance.md,
+"Consumer scan"). :class:`ScanFastPath` sits in front of the routing (inside the CORS
+middleware, which therefore still adds its headers) and, for ``GET``/``HEAD`` on a lot's or
+a unit's Digital Link, does what the router would do on a hit, through the same functions:
+
+1. take the client's rate-limit token (:func:`~verifier_app._limits.take_token`);
+2. compute the answer key (:func:`~verifier_app.consumer._scan_cache.answer_key`) at the log
+   version read less than the freshness ago (:meth:`LogVersion.cached`);
+3. send the cached answer (:func:`~verifier_app.consumer._scan_cache.respond`: gzip, ETag, 304).
+
+Anything else falls through to FastAPI untouched: another method or path, a version that
+needs reading, a key nobody built (the router builds it and keeps it), and a refused token
+(the router's dependency refuses it again and the error handlers answer 429). The router
+stays the only source of answers; this only replays what it kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.datastructures import State
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from verifier_app._errors import RateLimitedError
+from verifier_app._limits import RateLimiter, take_token
+from verifier_app.consumer._scan_cache import AnswerCache, LogVersion, answer_key, respond
+
+__all__ = ["ScanFastPath", "is_scan_path"]
+
+# The two routes the labels print (consumer.resolve_lot, consumer.resolve_serial); the
+# other /01/ forms are rare enough to go the long way. Matched on the decoded path, as
+# the router matches.
+_SCAN_PATH = re.compile(r"/01/[^/]+/10/[^/]+(?:/21/[^/]+)?")
+_METHODS = frozenset({"GET", "HEAD"})
+
+
+def is_scan_path(path: str) -> bool:
+    """Whether ``path`` (decoded) is a lot's or a unit's Digital Link the fast path serves."""
+    return _SCAN_PATH.fullmatch(path) is not None
+
+
+class ScanFastPath:
+    """ASGI middleware: answer warm scans from the answer cache, else pass the request on.
+
+    Args:
+        app: The rest of the stack (FastAPI's routing).
+        state: The app's state, holding ``rate_limiter``, ``log_version`` and
+            ``scan_answers`` as :func:`~verifier_app.create_app` builds them.
+    """
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _METHODS
+            or not is_scan_path(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        log: LogVersion = self.state.log_version
+        version = log.cached()
+        if version is None:
+            # The head needs reading: the router does it once for all waiting scans.
+            await self.app(scope, receive, send)
+            return
+        limiter: RateLimiter = self.state.rate_limiter
+        try:
+            take_token(limiter, scope)
+        except RateLimitedError:
+            # The router's dependency refuses it again (nothing was taken) and the error
+            # handlers write the 429 with Retry-After, as for every other route.
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        cache: AnswerCache = self.state.scan_answers
+        answer = cache.get(answer_key(request, version))
+        if answer is None:
+            # The token stays taken (marked in the scope): the router does not charge again.
+            await self.app(scope, receive, send)
+            return
+        await respond(answer, request)(scope, receive, send)

@@ -1,0 +1,1 @@
+"""The regulator's audience: audits, proofs, trace, lists, recall and exports."""

@@ -1,1 +1,0 @@
-"""One router per audience: consumer (resolver), staff (append API), regulator."""

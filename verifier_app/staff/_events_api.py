@@ -1,0 +1,227 @@
+"""The event API: one route per event kind, signed by the server with the caller's key.
+
+``POST /api/v1/events/<kind>`` takes the event's JSON (the traceability model's fields, so
+the OpenAPI schema shows each body), checks the token's role, signs the event with the key
+the token file names for the caller (:class:`~verifier_app._signing.AppRecorder`) and
+records it through :meth:`traceability.Recorder.record`: the domain then checks that key's
+registered roles and every rule, and a refused event appends nothing. The answer is the
+ledger receipt and the status of every lot the event touched. The staff pages record
+through the same function.
+
+Who may call which route (token roles; the domain's table of key roles applies on top):
+:data:`EVENT_ROLES`. A lab token may submit only residue results and packing staff never
+may; a regulator's holds and recalls have their own routes (``/api/v1/recalls``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
+
+from traceability import (
+    Cooling,
+    Cooperative,
+    Farm,
+    Grading,
+    Harvest,
+    Hold,
+    InputApplication,
+    Packing,
+    Processing,
+    Product,
+    Recall,
+    Receiving,
+    Release,
+    ResidueTest,
+    Shipping,
+)
+from traceability.events._model import Model
+from verifier_app._auth import Caller, Role, authenticated_caller, require_role
+from verifier_app._signing import AppRecorder, RecorderDep
+from verifier_app.staff._queries import LotRow, entry_lots
+
+__all__ = ["EVENT_ROLES", "EventOut", "LotStatusOut", "record_for", "router"]
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+#: Route name -> the token roles that may call it. Residue results: the lab only (it vouches
+#: for its measurement); release: the cooperative only (it carries the compliance promise).
+EVENT_ROLES: Final[Mapping[str, tuple[Role, ...]]] = {
+    "cooperative": ("cooperative",),
+    "product": ("cooperative",),
+    "farm": ("cooperative",),
+    "input": ("cooperative",),
+    "harvest": ("packer", "cooperative"),
+    "cooling": ("packer",),
+    "grading": ("packer",),
+    "residue": ("lab",),
+    "packing": ("packer",),
+    "shipping": ("packer", "logistics"),
+    "receiving": ("logistics",),
+    "processing": ("packer",),
+    "hold": ("cooperative",),
+    "release": ("cooperative",),
+    "recall": ("cooperative",),
+}
+
+
+_CHECKS = {kind: require_role(*roles) for kind, roles in EVENT_ROLES.items()}
+
+
+def _event_caller(
+    request: Request, caller: Annotated[Caller, Depends(authenticated_caller)]
+) -> Caller:
+    """Admit callers whose token roles may record this route's kind (:data:`EVENT_ROLES`)."""
+    return _CHECKS[request.url.path.rsplit("/", 1)[-1]](caller)
+
+
+EventCaller = Annotated[Caller, Depends(_event_caller)]
+
+
+class LotStatusOut(BaseModel):
+    """A lot the event touched, and where it stands now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gtin: str
+    lot: str
+    status: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: LotRow) -> LotStatusOut:
+        """Build from a projection row."""
+        return cls(gtin=row.gtin, lot=row.lot, status=row.status, reason=row.reason)
+
+
+class EventOut(BaseModel):
+    """The ledger's receipt for the event and the status of every lot it touched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    seq: int
+    leaf_hash: str
+    log_time: str
+    lots: list[LotStatusOut]
+
+
+def record_for(caller: Caller, holder: AppRecorder, event: Model) -> EventOut:
+    """Sign ``event`` with ``caller``'s server-held key and record it; refusals append nothing.
+
+    Raises:
+        ForbiddenError: the token file names no key for the caller.
+        traceability.TraceError: the domain refused the event (field, role or rule).
+    """
+    key = holder.key_for(caller)
+    receipt = holder.recorder.record(event, key)
+    touched = entry_lots(holder.ledger.engine, receipt.seq)
+    return EventOut(
+        kind=event.KIND,
+        seq=receipt.seq,
+        leaf_hash=base64.b64encode(receipt.leaf_hash).decode("ascii"),
+        log_time=receipt.log_time,
+        lots=[LotStatusOut.of(row) for row in touched],
+    )
+
+
+@router.post("/cooperative", status_code=status.HTTP_201_CREATED)
+def record_cooperative(event: Cooperative, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Name the cooperative that keeps the ledger (zh/ug/en), its address and county."""
+    return record_for(caller, app, event)
+
+
+@router.post("/product", status_code=status.HTTP_201_CREATED)
+def record_product(event: Product, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Add a trade item (GTIN) and the commodity whose profile governs it."""
+    return record_for(caller, app, event)
+
+
+@router.post("/farm", status_code=status.HTTP_201_CREATED)
+def record_farm(event: Farm, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Add a member's farm: grower, village, county and plots."""
+    return record_for(caller, app, event)
+
+
+@router.post("/input", status_code=status.HTTP_201_CREATED)
+def record_input(event: InputApplication, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record a pesticide or fertiliser applied to a plot (pre-harvest intervals use it)."""
+    return record_for(caller, app, event)
+
+
+@router.post("/harvest", status_code=status.HTTP_201_CREATED)
+def record_harvest(event: Harvest, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Create a harvest lot picked from one plot."""
+    return record_for(caller, app, event)
+
+
+@router.post("/cooling", status_code=status.HTTP_201_CREATED)
+def record_cooling(event: Cooling, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record pre-cooling readings; a lot not cooled in time is held."""
+    return record_for(caller, app, event)
+
+
+@router.post("/grading", status_code=status.HTTP_201_CREATED)
+def record_grading(event: Grading, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Split a lot into graded lots (the input is used up)."""
+    return record_for(caller, app, event)
+
+
+@router.post("/residue", status_code=status.HTTP_201_CREATED)
+def record_residue(event: ResidueTest, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record a lab's residue results for a lot (a lab token only); a failure holds the lot."""
+    return record_for(caller, app, event)
+
+
+@router.post("/packing", status_code=status.HTTP_201_CREATED)
+def record_packing(event: Packing, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Pack lots into one logistic unit."""
+    return record_for(caller, app, event)
+
+
+@router.post("/shipping", status_code=status.HTTP_201_CREATED)
+def record_shipping(event: Shipping, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Ship released lots to a receiver."""
+    return record_for(caller, app, event)
+
+
+@router.post("/receiving", status_code=status.HTTP_201_CREATED)
+def record_receiving(event: Receiving, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record a shipment's arrival with the transport logger's readings."""
+    return record_for(caller, app, event)
+
+
+@router.post("/processing", status_code=status.HTTP_201_CREATED)
+def record_processing(event: Processing, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Turn lots into a processed product lot (e.g. jam)."""
+    return record_for(caller, app, event)
+
+
+@router.post("/hold", status_code=status.HTTP_201_CREATED)
+def record_hold(event: Hold, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Hold a lot and everything made from it."""
+    return record_for(caller, app, event)
+
+
+@router.post("/release", status_code=status.HTTP_201_CREATED)
+def record_release(event: Release, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Release a lot for sale (its required tests must have passed)."""
+    return record_for(caller, app, event)
+
+
+@router.post("/recall", status_code=status.HTTP_201_CREATED)
+def record_recall(event: Recall, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Recall a lot, every lot made from it and every shipment carrying them."""
+    return record_for(caller, app, event)
+
+
+# Each route's OpenAPI description says who may call it, from the one table.
+for _route in router.routes:
+    if isinstance(_route, APIRoute):
+        _kind = _route.path.rsplit("/", 1)[-1]
+        _route.description += f"\n\nToken roles: {', '.join(EVENT_ROLES[_kind])}."

@@ -1,0 +1,297 @@
+"""The staff pages' forms: which fields each event's page asks for, and the event they make.
+
+A form is a list of :class:`Field` s and a function from the typed values to the event's
+JSON body (the same body the event API takes). Refusals come back as the event model's or
+the domain's field names (``lot.gtin``, ``outputs[1].quantity``); :meth:`Form.field_for`
+maps them to the form field to show the message next to.
+
+Times: the forms' ``datetime-local`` boxes carry no offset, so they are read as the packing
+shed's clock, Beijing time (UTC+8), which Xinjiang's sheds and the cooperative's records
+keep.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Final, Literal
+
+from traceability import Cooling, Grading, Harvest, Hold, Packing, Release, Shipping
+from traceability.events._model import Model
+from verifier_app._auth import Role
+
+__all__ = [
+    "FORMS",
+    "SHED_TIME",
+    "Field",
+    "Form",
+    "FormError",
+    "local_now",
+    "lot_value",
+    "split_lot",
+]
+
+#: The packing shed's clock (China Standard Time).
+SHED_TIME: Final = timezone(timedelta(hours=8))
+#: Graded lots a grading page offers rows for (more grades are rare in one grading).
+GRADING_ROWS: Final = 3
+#: Suggested grades and lot-code suffixes for the rows (the cooperative's strawberry bands).
+GRADE_ROWS: Final = (("super", "SU"), ("grade_1", "G1"), ("grade_2", "G2"))
+
+Kind = Literal["text", "number", "datetime", "product", "plot", "lot", "grade"]
+
+
+class FormError(ValueError):
+    """A typed value the form itself cannot read (before the event model sees it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One box on a form: its name, the wording key of its label, and what it holds."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    required: bool = True
+    group: int | None = None  # grading's output rows: which row this box belongs to
+
+
+@dataclass(frozen=True)
+class Form:
+    """One event's page: its fields, who may use it, and how values become the event body."""
+
+    kind: str
+    title: str
+    model: type[Model]
+    roles: tuple[Role, ...]
+    fields: tuple[Field, ...]
+    build: Callable[[Mapping[str, str]], dict[str, Any]]
+    #: Which lots the page's lot dropdown offers (statuses the event is allowed from).
+    lot_statuses: tuple[str, ...] = ()
+    #: Model/domain field prefix -> form field, tried in order (first match wins).
+    aliases: tuple[tuple[str, str], ...] = field(default=())
+
+    def field_for(self, error_field: str) -> str | None:
+        """Return the form field an error about ``error_field`` belongs next to, if any."""
+        names = {f.name for f in self.fields}
+        for prefix, name in self.aliases:
+            if error_field == prefix or error_field.startswith((f"{prefix}.", f"{prefix}[")):
+                return name
+        head = re.split(r"[.\[]", error_field, maxsplit=1)[0]
+        return head if head in names else None
+
+
+def local_now() -> str:
+    """Now on the shed's clock, as a ``datetime-local`` box shows it."""
+    return datetime.now(UTC).astimezone(SHED_TIME).strftime("%Y-%m-%dT%H:%M")
+
+
+def _time(values: Mapping[str, str], name: str = "time") -> str:
+    text = values.get(name, "").strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise FormError(
+            name, f"expected a date and time like 2026-06-01T08:30, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHED_TIME)
+    return moment.isoformat()
+
+
+def lot_value(gtin: str, lot: str) -> str:
+    """A lot as a dropdown's value: the GTIN-14, then the lot code."""
+    return f"{gtin}{lot}"
+
+
+def split_lot(value: str, name: str = "lot") -> dict[str, str]:
+    """Read a lot dropdown's value back into ``{"gtin", "lot"}``."""
+    if len(value) <= 14 or not value[:14].isdigit():
+        raise FormError(name, f"expected a lot from the list, got {value!r}")
+    return {"gtin": value[:14], "lot": value[14:]}
+
+
+def _harvest(v: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "lot": {"gtin": v["product"], "lot": v["lot_code"]},
+        "plot": v["plot"],
+        "variety": v["variety"],
+        "quantity": v["quantity"],
+        "time": _time(v),
+    }
+
+
+def _cooling(v: Mapping[str, str]) -> dict[str, Any]:
+    when = _time(v)
+    reading = {"time": when, "celsius": v["celsius"]}
+    return {"lot": split_lot(v["lot"]), "site": v["site"], "readings": [reading], "time": when}
+
+
+def _grading(v: Mapping[str, str]) -> dict[str, Any]:
+    source = split_lot(v["lot"])
+    outputs = []
+    for i in range(GRADING_ROWS):
+        if not v.get(f"out{i}_quantity", "").strip():
+            continue  # a row left empty: fewer grades this time
+        sizes = [s.strip() for s in re.split(r"[,，、\s]+", v.get(f"out{i}_sizes", "")) if s]
+        outputs.append(
+            {
+                "lot": {"gtin": source["gtin"], "lot": v.get(f"out{i}_lot", "")},
+                "grade": v.get(f"out{i}_grade", ""),
+                "quantity": v[f"out{i}_quantity"],
+                "sizes_mm": sizes,
+            }
+        )
+    if not outputs:
+        raise FormError("out0_quantity", "expected at least one graded lot with its weight")
+    return {"input": source, "outputs": outputs, "site": v["site"], "time": _time(v)}
+
+
+def _packing(v: Mapping[str, str]) -> dict[str, Any]:
+    lots = [split_lot(v["lot"])]
+    return {"unit_id": v["unit_id"], "lots": lots, "site": v["site"], "time": _time(v)}
+
+
+def _shipping(v: Mapping[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "shipment": v["shipment"],
+        "lots": [split_lot(v["lot"])],
+        "origin": v["origin"],
+        "destination": v["destination"],
+        "time": _time(v),
+    }
+    if v.get("set_point", "").strip():
+        body["set_point_celsius"] = v["set_point"].strip()
+    return body
+
+
+def _disposition(text_field: str) -> Callable[[Mapping[str, str]], dict[str, Any]]:
+    def build(v: Mapping[str, str]) -> dict[str, Any]:
+        return {"lot": split_lot(v["lot"]), text_field: v[text_field], "time": _time(v)}
+
+    return build
+
+
+_TIME = Field("time", "time", "datetime")
+_LOT = Field("lot", "lot", "lot")
+_SITE = Field("site", "site")
+
+
+def _grading_fields() -> tuple[Field, ...]:
+    rows: list[Field] = []
+    for i in range(GRADING_ROWS):
+        rows += [
+            Field(f"out{i}_lot", "output", required=False, group=i),
+            Field(f"out{i}_grade", "grade", "grade", required=False, group=i),
+            Field(f"out{i}_quantity", "quantity_kg", "number", required=False, group=i),
+            Field(f"out{i}_sizes", "sizes_mm", required=False, group=i),
+        ]
+    return (_LOT, _SITE, *rows, _TIME)
+
+
+def _grading_aliases() -> tuple[tuple[str, str], ...]:
+    aliases: list[tuple[str, str]] = [("input", "lot")]
+    for i in range(GRADING_ROWS):
+        aliases += [
+            (f"outputs[{i}].lot", f"out{i}_lot"),
+            (f"outputs[{i}].grade", f"out{i}_grade"),
+            (f"outputs[{i}].quantity", f"out{i}_quantity"),
+            (f"outputs[{i}].sizes_mm", f"out{i}_sizes"),
+        ]
+    return (*aliases, ("outputs", "out0_lot"))
+
+
+#: Every staff form, by the kind in its path (``/staff/record/<kind>``).
+FORMS: Final[Mapping[str, Form]] = {
+    f.kind: f
+    for f in (
+        Form(
+            "harvest",
+            "do_harvest",
+            Harvest,
+            ("packer", "cooperative"),
+            (
+                Field("product", "product", "product"),
+                Field("lot_code", "lot_code"),
+                Field("plot", "plot", "plot"),
+                Field("variety", "variety"),
+                Field("quantity", "quantity_kg", "number"),
+                _TIME,
+            ),
+            _harvest,
+            aliases=(("lot.gtin", "product"), ("lot", "lot_code")),
+        ),
+        Form(
+            "cooling",
+            "do_cooling",
+            Cooling,
+            ("packer",),
+            (_LOT, _SITE, Field("celsius", "celsius", "number"), _TIME),
+            _cooling,
+            ("active", "on_hold", "released"),
+            (("readings", "celsius"),),
+        ),
+        Form(
+            "grading",
+            "do_grading",
+            Grading,
+            ("packer",),
+            _grading_fields(),
+            _grading,
+            ("active", "released"),
+            _grading_aliases(),
+        ),
+        Form(
+            "packing",
+            "do_packing",
+            Packing,
+            ("packer",),
+            (_LOT, Field("unit_id", "unit_id"), _SITE, _TIME),
+            _packing,
+            ("active", "released"),
+            (("lots", "lot"), ("units", "lot")),
+        ),
+        Form(
+            "shipping",
+            "do_shipping",
+            Shipping,
+            ("packer", "logistics"),
+            (
+                _LOT,
+                Field("shipment", "shipment"),
+                Field("origin", "origin_site"),
+                Field("destination", "destination"),
+                Field("set_point", "set_point", "number", required=False),
+                _TIME,
+            ),
+            _shipping,
+            ("released",),
+            (("lots", "lot"), ("set_point_celsius", "set_point"), ("readings", "time")),
+        ),
+        Form(
+            "release",
+            "do_release",
+            Release,
+            ("cooperative",),
+            (_LOT, Field("note", "note"), _TIME),
+            _disposition("note"),
+            ("active", "on_hold"),
+        ),
+        Form(
+            "hold",
+            "do_hold",
+            Hold,
+            ("cooperative",),
+            (_LOT, Field("reason", "reason"), _TIME),
+            _disposition("reason"),
+            ("active", "received", "released", "shipped"),
+        ),
+    )
+}

@@ -1,0 +1,227 @@
+"""The packing shed's pages: big buttons, one form per event, a lot's page, label printing.
+
+Every page is rendered on the server and works without JavaScript. A form that is refused
+comes back with what was typed and the message next to the field at fault (status 422, or
+409 when a rule refused it); nothing is appended. A saved form goes to the lot's page.
+Events are recorded as the event API records them (:func:`~verifier_app.staff._events_api.
+record_for`): signed with the signed-in person's server-held key, checked by the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from traceability import LifecycleError, RoleError, TraceError, ValidationError, lot_summary
+from traceability.events._ids import lot_key
+from verifier_app._auth import Caller
+from verifier_app._errors import NotFoundError
+from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
+from verifier_app._signing import AppRecorder, RecorderDep
+from verifier_app.staff._events_api import record_for
+from verifier_app.staff._forms import (
+    FORMS,
+    GRADE_ROWS,
+    GRADING_ROWS,
+    Form,
+    FormError,
+    local_now,
+    lot_value,
+    split_lot,
+)
+from verifier_app.staff._queries import LotRow, lineage, lots, lots_coded, plots, products
+from verifier_app.staff._wording import STAFF_WORDING
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
+
+StaffCaller = Annotated[Caller, Depends(page_caller("packer", "cooperative", "logistics"))]
+#: Next steps offered on a lot's page, by its status (each also needs the form's role).
+NEXT_STEPS = {
+    "active": ("cooling", "grading", "packing", "release", "hold"),
+    "released": ("packing", "shipping", "grading", "hold"),
+    "on_hold": ("cooling", "release"),
+    "shipped": ("hold",),
+    "received": ("hold",),
+}
+_MAX_VALUE = 500  # longer than any field the events take; the model says what is allowed
+
+
+def _page(
+    request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    return signed_in_page(request, caller, template, ctx, STAFF_WORDING, status)
+
+
+def _may(caller: Caller, form: Form) -> bool:
+    return bool(caller.roles.intersection(form.roles))
+
+
+@router.get("", response_class=HTMLResponse)
+def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str = "") -> Response:
+    """The shed's start page: a big button per event, finding a lot, the recent lots."""
+    app.recorder.catch_up()
+    forms = [f for f in FORMS.values() if _may(caller, f)]
+    recent = lots(app.ledger.engine, limit=20)
+    found: list[LotRow] | None = None
+    if q.strip():
+        found = lots_coded(app.ledger.engine, q.strip())
+        if len(found) == 1:
+            return RedirectResponse(_lot_path(found[0].gtin, found[0].lot, request), 303)
+    return _page(request, "staff_home.html", caller, forms=forms, recent=recent, q=q, found=found)
+
+
+def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) -> str:
+    query = [f"lang={request.query_params['lang']}"] if "lang" in request.query_params else []
+    if done:
+        query.append(f"done={done}")
+    return f"/staff/lots/{gtin}/{lot}" + (f"?{'&'.join(query)}" if query else "")
+
+
+def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
+    values = {f.name: "" for f in form.fields}
+    values["time"] = local_now()
+    chosen = request.query_params.get("lot", "")
+    values["lot"] = chosen
+    known = products(app.ledger.engine)
+    if known:
+        values["product"] = known[0][0]
+    if form.kind == "grading" and chosen:
+        try:
+            code = split_lot(chosen)["lot"]
+        except FormError:
+            # A hand-edited or stale link: show the form without the preselection.
+            values["lot"] = ""
+            return values
+        for i, (grade, suffix) in enumerate(GRADE_ROWS):
+            values[f"out{i}_grade"] = grade
+            values[f"out{i}_lot"] = f"{code}-{suffix}"[:20]
+    return values
+
+
+def _show_form(
+    request: Request,
+    caller: Caller,
+    app: AppRecorder,
+    form: Form,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    engine = app.ledger.engine
+    lot_choices = lots(engine, statuses=form.lot_statuses) if form.lot_statuses else []
+    chosen = values.get("lot", "")
+    if chosen and all(lot_value(r.gtin, r.lot) != chosen for r in lot_choices):
+        # The lot they came from, even if its state no longer fits: they see it, and why
+        # the form was refused, rather than a silently different lot.
+        chosen_rows = [r for r in lots_coded(engine, chosen[14:]) if r.gtin == chosen[:14]]
+        lot_choices = chosen_rows + lot_choices
+    return _page(
+        request,
+        "staff_form.html",
+        caller,
+        status,
+        form=form,
+        values=values,
+        errors=errors or {},
+        refusal=refusal,
+        products=products(engine),
+        plots=plots(engine),
+        lots=lot_choices,
+        lot_value=lot_value,
+        grades=[g for g, _ in GRADE_ROWS] + ["processing"],
+        rows=range(GRADING_ROWS),
+    )
+
+
+def _form_for(kind: str, caller: Caller) -> Form:
+    form = FORMS.get(kind)
+    if form is None:
+        raise NotFoundError(f"kind: expected one of {', '.join(FORMS)}, got {kind!r}", "kind")
+    if not _may(caller, form):
+        raise WrongRoleError(
+            f"this page is for {' or '.join(form.roles)}; "
+            f"{caller.actor} is signed in as {', '.join(sorted(caller.roles))}"
+        )
+    return form
+
+
+@router.get("/record/{kind}", response_class=HTMLResponse)
+def record_page(request: Request, kind: str, caller: StaffCaller, app: RecorderDep) -> HTMLResponse:
+    """An event's form, with sensible defaults: now, and the lot the person came from."""
+    form = _form_for(kind, caller)
+    app.recorder.catch_up()
+    return _show_form(request, caller, app, form, _defaults(form, request, app))
+
+
+def _target(kind: str, body: dict[str, Any]) -> dict[str, str]:
+    if kind == "grading":
+        return dict(body["outputs"][0]["lot"])
+    if kind in ("packing", "shipping"):
+        return dict(body["lots"][0])
+    return dict(body["lot"])
+
+
+@router.post("/record/{kind}", response_class=HTMLResponse)
+async def record_submit(
+    request: Request, kind: str, caller: StaffCaller, app: RecorderDep
+) -> Response:
+    """Record the form's event; re-show the form with the message when it is refused."""
+    form = _form_for(kind, caller)
+    sent = await read_form(request, _MAX_VALUE)
+    values = {f.name: sent.get(f.name, "") for f in form.fields}
+    missing = {f.name: "" for f in form.fields if f.required and not values[f.name].strip()}
+    if missing:
+        return _show_form(request, caller, app, form, values, missing, status=422)
+    try:
+        body = form.build(values)
+        event = form.model.from_body(body)
+        record_for(caller, app, event)
+    except FormError as e:
+        return _show_form(request, caller, app, form, values, {e.field: e.message}, status=422)
+    except ValidationError as e:
+        where = form.field_for(e.field)
+        if where is None:
+            return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
+        return _show_form(request, caller, app, form, values, {where: str(e)}, status=422)
+    except (LifecycleError, RoleError) as e:
+        status = 409 if isinstance(e, LifecycleError) else 403
+        return _show_form(request, caller, app, form, values, refusal=str(e), status=status)
+    except TraceError as e:
+        return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
+    target = _target(kind, body)
+    return RedirectResponse(_lot_path(target["gtin"], target["lot"], request, kind), 303)
+
+
+@router.get("/lots/{gtin}/{lot}", response_class=HTMLResponse)
+def lot_page(
+    request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
+) -> HTMLResponse:
+    """A lot: status in words and why, residue verdicts, lineage, next steps, labels."""
+    app.recorder.catch_up()
+    summary = lot_summary(app.ledger, gtin, lot)
+    if summary is None:
+        raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
+    made_from, made_into = lineage(app.ledger.engine, lot_key(summary.gtin, summary.lot))
+    label_refusal = None
+    try:
+        app.recorder.check_label(summary.gtin, summary.lot)
+    except LifecycleError as e:
+        label_refusal = str(e)
+    steps = [FORMS[k] for k in NEXT_STEPS.get(summary.status.value, ()) if _may(caller, FORMS[k])]
+    return _page(
+        request,
+        "staff_lot.html",
+        caller,
+        lot=summary,
+        made_from=made_from,
+        made_into=made_into,
+        steps=steps,
+        chosen=lot_value(summary.gtin, summary.lot),
+        label_refusal=label_refusal,
+        done=done if done in FORMS else "",
+    )
