@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from labels import cli as labels_cli
 from ledger import LedgerError
+from ledger._mirror_cli import mirror
 from ledger.cli import app as ledger_app
 from traceability.cli import mount as mount_traceability
 from verifier_app.cli import serve
@@ -27,6 +28,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(labels_cli.app, name="label")
 mount_traceability(app)
 app.command()(serve)
+app.command()(mirror)
 
 
 @app.callback()

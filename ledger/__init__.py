@@ -27,6 +27,7 @@ from ledger._errors import (
     StatementError,
     StoreError,
 )
+from ledger._http_fetch import http_fetch
 from ledger._keyfile import KeyFolder
 from ledger._keys import (
     KEY_REGISTER,
@@ -40,6 +41,7 @@ from ledger._keys import (
 from ledger._log import Ledger, LogHead, Receipt
 from ledger._merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger._merkle import root_from_inclusion_proof as root_from_inclusion_proof
+from ledger._mirror import ForkError, Mirror, MirrorError, MirrorNetworkError, MirrorProgress
 from ledger._note import Note as Note
 from ledger._note import NoteSignature as NoteSignature
 from ledger._note import NoteSigner, NoteVerifier, parse_note
@@ -50,7 +52,23 @@ from ledger._statement import MAX_BODY_BYTES as MAX_BODY_BYTES
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._statement import parse_time as parse_time
 from ledger._store import database_url
+from ledger._tile_export import TilesExport, export_tiles
+from ledger._tile_reader import TiledTree
+from ledger._tile_store import TileNotFoundError, TileSource
+from ledger._tiles import TileId, parse_tile_path, tiles_for_size
 from ledger._witness import witness_checkpoint
+from ledger._witness_client import WitnessClientError, request_cosignature
+from ledger._witness_protocol import (
+    AddCheckpoint,
+    LogWitness,
+    UnknownLogError,
+    UntrustedLogError,
+    WitnessConflictError,
+    WitnessError,
+    WitnessProofError,
+    WitnessRequestError,
+)
+from ledger._witness_state import WitnessStateFile
 
 # What other packages build on. The names imported ``as`` themselves above (note signing,
 # canonical bytes, the module-level ``audit(store)`` kept for callers not yet on
@@ -59,6 +77,7 @@ __all__ = [
     "KEY_REGISTER",
     "KEY_REVOKE",
     "ROOT_ROTATE",
+    "AddCheckpoint",
     "AppendConflictError",
     "Appender",
     "AuditFailure",
@@ -69,12 +88,18 @@ __all__ = [
     "Cosigner",
     "Drift",
     "EncodingError",
+    "ForkError",
     "KeyFolder",
     "KeyInfo",
     "KeyStateError",
     "Ledger",
     "LedgerError",
     "LogHead",
+    "LogWitness",
+    "Mirror",
+    "MirrorError",
+    "MirrorNetworkError",
+    "MirrorProgress",
     "NoteError",
     "NoteSigner",
     "NoteVerifier",
@@ -86,16 +111,34 @@ __all__ = [
     "Statement",
     "StatementError",
     "StoreError",
+    "TileId",
+    "TileNotFoundError",
+    "TileSource",
+    "TiledTree",
+    "TilesExport",
+    "UnknownLogError",
+    "UntrustedLogError",
+    "WitnessClientError",
+    "WitnessConflictError",
+    "WitnessError",
+    "WitnessProofError",
+    "WitnessRequestError",
+    "WitnessStateFile",
     "database_url",
+    "export_tiles",
     "format_time",
+    "http_fetch",
     "key_id_for",
     "leaf_hash",
     "open_checkpoint",
     "parse_note",
+    "parse_tile_path",
     "register_body",
+    "request_cosignature",
     "revoke_body",
     "rotate_root_body",
     "sign_statement",
+    "tiles_for_size",
     "verify_consistency",
     "verify_cosignature",
     "verify_inclusion",

@@ -34,7 +34,9 @@ from ledger._merkle import verify_consistency, verify_inclusion
 from ledger._note import NoteVerifier, parse_note
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import database_url
+from ledger._tile_export import export_tiles
 from ledger._witness import witness_checkpoint
+from ledger._witness_client import request_cosignature
 
 __all__ = ["Db", "Keys", "app"]
 
@@ -433,3 +435,40 @@ def prove_consistency(
             "proof": [_b64(h) for h in proof],
         }
         _out.print_json(json.dumps(result))
+
+
+@app.command()
+def tiles(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the tiled log into.")],
+    db: Db = None,
+) -> None:
+    """Export the log as C2SP tlog-tiles static files (checkpoint, tiles, entry bundles).
+
+    Incremental: files already present are kept (full tiles never change), so a re-run
+    after appends writes only new tiles. The checkpoint is written last.
+    """
+    with _errors():
+        ledger = _open(db)
+        result = export_tiles(ledger, directory)
+        _out.print(
+            f"tiles for size {result.size} in {escape(str(directory))}: "
+            f"{result.written} written, {result.kept} already there",
+            highlight=False,
+        )
+
+
+@app.command("submit-witness")
+def submit_witness(
+    url: Annotated[str, typer.Argument(help="The witness's submission prefix (tlog-witness).")],
+    witness_key: Annotated[
+        str, typer.Option(help="The witness's cosignature key (name+hex+base64), trusted.")
+    ],
+    db: Db = None,
+) -> None:
+    """Submit the latest checkpoint to a witness (C2SP tlog-witness) and store its cosignature."""
+    with _errors():
+        ledger = _open(db)
+        verifier = CosignatureVerifier.from_key_string(witness_key)
+        timestamp = request_cosignature(ledger, url, verifier)
+        sys.stdout.write(ledger.cosigned_checkpoint() or "")
+        _err.print(f"cosigned by {escape(verifier.name)} at {timestamp}")

@@ -83,6 +83,14 @@ class PublishedRows:
             )
         )
 
+    def cosigned_size(self, conn: Connection, witness: str) -> int | None:
+        """Return the largest checkpoint size ``witness`` cosigned for this log, or None."""
+        query = select(func.max(cosignatures.c.size)).where(
+            cosignatures.c.log_id == self.log_id, cosignatures.c.witness == witness
+        )
+        size = conn.execute(query).scalar_one()
+        return None if size is None else int(size)
+
     def cosignature_lines(self, conn: Connection, size: int) -> list[str]:
         """Return the cosignature lines stored for checkpoint ``size``, by witness name."""
         query = (

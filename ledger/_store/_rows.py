@@ -331,6 +331,30 @@ class Store(KeyRows, PublishedRows):
         query = select(func.count()).select_from(nodes).where(nodes.c.log_id == self.log_id)
         return int(conn.execute(query).scalar_one())
 
+    def node_range(self, conn: Connection, level: int, start: int, stop: int) -> list[bytes]:
+        """Return the stored hashes of nodes ``(level, i)`` for ``start <= i < stop``, in order.
+
+        One primary-key range scan: a hash tile is 256 consecutive nodes of one level.
+        """
+        base = level << LEVEL_SHIFT
+        query = (
+            select(nodes.c.hash)
+            .where(
+                nodes.c.log_id == self.log_id, nodes.c.node.between(base | start, base | stop - 1)
+            )
+            .order_by(nodes.c.node)
+        )
+        return [bytes(h) for h in conn.execute(query).scalars()]
+
+    def leaf_range(self, conn: Connection, start: int, stop: int) -> list[bytes]:
+        """Return the leaf bytes of entries ``start <= seq < stop``, in order."""
+        query = (
+            select(entries.c.leaf)
+            .where(entries.c.log_id == self.log_id, entries.c.seq >= start, entries.c.seq < stop)
+            .order_by(entries.c.seq)
+        )
+        return [bytes(leaf) for leaf in conn.execute(query).scalars()]
+
     def entry_rows(self, conn: Connection, start: int, stop: int) -> list[Any]:
         """Return entry rows with ``start <= seq < stop`` in order."""
         query = (

@@ -42,7 +42,8 @@ RUNNER = CliRunner(env={"COLUMNS": "250", "TERMINAL_WIDTH": "250", "NO_COLOR": "
 
 # Which options each ledger command takes.
 TAKES_DB = {"init", "register", "revoke", "append", "show", "audit", "checkpoint",
-            "prove-inclusion", "prove-consistency", "witness", "rotate-root"}  # fmt: skip
+            "prove-inclusion", "prove-consistency", "witness", "rotate-root", "tiles",
+            "submit-witness"}  # fmt: skip
 TAKES_KEYS = {"init", "keygen", "register", "revoke", "append", "checkpoint", "witness",
               "rotate-root"}  # fmt: skip
 
