@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
 from traceability import has_trace_tables
 from verifier_app import _sign_in as session
+from verifier_app import tiles
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._settings import Settings
@@ -39,7 +40,10 @@ from verifier_app.staff import _labels as staff_labels
 from verifier_app.staff import _pages as staff
 from verifier_app.staff import _statements_api as statements
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["TILES_PREFIX", "create_app", "create_app_from_env"]
+
+#: Where the log's tiles are served: ``<prefix>/checkpoint``, ``<prefix>/tile/...``.
+TILES_PREFIX = "/log"
 
 _log = logging.getLogger("verifier_app")
 
@@ -148,6 +152,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(events.router)
     app.include_router(staff.router)
     app.include_router(staff_labels.router)
+    # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
+    app.include_router(tiles.router, prefix=TILES_PREFIX)
     # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
     app.add_middleware(ScanFastPath, state=app.state)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any
