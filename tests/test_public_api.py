@@ -159,7 +159,6 @@ PUBLIC = {
         "create_app",
         "create_app_from_env",
         "hash_token",
-        "no_lots",
         "require_role",
     },
 }
