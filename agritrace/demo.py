@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
 from ledger import KeyFolder, Ledger, audit
-from traceability import Recorder, lot_summary
+from traceability import Projection
 from traceability.demo import COOPERATIVE, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -80,8 +80,9 @@ def _labels(
     folder: Path, ledger: Ledger, keys: KeyFolder, season: Season
 ) -> tuple[Path, Path, str]:
     lot = season.released
-    Recorder(ledger).check_label(season.gtin, lot)  # label-requires-released
-    summary = lot_summary(ledger, season.gtin, lot)
+    projection = Projection(ledger)
+    projection.lot(season.gtin, lot).check_label()  # label-requires-released
+    summary = projection.summary(season.gtin, lot)
     assert summary is not None
     origin = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
     data = LabelData(
@@ -129,7 +130,8 @@ def run_demo(folder: Path, console: Console) -> Season:
         report = audit(ledger.store)
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
-        statuses = {lot: lot_summary(ledger, season.gtin, lot) for lot in season.interesting}
+        projection = Projection(ledger)
+        statuses = {lot: projection.summary(season.gtin, lot) for lot in season.interesting}
     finally:
         ledger.close()
 

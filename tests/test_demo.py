@@ -16,7 +16,7 @@ from agritrace.cli import app
 from agritrace.demo import RESOLVER, serve_command
 from labels import load_public_key, parse_digital_link, verify_link
 from ledger import Ledger, audit
-from traceability import LotStatus, Recorder
+from traceability import LotStatus, Projection
 from verifier_app import TokenTable, hash_token
 
 RUNNER = CliRunner()
@@ -62,10 +62,10 @@ def test_demo_ledger_audits_valid_with_the_statuses(demo: tuple[Path, str]) -> N
         report = audit(ledger.store)
         assert report.verdict == "valid"
         assert report.failure is None
-        recorder = Recorder(ledger)
-        assert recorder.lot("06912345670012", "SB26-H01-G1").status == LotStatus.RELEASED
-        assert recorder.lot("06912345670012", "SB26-H04").status == LotStatus.ON_HOLD
-        assert recorder.lot("06912345670012", "SB26-H02-SU").status == LotStatus.RECALLED
+        projection = Projection(ledger)
+        assert projection.lot("06912345670012", "SB26-H01-G1").status == LotStatus.RELEASED
+        assert projection.lot("06912345670012", "SB26-H04").status == LotStatus.ON_HOLD
+        assert projection.lot("06912345670012", "SB26-H02-SU").status == LotStatus.RECALLED
     finally:
         ledger.close()
 

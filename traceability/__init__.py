@@ -5,11 +5,12 @@ library owns the module name ``trace`` (see docs/adr/0002-traceability-not-trace
 
 Events are typed models; a :class:`Recorder` checks each against the lifecycle table and the
 rule entries on the ledger, signs it, appends it, and keeps the ``trace_*`` projection
-tables in step. Refused events append nothing.
+tables in step. Refused events append nothing. Every question about lots, lineage and
+master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
-from traceability._recorder import LotState, Recorder, reindex
+from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     Cooling,
     Cooperative,
@@ -32,6 +33,7 @@ from traceability.events._events import (
     SubstanceResult,
     UnitRef,
 )
+from traceability.events._model import Model
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -39,26 +41,15 @@ from traceability.exports._epcis_import import (
     import_epcis,
 )
 from traceability.projection._lineage import BackTrace, ForwardTrace, Origin, Shipment
-from traceability.projection._lineage_graph import (
-    LineageEdge,
-    LineageGraph,
-    LineageNode,
-    lineage_graph,
-)
-from traceability.projection._lookup import (
-    CooperativeInfo,
-    LotSummary,
-    ResidueLine,
-    cooperative_info,
-    has_trace_tables,
-    lot_summary,
-)
+from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
+from traceability.projection._lists import LotState, PlotInfo, ProductInfo
+from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._read import Projection
 from traceability.projection._status import (
     STATUS_FILTERS,
-    LotLine,
+    FlaggedLot,
     LotPage,
     RuleFinding,
-    lots_by_status,
 )
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
@@ -85,6 +76,7 @@ __all__ = [
     "EpcisImport",
     "EpcisImportError",
     "Farm",
+    "FlaggedLot",
     "ForwardTrace",
     "GradeBand",
     "GradedLot",
@@ -97,19 +89,22 @@ __all__ = [
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
-    "LotLine",
     "LotPage",
     "LotRef",
     "LotState",
     "LotStatus",
     "LotSummary",
+    "Model",
     "MrlRow",
     "MrlTable",
     "Origin",
     "Packing",
+    "PlotInfo",
     "Processing",
     "Product",
+    "ProductInfo",
     "Profile",
+    "Projection",
     "Reading",
     "Recall",
     "Receiving",
@@ -128,13 +123,8 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
-    "cooperative_info",
-    "has_trace_tables",
     "import_epcis",
-    "lineage_graph",
     "load_mrl_csv",
     "load_profile",
-    "lot_summary",
-    "lots_by_status",
     "reindex",
 ]

@@ -13,16 +13,9 @@ from __future__ import annotations
 
 from labels import DigitalLink
 from ledger import Ledger
-from traceability import (
-    CooperativeInfo,
-    LotStatus,
-    LotSummary,
-    cooperative_info,
-    lot_summary,
-)
+from traceability import CooperativeInfo, LotStatus, LotSummary
 from verifier_app._signing import AppRecorder
-from verifier_app.consumer._lookup import LotStatus as Banner
-from verifier_app.consumer._lookup import LotView
+from verifier_app.consumer._lookup import Banner, LotView
 
 __all__ = ["TraceLookup", "cooperative_name", "lot_view"]
 
@@ -91,14 +84,13 @@ class TraceLookup:
         """Return the lot's view, or None when no lot has this GTIN and lot code."""
         if link.lot is None:
             return None
+        projection = self._holder.projection
         # Takes no lock and writes nothing when the projection is current (the usual case).
-        self._holder.recorder.catch_up()
-        summary = lot_summary(self._ledger, link.gtin, link.lot)
+        projection.catch_up()
+        summary = projection.summary(link.gtin, link.lot)
         if summary is None:
             return None
-        return lot_view(
-            summary, cooperative_name(cooperative_info(self._ledger), self._ledger.origin)
-        )
+        return lot_view(summary, cooperative_name(projection.cooperative(), self._ledger.origin))
 
 
 def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:

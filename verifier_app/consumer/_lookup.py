@@ -11,9 +11,10 @@ from typing import Literal, Protocol
 
 from labels import DigitalLink
 
-__all__ = ["LotLookup", "LotStatus", "LotView"]
+__all__ = ["Banner", "LotLookup", "LotView"]
 
-LotStatus = Literal["verified", "on_hold", "recalled"]
+#: The page's status banner for a known lot (the domain's ``LotStatus`` mapped to three).
+Banner = Literal["verified", "on_hold", "recalled"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class LotView:
             each to its inclusion proof.
     """
 
-    status: LotStatus
+    status: Banner
     product: str
     facts: tuple[tuple[str, str], ...] = ()
     entries: tuple[int, ...] = ()

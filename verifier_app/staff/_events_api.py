@@ -31,6 +31,8 @@ from traceability import (
     Harvest,
     Hold,
     InputApplication,
+    LotState,
+    Model,
     Packing,
     Processing,
     Product,
@@ -40,10 +42,8 @@ from traceability import (
     ResidueTest,
     Shipping,
 )
-from traceability.events._model import Model
 from verifier_app._auth import Caller, Role, authenticated_caller, require_role
 from verifier_app._signing import AppRecorder, RecorderDep
-from verifier_app.staff._queries import LotRow, entry_lots
 
 __all__ = ["EVENT_ROLES", "EventOut", "LotStatusOut", "record_for", "router"]
 
@@ -94,9 +94,9 @@ class LotStatusOut(BaseModel):
     reason: str | None
 
     @classmethod
-    def of(cls, row: LotRow) -> LotStatusOut:
-        """Build from a projection row."""
-        return cls(gtin=row.gtin, lot=row.lot, status=row.status, reason=row.reason)
+    def of(cls, state: LotState) -> LotStatusOut:
+        """Build from the domain's view of the lot."""
+        return cls(gtin=state.gtin, lot=state.lot, status=state.status, reason=state.status_reason)
 
 
 class EventOut(BaseModel):
@@ -120,7 +120,7 @@ def record_for(caller: Caller, holder: AppRecorder, event: Model) -> EventOut:
     """
     key = holder.key_for(caller)
     receipt = holder.recorder.record(event, key)
-    touched = entry_lots(holder.ledger.engine, receipt.seq)
+    touched = holder.projection.entry_lots(receipt.seq)
     return EventOut(
         kind=event.KIND,
         seq=receipt.seq,

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final, Literal
 
-from traceability import Cooling, Grading, Harvest, Hold, Packing, Release, Shipping
-from traceability.events._model import Model
+from traceability import Cooling, Grading, Harvest, Hold, Model, Packing, Release, Shipping
 from verifier_app._auth import Role
 
 __all__ = [
@@ -295,3 +294,4 @@ FORMS: Final[Mapping[str, Form]] = {
         ),
     )
 }
+

@@ -29,7 +29,6 @@ from labels import (
     render_zpl,
     sign_link,
 )
-from traceability import cooperative_info, lot_summary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
 from verifier_app._errors import NotFoundError
@@ -72,14 +71,16 @@ def print_labels(
     count: Annotated[int, Query(ge=1, le=240)] = 24,
 ) -> Response:
     """Render the lot's labels (``count`` copies; PNG is one picture) as a download."""
-    app.recorder.catch_up()
-    summary = lot_summary(app.ledger, gtin, lot)
-    if summary is None:
+    projection = app.projection
+    projection.catch_up()
+    summary = projection.summary(gtin, lot)
+    state = None if summary is None else projection.find(summary.gtin, summary.lot)
+    if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
-    app.recorder.check_label(summary.gtin, summary.lot)  # LifecycleError: 409, a page
+    state.check_label()  # LifecycleError: 409, a page
     origin = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
-    coop = cooperative_info(app.ledger)
+    coop = projection.cooperative()
     data = LabelData(
         product=_one_line(summary.product),
         grade=_one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
