@@ -65,7 +65,7 @@ def offences(name: str, tree: ast.Module) -> list[str]:
             if isinstance(node.func, ast.Name) and node.func.id in builders:
                 found.append(f"{where}: builds SQL with {node.func.id}(")
         elif isinstance(node, ast.Constant) and _looks_like_sql(tree, node):
-            found.append(f"{where}: SQL text {node.value[:40]!r}")
+            found.append(f"{where}: SQL text {str(node.value)[:40]!r}")
     return found
 
 
