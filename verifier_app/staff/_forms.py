@@ -23,6 +23,7 @@ from verifier_app._auth import Role
 
 __all__ = [
     "FORMS",
+    "NO_FORM",
     "SHED_TIME",
     "Field",
     "Form",
@@ -295,3 +296,15 @@ FORMS: Final[Mapping[str, Form]] = {
     )
 }
 
+
+#: Event kinds the staff pages have no form for, and where they are recorded instead.
+NO_FORM: Final[Mapping[str, str]] = {
+    "cooperative": "master data: the cooperative admin records it (CLI or API)",
+    "product": "master data: the cooperative admin records it (CLI or API)",
+    "farm": "master data: the cooperative admin records it (CLI or API)",
+    "input": "growers' farm records arrive by CLI import or the API",
+    "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
+    "receiving": "logistics upload logger files (CLI import) or use the API",
+    "processing": "processors record by CLI or API",
+    "recall": "recalls are recorded on the regulator's pages (/regulator)",
+}
