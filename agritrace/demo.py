@@ -37,7 +37,7 @@ RESOLVER = "http://127.0.0.1:8000"
 TOKEN_ROLES = {
     "regulator": "market-regulator",
     "lab": "kashgar-lab",
-    "packer": "packing-shed",
+    "packing_station": "packing-shed",
     "logistics": "cold-truck",
     "cooperative": "coop-admin",
 }
@@ -84,13 +84,13 @@ def _labels(
     projection.lot(season.gtin, lot).check_label()  # label-requires-released
     summary = projection.summary(season.gtin, lot)
     assert summary is not None
-    origin = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
+    grown_in = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
     data = LabelData(
         product=summary.product,
         grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
-        origin=origin,
+        origin=grown_in,
     )
     key = keys.create("label")
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
@@ -175,7 +175,9 @@ def run_demo(folder: Path, console: Console) -> Season:
     for what, lot in season.pages.items():
         _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
     tokens = folder / "tokens.txt"
-    _line(console, f"  staff     {RESOLVER}/sign-in  (token: the 'packer' line of {tokens})")
+    _line(
+        console, f"  staff     {RESOLVER}/sign-in  (token: the 'packing_station' line of {tokens})"
+    )
     _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
     return season
 

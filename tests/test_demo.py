@@ -109,10 +109,10 @@ def test_demo_packer_token_signs_in_and_records_with_the_packing_shed_key(
     folder, out = demo
     assert f"staff     {RESOLVER}/sign-in" in out
     tokens = dict(line.split() for line in (folder / "tokens.txt").read_text().splitlines())
-    caller = TokenTable.load(folder / "tokens.toml").caller(tokens["packer"])
+    caller = TokenTable.load(folder / "tokens.toml").caller(tokens["packing_station"])
     assert caller is not None
     assert caller.key == "packing-shed"
-    assert caller.roles == {"packer"}
+    assert caller.roles == {"packing_station"}
     # The key the server will sign with is the one the season registered for the shed.
     with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
         actors = {info.actor for info in ledger.keys().values()}

@@ -31,6 +31,7 @@ PUBLIC = {
         "verify_link",
     },
     "traceability": {
+        "EVENT_TYPES",
         "Action",
         "BackTrace",
         "BatchError",
@@ -62,7 +63,7 @@ PUBLIC = {
         "Model",
         "MrlRow",
         "MrlTable",
-        "Origin",
+        "FarmOrigin",
         "PERMITTED",
         "Packing",
         "PlotInfo",

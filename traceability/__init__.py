@@ -12,6 +12,7 @@ master data goes to a :class:`Projection`, which answers with frozen views.
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
+    EVENT_TYPES,
     Cooling,
     Cooperative,
     Farm,
@@ -40,7 +41,7 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
-from traceability.projection._lineage import BackTrace, ForwardTrace, Origin, Shipment
+from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
@@ -64,6 +65,7 @@ from traceability.rules._tables import (
 )
 
 __all__ = [
+    "EVENT_TYPES",
     "PERMITTED",
     "STATUS_FILTERS",
     "TABLE",
@@ -76,6 +78,7 @@ __all__ = [
     "EpcisImport",
     "EpcisImportError",
     "Farm",
+    "FarmOrigin",
     "FlaggedLot",
     "ForwardTrace",
     "GradeBand",
@@ -97,7 +100,6 @@ __all__ = [
     "Model",
     "MrlRow",
     "MrlTable",
-    "Origin",
     "Packing",
     "PlotInfo",
     "Processing",

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from ledger import Ledger
 from traceability.projection import _schema as t
-from traceability.projection._lineage import Origin, ancestors, trace_back
+from traceability.projection._lineage import FarmOrigin, ancestors, trace_back
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import residue_text
 
@@ -96,7 +96,7 @@ class LotSummary:
     product: str
     grade: str | None
     quantity: str
-    origins: tuple[Origin, ...]
+    origins: tuple[FarmOrigin, ...]
     harvested: str | None
     packed: str | None
     residues: tuple[ResidueLine, ...]

@@ -64,7 +64,7 @@ def _one_line(text: str) -> str:
 def print_labels(
     gtin: str,
     lot: str,
-    _: Annotated[Caller, Depends(page_caller("packer", "cooperative"))],
+    _: Annotated[Caller, Depends(page_caller("packing_station", "cooperative"))],
     app: RecorderDep,
     settings: SettingsDep,
     format: Literal["pdf", "png", "zpl"] = "pdf",
@@ -78,7 +78,7 @@ def print_labels(
     if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
     state.check_label()  # LifecycleError: 409, a page
-    origin = summary.origins[0] if summary.origins else None
+    farm = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
     coop = projection.cooperative()
     data = LabelData(
@@ -91,7 +91,7 @@ def print_labels(
             if coop is not None
             else urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin
         ),
-        origin=_one_line(f"{origin.county} {origin.village}" if origin else "-"),
+        origin=_one_line(f"{farm.county} {farm.village}" if farm else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from traceability import (
     LifecycleError,
     LotState,
-    LotStatus,
     RoleError,
     TraceError,
     ValidationError,
@@ -43,15 +42,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 
-StaffCaller = Annotated[Caller, Depends(page_caller("packer", "cooperative", "logistics"))]
-#: Next steps offered on a lot's page, by its status (each also needs the form's role).
-NEXT_STEPS = {
-    "active": ("cooling", "grading", "packing", "release", "hold"),
-    "released": ("packing", "shipping", "grading", "hold"),
-    "on_hold": ("cooling", "release"),
-    "shipped": ("hold",),
-    "received": ("hold",),
-}
+StaffCaller = Annotated[Caller, Depends(page_caller("packing_station", "cooperative", "logistics"))]
 _MAX_VALUE = 500  # longer than any field the events take; the model says what is allowed
 
 
@@ -119,7 +110,7 @@ def _show_form(
     status: int = 200,
 ) -> HTMLResponse:
     projection = app.projection
-    statuses = tuple(LotStatus(s) for s in form.lot_statuses)
+    statuses = form.lot_statuses
     lot_choices = projection.lots(statuses=statuses) if statuses else []
     chosen = values.get("lot", "")
     if chosen and all(lot_value(r.gtin, r.lot) != chosen for r in lot_choices):
@@ -221,7 +212,8 @@ def lot_page(
         state.check_label()
     except LifecycleError as e:
         label_refusal = str(e)
-    steps = [FORMS[k] for k in NEXT_STEPS.get(summary.status.value, ()) if _may(caller, FORMS[k])]
+    # Next steps: every form the lifecycle allows from the lot's status (and the caller's role).
+    steps = [f for f in FORMS.values() if f.offered_for(summary.status) and _may(caller, f)]
     return _page(
         request,
         "staff_lot.html",
