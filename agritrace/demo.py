@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
 from ledger import KeyFolder, Ledger
-from traceability import Recorder, lot_summary
+from traceability import Projection
 from traceability.demo import COOPERATIVE, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -37,7 +37,7 @@ RESOLVER = "http://127.0.0.1:8000"
 TOKEN_ROLES = {
     "regulator": "market-regulator",
     "lab": "kashgar-lab",
-    "packer": "packing-shed",
+    "packing_station": "packing-shed",
     "logistics": "cold-truck",
     "cooperative": "coop-admin",
 }
@@ -80,16 +80,17 @@ def _labels(
     folder: Path, ledger: Ledger, keys: KeyFolder, season: Season
 ) -> tuple[Path, Path, str]:
     lot = season.released
-    Recorder(ledger).check_label(season.gtin, lot)  # label-requires-released
-    summary = lot_summary(ledger, season.gtin, lot)
+    projection = Projection(ledger)
+    projection.lot(season.gtin, lot).check_label()  # label-requires-released
+    summary = projection.summary(season.gtin, lot)
     assert summary is not None
-    origin = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
+    grown_in = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
     data = LabelData(
         product=summary.product,
         grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
-        origin=origin,
+        origin=grown_in,
     )
     key = keys.create("label")
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
@@ -129,7 +130,8 @@ def run_demo(folder: Path, console: Console) -> Season:
         report = ledger.audit()
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
-        statuses = {lot: lot_summary(ledger, season.gtin, lot) for lot in season.interesting}
+        projection = Projection(ledger)
+        statuses = {lot: projection.summary(season.gtin, lot) for lot in season.interesting}
     finally:
         ledger.close()
 
@@ -173,7 +175,9 @@ def run_demo(folder: Path, console: Console) -> Season:
     for what, lot in season.pages.items():
         _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
     tokens = folder / "tokens.txt"
-    _line(console, f"  staff     {RESOLVER}/sign-in  (token: the 'packer' line of {tokens})")
+    _line(
+        console, f"  staff     {RESOLVER}/sign-in  (token: the 'packing_station' line of {tokens})"
+    )
     _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
     return season
 

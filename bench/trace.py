@@ -54,6 +54,7 @@ from traceability import (
     Harvest,
     Packing,
     Product,
+    Projection,
     Recall,
     Receiving,
     Recorder,
@@ -293,7 +294,7 @@ def recall_tree(recorder: Recorder, keys: dict[Role, Ed25519PrivateKey]) -> tupl
     start = time.perf_counter()
     recorder.record(recall, keys[Role.COOPERATIVE])
     spent = time.perf_counter() - start
-    return spent, len(recorder.trace_forward(GTIN, "R").lots) - 1
+    return spent, len(Projection(recorder.ledger).trace_forward(GTIN, "R").lots) - 1
 
 
 def _grade(parent: str, outs: list[str], quantity: int, when: str) -> Grading:
@@ -359,8 +360,9 @@ def main() -> None:
     chains = (ledger.size() - first) // EVENTS_PER_CHAIN
     rng = random.Random(1)
     picks = [rng.randrange(chains) for _ in range(200)]
-    back = timed(lambda i=i: recorder.trace_back(GTIN, f"H{i:07d}A") for i in picks)
-    forward = timed(lambda i=i: recorder.trace_forward(GTIN, f"H{i:07d}") for i in picks)
+    projection = Projection(ledger)
+    back = timed(lambda i=i: projection.trace_back(GTIN, f"H{i:07d}A") for i in picks)
+    forward = timed(lambda i=i: projection.trace_forward(GTIN, f"H{i:07d}") for i in picks)
     recall_s, descendants = recall_tree(recorder, keys)
     size = ledger.size()
     reindex_s = None

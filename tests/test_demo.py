@@ -16,7 +16,7 @@ from agritrace.cli import app
 from agritrace.demo import RESOLVER, serve_command
 from labels import load_public_key, parse_digital_link, verify_link
 from ledger import Ledger
-from traceability import LotStatus, Recorder
+from traceability import LotStatus, Projection
 from verifier_app import TokenTable, hash_token
 
 RUNNER = CliRunner()
@@ -62,10 +62,10 @@ def test_demo_ledger_audits_valid_with_the_statuses(demo: tuple[Path, str]) -> N
         report = ledger.audit()
         assert report.verdict == "valid"
         assert report.failure is None
-        recorder = Recorder(ledger)
-        assert recorder.lot("06912345670012", "SB26-H01-G1").status == LotStatus.RELEASED
-        assert recorder.lot("06912345670012", "SB26-H04").status == LotStatus.ON_HOLD
-        assert recorder.lot("06912345670012", "SB26-H02-SU").status == LotStatus.RECALLED
+        projection = Projection(ledger)
+        assert projection.lot("06912345670012", "SB26-H01-G1").status == LotStatus.RELEASED
+        assert projection.lot("06912345670012", "SB26-H04").status == LotStatus.ON_HOLD
+        assert projection.lot("06912345670012", "SB26-H02-SU").status == LotStatus.RECALLED
     finally:
         ledger.close()
 
@@ -109,10 +109,10 @@ def test_demo_packer_token_signs_in_and_records_with_the_packing_shed_key(
     folder, out = demo
     assert f"staff     {RESOLVER}/sign-in" in out
     tokens = dict(line.split() for line in (folder / "tokens.txt").read_text().splitlines())
-    caller = TokenTable.load(folder / "tokens.toml").caller(tokens["packer"])
+    caller = TokenTable.load(folder / "tokens.toml").caller(tokens["packing_station"])
     assert caller is not None
     assert caller.key == "packing-shed"
-    assert caller.roles == {"packer"}
+    assert caller.roles == {"packing_station"}
     # The key the server will sign with is the one the season registered for the shed.
     with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
         actors = {info.actor for info in ledger.keys().values()}

@@ -5,12 +5,14 @@ library owns the module name ``trace`` (see docs/adr/0002-traceability-not-trace
 
 Events are typed models; a :class:`Recorder` checks each against the lifecycle table and the
 rule entries on the ledger, signs it, appends it, and keeps the ``trace_*`` projection
-tables in step. Refused events append nothing.
+tables in step. Refused events append nothing. Every question about lots, lineage and
+master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
-from traceability._recorder import LotState, Recorder, reindex
+from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
+    EVENT_TYPES,
     Cooling,
     Cooperative,
     Farm,
@@ -32,33 +34,23 @@ from traceability.events._events import (
     SubstanceResult,
     UnitRef,
 )
+from traceability.events._model import Model
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
     ImportProblem,
     import_epcis,
 )
-from traceability.projection._lineage import BackTrace, ForwardTrace, Origin, Shipment
-from traceability.projection._lineage_graph import (
-    LineageEdge,
-    LineageGraph,
-    LineageNode,
-    lineage_graph,
-)
-from traceability.projection._lookup import (
-    CooperativeInfo,
-    LotSummary,
-    ResidueLine,
-    cooperative_info,
-    has_trace_tables,
-    lot_summary,
-)
+from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
+from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
+from traceability.projection._lists import LotState, PlotInfo, ProductInfo
+from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._read import Projection
 from traceability.projection._status import (
     STATUS_FILTERS,
-    LotLine,
+    FlaggedLot,
     LotPage,
     RuleFinding,
-    lots_by_status,
 )
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
@@ -73,6 +65,7 @@ from traceability.rules._tables import (
 )
 
 __all__ = [
+    "EVENT_TYPES",
     "PERMITTED",
     "STATUS_FILTERS",
     "TABLE",
@@ -85,6 +78,8 @@ __all__ = [
     "EpcisImport",
     "EpcisImportError",
     "Farm",
+    "FarmOrigin",
+    "FlaggedLot",
     "ForwardTrace",
     "GradeBand",
     "GradedLot",
@@ -97,19 +92,21 @@ __all__ = [
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
-    "LotLine",
     "LotPage",
     "LotRef",
     "LotState",
     "LotStatus",
     "LotSummary",
+    "Model",
     "MrlRow",
     "MrlTable",
-    "Origin",
     "Packing",
+    "PlotInfo",
     "Processing",
     "Product",
+    "ProductInfo",
     "Profile",
+    "Projection",
     "Reading",
     "Recall",
     "Receiving",
@@ -128,13 +125,8 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
-    "cooperative_info",
-    "has_trace_tables",
     "import_epcis",
-    "lineage_graph",
     "load_mrl_csv",
     "load_profile",
-    "lot_summary",
-    "lots_by_status",
     "reindex",
 ]

@@ -18,57 +18,29 @@ top of the ones before it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger import Ledger, Receipt, Record, SignedStatement
 from traceability._batch import record_batch
-from traceability._errors import BatchError, ValidationError
+from traceability._errors import BatchError
 from traceability._signed import record_signed
-from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.events._model import Model
 from traceability.exports._epcis import build_document, lot_chain, lot_entries
 from traceability.exports._fsma import fsma204_csv
-from traceability.projection import _schema as t
-from traceability.projection._lineage import (
-    BackTrace,
-    ForwardTrace,
-    shipment_lots,
-    trace_back,
-    trace_forward,
-)
-from traceability.projection._replay import catch_up
-from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.projection._read import Projection
+from traceability.projection._replay import catch_up, rebuild
 
-__all__ = ["LotState", "Recorder", "reindex"]
-
-
-@dataclass(frozen=True)
-class LotState:
-    """A lot as the projection sees it."""
-
-    key: str
-    gtin: str
-    lot: str
-    commodity: str
-    status: LotStatus
-    status_seq: int
-    status_reason: str | None
-    failed: bool
-    created_seq: int
+__all__ = ["Recorder", "reindex"]
 
 
 def reindex(ledger: Ledger) -> int:
     """Drop the ``trace_*`` tables and rebuild them from the ledger; return entries read."""
-    t.metadata.drop_all(ledger.engine)
-    t.metadata.create_all(ledger.engine)
-    return catch_up(ledger)
+    return rebuild(ledger)
 
 
 def _within(record: Record, start: datetime | None, end: datetime | None) -> bool:
@@ -80,7 +52,9 @@ def _within(record: Record, start: datetime | None, end: datetime | None) -> boo
 
 
 class Recorder:
-    """Records events for one ledger and answers questions from its projection.
+    """Records events for one ledger, keeping its projection in step (write only).
+
+    Questions about lots go to :class:`~traceability.Projection`.
 
     Args:
         ledger: an open ledger; its database also holds the ``trace_*`` tables.
@@ -88,21 +62,15 @@ class Recorder:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._engine = ledger.engine
         # Serialises this process's writers (their signing and verifying too); the log's
         # append lock, held from check to commit, keeps other processes out.
         self._lock = threading.Lock()
-        t.metadata.create_all(self._engine)
+        self._projection = Projection(ledger)  # creates the tables on a fresh ledger
         self.catch_up()
 
     def catch_up(self) -> int:
         """Apply entries appended since the projection last saw the ledger."""
         return catch_up(self.ledger)
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
 
     def record(
         self, event: Model, key: Ed25519PrivateKey, *, at: datetime | None = None
@@ -163,54 +131,7 @@ class Recorder:
         with self._lock:
             return record_signed(self.ledger, batch)
 
-    # --- questions -------------------------------------------------------------------------
-
-    def lot(self, gtin: str, lot: str) -> LotState:
-        """Return a lot's state or raise :class:`ValidationError` when it is unknown."""
-        key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
-        with self._read() as conn:
-            row = conn.execute(select(t.lots).where(t.lots.c.key == key)).first()
-        if row is None:
-            raise ValidationError("lot", "a lot recorded on this ledger", key)
-        return LotState(
-            row.key,
-            row.gtin,
-            row.lot,
-            row.commodity,
-            LotStatus(row.status),
-            row.status_seq,
-            row.status_reason,
-            bool(row.failed),
-            row.created_seq,
-        )
-
-    def check_label(self, gtin: str, lot: str) -> None:
-        """Raise :class:`LifecycleError` unless the lot may be labelled for sale now."""
-        state = self.lot(gtin, lot)
-        transition(Action.LABEL, state.status, state.key)
-
-    def results(self, gtin: str, lot: str) -> list[dict[str, object]]:
-        """Return the residue verdicts recorded on a lot, each naming its rule entry."""
-        state = self.lot(gtin, lot)
-        with self._read() as conn:
-            rows = conn.execute(
-                select(t.results).where(t.results.c.lot == state.key).order_by(t.results.c.seq)
-            ).all()
-        return [dict(r._mapping) for r in rows]
-
-    def trace_back(self, gtin: str, lot: str) -> BackTrace:
-        """Trace a lot back to its harvest lots, plots, farms and growers."""
-        state = self.lot(gtin, lot)
-        with self._read() as conn:
-            return trace_back(conn, [state.key])
-
-    def trace_shipment_back(self, shipment: str) -> BackTrace:
-        """Trace every lot of a shipment back to its farms and growers."""
-        with self._read() as conn:
-            keys = shipment_lots(conn, shipment)
-            if not keys:
-                raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
-            return trace_back(conn, keys)
+    # --- exports (TODO(standards): move to traceability/exports with their selection) --
 
     def _select(
         self,
@@ -221,7 +142,7 @@ class Recorder:
         end: datetime | None,
     ) -> list[Record]:
         if gtin is not None or lot is not None:
-            state = self.lot(gtin or "", lot or "")
+            state = self._projection.lot(gtin or "", lot or "")
             records = [self.ledger.record(s) for s in lot_entries(conn, state.gtin, state.lot)]
         else:
             records = list(self.ledger.records())
@@ -247,7 +168,7 @@ class Recorder:
             end: include events whose event time is before this.
         """
         self.catch_up()
-        with self._read() as conn:
+        with self._projection.connection() as conn:
             records = self._select(conn, gtin, lot, start, end)
             return build_document(records, self.ledger.origin, conn)
 
@@ -264,16 +185,10 @@ class Recorder:
         Arguments as for :meth:`export_epcis`.
         """
         self.catch_up()
-        with self._read() as conn:
+        with self._projection.connection() as conn:
             records = self._select(conn, gtin, lot, start, end)
             chain = None
             if gtin is not None or lot is not None:
-                state = self.lot(gtin or "", lot or "")
+                state = self._projection.lot(gtin or "", lot or "")
                 chain = lot_chain(conn, state.gtin, state.lot)  # no sibling's rows
             return fsma204_csv(records, self.ledger.origin, conn, chain)
-
-    def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
-        """Trace a lot forward to every derived lot, shipment and receiver."""
-        state = self.lot(gtin, lot)
-        with self._read() as conn:
-            return trace_forward(conn, [state.key])

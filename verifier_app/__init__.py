@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from verifier_app._app import create_app, create_app_from_env
     from verifier_app._auth import ROLES, Caller, TokenTable, hash_token, require_role
     from verifier_app._settings import Settings
-    from verifier_app.consumer._lookup import LotLookup, LotView, no_lots
+    from verifier_app.consumer._lookup import LotLookup, LotView
 
 __all__ = [
     "ROLES",
@@ -26,7 +26,6 @@ __all__ = [
     "create_app",
     "create_app_from_env",
     "hash_token",
-    "no_lots",
     "require_role",
 ]
 
@@ -40,7 +39,6 @@ _HOMES = {
     "require_role": "_auth",
     "LotLookup": "consumer._lookup",
     "LotView": "consumer._lookup",
-    "no_lots": "consumer._lookup",
     "Settings": "_settings",
 }
 

@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
-from traceability import has_trace_tables
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._errors import install_error_handlers
@@ -28,7 +27,7 @@ from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer._domain_lookup import TraceLookup
-from verifier_app.consumer._lookup import LotLookup, no_lots
+from verifier_app.consumer._lookup import LotLookup
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
@@ -77,8 +76,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     Args:
         settings: How to run (see :class:`Settings`); already checked for insecure values.
         lot_lookup: How the resolver finds a scanned lot; default: the traceability
-            projection (:class:`TraceLookup`) when the database holds its ``trace_*``
-            tables, else none is known and every code is "unknown, possible counterfeit".
+            projection (:class:`TraceLookup`), asked on every scan, so a lot recorded
+            after start-up on a ledger that had none is found without a restart.
 
     Raises:
         ledger.LedgerError: the database has no ledger, or a witness key is malformed.
@@ -134,10 +133,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.witnesses = witnesses
     app.state.audits = audits
     app.state.recorder = holder = AppRecorder(ledger, KeyFolder(settings.keys))
-    if lot_lookup is None:
-        traced = has_trace_tables(ledger.engine)
-        lot_lookup = TraceLookup(ledger, holder.recorder) if traced else no_lots
-    app.state.lot_lookup = lot_lookup
+    app.state.lot_lookup = lot_lookup or TraceLookup(ledger, holder)
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)

@@ -9,6 +9,11 @@ The token file (TOML) holds only SHA-256 hashes of tokens, never the tokens::
     key = "kashgar-lab"      # optional: the key (in the server's key folder) that signs
                              # events this caller records through the staff pages and API
 
+Roles are the domain's (:class:`traceability.Role`: ``cooperative``, ``grower``,
+``packing_station``, ``lab``, ``logistics``, ``regulator``), one vocabulary for keys and
+tokens. ``packer``, the name token files used before, is still read as ``packing_station``
+(deprecated; a warning names the file).
+
 A request's token is hashed and looked up; the token itself is never stored or logged
 (log lines name a caller by actor, or a refused token by a short fingerprint of its hash).
 Consumers are anonymous and read-only: public routes take no token at all.
@@ -28,11 +33,13 @@ from typing import Annotated, Final, Literal, get_args
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from traceability import Role as DomainRole
 from verifier_app._errors import ForbiddenError, UnauthenticatedError
 
 __all__ = [
     "DEMO_TOKENS",
     "ROLES",
+    "ROLE_ALIASES",
     "Caller",
     "Role",
     "TokenFileError",
@@ -41,9 +48,14 @@ __all__ = [
     "require_role",
 ]
 
-Role = Literal["regulator", "lab", "packer", "logistics", "cooperative"]
-#: Every role a token may carry. Consumers have none: they are anonymous.
+#: A token's role, spelled as the domain spells it (so call sites are checked by mypy).
+Role = Literal["cooperative", "grower", "packing_station", "lab", "logistics", "regulator"]
+#: Every role a token may carry: the domain's roles. Consumers have none: they are anonymous.
 ROLES: Final = frozenset(get_args(Role))
+if frozenset(r.value for r in DomainRole) != ROLES:  # one vocabulary, or the app refuses to load
+    raise ImportError(f"token roles {sorted(ROLES)} differ from the domain's {list(DomainRole)}")
+#: Deprecated role names token files may still use -> the domain's name (docs/app.md).
+ROLE_ALIASES: Final[Mapping[str, Role]] = {"packer": "packing_station"}
 
 #: Well-known tokens for demo mode only (one per role). Published in the docs, so a token
 #: file holding any of them is refused outside demo mode.
@@ -123,6 +135,14 @@ class TokenTable:
                 raise TokenFileError(f"{where}: sha256: expected 64 lowercase hex digits")
             if not isinstance(actor, str) or not actor:
                 raise TokenFileError(f"{where}: actor: expected a non-empty name")
+            if isinstance(roles, list) and set(roles) & set(ROLE_ALIASES):
+                _log.warning(
+                    "%s: role names %s are deprecated; write %s",
+                    where,
+                    sorted(set(roles) & set(ROLE_ALIASES)),
+                    sorted({ROLE_ALIASES[r] for r in roles if r in ROLE_ALIASES}),
+                )
+                roles = [ROLE_ALIASES.get(r, r) for r in roles]
             if not isinstance(roles, list) or not roles or not set(roles) <= ROLES:
                 raise TokenFileError(
                     f"{where}: roles: expected a non-empty list from {sorted(ROLES)}, got {roles!r}"

@@ -58,7 +58,7 @@ Witnesses = Annotated[dict[str, CosignatureVerifier], Depends(get_witnesses)]
 
 #: Roles whose tokens may append signed statements through the generic API. Regulators'
 #: own actions (recalls) will get domain routes; consumers are anonymous.
-APPEND_ROLES = ("cooperative", "lab", "logistics", "packer")
+APPEND_ROLES = ("cooperative", "lab", "logistics", "packing_station")
 
 RegulatorCaller = Annotated[Caller, Depends(require_role("regulator"))]
 AppendCaller = Annotated[Caller, Depends(require_role(*APPEND_ROLES))]

@@ -112,7 +112,7 @@ def session_token(request: Request) -> str | None:
 def page_caller(*roles: Role) -> Callable[[Request], Caller]:
     """Return a dependency admitting signed-in people holding one of ``roles``.
 
-    Use as ``caller: Annotated[Caller, Depends(page_caller("packer"))]``. Not signed in
+    Use as ``caller: Annotated[Caller, Depends(page_caller("packing_station"))]``. Not signed in
     (or a token no longer in the token file): :class:`SignInRequiredError`; signed in
     without one of the roles: :class:`WrongRoleError`.
     """

@@ -36,7 +36,7 @@ _log = logging.getLogger("verifier_app.auth")
 #: Role -> (path of its pages, wording key of their name), in the order the start page
 #: lists them. Staff roles share the packing shed's pages.
 HOMES: dict[str, tuple[str, str]] = {
-    "packer": ("/staff", "staff_pages"),
+    "packing_station": ("/staff", "staff_pages"),
     "cooperative": ("/staff", "staff_pages"),
     "logistics": ("/staff", "staff_pages"),
     "regulator": ("/regulator", "regulator_pages"),

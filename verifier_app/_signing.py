@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
 from ledger import KeyFolder, Ledger
-from traceability import Recorder
+from traceability import Projection, Recorder
 from verifier_app._auth import Caller
 from verifier_app._errors import ForbiddenError
 
@@ -34,6 +34,7 @@ class AppRecorder:
         self.ledger = ledger
         self.keys = keys
         self._recorder: Recorder | None = None
+        self._projection: Projection | None = None
         self._loaded: dict[str, Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
 
@@ -44,6 +45,14 @@ class AppRecorder:
             if self._recorder is None:
                 self._recorder = Recorder(self.ledger)
             return self._recorder
+
+    @property
+    def projection(self) -> Projection:
+        """The domain's read API over this ledger (its tables created on first use)."""
+        with self._lock:
+            if self._projection is None:
+                self._projection = Projection(self.ledger)
+            return self._projection
 
     def key_for(self, caller: Caller) -> Ed25519PrivateKey:
         """Return the private key the server signs ``caller``'s events with.

@@ -13,7 +13,7 @@ from bench._pg_copy import copy_to_postgres
 from bench.scan import parse_wrk, pick_lot
 from ledger import Ledger
 from tests.ledger.conftest import postgres_server
-from traceability import lot_summary
+from traceability import Projection
 
 __all__ = ["postgres_server"]
 
@@ -57,7 +57,7 @@ def test_the_postgresql_copy_holds_the_same_season(tmp_path: Path, postgres_serv
     ledger, recorder, keys = trace.setup(sqlite_url, farms=3)
     trace.season(recorder, keys, 27, farms=3)
     size, root = ledger.size(), ledger.root()
-    want = lot_summary(ledger, trace.GTIN, "H0000001A")
+    want = Projection(ledger).summary(trace.GTIN, "H0000001A")
     ledger.close()
     path = pick_lot(tmp_path / "trace.db")
     assert path.startswith(f"/01/{trace.GTIN}/10/H000000")
@@ -65,7 +65,7 @@ def test_the_postgresql_copy_holds_the_same_season(tmp_path: Path, postgres_serv
     try:
         with Ledger.open(copy_to_postgres(sqlite_url, postgres_server, schema)) as copy:
             assert (copy.size(), copy.root()) == (size, root)
-            assert lot_summary(copy, trace.GTIN, "H0000001A") == want
+            assert Projection(copy).summary(trace.GTIN, "H0000001A") == want
     finally:
         admin = sqlalchemy.create_engine(postgres_server)
         with admin.begin() as conn:

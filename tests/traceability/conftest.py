@@ -28,6 +28,7 @@ from traceability import (
     Processing,
     Product,
     Profile,
+    Projection,
     Reading,
     Recall,
     Receiving,
@@ -78,6 +79,11 @@ class Coop:
     @property
     def ledger(self) -> Ledger:
         return self.world.ledger
+
+    @property
+    def projection(self) -> Projection:
+        """The read API over this cooperative's projection."""
+        return Projection(self.ledger)
 
     def record(self, role: Role, event: Model) -> int:
         return self.recorder.record(event, self.keys[role]).seq

@@ -194,7 +194,7 @@ def test_pre_harvest_interval_respected_allows_harvest(coop: Coop) -> None:
     size = coop.ledger.size()
     coop.harvest()
     assert coop.ledger.size() == size + 1
-    assert coop.recorder.lot(STRAWBERRY, "H1").status == "active"
+    assert coop.projection.lot(STRAWBERRY, "H1").status == "active"
 
 
 def test_pesticide_without_listed_interval_is_not_a_silent_pass(coop: Coop) -> None:

@@ -109,7 +109,7 @@ def test_batch_leaves_the_same_projection_as_one_by_one(
     receipts = many.recorder.record_batch(season(many))
     assert [r.seq for r in receipts] == list(range(receipts[0].seq, receipts[0].seq + 5))
     assert projection(many) == projection(one)
-    assert many.recorder.lot(ref("G1")["gtin"], "G1").status == "shipped"
+    assert many.projection.lot(ref("G1")["gtin"], "G1").status == "shipped"
 
 
 def test_refused_event_names_its_index_and_appends_nothing(coop: Coop) -> None:
@@ -122,7 +122,7 @@ def test_refused_event_names_its_index_and_appends_nothing(coop: Coop) -> None:
     assert isinstance(refused.value.error, LifecycleError)
     assert coop.ledger.size() == size
     with pytest.raises(Exception, match="lot"):
-        coop.recorder.lot(ref("H1")["gtin"], "H1")  # the harvest at index 0 is not there
+        coop.projection.lot(ref("H1")["gtin"], "H1")  # the harvest at index 0 is not there
 
 
 def test_wrong_role_in_a_batch_is_refused_by_index(coop: Coop) -> None:
@@ -154,8 +154,8 @@ def test_batch_sees_an_entry_appended_between_its_signing_and_its_lock(
     receipts = coop.recorder.record_batch(season(coop))
     assert len(receipts) == 5
     assert receipts[0].seq == raced[0] + 1
-    assert coop.recorder.lot(ref("H1")["gtin"], "OTHER-1").status == "active"
-    assert coop.recorder.lot(ref("H1")["gtin"], "G1").status == "shipped"
+    assert coop.projection.lot(ref("H1")["gtin"], "OTHER-1").status == "active"
+    assert coop.projection.lot(ref("H1")["gtin"], "G1").status == "shipped"
 
 
 def test_projection_and_entries_commit_together(coop: Coop) -> None:

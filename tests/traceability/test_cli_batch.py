@@ -37,7 +37,7 @@ def test_batch_is_appended_at_consecutive_positions(coop: Coop) -> None:
         [(e, coop.keys[Role.LAB]) for e in [residue("H1", "S1"), residue("H2", "S2")]]
     )
     assert [r.seq for r in receipts] == [size, size + 1]
-    assert len(coop.recorder.results(*ref("H2").values())) == 3
+    assert len(coop.projection.results(*ref("H2").values())) == 3
 
 
 def test_later_event_sees_the_earlier_ones(coop: Coop) -> None:
@@ -45,7 +45,7 @@ def test_later_event_sees_the_earlier_ones(coop: Coop) -> None:
     hold = ev(Hold, lot=ref("H1"), reason="check", time=at(10))
     recall = ev(Recall, lot=ref("H1"), reason="x", time=at(11))
     coop.recorder.record_batch([(e, coop.keys[Role.COOPERATIVE]) for e in [hold, recall]])
-    assert coop.recorder.lot(*ref("H1").values()).status == "recalled"
+    assert coop.projection.lot(*ref("H1").values()).status == "recalled"
 
 
 def test_refused_event_appends_none_and_is_named(coop: Coop) -> None:

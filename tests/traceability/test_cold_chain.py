@@ -17,7 +17,6 @@ from traceability import (
     Receiving,
     Role,
     import_epcis,
-    lot_summary,
 )
 
 
@@ -30,7 +29,7 @@ def cooling(coop: Coop, readings: list[tuple[float, str]], **kw: Any) -> int:
 
 
 def state(coop: Coop, lot: str = "H1") -> tuple[LotStatus, str]:
-    found = coop.recorder.lot(STRAWBERRY, lot)
+    found = coop.projection.lot(STRAWBERRY, lot)
     return found.status, found.status_reason or ""
 
 
@@ -108,7 +107,7 @@ def test_transport_log_in_parts_is_received_once_with_the_last(coop: Coop) -> No
     assert state(coop)[0] is LotStatus.SHIPPED  # still in transit
     receiving(coop, [(400, "4.5"), (500, "5")])
     assert state(coop)[0] is LotStatus.RECEIVED
-    trace = coop.recorder.trace_forward(STRAWBERRY, "H1")
+    trace = coop.projection.trace_forward(STRAWBERRY, "H1")
     assert [(s.shipment, s.status, s.receiver) for s in trace.shipments] == [
         ("SH1", "received", "URUMQI-DC")
     ]
@@ -175,7 +174,7 @@ def test_scan_shows_a_log_in_parts_as_one_line(coop: Coop) -> None:
     coop.ship("SH1", ["H1"])
     receiving(coop, [(200, "4")], more_readings=True)
     receiving(coop, [(300, "6")])
-    summary = lot_summary(coop.ledger, STRAWBERRY, "H1")
+    summary = coop.projection.summary(STRAWBERRY, "H1")
     assert summary is not None
     assert summary.cold_chain == (
         "pre-cooling at PS1: core 5 °C at 2026-06-01 08:40 (3 readings, 5 to 18 °C)",

@@ -9,7 +9,7 @@ import pytest
 
 from tests.traceability.conftest import Coop, Staff
 from tests.traceability.test_epcis import SCHEMA
-from traceability import Cooperative, Role, RoleError, ValidationError, cooperative_info, reindex
+from traceability import Cooperative, Role, RoleError, ValidationError, reindex
 
 KASHGAR = {
     "name_zh": "喀什果农合作社",
@@ -22,9 +22,9 @@ KASHGAR = {
 
 
 def test_recorded_cooperative_is_what_a_scan_can_name(coop: Coop) -> None:
-    assert cooperative_info(coop.ledger) is None  # nothing recorded: the app falls back
+    assert coop.projection.cooperative() is None  # nothing recorded: the app falls back
     seq = coop.record(Role.COOPERATIVE, Cooperative.from_body(KASHGAR))
-    info = cooperative_info(coop.ledger)
+    info = coop.projection.cooperative()
     assert info is not None
     assert (info.name("zh"), info.name("ug"), info.name("en")) == (
         "喀什果农合作社",
@@ -37,7 +37,7 @@ def test_recorded_cooperative_is_what_a_scan_can_name(coop: Coop) -> None:
 def test_missing_language_falls_back_to_the_chinese_name(coop: Coop) -> None:
     body = {k: v for k, v in KASHGAR.items() if k not in ("name_ug", "gln")}
     coop.record(Role.COOPERATIVE, Cooperative.from_body(body))
-    info = cooperative_info(coop.ledger)
+    info = coop.projection.cooperative()
     assert info is not None
     assert info.name("ug") == "喀什果农合作社"
     assert info.gln is None
@@ -48,7 +48,7 @@ def test_a_later_entry_renames_the_cooperative_and_survives_reindex(coop: Coop) 
     renamed = KASHGAR | {"name_en": "Kashgar Fruit Cooperative"}
     seq = coop.record(Role.COOPERATIVE, Cooperative.from_body(renamed))
     reindex(coop.ledger)
-    info = cooperative_info(coop.ledger)
+    info = coop.projection.cooperative()
     assert info is not None
     assert (info.name("en"), info.seq) == ("Kashgar Fruit Cooperative", seq)
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import traceability.demo as demo_package
 from labels import gs1_check_digit
 from ledger import KeyFolder, Ledger
-from traceability import LotStatus, Recorder, cooperative_info, lot_summary
+from traceability import LotStatus, Projection
 from traceability.demo import ACTORS, FARMS, PRODUCTS, Season, build_season
 from traceability.demo import _cast as demo_cast
 
@@ -36,7 +36,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Ledger, Season]:
 
 
 def _status(ledger: Ledger, season: Season, lot: str) -> LotStatus:
-    return Recorder(ledger).lot(season.gtin, lot).status
+    return Projection(ledger).lot(season.gtin, lot).status
 
 
 def test_products_have_valid_gtins_and_farms_bilingual_names() -> None:
@@ -49,7 +49,7 @@ def test_products_have_valid_gtins_and_farms_bilingual_names() -> None:
 
 def test_demo_records_the_cooperative_in_three_languages(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
-    info = cooperative_info(ledger)
+    info = Projection(ledger).cooperative()
     assert info is not None
     assert (info.name("zh"), info.name("en")) == (
         "喀什果农合作社",
@@ -64,15 +64,15 @@ def test_demo_records_the_cooperative_in_three_languages(built: tuple[Ledger, Se
 def test_released_lot_is_released_after_passing_tests(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
     assert _status(ledger, season, season.released) == LotStatus.RELEASED
-    Recorder(ledger).check_label(season.gtin, season.released)  # may be labelled
-    summary = lot_summary(ledger, season.gtin, season.released)
+    Projection(ledger).lot(season.gtin, season.released).check_label()  # may be labelled
+    summary = Projection(ledger).summary(season.gtin, season.released)
     assert summary is not None
     assert {r.outcome for r in summary.residues} == {"pass"}
 
 
 def test_cold_chain_excursion_holds_the_lot(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
-    state = Recorder(ledger).lot(season.gtin, season.cold_chain_hold)
+    state = Projection(ledger).lot(season.gtin, season.cold_chain_hold)
     assert state.status == LotStatus.ON_HOLD
     assert state.status_reason is not None
     assert state.status_reason.startswith("cold-chain-precool")
@@ -82,7 +82,7 @@ def test_failing_residue_holds_every_graded_lot(built: tuple[Ledger, Season]) ->
     ledger, season = built
     harvest = season.residue_hold.rsplit("-", 1)[0]
     for suffix in ("SU", "G1", "G2", "PR"):
-        state = Recorder(ledger).lot(season.gtin, f"{harvest}-{suffix}")
+        state = Projection(ledger).lot(season.gtin, f"{harvest}-{suffix}")
         assert state.status == LotStatus.ON_HOLD
         assert state.failed
         assert state.status_reason is not None
@@ -91,7 +91,7 @@ def test_failing_residue_holds_every_graded_lot(built: tuple[Ledger, Season]) ->
 
 def test_recall_propagates_to_graded_lots_and_shipment(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
-    forward = Recorder(ledger).trace_forward(season.gtin, season.recalled_harvest)
+    forward = Projection(ledger).trace_forward(season.gtin, season.recalled_harvest)
     assert len(forward.lots) == 5  # the harvest lot and its four graded lots
     assert all(
         _status(ledger, season, key.split("(10)")[1]) == LotStatus.RECALLED for key in forward.lots

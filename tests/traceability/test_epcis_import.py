@@ -123,7 +123,7 @@ def test_imported_chain_records_to_the_same_projection(
     other = make_coop(f"sqlite:///{tmp_path / 'other.db'}")
     other.recorder.record_batch(imported.signed_by(other.keys))
     for gtin, lot in ((STRAWBERRY, "H1"), (STRAWBERRY, "G/1"), (STRAWBERRY, "G2"), (JAM, "J1")):
-        mine, theirs = season.recorder.lot(gtin, lot), other.recorder.lot(gtin, lot)
+        mine, theirs = season.projection.lot(gtin, lot), other.projection.lot(gtin, lot)
         assert (mine.status, mine.failed, mine.status_reason) == (
             theirs.status,
             theirs.failed,

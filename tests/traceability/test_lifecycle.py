@@ -37,7 +37,7 @@ def refused(coop: Coop, rule: str, step: Callable[[], Any]) -> LifecycleError:
 
 
 def status(coop: Coop, lot: str) -> LotStatus:
-    return coop.recorder.lot(ref(lot)["gtin"], lot).status
+    return coop.projection.lot(ref(lot)["gtin"], lot).status
 
 
 def released(coop: Coop, lot: str = "H1") -> None:
@@ -81,7 +81,7 @@ def test_release_only_active_or_held(coop: Coop) -> None:
 def test_failing_result_holds_lot_at_once_and_release_is_refused(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1", {"chlorpyrifos": "0.08", "carbendazim": "0.1", "imidacloprid": "<LOQ"})
-    state = coop.recorder.lot(ref("H1")["gtin"], "H1")
+    state = coop.projection.lot(ref("H1")["gtin"], "H1")
     assert state.status is LotStatus.ON_HOLD
     assert state.failed
     assert state.status_reason is not None
@@ -92,8 +92,8 @@ def test_failing_result_holds_lot_at_once_and_release_is_refused(coop: Coop) -> 
 def test_unlisted_substance_is_not_assessable_never_pass(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1", {"bifenthrin": "0.3"})  # the sample table lists no MRL for it
-    (verdict,) = coop.recorder.results(ref("H1")["gtin"], "H1")
-    assert verdict["outcome"] == "not_assessable"
+    (verdict,) = coop.projection.results(ref("H1")["gtin"], "H1")
+    assert verdict.outcome == "not_assessable"
     assert status(coop, "H1") is LotStatus.ACTIVE
 
 
@@ -113,10 +113,10 @@ def test_loq_above_limit_is_not_assessable_and_not_a_pass(coop: Coop) -> None:
             time=at(125),
         ),
     )
-    verdicts = {r["substance"]: r for r in coop.recorder.results(ref("H1")["gtin"], "H1")}
-    assert verdicts["chlorpyrifos"]["outcome"] == "not_assessable"
-    assert verdicts["chlorpyrifos"]["value"] == "<LOQ"
-    assert verdicts["chlorpyrifos"]["loq"] == "0.1"
+    verdicts = {r.substance: r for r in coop.projection.results(ref("H1")["gtin"], "H1")}
+    assert verdicts["chlorpyrifos"].outcome == "not_assessable"
+    assert verdicts["chlorpyrifos"].value == "<LOQ"
+    assert verdicts["chlorpyrifos"].loq == "0.1"
     refused(coop, "release-requires-passed-tests", lambda: coop.release("H1"))
 
 
@@ -124,9 +124,9 @@ def test_every_verdict_names_its_rule_entry(coop: Coop) -> None:
     mrl_seq = coop.ledger.size() - 1  # the fixture appends the sample MRL table last
     coop.harvest()
     coop.test("H1")
-    for verdict in coop.recorder.results(ref("H1")["gtin"], "H1"):
-        assert verdict["rule_seq"] == mrl_seq
-        assert verdict["edition"] == "GB 2763-2026 SAMPLE"
+    for verdict in coop.projection.results(ref("H1")["gtin"], "H1"):
+        assert verdict.rule_seq == mrl_seq
+        assert verdict.edition == "GB 2763-2026 SAMPLE"
 
 
 def test_ship_requires_released(coop: Coop) -> None:
@@ -141,10 +141,10 @@ def test_ship_requires_released(coop: Coop) -> None:
 def test_label_requires_released(coop: Coop) -> None:
     coop.harvest()
     with pytest.raises(LifecycleError, match="label-requires-released"):
-        coop.recorder.check_label(ref("H1")["gtin"], "H1")
+        coop.projection.lot(ref("H1")["gtin"], "H1").check_label()
     coop.test("H1")
     coop.release("H1")
-    coop.recorder.check_label(ref("H1")["gtin"], "H1")
+    coop.projection.lot(ref("H1")["gtin"], "H1").check_label()
 
 
 def test_receive_requires_shipped(coop: Coop) -> None:
@@ -164,7 +164,7 @@ def test_transport_excursion_holds_received_lot(coop: Coop) -> None:
         Role.LOGISTICS,
         ev(Receiving, shipment="SH1", receiver="URUMQI-DC", readings=readings, time=at(600)),
     )
-    state = coop.recorder.lot(ref("H1")["gtin"], "H1")
+    state = coop.projection.lot(ref("H1")["gtin"], "H1")
     assert state.status is LotStatus.ON_HOLD
     assert state.status_reason is not None
     assert "cold-chain-transport" in state.status_reason
@@ -173,7 +173,7 @@ def test_transport_excursion_holds_received_lot(coop: Coop) -> None:
 def test_precool_excursion_holds_lot(coop: Coop) -> None:
     coop.harvest()
     coop.cool("H1", celsius="5", minutes=75)  # in band, but after the 60-minute deadline
-    state = coop.recorder.lot(ref("H1")["gtin"], "H1")
+    state = coop.projection.lot(ref("H1")["gtin"], "H1")
     assert state.status is LotStatus.ON_HOLD
     assert "cold-chain-precool" in (state.status_reason or "")
 

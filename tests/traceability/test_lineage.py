@@ -89,11 +89,11 @@ def test_recall_of_harvest_lot_reaches_every_derived_lot_and_shipment(season: Co
         ("J1", JAM),
         ("JB1", JAM),
     ]:
-        state = season.recorder.lot(gtin, lot)
+        state = season.projection.lot(gtin, lot)
         assert state.status is LotStatus.RECALLED, lot
         assert state.status_reason is not None
         assert "recall of (01)06912345678902(10)H1" in state.status_reason
-    forward = season.recorder.trace_forward(STRAWBERRY, "H1")
+    forward = season.projection.trace_forward(STRAWBERRY, "H1")
     assert {s.shipment: s.status for s in forward.shipments} == {
         "SH1": "recalled",
         "SH2": "recalled",
@@ -103,13 +103,13 @@ def test_recall_of_harvest_lot_reaches_every_derived_lot_and_shipment(season: Co
 
 def test_recall_of_a_graded_lot_leaves_its_siblings(season: Coop) -> None:
     season.record(Role.COOPERATIVE, ev(Recall, lot=ref("G1"), reason="mould", time=at(500)))
-    assert season.recorder.lot(STRAWBERRY, "G1").status is LotStatus.RECALLED
-    assert season.recorder.lot(STRAWBERRY, "G2").status is LotStatus.RECEIVED
-    assert season.recorder.lot(JAM, "JB1").status is LotStatus.SHIPPED
+    assert season.projection.lot(STRAWBERRY, "G1").status is LotStatus.RECALLED
+    assert season.projection.lot(STRAWBERRY, "G2").status is LotStatus.RECEIVED
+    assert season.projection.lot(JAM, "JB1").status is LotStatus.SHIPPED
 
 
 def test_forward_trace_reaches_shipments_and_receivers(season: Coop) -> None:
-    forward = season.recorder.trace_forward(STRAWBERRY, "H1")
+    forward = season.projection.trace_forward(STRAWBERRY, "H1")
     assert len(forward.lots) == 6
     by_id = {s.shipment: s for s in forward.shipments}
     assert by_id["SH2"].receiver == "KASHGAR-SHOP"
@@ -117,7 +117,7 @@ def test_forward_trace_reaches_shipments_and_receivers(season: Coop) -> None:
 
 
 def test_trace_back_from_shipment_reaches_farm_and_grower(season: Coop) -> None:
-    back = season.recorder.trace_shipment_back("SH3")
+    back = season.projection.trace_shipment_back("SH3")
     assert back.lots == (
         "(01)06912345678919(10)JB1",
         "(01)06912345678919(10)J1",
@@ -135,7 +135,7 @@ def test_trace_back_from_shipment_reaches_farm_and_grower(season: Coop) -> None:
 
 def test_jam_release_rests_on_the_harvest_lots_results(season: Coop) -> None:
     # JB1 was released: its required results are on H1, three levels up.
-    assert season.recorder.lot(JAM, "JB1").status is LotStatus.SHIPPED
+    assert season.projection.lot(JAM, "JB1").status is LotStatus.SHIPPED
 
 
 def test_failing_result_on_harvest_lot_holds_derived_lots(coop: Coop) -> None:
@@ -143,7 +143,7 @@ def test_failing_result_on_harvest_lot_holds_derived_lots(coop: Coop) -> None:
     coop.grade("H1", {"G1": ("super", "30", ["36"]), "G2": ("grade_1", "30", ["31"])})
     coop.test("H1", {"carbendazim": "0.9"}, minutes=300)
     for lot in ("G1", "G2"):
-        state = coop.recorder.lot(STRAWBERRY, lot)
+        state = coop.projection.lot(STRAWBERRY, lot)
         assert state.status is LotStatus.ON_HOLD
         assert state.failed
-    assert coop.recorder.lot(STRAWBERRY, "H1").status is LotStatus.CONSUMED
+    assert coop.projection.lot(STRAWBERRY, "H1").status is LotStatus.CONSUMED

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 
 from tests.traceability.conftest import STRAWBERRY, Coop
-from traceability import ResidueLine, ValidationError, lot_summary
+from traceability import ResidueLine, ValidationError
 
 
 def line(value: str, limit: str | None = "0.05", outcome: str = "pass") -> ResidueLine:
-    return ResidueLine("chlorpyrifos", value, "0.01", limit, outcome, "GB", "lab", "S1")
+    return ResidueLine(
+        9, 7, "(01)x(10)H1", "", "chlorpyrifos", value, "0.01", limit, outcome, "GB", "lab", "S1"
+    )
 
 
 def test_below_loq_line_names_the_loq_and_its_unit() -> None:
@@ -30,7 +32,7 @@ def test_measured_line_gives_value_loq_and_limit_with_units() -> None:
 def test_summary_of_a_tested_lot_prints_no_decimal_repr(coop: Coop) -> None:
     coop.harvest("H1")
     coop.test("H1")
-    summary = lot_summary(coop.ledger, STRAWBERRY, "H1")
+    summary = coop.projection.summary(STRAWBERRY, "H1")
     assert summary is not None
     shown = [str(r) for r in summary.residues]
     assert "chlorpyrifos <LOQ (0.01 mg/kg), MRL 0.05 mg/kg: pass" in shown

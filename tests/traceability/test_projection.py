@@ -65,7 +65,7 @@ def test_entry_that_bypassed_the_recorder_is_an_anomaly_not_a_fact(coop: Coop) -
     cooperative = Actor("cooperative-1", coop.keys[Role.COOPERATIVE])
     receipt = coop.ledger.append(cooperative.sign("trace.release", body))
     coop.recorder.catch_up()
-    assert coop.recorder.lot(STRAWBERRY, "H1").status == "active"
+    assert coop.projection.lot(STRAWBERRY, "H1").status == "active"
     rows = snapshot(coop)["trace_anomalies"]
     assert rows == [(receipt.seq, rows[0][1])]
     assert "release-requires-passed-tests" in rows[0][1]
@@ -114,4 +114,4 @@ def test_entry_appended_around_the_recorder_is_applied_before_the_next_check(
     # applied the recall first: refused, nothing appended, and the recall is in the tables.
     assert caught.value.rule == "release-only-active-or-held"
     assert coop.ledger.size() == size
-    assert coop.recorder.lot(STRAWBERRY, "H1").status == "recalled"
+    assert coop.projection.lot(STRAWBERRY, "H1").status == "recalled"

@@ -62,7 +62,7 @@ class AppWorld:
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def register(self, name: str, roles: tuple[str, ...] = ("packer",)) -> Actor:
+    def register(self, name: str, roles: tuple[str, ...] = ("packing_station",)) -> Actor:
         actor = Actor(name)
         self.ledger.append(
             self.root.sign(KEY_REGISTER, register_body(actor.public_key, name, roles))
@@ -78,7 +78,7 @@ def build_world(url: str, folder: Path) -> AppWorld:
     ledger = Ledger.create(url, ORIGIN, root.key, signer, checkpoint_interval=timedelta(0))
     packer = Actor("packer-1")
     ledger.append(
-        root.sign(KEY_REGISTER, register_body(packer.public_key, "packer-1", ("packer",)))
+        root.sign(KEY_REGISTER, register_body(packer.public_key, "packer-1", ("packing_station",)))
     )
     tokens = {role: secrets.token_urlsafe(24) for role in sorted(ROLES)}
     token_file = write_token_file(

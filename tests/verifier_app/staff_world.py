@@ -39,7 +39,7 @@ STRAWBERRY = "06912345678902"
 JAM = "06912345678919"
 #: Token role -> (actor and key name, the key's domain roles on the ledger).
 ACTORS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "packer": ("packing-shed", ("packing_station",)),
+    "packing_station": ("packing-shed", ("packing_station",)),
     "cooperative": ("coop-admin", ("cooperative",)),
     "logistics": ("cold-truck", ("logistics",)),
     "lab": ("kashgar-lab", ("lab",)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from tests.ledger.conftest import notes
 from tests.verifier_app.conftest import AppWorld
-from verifier_app import ROLES, Caller, require_role
+from traceability import Role as DomainRole
+from verifier_app import ROLES, Caller, TokenTable, require_role
+from verifier_app._auth import TokenFileError
 
 CALLERS = ["anonymous", "unknown-token", "malformed-header", *sorted(ROLES)]
 
@@ -20,7 +23,7 @@ PROTECTED: dict[str, tuple[str, str, Any, set[str]]] = {
         "POST",
         "/api/v1/statements",
         "statement",
-        {"cooperative", "lab", "logistics", "packer"},
+        {"cooperative", "lab", "logistics", "packing_station"},
     ),
     "cosign": (
         "POST",
@@ -160,3 +163,28 @@ def test_pages_send_a_stranger_to_sign_in(client: TestClient, path: str) -> None
     response = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=")
+
+
+def test_token_roles_are_the_domains_roles() -> None:
+    assert {r.value for r in DomainRole} == ROLES
+
+
+def test_old_packer_role_in_a_token_file_still_signs_in_as_packing_station(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "tokens.toml"
+    path.write_text(
+        f'[[token]]\nsha256 = "{"c" * 64}"\nactor = "shed"\nroles = ["packer", "lab"]\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="verifier_app.auth"):
+        table = TokenTable.load(path)
+    assert table.by_hash["c" * 64].roles == {"packing_station", "lab"}
+    assert "deprecated" in caplog.text
+    assert "packing_station" in caplog.text
+    path.write_text(
+        f'[[token]]\nsha256 = "{"c" * 64}"\nactor = "shed"\nroles = ["packers"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TokenFileError, match="roles: expected"):
+        TokenTable.load(path)

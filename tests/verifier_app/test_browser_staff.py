@@ -110,7 +110,7 @@ def test_a_packer_records_a_lot_from_harvest_to_printed_label(
     browser: Any, served: tuple[str, StaffWorld]
 ) -> None:
     base, world = served
-    packer = _sign_in(browser, base, world.tokens["packer"])
+    packer = _sign_in(browser, base, world.tokens["packing_station"])
     assert packer.url.endswith("/staff")
     _shot(packer, "1-home")
 

@@ -157,7 +157,7 @@ def signed_entries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     signer = NoteSigner.generate("test.agritrace.example/log")
     with Ledger.create(f"sqlite:///{folder / 'l.db'}", signer.name, root.key, signer) as ledger:
         world = LogWorld(f"sqlite:///{folder / 'l.db'}", root, signer, ledger)
-        ledger.append_batch(notes(world.actor("packer"), 40))
+        ledger.append_batch(notes(world.actor("packing_station"), 40))
         note = ledger.checkpoint()
         size = ledger.size()
         entries = [

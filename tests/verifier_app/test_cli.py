@@ -119,7 +119,7 @@ def test_two_workers_append_concurrently_without_forking_the_log(
         batches = [
             [s.to_json() for s in notes(app_world.packer, 5, start=i * 5)] for i in range(12)
         ]
-        headers = app_world.auth("packer")
+        headers = app_world.auth("packing_station")
 
         def send(batch: list[dict[str, Any]]) -> int:
             with httpx2.Client(base_url=base, timeout=30) as client:
@@ -134,7 +134,7 @@ def test_two_workers_append_concurrently_without_forking_the_log(
     server_log = log.read_text()
     assert "POST /api/v1/statements" in server_log
     assert server_log.count(f"serving log {ORIGIN}") == 2  # one line per worker
-    assert app_world.tokens["packer"] not in server_log
+    assert app_world.tokens["packing_station"] not in server_log
     with Ledger.open(app_world.url) as ledger:
         assert ledger.size() == 2 + 60
         assert sorted(r.statement.body["n"] for r in ledger.records(2)) == list(range(60))

@@ -27,7 +27,7 @@ from verifier_app.staff._events_api import EVENT_ROLES
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
 
-ROLES = ("packer", "cooperative", "logistics", "lab", "regulator")
+ROLES = ("packing_station", "cooperative", "logistics", "lab", "regulator")
 
 
 def post(client: TestClient, world: StaffWorld, role: str, kind: str, body: Any) -> Any:
@@ -43,8 +43,8 @@ def ok(client: TestClient, world: StaffWorld, role: str, kind: str, body: Any) -
 
 def released_lot(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
     """Harvest, cool, test and release ``lot``."""
-    ok(client, world, "packer", "harvest", harvest_body(lot))
-    ok(client, world, "packer", "cooling", cooling_body(lot))
+    ok(client, world, "packing_station", "harvest", harvest_body(lot))
+    ok(client, world, "packing_station", "cooling", cooling_body(lot))
     ok(client, world, "lab", "residue", residue_body(lot))
     ok(client, world, "cooperative", "release", {"lot": ref(lot), "note": "ok", "time": ago(1)})
 
@@ -53,7 +53,7 @@ def test_harvest_is_signed_by_the_callers_key_and_answers_receipt_and_status(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     size = staff_world.size()
-    answer = ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    answer = ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     assert answer["seq"] == size
     assert answer["kind"] == "trace.harvest"
     assert len(answer["leaf_hash"]) == 44  # base64 of 32 bytes
@@ -89,10 +89,10 @@ def test_every_event_route_records_a_season(
     }
     ok(c, w, "cooperative", "input", spray)
     released_lot(c, w, "H1")
-    ok(c, w, "packer", "harvest", harvest_body("H2"))
-    ok(c, w, "packer", "grading", grading_body("H2", "G2"))
+    ok(c, w, "packing_station", "harvest", harvest_body("H2"))
+    ok(c, w, "packing_station", "grading", grading_body("H2", "G2"))
     packing = {"unit_id": "PAL-1", "lots": [ref("H1")], "site": "PS1", "time": ago(1)}
-    ok(c, w, "packer", "packing", packing)
+    ok(c, w, "packing_station", "packing", packing)
     shipping = {
         "shipment": "SH-1",
         "lots": [ref("H1")],
@@ -113,7 +113,7 @@ def test_every_event_route_records_a_season(
         "process": "jam",
         "time": ago(0.4),
     }
-    ok(c, w, "packer", "processing", processing)
+    ok(c, w, "packing_station", "processing", processing)
     recall = {"lot": ref("H2"), "reason": "listeria", "time": ago(0.2)}
     statuses = {
         lot["lot"]: lot["status"] for lot in ok(c, w, "cooperative", "recall", recall)["lots"]
@@ -146,10 +146,10 @@ def test_lab_may_submit_only_residue_and_staff_never(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     assert [k for k, roles in EVENT_ROLES.items() if "lab" in roles] == ["residue"]
-    assert "packer" not in EVENT_ROLES["residue"]
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    assert "packing_station" not in EVENT_ROLES["residue"]
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
-    refused = post(staff_client, staff_world, "packer", "residue", residue_body())
+    refused = post(staff_client, staff_world, "packing_station", "residue", residue_body())
     assert refused.status_code == 403
     assert staff_world.size() == size
 
@@ -181,9 +181,9 @@ def test_bad_input_names_the_field_and_appends_nothing(
     staff_client: TestClient, staff_world: StaffWorld, kind: str, body: Any, field: str
 ) -> None:
     if kind != "harvest":
-        ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+        ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
-    response = post(staff_client, staff_world, "packer", kind, body)
+    response = post(staff_client, staff_world, "packing_station", kind, body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"].endswith(field), response.json()
     assert staff_world.size() == size
@@ -192,10 +192,12 @@ def test_bad_input_names_the_field_and_appends_nothing(
 def test_a_rule_refusal_is_409_with_the_rule_and_appends_nothing(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
     shipping = {"shipment": "S", "lots": [ref("H1")], "origin": "A", "destination": "B"}
-    response = post(staff_client, staff_world, "packer", "shipping", shipping | {"time": ago(1)})
+    response = post(
+        staff_client, staff_world, "packing_station", "shipping", shipping | {"time": ago(1)}
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "ship-requires-released"
     assert staff_world.size() == size
@@ -222,7 +224,7 @@ def test_a_token_whose_key_lacks_the_domain_role_is_refused_by_the_domain(
 def test_a_failing_residue_result_holds_the_lot(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     answer = ok(staff_client, staff_world, "lab", "residue", residue_body(chlorpyrifos="5"))
     (lot,) = answer["lots"]
     assert lot["status"] == "on_hold"
@@ -272,11 +274,11 @@ def test_a_labs_presigned_result_that_breaks_a_rule_is_refused_not_appended(
 def test_a_presigned_statement_by_a_key_without_the_role_is_refused(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
     signed = _signed(staff_world, "trace.residue", residue_body(), "packing-shed")
     response = staff_client.post(
-        "/api/v1/statements", json=signed, headers=staff_world.auth("packer")
+        "/api/v1/statements", json=signed, headers=staff_world.auth("packing_station")
     )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "role_not_allowed"
@@ -286,7 +288,7 @@ def test_a_presigned_statement_by_a_key_without_the_role_is_refused(
 def test_a_presigned_batch_is_checked_in_order_and_refused_whole(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
     good = _signed(staff_world, "trace.residue", residue_body("H1"), "kashgar-lab")
     bad = _signed(staff_world, "trace.residue", residue_body("H9"), "kashgar-lab")
@@ -307,7 +309,7 @@ def test_a_presigned_batch_is_checked_in_order_and_refused_whole(
 def test_a_forged_presigned_statement_is_a_bad_signature(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    ok(staff_client, staff_world, "packer", "harvest", harvest_body())
+    ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()
     signed = _signed(staff_world, "trace.residue", residue_body(), "kashgar-lab")
     signed["statement"]["body"]["sample_id"] = "S-FORGED"

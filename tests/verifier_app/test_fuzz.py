@@ -33,7 +33,7 @@ def test_no_generated_request_gets_a_server_error(tmp_path: Path) -> None:
 
             @given(
                 case=operation.as_strategy(),
-                role=st.sampled_from([None, "regulator", "packer", "lab"]),
+                role=st.sampled_from([None, "regulator", "packing_station", "lab"]),
             )
             @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
             def run(case: Any, role: str | None) -> None:

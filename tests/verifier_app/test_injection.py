@@ -346,7 +346,7 @@ STAFF_PAGES = [
 def test_staff_pages_show_free_text_as_text(
     client: TestClient, world: SeasonWorld, path: str, shown: tuple[str, ...], lang: str
 ) -> None:
-    for role in ("packer", "cooperative"):
+    for role in ("packing_station", "cooperative"):
         world.sign_in(client, role)
         response = client.get(f"{path}&lang={lang}" if "?" in path else f"{path}?lang={lang}")
         if response.status_code == 403:

@@ -28,7 +28,9 @@ def pg_world(postgres_url: str, tmp_path: Path) -> Iterator[AppWorld]:
 def test_append_prove_and_audit_over_http_on_postgresql(pg_world: AppWorld) -> None:
     with TestClient(create_app(pg_world.settings())) as client:
         batch = [s.to_json() for s in notes(pg_world.packer, 5)]
-        response = client.post("/api/v1/statements", json=batch, headers=pg_world.auth("packer"))
+        response = client.post(
+            "/api/v1/statements", json=batch, headers=pg_world.auth("packing_station")
+        )
         assert response.status_code == 201
         seq = response.json()["receipts"][-1]["seq"]
         pg_world.ledger.checkpoint()

@@ -65,7 +65,7 @@ def test_every_page_opens_for_a_regulator_in_every_language(
         assert "regulator-actor" in response.text
 
 
-@pytest.mark.parametrize("role", ["cooperative", "lab", "packer", "logistics"])
+@pytest.mark.parametrize("role", ["cooperative", "lab", "packing_station", "logistics"])
 def test_other_roles_get_a_page_saying_which_role_opens_it(
     client: TestClient, world: SeasonWorld, role: str
 ) -> None:

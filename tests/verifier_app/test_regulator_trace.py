@@ -201,7 +201,7 @@ READS = [
     "/api/v1/exports/fsma204?from=2026-06-01",
 ]
 WRITES = ["/api/v1/recalls", "/api/v1/holds"]
-ROLES = ["regulator", "cooperative", "lab", "packer", "logistics", None]
+ROLES = ["regulator", "cooperative", "lab", "packing_station", "logistics", None]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -217,7 +217,7 @@ def test_read_routes_admit_regulator_and_cooperative_only(
         assert response.json()["error"]["code"] in {"forbidden", "unauthenticated"}
 
 
-@pytest.mark.parametrize("role", ["lab", "packer", "logistics", None])
+@pytest.mark.parametrize("role", ["lab", "packing_station", "logistics", None])
 @pytest.mark.parametrize("path", WRITES)
 def test_write_routes_refuse_other_roles_and_append_nothing(
     client: TestClient, world: SeasonWorld, path: str, role: str | None

@@ -33,7 +33,7 @@ def test_sign_in_keeps_the_token_in_a_strict_http_only_cookie(
 ) -> None:
     response = client.post(
         "/sign-in",
-        data={"token": app_world.tokens["packer"], "next": "/staff?x=1"},
+        data={"token": app_world.tokens["packing_station"], "next": "/staff?x=1"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -81,7 +81,7 @@ def test_page_refuses_a_signed_in_person_without_the_role_with_a_page(
     client: TestClient, app_world: AppWorld
 ) -> None:
     _with_probe_page(client)
-    client.cookies.set(COOKIE, app_world.tokens["packer"])
+    client.cookies.set(COOKIE, app_world.tokens["packing_station"])
     response = client.get("/probe?lang=en", headers=HTML)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
@@ -99,7 +99,7 @@ def test_bearer_token_does_not_open_pages(client: TestClient, app_world: AppWorl
 def test_sign_out_needs_the_form_value_then_clears_the_cookie(
     client: TestClient, app_world: AppWorld
 ) -> None:
-    token = app_world.tokens["packer"]
+    token = app_world.tokens["packing_station"]
     client.cookies.set(COOKIE, token)
     forged = client.post("/sign-out", data={"csrf": "0" * 32}, headers=HTML)
     assert forged.status_code == 403
@@ -128,14 +128,15 @@ def test_token_file_may_name_the_key_the_server_signs_with(tmp_path: Path) -> No
     path = tmp_path / "tokens.toml"
     path.write_text(
         f'[[token]]\nsha256 = "{"b" * 64}"\nactor = "packing-shed"\n'
-        f'roles = ["packer"]\nkey = "packing-shed"\n',
+        f'roles = ["packing_station"]\nkey = "packing-shed"\n',
         encoding="utf-8",
     )
     assert TokenTable.load(path).by_hash["b" * 64] == Caller(
-        "packing-shed", frozenset({"packer"}), "packing-shed"
+        "packing-shed", frozenset({"packing_station"}), "packing-shed"
     )
     path.write_text(
-        f'[[token]]\nsha256 = "{"b" * 64}"\nactor = "x"\nroles = ["packer"]\nkey = "../root"\n',
+        f'[[token]]\nsha256 = "{"b" * 64}"\nactor = "x"\nroles = ["packing_station"]\n'
+        'key = "../root"\n',
         encoding="utf-8",
     )
     with pytest.raises(TokenFileError, match="key: expected a key name"):

@@ -51,12 +51,12 @@ def submit(
 
 
 def harvested(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
-    api(client, world, "packer", "harvest", harvest_body(lot))
+    api(client, world, "packing_station", "harvest", harvest_body(lot))
 
 
 def released(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
     harvested(client, world, lot)
-    api(client, world, "packer", "cooling", cooling_body(lot))
+    api(client, world, "packing_station", "cooling", cooling_body(lot))
     api(client, world, "lab", "residue", residue_body(lot))
     api(client, world, "cooperative", "release", {"lot": ref(lot), "note": "ok", "time": ago(1)})
 
@@ -70,7 +70,7 @@ def test_home_shows_a_button_per_job_the_role_may_do_and_recent_lots(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     page = staff_client.get("/staff?lang=en", headers=HTML)
     assert page.status_code == 200
     for kind in ("harvest", "cooling", "grading", "packing", "shipping"):
@@ -86,7 +86,7 @@ def test_finding_a_lot_by_code_opens_its_page(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     found = staff_client.get("/staff?q=H1&lang=en", headers=HTML, follow_redirects=False)
     assert found.status_code == 303
     assert found.headers["location"] == f"/staff/lots/{STRAWBERRY}/H1?lang=en"
@@ -110,7 +110,7 @@ def test_pages_need_a_signed_in_staff_member(
 def test_harvest_form_defaults_to_now_and_lists_products_and_plots(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     page = staff_client.get("/staff/record/harvest?lang=en", headers=HTML)
     assert page.status_code == 200
     assert f'value="{local_now()[:13]}' in page.text  # now, to the hour (shed's clock)
@@ -130,7 +130,7 @@ def test_harvest_form_records_and_goes_to_the_lot_page(
         "quantity": "80",
         "time": local_now(),
     }
-    response = submit(staff_client, staff_world, "packer", "harvest", values)
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/staff/lots/{STRAWBERRY}/H7?lang=en&done=harvest"
     assert staff_world.size() == size + 1
@@ -166,7 +166,7 @@ def test_a_refused_harvest_shows_the_message_by_the_field_and_keeps_the_typing(
         "quantity": "80",
         "time": local_now(),
     } | change
-    response = submit(staff_client, staff_world, "packer", "harvest", values)
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
     assert response.status_code == 422
     assert staff_world.size() == size
     error = re.search(
@@ -192,7 +192,7 @@ def test_a_rule_refusal_reshows_the_form_with_the_rule(
         "destination": "URUMQI-DC",
         "time": local_now(),
     }
-    response = submit(staff_client, staff_world, "packer", "shipping", values)
+    response = submit(staff_client, staff_world, "packing_station", "shipping", values)
     assert response.status_code == 409
     assert "ship-requires-released" in response.text
     assert "Not saved; nothing was added to the ledger" in response.text
@@ -205,26 +205,28 @@ def test_cooling_form_preselects_the_lot_and_records(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     chosen = lot_value(STRAWBERRY, "H1")
     page = staff_client.get(f"/staff/record/cooling?lot={chosen}&lang=en", headers=HTML)
     assert f'<option value="{chosen}" selected>' in page.text
     values = {"lot": chosen, "site": "PS1", "celsius": "5", "time": local_now()}
-    response = submit(staff_client, staff_world, "packer", "cooling", values)
+    response = submit(staff_client, staff_world, "packing_station", "cooling", values)
     assert response.status_code == 303, response.text
 
 
 def test_a_late_cooling_holds_the_lot_and_the_lot_page_says_why(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    api(staff_client, staff_world, "packer", "harvest", harvest_body("H1", minutes_ago=300))
+    api(
+        staff_client, staff_world, "packing_station", "harvest", harvest_body("H1", minutes_ago=300)
+    )
     values = {
         "lot": lot_value(STRAWBERRY, "H1"),
         "site": "PS1",
         "celsius": "9",
         "time": local_now(),
     }
-    response = submit(staff_client, staff_world, "packer", "cooling", values)
+    response = submit(staff_client, staff_world, "packing_station", "cooling", values)
     assert response.status_code == 303, response.text
     page = staff_client.get(response.headers["location"], headers=HTML)
     assert "On hold: may not be sold" in page.text
@@ -236,7 +238,7 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     chosen = lot_value(STRAWBERRY, "H1")
     page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML)
     assert 'value="H1-SU"' in page.text
@@ -252,11 +254,11 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
         "out1_quantity": "",
         "time": local_now(),
     }
-    response = submit(staff_client, staff_world, "packer", "grading", values)
+    response = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith(f"/staff/lots/{STRAWBERRY}/H1-SU")
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
-    refused = submit(staff_client, staff_world, "packer", "grading", values)
+    refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
 
 
@@ -274,7 +276,7 @@ def test_grading_out_of_band_sizes_are_shown_by_the_row(
         "out0_sizes": "36, big",
         "time": local_now(),
     }
-    response = submit(staff_client, staff_world, "packer", "grading", values)
+    response = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert response.status_code == 422
     assert 'id="f-out0_sizes-error"' in response.text
     assert 'value="36, big"' in response.text
@@ -285,14 +287,16 @@ def test_packing_shipping_release_and_hold_forms_record(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world, "H1")
-    api(staff_client, staff_world, "packer", "cooling", cooling_body("H1"))
+    api(staff_client, staff_world, "packing_station", "cooling", cooling_body("H1"))
     api(staff_client, staff_world, "lab", "residue", residue_body("H1"))
     chosen = lot_value(STRAWBERRY, "H1")
     now = local_now()
     release = {"lot": chosen, "note": "tests passed", "time": now}
     assert submit(staff_client, staff_world, "cooperative", "release", release).status_code == 303
     packing = {"lot": chosen, "unit_id": "PAL-1", "site": "PS1", "time": now}
-    assert submit(staff_client, staff_world, "packer", "packing", packing).status_code == 303
+    assert (
+        submit(staff_client, staff_world, "packing_station", "packing", packing).status_code == 303
+    )
     shipping = {
         "lot": chosen,
         "shipment": "SH-1",
@@ -330,7 +334,9 @@ def test_a_form_a_role_may_not_use_is_refused(
     harvested(staff_client, staff_world)
     size = staff_world.size()
     values = {"lot": lot_value(STRAWBERRY, "H1"), "note": "x", "time": local_now()}
-    assert submit(staff_client, staff_world, "packer", "release", values).status_code == 403
+    assert (
+        submit(staff_client, staff_world, "packing_station", "release", values).status_code == 403
+    )
     assert staff_world.size() == size
 
 
@@ -342,7 +348,7 @@ def test_a_released_lot_prints_labels_in_each_format(
     staff_client: TestClient, staff_world: StaffWorld, fmt: str, magic: bytes
 ) -> None:
     released(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     page = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML)
     assert f'action="/staff/lots/{STRAWBERRY}/H1/labels"' in page.text
     response = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1/labels?format={fmt}&count=3")
@@ -355,7 +361,7 @@ def test_a_lot_not_released_is_refused_labels_clearly(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     response = staff_client.get(
         f"/staff/lots/{STRAWBERRY}/H1/labels?format=pdf&lang=en", headers=HTML
     )
@@ -367,7 +373,7 @@ def test_a_lot_not_released_is_refused_labels_clearly(
 
 
 def test_an_unknown_lot_is_a_404_page(staff_client: TestClient, staff_world: StaffWorld) -> None:
-    staff_world.sign_in(staff_client, "packer")
+    staff_world.sign_in(staff_client, "packing_station")
     assert staff_client.get(f"/staff/lots/{STRAWBERRY}/NOPE", headers=HTML).status_code == 404
 
 
@@ -378,7 +384,7 @@ def test_script_in_every_free_text_field_is_inert_on_every_page(tmp_path: Path) 
     world = build_staff_world(tmp_path, grower=SCRIPT)
     try:
         with TestClient(create_app(world.settings())) as client:
-            api(client, world, "packer", "harvest", harvest_body("H1", variety=SCRIPT))
+            api(client, world, "packing_station", "harvest", harvest_body("H1", variety=SCRIPT))
             hold = {"lot": ref("H1"), "reason": SCRIPT, "time": ago(1)}
             api(client, world, "cooperative", "hold", hold)
             release = {"lot": ref("H1"), "note": SCRIPT, "time": ago(0.5)}
@@ -386,7 +392,7 @@ def test_script_in_every_free_text_field_is_inert_on_every_page(tmp_path: Path) 
                 "/api/v1/events/release", json=release, headers=world.auth("cooperative")
             )
             assert refused.status_code == 409  # no tests yet: the reason stays the hold's
-            world.sign_in(client, "packer")
+            world.sign_in(client, "packing_station")
             pages = [
                 "/staff?lang=en",
                 "/staff?q=H1x&lang=en",
@@ -395,7 +401,7 @@ def test_script_in_every_free_text_field_is_inert_on_every_page(tmp_path: Path) 
                 f"/staff/lots/{STRAWBERRY}/H1?lang=en",
             ]
             # A refused form shows what was typed, script included: inert too.
-            csrf = world.sign_in(client, "packer")
+            csrf = world.sign_in(client, "packing_station")
             typed = client.post(
                 "/staff/record/harvest",
                 data={"csrf": csrf, "lot_code": "H2", "variety": SCRIPT, "quantity": "x"},

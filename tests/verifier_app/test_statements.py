@@ -19,7 +19,7 @@ def wire(world: AppWorld, count: int = 1, start: int = 0) -> list[dict[str, Any]
     return [s.to_json() for s in notes(world.packer, count, start)]
 
 
-def post(client: TestClient, world: AppWorld, body: Any, role: str = "packer") -> Any:
+def post(client: TestClient, world: AppWorld, body: Any, role: str = "packing_station") -> Any:
     return client.post("/api/v1/statements", json=body, headers=world.auth(role))
 
 
@@ -129,7 +129,7 @@ def test_malformed_json_is_refused(client: TestClient, app_world: AppWorld) -> N
     response = client.post(
         "/api/v1/statements",
         content=b'{"statement": ',
-        headers=app_world.auth("packer") | {"Content-Type": "application/json"},
+        headers=app_world.auth("packing_station") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 422
     assert response.json()["error"]["message"] == "body: expected valid JSON"
@@ -168,7 +168,7 @@ def test_oversize_chunked_body_is_refused_with_413(make_client: Any, app_world: 
     response = client.post(
         "/api/v1/statements",
         content=chunks(),
-        headers=app_world.auth("packer") | {"Content-Type": "application/json"},
+        headers=app_world.auth("packing_station") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 413
     assert app_world.ledger.size() == size
@@ -180,7 +180,7 @@ def test_a_body_just_under_the_limit_is_accepted(make_client: Any, app_world: Ap
     response = client.post(
         "/api/v1/statements",
         content=body,
-        headers=app_world.auth("packer") | {"Content-Type": "application/json"},
+        headers=app_world.auth("packing_station") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 201
 

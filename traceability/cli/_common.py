@@ -13,7 +13,6 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
 
 # The ledger's own URL resolution (argument, $AGRITRACE_DB, local file) and key folder, so
 # the ledger's commands and these agree on which database and keys they open.
@@ -22,7 +21,7 @@ from ledger.cli import Db, Keys
 from traceability._errors import TraceError, ValidationError
 from traceability._recorder import Recorder
 from traceability.events._ids import parse_gtin, parse_lot
-from traceability.projection import _schema as t
+from traceability.projection._read import Projection
 
 __all__ = [
     "DEFAULT_KEYS",
@@ -33,6 +32,7 @@ __all__ = [
     "err",
     "errors",
     "now_text",
+    "open_projection",
     "open_recorder",
     "out",
     "read_json",
@@ -78,6 +78,15 @@ def open_recorder(db: str | None, keys: Path | None = None) -> Iterator[Recorder
         yield Recorder(ledger)
 
 
+@contextmanager
+def open_projection(db: str | None) -> Iterator[Projection]:
+    """Open the ledger and its projection, caught up with every entry, for reading."""
+    with Ledger.open(database_url(db)) as ledger:
+        projection = Projection(ledger)
+        projection.catch_up()
+        yield projection
+
+
 def signing_key(keys: Path, name: str) -> Ed25519PrivateKey:
     """Load the private key ``name`` from the key folder."""
     return KeyFolder(keys).load(name)
@@ -100,7 +109,7 @@ def read_json(path: Path) -> dict[str, Any]:
     return value
 
 
-def resolve_lot(recorder: Recorder, lot: str, gtin: str | None) -> tuple[str, str]:
+def resolve_lot(projection: Projection, lot: str, gtin: str | None) -> tuple[str, str]:
     """Return ``(gtin, lot)`` for a lot code, finding the GTIN when only one product has it.
 
     Raises:
@@ -110,11 +119,8 @@ def resolve_lot(recorder: Recorder, lot: str, gtin: str | None) -> tuple[str, st
     code = parse_lot(lot, "lot")
     if gtin is not None:
         return parse_gtin(gtin, "gtin"), code
-    recorder.catch_up()
-    with recorder.ledger.engine.connect() as conn:
-        gtins = sorted(
-            conn.execute(select(t.lots.c.gtin).where(t.lots.c.lot == code)).scalars().all()
-        )
+    projection.catch_up()
+    gtins = [found.gtin for found in projection.lots(code=code)]
     if not gtins:
         raise ValidationError("lot", "a lot recorded on this ledger", code)
     if len(gtins) > 1:

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy import select
 
 from traceability._errors import BatchError, RoleError, TraceError, ValidationError
 from traceability._recorder import Recorder
@@ -36,7 +35,7 @@ from traceability.cli._common import (
 from traceability.events._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability.events._ids import parse_local_id
 from traceability.events._model import Model
-from traceability.projection import _schema as t
+from traceability.projection._read import Projection
 
 __all__ = ["import_app"]
 
@@ -192,7 +191,8 @@ def _reading_events(
     lines = [chunk[0][1] for chunk in chunks]
     if kind == "transport":
         if shipment is None and lot is not None:
-            shipment = _shipment_in_transit(recorder, *resolve_lot(recorder, lot, gtin))
+            projection = Projection(recorder.ledger)
+            shipment = _shipment_in_transit(projection, *resolve_lot(projection, lot, gtin))
         common: dict[str, Any] = {
             "shipment": parse_local_id(shipment, "--shipment"),
             "receiver": parse_local_id(receiver, "--receiver"),
@@ -200,7 +200,7 @@ def _reading_events(
     else:
         if lot is None:
             raise ValidationError("--lot", "the cooled lot's code", None)
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        found_gtin, code = resolve_lot(Projection(recorder.ledger), lot, gtin)
         common = {"lot": {"gtin": found_gtin, "lot": code}, "site": parse_local_id(site, "--site")}
     model: type[Model] = Receiving if kind == "transport" else Cooling
     events = [
@@ -219,17 +219,14 @@ def _reading_events(
     return events, lines
 
 
-def _shipment_in_transit(recorder: Recorder, gtin: str, lot: str) -> str:
-    key = recorder.lot(gtin, lot).key
-    with recorder.ledger.engine.connect() as conn:
-        found = conn.execute(
-            select(t.shipments.c.shipment)
-            .join(t.shipment_lots, t.shipment_lots.c.shipment == t.shipments.c.shipment)
-            .where(t.shipment_lots.c.lot == key, t.shipments.c.status == "in_transit")
-        ).scalar()
+def _shipment_in_transit(projection: Projection, gtin: str, lot: str) -> str:
+    state = projection.lot(gtin, lot)
+    found = projection.shipment_in_transit(state)
     if found is None:
-        raise ValidationError("--lot", "a lot on a shipment in transit (or give --shipment)", key)
-    return str(found)
+        raise ValidationError(
+            "--lot", "a lot on a shipment in transit (or give --shipment)", state.key
+        )
+    return found
 
 
 @import_app.command()
@@ -284,7 +281,8 @@ def _check_result_row(
         parse_local_id(row["sample_id"], "sample_id")
         asked = (row.get("gtin", ""), row["lot"])
         if asked not in known:
-            known[asked] = resolve_lot(recorder, row["lot"], row.get("gtin") or None)
+            found = resolve_lot(Projection(recorder.ledger), row["lot"], row.get("gtin") or None)
+            known[asked] = found
         return known[asked]
     except ValidationError as e:
         raise _located(path, number, e, columns) from e

@@ -16,8 +16,17 @@ from rich.tree import Tree
 
 from traceability._errors import ValidationError
 from traceability._recorder import Recorder
-from traceability.cli._common import Db, Gtin, errors, open_recorder, out, resolve_lot
+from traceability.cli._common import (
+    Db,
+    Gtin,
+    errors,
+    open_projection,
+    open_recorder,
+    out,
+    resolve_lot,
+)
 from traceability.projection._lookup import result_line
+from traceability.projection._read import Projection
 
 __all__ = ["export_app", "lot_app", "trace_app"]
 
@@ -52,8 +61,8 @@ def _lots_tree(lots: Sequence[str], title: str) -> Tree:
 @trace_app.command()
 def back(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
     """Trace a lot back to its harvest lots, plots, farms, growers and farm inputs."""
-    with errors(), open_recorder(db) as recorder:
-        trace = recorder.trace_back(*resolve_lot(recorder, lot, gtin))
+    with errors(), open_projection(db) as projection:
+        trace = projection.trace_back(*resolve_lot(projection, lot, gtin))
     if as_json:
         _print_json(dataclasses.asdict(trace))
         return
@@ -71,8 +80,8 @@ def back(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> N
 @trace_app.command()
 def forward(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
     """Trace a lot forward to every lot made from it and every shipment carrying one."""
-    with errors(), open_recorder(db) as recorder:
-        trace = recorder.trace_forward(*resolve_lot(recorder, lot, gtin))
+    with errors(), open_projection(db) as projection:
+        trace = projection.trace_forward(*resolve_lot(projection, lot, gtin))
     if as_json:
         _print_json(dataclasses.asdict(trace))
         return
@@ -91,12 +100,14 @@ def forward(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -
 @lot_app.command()
 def show(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> None:
     """Show a lot's status, why it is held, and its residue results with verdicts and rules."""
-    with errors(), open_recorder(db) as recorder:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
-        state = recorder.lot(found_gtin, code)
-        results = recorder.results(found_gtin, code)
+    with errors(), open_projection(db) as projection:
+        found_gtin, code = resolve_lot(projection, lot, gtin)
+        state = projection.lot(found_gtin, code)
+        results = projection.results(found_gtin, code)
     if as_json:
-        _print_json(dataclasses.asdict(state) | {"results": results})
+        _print_json(
+            dataclasses.asdict(state) | {"results": [dataclasses.asdict(r) for r in results]}
+        )
         return
     colour = {"released": "green", "on_hold": "red", "recalled": "red"}.get(state.status, "white")
     out.print(f"[bold]{escape(state.key)}[/bold] {escape(state.commodity)}", highlight=False)
@@ -111,12 +122,11 @@ def show(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> N
     if not results:
         out.print("results none recorded", highlight=False)
     for r in results:
-        limit = None if r["limit"] is None else str(r["limit"])
-        shown = result_line(str(r["value"]), str(r["loq"]), limit)
+        shown = result_line(r.value, r.loq, r.limit)
         out.print(
-            f"result  {escape(str(r['substance']))} {escape(shown)}: "
-            f"{r['outcome']} — {escape(str(r['reason']))} (rule: {escape(str(r['edition']))}, "
-            f"entry {r['rule_seq']}; sample {escape(str(r['sample_id']))}, entry {r['seq']})",
+            f"result  {escape(r.substance)} {escape(shown)}: "
+            f"{r.outcome} — {escape(r.reason)} (rule: {escape(r.edition)}, "
+            f"entry {r.rule_seq}; sample {escape(r.sample_id)}, entry {r.seq})",
             highlight=False,
         )
 
@@ -143,7 +153,7 @@ def _selection(
     if lot is None and gtin is not None:
         raise ValidationError("--gtin", "--lot with it", gtin)
     if lot is not None:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        found_gtin, code = resolve_lot(Projection(recorder.ledger), lot, gtin)
         return {"gtin": found_gtin, "lot": code}
     return {"start": _moment(start, "--from"), "end": _moment(end, "--to")}
 

@@ -18,6 +18,7 @@ from traceability.cli._common import (
     Signer,
     errors,
     now_text,
+    open_projection,
     open_recorder,
     out,
     read_json,
@@ -26,6 +27,7 @@ from traceability.cli._common import (
 )
 from traceability.events._events import EVENT_TYPES, Cooperative, Harvest, Hold, Recall, Release
 from traceability.events._model import Model
+from traceability.projection._read import Projection
 from traceability.rules._tables import load_mrl_csv, load_profile
 
 __all__ = ["recall", "record_app", "rules_app"]
@@ -73,8 +75,8 @@ def _options_or_file(
 
 def _lot_ref(db: str | None, lot: str, gtin: str | None) -> dict[str, str]:
     # A lot code alone names the lot when one product has it; --gtin settles the rest.
-    with open_recorder(db) as recorder:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
+    with open_projection(db) as projection:
+        found_gtin, code = resolve_lot(projection, lot, gtin)
     return {"gtin": found_gtin, "lot": code}
 
 
@@ -225,7 +227,8 @@ def recall(
 ) -> None:
     """Recall a lot and everything made from it; print every lot and shipment it reached."""
     with errors(), open_recorder(db, keys) as recorder:
-        found_gtin, code = resolve_lot(recorder, lot, gtin)
+        projection = Projection(recorder.ledger)
+        found_gtin, code = resolve_lot(projection, lot, gtin)
         event = Recall.from_body(
             {
                 "lot": {"gtin": found_gtin, "lot": code},
@@ -234,7 +237,7 @@ def recall(
             }
         )
         receipt = recorder.record(event, signing_key(keys, signer))
-        reached = recorder.trace_forward(found_gtin, code)
+        reached = projection.trace_forward(found_gtin, code)
     out.print(f"recalled {escape(code)} at entry {receipt.seq}", highlight=False)
     out.print(f"lots reached ({len(reached.lots)}):", highlight=False)
     for key in reached.lots:

@@ -1,7 +1,8 @@
 """Identifiers and measured values: GS1 keys via :mod:`labels`, local ids, decimals, times.
 
-GTIN (AI 01), lot (AI 10) and serial (AI 21) syntax is checked by :mod:`labels`; this module
-only turns its errors into the domain's :class:`ValidationError` naming the event's field.
+GTIN (AI 01), lot (AI 10) and serial (AI 21) syntax is checked by :mod:`labels`, and GS1
+Digital Link URIs are built by it (:class:`labels.DigitalLink`); this module only turns its
+errors into the domain's :class:`ValidationError` naming the event's field.
 """
 
 from __future__ import annotations
@@ -9,9 +10,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
 
-from labels import GS1SyntaxError, gs1_check_digit, normalize_gtin, validate_lot, validate_serial
+from labels import (
+    DigitalLink,
+    GS1SyntaxError,
+    gs1_check_digit,
+    normalize_gtin,
+    validate_lot,
+    validate_serial,
+)
 from traceability._errors import ValidationError
 
 __all__ = [
@@ -148,13 +155,24 @@ def lot_key(gtin: str, lot: str) -> str:
     return f"(01){gtin}(10){lot}"
 
 
+#: The canonical resolver EPCIS identifiers use (GS1 Digital Link, EPCIS 2.0 §7.3).
+_GS1_RESOLVER = "https://id.gs1.org"
+
+
 def epc_class(gtin: str, lot: str) -> str:
-    """Return a lot's EPC class as a GS1 Digital Link URI (allowed by EPCIS 2.0 §7.3)."""
-    # Set 82 admits URI-reserved characters (/, %, ?, ...): percent-encode them, as the
-    # GS1 Digital Link standard requires.
-    return f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}"
+    """Return a lot's EPC class as a GS1 Digital Link URI (allowed by EPCIS 2.0 §7.3).
+
+    Raises:
+        labels.GS1SyntaxError: the GTIN or lot code is not valid.
+    """
+    # labels percent-encodes what set 82 admits but a URI reserves (/, %, ?, ...).
+    return DigitalLink(_GS1_RESOLVER, gtin, lot=lot).uri
 
 
 def unit_uri(gtin: str, lot: str, serial: str) -> str:
-    """Return a serialised unit's EPC as a GS1 Digital Link URI (01, 10, 21 in that order)."""
-    return f"{epc_class(gtin, lot)}/21/{quote(serial, safe='')}"
+    """Return a serialised unit's EPC as a GS1 Digital Link URI (01, 10, 21 in that order).
+
+    Raises:
+        labels.GS1SyntaxError: the GTIN, lot code or serial is not valid.
+    """
+    return DigitalLink(_GS1_RESOLVER, gtin, lot=lot, serial=serial).uri

@@ -71,7 +71,7 @@ def descendants(conn: Connection, key: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Origin:
+class FarmOrigin:
     """Where a harvest lot was picked: plot, farm, grower, village, county."""
 
     lot: str
@@ -88,7 +88,7 @@ class BackTrace:
     """A backward trace: every lot upstream and the farms and growers they came from."""
 
     lots: tuple[str, ...]
-    origins: tuple[Origin, ...]
+    origins: tuple[FarmOrigin, ...]
     inputs: tuple[int, ...]  # ledger seqs of farm input applications on those plots
 
 
@@ -122,7 +122,7 @@ def trace_back(conn: Connection, keys: list[str]) -> BackTrace:
         .order_by(t.lots.c.key)
     )
     origins = tuple(
-        Origin(r.key, r.plot, r.farm, r.grower, r.village, r.county, r.harvest_time)
+        FarmOrigin(r.key, r.plot, r.farm, r.grower, r.village, r.county, r.harvest_time)
         for r in conn.execute(query)
     )
     plots = sorted({o.plot for o in origins})

@@ -1,6 +1,7 @@
 """What a consumer's scan may learn about one lot, read from the projection and the ledger.
 
-:func:`lot_summary` answers for a GTIN and lot code: its status and why, the product, where
+:func:`lot_summary` answers for a lot (:meth:`traceability.Projection.summary` is the way
+in): its status and why, the product, where
 and by whom it was grown, when it was picked, its grade, every residue verdict on it or on a
 lot it was made from (with the limit, the rule table and the lab), and a cold-chain summary
 from the cooling and logger readings. It only reads: the caller brings the projection up to
@@ -13,13 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Connection, select
 
 from ledger import Ledger
-from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
-from traceability.projection._lineage import Origin, ancestors, trace_back
+from traceability.projection._lineage import FarmOrigin, ancestors, trace_back
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import residue_text
 
@@ -28,7 +27,6 @@ __all__ = [
     "LotSummary",
     "ResidueLine",
     "cooperative_info",
-    "has_trace_tables",
     "lot_summary",
     "result_line",
 ]
@@ -36,8 +34,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ResidueLine:
-    """One substance's verdict (``value`` ``"<LOQ"`` below the LOQ; ``limit`` None: unlisted)."""
+    """One substance's verdict (``value`` ``"<LOQ"`` below the LOQ; ``limit`` None: unlisted).
 
+    ``seq`` is the residue test's ledger entry, ``rule_seq`` the MRL table entry it used and
+    ``reason`` the verdict's explanation (e.g. ``0.12 mg/kg > MRL 0.05 mg/kg``).
+    """
+
+    seq: int
+    rule_seq: int
+    lot: str
+    reason: str
     substance: str
     value: str
     loq: str
@@ -90,17 +96,12 @@ class LotSummary:
     product: str
     grade: str | None
     quantity: str
-    origins: tuple[Origin, ...]
+    origins: tuple[FarmOrigin, ...]
     harvested: str | None
     packed: str | None
     residues: tuple[ResidueLine, ...]
     cold_chain: tuple[str, ...]
     entries: tuple[int, ...]
-
-
-def has_trace_tables(engine: Engine) -> bool:
-    """Whether the database holds the traceability projection (``trace_lots``)."""
-    return inspect(engine).has_table(t.lots.name)
 
 
 def _range(readings: list[dict[str, Any]]) -> str:
@@ -152,6 +153,27 @@ def _cold_chain(ledger: Ledger, seqs: list[int]) -> tuple[str, ...]:
     return tuple(lines.values())
 
 
+def residue_lines(rows: Any) -> tuple[ResidueLine, ...]:
+    """Return ``trace_results`` rows as :class:`ResidueLine` views."""
+    return tuple(
+        ResidueLine(
+            r.seq,
+            r.rule_seq,
+            r.lot,
+            r.reason,
+            r.substance,
+            r.value,
+            r.loq,
+            r.limit,
+            r.outcome,
+            r.edition,
+            r.lab,
+            r.sample_id,
+        )
+        for r in rows
+    )
+
+
 def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
     keys = ancestors(conn, row.key)
     product = conn.execute(
@@ -162,10 +184,7 @@ def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
     results = conn.execute(
         select(t.results).where(t.results.c.lot.in_(keys)).order_by(t.results.c.seq)
     ).all()
-    residues = tuple(
-        ResidueLine(r.substance, r.value, r.loq, r.limit, r.outcome, r.edition, r.lab, r.sample_id)
-        for r in results
-    )
+    residues = residue_lines(results)
     seqs = sorted(
         set(conn.execute(select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(keys))).scalars())
     )
@@ -194,19 +213,16 @@ def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
     )
 
 
-def lot_summary(ledger: Ledger, gtin: str, lot: str) -> LotSummary | None:
-    """Return what the ledger says about a lot, or None when it names no recorded lot.
+def lot_summary(conn: Connection, ledger: Ledger, key: str) -> LotSummary | None:
+    """Return what the ledger says about lot ``key``, or None when it names no recorded lot.
 
     Args:
-        ledger: The open ledger whose database holds the ``trace_*`` projection.
-        gtin: GTIN-14, as a parsed Digital Link gives it.
-        lot: Lot code (AI 10).
+        conn: A connection to the projection's database.
+        ledger: The open ledger, for the entries' bodies (cold chain, packing time).
+        key: The projection's lot key.
     """
-    with ledger.engine.connect() as conn:
-        row = conn.execute(select(t.lots).where(t.lots.c.key == lot_key(gtin, lot))).first()
-        if row is None:
-            return None
-        return _summary(conn, ledger, row)
+    row = conn.execute(select(t.lots).where(t.lots.c.key == key)).first()
+    return None if row is None else _summary(conn, ledger, row)
 
 
 @dataclass(frozen=True)
@@ -236,16 +252,9 @@ class CooperativeInfo:
         return {"ug": self.name_ug, "en": self.name_en}.get(lang) or self.name_zh
 
 
-def cooperative_info(ledger: Ledger) -> CooperativeInfo | None:
-    """Return the cooperative's master data, or None when no entry names it yet.
-
-    Reads the projection, like :func:`lot_summary`: the caller brings it up to the ledger's
-    head first (:meth:`Recorder.catch_up`).
-    """
-    with ledger.engine.connect() as conn:
-        if not inspect(conn).has_table(t.cooperative.name):
-            return None  # a database from before the table existed, not yet reindexed
-        row = conn.execute(select(t.cooperative).where(t.cooperative.c.id == 1)).first()
+def cooperative_info(conn: Connection) -> CooperativeInfo | None:
+    """Return the cooperative's master data, or None when no entry names it yet."""
+    row = conn.execute(select(t.cooperative).where(t.cooperative.c.id == 1)).first()
     if row is None:
         return None
     return CooperativeInfo(

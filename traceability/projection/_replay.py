@@ -18,7 +18,7 @@ from traceability.projection import _schema as t
 from traceability.projection._apply import apply_entry, parse_event
 from traceability.projection._cache import BatchCache, batch_cache
 
-__all__ = ["applied_size", "catch_up", "catch_up_locked", "set_applied_size"]
+__all__ = ["applied_size", "catch_up", "catch_up_locked", "rebuild", "set_applied_size"]
 
 _PREFIX = "trace."
 
@@ -120,3 +120,10 @@ def catch_up(ledger: Ledger) -> int:
         return 0  # the common case on a read path: no write lock taken
     with ledger.append_transaction() as appender:
         return catch_up_locked(ledger, appender)
+
+
+def rebuild(ledger: Ledger) -> int:
+    """Drop the ``trace_*`` tables, recreate them and replay the whole ledger into them."""
+    t.metadata.drop_all(ledger.engine)
+    t.metadata.create_all(ledger.engine)
+    return catch_up(ledger)

@@ -16,8 +16,16 @@ from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from traceability.projection import _schema as t
 from traceability.projection._lineage import ancestors
+from traceability.projection._lists import LotState, lot_rows
 
-__all__ = ["STATUS_FILTERS", "LotLine", "LotPage", "RuleFinding", "StatusFilter", "lots_by_status"]
+__all__ = [
+    "STATUS_FILTERS",
+    "FlaggedLot",
+    "LotPage",
+    "RuleFinding",
+    "StatusFilter",
+    "lots_by_status",
+]
 
 StatusFilter = Literal["held", "recalled", "non_compliant"]
 #: The lists a regulator can ask for.
@@ -48,17 +56,10 @@ class RuleFinding:
 
 
 @dataclass(frozen=True)
-class LotLine:
-    """A lot in a status list: what it is, where it stands, why, and the entries behind it."""
+class FlaggedLot:
+    """A lot in a status list: the lot as it stands, and the failing checks behind it."""
 
-    key: str
-    gtin: str
-    lot: str
-    commodity: str
-    status: str
-    status_seq: int
-    reason: str | None
-    failed: bool
+    lot: LotState
     findings: tuple[RuleFinding, ...]
 
 
@@ -68,7 +69,7 @@ class LotPage:
 
     total: int
     offset: int
-    lots: tuple[LotLine, ...]
+    lots: tuple[FlaggedLot, ...]
 
 
 def _condition(status: StatusFilter) -> ColumnElement[bool]:
@@ -119,17 +120,7 @@ def lots_by_status(
         select(t.lots).where(where).order_by(t.lots.c.key).offset(offset).limit(limit)
     ).all()
     lines = tuple(
-        LotLine(
-            key=r.key,
-            gtin=r.gtin,
-            lot=r.lot,
-            commodity=r.commodity,
-            status=r.status,
-            status_seq=r.status_seq,
-            reason=r.status_reason,
-            failed=bool(r.failed),
-            findings=tuple(_findings(conn, r.key, r.status_reason, r.status_seq)),
-        )
-        for r in rows
+        FlaggedLot(lot, tuple(_findings(conn, lot.key, lot.status_reason, lot.status_seq)))
+        for lot in lot_rows(rows)
     )
     return LotPage(int(total), offset, lines)

@@ -1,27 +1,21 @@
 """The domain's answer to a scan: :class:`TraceLookup` reads the traceability projection.
 
-``create_app`` uses it when the database holds the ``trace_*`` tables; an empty ledger
-(no domain events yet) keeps :func:`~verifier_app.no_lots`. Before each answer the
-projection is brought up to the ledger's head, so a lot recorded through the append API a
-moment ago is already known. The resolver calls it only to build an answer it has not kept
-for the log's current size (:mod:`verifier_app.consumer._scan_cache`), so the catch-up runs once per
-growth of the log, not per scan.
+``create_app`` uses it for every ledger, an empty one too: whether a lot is known is asked
+on each scan, never decided once at start-up. Before each answer the projection is brought
+up to the ledger's head (creating its tables on a ledger that had none), so a lot recorded
+through the append API, or by another process, a moment ago is already known. The resolver
+calls it only to build an answer it has not kept for the log's current size
+(:mod:`verifier_app.consumer._scan_cache`), so the catch-up runs once per growth of the log,
+not per scan.
 """
 
 from __future__ import annotations
 
 from labels import DigitalLink
 from ledger import Ledger
-from traceability import (
-    CooperativeInfo,
-    LotStatus,
-    LotSummary,
-    Recorder,
-    cooperative_info,
-    lot_summary,
-)
-from verifier_app.consumer._lookup import LotStatus as Banner
-from verifier_app.consumer._lookup import LotView
+from traceability import CooperativeInfo, LotStatus, LotSummary
+from verifier_app._signing import AppRecorder
+from verifier_app.consumer._lookup import Banner, LotView
 
 __all__ = ["TraceLookup", "cooperative_name", "lot_view"]
 
@@ -77,27 +71,26 @@ class TraceLookup:
     """A :class:`~verifier_app.LotLookup` over the traceability projection of one ledger.
 
     Args:
-        ledger: The app's open ledger; its database holds the ``trace_*`` tables.
-        recorder: The recorder to catch the projection up with (the app's own, so one
-            process keeps one); default: a new one for ``ledger``.
+        ledger: The app's open ledger.
+        holder: The app's recorder holder, to catch the projection up with (the app's own
+            recorder, so one process keeps one; made on the first scan).
     """
 
-    def __init__(self, ledger: Ledger, recorder: Recorder | None = None) -> None:
+    def __init__(self, ledger: Ledger, holder: AppRecorder) -> None:
         self._ledger = ledger
-        self._recorder = recorder or Recorder(ledger)
+        self._holder = holder
 
     def __call__(self, link: DigitalLink) -> LotView | None:
         """Return the lot's view, or None when no lot has this GTIN and lot code."""
         if link.lot is None:
             return None
+        projection = self._holder.projection
         # Takes no lock and writes nothing when the projection is current (the usual case).
-        self._recorder.catch_up()
-        summary = lot_summary(self._ledger, link.gtin, link.lot)
+        projection.catch_up()
+        summary = projection.summary(link.gtin, link.lot)
         if summary is None:
             return None
-        return lot_view(
-            summary, cooperative_name(cooperative_info(self._ledger), self._ledger.origin)
-        )
+        return lot_view(summary, cooperative_name(projection.cooperative(), self._ledger.origin))
 
 
 def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:

@@ -1,7 +1,7 @@
-"""What the resolver asks the domain about a scanned code: one function, filled in later.
+"""What the resolver asks the domain about a scanned code: one function.
 
-The consumer routes depend on a :class:`LotLookup`. Until the domain (``traceability``)
-provides one, :func:`no_lots` answers None for every code, so every code is "unknown".
+The consumer routes depend on a :class:`LotLookup`; ``create_app`` uses the domain's
+(:class:`~verifier_app.consumer._domain_lookup.TraceLookup`) unless a test passes its own.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from typing import Literal, Protocol
 
 from labels import DigitalLink
 
-__all__ = ["LotLookup", "LotStatus", "LotView", "no_lots"]
+__all__ = ["Banner", "LotLookup", "LotView"]
 
-LotStatus = Literal["verified", "on_hold", "recalled"]
+#: The page's status banner for a known lot (the domain's ``LotStatus`` mapped to three).
+Banner = Literal["verified", "on_hold", "recalled"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class LotView:
             each to its inclusion proof.
     """
 
-    status: LotStatus
+    status: Banner
     product: str
     facts: tuple[tuple[str, str], ...] = ()
     entries: tuple[int, ...] = ()
@@ -42,8 +43,3 @@ class LotLookup(Protocol):
     def __call__(self, link: DigitalLink) -> LotView | None:
         """Return the lot's view, or None when the code is unknown (possible counterfeit)."""
         ...
-
-
-def no_lots(link: DigitalLink) -> LotView | None:
-    """The lookup used until the domain lands: no code is known."""
-    return None

@@ -88,7 +88,7 @@ class EntryRef(BaseModel):
     inclusion_proof: str
 
 
-class LotOut(BaseModel):
+class ScannedLotOut(BaseModel):
     """What the cooperative's ledger says about the lot."""
 
     product: str
@@ -105,7 +105,7 @@ class ScanAnswer(BaseModel):
 
     status: Literal["unknown", "verified", "on_hold", "recalled"]
     link: LinkOut
-    lot: LotOut | None
+    lot: ScannedLotOut | None
     checkpoint: str
     proof: ProofBundle | None = None
 
@@ -116,7 +116,7 @@ class ScanAnswer(BaseModel):
         """Build from the parsed link and the lookup's answer."""
         lot_out = None
         if lot is not None:
-            lot_out = LotOut(
+            lot_out = ScannedLotOut(
                 product=lot.product,
                 facts=dict(lot.facts),
                 entries=[

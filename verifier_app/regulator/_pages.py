@@ -116,8 +116,8 @@ def _trace_context(
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
     else:
         state = find_lot(holder, gtin, lot)
-        back = holder.recorder.trace_back(state.gtin, state.lot)
-        forward = holder.recorder.trace_forward(state.gtin, state.lot)
+        back = holder.projection.trace_back(state.gtin, state.lot)
+        forward = holder.projection.trace_forward(state.gtin, state.lot)
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
@@ -195,7 +195,7 @@ async def recall_confirm(request: Request, caller: Regulator, holder: RecorderDe
         if not reason:
             raise InvalidInputError("reason: expected a reason for the recall", "reason")
         state = find_lot(holder, gtin, lot)
-        reach = holder.recorder.trace_forward(state.gtin, state.lot)
+        reach = holder.projection.trace_forward(state.gtin, state.lot)
     except ApiError as e:
         context |= {"step": "form", "error": e.message}
         return _page(request, caller, "regulator_recall.html", context, e.status)

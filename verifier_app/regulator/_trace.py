@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from traceability import STATUS_FILTERS, LotLine
+from traceability import STATUS_FILTERS, FlaggedLot
 from verifier_app._auth import Caller, require_role
 from verifier_app._signing import RecorderDep
 from verifier_app.regulator._lineage_svg import SVG_MEDIA_TYPE, lineage_svg
@@ -91,12 +91,19 @@ class StatusLotOut(_Out):
     findings: list[FindingOut]
 
     @classmethod
-    def of(cls, line: LotLine) -> StatusLotOut:
-        """Build from the domain's line."""
-        findings = [FindingOut(**dataclasses.asdict(f)) for f in line.findings]
-        values = dataclasses.asdict(line) | {"findings": findings}
-        del values["key"]
-        return cls(**values)
+    def of(cls, flagged: FlaggedLot) -> StatusLotOut:
+        """Build from the domain's view of a flagged lot."""
+        lot = flagged.lot
+        return cls(
+            gtin=lot.gtin,
+            lot=lot.lot,
+            commodity=lot.commodity,
+            status=lot.status,
+            status_seq=lot.status_seq,
+            reason=lot.status_reason,
+            failed=lot.failed,
+            findings=[FindingOut(**dataclasses.asdict(f)) for f in flagged.findings],
+        )
 
 
 class StatusListOut(_Out):
@@ -150,7 +157,7 @@ class HoldOut(_Out):
 def trace_back(gtin: Gtin, lot: Lot, holder: RecorderDep, _: Investigator) -> TraceOut:
     """Trace a lot back to its harvest lots, plots, farms, growers and farm inputs."""
     state = find_lot(holder, gtin, lot)
-    trace = holder.recorder.trace_back(state.gtin, state.lot)
+    trace = holder.projection.trace_back(state.gtin, state.lot)
     return TraceOut(
         gtin=state.gtin, lot=state.lot, direction="back", trace=dataclasses.asdict(trace)
     )
@@ -160,7 +167,7 @@ def trace_back(gtin: Gtin, lot: Lot, holder: RecorderDep, _: Investigator) -> Tr
 def trace_forward(gtin: Gtin, lot: Lot, holder: RecorderDep, _: Investigator) -> TraceOut:
     """Trace a lot forward to every lot made from it, every shipment and receiver."""
     state = find_lot(holder, gtin, lot)
-    trace = holder.recorder.trace_forward(state.gtin, state.lot)
+    trace = holder.projection.trace_forward(state.gtin, state.lot)
     return TraceOut(
         gtin=state.gtin, lot=state.lot, direction="forward", trace=dataclasses.asdict(trace)
     )

@@ -27,8 +27,6 @@ from traceability import (
     LotState,
     Recall,
     ValidationError,
-    lineage_graph,
-    lots_by_status,
 )
 from verifier_app._auth import Caller
 from verifier_app._errors import ApiError, NotFoundError
@@ -57,7 +55,7 @@ _LOCAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-#: The status lists a regulator can ask for (as :func:`traceability.lots_by_status`).
+#: The status lists a regulator can ask for (as :meth:`traceability.Projection.flagged`).
 StatusFilter = Literal["held", "recalled", "non_compliant"]
 
 
@@ -95,10 +93,10 @@ def find_lot(holder: AppRecorder, gtin: str, lot: str) -> LotState:
         NotFoundError: no such lot on this ledger (404, ``lot``).
     """
     ref = _lot_ref(gtin, lot)
-    recorder = holder.recorder
-    recorder.catch_up()
+    projection = holder.projection
+    projection.catch_up()
     try:
-        return recorder.lot(ref.gtin, ref.lot)
+        return projection.lot(ref.gtin, ref.lot)
     except ValidationError as e:
         raise NotFoundError(f"no lot {ref.lot!r} of GTIN {ref.gtin} on this ledger", "lot") from e
 
@@ -115,31 +113,29 @@ def parse_shipment(shipment: str) -> str:
 
 def shipment_back(holder: AppRecorder, shipment: str) -> BackTrace:
     """Trace every lot of a shipment back to its farms and growers (404 when unknown)."""
-    recorder = holder.recorder
-    recorder.catch_up()
+    projection = holder.projection
+    projection.catch_up()
     try:
-        return recorder.trace_shipment_back(parse_shipment(shipment))
+        return projection.trace_shipment_back(parse_shipment(shipment))
     except ValidationError as e:
         raise NotFoundError(f"no shipment {shipment!r} on this ledger", "shipment") from e
 
 
 def lot_graph(holder: AppRecorder, state: LotState) -> LineageGraph:
     """The lineage of a lot found with :func:`find_lot`, for drawing."""
-    with holder.ledger.engine.connect() as conn:
-        return lineage_graph(conn, [state.key])
+    return holder.projection.graph(state)
 
 
 def shipment_graph(holder: AppRecorder, shipment: str) -> LineageGraph:
     """The lineage of a shipment's lots, the shipment marked as the focus."""
-    with holder.ledger.engine.connect() as conn:
-        return lineage_graph(conn, shipment=shipment)
+    return holder.projection.graph(shipment=shipment)
 
 
 def status_page(holder: AppRecorder, status: StatusFilter, offset: int, limit: int) -> LotPage:
     """One page of held, recalled or non-compliant lots (caught up first)."""
-    holder.recorder.catch_up()
-    with holder.ledger.engine.connect() as conn:
-        return lots_by_status(conn, status, offset=offset, limit=limit)
+    projection = holder.projection
+    projection.catch_up()
+    return projection.flagged(status, offset=offset, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -168,8 +164,8 @@ def recall_lot(
     key = holder.key_for(caller)
     event = Recall(lot=LotRef(gtin=state.gtin, lot=state.lot), reason=reason, time=_now())
     receipt: Receipt = holder.recorder.record(event, key)
-    reached = holder.recorder.trace_forward(state.gtin, state.lot)
-    return RecallOutcome(receipt.seq, holder.recorder.lot(state.gtin, state.lot), reached)
+    reached = holder.projection.trace_forward(state.gtin, state.lot)
+    return RecallOutcome(receipt.seq, holder.projection.lot(state.gtin, state.lot), reached)
 
 
 def hold_lot(holder: AppRecorder, caller: Caller, gtin: str, lot: str, reason: str) -> int:

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Annotated, Final
+from typing import Annotated, Final, cast
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 
 from traceability import (
+    EVENT_TYPES,
+    PERMITTED,
     Cooling,
     Cooperative,
     Farm,
@@ -31,6 +33,8 @@ from traceability import (
     Harvest,
     Hold,
     InputApplication,
+    LotState,
+    Model,
     Packing,
     Processing,
     Product,
@@ -38,35 +42,26 @@ from traceability import (
     Receiving,
     Release,
     ResidueTest,
+    Role,
     Shipping,
 )
-from traceability.events._model import Model
-from verifier_app._auth import Caller, Role, authenticated_caller, require_role
+from verifier_app._auth import Caller, authenticated_caller, require_role
+from verifier_app._auth import Role as TokenRole
 from verifier_app._signing import AppRecorder, RecorderDep
-from verifier_app.staff._queries import LotRow, entry_lots
 
 __all__ = ["EVENT_ROLES", "EventOut", "LotStatusOut", "record_for", "router"]
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
-#: Route name -> the token roles that may call it. Residue results: the lab only (it vouches
-#: for its measurement); release: the cooperative only (it carries the compliance promise).
-EVENT_ROLES: Final[Mapping[str, tuple[Role, ...]]] = {
-    "cooperative": ("cooperative",),
-    "product": ("cooperative",),
-    "farm": ("cooperative",),
-    "input": ("cooperative",),
-    "harvest": ("packer", "cooperative"),
-    "cooling": ("packer",),
-    "grading": ("packer",),
-    "residue": ("lab",),
-    "packing": ("packer",),
-    "shipping": ("packer", "logistics"),
-    "receiving": ("logistics",),
-    "processing": ("packer",),
-    "hold": ("cooperative",),
-    "release": ("cooperative",),
-    "recall": ("cooperative",),
+#: Route name -> the token roles that may call it: the domain's permission table
+#: (:data:`traceability.PERMITTED`), so residue results stay the lab's and releases the
+#: cooperative's. A regulator's holds and recalls have their own routes (``/api/v1/recalls``).
+EVENT_ROLES: Final[Mapping[str, tuple[TokenRole, ...]]] = {
+    kind.removeprefix("trace."): cast(
+        "tuple[TokenRole, ...]",
+        tuple(sorted(r.value for r in PERMITTED[kind] - {Role.REGULATOR})),
+    )
+    for kind in EVENT_TYPES
 }
 
 
@@ -94,9 +89,9 @@ class LotStatusOut(BaseModel):
     reason: str | None
 
     @classmethod
-    def of(cls, row: LotRow) -> LotStatusOut:
-        """Build from a projection row."""
-        return cls(gtin=row.gtin, lot=row.lot, status=row.status, reason=row.reason)
+    def of(cls, state: LotState) -> LotStatusOut:
+        """Build from the domain's view of the lot."""
+        return cls(gtin=state.gtin, lot=state.lot, status=state.status, reason=state.status_reason)
 
 
 class EventOut(BaseModel):
@@ -120,7 +115,7 @@ def record_for(caller: Caller, holder: AppRecorder, event: Model) -> EventOut:
     """
     key = holder.key_for(caller)
     receipt = holder.recorder.record(event, key)
-    touched = entry_lots(holder.ledger.engine, receipt.seq)
+    touched = holder.projection.entry_lots(receipt.seq)
     return EventOut(
         kind=event.KIND,
         seq=receipt.seq,

@@ -18,12 +18,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final, Literal
 
-from traceability import Cooling, Grading, Harvest, Hold, Packing, Release, Shipping
-from traceability.events._model import Model
-from verifier_app._auth import Role
+from traceability import (
+    PERMITTED,
+    TABLE,
+    Action,
+    Cooling,
+    Grading,
+    Harvest,
+    Hold,
+    LotStatus,
+    Model,
+    Packing,
+    Release,
+    Role,
+    Shipping,
+)
 
 __all__ = [
     "FORMS",
+    "NO_FORM",
     "SHED_TIME",
     "Field",
     "Form",
@@ -65,18 +78,42 @@ class Field:
 
 @dataclass(frozen=True)
 class Form:
-    """One event's page: its fields, who may use it, and how values become the event body."""
+    """One event's page: its fields, who may use it, and how values become the event body.
+
+    Who may use it and which lots it offers are not stated here but read from the domain's
+    tables (:data:`traceability.PERMITTED`, :data:`traceability.TABLE`), so a page never
+    offers what the domain would refuse.
+    """
 
     kind: str
     title: str
     model: type[Model]
-    roles: tuple[Role, ...]
+    #: What the event does to the lot it names (None: it creates lots, e.g. a harvest).
+    action: Action | None
     fields: tuple[Field, ...]
     build: Callable[[Mapping[str, str]], dict[str, Any]]
-    #: Which lots the page's lot dropdown offers (statuses the event is allowed from).
-    lot_statuses: tuple[str, ...] = ()
     #: Model/domain field prefix -> form field, tried in order (first match wins).
     aliases: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles that may record this event (the domain's permission table).
+
+        A regulator's holds and recalls go through the regulator's pages, not these.
+        """
+        allowed = PERMITTED[self.model.KIND] - {Role.REGULATOR}
+        return tuple(sorted(r.value for r in allowed))
+
+    @property
+    def lot_statuses(self) -> tuple[LotStatus, ...]:
+        """Which lots the page's lot dropdown offers: the statuses the action is allowed from."""
+        if self.action is None:
+            return ()
+        return tuple(sorted(TABLE[self.action].allowed))
+
+    def offered_for(self, status: LotStatus) -> bool:
+        """Whether a lot's page offers this form as a next step for a lot in ``status``."""
+        return self.action is not None and status in TABLE[self.action].allowed
 
     def field_for(self, error_field: str) -> str | None:
         """Return the form field an error about ``error_field`` belongs next to, if any."""
@@ -216,7 +253,7 @@ FORMS: Final[Mapping[str, Form]] = {
             "harvest",
             "do_harvest",
             Harvest,
-            ("packer", "cooperative"),
+            None,
             (
                 Field("product", "product", "product"),
                 Field("lot_code", "lot_code"),
@@ -232,37 +269,34 @@ FORMS: Final[Mapping[str, Form]] = {
             "cooling",
             "do_cooling",
             Cooling,
-            ("packer",),
+            Action.COOL,
             (_LOT, _SITE, Field("celsius", "celsius", "number"), _TIME),
             _cooling,
-            ("active", "on_hold", "released"),
             (("readings", "celsius"),),
         ),
         Form(
             "grading",
             "do_grading",
             Grading,
-            ("packer",),
+            Action.GRADE,
             _grading_fields(),
             _grading,
-            ("active", "released"),
             _grading_aliases(),
         ),
         Form(
             "packing",
             "do_packing",
             Packing,
-            ("packer",),
+            Action.PACK,
             (_LOT, Field("unit_id", "unit_id"), _SITE, _TIME),
             _packing,
-            ("active", "released"),
             (("lots", "lot"), ("units", "lot")),
         ),
         Form(
             "shipping",
             "do_shipping",
             Shipping,
-            ("packer", "logistics"),
+            Action.SHIP,
             (
                 _LOT,
                 Field("shipment", "shipment"),
@@ -272,26 +306,36 @@ FORMS: Final[Mapping[str, Form]] = {
                 _TIME,
             ),
             _shipping,
-            ("released",),
             (("lots", "lot"), ("set_point_celsius", "set_point"), ("readings", "time")),
         ),
         Form(
             "release",
             "do_release",
             Release,
-            ("cooperative",),
+            Action.RELEASE,
             (_LOT, Field("note", "note"), _TIME),
             _disposition("note"),
-            ("active", "on_hold"),
         ),
         Form(
             "hold",
             "do_hold",
             Hold,
-            ("cooperative",),
+            Action.HOLD,
             (_LOT, Field("reason", "reason"), _TIME),
             _disposition("reason"),
-            ("active", "received", "released", "shipped"),
         ),
     )
+}
+
+
+#: Event kinds the staff pages have no form for, and where they are recorded instead.
+NO_FORM: Final[Mapping[str, str]] = {
+    "cooperative": "master data: the cooperative admin records it (CLI or API)",
+    "product": "master data: the cooperative admin records it (CLI or API)",
+    "farm": "master data: the cooperative admin records it (CLI or API)",
+    "input": "growers' farm records arrive by CLI import or the API",
+    "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
+    "receiving": "logistics upload logger files (CLI import) or use the API",
+    "processing": "processors record by CLI or API",
+    "recall": "recalls are recorded on the regulator's pages (/regulator)",
 }

@@ -29,7 +29,6 @@ from labels import (
     render_zpl,
     sign_link,
 )
-from traceability import cooperative_info, lot_summary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
 from verifier_app._errors import NotFoundError
@@ -65,21 +64,23 @@ def _one_line(text: str) -> str:
 def print_labels(
     gtin: str,
     lot: str,
-    _: Annotated[Caller, Depends(page_caller("packer", "cooperative"))],
+    _: Annotated[Caller, Depends(page_caller("packing_station", "cooperative"))],
     app: RecorderDep,
     settings: SettingsDep,
     format: Literal["pdf", "png", "zpl"] = "pdf",
     count: Annotated[int, Query(ge=1, le=240)] = 24,
 ) -> Response:
     """Render the lot's labels (``count`` copies; PNG is one picture) as a download."""
-    app.recorder.catch_up()
-    summary = lot_summary(app.ledger, gtin, lot)
-    if summary is None:
+    projection = app.projection
+    projection.catch_up()
+    summary = projection.summary(gtin, lot)
+    state = None if summary is None else projection.find(summary.gtin, summary.lot)
+    if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
-    app.recorder.check_label(summary.gtin, summary.lot)  # LifecycleError: 409, a page
-    origin = summary.origins[0] if summary.origins else None
+    state.check_label()  # LifecycleError: 409, a page
+    farm = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
-    coop = cooperative_info(app.ledger)
+    coop = projection.cooperative()
     data = LabelData(
         product=_one_line(summary.product),
         grade=_one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
@@ -90,7 +91,7 @@ def print_labels(
             if coop is not None
             else urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin
         ),
-        origin=_one_line(f"{origin.county} {origin.village}" if origin else "-"),
+        origin=_one_line(f"{farm.county} {farm.village}" if farm else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):

@@ -14,8 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from traceability import LifecycleError, RoleError, TraceError, ValidationError, lot_summary
-from traceability.events._ids import lot_key
+from traceability import (
+    LifecycleError,
+    LotState,
+    RoleError,
+    TraceError,
+    ValidationError,
+)
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
@@ -31,22 +36,13 @@ from verifier_app.staff._forms import (
     lot_value,
     split_lot,
 )
-from verifier_app.staff._queries import LotRow, lineage, lots, lots_coded, plots, products
 from verifier_app.staff._wording import STAFF_WORDING
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 
-StaffCaller = Annotated[Caller, Depends(page_caller("packer", "cooperative", "logistics"))]
-#: Next steps offered on a lot's page, by its status (each also needs the form's role).
-NEXT_STEPS = {
-    "active": ("cooling", "grading", "packing", "release", "hold"),
-    "released": ("packing", "shipping", "grading", "hold"),
-    "on_hold": ("cooling", "release"),
-    "shipped": ("hold",),
-    "received": ("hold",),
-}
+StaffCaller = Annotated[Caller, Depends(page_caller("packing_station", "cooperative", "logistics"))]
 _MAX_VALUE = 500  # longer than any field the events take; the model says what is allowed
 
 
@@ -63,12 +59,13 @@ def _may(caller: Caller, form: Form) -> bool:
 @router.get("", response_class=HTMLResponse)
 def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str = "") -> Response:
     """The shed's start page: a big button per event, finding a lot, the recent lots."""
-    app.recorder.catch_up()
+    projection = app.projection
+    projection.catch_up()
     forms = [f for f in FORMS.values() if _may(caller, f)]
-    recent = lots(app.ledger.engine, limit=20)
-    found: list[LotRow] | None = None
+    recent = projection.lots(limit=20)
+    found: list[LotState] | None = None
     if q.strip():
-        found = lots_coded(app.ledger.engine, q.strip())
+        found = projection.lots(code=q.strip())
         if len(found) == 1:
             return RedirectResponse(_lot_path(found[0].gtin, found[0].lot, request), 303)
     return _page(request, "staff_home.html", caller, forms=forms, recent=recent, q=q, found=found)
@@ -86,9 +83,9 @@ def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
     values["time"] = local_now()
     chosen = request.query_params.get("lot", "")
     values["lot"] = chosen
-    known = products(app.ledger.engine)
+    known = app.projection.products()
     if known:
-        values["product"] = known[0][0]
+        values["product"] = known[0].gtin
     if form.kind == "grading" and chosen:
         try:
             code = split_lot(chosen)["lot"]
@@ -112,13 +109,14 @@ def _show_form(
     refusal: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    engine = app.ledger.engine
-    lot_choices = lots(engine, statuses=form.lot_statuses) if form.lot_statuses else []
+    projection = app.projection
+    statuses = form.lot_statuses
+    lot_choices = projection.lots(statuses=statuses) if statuses else []
     chosen = values.get("lot", "")
     if chosen and all(lot_value(r.gtin, r.lot) != chosen for r in lot_choices):
         # The lot they came from, even if its state no longer fits: they see it, and why
         # the form was refused, rather than a silently different lot.
-        chosen_rows = [r for r in lots_coded(engine, chosen[14:]) if r.gtin == chosen[:14]]
+        chosen_rows = [r for r in projection.lots(code=chosen[14:]) if r.gtin == chosen[:14]]
         lot_choices = chosen_rows + lot_choices
     return _page(
         request,
@@ -129,8 +127,8 @@ def _show_form(
         values=values,
         errors=errors or {},
         refusal=refusal,
-        products=products(engine),
-        plots=plots(engine),
+        products=projection.products(),
+        plots=projection.plots(),
         lots=lot_choices,
         lot_value=lot_value,
         grades=[g for g, _ in GRADE_ROWS] + ["processing"],
@@ -202,17 +200,20 @@ def lot_page(
     request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
 ) -> HTMLResponse:
     """A lot: status in words and why, residue verdicts, lineage, next steps, labels."""
-    app.recorder.catch_up()
-    summary = lot_summary(app.ledger, gtin, lot)
-    if summary is None:
+    projection = app.projection
+    projection.catch_up()
+    summary = projection.summary(gtin, lot)
+    state = None if summary is None else projection.find(summary.gtin, summary.lot)
+    if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
-    made_from, made_into = lineage(app.ledger.engine, lot_key(summary.gtin, summary.lot))
+    made_from, made_into = projection.neighbours(state)
     label_refusal = None
     try:
-        app.recorder.check_label(summary.gtin, summary.lot)
+        state.check_label()
     except LifecycleError as e:
         label_refusal = str(e)
-    steps = [FORMS[k] for k in NEXT_STEPS.get(summary.status.value, ()) if _may(caller, FORMS[k])]
+    # Next steps: every form the lifecycle allows from the lot's status (and the caller's role).
+    steps = [f for f in FORMS.values() if f.offered_for(summary.status) and _may(caller, f)]
     return _page(
         request,
         "staff_lot.html",

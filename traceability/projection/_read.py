@@ -1,0 +1,227 @@
+"""The one read API of the domain: :class:`Projection` answers from the ``trace_*`` tables.
+
+The recorder writes the projection in the transaction that appends each entry; everything
+that reads it (the app's pages and API, the command line, the demo) asks a
+:class:`Projection` and gets frozen views back (:class:`LotState`, :class:`LotSummary`,
+:class:`BackTrace` ...), never rows or connections.
+
+Reads answer from the projection as it stands. Entries appended around this process (by
+another worker, or through ``POST /api/v1/statements``) are applied by
+:meth:`Projection.catch_up`: call it first when the answer must include them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, select
+
+from ledger import Ledger
+from traceability._errors import ValidationError
+from traceability.events._ids import lot_key, parse_gtin, parse_lot
+from traceability.projection import _lists
+from traceability.projection import _schema as t
+from traceability.projection._lineage import (
+    BackTrace,
+    ForwardTrace,
+    shipment_lots,
+    trace_back,
+    trace_forward,
+)
+from traceability.projection._lineage_graph import LineageGraph, lineage_graph
+from traceability.projection._lists import LotState, PlotInfo, ProductInfo
+from traceability.projection._lookup import (
+    CooperativeInfo,
+    LotSummary,
+    ResidueLine,
+    cooperative_info,
+    lot_summary,
+    residue_lines,
+)
+from traceability.projection._replay import catch_up
+from traceability.projection._status import LotPage, StatusFilter, lots_by_status
+from traceability.rules._lifecycle import LotStatus
+
+__all__ = ["Projection"]
+
+
+class Projection:
+    """Read the domain's state of one ledger: lots, lineage, status lists, master data.
+
+    Making one creates the ``trace_*`` tables when the database has none yet (a fresh
+    ledger), so every question has an answer, empty or not, from the first entry on.
+
+    Args:
+        ledger: An open ledger; its database holds the projection.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+        t.metadata.create_all(ledger.engine)
+
+    def catch_up(self) -> int:
+        """Apply entries appended since the projection last saw the ledger; return how many.
+
+        Takes no lock and writes nothing when the projection is current (the usual case).
+        """
+        return catch_up(self._ledger)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        # One transaction per question, so a multi-query answer sees one state.
+        with self._ledger.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A read transaction on the projection's tables, for the exports' own queries.
+
+        TODO(standards): the exports (``traceability/exports/``) still query the tables
+        themselves; once they read through this class this goes.
+        """
+        with self._read() as conn:
+            yield conn
+
+    # --- one lot -----------------------------------------------------------------------------
+
+    def find(self, gtin: str, lot: str) -> LotState | None:
+        """Return the lot ``gtin``/``lot``, or None when it is unknown.
+
+        Raises:
+            ValidationError: the GTIN or lot code is malformed (names ``gtin`` or ``lot``).
+        """
+        key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
+        with self._read() as conn:
+            return _lists.lot_state(conn, key)
+
+    def lot(self, gtin: str, lot: str) -> LotState:
+        """Return the lot ``gtin``/``lot``.
+
+        Raises:
+            ValidationError: malformed, or no such lot on this ledger (field ``lot``).
+        """
+        found = self.find(gtin, lot)
+        if found is None:
+            key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
+            raise ValidationError("lot", "a lot recorded on this ledger", key)
+        return found
+
+    def summary(self, gtin: str, lot: str) -> LotSummary | None:
+        """Return what a scan shows about a lot (facts and their entries), or None if unknown.
+
+        Args:
+            gtin: GTIN-14, as a parsed Digital Link gives it.
+            lot: Lot code (AI 10).
+        """
+        with self._read() as conn:
+            return lot_summary(conn, self._ledger, lot_key(gtin, lot))
+
+    def results(self, gtin: str, lot: str) -> tuple[ResidueLine, ...]:
+        """Return the residue verdicts recorded on the lot itself, each naming its rule entry.
+
+        Raises:
+            ValidationError: as :meth:`lot`.
+        """
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.results).where(t.results.c.lot == state.key).order_by(t.results.c.seq)
+            )
+            return residue_lines(rows)
+
+    def neighbours(self, state: LotState) -> tuple[list[LotState], list[LotState]]:
+        """Return the lots ``state`` was made from and the lots made from it (one step)."""
+        with self._read() as conn:
+            return _lists.neighbours(conn, state.key)
+
+    def shipment_in_transit(self, state: LotState) -> str | None:
+        """Return the shipment carrying the lot that has not been received yet, if any."""
+        with self._read() as conn:
+            return _lists.shipment_in_transit(conn, state.key)
+
+    # --- many lots ---------------------------------------------------------------------------
+
+    def lots(
+        self,
+        *,
+        statuses: tuple[LotStatus, ...] = (),
+        code: str | None = None,
+        limit: int = 200,
+    ) -> list[LotState]:
+        """Return lots newest first, or with ``code`` every lot of that code (by GTIN).
+
+        Args:
+            statuses: Only lots in one of these statuses (default: any).
+            code: Only lots with this lot code (one per product that uses it).
+            limit: The most lots to return.
+        """
+        with self._read() as conn:
+            return _lists.lots(conn, statuses=statuses, code=code, limit=limit)
+
+    def entry_lots(self, seq: int) -> list[LotState]:
+        """Return the lots ledger entry ``seq`` concerns, with their status now."""
+        with self._read() as conn:
+            return _lists.entry_lots(conn, seq)
+
+    def flagged(self, status: StatusFilter, *, offset: int = 0, limit: int = 50) -> LotPage:
+        """Return one page of held, recalled or non-compliant lots, with the rules behind them.
+
+        Args:
+            status: ``held`` (on hold now), ``recalled``, or ``non_compliant`` (a failing
+                residue verdict here or upstream, or held now for a cold-chain excursion).
+            offset: How many lots of the list to skip (requires ``offset >= 0``).
+            limit: The most lots to return (requires ``limit >= 1``).
+        """
+        with self._read() as conn:
+            return lots_by_status(conn, status, offset=offset, limit=limit)
+
+    # --- lineage -----------------------------------------------------------------------------
+
+    def trace_back(self, gtin: str, lot: str) -> BackTrace:
+        """Trace a lot back to its harvest lots, plots, farms and growers (any depth)."""
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return trace_back(conn, [state.key])
+
+    def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
+        """Trace a lot forward to every derived lot, shipment and receiver (any depth)."""
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return trace_forward(conn, [state.key])
+
+    def trace_shipment_back(self, shipment: str) -> BackTrace:
+        """Trace every lot of a shipment back to its farms and growers.
+
+        Raises:
+            ValidationError: no such shipment on this ledger (field ``shipment``).
+        """
+        with self._read() as conn:
+            keys = shipment_lots(conn, shipment)
+            if not keys:
+                raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
+            return trace_back(conn, keys)
+
+    def graph(self, state: LotState | None = None, *, shipment: str | None = None) -> LineageGraph:
+        """Return the lineage of a lot, or of a shipment's lots (the shipment as the focus)."""
+        with self._read() as conn:
+            if state is not None:
+                return lineage_graph(conn, [state.key])
+            return lineage_graph(conn, shipment=shipment)
+
+    # --- master data -------------------------------------------------------------------------
+
+    def products(self) -> list[ProductInfo]:
+        """Return every registered product, by GTIN."""
+        with self._read() as conn:
+            return _lists.products(conn)
+
+    def plots(self) -> list[PlotInfo]:
+        """Return every plot with its farm and grower, by plot."""
+        with self._read() as conn:
+            return _lists.plots(conn)
+
+    def cooperative(self) -> CooperativeInfo | None:
+        """Return the cooperative's master data, or None when no entry names it yet."""
+        with self._read() as conn:
+            return cooperative_info(conn)
