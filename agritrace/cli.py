@@ -11,8 +11,8 @@ from rich.markup import escape
 
 from labels import cli as labels_cli
 from ledger import LedgerError
-from ledger._mirror_cli import mirror
 from ledger.cli import app as ledger_app
+from ledger.cli import mirror
 from traceability.cli import mount as mount_traceability
 from verifier_app.cli import serve
 

@@ -129,6 +129,8 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/log/entries/{seq}"),
     ("get", "/api/v1/log/proof/inclusion"),
     ("get", "/api/v1/log/proof/consistency"),
+    ("get", "/log/checkpoint"),
+    ("get", "/log/tile/{path}"),
 }
 _SAMPLE = {"gtin": "06912345678902", "lot": "KS-1", "serial": "1", "seq": "0"}
 
