@@ -81,6 +81,7 @@ PUBLIC = {
         "STATUS_FILTERS",
         "Shipment",
         "Shipping",
+        "Site",
         "SubstanceResult",
         "TABLE",
         "TraceError",

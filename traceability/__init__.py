@@ -29,6 +29,7 @@ from traceability.events._events import (
     Release,
     ResidueTest,
     Shipping,
+    Site,
     SubstanceResult,
     UnitRef,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "RuleFinding",
     "Shipment",
     "Shipping",
+    "Site",
     "SubstanceResult",
     "TraceError",
     "Transition",

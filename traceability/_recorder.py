@@ -270,7 +270,7 @@ class Recorder:
             if gtin is not None or lot is not None:
                 state = self.lot(gtin or "", lot or "")
                 chain = lot_chain(conn, state.gtin, state.lot)  # no sibling's rows
-            return fsma204_csv(records, self.ledger.origin, conn, chain)
+            return fsma204_csv(records, self.ledger.origin, conn, self.ledger.record, chain)
 
     def trace_forward(self, gtin: str, lot: str) -> ForwardTrace:
         """Trace a lot forward to every derived lot, shipment and receiver."""
