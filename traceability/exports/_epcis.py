@@ -21,8 +21,10 @@ recall          ObjectEvent OBSERVE                     (none)        recalled
 ==============  ======================================  ============  =====================
 
 Identifiers: lots are GS1 Digital Link URIs (EPCIS 2.0 accepts them as EPC classes); plots,
-sites, parties and units are URIs under the log's origin; ``eventID`` is the ledger entry's
-URI, so every exported event points at the signed, hash-chained original.
+sites, parties and units are URIs under the log's origin. ``eventID`` is the CBV 2.0
+event hash (``ni:///sha-256;…?ver=CBV2.0``, :mod:`traceability.exports._event_hash`), and
+``agt:ledgerEntry`` the ledger entry's URI, so every exported event points at the signed,
+hash-chained original.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from traceability.events._events import (
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
+from traceability.exports._event_hash import event_hash
 from traceability.projection import _schema as t
 from traceability.projection._apply import parse_event
 from traceability.projection._lineage import ancestors, descendants
@@ -138,13 +141,15 @@ class _Mapper:
         time = getattr(event, "time", None)
         if body is None or not isinstance(time, datetime):
             return None  # master data and rule tables are not EPCIS events
-        common: dict[str, Any] = {
+        out: dict[str, Any] = {
             "eventTime": time.isoformat(),
             "recordTime": record.log_time,
             "eventTimeZoneOffset": _offset(time),
-            "eventID": self.uri("entry", str(record.seq)),
-        }
-        return common | body
+            # The signed, hash-chained original; part of the event, so part of its hash.
+            "agt:ledgerEntry": self.uri("entry", str(record.seq)),
+        } | body
+        # CBV 2.0 hash-based ID: a partner recomputes it from the event to deduplicate.
+        return {"eventID": event_hash(out, {"agt": self.uri("voc", "")})} | out
 
     def _body(self, record: Record, e: Model) -> dict[str, Any] | None:
         obs: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE"}
