@@ -39,6 +39,7 @@ from traceability import (
     Release,
     ResidueTest,
     Shipping,
+    Site,
 )
 from traceability.events._model import Model
 from verifier_app._auth import Caller, Role, authenticated_caller, require_role
@@ -55,6 +56,7 @@ EVENT_ROLES: Final[Mapping[str, tuple[Role, ...]]] = {
     "cooperative": ("cooperative",),
     "product": ("cooperative",),
     "farm": ("cooperative",),
+    "site": ("cooperative",),
     "input": ("cooperative",),
     "harvest": ("packer", "cooperative"),
     "cooling": ("packer",),
@@ -145,6 +147,12 @@ def record_product(event: Product, caller: EventCaller, app: RecorderDep) -> Eve
 @router.post("/farm", status_code=status.HTTP_201_CREATED)
 def record_farm(event: Farm, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Add a member's farm: grower, village, county and plots."""
+    return record_for(caller, app, event)
+
+
+@router.post("/site", status_code=status.HTTP_201_CREATED)
+def record_site(event: Site, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Describe a site (business name, address, phone): FSMA 204 location descriptions."""
     return record_for(caller, app, event)
 
 
