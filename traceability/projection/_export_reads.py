@@ -7,6 +7,7 @@ tables. Each function returns a frozen value or ``None`` when the projection has
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -17,9 +18,12 @@ __all__ = [
     "CooperativeRow",
     "FarmRow",
     "LotRow",
+    "ResultRow",
     "ShipmentRow",
     "SiteRow",
     "cooperative_row",
+    "entries_of_lots",
+    "entry_results",
     "farm_of_plot",
     "lot_entry_seqs",
     "lot_row",
@@ -73,11 +77,23 @@ class CooperativeRow:
     """The cooperative's master data (``trace.cooperative``)."""
 
     name_zh: str
+    name_ug: str | None
     name_en: str | None
     address: str
     county: str
     phone: str | None
     gln: str | None
+    seq: int  # the entry it comes from
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """A residue verdict the projection derived for one substance of a test entry."""
+
+    substance: str
+    outcome: str
+    limit: str | None
+    rule_seq: int
 
 
 @dataclass(frozen=True)
@@ -139,7 +155,9 @@ def cooperative_row(conn: Connection) -> CooperativeRow | None:
     row = conn.execute(select(t.cooperative)).first()
     if row is None:
         return None
-    return CooperativeRow(row.name_zh, row.name_en, row.address, row.county, row.phone, row.gln)
+    return CooperativeRow(
+        row.name_zh, row.name_ug, row.name_en, row.address, row.county, row.phone, row.gln, row.seq
+    )
 
 
 def shipment_row(conn: Connection, shipment: str) -> ShipmentRow | None:
@@ -165,3 +183,15 @@ def lot_entry_seqs(conn: Connection, key: str) -> list[int]:
     """Return the seqs of the entries that name the lot ``key``, in ledger order."""
     query = select(t.event_lots.c.seq).where(t.event_lots.c.lot == key).order_by(t.event_lots.c.seq)
     return list(conn.execute(query).scalars())
+
+
+def entry_results(conn: Connection, seq: int) -> dict[str, ResultRow]:
+    """Return the verdicts of residue-test entry ``seq``, by substance."""
+    rows = conn.execute(select(t.results).where(t.results.c.seq == seq))
+    return {r.substance: ResultRow(r.substance, r.outcome, r.limit, r.rule_seq) for r in rows}
+
+
+def entries_of_lots(conn: Connection, keys: Collection[str]) -> list[int]:
+    """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""
+    query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(list(keys))).distinct()
+    return sorted(conn.execute(query).scalars())
