@@ -85,6 +85,7 @@ PUBLIC = {
         "STATUS_FILTERS",
         "Shipment",
         "Shipping",
+        "Site",
         "SubstanceResult",
         "TABLE",
         "TraceError",

@@ -31,6 +31,7 @@ from traceability.events._events import (
     Release,
     ResidueTest,
     Shipping,
+    Site,
     SubstanceResult,
     UnitRef,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "RuleFinding",
     "Shipment",
     "Shipping",
+    "Site",
     "SubstanceResult",
     "TraceError",
     "Transition",

@@ -191,4 +191,4 @@ class Recorder:
             if gtin is not None or lot is not None:
                 state = self._projection.lot(gtin or "", lot or "")
                 chain = lot_chain(conn, state.gtin, state.lot)  # no sibling's rows
-            return fsma204_csv(records, self.ledger.origin, conn, chain)
+            return fsma204_csv(records, self.ledger.origin, conn, self.ledger.record, chain)

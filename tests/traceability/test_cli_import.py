@@ -254,3 +254,36 @@ def test_missing_column_is_named(graded: Staff, tmp_path: Path) -> None:
     path.write_text("sample_id,lot,substance,value\nS1,G1,x,1\n", encoding="utf-8")
     message = graded.refused("import", "results", str(path), "--signer", "lab")
     assert message.startswith("error: lab.csv line 1: expected columns unit, loq, method")
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+CHINESE_LAB = "喀什地区农产品质量检测中心"
+
+
+def _lab_file(path: Path, encoding: str) -> str:
+    text = (SAMPLES / "lab-results-sample.csv").read_text(encoding="utf-8")
+    path.write_text(text.replace("Kashgar Agri Testing Lab", CHINESE_LAB), encoding=encoding)
+    return str(path)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+def test_results_file_in_excel_encodings_imports(
+    graded: Staff, tmp_path: Path, encoding: str
+) -> None:
+    path = _lab_file(tmp_path / "lab.csv", encoding)
+    size = graded.size()
+    graded.ok("import", "results", path, "--signer", "lab")
+    assert graded.size() == size + 2
+    assert CHINESE_LAB in graded.ok("export", "epcis", "--lot", "G1").stdout  # read right
+
+
+def test_file_in_neither_utf8_nor_gb18030_is_a_clear_error(graded: Staff, tmp_path: Path) -> None:
+    path = tmp_path / "lab.csv"
+    # UTF-16 (Excel's "Unicode text"): NUL bytes and an 0xFF 0xFE mark fit neither.
+    path.write_bytes("sample_id,gtin\n".encode("utf-16") + b"\x81\x30\xff")
+    size = graded.size()
+    message = graded.refused("import", "results", str(path), "--signer", "lab")
+    assert message.startswith("error: lab.csv: expected UTF-8, UTF-8 with BOM, GBK or GB18030")
+    assert "Traceback" not in message
+    assert graded.size() == size

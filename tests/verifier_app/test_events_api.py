@@ -76,7 +76,9 @@ def test_every_event_route_records_a_season(
     ok(c, w, "cooperative", "cooperative", coop)
     ok(c, w, "cooperative", "product", {"gtin": JAM, "commodity": "strawberry_jam", "name": "酱"})
     farm = {"farm": "YK-F2", "grower": "G", "village": "V", "county": "C", "plots": ["YK-P9"]}
-    ok(c, w, "cooperative", "farm", farm)
+    ok(c, w, "cooperative", "farm", farm | {"phone": "+86 998 555 0199"})
+    site = {"site": "PS1", "business_name": "Shed", "address": "1 Rd", "phone": "+86 998 1"}
+    ok(c, w, "cooperative", "site", site)
     spray = {
         "plot": "YK-P9",
         "category": "fertiliser",

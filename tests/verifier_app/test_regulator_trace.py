@@ -182,7 +182,8 @@ def test_exports_are_downloads_with_a_filename(client: TestClient, world: Season
     assert sheet.status_code == 200
     assert sheet.headers["content-type"].startswith("text/csv")
     assert "agritrace-fsma204-2026-06-01-2026-06-02.csv" in sheet.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    assert sheet.text.startswith("\ufeff")  # Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(sheet.text[1:])))
     assert rows
     # Midnight UTC to midnight UTC is 08:00 to 08:00 in Kashgar's (Beijing) time.
     assert {row["event_date"][:10] for row in rows} <= {"2026-06-01", "2026-06-02"}

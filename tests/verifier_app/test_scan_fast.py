@@ -187,7 +187,7 @@ def test_a_recall_shows_once_the_freshness_runs_out(
     assert len(world.routed) == 2
 
 
-@pytest.mark.parametrize("suffix", ["/junk", "/21/SN1/junk", "/", "/22/A1"])
+@pytest.mark.parametrize("suffix", ["/junk", "/21/SN1/junk", "/22/A1"])
 def test_paths_beyond_a_lot_or_unit_link_go_to_the_router(
     world: World,
     season: tuple[Path, Season],  # noqa: F811
@@ -201,6 +201,18 @@ def test_paths_beyond_a_lot_or_unit_link_go_to_the_router(
     assert first == second
     assert first[0] == 400
     assert len(world.routed) == 2
+
+
+def test_trailing_slash_goes_to_the_router_and_gets_the_lots_answer(
+    world: World,
+    season: tuple[Path, Season],  # noqa: F811
+) -> None:
+    _, s = season
+    path = f"/01/{s.gtin}/10/{s.released}/"
+    assert not is_scan_path(path)
+    status, _, body = world.send(path)
+    assert status == 200  # the same lot as without the slash (GS1 resolver tolerance)
+    assert b'class="banner verified"' in body
 
 
 def test_a_bad_code_is_answered_by_the_router_every_time(

@@ -35,6 +35,7 @@ from traceability.cli._common import (
 from traceability.events._events import Cooling, Reading, Receiving, ResidueTest, SubstanceResult
 from traceability.events._ids import parse_local_id
 from traceability.events._model import Model
+from traceability.exports._csv_safe import decode_csv
 from traceability.projection._read import Projection
 
 __all__ = ["import_app"]
@@ -69,7 +70,9 @@ def _progress() -> Iterator[Progress]:
 
 def _rows(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
     """Return ``(line number, row)`` for each data row; ``#`` lines are comments."""
-    text = path.read_text(encoding="utf-8-sig")  # loggers' spreadsheets often write a BOM
+    # UTF-8 with or without a BOM (loggers' spreadsheets often write one) or GBK/GB18030
+    # (Excel's "CSV" on Chinese Windows); anything else is a clear CsvEncodingError.
+    text = decode_csv(path.read_bytes(), path.name)
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)]
     data = [(n, line) for n, line in lines if line.strip() and not line.startswith("#")]
     if not data:

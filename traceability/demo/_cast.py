@@ -18,6 +18,7 @@ __all__ = [
     "LAB",
     "PACKING_STATION",
     "PRODUCTS",
+    "SITES",
     "DemoFarm",
     "DemoProduct",
     "gtin",
@@ -32,9 +33,32 @@ COOPERATIVE_BODY = {
     "address": "托克扎克镇 Tokkuzak",
     "county": "疏附县 Shufu, Kashgar",
     "gln": "691234567000" + gs1_check_digit("691234567000"),
+    "phone": "+86 998 555 0100",  # 555-01xx: a fictional number range
 }
 COOPERATIVE = f"{COOPERATIVE_BODY['name_zh']} {COOPERATIVE_BODY['name_ug']}"
 PACKING_STATION = "KS-PS1"  # the packing shed in Tokkuzak
+#: ``trace.site`` bodies: the location descriptions FSMA 204 exports give for the packing
+#: shed and the two receivers (21 CFR 1.1310). The Shanghai warehouse has no phone on record,
+#: so its rows say that KDE is missing, as a real export would.
+SITES = (
+    {
+        "site": PACKING_STATION,
+        "business_name": COOPERATIVE_BODY["name_en"],
+        "address": "Packing shed, 托克扎克镇 Tokkuzak, 疏附县 Shufu, Kashgar, Xinjiang, China",
+        "phone": "+86 998 555 0101",
+    },
+    {
+        "site": "URC-DC1",
+        "business_name": "乌鲁木齐生鲜配送中心 Urumqi Fresh Distribution Centre",
+        "address": "米东区 Midong District, Urumqi, Xinjiang, China",
+        "phone": "+86 991 555 0102",
+    },
+    {
+        "site": "SHA-EC-WH2",
+        "business_name": "上海电商冷库二号 Shanghai E-commerce Cold Store 2",
+        "address": "浦东新区 Pudong, Shanghai, China",
+    },
+)
 LAB = "喀什地区农产品质量检测中心 Kashgar Agri Testing Lab"
 
 
@@ -67,6 +91,7 @@ class DemoFarm:
     county: str
     plots: tuple[str, ...]
     grower_actor: str
+    phone: str | None = None  # the grower's: an FSMA 204 KDE for initial packing
 
 
 STRAWBERRY = DemoProduct(gtin("001"), "strawberry", "草莓 قۇلۇپناي Strawberries")
@@ -88,6 +113,7 @@ FARMS = (
         "疏附县 Shufu, Kashgar",
         ("KS-F01-P1", "KS-F01-P2"),
         "grower-aysha",
+        "+86 998 555 0111",
     ),
     DemoFarm(
         "YK-F02",
@@ -96,6 +122,7 @@ FARMS = (
         "莎车县 Yarkant, Kashgar",
         ("YK-F02-P1", "YK-F02-P2"),
         "grower-memet",
+        "+86 998 555 0112",
     ),
     DemoFarm(
         "YK-F03",
@@ -104,6 +131,7 @@ FARMS = (
         "莎车县 Yarkant, Kashgar",
         ("YK-F03-P1",),
         "grower-lihua",
+        "+86 998 555 0113",
     ),
     DemoFarm(
         "YS-F04",

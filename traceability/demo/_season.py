@@ -32,6 +32,7 @@ from traceability.demo._cast import (
     LAB,
     PACKING_STATION,
     PRODUCTS,
+    SITES,
     STRAWBERRY,
 )
 from traceability.events._events import (
@@ -48,6 +49,7 @@ from traceability.events._events import (
     Release,
     ResidueTest,
     Shipping,
+    Site,
 )
 from traceability.events._model import Model
 from traceability.rules._actors import Role
@@ -165,8 +167,11 @@ def _master_data(w: _Writer) -> None:
             county=f.county,
             plots=list(f.plots),
             grower_actor=f.grower_actor,
+            phone=f.phone,
         )
         w.season.counts["plots"] += len(f.plots)
+    for site in SITES:
+        w("coop-admin", Site, "sites", **site)
     coop = w.keys["coop-admin"]
     w.recorder.record(load_profile(_DATA / "strawberry.toml"), coop, at=T0 - timedelta(days=35))
     w.recorder.record(load_mrl_csv(_DATA / "mrl-sample.csv"), coop, at=T0 - timedelta(days=35))

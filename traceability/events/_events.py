@@ -47,6 +47,7 @@ __all__ = [
     "Release",
     "ResidueTest",
     "Shipping",
+    "Site",
     "SubstanceResult",
 ]
 
@@ -101,6 +102,8 @@ class Cooperative(Model):
     address: Text
     county: Text
     gln: Gln | None = None  # GS1 Global Location Number of the cooperative as a party
+    #: A phone number: part of an FDA FSMA 204 location description (21 CFR 1.1310).
+    phone: Text | None = None
 
 
 class Product(Model):
@@ -124,6 +127,24 @@ class Farm(Model):
     #: The actor name on the grower's key registration: the only grower key that may record
     #: inputs and harvests on these plots (the cooperative and packing stations still may).
     grower_actor: Text | None = None
+    #: The grower's phone: FSMA 204 asks for the farm's and the harvester's (21 CFR 1.1330(a)).
+    phone: Text | None = None
+
+
+class Site(Model):
+    """A place lots are cooled, packed, shipped from or received at, as a business describes it.
+
+    Sites are named by the cooperative's own ids in events (``KS-PS1``, ``URC-DC1``); this
+    entry gives one its FSMA 204 location description (21 CFR 1.1310: business name, phone
+    number, physical location address). A later entry for the same id replaces the earlier.
+    """
+
+    KIND: ClassVar[str] = "trace.site"
+    site: LocalId
+    business_name: Text
+    address: Text
+    phone: Text | None = None
+    gln: Gln | None = None  # GS1 Global Location Number of the place
 
 
 class InputApplication(Model):
@@ -338,6 +359,7 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Cooperative,
         Product,
         Farm,
+        Site,
         InputApplication,
         Harvest,
         Cooling,

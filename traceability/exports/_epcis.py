@@ -21,8 +21,10 @@ recall          ObjectEvent OBSERVE                     (none)        recalled
 ==============  ======================================  ============  =====================
 
 Identifiers: lots are GS1 Digital Link URIs (EPCIS 2.0 accepts them as EPC classes); plots,
-sites, parties and units are URIs under the log's origin; ``eventID`` is the ledger entry's
-URI, so every exported event points at the signed, hash-chained original.
+sites, parties and units are URIs under the log's origin. ``eventID`` is the CBV 2.0
+event hash (``ni:///sha-256;…?ver=CBV2.0``, :mod:`traceability.exports._event_hash`), and
+``agt:ledgerEntry`` the ledger entry's URI, so every exported event points at the signed,
+hash-chained original.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ledger import Record, format_time
 from traceability.events._events import (
@@ -53,8 +55,15 @@ from traceability.events._events import (
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
-from traceability.projection import _schema as t
+from traceability.exports._event_hash import event_hash
 from traceability.projection._apply import parse_event
+from traceability.projection._export_reads import (
+    cooperative_row,
+    entries_of_lots,
+    entry_results,
+    lot_row,
+    shipment_lots,
+)
 from traceability.projection._lineage import ancestors, descendants
 
 __all__ = ["EPCIS_CONTEXT", "build_document", "lot_chain", "lot_entries"]
@@ -109,7 +118,7 @@ class _Mapper:
 
     def cooperative(self) -> dict[str, Any] | None:
         """The cooperative as EPCIS master data (a Party), from the projection, or None."""
-        row = self.conn.execute(select(t.cooperative)).first()
+        row = cooperative_row(self.conn)
         if row is None:
             return None
         # A GLN names the party world-wide (GS1 Digital Link AI 417, party GLN); without one
@@ -130,7 +139,7 @@ class _Mapper:
         return {"id": party, "attributes": attributes}
 
     def lot_quantity(self, key: str) -> Decimal | None:
-        row = self.conn.execute(select(t.lots.c.quantity).where(t.lots.c.key == key)).first()
+        row = lot_row(self.conn, key)
         return None if row is None else Decimal(row.quantity)
 
     def event(self, record: Record, event: Model) -> dict[str, Any] | None:
@@ -138,13 +147,15 @@ class _Mapper:
         time = getattr(event, "time", None)
         if body is None or not isinstance(time, datetime):
             return None  # master data and rule tables are not EPCIS events
-        common: dict[str, Any] = {
+        out: dict[str, Any] = {
             "eventTime": time.isoformat(),
             "recordTime": record.log_time,
             "eventTimeZoneOffset": _offset(time),
-            "eventID": self.uri("entry", str(record.seq)),
-        }
-        return common | body
+            # The signed, hash-chained original; part of the event, so part of its hash.
+            "agt:ledgerEntry": self.uri("entry", str(record.seq)),
+        } | body
+        # CBV 2.0 hash-based ID: a partner recomputes it from the event to deduplicate.
+        return {"eventID": event_hash(out, {"agt": self.uri("voc", "")})} | out
 
     def _body(self, record: Record, e: Model) -> dict[str, Any] | None:
         obs: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE"}
@@ -203,10 +214,7 @@ class _Mapper:
                 "ilmd": ilmd,
             }
         if isinstance(e, ResidueTest):
-            verdicts = {
-                r.substance: r
-                for r in self.conn.execute(select(t.results).where(t.results.c.seq == record.seq))
-            }
+            verdicts = entry_results(self.conn, record.seq)
             results = []
             for r in e.results:
                 v = verdicts.get(r.substance)
@@ -262,12 +270,8 @@ class _Mapper:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event
         if isinstance(e, Receiving):
-            keys = self.conn.execute(
-                select(t.lots.c.gtin, t.lots.c.lot)
-                .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
-                .where(t.shipment_lots.c.shipment == e.shipment)
-            ).all()
-            lots = [{"epcClass": epc_class(k.gtin, k.lot)} for k in keys]
+            keys = shipment_lots(self.conn, e.shipment)
+            lots = [{"epcClass": epc_class(gtin, lot)} for gtin, lot in keys]
             if e.more_readings:
                 # A part of a long transport log, ahead of the receipt: readings of lots
                 # still in transit, not a receiving (partners would take it for arrival).
@@ -348,8 +352,7 @@ def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
     shipment) is in; a sibling's own entries are not.
     """
     keys = lot_chain(conn, gtin, lot)
-    query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(keys)).distinct()
-    return sorted(conn.execute(query).scalars())
+    return entries_of_lots(conn, keys)
 
 
 def to_json(document: dict[str, Any]) -> str:

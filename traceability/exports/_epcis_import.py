@@ -4,7 +4,9 @@ Stages, each refusing the whole document with every problem it found (nothing ha
 
 1. **document**: the bytes are JSON; the document validates against the ratified EPCIS
    2.0.1 JSON Schema with format checking (``traceability/data/``); no two events share an
-   ``eventID`` (the schema cannot say this; EPCIS 2.0 §7.4.1 makes the eventID unique).
+   ``eventID`` (the schema cannot say this; EPCIS 2.0 §7.4.1 makes the eventID unique);
+   an ``eventID`` in CBV 2.0 hash form (``ni:///…?ver=CBV2.0``) equals the hash of the
+   event as given (a mismatch means the event was changed after it was named).
 2. **events**: each event maps to one domain model (the reverse of
    :mod:`traceability.exports._epcis`) and validates as that model. Events with no domain
    counterpart (TransactionEvent, AssociationEvent, error declarations, instance EPCs
@@ -31,6 +33,7 @@ from traceability._errors import RoleError, TraceError, ValidationError
 from traceability.events._model import Model
 from traceability.exports._epcis_read import EventReader
 from traceability.exports._epcis_terms import Unsupported
+from traceability.exports._event_hash import event_hash
 from traceability.rules._actors import PERMITTED, Role
 
 __all__ = ["EpcisImport", "EpcisImportError", "ImportProblem", "import_epcis", "signer_for"]
@@ -38,7 +41,14 @@ __all__ = ["EpcisImport", "EpcisImportError", "ImportProblem", "import_epcis", "
 _SCHEMA = Path(__file__).parents[1] / "data" / "epcis-json-schema-2.0.1.json"
 
 #: Refusal categories, coarse enough for a caller to act on.
-CATEGORIES = ("not-json", "schema", "duplicate-event-id", "unsupported", "invalid")
+CATEGORIES = (
+    "not-json",
+    "schema",
+    "duplicate-event-id",
+    "event-hash-mismatch",
+    "unsupported",
+    "invalid",
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,10 @@ class ImportProblem:
     """One reason a document was refused.
 
     Attributes:
-        category: one of ``not-json``, ``schema``, ``duplicate-event-id``, ``unsupported``
-            (valid EPCIS the domain has no place for) or ``invalid`` (domain rules refuse it).
+        category: one of ``not-json``, ``schema``, ``duplicate-event-id``,
+            ``event-hash-mismatch`` (a CBV 2.0 hash ``eventID`` that is not the event's
+            hash), ``unsupported`` (valid EPCIS the domain has no place for) or ``invalid``
+            (domain rules refuse it).
         event: the event's 1-based position in the event list, or None for the document.
         field: the offending field (a JSON path for schema problems).
         message: what was expected and what came.
@@ -132,7 +144,20 @@ def _events_of(document: Mapping[str, Any]) -> list[Any]:
     return list(body.get("eventList", []))
 
 
-def _document(data: bytes | str | Mapping[str, Any]) -> list[Any]:
+def _prefixes(document: Mapping[str, Any]) -> dict[str, str]:
+    """The CURIE prefixes a document's ``@context`` declares (for extension names)."""
+    context = document.get("@context", [])
+    entries = context if isinstance(context, list) else [context]
+    return {
+        k: v
+        for entry in entries
+        if isinstance(entry, dict)
+        for k, v in entry.items()
+        if isinstance(k, str) and isinstance(v, str)
+    }
+
+
+def _document(data: bytes | str | Mapping[str, Any], check_hashes: bool) -> list[Any]:
     if isinstance(data, bytes | str):
         try:
             document = json.loads(data)
@@ -167,24 +192,39 @@ def _document(data: bytes | str | Mapping[str, Any]) -> list[Any]:
             )
         elif isinstance(event_id, str):
             seen[event_id] = i
+    prefixes = _prefixes(document)
+    for i, event in enumerate(events, 1):
+        event_id = event.get("eventID") if isinstance(event, dict) else None
+        hashed = isinstance(event_id, str) and event_id.startswith("ni:///")
+        if check_hashes and hashed and isinstance(event, dict) and "type" in event:
+            computed = event_hash(event, prefixes)
+            if computed != event_id:
+                why = f"expected the event's CBV 2.0 hash {computed}, got {event_id}"
+                duplicates.append(ImportProblem("event-hash-mismatch", i, "eventID", why))
     if duplicates or problems:
-        # Duplicates first: they make the document ambiguous whatever else is wrong.
+        # Duplicates and hash mismatches first: they make the document ambiguous whatever
+        # else is wrong.
         raise EpcisImportError(duplicates + problems)
     return events
 
 
-def import_epcis(data: bytes | str | Mapping[str, Any], *, origin: str) -> EpcisImport:
+def import_epcis(
+    data: bytes | str | Mapping[str, Any], *, origin: str, check_event_hashes: bool = True
+) -> EpcisImport:
     """Validate an EPCIS 2.0 document and map each event to a domain event model.
 
     Args:
         data: the document as JSON bytes or text, or already parsed.
         origin: the cooperative's ledger origin; plots, sites and units are URIs under
             ``https://<origin>/`` as :meth:`~traceability.Recorder.export_epcis` writes them.
+        check_event_hashes: refuse an event whose CBV 2.0 hash ``eventID`` does not match
+            its content (off only for documents whose hash IDs are known to be
+            illustrative, like GS1's published examples).
 
     Raises:
         EpcisImportError: the document is refused; every problem found is listed.
     """
-    events = _document(data)
+    events = _document(data, check_event_hashes)
     mapper = EventReader(f"https://{origin.rstrip('/')}")
     models: list[Model] = []
     problems: list[ImportProblem] = []

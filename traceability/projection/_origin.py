@@ -1,6 +1,6 @@
 """Handlers for master data, rules, and the events that make or judge lots.
 
-Cooperative, product, farm, profile/MRL, input, harvest, cooling, grading, residue test.
+Cooperative, product, farm, site, profile/MRL, input, harvest, cooling, grading, residue test.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from traceability.events._events import (
     InputApplication,
     Product,
     ResidueTest,
+    Site,
 )
 from traceability.projection import _schema as t
 from traceability.projection._cold_chain import new_precool_findings
@@ -79,9 +80,16 @@ def _farm(conn: Connection, seq: int, e: Farm) -> None:
             "village": e.village,
             "county": e.county,
             "grower_actor": e.grower_actor,
+            "phone": e.phone,
             "seq": seq,
         },
     )
+
+
+def _site(conn: Connection, seq: int, e: Site) -> None:
+    # A moved warehouse or a new phone number: the latest description replaces the row.
+    conn.execute(t.sites.delete().where(t.sites.c.site == e.site))
+    conn.execute(insert(t.sites), {"seq": seq, **e.model_dump()})
 
 
 def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
@@ -265,6 +273,7 @@ ORIGIN_HANDLERS: dict[type[Any], Any] = {
     Cooperative: _cooperative,
     Product: _product,
     Farm: _farm,
+    Site: _site,
     Profile: _rule,
     MrlTable: _rule,
     InputApplication: _input,

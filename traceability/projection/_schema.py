@@ -33,6 +33,7 @@ __all__ = [
     "rules",
     "shipment_lots",
     "shipments",
+    "sites",
     "state",
 ]
 
@@ -57,6 +58,7 @@ cooperative = Table(
     Column("address", Text, nullable=False),
     Column("county", Text, nullable=False),
     Column("gln", String(13)),
+    Column("phone", Text),
     Column("seq", Integer, nullable=False),
 )
 
@@ -77,6 +79,19 @@ farms = Table(
     Column("village", Text, nullable=False),
     Column("county", Text, nullable=False),
     Column("grower_actor", Text),
+    Column("phone", Text),
+    Column("seq", Integer, nullable=False),
+)
+
+#: Sites' location descriptions: the latest ``trace.site`` entry per site id.
+sites = Table(
+    "trace_sites",
+    metadata,
+    Column("site", String(40), primary_key=True),
+    Column("business_name", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("phone", Text),
+    Column("gln", String(13)),
     Column("seq", Integer, nullable=False),
 )
 

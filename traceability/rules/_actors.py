@@ -42,6 +42,7 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.cooperative": frozenset({_C}),
     "trace.product": frozenset({_C}),
     "trace.farm": frozenset({_C}),
+    "trace.site": frozenset({_C}),
     "trace.profile": frozenset({_C}),
     "trace.mrl": frozenset({_C}),
     "trace.input": frozenset({_G, _C}),

@@ -35,10 +35,17 @@ from verifier_app.consumer._lookup import LotLookup, LotView
 from verifier_app.consumer._proofs import ProofBundle, proof_bundle, verify_script
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
 
-__all__ = ["GS1_VOC", "router"]
+__all__ = ["GS1_VOC", "LINKSET_CONTEXT", "router"]
 
 #: The GS1 Web Vocabulary namespace; link types are written ``gs1:<term>`` for short.
 GS1_VOC = "https://gs1.org/voc/"
+#: The GS1-Conformant Resolver linkset JSON-LD context (standard 1.2.0 artefacts; "latest"
+#: URL, unchanged since 1.0.0): linkset answers point at it in a ``Link`` header so a
+#: client can read the JSON as JSON-LD.
+LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
+_CONTEXT_LINK = (
+    f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+)
 
 router = APIRouter(tags=["consumer"], dependencies=[Depends(rate_limited)])
 
@@ -68,6 +75,10 @@ def _linkset(link: DigitalLink, lot: LotView | None) -> dict[str, Any]:
     }
     if lot is not None:
         links[f"{GS1_VOC}traceability"] = [data]
+        if lot.status == "recalled":
+            # The JSON answer's ``status`` says "recalled"; the page's banner says it too.
+            recall = data | {"title": "Recall status: recalled"}
+            links[f"{GS1_VOC}recallStatus"] = [recall]
     return {"linkset": [links]}
 
 
@@ -146,6 +157,13 @@ class LinkTypeNamespace(BaseModel):
     prefix: str
 
 
+class ResolverContact(BaseModel):
+    """Who runs the resolver, as the description file's ``contact`` (vCard-style names)."""
+
+    fn: str
+    url: str
+
+
 class ResolverDescription(BaseModel):
     """The resolver description file's members (names as the GS1 schema spells them)."""
 
@@ -154,8 +172,9 @@ class ResolverDescription(BaseModel):
     supportedPrimaryKeys: list[str]
     supportedLinkType: list[LinkTypeNamespace]
     linkTypeDefaultCanBeLinkset: bool
-    linkTypeDefaultCanBeAll: bool
     supportedContextValuesEnumerated: list[str]
+    jsonLdContextLocation: str
+    contact: ResolverContact
 
 
 def _compute(request: Request, form: Representation, language: Language) -> Answer:
@@ -166,7 +185,8 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     ledger: Ledger = state.ledger
     # The raw path keeps percent-escapes (a lot may hold "/" as %2F), as the label printed it.
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    path = raw_path.decode("latin-1")
+    # A trailing slash (a hand-typed or re-encoded URI) names the same code: same answer.
+    path = raw_path.decode("latin-1").rstrip("/")
     query = request.url.query
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
@@ -178,6 +198,7 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
         "Vary": "Accept, Accept-Language",
     }
     if form == "linkset":
+        headers["Link"] += f", {_CONTEXT_LINK}"
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
     proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
     if form == "json":
@@ -276,12 +297,14 @@ def options() -> Response:
 @router.head("/.well-known/gs1resolver", include_in_schema=False)
 def resolver_description(settings: SettingsDep) -> ResolverDescription:
     """The resolver description file (GS1-Conformant Resolver, well-known location)."""
+    root = settings.resolver.rstrip("/")
     return ResolverDescription(
         name="agritrace verifier",
-        resolverRoot=settings.resolver.rstrip("/"),
+        resolverRoot=root,
         supportedPrimaryKeys=["01"],
         supportedLinkType=[LinkTypeNamespace(namespace=GS1_VOC, prefix="gs1:")],
         linkTypeDefaultCanBeLinkset=False,
-        linkTypeDefaultCanBeAll=False,
         supportedContextValuesEnumerated=[],
+        jsonLdContextLocation=LINKSET_CONTEXT,
+        contact=ResolverContact(fn="agritrace verifier", url=root),
     )

@@ -44,6 +44,7 @@ from traceability import (
     ResidueTest,
     Role,
     Shipping,
+    Site,
 )
 from verifier_app._auth import Caller, authenticated_caller, require_role
 from verifier_app._auth import Role as TokenRole
@@ -140,6 +141,12 @@ def record_product(event: Product, caller: EventCaller, app: RecorderDep) -> Eve
 @router.post("/farm", status_code=status.HTTP_201_CREATED)
 def record_farm(event: Farm, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Add a member's farm: grower, village, county and plots."""
+    return record_for(caller, app, event)
+
+
+@router.post("/site", status_code=status.HTTP_201_CREATED)
+def record_site(event: Site, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Describe a site (business name, address, phone): FSMA 204 location descriptions."""
     return record_for(caller, app, event)
 
 
