@@ -93,6 +93,7 @@ PUBLIC = {
         "Verdict",
         "load_mrl_csv",
         "load_profile",
+        "lot_evidence",
         "lot_summary",
         "reindex",
     },

@@ -38,6 +38,7 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, ForwardTrace, Origin, Shipment
 from traceability.projection._lineage_graph import (
     LineageEdge,
@@ -134,6 +135,7 @@ __all__ = [
     "lineage_graph",
     "load_mrl_csv",
     "load_profile",
+    "lot_evidence",
     "lot_summary",
     "lots_by_status",
     "reindex",

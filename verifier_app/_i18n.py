@@ -62,6 +62,12 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "verify_pending": "本机验证需要启用 JavaScript。上面的信息来自合作社的账本。",
         "verified_here": "✓ 已在本手机上验证：账本签名和每条记录的证明都正确",
         "verify_failed": "✗ 验证失败，请勿相信此页面",
+        "status_released": "已放行销售",
+        "proof_unchecked": "证明尚未在本设备上核验",
+        "proof_unavailable": "暂时无法证明",
+        "cannot_check": "无法在本手机上核验（不代表页面有问题）",
+        "mismatch": "与账本不符",
+        "verified_short": "✓ 已在本手机上核验",
         "entry": "账本条目",
     },
     "ug": {
@@ -111,6 +117,12 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "verify_pending": "بۇ تېلېفوندا تەكشۈرۈش ئۈچۈن JavaScript كېرەك.",
         "verified_here": "✓ بۇ تېلېفوندا تەكشۈرۈلدى: خاتىرە ئىمزاسى ۋە ئىسپاتلار توغرا",
         "verify_failed": "✗ تەكشۈرۈش مەغلۇپ بولدى، بۇ بەتكە ئىشەنمەڭ",
+        "status_released": "سېتىشقا رۇخسەت قىلىندى",
+        "proof_unchecked": "ئىسپات بۇ ئۈسكۈنىدە تېخى تەكشۈرۈلمىدى",
+        "proof_unavailable": "ھازىرچە ئىسپاتلىغىلى بولمايدۇ",
+        "cannot_check": "بۇ تېلېفوندا تەكشۈرگىلى بولمايدۇ (بەت خاتا دېگەنلىك ئەمەس)",
+        "mismatch": "خاتىرە بىلەن ماس كەلمىدى",
+        "verified_short": "✓ بۇ تېلېفوندا تەكشۈرۈلدى",
         "entry": "خاتىرە",
     },
     "en": {
@@ -165,6 +177,12 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
             "✓ Verified on this phone: the ledger's signature and every entry's proof are correct"
         ),
         "verify_failed": "✗ Verification failed: do not trust this page",
+        "status_released": "Released for sale",
+        "proof_unchecked": "proof not yet checked on this device",
+        "proof_unavailable": "Cannot be proven yet",
+        "cannot_check": "Cannot check on this phone (this does not mean the page is wrong)",
+        "mismatch": "does not match the ledger",
+        "verified_short": "✓ checked on this phone",
         "entry": "Ledger entry",
     },
 }

@@ -170,7 +170,7 @@ def test_a_recall_shows_once_the_freshness_runs_out(
 ) -> None:
     _, s = season
     page = f"/01/{s.gtin}/10/{s.released}?lang=en"
-    assert b'class="banner verified"' in world.send(page)[2]
+    assert b'class="banner released unchecked"' in world.send(page)[2]
     recall = Recall.from_body(
         {
             "lot": {"gtin": s.gtin, "lot": s.released},
@@ -180,10 +180,10 @@ def test_a_recall_shows_once_the_freshness_runs_out(
     )
     _record(copy, season[0] / "keys", recall, "coop-admin")
     # Within the freshness window the read version stands (the documented bound) ...
-    assert b'class="banner verified"' in world.send(page)[2]
+    assert b'class="banner released unchecked"' in world.send(page)[2]
     world.clock.now += 0.5
     # ... and the first scan after it reads the head, misses and is built anew.
-    assert b'class="banner recalled"' in world.send(page)[2]
+    assert b'class="banner recalled unchecked"' in world.send(page)[2]
     assert len(world.routed) == 2
 
 

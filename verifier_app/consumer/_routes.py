@@ -31,8 +31,9 @@ from verifier_app._limits import rate_limited
 from verifier_app._negotiate import LINKSET, Representation
 from verifier_app._pages import render_page
 from verifier_app._settings import Settings
+from verifier_app.consumer._check import Verification, check_lot
 from verifier_app.consumer._lookup import LotLookup, LotView
-from verifier_app.consumer._proofs import ProofBundle, proof_bundle, verify_script
+from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
 
 __all__ = ["GS1_VOC", "router"]
@@ -88,22 +89,65 @@ class EntryRef(BaseModel):
     inclusion_proof: str
 
 
+class FactOut(BaseModel):
+    """One fact as a value, and the ledger entries it is derived from."""
+
+    value: Any
+    entries: list[int]
+
+
 class LotOut(BaseModel):
-    """What the cooperative's ledger says about the lot."""
+    """What the cooperative's ledger says about the lot.
+
+    ``facts`` is the wording the page shows; ``claims`` the same facts as values, each
+    naming its entries (docs/trust.md), which a client re-derives from the entries' bodies.
+    """
 
     product: str
     facts: dict[str, str]
     entries: list[EntryRef]
+    claims: dict[str, FactOut] = {}
+
+
+class VerificationOut(BaseModel):
+    """The server's own check: ``verified``, ``unproven`` (with why) or ``mismatch``."""
+
+    state: Literal["verified", "unproven", "mismatch"]
+    reason: str
+    mismatches: list[dict[str, Any]]
+
+
+Status = Literal["unknown", "verified", "on_hold", "recalled", "unproven", "not_verified"]
+
+
+def scan_status(lot: LotView | None, check: Verification | None) -> Status:
+    """The answer's one-word status: ``verified`` only for a released lot proven here.
+
+    A lot on hold or recalled keeps that word even unproven (a warning needs no proof to be
+    heeded); facts that disagree with the entries make any lot ``not_verified``.
+    """
+    if lot is None:
+        return "unknown"
+    if check is not None and check.state == "mismatch":
+        return "not_verified"
+    if lot.status == "verified" and (check is None or check.state != "verified"):
+        return "unproven"
+    return lot.status
 
 
 class ScanAnswer(BaseModel):
     """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
 
-    ``proof`` holds what a client needs to check the facts' entries itself: the signed
-    checkpoint, the log key, each entry's leaf bytes and inclusion proof.
+    ``status`` is ``verified`` only when a signed checkpoint covers every entry the facts
+    rest on and each fact agrees with what the entries give (``verification``);
+    ``lot_status`` is the lot's lifecycle status as the projection has it. ``proof`` holds
+    what a client needs to check the facts itself: the signed checkpoint, the log key, each
+    entry's leaf bytes and inclusion proof. The shape is documented in docs/trust.md.
     """
 
-    status: Literal["unknown", "verified", "on_hold", "recalled"]
+    status: Status
+    lot_status: str | None = None
+    verification: VerificationOut | None = None
     link: LinkOut
     lot: LotOut | None
     checkpoint: str
@@ -111,11 +155,16 @@ class ScanAnswer(BaseModel):
 
     @classmethod
     def of(
-        cls, link: DigitalLink, lot: LotView | None, proof: ProofBundle | None = None
+        cls,
+        link: DigitalLink,
+        lot: LotView | None,
+        proof: ProofBundle | None = None,
+        check: Verification | None = None,
     ) -> ScanAnswer:
-        """Build from the parsed link and the lookup's answer."""
+        """Build from the parsed link, the lookup's answer and the server's check of it."""
         lot_out = None
         if lot is not None:
+            derived = {} if check is None or check.derived is None else check.derived
             lot_out = LotOut(
                 product=lot.product,
                 facts=dict(lot.facts),
@@ -123,9 +172,22 @@ class ScanAnswer(BaseModel):
                     EntryRef(seq=seq, inclusion_proof=f"/api/v1/log/proof/inclusion?seq={seq}")
                     for seq in lot.entries
                 ],
+                claims={
+                    name: FactOut(
+                        value=value,
+                        entries=list(derived[name].entries) if name in derived else [],
+                    )
+                    for name, value in lot.claims.items()
+                },
             )
         return cls(
-            status="unknown" if lot is None else lot.status,
+            status=scan_status(lot, check),
+            lot_status=None if lot is None else str(lot.claims.get("status", lot.status)),
+            verification=None
+            if check is None
+            else VerificationOut(
+                state=check.state, reason=check.reason, mismatches=list(check.mismatches)
+            ),
             link=LinkOut(
                 uri=link.unsigned_uri,
                 gtin=link.gtin,
@@ -180,8 +242,16 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     if form == "linkset":
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
     proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    check = None
+    if lot is not None and link.lot is not None:
+        check = check_lot(ledger, link.gtin, link.lot, lot, proof)
+        if proof is not None:
+            # What the browser re-derives from the entries and compares (static/facts.js).
+            proof = proof.model_copy(
+                update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
+            )
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof).model_dump())
+        body = _json(ScanAnswer.of(link, lot, proof, check).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
@@ -191,8 +261,15 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             "status": "unknown" if lot is None else lot.status,
             "link": link,
             "lot": lot,
-            "proof": None if proof is None else proof.model_dump_json(),
-            "verify_script": verify_script(),
+            "check": check,
+            # The browser checks only an answer the server could prove itself: otherwise
+            # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
+            # In a JSON script element ("<" escaped so no string can close it): an attribute
+            # would spell every quote as &#34; and nearly double the page.
+            "proof": None
+            if proof is None or check is None or check.state == "unproven"
+            else proof.model_dump_json().replace("<", "\\u003c"),
+            "scripts": page_scripts(),
         },
     )
     headers["Content-Language"] = language
