@@ -26,6 +26,7 @@ from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer import _routes as consumer
+from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._lookup import LotLookup, no_lots
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     install_error_handlers(app)
     app.include_router(consumer.router)
+    app.include_router(consumer_static.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)

@@ -117,14 +117,38 @@
     return { name, id, raw: key.slice(1) };
   }
 
-  // Ed25519 with WebCrypto; a browser without it (older Android WebViews) cannot check.
+  // Served from our own origin (verifier_app/static/vendor/README.md), loaded only when needed.
+  const FALLBACK = "/static/noble-ed25519-2.3.0.js";
+  let fallback = null;
+
+  // The audited pure-JS Ed25519 (@noble/ed25519), for browsers whose WebCrypto lacks it.
+  function loadFallback() {
+    if (fallback === null) {
+      fallback = window.agritraceNoFallback
+        ? Promise.reject(new Error("the fallback is switched off"))
+        : import(FALLBACK);
+    }
+    return fallback;
+  }
+
+  // Ed25519 with WebCrypto, else the fallback; a browser with neither cannot check.
   async function ed25519Verify(publicKey, signature, message) {
     let key;
     try {
       key = await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
     } catch (error) {
       if (error instanceof CannotCheck) throw error;
-      throw new CannotCheck(`this browser has no Ed25519 in WebCrypto (${error.name || error.message})`);
+      let ed;
+      try {
+        ed = await loadFallback();
+      } catch (loading) {
+        throw new CannotCheck(
+          `this browser has no Ed25519 in WebCrypto (${error.name || error.message}) ` +
+            `and the fallback did not load (${loading.message})`,
+        );
+      }
+      // RFC 8032 rules (zip215: false), as WebCrypto and the log's own verifier apply.
+      return ed.verifyAsync(signature, message, publicKey, { zip215: false });
     }
     return subtle().verify({ name: "Ed25519" }, key, signature, message);
   }
@@ -269,7 +293,7 @@
 
   window.agritraceVerify = {
     fromBase64, leafHash, rootFromInclusionProof, openNote, parseCheckpoint, verifyEntries,
-    statements, checkPage, run, CannotCheck,
+    statements, checkPage, run, CannotCheck, ed25519Verify, loadFallback,
   };
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-agritrace-verify]").forEach(run);
