@@ -54,6 +54,13 @@ from traceability.projection._lookup import (
     has_trace_tables,
     lot_summary,
 )
+from traceability.projection._scans import (
+    SUSPICIOUS_SCANS,
+    ScanCount,
+    issued_serials,
+    record_scan,
+    suspicious_serials,
+)
 from traceability.projection._status import (
     STATUS_FILTERS,
     LotLine,
@@ -76,6 +83,7 @@ from traceability.rules._tables import (
 __all__ = [
     "PERMITTED",
     "STATUS_FILTERS",
+    "SUSPICIOUS_SCANS",
     "TABLE",
     "Action",
     "BackTrace",
@@ -121,6 +129,7 @@ __all__ = [
     "Role",
     "RoleError",
     "RuleFinding",
+    "ScanCount",
     "Shipment",
     "Shipping",
     "SubstanceResult",
@@ -132,11 +141,14 @@ __all__ = [
     "cooperative_info",
     "has_trace_tables",
     "import_epcis",
+    "issued_serials",
     "lineage_graph",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
     "lot_summary",
     "lots_by_status",
+    "record_scan",
     "reindex",
+    "suspicious_serials",
 ]

@@ -68,6 +68,11 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "无法在本手机上核验（不代表页面有问题）",
         "mismatch": "与账本不符",
         "verified_short": "✓ 已在本手机上核验",
+        "status_counterfeit": "可能是假冒标签",
+        "explain_counterfeit": "这个标签没有通过核验。请不要轻信包装上的信息，"
+        "可向销售者或当地市场监管部门核实。",
+        "scanned": "此标签已被扫描 {n} 次（自 {date} 起）",
+        "label_suspicious": "此标签的扫描次数异常，可能被复制。",
         "entry": "账本条目",
     },
     "ug": {
@@ -123,6 +128,10 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "بۇ تېلېفوندا تەكشۈرگىلى بولمايدۇ (بەت خاتا دېگەنلىك ئەمەس)",
         "mismatch": "خاتىرە بىلەن ماس كەلمىدى",
         "verified_short": "✓ بۇ تېلېفوندا تەكشۈرۈلدى",
+        "status_counterfeit": "ساختا بەلگە بولۇشى مۇمكىن",
+        "explain_counterfeit": "بۇ بەلگە تەكشۈرۈشتىن ئۆتمىدى. ئورامدىكى ئۇچۇرغا ئىشەنمەڭ.",
+        "scanned": "بۇ بەلگە {date} دىن بۇيان {n} قېتىم سكانېرلاندى",
+        "label_suspicious": "بۇ بەلگىنىڭ سكانېرلىنىش سانى نورمالسىز، كۆچۈرۈلگەن بولۇشى مۇمكىن.",
         "entry": "خاتىرە",
     },
     "en": {
@@ -183,6 +192,11 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "Cannot check on this phone (this does not mean the page is wrong)",
         "mismatch": "does not match the ledger",
         "verified_short": "✓ checked on this phone",
+        "status_counterfeit": "Possible counterfeit label",
+        "explain_counterfeit": "This label did not pass the check. Do not trust the pack; "
+        "ask the seller or the local market regulator.",
+        "scanned": "This label has been scanned {n} times since {date}",
+        "label_suspicious": "This label has been scanned unusually often: it may have been copied.",
         "entry": "Ledger entry",
     },
 }

@@ -16,6 +16,8 @@ client IP.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,6 +27,7 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
+from traceability import issued_serials, record_scan
 from verifier_app._deps import SettingsDep
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
@@ -32,6 +35,7 @@ from verifier_app._negotiate import LINKSET, Representation
 from verifier_app._pages import render_page
 from verifier_app._settings import Settings
 from verifier_app.consumer._check import Verification, check_lot
+from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
 from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
@@ -117,7 +121,35 @@ class VerificationOut(BaseModel):
     mismatches: list[dict[str, Any]]
 
 
-Status = Literal["unknown", "verified", "on_hold", "recalled", "unproven", "not_verified"]
+Status = Literal[
+    "unknown", "verified", "on_hold", "recalled", "unproven", "not_verified", "counterfeit"
+]
+
+
+class LabelOut(BaseModel):
+    """The label check: ``signed``, ``unsigned``, ``counterfeit`` (with why) or ``not_checked``.
+
+    ``scans`` and ``since``: how often this serial's label has been scanned and since when
+    (issued serials only); ``suspicious``: more scans than one unit plausibly sees.
+    """
+
+    state: Literal["signed", "unsigned", "counterfeit", "not_checked"]
+    reason: str
+    scans: int | None = None
+    since: str | None = None
+    suspicious: bool = False
+
+    @classmethod
+    def of(cls, check: LabelCheck) -> LabelOut:
+        """From the label check."""
+        scans = check.scans
+        return cls(
+            state=check.state,
+            reason=check.reason,
+            scans=None if scans is None else scans.count,
+            since=None if scans is None else scans.since.date().isoformat(),
+            suspicious=scans is not None and scans.suspicious,
+        )
 
 
 def scan_status(lot: LotView | None, check: Verification | None) -> Status:
@@ -147,6 +179,7 @@ class ScanAnswer(BaseModel):
 
     status: Status
     lot_status: str | None = None
+    label: LabelOut | None = None
     verification: VerificationOut | None = None
     link: LinkOut
     lot: LotOut | None
@@ -160,6 +193,7 @@ class ScanAnswer(BaseModel):
         lot: LotView | None,
         proof: ProofBundle | None = None,
         check: Verification | None = None,
+        label: LabelCheck | None = None,
     ) -> ScanAnswer:
         """Build from the parsed link, the lookup's answer and the server's check of it."""
         lot_out = None
@@ -180,8 +214,10 @@ class ScanAnswer(BaseModel):
                     for name, value in lot.claims.items()
                 },
             )
+        counterfeit = label is not None and label.state == "counterfeit"
         return cls(
-            status=scan_status(lot, check),
+            status="counterfeit" if counterfeit else scan_status(lot, check),
+            label=None if label is None else LabelOut.of(label),
             lot_status=None if lot is None else str(lot.claims.get("status", lot.status)),
             verification=None
             if check is None
@@ -233,7 +269,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
     lot = lookup(link)
-    status_code = 404 if lot is None else 200
+    label = None if lot is None else _check_label(request, form, link)
+    counterfeit = label is not None and label.state == "counterfeit"
+    status_code = 404 if lot is None or counterfeit else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
         "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
@@ -251,17 +289,18 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
                 update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
             )
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof, check).model_dump())
+        body = _json(ScanAnswer.of(link, lot, proof, check, label).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
         language,
         {
             "here": path,
-            "status": "unknown" if lot is None else lot.status,
+            "status": "counterfeit" if counterfeit else "unknown" if lot is None else lot.status,
             "link": link,
-            "lot": lot,
+            "lot": None if counterfeit else lot,
             "check": check,
+            "label": label,
             # The browser checks only an answer the server could prove itself: otherwise
             # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
             # In a JSON script element ("<" escaped so no string can close it): an attribute
@@ -274,6 +313,22 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     )
     headers["Content-Language"] = language
     return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _check_label(request: Request, form: Representation, link: DigitalLink) -> LabelCheck:
+    """Check the scanned label; count the scan of an issued serial (never a HEAD request)."""
+    state = request.app.state
+    ledger: Ledger = state.ledger
+    holder = state.recorder
+    key = holder.load_key("label").public_key() if holder.keys.exists("label") else None
+    issued = None
+    if link.serial is not None and link.lot is not None:
+        issued = issued_serials(ledger, link.gtin, link.lot)
+    label = check_label(link, key, issued)
+    if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
+        now = datetime.now(UTC)
+        label = replace(label, scans=record_scan(ledger.engine, link.gtin, link.serial, now))
+    return label
 
 
 def _json(content: Any) -> bytes:
@@ -291,7 +346,11 @@ async def _resolve(request: Request) -> Response:
     log: LogVersion = state.log_version
     version = await log.current(run_in_threadpool)
     key = answer_key(request, version)
-    _, _, form, language, _ = key
+    raw_path, _, form, language, _ = key
+    if b"/21/" in raw_path and form != "linkset":
+        # A unit's answer counts its scan and shows the count: built afresh every time.
+        answer = await run_in_threadpool(_compute, request, form, language)
+        return respond(answer, request)
     cache: AnswerCache = state.scan_answers
     answer = await cache.get_or_compute(
         key, lambda: _compute(request, form, language), run_in_threadpool
