@@ -32,6 +32,7 @@ from verifier_app.consumer._lookup import LotLookup, no_lots
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
 from verifier_app.regulator import _trace as regulator_trace
 from verifier_app.regulator._audits import AuditJobs
@@ -145,6 +146,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)
+    app.include_router(regulator_labels.router)
     app.include_router(regulator_pages.router)
     app.include_router(session.router)
     app.include_router(events.router)

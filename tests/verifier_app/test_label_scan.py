@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from labels import DigitalLink, sign_link
 from ledger import KeyFolder, Ledger
-from tests.verifier_app.conftest import RESOLVER
+from tests.verifier_app.conftest import RESOLVER, write_token_file
 from traceability import SUSPICIOUS_SCANS, Packing, Recorder, suspicious_serials
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
@@ -25,6 +25,7 @@ from verifier_app import Settings, create_app
 ORIGIN = "labels.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
 ISSUED = ("000001", "000002", "000003")
+TOKEN = "regulator-token-for-label-tests"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
         Recorder(ledger).record(packing, keys.load("packing-shed"))
         ledger.checkpoint()
     keys.create("label")
-    settings = Settings(db=url, keys=folder / "keys", resolver=RESOLVER, demo=True, rate_burst=1000)
+    tokens = write_token_file(folder / "tokens.toml", {TOKEN: ("market-regulator", ["regulator"])})
+    settings = Settings(
+        db=url, keys=folder / "keys", resolver=RESOLVER, demo=True, rate_burst=1000, tokens=tokens
+    )
     with TestClient(create_app(settings)) as client:
         yield client, season, folder
 
@@ -135,5 +139,12 @@ def test_an_unusual_count_marks_the_serial_suspicious(
     assert "scanned unusually often" in client.get(path + "&lang=en").text
     engine = client.app.state.ledger.engine  # type: ignore[attr-defined]
     assert [(s, c.count > SUSPICIOUS_SCANS) for _, s, c in suspicious_serials(engine)] == [
+        ("000003", True)
+    ]
+    # The regulator sees it; a shopper cannot ask.
+    assert client.get("/api/v1/labels/suspicious").status_code == 401
+    listed = client.get("/api/v1/labels/suspicious", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert listed.status_code == 200
+    assert [(x["serial"], x["scans"] > SUSPICIOUS_SCANS) for x in listed.json()["labels"]] == [
         ("000003", True)
     ]
