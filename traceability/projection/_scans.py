@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
     select,
     update,
 )
@@ -61,13 +62,16 @@ class ScanCount:
         return self.count > SUSPICIOUS_SCANS
 
 
-def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str]:
+def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None:
     """Serials the lot's packing entries issued (``units`` naming this GTIN and lot).
 
-    Reads the projection's index of the lot's entries, then the entries themselves.
+    Reads the projection's index of the lot's entries, then the entries themselves. None
+    when the database holds no traceability projection (nothing can say what was issued).
     """
     key = lot_key(gtin, lot)
     with ledger.engine.connect() as conn:
+        if not inspect(conn).has_table(t.packed.name):
+            return None
         seqs = conn.execute(select(t.packed.c.seq).where(t.packed.c.lot == key)).scalars().all()
     serials = set()
     for seq in seqs:
