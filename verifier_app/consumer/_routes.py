@@ -39,6 +39,7 @@ from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
 from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
+from verifier_app.consumer._scan_fast import is_scan_path
 
 __all__ = ["GS1_VOC", "router"]
 
@@ -346,8 +347,8 @@ async def _resolve(request: Request) -> Response:
     log: LogVersion = state.log_version
     version = await log.current(run_in_threadpool)
     key = answer_key(request, version)
-    raw_path, _, form, language, _ = key
-    if b"/21/" in raw_path and form != "linkset":
+    _, _, form, language, _ = key
+    if form != "linkset" and is_scan_path(request.url.path) and "/21/" in request.url.path:
         # A unit's answer counts its scan and shows the count: built afresh every time.
         answer = await run_in_threadpool(_compute, request, form, language)
         return respond(answer, request)
