@@ -95,7 +95,13 @@ PUBLIC = {
         "Verdict",
         "load_mrl_csv",
         "load_profile",
+        "issued_serials",
+        "lot_evidence",
+        "record_scan",
+        "SUSPICIOUS_SCANS",
         "reindex",
+        "suspicious_serials",
+        "ScanCount",
     },
     "ledger": {
         "KEY_REGISTER",

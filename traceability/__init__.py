@@ -42,11 +42,19 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
 from traceability.projection._read import Projection
+from traceability.projection._scans import (
+    SUSPICIOUS_SCANS,
+    ScanCount,
+    issued_serials,
+    record_scan,
+    suspicious_serials,
+)
 from traceability.projection._status import (
     STATUS_FILTERS,
     FlaggedLot,
@@ -69,6 +77,7 @@ __all__ = [
     "EVENT_TYPES",
     "PERMITTED",
     "STATUS_FILTERS",
+    "SUSPICIOUS_SCANS",
     "TABLE",
     "Action",
     "BackTrace",
@@ -118,6 +127,7 @@ __all__ = [
     "Role",
     "RoleError",
     "RuleFinding",
+    "ScanCount",
     "Shipment",
     "Shipping",
     "Site",
@@ -128,7 +138,11 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "import_epcis",
+    "issued_serials",
     "load_mrl_csv",
     "load_profile",
+    "lot_evidence",
+    "record_scan",
     "reindex",
+    "suspicious_serials",
 ]

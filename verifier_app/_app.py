@@ -26,11 +26,13 @@ from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer import _routes as consumer
+from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._lookup import LotLookup
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
 from verifier_app.regulator import _trace as regulator_trace
 from verifier_app.regulator._audits import AuditJobs
@@ -140,9 +142,11 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     install_error_handlers(app)
     app.include_router(consumer.router)
+    app.include_router(consumer_static.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)
+    app.include_router(regulator_labels.router)
     app.include_router(regulator_pages.router)
     app.include_router(session.router)
     app.include_router(events.router)

@@ -177,7 +177,10 @@ def test_route_consults_the_lookup_and_renders_what_it_returns(
     assert response.status_code == 200
     assert [link.serial for link in lookup.asked] == ["000042"]
     html = response.text
-    for text in ("Verified", "草莓 قۇلۇپناي", "Origin", "新疆喀什", "Grade", "sugar_brix", "11.5"):
+    # No checkable claims from this lookup: the status, never "verified" (docs/trust.md).
+    assert '<span class="word">Released for sale</span>' in html
+    assert ">Verified<" not in html
+    for text in ("草莓 قۇلۇپناي", "Origin", "新疆喀什", "Grade", "sugar_brix", "11.5"):
         assert text in html
     assert 'href="/api/v1/log/proof/inclusion?seq=7"' in html
     other = client.get(f"/01/{GTIN}/10/OTHER-LOT")
@@ -189,7 +192,10 @@ def test_known_lot_as_json_carries_its_facts_and_proof_links(
 ) -> None:
     client = make_client(lot_lookup=FakeLookup(STRAWBERRIES))
     body = client.get(LOT_PATH, headers={"Accept": "application/json"}).json()
-    assert body["status"] == "verified"
+    # A released lot whose facts nobody can check is not "verified": no checkpoint, no claims.
+    assert body["status"] == "unproven"
+    assert body["lot_status"] == "verified"
+    assert body["verification"]["state"] == "unproven"
     assert body["lot"]["facts"] == {"origin": "新疆喀什", "grade": "一级", "sugar_brix": "11.5"}
     assert [e["seq"] for e in body["lot"]["entries"]] == [3, 7]
 
@@ -201,7 +207,9 @@ def test_status_banner(make_client: Callable[..., TestClient], status: str, bann
     view = LotView(status=status, product="杏")  # type: ignore[arg-type]
     client = make_client(lot_lookup=FakeLookup(view))
     html = client.get(LOT_PATH).text
-    assert re.search(rf'<h1 class="banner {status}"[^>]*>{banner}</h1>', html)
+    assert re.search(
+        rf'<h1 class="banner {status} unchecked"[^>]*><span class="word">{banner}<', html
+    )
 
 
 def test_everything_on_the_page_is_escaped(make_client: Callable[..., TestClient]) -> None:

@@ -27,11 +27,13 @@ def test_every_route_in_the_app_is_in_the_doc() -> None:
 
     from verifier_app.consumer import _routes as consumer
     from verifier_app.regulator import _api as regulator
+    from verifier_app.regulator import _labels as regulator_labels
     from verifier_app.regulator import _trace as regulator_trace
     from verifier_app.staff import _statements_api as statements
 
     text = DOC.read_text(encoding="utf-8")
-    for router in (consumer.router, regulator.router, regulator_trace.router, statements.router):
+    routers = (consumer.router, regulator.router, regulator_trace.router, statements.router)
+    for router in (*routers, regulator_labels.router):
         for route in router.routes:
             if isinstance(route, APIRoute) and route.include_in_schema:
                 path = route.path.replace("/10/{lot}/21/{serial}", "/10/{lot}[/21/{serial}]")

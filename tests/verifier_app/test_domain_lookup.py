@@ -30,6 +30,7 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Season]:
         f"sqlite:///{folder / 'ledger.db'}", ORIGIN, root, keys.create_log_signer(ORIGIN)
     )
     built = build_season(ledger, root, keys.create)
+    ledger.checkpoint()  # "verified" needs a signed checkpoint covering every entry
     ledger.close()
     return folder, built
 
@@ -59,7 +60,7 @@ def test_released_lot_page_shows_its_facts(client: TestClient, season: tuple[Pat
     response = client.get(_page(s, s.released), params={"lang": "en"})
     assert response.status_code == 200
     page = response.text
-    assert 'class="banner verified"' in page
+    assert 'class="banner released unchecked"' in page
     for fact in (
         "草莓 قۇلۇپناي Strawberries",
         "Aysha Tursun",
@@ -80,18 +81,18 @@ def test_released_lot_page_shows_its_facts(client: TestClient, season: tuple[Pat
 def test_held_lot_shows_on_hold_and_why(client: TestClient, season: tuple[Path, Season]) -> None:
     _, s = season
     page = client.get(_page(s, s.residue_hold), params={"lang": "en"}).text
-    assert 'class="banner on_hold"' in page
+    assert 'class="banner on_hold unchecked"' in page
     assert "residue-above-mrl" in page
     assert "chlorpyrifos 0.120 mg/kg (LOQ 0.01 mg/kg), MRL 0.05 mg/kg: fail" in page
     cold = client.get(_page(s, s.cold_chain_hold), params={"lang": "en"}).text
-    assert 'class="banner on_hold"' in cold
+    assert 'class="banner on_hold unchecked"' in cold
     assert "cold-chain-precool" in cold
 
 
 def test_recalled_lot_shows_recalled(client: TestClient, season: tuple[Path, Season]) -> None:
     _, s = season
     page = client.get(_page(s, s.recalled), params={"lang": "en"}).text
-    assert 'class="banner recalled"' in page
+    assert 'class="banner recalled unchecked"' in page
     assert "RECALLED" in page.upper()
     assert "recall of (01)" in page
 
@@ -135,7 +136,8 @@ def test_a_lot_held_after_the_app_started_is_shown_held(
     # Read the log's size on every scan: the hold must show on the very next one.
     settings = _settings(copy).model_copy(update={"scan_freshness_seconds": 0})
     with TestClient(create_app(settings)) as c:
-        assert c.get(_page(s, s.released), headers=JSON).json()["status"] == "verified"
+        first = c.get(_page(s, s.released), headers=JSON).json()
+        assert first["status"] == "verified", first["verification"]
         ledger = Ledger.open(f"sqlite:///{copy / 'ledger.db'}")
         hold = Hold.from_body(
             {
@@ -147,7 +149,7 @@ def test_a_lot_held_after_the_app_started_is_shown_held(
         Recorder(ledger).record(hold, KeyFolder(folder / "keys").load("coop-admin"))
         ledger.close()
         answer = c.get(_page(s, s.released), headers=JSON).json()
-    assert answer["status"] == "on_hold"
+    assert answer["status"] == "on_hold", answer["verification"]
     assert "carton damage" in answer["lot"]["facts"]["status"]
 
 

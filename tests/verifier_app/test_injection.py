@@ -11,6 +11,7 @@ search, lot pages, label printing, the forms a lot link opens).
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -211,17 +212,21 @@ class _Page(HTMLParser):
         self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
         self.text: list[str] = []
         self.scripts: list[str] = []
-        self._in_script = False
+        self.data: list[str] = []  # <script type="application/json">: data, never run
+        self._in: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
-        self._in_script = tag == "script"
+        if tag == "script":
+            self._in = self.data if ("type", "application/json") in attrs else self.scripts
+        else:
+            self._in = None
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
+        self._in = None
 
     def handle_data(self, data: str) -> None:
-        (self.scripts if self._in_script else self.text).append(data)
+        (self.text if self._in is None else self._in).append(data)
 
 
 def _assert_inert(html: str, must_show: tuple[str, ...] = (ATTACK,)) -> None:
@@ -236,6 +241,11 @@ def _assert_inert(html: str, must_show: tuple[str, ...] = (ATTACK,)) -> None:
             assert name != "src", (tag, name)
             assert not (value or "").strip().lower().startswith("javascript:"), (tag, name, value)
     assert not any("alert(1)" in script for script in page.scripts)
+    for data in page.data:
+        # Free text may sit in the proof's JSON, but can neither close the element nor open
+        # a tag there ("<" is written \u003c), and it is data: the type is not a script's.
+        assert "<" not in data
+        json.loads(data)
     text = "".join(page.text)
     for shown in must_show:
         assert shown in text, shown

@@ -112,7 +112,6 @@ def world(copy: Path, monkeypatch: pytest.MonkeyPatch) -> World:  # noqa: F811
         ("", {"Accept": "application/linkset+json"}, "GET"),
         ("", {"If-None-Match": "*", "Accept-Encoding": "gzip"}, "GET"),
         ("", {"Accept-Encoding": "gzip"}, "HEAD"),
-        ("/21/SN000123", {"Accept-Encoding": "gzip"}, "GET"),
     ],
 )
 def test_a_replayed_scan_is_the_routers_answer_byte_for_byte(
@@ -131,6 +130,21 @@ def test_a_replayed_scan_is_the_routers_answer_byte_for_byte(
     assert len(world.routed) == 1  # the second never reached the router
     assert replayed == routed
     assert routed[0] in (200, 304)
+
+
+def test_a_units_scan_is_answered_afresh_every_time(
+    world: World,
+    season: tuple[Path, Season],  # noqa: F811
+) -> None:
+    # A unit's answer counts its scan (docs/trust.md, "The label"): never kept, never replayed.
+    _, s = season
+    path = f"/01/{s.gtin}/10/{s.released}/21/SN000123"
+    first = world.send(path, {"Accept": "application/json"})
+    second = world.send(path, {"Accept": "application/json"})
+    # This season packs no serialised units, so the serial was never issued.
+    assert first[0] == second[0] == 404
+    assert b"was never issued" in first[2]
+    assert world.routed == []  # the answer cache was never asked
 
 
 def test_an_unknown_code_is_replayed_as_404(
@@ -170,7 +184,7 @@ def test_a_recall_shows_once_the_freshness_runs_out(
 ) -> None:
     _, s = season
     page = f"/01/{s.gtin}/10/{s.released}?lang=en"
-    assert b'class="banner verified"' in world.send(page)[2]
+    assert b'class="banner released unchecked"' in world.send(page)[2]
     recall = Recall.from_body(
         {
             "lot": {"gtin": s.gtin, "lot": s.released},
@@ -180,10 +194,10 @@ def test_a_recall_shows_once_the_freshness_runs_out(
     )
     _record(copy, season[0] / "keys", recall, "coop-admin")
     # Within the freshness window the read version stands (the documented bound) ...
-    assert b'class="banner verified"' in world.send(page)[2]
+    assert b'class="banner released unchecked"' in world.send(page)[2]
     world.clock.now += 0.5
     # ... and the first scan after it reads the head, misses and is built anew.
-    assert b'class="banner recalled"' in world.send(page)[2]
+    assert b'class="banner recalled unchecked"' in world.send(page)[2]
     assert len(world.routed) == 2
 
 

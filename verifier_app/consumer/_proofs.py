@@ -13,12 +13,20 @@ import base64
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
 from pydantic import BaseModel
 
 from ledger import Checkpoint, Ledger, parse_note
 
-__all__ = ["EntryProof", "ProofBundle", "proof_bundle", "verify_script"]
+__all__ = [
+    "EntryProof",
+    "ProofBundle",
+    "compact_script",
+    "page_scripts",
+    "proof_bundle",
+    "verify_script",
+]
 
 
 class EntryProof(BaseModel):
@@ -30,12 +38,19 @@ class EntryProof(BaseModel):
 
 
 class ProofBundle(BaseModel):
-    """The signed checkpoint, the log key that must have signed it, and entry proofs."""
+    """The signed checkpoint, the log key that must have signed it, and entry proofs.
+
+    For a lot's answer also the lot (``gtin``, ``lot``) and the facts the page shows as
+    values (``facts``), which the browser re-derives from the entries and compares.
+    """
 
     checkpoint: str
     logKey: str
     size: int
     entries: list[EntryProof]
+    gtin: str | None = None
+    lot: str | None = None
+    facts: dict[str, Any] | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -65,3 +80,27 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
 def verify_script() -> str:
     """The in-browser checker, inlined into pages (no extra request on a weak network)."""
     return (files("verifier_app") / "static" / "verify.js").read_text(encoding="utf-8")
+
+
+def compact_script(source: str) -> str:
+    """Drop comment lines, blank lines and indentation: the page is sent on weak networks.
+
+    Safe for our scripts because none holds a string literal that spans lines; the
+    comments stay in the files under ``static/`` for readers.
+    """
+    kept: list[str] = []
+    in_comment = False
+    for line in source.splitlines():
+        text = line.strip()
+        if in_comment or text.startswith("/*"):
+            in_comment = not text.endswith("*/")
+        elif text and not text.startswith("//"):
+            kept.append(text)
+    return "\n".join(kept)
+
+
+@cache
+def page_scripts() -> str:
+    """What a lot page inlines: the fact derivation (``facts.js``), then the checker."""
+    facts = (files("verifier_app") / "static" / "facts.js").read_text(encoding="utf-8")
+    return compact_script(facts) + "\n" + compact_script(verify_script())

@@ -16,6 +16,8 @@ client IP.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,15 +27,19 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
+from traceability import issued_serials, record_scan
 from verifier_app._deps import SettingsDep
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
 from verifier_app._negotiate import LINKSET, Representation
 from verifier_app._pages import render_page
 from verifier_app._settings import Settings
+from verifier_app.consumer._check import Verification, check_lot
+from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
-from verifier_app.consumer._proofs import ProofBundle, proof_bundle, verify_script
+from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
+from verifier_app.consumer._scan_fast import is_scan_path
 
 __all__ = ["GS1_VOC", "LINKSET_CONTEXT", "router"]
 
@@ -99,22 +105,94 @@ class EntryRef(BaseModel):
     inclusion_proof: str
 
 
+class FactOut(BaseModel):
+    """One fact as a value, and the ledger entries it is derived from."""
+
+    value: Any
+    entries: list[int]
+
+
 class ScannedLotOut(BaseModel):
-    """What the cooperative's ledger says about the lot."""
+    """What the cooperative's ledger says about the lot.
+
+    ``facts`` is the wording the page shows; ``claims`` the same facts as values, each
+    naming its entries (docs/trust.md), which a client re-derives from the entries' bodies.
+    """
 
     product: str
     facts: dict[str, str]
     entries: list[EntryRef]
+    claims: dict[str, FactOut] = {}
+
+
+class VerificationOut(BaseModel):
+    """The server's own check: ``verified``, ``unproven`` (with why) or ``mismatch``."""
+
+    state: Literal["verified", "unproven", "mismatch"]
+    reason: str
+    mismatches: list[dict[str, Any]]
+
+
+Status = Literal[
+    "unknown", "verified", "on_hold", "recalled", "unproven", "not_verified", "counterfeit"
+]
+
+
+class LabelOut(BaseModel):
+    """The label check: ``signed``, ``unsigned``, ``counterfeit`` (with why) or ``not_checked``.
+
+    ``scans`` and ``since``: how often this serial's label has been scanned and since when
+    (issued serials only); ``suspicious``: more scans than one unit plausibly sees.
+    """
+
+    state: Literal["signed", "unsigned", "counterfeit", "not_checked"]
+    reason: str
+    scans: int | None = None
+    since: str | None = None
+    suspicious: bool = False
+
+    @classmethod
+    def of(cls, check: LabelCheck) -> LabelOut:
+        """From the label check."""
+        scans = check.scans
+        return cls(
+            state=check.state,
+            reason=check.reason,
+            scans=None if scans is None else scans.count,
+            since=None if scans is None else scans.since.date().isoformat(),
+            suspicious=scans is not None and scans.suspicious,
+        )
+
+
+def scan_status(lot: LotView | None, check: Verification | None) -> Status:
+    """The answer's one-word status: ``verified`` only for a released lot proven here.
+
+    A lot on hold or recalled keeps that word even unproven (a warning needs no proof to be
+    heeded); facts that disagree with the entries make any lot ``not_verified``.
+    """
+    if lot is None:
+        return "unknown"
+    if check is not None and check.state == "mismatch":
+        return "not_verified"
+    if lot.status == "verified" and (check is None or check.state != "verified"):
+        return "unproven"
+    return lot.status
 
 
 class ScanAnswer(BaseModel):
     """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
 
-    ``proof`` holds what a client needs to check the facts' entries itself: the signed
-    checkpoint, the log key, each entry's leaf bytes and inclusion proof.
+    ``status`` is ``verified`` only when a signed checkpoint covers every entry the facts
+    rest on and each fact agrees with what the entries give (``verification``);
+    ``lot_status`` is the lot's lifecycle status as the projection has it. ``proof`` holds
+    what a client needs to check the facts itself: the signed checkpoint, the log key, each
+    entry's leaf bytes and inclusion proof. The shape is documented in docs/trust.md.
     """
 
-    status: Literal["unknown", "verified", "on_hold", "recalled"]
+    status: Status
+    lot_status: str | None = None
+    label: LabelOut | None = None
+    verification: VerificationOut | None = None
     link: LinkOut
     lot: ScannedLotOut | None
     checkpoint: str
@@ -122,11 +200,17 @@ class ScanAnswer(BaseModel):
 
     @classmethod
     def of(
-        cls, link: DigitalLink, lot: LotView | None, proof: ProofBundle | None = None
+        cls,
+        link: DigitalLink,
+        lot: LotView | None,
+        proof: ProofBundle | None = None,
+        check: Verification | None = None,
+        label: LabelCheck | None = None,
     ) -> ScanAnswer:
-        """Build from the parsed link and the lookup's answer."""
+        """Build from the parsed link, the lookup's answer and the server's check of it."""
         lot_out = None
         if lot is not None:
+            derived = {} if check is None or check.derived is None else check.derived
             lot_out = ScannedLotOut(
                 product=lot.product,
                 facts=dict(lot.facts),
@@ -134,9 +218,24 @@ class ScanAnswer(BaseModel):
                     EntryRef(seq=seq, inclusion_proof=f"/api/v1/log/proof/inclusion?seq={seq}")
                     for seq in lot.entries
                 ],
+                claims={
+                    name: FactOut(
+                        value=value,
+                        entries=list(derived[name].entries) if name in derived else [],
+                    )
+                    for name, value in lot.claims.items()
+                },
             )
+        counterfeit = label is not None and label.state == "counterfeit"
         return cls(
-            status="unknown" if lot is None else lot.status,
+            status="counterfeit" if counterfeit else scan_status(lot, check),
+            label=None if label is None else LabelOut.of(label),
+            lot_status=None if lot is None else str(lot.claims.get("status", lot.status)),
+            verification=None
+            if check is None
+            else VerificationOut(
+                state=check.state, reason=check.reason, mismatches=list(check.mismatches)
+            ),
             link=LinkOut(
                 uri=link.unsigned_uri,
                 gtin=link.gtin,
@@ -191,7 +290,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
     lot = lookup(link)
-    status_code = 404 if lot is None else 200
+    label = None if lot is None else _check_label(request, form, link)
+    counterfeit = label is not None and label.state == "counterfeit"
+    status_code = 404 if lot is None or counterfeit else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
         "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"',
@@ -201,23 +302,55 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
         headers["Link"] += f", {_CONTEXT_LINK}"
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
     proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    check = None
+    if lot is not None and link.lot is not None:
+        check = check_lot(ledger, link.gtin, link.lot, lot, proof)
+        if proof is not None:
+            # What the browser re-derives from the entries and compares (static/facts.js).
+            proof = proof.model_copy(
+                update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
+            )
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof).model_dump())
+        body = _json(ScanAnswer.of(link, lot, proof, check, label).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
         language,
         {
             "here": path,
-            "status": "unknown" if lot is None else lot.status,
+            "status": "counterfeit" if counterfeit else "unknown" if lot is None else lot.status,
             "link": link,
-            "lot": lot,
-            "proof": None if proof is None else proof.model_dump_json(),
-            "verify_script": verify_script(),
+            "lot": None if counterfeit else lot,
+            "check": check,
+            "label": label,
+            # The browser checks only an answer the server could prove itself: otherwise
+            # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
+            # In a JSON script element ("<" escaped so no string can close it): an attribute
+            # would spell every quote as &#34; and nearly double the page.
+            "proof": None
+            if proof is None or check is None or check.state == "unproven"
+            else proof.model_dump_json().replace("<", "\\u003c"),
+            "scripts": page_scripts(),
         },
     )
     headers["Content-Language"] = language
     return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _check_label(request: Request, form: Representation, link: DigitalLink) -> LabelCheck:
+    """Check the scanned label; count the scan of an issued serial (never a HEAD request)."""
+    state = request.app.state
+    ledger: Ledger = state.ledger
+    holder = state.recorder
+    key = holder.load_key("label").public_key() if holder.keys.exists("label") else None
+    issued = None
+    if link.serial is not None and link.lot is not None:
+        issued = issued_serials(ledger, link.gtin, link.lot)
+    label = check_label(link, key, issued)
+    if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
+        now = datetime.now(UTC)
+        label = replace(label, scans=record_scan(ledger.engine, link.gtin, link.serial, now))
+    return label
 
 
 def _json(content: Any) -> bytes:
@@ -236,6 +369,10 @@ async def _resolve(request: Request) -> Response:
     version = await log.current(run_in_threadpool)
     key = answer_key(request, version)
     _, _, form, language, _ = key
+    if form != "linkset" and is_scan_path(request.url.path) and "/21/" in request.url.path:
+        # A unit's answer counts its scan and shows the count: built afresh every time.
+        answer = await run_in_threadpool(_compute, request, form, language)
+        return respond(answer, request)
     cache: AnswerCache = state.scan_answers
     answer = await cache.get_or_compute(
         key, lambda: _compute(request, form, language), run_in_threadpool

@@ -1,20 +1,35 @@
 /*
- * agritrace: check, in the visitor's own browser, that an entry is in the log the
- * cooperative signed. Two things are verified with WebCrypto, trusting no server:
+ * agritrace: check, in the visitor's own browser, that what the page shows is what the log
+ * the cooperative signed says. Verified with WebCrypto, trusting no server:
  *   1. the checkpoint's Ed25519 signature (C2SP signed-note) with the log's verifier key;
- *   2. the RFC 6962 / RFC 9162 inclusion proof of each entry's leaf in that checkpoint's tree.
+ *   2. the RFC 6962 / RFC 9162 inclusion proof of each entry's leaf in that checkpoint's tree;
+ *   3. every fact the page shows, re-derived from those entries' bodies (facts.js) and
+ *      compared with the page's claims: a difference names the fact and turns the page red.
  * A port of ledger/_merkle.py and ledger/_note.py; tests/verifier_app/test_browser_verify.py
  * runs it in headless Chromium against the same vectors as the Python code.
  *
  * Use: an element <output data-agritrace-verify='{"checkpoint": "...", "logKey": "...",
- * "entries": [{"leaf": "<base64 leaf bytes>", "index": 7, "proof": ["<base64>", ...]}]}'
- * data-ok="..." data-fail="..."> gets its text and class set when the page loads.
- * Without JavaScript the page still shows everything; only this line stays as it was.
+ * "entries": [{"leaf": "<base64 leaf bytes>", "index": 7, "proof": ["<base64>", ...]}],
+ * "gtin": "...", "lot": "...", "facts": {...}}' data-ok data-fail data-mismatch data-cannot>
+ * gets its text and class set when the page loads, and the page's banner with it. A browser
+ * that cannot run the check (no WebCrypto, no Ed25519) says so in grey: never "do not
+ * trust", which is kept for a check that ran and failed. Without JavaScript the page still
+ * shows everything, and its banner says the proof is not yet checked on this device.
  */
 (function () {
   "use strict";
 
   const encoder = new TextEncoder();
+
+  // This browser cannot run the check (not: the check failed).
+  class CannotCheck extends Error {}
+
+  function subtle() {
+    if (typeof crypto !== "object" || !crypto || !crypto.subtle) {
+      throw new CannotCheck("this browser has no WebCrypto (crypto.subtle)");
+    }
+    return crypto.subtle;
+  }
 
   function fromBase64(text) {
     if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) {
@@ -41,7 +56,7 @@
   }
 
   async function sha256(...parts) {
-    return new Uint8Array(await crypto.subtle.digest("SHA-256", concat(...parts)));
+    return new Uint8Array(await subtle().digest("SHA-256", concat(...parts)));
   }
 
   // RFC 6962 §2.1: domain-separated leaf and node hashes.
@@ -99,10 +114,43 @@
     const id = (await sha256(encoder.encode(name), Uint8Array.of(0x0a), key)).slice(0, 4);
     const hex = Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("");
     if (hex !== hexId) throw new Error("log key id does not match its key");
-    const publicKey = await crypto.subtle.importKey("raw", key.slice(1), { name: "Ed25519" }, false, [
-      "verify",
-    ]);
-    return { name, id, publicKey };
+    return { name, id, raw: key.slice(1) };
+  }
+
+  // Served from our own origin (verifier_app/static/vendor/README.md), loaded only when needed.
+  const FALLBACK = "/static/noble-ed25519-2.3.0.js";
+  let fallback = null;
+
+  // The audited pure-JS Ed25519 (@noble/ed25519), for browsers whose WebCrypto lacks it.
+  function loadFallback() {
+    if (fallback === null) {
+      fallback = window.agritraceNoFallback
+        ? Promise.reject(new Error("the fallback is switched off"))
+        : import(FALLBACK);
+    }
+    return fallback;
+  }
+
+  // Ed25519 with WebCrypto, else the fallback; a browser with neither cannot check.
+  async function ed25519Verify(publicKey, signature, message) {
+    let key;
+    try {
+      key = await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+    } catch (error) {
+      if (error instanceof CannotCheck) throw error;
+      let ed;
+      try {
+        ed = await loadFallback();
+      } catch (loading) {
+        throw new CannotCheck(
+          `this browser has no Ed25519 in WebCrypto (${error.name || error.message}) ` +
+            `and the fallback did not load (${loading.message})`,
+        );
+      }
+      // RFC 8032 rules (zip215: false), as WebCrypto and the log's own verifier apply.
+      return ed.verifyAsync(signature, message, publicKey, { zip215: false });
+    }
+    return subtle().verify({ name: "Ed25519" }, key, signature, message);
   }
 
   // Returns the note's text once a signature by `vkey` verifies over it; throws otherwise.
@@ -118,12 +166,7 @@
       if (match[1] !== key.name) continue;
       const raw = fromBase64(match[2]);
       if (raw.length !== 68 || !equal(raw.slice(0, 4), key.id)) continue;
-      const ok = await crypto.subtle.verify(
-        { name: "Ed25519" },
-        key.publicKey,
-        raw.slice(4),
-        encoder.encode(text),
-      );
+      const ok = await ed25519Verify(key.raw, raw.slice(4), encoder.encode(text));
       if (ok) return text;
       throw new Error("the checkpoint signature does not verify");
     }
@@ -141,7 +184,9 @@
     return { origin: lines[0], size: BigInt(lines[1]), root };
   }
 
-  // The whole check for a page: every entry is in the tree the log signed.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+
+  // The whole proof check for a page: every entry is in the tree the log signed.
   async function verifyEntries(data) {
     const checkpoint = parseCheckpoint(await openNote(data.checkpoint, data.logKey));
     if (!Array.isArray(data.entries) || data.entries.length === 0) {
@@ -158,27 +203,97 @@
     return { origin: checkpoint.origin, size: checkpoint.size.toString(), entries: data.entries.length };
   }
 
+  // The statements inside proven leaves: {seq, kind, body}, each at the position it was proven at.
+  function statements(data) {
+    return data.entries.map((entry) => {
+      const record = JSON.parse(decoder.decode(fromBase64(entry.leaf)));
+      if (record.seq !== entry.index) throw new Error(`entry ${entry.index} holds record ${record.seq}`);
+      return { seq: record.seq, kind: record.statement.kind, body: record.statement.body };
+    });
+  }
+
+  // Proofs first, then each claimed fact against what the proven entries give.
+  async function checkPage(data) {
+    const result = await verifyEntries(data);
+    result.mismatches = [];
+    if (data.facts) {
+      const facts = window.agritraceFacts;
+      try {
+        const derived = facts.deriveFacts(statements(data), data.gtin, data.lot);
+        result.mismatches = facts.compareFacts(data.facts, derived);
+      } catch (error) {
+        result.mismatches = [{ fact: "entries", shown: null, derived: error.message }];
+      }
+    }
+    return result;
+  }
+
+  function setBanner(classes, word, proof) {
+    const banner = document.querySelector(".banner");
+    if (!banner) return;
+    if (classes) banner.className = "banner " + classes;
+    const wordSpan = banner.querySelector(".word");
+    const proofSpan = banner.querySelector(".proof");
+    if (word !== null) {
+      if (wordSpan) wordSpan.textContent = word;
+      else banner.textContent = word;
+    }
+    if (proof !== null && proofSpan) proofSpan.textContent = proof;
+  }
+
   async function run(element) {
     element.className = "verifying";
+    const fail = element.dataset.fail || "verification failed";
+    let result;
     try {
-      const result = await verifyEntries(JSON.parse(element.dataset.agritraceVerify));
-      element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
-      element.className = "verified";
+      // The data inline, or "#id" of a <script type="application/json"> element holding it.
+      const source = element.dataset.agritraceVerify;
+      const text = source.startsWith("#") ? document.querySelector(source).textContent : source;
+      result = await checkPage(JSON.parse(text));
     } catch (error) {
-      const message = element.dataset.fail || "verification failed";
-      element.textContent = message + ": " + error.message;
-      element.className = "failed";
-      // The server's own banner must not keep saying "verified" above a failed check.
-      const banner = document.querySelector(".banner");
-      if (banner) {
-        banner.classList.add("failed");
-        banner.textContent = message;
+      if (error instanceof CannotCheck) {
+        // Grey, with why: a phone that cannot check is no evidence against the page.
+        const message = (element.dataset.cannot || "cannot check on this phone") + ": " + error.message;
+        element.textContent = message;
+        element.className = "cannot";
+        const banner = document.querySelector(".banner");
+        if (banner) banner.classList.replace("unchecked", "cannot");
+        setBanner(null, null, "· " + (element.dataset.cannot || "cannot check on this phone"));
+        return;
       }
+      element.textContent = fail + ": " + error.message;
+      element.className = "failed";
+      // The page must not keep a calm banner above a failed check.
+      setBanner("failed", fail, error.message);
+      return;
+    }
+    if (result.mismatches.length) {
+      const names = result.mismatches.map((m) => m.fact).join(", ");
+      const message = `${fail}: ${element.dataset.mismatch || "does not match the ledger"}: ${names}`;
+      element.textContent = message;
+      element.className = "failed";
+      for (const m of result.mismatches) {
+        document.querySelectorAll(`[data-fact="${m.fact}"]`).forEach((dd) => dd.classList.add("mismatch"));
+      }
+      setBanner("failed", fail, (element.dataset.mismatch || "does not match the ledger") + ": " + names);
+      return;
+    }
+    element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
+    element.className = "verified";
+    const banner = document.querySelector(".banner");
+    if (banner && banner.dataset.status) {
+      const released = banner.dataset.status === "verified";
+      setBanner(
+        released ? "verified" : banner.dataset.status,
+        released ? banner.dataset.verified : null,
+        "· " + (banner.dataset.checked || "checked on this phone"),
+      );
     }
   }
 
   window.agritraceVerify = {
-    fromBase64, leafHash, rootFromInclusionProof, openNote, parseCheckpoint, verifyEntries, run,
+    fromBase64, leafHash, rootFromInclusionProof, openNote, parseCheckpoint, verifyEntries,
+    statements, checkPage, run, CannotCheck, ed25519Verify, loadFallback,
   };
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-agritrace-verify]").forEach(run);

@@ -1,0 +1,116 @@
+"""Scans per label serial, and the serials a lot's packing entries issued.
+
+A printed serial (GS1 AI 21) is issued on the ledger: it is one of the ``units`` of a
+``trace.packing`` entry naming the lot. A scan of a serial nobody issued is a counterfeit
+signal. Each scan of an issued serial is counted (count and first scan date only: no IP, no
+device, nothing personal) in ``trace_scans``; a count far above what one unit of produce
+sees marks the serial as suspicious (a copied label). The table is observed, not derived
+from the log, so it lives in its own metadata and a reindex does not touch it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from ledger import Ledger
+from traceability.events._ids import lot_key
+from traceability.projection import _schema as t
+
+__all__ = ["SUSPICIOUS_SCANS", "ScanCount", "issued_serials", "record_scan", "suspicious_serials"]
+
+#: Scans of one unit's label beyond which it is suspicious: a punnet is scanned by a few
+#: people (packer, shop, buyer, family); hundreds mean the label was copied.
+SUSPICIOUS_SCANS = 50
+
+_metadata = MetaData()
+scans = Table(
+    "trace_scans",
+    _metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("serial", String(20), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ScanCount:
+    """How often a serial's label has been scanned, since when, and whether that is unusual."""
+
+    count: int
+    since: datetime
+
+    @property
+    def suspicious(self) -> bool:
+        """More scans than one unit of produce plausibly sees (:data:`SUSPICIOUS_SCANS`)."""
+        return self.count > SUSPICIOUS_SCANS
+
+
+def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None:
+    """Serials the lot's packing entries issued (``units`` naming this GTIN and lot).
+
+    Reads the projection's index of the lot's entries, then the entries themselves. None
+    when the database holds no traceability projection (nothing can say what was issued).
+    """
+    key = lot_key(gtin, lot)
+    with ledger.engine.connect() as conn:
+        if not inspect(conn).has_table(t.packed.name):
+            return None
+        seqs = conn.execute(select(t.packed.c.seq).where(t.packed.c.lot == key)).scalars().all()
+    serials = set()
+    for seq in seqs:
+        for unit in ledger.record(seq).statement.body.get("units", []):
+            if unit["gtin"] == gtin and unit["lot"] == lot:
+                serials.add(str(unit["serial"]))
+    return frozenset(serials)
+
+
+def _ensure(conn: Connection) -> None:
+    scans.create(conn, checkfirst=True)
+
+
+def record_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
+    """Count one scan of an issued serial and return its count so far (this one included)."""
+    with engine.begin() as conn:
+        _ensure(conn)
+        where = (scans.c.gtin == gtin) & (scans.c.serial == serial)
+        # One statement, so concurrent scans of one label are all counted.
+        done = conn.execute(update(scans).where(where).values(count=scans.c.count + 1))
+        if done.rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        scans.insert().values(gtin=gtin, serial=serial, count=1, since=now)
+                    )
+            except IntegrityError:
+                # A concurrent first scan inserted it: count this one on top.
+                conn.execute(update(scans).where(where).values(count=scans.c.count + 1))
+        row = conn.execute(select(scans.c.count, scans.c.since).where(where)).one()
+    # row.count would be the tuple's own count method: read the column by name.
+    return ScanCount(int(row._mapping["count"]), row.since)
+
+
+def suspicious_serials(engine: Engine) -> list[tuple[str, str, ScanCount]]:
+    """Every serial scanned more than :data:`SUSPICIOUS_SCANS` times: (gtin, serial, count)."""
+    with engine.begin() as conn:
+        _ensure(conn)
+        rows = conn.execute(
+            select(scans).where(scans.c.count > SUSPICIOUS_SCANS).order_by(scans.c.count.desc())
+        ).all()
+    return [(r.gtin, r.serial, ScanCount(int(r._mapping["count"]), r.since)) for r in rows]

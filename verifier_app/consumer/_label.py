@@ -1,0 +1,57 @@
+"""The label itself, checked on scan: its offline signature and whether its serial was issued.
+
+A label's ``s`` parameter is the cooperative's Ed25519 signature over GTIN, lot and serial
+(:mod:`labels._signature`); a serial (AI 21) is issued by a packing entry on the ledger
+(:func:`traceability.issued_serials`). A bad signature, a serialised label without one
+while the cooperative signs its labels, or a serial nobody issued is a possible
+counterfeit, with the reason. A lot-level link without ``s`` (a shared or typed link, the
+linkset's page links) is only "unsigned": nothing says it came from a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from labels import DigitalLink, LabelSignatureError, verify_link
+from traceability import ScanCount
+
+__all__ = ["LabelCheck", "check_label"]
+
+LabelState = Literal["signed", "unsigned", "counterfeit", "not_checked"]
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """What the scan found about the label (``scans``: counted for an issued serial only)."""
+
+    state: LabelState
+    reason: str = ""
+    scans: ScanCount | None = None
+
+
+def check_label(
+    link: DigitalLink, key: Ed25519PublicKey | None, issued: frozenset[str] | None
+) -> LabelCheck:
+    """Check the scanned label's signature and serial.
+
+    Args:
+        link: The scanned Digital Link (with ``signature`` if the label carries ``s``).
+        key: The cooperative's label public key; None when it signs no labels.
+        issued: The serials issued for the link's lot; None when the lot is unknown.
+    """
+    if link.serial is not None and issued is not None and link.serial not in issued:
+        return LabelCheck("counterfeit", f"serial {link.serial} was never issued for this lot")
+    if link.signature is not None:
+        if key is None:
+            return LabelCheck("not_checked", "this resolver holds no label key")
+        try:
+            verify_link(link, key)
+        except LabelSignatureError as e:
+            return LabelCheck("counterfeit", f"label {e}")
+        return LabelCheck("signed")
+    if key is not None and link.serial is not None:
+        return LabelCheck("counterfeit", "a serialised label without the cooperative's signature")
+    return LabelCheck("unsigned", "the link carries no label signature")
