@@ -11,6 +11,7 @@ import pytest
 from labels import parse_digital_link
 from ledger import KeyFolder, Ledger
 from traceability.demo import Season, build_season
+from verifier_app._signing import AppRecorder
 from verifier_app.consumer._check import check_lot
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._lookup import LotView
@@ -30,7 +31,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ledger, Se
         season = build_season(ledger, root, keys.create)
         ledger.checkpoint()
         link = parse_digital_link(f"https://id.example/01/{season.gtin}/10/{season.released}")
-        view = TraceLookup(ledger)(link)
+        view = TraceLookup(ledger, AppRecorder(ledger, keys))(link)
         assert view is not None
         yield ledger, season, view
 

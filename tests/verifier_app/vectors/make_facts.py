@@ -20,6 +20,7 @@ from sqlalchemy import text
 from labels import parse_digital_link
 from ledger import KeyFolder, Ledger
 from traceability.demo import build_season
+from verifier_app._signing import AppRecorder
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._facts import compare_facts, derive_facts
 
@@ -47,7 +48,7 @@ def main() -> None:
             statement = ledger.record(seq).statement
             if statement.kind.startswith("trace."):
                 log[str(seq)] = {"kind": statement.kind, "body": statement.body}
-        lookup = TraceLookup(ledger)
+        lookup = TraceLookup(ledger, AppRecorder(ledger, keys))
         with ledger.engine.connect() as conn:
             codes = conn.execute(text("SELECT gtin, lot FROM trace_lots ORDER BY key")).all()
         lots: dict[str, dict[str, Any]] = {}
