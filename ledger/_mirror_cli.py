@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ledger._cli_options import Db
 from ledger._errors import LedgerError
 from ledger._http_fetch import http_fetch
 from ledger._mirror import ForkError, Mirror, MirrorNetworkError
 from ledger._note import NoteVerifier
 from ledger._store import database_url
-from ledger.cli import Db
 
 __all__ = ["mirror"]
 

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from ledger._checkpoint import Checkpoint, open_checkpoint
+from ledger._cli_options import Db, Keys
 from ledger._cosignature import CosignatureVerifier, Cosigner
 from ledger._errors import LedgerError
 from ledger._keyfile import KeyFolder
@@ -48,22 +49,6 @@ app = typer.Typer(
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
 
-#: The ``--db`` option every agritrace command shares (with ``$AGRITRACE_DB``).
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="AGRITRACE_DB",
-        help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db. "
-        "[default: sqlite:///agritrace-data/ledger.db]",
-        show_default=False,
-    ),
-]
-#: The ``--keys`` option every agritrace command shares (with ``$AGRITRACE_KEYS``).
-Keys = Annotated[
-    Path,
-    typer.Option("--keys", envvar="AGRITRACE_KEYS", help="Folder of private keys."),
-]
 _DEFAULT_KEYS = Path("agritrace-data/keys")
 
 
