@@ -13,7 +13,9 @@ from labels import DigitalLink
 
 __all__ = ["LotLookup", "LotStatus", "LotView", "no_lots"]
 
-LotStatus = Literal["verified", "on_hold", "recalled"]
+# "unverified": the lot would be "verified" but the server's projection disagrees with its
+# log (verifier_app._drift), so it claims nothing.
+LotStatus = Literal["verified", "unverified", "on_hold", "recalled"]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
 from verifier_app._deps import SettingsDep
+from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
 from verifier_app._negotiate import LINKSET, Representation
@@ -103,7 +104,7 @@ class ScanAnswer(BaseModel):
     checkpoint, the log key, each entry's leaf bytes and inclusion proof.
     """
 
-    status: Literal["unknown", "verified", "on_hold", "recalled"]
+    status: Literal["unknown", "verified", "unverified", "on_hold", "recalled"]
     link: LinkOut
     lot: LotOut | None
     checkpoint: str
@@ -170,7 +171,7 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     query = request.url.query
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
-    lot = lookup(link)
+    lot = vouched(lookup(link), state)  # never "verified" while the projection drifts
     status_code = 404 if lot is None else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
