@@ -226,3 +226,15 @@ def test_database_edit_makes_verify_fail(demo: tuple[Path, Season], tmp_path: Pa
     assert result.exit_code == 1
     # Whether the server's own drift check has run yet ("unverified") or not ("verified").
     assert "status" in result.stderr
+
+
+def test_trust_md_documents_the_format_the_demo_writes(demo: tuple[Path, Season]) -> None:
+    import tomllib
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "trust.md").read_text(encoding="utf-8")
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    documented = tomllib.loads(block)
+    written = tomllib.loads((demo[0] / "trust.toml").read_text(encoding="utf-8"))
+    assert {k: sorted(v) for k, v in documented.items()} == {
+        k: sorted(v) for k, v in written.items()
+    }
