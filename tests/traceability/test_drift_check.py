@@ -251,3 +251,20 @@ def test_audit_names_a_dropped_table(seasoned: Coop) -> None:
     result = cli(seasoned, "audit")
     assert result.exit_code == 1
     assert "missing table(s) trace_results" in result.stderr
+
+
+def test_incremental_check_compares_master_rows_written_since(coop: Coop) -> None:
+    from traceability import Farm, Role
+
+    with ProjectionCheck(coop.ledger) as check:
+        assert check.run().verdict == "clean"
+        farm = {"farm": "YK-F9", "grower": "Mehmet Ali", "village": "Toqsu", "county": "Yarkant"}
+        coop.record(Role.COOPERATIVE, Farm.from_body(farm | {"plots": ["YK-P9"]}))
+        write(coop, update(t.farms).where(t.farms.c.farm == "YK-F9").values(grower="Nobody"))
+        (drift,) = check.run(full=False).drifts
+        assert (drift.table, drift.field, drift.stored, drift.replayed) == (
+            "trace_farms",
+            "grower",
+            "Nobody",
+            "Mehmet Ali",
+        )
