@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agritrace.verify import verify
 from labels import cli as labels_cli
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
@@ -29,6 +30,7 @@ app.add_typer(labels_cli.app, name="label")
 mount_traceability(app)
 app.command()(serve)
 app.command()(mirror)
+app.command()(verify)
 
 
 @app.callback()

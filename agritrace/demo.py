@@ -14,14 +14,25 @@ import secrets
 import shlex
 import shutil
 import sys
+import time
 from base64 import b64encode
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
+from agritrace._trust import TrustFile
 from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
-from ledger import KeyFolder, Ledger
+from ledger import (
+    Checkpoint,
+    CosignatureVerifier,
+    Cosigner,
+    KeyFolder,
+    Ledger,
+    NoteVerifier,
+    parse_note,
+    witness_checkpoint,
+)
 from traceability import Projection
 from traceability.demo import COOPERATIVE, Season, build_season
 
@@ -41,6 +52,9 @@ TOKEN_ROLES = {
     "logistics": "cold-truck",
     "cooperative": "coop-admin",
 }
+#: The market regulator's witness (C2SP cosigner name): it cosigns the demo's checkpoint, and
+#: ``serve`` trusts it (AGRITRACE_WITNESSES), so the page's checkpoint carries a cosignature.
+WITNESS = "witness.market-regulator.demo.example"
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 
 
@@ -106,6 +120,22 @@ def _labels(
     return png, pdf, public
 
 
+def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
+    """The regulator witnesses the demo's checkpoint; return the witness's verifier key.
+
+    The witness keeps the checkpoint it cosigned (``witness-checkpoint.txt``): with it,
+    ``agritrace ledger witness`` refuses any later checkpoint that rewrites or cuts history.
+    """
+    cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
+    log_key = NoteVerifier.from_key_string(str(ledger.record(0).statement.body["log_key"]))
+    line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))
+    size = Checkpoint.parse(parse_note(note.encode()).text).size
+    verifier_key = cosigner.verifier_key()
+    ledger.add_cosignature(line, CosignatureVerifier.from_key_string(verifier_key), size)
+    (folder / "witness-checkpoint.txt").write_text(note, encoding="utf-8")
+    return verifier_key
+
+
 def _line(console: Console, text: str) -> None:
     console.print(escape(text), highlight=False, soft_wrap=True)
 
@@ -126,7 +156,10 @@ def run_demo(folder: Path, console: Console) -> Season:
         season = build_season(ledger, root, keys.create)
         _write_tokens(folder)
         png, pdf, public = _labels(folder, ledger, keys, season)
-        ledger.checkpoint()
+        witness = _witness(folder, keys, ledger, ledger.checkpoint())
+        log_key = ledger.log_key()
+        TrustFile(ORIGIN, log_key, (witness,), (public,)).write(folder / "trust.toml")
+        (folder / "witnesses.txt").write_text(witness + "\n", encoding="utf-8")
         report = ledger.audit()
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
@@ -169,6 +202,8 @@ def run_demo(folder: Path, console: Console) -> Season:
     _line(console, f"label (signed by the cooperative's label key {public}): {png}")
     _line(console, f"label sheet, 24 serials: {pdf}")
     _line(console, f"API tokens, one per role: {folder / 'tokens.txt'}")
+    _line(console, f"checkpoint cosigned by the regulator's witness {WITNESS}")
+    _line(console, f"trust file (log key, witness, label key): {folder / 'trust.toml'}")
     _line(console, "next, serve the pages (Ctrl-C stops it):")
     _line(console, "  " + serve_command(folder, _program()))
     _line(console, "then open:")
@@ -179,6 +214,10 @@ def run_demo(folder: Path, console: Console) -> Season:
         console, f"  staff     {RESOLVER}/sign-in  (token: the 'packing_station' line of {tokens})"
     )
     _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
+    _line(console, "check a code without trusting the server (while it serves):")
+    trust = shlex.quote(str(folder / "trust.toml"))
+    lot_url = f"{RESOLVER}/01/{season.gtin}/10/{season.released}"
+    _line(console, f"  {_program()} verify {lot_url} --trust {trust}")
     return season
 
 
@@ -197,6 +236,7 @@ def serve_command(folder: Path, program: str = "agritrace") -> str:
     """
     env = {
         "AGRITRACE_KEYS": str(folder / "keys"),
+        "AGRITRACE_WITNESSES_FILE": str(folder / "witnesses.txt"),
         "AGRITRACE_TOKENS": str(folder / "tokens.toml"),
         "AGRITRACE_RESOLVER": RESOLVER,
     }

@@ -42,6 +42,13 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._check import (
+    Drift,
+    DriftReport,
+    ProjectionCheck,
+    check_projection,
+    projection_exists,
+)
 from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
@@ -85,6 +92,8 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "Drift",
+    "DriftReport",
     "EpcisImport",
     "EpcisImportError",
     "Farm",
@@ -117,6 +126,7 @@ __all__ = [
     "ProductInfo",
     "Profile",
     "Projection",
+    "ProjectionCheck",
     "Reading",
     "Recall",
     "Receiving",
@@ -137,11 +147,13 @@ __all__ = [
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "check_projection",
     "import_epcis",
     "issued_serials",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "projection_exists",
     "record_scan",
     "reindex",
     "suspicious_serials",

@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
 from verifier_app import _sign_in as session
 from verifier_app import tiles
+from verifier_app._drift import DriftMonitor
 from verifier_app._errors import install_error_handlers
 from verifier_app._limits import BodySizeLimit, RateLimiter
 from verifier_app._settings import Settings
@@ -88,7 +89,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     tokens = settings.token_table()
     witnesses = {
         verifier.name: verifier
-        for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witnesses)
+        for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witness_keys())
     }
     interval = timedelta(seconds=settings.checkpoint_seconds)
     ledger = Ledger.open(
@@ -113,9 +114,14 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         publisher = None
         if ledger.log_signer is not None:
             publisher = asyncio.create_task(_publish_checkpoints(ledger, settings))
+        watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            drift.close()
             if publisher is not None:
                 publisher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -139,6 +145,12 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+
+    def drop_answers() -> None:
+        # Answers are cached per log version; a drift verdict changes them without an append.
+        app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
+
+    app.state.drift = drift = DriftMonitor(ledger, settings.drift_full_seconds, drop_answers)
 
     install_error_handlers(app)
     app.include_router(consumer.router)

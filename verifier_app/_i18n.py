@@ -25,6 +25,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "可向销售者或当地市场监管部门核实。",
         "status_verified": "已验证",
         "explain_verified": "以下信息记录在合作社的防篡改账本中，可以逐条核验。",
+        "status_unverified": "暂时无法确认",
+        "explain_unverified": "服务器的记录与其账本不一致，正在核查，"
+        "在此之前本页不作“已验证”的声明。监管部门已收到通知。",
         "status_on_hold": "暂停销售",
         "explain_on_hold": "该批次正在等待或未通过检测，暂时不能销售。",
         "status_recalled": "已召回 — 请勿食用或销售",
@@ -84,6 +87,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "status_verified": "دەلىللەندى",
         "explain_verified": "تۆۋەندىكى ئۇچۇرلار كوپېراتىپنىڭ ئۆزگەرتكىلى بولمايدىغان "
         "خاتىرىسىگە يېزىلغان، ھەر بىرىنى تەكشۈرگىلى بولىدۇ.",
+        "status_unverified": "ھازىرچە جەزملەشتۈرگىلى بولمايدۇ",
+        "explain_unverified": "مۇلازىمېتىرنىڭ خاتىرىسى دەپتەر بىلەن ماس كەلمىدى، تەكشۈرۈلۈۋاتىدۇ؛ "
+        "شۇڭا بۇ بەت «دەلىللەندى» دېمەيدۇ. نازارەت ئورنىغا ئۇقتۇرۇلدى.",
         "status_on_hold": "سېتىش توختىتىلدى",
         "explain_on_hold": "بۇ تۈركۈم تەكشۈرۈش نەتىجىسىنى كۈتۈۋاتىدۇ ياكى تەكشۈرۈشتىن ئۆتمىدى.",
         "status_recalled": "قايتۇرۇۋېلىندى — يېمەڭ ۋە ساتماڭ",
@@ -143,6 +149,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "status_verified": "Verified",
         "explain_verified": "What follows is recorded in the cooperative's tamper-evident "
         "ledger; each entry can be checked.",
+        "status_unverified": "Cannot be confirmed right now",
+        "explain_unverified": "The server's records disagree with its ledger and are being "
+        "checked; until then this page does not say verified. The regulator has been told.",
         "status_on_hold": "On hold",
         "explain_on_hold": "This lot is waiting for, or failed, its tests and may not be sold.",
         "status_recalled": "RECALLED — do not eat or sell",

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         tokens: TOML file of token hashes, actors and roles (required outside demo).
         witnesses: Witness cosignature verifier keys (``name+hex+base64``) trusted to
             cosign checkpoints; ``AGRITRACE_WITNESSES`` takes a JSON list.
+        witnesses_file: A text file of more witness keys, one per line (``agritrace demo``
+            writes one for the regulator's witness); see :meth:`witness_keys`.
         max_body_bytes: Largest request body accepted; larger ones get 413 unread.
         max_batch: Most signed statements in one append request.
         rate_per_second: Public resolver requests a client IP may make per second.
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
             before reading it again; an append (a recall, a hold) shows on scans at most
             this much later. 0 reads it on every scan.
+        drift_full_seconds: How often the server replays the whole log and compares its
+            projection (``verifier_app._drift``); between, each growth of the log gets an
+            incremental check of the lots it touched.
+        drift_poll_seconds: How often the drift monitor looks for a grown log.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
@@ -57,6 +63,7 @@ class Settings(BaseSettings):
     demo: bool = False
     tokens: Path | None = None
     witnesses: tuple[str, ...] = ()
+    witnesses_file: Path | None = None
     # A batch of 1,000 statements of a few hundred bytes each fits in 1 MiB; one statement's
     # body may be 64 KiB (ledger.MAX_BODY_BYTES), so 4 MiB leaves room for big bodies too.
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
@@ -68,16 +75,31 @@ class Settings(BaseSettings):
     # the resolver about half its rate, docs/performance.md), and a recall still shows
     # within a fraction of the checkpoint interval. At most 5 s: a status must not lag.
     scan_freshness_seconds: Annotated[float, Field(ge=0, le=5)] = 0.5
+    # Five minutes: a full replay of a large log takes a while and competes with scans on a
+    # two-core box; edits of rows no append touches are found within this.
+    drift_full_seconds: Annotated[float, Field(gt=0)] = 300.0
+    drift_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
 
     @field_validator("witnesses")
     @classmethod
     def _parse_witnesses(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        for key in keys:
+        return _check_witness_keys(keys, "AGRITRACE_WITNESSES")
+
+    @field_validator("witnesses_file")
+    @classmethod
+    def _read_witnesses_file(cls, path: Path | None) -> Path | None:
+        if path is not None:
             try:
-                CosignatureVerifier.from_key_string(key)
-            except LedgerError as e:
-                raise ValueError(f"AGRITRACE_WITNESSES: {key!r}: {e}") from e
-        return keys
+                keys = _file_keys(path)
+            except OSError as e:
+                raise ValueError(f"AGRITRACE_WITNESSES_FILE: {path}: {e.strerror}") from e
+            _check_witness_keys(keys, f"AGRITRACE_WITNESSES_FILE: {path}")
+        return path
+
+    def witness_keys(self) -> tuple[str, ...]:
+        """Every trusted witness key: ``witnesses`` and the lines of ``witnesses_file``."""
+        extra = () if self.witnesses_file is None else _file_keys(self.witnesses_file)
+        return tuple(dict.fromkeys(self.witnesses + extra))
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:
@@ -125,3 +147,17 @@ class Settings(BaseSettings):
         if self.tokens is not None:
             return TokenTable.load(self.tokens)
         return TokenTable.demo()
+
+
+def _file_keys(path: Path) -> tuple[str, ...]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _check_witness_keys(keys: tuple[str, ...], where: str) -> tuple[str, ...]:
+    for key in keys:
+        try:
+            CosignatureVerifier.from_key_string(key)
+        except LedgerError as e:
+            raise ValueError(f"{where}: {key!r}: {e}") from e
+    return keys

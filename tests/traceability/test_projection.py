@@ -84,7 +84,7 @@ def test_reindex_command_rebuilds_the_tables(coop: Coop) -> None:
         conn.execute(sqlalchemy.text("DROP TABLE trace_lots"))
     result = CliRunner().invoke(app, ["reindex", "--db", coop.world.url])
     assert result.exit_code == 0, result.output
-    assert result.output == f"reindexed {coop.ledger.size()} entries\n"
+    assert result.stdout == f"reindexed {coop.ledger.size()} entries\n"
     assert snapshot(coop) == before
 
 

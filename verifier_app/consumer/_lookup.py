@@ -14,8 +14,10 @@ from labels import DigitalLink
 
 __all__ = ["Banner", "LotLookup", "LotView"]
 
-#: The page's status banner for a known lot (the domain's ``LotStatus`` mapped to three).
-Banner = Literal["verified", "on_hold", "recalled"]
+#: The page's status banner for a known lot (the domain's ``LotStatus`` mapped to four).
+#: "unverified": the lot would be "verified" but the server's projection disagrees with its
+#: log (verifier_app._drift), so it claims nothing.
+Banner = Literal["verified", "unverified", "on_hold", "recalled"]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
 from traceability import issued_serials, record_scan
 from verifier_app._deps import SettingsDep
+from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 from verifier_app._limits import rate_limited
 from verifier_app._negotiate import LINKSET, Representation
@@ -134,7 +135,14 @@ class VerificationOut(BaseModel):
 
 
 Status = Literal[
-    "unknown", "verified", "on_hold", "recalled", "unproven", "not_verified", "counterfeit"
+    "unknown",
+    "verified",
+    "unverified",
+    "on_hold",
+    "recalled",
+    "unproven",
+    "not_verified",
+    "counterfeit",
 ]
 
 
@@ -289,7 +297,7 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     query = request.url.query
     uri = settings.resolver.rstrip("/") + path + (f"?{query}" if query else "")
     link = parse_digital_link(uri)
-    lot = lookup(link)
+    lot = vouched(lookup(link), state)  # never "verified" while the projection drifts
     label = None if lot is None else _check_label(request, form, link)
     counterfeit = label is not None and label.state == "counterfeit"
     status_code = 404 if lot is None or counterfeit else 200

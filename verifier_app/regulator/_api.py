@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger import (
@@ -23,6 +23,7 @@ from ledger import (
     verify_inclusion,
 )
 from verifier_app._deps import Audits, LedgerDep, RegulatorCaller, Witnesses
+from verifier_app._drift import drift_state
 from verifier_app._errors import BadRequestError, NotFoundError
 from verifier_app.regulator._audits import AuditJob
 
@@ -307,6 +308,12 @@ def post_cosignature(
         raise NotFoundError(f"no stored checkpoint of size {body.size}", "size")
     timestamp = ledger.add_cosignature(line, verifier, body.size)
     return CosignatureOut(size=body.size, witness=verifier.name, timestamp=timestamp)
+
+
+@router.get("/drift")
+def get_drift(request: Request, _: RegulatorCaller) -> dict[str, Any]:
+    """What the server's check of its projection against the log found (rows that differ)."""
+    return drift_state(request.app).as_json()
 
 
 @router.post("/audits", status_code=status.HTTP_202_ACCEPTED)

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ledger import Ledger
 from traceability import LineageGraph
 from verifier_app._auth import Caller
+from verifier_app._drift import drift_state
 from verifier_app._errors import ApiError, NotFoundError
 from verifier_app._negotiate import page_language
 from verifier_app._session import page_caller, read_form, signed_in_page
@@ -74,7 +75,11 @@ async def _form(request: Request) -> dict[str, str]:
 def home(request: Request, caller: Regulator) -> HTMLResponse:
     """The regulator's start page: the log's size, its latest checkpoint, what to do."""
     ledger: Ledger = request.app.state.ledger
-    context = {"size": ledger.size(), "checkpoint": ledger.latest_checkpoint()}
+    context = {
+        "size": ledger.size(),
+        "checkpoint": ledger.latest_checkpoint(),
+        "drift": drift_state(request.app),
+    }
     return _page(request, caller, "regulator_home.html", context)
 
 

@@ -1,0 +1,240 @@
+"""``agritrace verify URL --trust FILE`` against a live server on 127.0.0.1.
+
+The demo's season is served by uvicorn in a thread; every lot the demo points to passes, and
+each tampering — a database edit, a lying answer, a rewritten checkpoint, a forged label, a
+witness that never cosigned — fails naming the check.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from rich.console import Console
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from agritrace._trust import TrustFile, TrustFileError
+from agritrace.cli import app as cli
+from agritrace.demo import run_demo
+from agritrace.verify import check_answer, fetch_answer
+from labels import DigitalLink, sign_link
+from ledger import Cosigner, KeyFolder
+from traceability.demo import Season
+from traceability.events._ids import lot_key
+from verifier_app import Settings, create_app
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Season]:
+    folder = tmp_path_factory.mktemp("verify") / "agritrace-demo"
+    season = run_demo(folder, Console(file=io.StringIO()))
+    return folder, season
+
+
+class Live:
+    """The demo served by uvicorn on 127.0.0.1 (a free port) in a thread."""
+
+    def __init__(self, folder: Path) -> None:
+        settings = Settings(
+            db=f"sqlite:///{folder / 'ledger.db'}",
+            keys=folder / "keys",
+            tokens=folder / "tokens.toml",
+            witnesses_file=folder / "witnesses.txt",
+            resolver="http://127.0.0.1:8000",
+            demo=True,
+            rate_burst=10_000,
+        )
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def live(demo: tuple[Path, Season]) -> Iterator[Live]:
+    server = Live(demo[0])
+    yield server
+    server.close()
+
+
+def url(live: Live, season: Season, lot: str) -> str:
+    return f"{live.base}/01/{season.gtin}/10/{lot}"
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["verify", *args])
+
+
+def failed(findings: list[Any]) -> dict[str, str]:
+    return {f.check: f.detail for f in findings if not f.ok}
+
+
+def test_every_demo_lot_passes(live: Live, demo: tuple[Path, Season]) -> None:
+    folder, season = demo
+    for lot in (*season.interesting, season.recalled_harvest):
+        result = run(url(live, season, lot), "--trust", str(folder / "trust.toml"))
+        assert result.exit_code == 0, (lot, result.stdout, result.stderr)
+        assert "witness: cosigned by witness.market-regulator.demo.example" in result.stdout
+
+
+def test_a_signed_label_passes_and_a_forged_one_fails(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    trust = TrustFile.load(folder / "trust.toml")
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000001")
+    good = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    assert failed(check_answer(good, fetch_answer(good), trust)) == {}
+    forged = sign_link(link, KeyFolder(folder / "keys").load("root")).uri
+    assert (
+        "possible counterfeit" in failed(check_answer(forged, fetch_answer(forged), trust))["label"]
+    )
+
+
+def test_unknown_code_fails_as_possible_counterfeit(live: Live, demo: tuple[Path, Season]) -> None:
+    folder, season = demo
+    result = run(url(live, season, "NO-SUCH-LOT"), "--trust", str(folder / "trust.toml"))
+    assert result.exit_code == 1
+    assert "possible counterfeit" in result.stderr
+
+
+# --- a lying answer: the pure check on answers a server could send -------------------------
+
+
+@pytest.fixture(scope="module")
+def answers(live: Live, demo: tuple[Path, Season]) -> dict[str, tuple[str, dict[str, Any]]]:
+    _, season = demo
+    lots = {"released": season.released, "recalled": season.recalled}
+    return {k: (url(live, season, v), fetch_answer(url(live, season, v))) for k, v in lots.items()}
+
+
+@pytest.fixture
+def trust(demo: tuple[Path, Season]) -> TrustFile:
+    return TrustFile.load(demo[0] / "trust.toml")
+
+
+def lie(answers: dict[str, tuple[str, dict[str, Any]]], which: str) -> tuple[str, dict[str, Any]]:
+    uri, answer = answers[which]
+    return uri, copy.deepcopy(answer)
+
+
+def test_recalled_lot_said_verified_fails(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "recalled")
+    answer["status"] = "verified"
+    assert "the entries make it recalled" in failed(check_answer(uri, answer, trust))["status"]
+
+
+def test_recall_entry_left_out_of_the_proofs_fails(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "recalled")
+    recall = max(e["seq"] for e in answer["lot"]["entries"])
+    answer["proof"]["entries"] = [e for e in answer["proof"]["entries"] if e["index"] != recall]
+    assert (
+        f"entry {recall} is listed but not proven"
+        in failed(check_answer(uri, answer, trust))["inclusion"]
+    )
+
+
+def test_changed_residue_value_grade_and_plot_fail(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "released")
+    facts = answer["lot"]["facts"]
+    facts["residue"] = facts["residue"].replace("<LOQ (0.01 mg/kg)", "0.001 mg/kg", 1)
+    facts["grade"] = "super"
+    facts["grower"] = facts["grower"].replace("/ KS-F01-P1)", "/ KS-F09-P9)")
+    found = failed(check_answer(uri, answer, trust))
+    assert set(found) >= {"residue", "grade", "origin"}
+
+
+def test_tampered_leaf_fails_its_inclusion_proof(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "released")
+    entry = answer["proof"]["entries"][0]
+    leaf = bytearray(base64.b64decode(entry["leaf"]))
+    leaf[-5] ^= 1
+    entry["leaf"] = base64.b64encode(bytes(leaf)).decode()
+    assert f"entry {entry['index']}" in failed(check_answer(uri, answer, trust))["inclusion"]
+
+
+def test_checkpoint_signed_by_another_key_fails(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "released")
+    answer["proof"]["checkpoint"] = answer["proof"]["checkpoint"].replace("\n\n", "\n\n\n", 1)
+    assert "checkpoint" in failed(check_answer(uri, answer, trust))
+
+
+def test_witness_that_did_not_cosign_fails(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "released")
+    other = Cosigner.generate("witness.other-regulator.example").verifier_key()
+    stricter = TrustFile(trust.origin, trust.log_key, (*trust.witnesses, other), trust.label_keys)
+    assert (
+        "witness.other-regulator.example" in failed(check_answer(uri, answer, stricter))["witness"]
+    )
+
+
+def test_answer_about_another_lot_fails(answers: Any, trust: TrustFile) -> None:
+    uri, _ = answers["recalled"]
+    _, answer = lie(answers, "released")
+    assert "link" in failed(check_answer(uri, answer, trust))
+
+
+def test_malformed_trust_file_is_exit_2(tmp_path: Path, live: Live, demo: Any) -> None:
+    bad = tmp_path / "trust.toml"
+    bad.write_text('[log]\norigin = "x"\nkey = "not a key"\n', encoding="utf-8")
+    with pytest.raises(TrustFileError):
+        TrustFile.load(bad)
+    result = run(url(live, demo[1], demo[1].released), "--trust", str(bad))
+    assert result.exit_code == 2
+
+
+# --- a database editor on the live server ----------------------------------------------------
+
+
+def test_database_edit_makes_verify_fail(demo: tuple[Path, Season], tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "agritrace-demo"
+    shutil.copytree(demo[0], folder)
+    season = demo[1]
+    engine = create_engine(f"sqlite:///{folder / 'ledger.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE trace_lots SET status = 'released' WHERE key = :k"),
+            {"k": lot_key(season.gtin, season.recalled)},
+        )
+    engine.dispose()
+    server = Live(folder)
+    try:
+        result = run(url(server, season, season.recalled), "--trust", str(folder / "trust.toml"))
+    finally:
+        server.close()
+    assert result.exit_code == 1
+    # Whether the server's own drift check has run yet ("unverified") or not ("verified").
+    assert "status" in result.stderr
+
+
+def test_trust_md_documents_the_format_the_demo_writes(demo: tuple[Path, Season]) -> None:
+    import tomllib
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "trust.md").read_text(encoding="utf-8")
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    documented = tomllib.loads(block)
+    written = tomllib.loads((demo[0] / "trust.toml").read_text(encoding="utf-8"))
+    assert {k: sorted(v) for k, v in documented.items()} == {
+        k: sorted(v) for k, v in written.items()
+    }
