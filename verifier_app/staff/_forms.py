@@ -333,6 +333,7 @@ NO_FORM: Final[Mapping[str, str]] = {
     "cooperative": "master data: the cooperative admin records it (CLI or API)",
     "product": "master data: the cooperative admin records it (CLI or API)",
     "farm": "master data: the cooperative admin records it (CLI or API)",
+    "site": "master data: the cooperative admin records it (CLI or API)",
     "input": "growers' farm records arrive by CLI import or the API",
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
     "receiving": "logistics upload logger files (CLI import) or use the API",
