@@ -86,7 +86,9 @@ def test_failing_result_holds_lot_at_once_and_release_is_refused(coop: Coop) -> 
     assert state.failed
     assert state.status_reason is not None
     assert "residue-above-mrl" in state.status_reason
-    refused(coop, "release-refused-after-failed-residue", lambda: coop.release("H1"))
+    # A note does not lift a residue hold; the hold's rule and entry are named.
+    error = refused(coop, "hold-lift-evidence", lambda: coop.release("H1"))
+    assert "residue-above-mrl (entry" in str(error)
 
 
 def test_unlisted_substance_is_not_assessable_never_pass(coop: Coop) -> None:
@@ -194,7 +196,7 @@ def test_cool_only_before_shipping(coop: Coop) -> None:
 def test_manual_hold_then_release(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1")
-    coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
+    coop.record(Role.COOPERATIVE, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
     assert status(coop, "H1") is LotStatus.ON_HOLD
     refused(coop, "ship-requires-released", lambda: coop.ship("SH1", ["H1"]))
     coop.release("H1")
@@ -203,8 +205,8 @@ def test_manual_hold_then_release(coop: Coop) -> None:
 
 def test_hold_only_movable_lots(coop: Coop) -> None:
     coop.harvest()
-    coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
-    hold = ev(Hold, lot=ref("H1"), reason="again", time=at(131))
+    coop.grade("H1", {"G1": ("super", "40", ["36"])})
+    hold = ev(Hold, lot=ref("H1"), reason="consumed already", time=at(131))
     error = refused(coop, "hold-only-movable-lots", lambda: coop.record(Role.REGULATOR, hold))
     assert error.rule.startswith("hold-only-movable-lots")
 

@@ -220,11 +220,19 @@ class ResidueTest(Model):
     lab: Text
     method: Text
     results: tuple[SubstanceResult, ...] = Field(min_length=1, max_length=500)
+    #: When the sample was taken: after the lot was made, at or before the result ``time``.
+    sampled: Time | None = None
     time: Time
 
     @model_validator(mode="after")
     def _one_result_per_substance(self) -> ResidueTest:
         _distinct("results", [r.substance.lower() for r in self.results])
+        if self.sampled is not None and self.sampled > self.time:
+            raise ValidationError(
+                "sampled",
+                f"a time at or before the result ({self.time.isoformat()})",
+                self.sampled.isoformat(),
+            )
         return self
 
 
@@ -314,11 +322,20 @@ class Hold(Model):
 
 
 class Release(Model):
-    """The cooperative releases a lot for sale (disposition sellable_accessible)."""
+    """Lift a lot's holds and, signed by the cooperative, release it for sale.
+
+    Signed by the cooperative (disposition sellable_accessible): every open hold must be
+    one it may lift, citing ``evidence`` where the hold's rule needs it (the entry of a
+    passing re-test of the lot, signed by a lab, recorded after the hold), and the lot must
+    pass the sale gate. Signed by a regulator, it is the regulator's decision entry: it
+    lifts the lot's holds and returns the lot to where it stood before them, without
+    releasing it for sale (rules in :mod:`traceability.rules._holds`).
+    """
 
     KIND: ClassVar[str] = "trace.release"
     lot: LotRef
     note: Text
+    evidence: int | None = Field(default=None, gt=0)
     time: Time
 
 
