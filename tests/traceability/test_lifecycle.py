@@ -62,6 +62,12 @@ def test_lot_codes_are_unique(coop: Coop) -> None:
     assert error.rule.startswith("lot-codes-unique")
 
 
+def test_look_alike_lot_codes_are_refused(coop: Coop) -> None:
+    coop.harvest("AB1")
+    error = refused(coop, "lot-codes-unique", lambda: coop.harvest("ab1", minutes=5))
+    assert "looks like the existing lot (01)06912345678902(10)AB1" in str(error)
+
+
 def test_release_requires_every_required_test_passed(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1", {"chlorpyrifos": "<LOQ"})
