@@ -11,6 +11,7 @@ tables in step. Refused events append nothing.
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._recorder import LotState, Recorder, reindex
 from traceability.events._events import (
+    CertificateIssued,
     Cooling,
     Cooperative,
     Farm,
@@ -19,6 +20,7 @@ from traceability.events._events import (
     Harvest,
     Hold,
     InputApplication,
+    LabelRun,
     LotRef,
     Packing,
     Processing,
@@ -79,6 +81,7 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateIssued",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
@@ -93,6 +96,7 @@ __all__ = [
     "Hold",
     "ImportProblem",
     "InputApplication",
+    "LabelRun",
     "LifecycleError",
     "LineageEdge",
     "LineageGraph",

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,6 +36,7 @@ from traceability.events._model import Model
 from traceability.exports._epcis import build_document, lot_chain, lot_entries
 from traceability.exports._fsma import fsma204_csv
 from traceability.projection import _schema as t
+from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
     BackTrace,
     ForwardTrace,
@@ -44,7 +45,7 @@ from traceability.projection._lineage import (
     trace_forward,
 )
 from traceability.projection._replay import catch_up
-from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._lifecycle import LotStatus
 
 __all__ = ["LotState", "Recorder", "reindex"]
 
@@ -184,10 +185,17 @@ class Recorder:
             row.created_seq,
         )
 
-    def check_label(self, gtin: str, lot: str) -> None:
-        """Raise :class:`LifecycleError` unless the lot may be labelled for sale now."""
+    def check_label(self, gtin: str, lot: str, *, at: datetime | None = None) -> None:
+        """Raise :class:`LifecycleError` unless the lot may be labelled for sale now.
+
+        The same gate the ``trace.labels`` and ``trace.certificate`` entries pass
+        (released, every input tested and passed): a page that refuses here refuses
+        exactly what recording would.
+        """
         state = self.lot(gtin, lot)
-        transition(Action.LABEL, state.status, state.key)
+        with self._read() as conn:
+            row = conn.execute(select(t.lots).where(t.lots.c.key == state.key)).one()
+            check_issue(conn, row, at or datetime.now(UTC), "label")
 
     def results(self, gtin: str, lot: str) -> list[dict[str, object]]:
         """Return the residue verdicts recorded on a lot, each naming its rule entry."""

@@ -15,6 +15,7 @@ from ledger import Ledger, LedgerError, database_url
 from ledger.cli import Db
 from traceability._errors import TraceError
 from traceability._recorder import reindex as rebuild
+from traceability.cli import _issue  # noqa: F401  (adds `lot certificate`, `lot labels`)
 from traceability.cli._import import import_app
 from traceability.cli._query import export_app, lot_app, trace_app
 from traceability.cli._record import recall, record_app, rules_app

@@ -93,8 +93,11 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
 
 
 _FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
+# Certificates and label runs are recorded by `agritrace lot certificate` / `lot labels`,
+# which render what they record: no entry without its document.
+_ISSUED = {"trace.certificate", "trace.labels"}
 for _kind, _model in EVENT_TYPES.items():
-    if _kind not in _FRIENDLY:
+    if _kind not in _FRIENDLY | _ISSUED:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
 
 

@@ -29,6 +29,7 @@ from traceability.events._model import (
 
 __all__ = [
     "EVENT_TYPES",
+    "CertificateIssued",
     "Cooling",
     "Cooperative",
     "Farm",
@@ -37,6 +38,7 @@ __all__ = [
     "Harvest",
     "Hold",
     "InputApplication",
+    "LabelRun",
     "LotRef",
     "Packing",
     "Processing",
@@ -348,6 +350,30 @@ class Recall(Model):
     time: Time
 
 
+class CertificateIssued(Model):
+    """A 承诺达标合格证 compliance certificate issued for a lot (``trace.certificate``).
+
+    Allowed only for a released lot that passes the sale gate; the certificate's QR code is
+    then backed by this entry.
+    """
+
+    KIND: ClassVar[str] = "trace.certificate"
+    lot: LotRef
+    #: The grounds of the commitment as printed (e.g. 委托检测, 自我承诺).
+    basis: tuple[Text, ...] = Field(min_length=1, max_length=4)
+    quantity: Text  # as printed, e.g. "500 kg"
+    time: Time
+
+
+class LabelRun(Model):
+    """A run of sale labels printed for a lot (``trace.labels``), gated as a certificate."""
+
+    KIND: ClassVar[str] = "trace.labels"
+    lot: LotRef
+    count: int = Field(gt=0, le=100_000)
+    time: Time
+
+
 #: Statement kind -> model, for reading bodies back from the ledger.
 EVENT_TYPES: dict[str, type[Model]] = {
     m.KIND: m
@@ -367,5 +393,7 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Hold,
         Release,
         Recall,
+        CertificateIssued,
+        LabelRun,
     )
 }

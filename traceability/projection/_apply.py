@@ -18,6 +18,7 @@ from traceability.events._events import EVENT_TYPES, Harvest, InputApplication, 
 from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
+from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
 from traceability.projection._origin import ORIGIN_HANDLERS
 from traceability.projection._query import profile_for
@@ -83,4 +84,5 @@ def _check_own_plot(
 _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
     **ORIGIN_HANDLERS,
     **MOVEMENT_HANDLERS,
+    **ISSUE_HANDLERS,
 }

@@ -27,8 +27,9 @@ from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._lineage import ancestors
 from traceability.projection._query import profile_for
+from traceability.rules._lifecycle import Action, LotStatus, transition
 
-__all__ = ["Gap", "check_sale", "composition_gaps"]
+__all__ = ["Gap", "check_issue", "check_sale", "composition_gaps"]
 
 _RESULTS = select(
     t.results.c.lot, t.results.c.substance, t.results.c.outcome, t.results.c.seq, t.results.c.time
@@ -138,3 +139,14 @@ def check_sale(conn: Connection, row: Any, when: datetime, action: str) -> None:
             f"cannot {action} lot {row.key} at {when.isoformat()}: it relies on a result "
             f"dated {relied.isoformat()}",
         )
+
+
+def check_issue(conn: Connection, row: Any, when: datetime, action: str) -> None:
+    """The one gate for labels and certificates: released, and passing the sale gate now.
+
+    Raises:
+        LifecycleError: ``label-requires-released`` (on hold, recalled, not yet released) or
+            any refusal of :func:`check_sale`.
+    """
+    transition(Action.LABEL, LotStatus(row.status), row.key)
+    check_sale(conn, row, when, action)

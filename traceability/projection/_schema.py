@@ -24,6 +24,7 @@ __all__ = [
     "farms",
     "holds",
     "inputs",
+    "issued",
     "lots",
     "metadata",
     "packed",
@@ -227,6 +228,18 @@ shipment_lots = Table(
     metadata,
     Column("shipment", String(40), primary_key=True),
     Column("lot", String(64), primary_key=True, index=True),
+)
+
+#: Certificates (``kind`` certificate) and label runs (``kind`` labels) issued for a lot,
+#: each through the sale gate; ``count`` is the labels printed (1 for a certificate).
+issued = Table(
+    "trace_issued",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("time", String(40), nullable=False),
 )
 
 #: Which entries concern which lot (for exports and the lot history).

@@ -57,6 +57,10 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.hold": frozenset({_C, _R}),
     "trace.release": frozenset({_C, _R}),
     "trace.recall": frozenset({_C, _R}),
+    # The certificate carries the cooperative's compliance promise; a packing station
+    # prints the labels.
+    "trace.certificate": frozenset({_C}),
+    "trace.labels": frozenset({_C, _P}),
 }
 
 
