@@ -218,8 +218,14 @@ def _release(conn: Connection, seq: int, e: Release, actor: str, roles: tuple[st
             )
         lift_holds(conn, seq, row.key, actor, roles, retest)
         back = LotStatus(row.held_from or LotStatus.ACTIVE.value)
-        set_status(conn, row.key, back, seq, f"holds lifted by {actor} (entry {seq}): {e.note}")
         set_lot(conn, row.key, failed=False, held_from=None)
+        if back is LotStatus.RELEASED:
+            # Released before the hold: still for sale only if it passes the gate now.
+            try:
+                check_sale(conn, find_lot(conn, e.lot), e.time, "release")
+            except LifecycleError:
+                back = LotStatus.ACTIVE
+        set_status(conn, row.key, back, seq, f"holds lifted by {actor} (entry {seq}): {e.note}")
         touch(conn, seq, row.key)
         return
     transition(Action.RELEASE, status, row.key)
