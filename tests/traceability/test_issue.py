@@ -38,10 +38,19 @@ def refused(coop: Coop, rule: str, step: Callable[[], Any]) -> LifecycleError:
     return caught.value
 
 
-def released(coop: Coop) -> None:
+def released(coop: Coop, cooled: bool = True) -> None:
     coop.harvest()
+    if cooled:
+        coop.cool("H1", minutes=40)
     coop.test("H1")
     coop.release("H1")
+
+
+def test_certificate_for_a_lot_without_a_precooling_record_is_refused(coop: Coop) -> None:
+    released(coop, cooled=False)
+    error = refused(coop, "cold-chain-incomplete",
+                    lambda: coop.record(Role.COOPERATIVE, certificate("H1")))  # fmt: skip
+    assert "no pre-cooling record" in str(error)
 
 
 def test_certificate_for_a_released_lot_is_recorded(coop: Coop) -> None:
@@ -105,6 +114,10 @@ def test_cli_certificate_for_a_released_lot_is_recorded_and_rendered(staff: Staf
         "record", "harvest", "--signer", "packing_station", "--lot", "H9", "--gtin", STRAWBERRY,
         "--plot", "YK-P1", "--variety", "Hongyan", "--quantity", "100", "--time", at(0),
     )  # fmt: skip
+    cooling = {"lot": ref("H9"), "site": "PS1", "readings": [{"time": at(30), "celsius": "5"}],
+               "time": at(30)}  # fmt: skip
+    staff.ok("record", "cooling", "--signer", "packing_station",
+             "--file", staff.write_json("c.json", cooling))  # fmt: skip
     results = [
         {"substance": s, "value": "<LOQ", "loq": "0.01"}
         for s in ("chlorpyrifos", "carbendazim", "imidacloprid")

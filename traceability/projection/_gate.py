@@ -29,7 +29,7 @@ from traceability.projection._lineage import ancestors
 from traceability.projection._query import profile_for
 from traceability.rules._lifecycle import Action, LotStatus, transition
 
-__all__ = ["Gap", "check_issue", "check_sale", "composition_gaps"]
+__all__ = ["Gap", "check_issue", "check_sale", "cold_chain_gaps", "composition_gaps"]
 
 _RESULTS = select(
     t.results.c.lot, t.results.c.substance, t.results.c.outcome, t.results.c.seq, t.results.c.time
@@ -150,3 +150,29 @@ def check_issue(conn: Connection, row: Any, when: datetime, action: str) -> None
     """
     transition(Action.LABEL, LotStatus(row.status), row.key)
     check_sale(conn, row, when, action)
+    gaps = cold_chain_gaps(conn, row.key)
+    if gaps:
+        raise LifecycleError(
+            "cold-chain-incomplete", f"cannot {action} lot {row.key} as compliant: {gaps[0]}"
+        )
+
+
+_COOLED = select(t.readings.c.subject).where(
+    t.readings.c.kind == "cooling", t.readings.c.subject.in_(bindparam("keys", expanding=True))
+)
+
+
+def cold_chain_gaps(conn: Connection, key: str) -> list[str]:
+    """Return the cold-chain stages its profile requires that a lot has no record of.
+
+    Pre-cooling is evidenced on the harvest lot (or any lot on the way to this one): a lot
+    none of whose ancestors has a cooling reading has "no pre-cooling record".
+    """
+    keys = ancestors(conn, key)
+    rows = {r.key: r for r in conn.execute(_LOTS, {"keys": keys})}
+    _, profile = profile_for(conn, rows[key].commodity)
+    if "precool" not in profile.cold_chain_stages:
+        return []
+    if conn.execute(_COOLED, {"keys": keys}).first() is None:
+        return [f"no pre-cooling record for lot {key} or the lots it came from"]
+    return []

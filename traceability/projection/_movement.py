@@ -57,6 +57,11 @@ _RECEIVED = (
     .where(t.shipments.c.shipment == bindparam("ship"))
     .values(status="received", received_seq=bindparam("at"), receiver=bindparam("by"))
 )
+_RECEIVED_RECALLED = (
+    update(t.shipments)
+    .where(t.shipments.c.shipment == bindparam("ship"))
+    .values(received_seq=bindparam("at"), receiver=bindparam("by"))
+)
 _RETEST = select(t.results.c.outcome, t.results.c.substance).where(
     t.results.c.seq == bindparam("seq"), t.results.c.lot == bindparam("lot")
 )
@@ -97,13 +102,55 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
         conn.execute(insert(t.shipment_lots), {"shipment": e.shipment, "lot": row.key})
+    _judge_departure(conn, seq, e, rows)
     touch(conn, seq, *(r.key for r in rows))
+
+
+def _judge_departure(conn: Connection, seq: int, e: Shipping, rows: list[Any]) -> None:
+    """Judge the shipping event's own logger readings and its set point; hold what fails.
+
+    The readings start the shipment's transport log (receiving parts add to it), so an
+    excursion is never silently dropped; a set point outside the profile's allowed range,
+    or none where the profile requires transport evidence, holds the lots too.
+    """
+    findings = []
+    for row in rows:
+        profile_seq, profile = profile_for(conn, row.commodity)
+        point = e.set_point_celsius
+        low, high = profile.set_point_min_celsius, profile.set_point_max_celsius
+        problem = None
+        if point is None and "transport" in profile.cold_chain_stages:
+            problem = "no reefer set point recorded"
+        elif (
+            point is not None and low is not None and high is not None and not low <= point <= high
+        ):
+            problem = f"set point {point} °C outside the allowed {low}-{high} °C"
+        found = new_transport_findings(conn, e.shipment, profile, point, e.readings)
+        findings.append((row, profile_seq, problem, found))
+    keep_transport(conn, seq, e.shipment, e.readings, True)
+    for row, profile_seq, problem, found in findings:
+        if problem is not None:
+            rule = "cold-chain-set-point"
+            reason = f"{rule} (profile entry {profile_seq}): {problem}"
+            hold_forward(conn, seq, row.key, reason, rule=rule, failed=False)
+        if found:
+            rule = "cold-chain-transport"
+            reason = f"{rule} (profile entry {profile_seq}): {found[0]}"
+            hold_forward(conn, seq, row.key, reason, rule=rule, failed=False)
 
 
 def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
     ship = conn.execute(_SHIPMENT, {"shipment": e.shipment}).first()
     if ship is None:
         raise ValidationError("shipment", "a shipment recorded on this ledger", e.shipment)
+    if ship.status == "recalled" and ship.received_seq is None:
+        # Recalled goods still arrive somewhere: received into quarantine, so where they
+        # are is on the ledger. The lots stay recalled.
+        keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
+        if not e.more_readings:
+            conn.execute(_RECEIVED_RECALLED, {"ship": e.shipment, "at": seq, "by": e.receiver})
+        touch(conn, seq, *(r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})))
+        return
     if ship.status != "in_transit":
         raise LifecycleError(
             "receive-requires-shipped", f"shipment {e.shipment} is {ship.status}, not in_transit"

@@ -87,6 +87,8 @@ def _farm(conn: Connection, seq: int, e: Farm) -> None:
 
 
 def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
+    if isinstance(e, MrlTable):
+        _check_reload(conn, e)
     name = e.commodity if isinstance(e, Profile) else e.edition
     commodity = e.commodity if isinstance(e, Profile) else None
     body = json.dumps(e.to_body(), ensure_ascii=False, sort_keys=True)
@@ -94,6 +96,26 @@ def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
         insert(t.rules),
         {"seq": seq, "kind": e.KIND, "name": name, "commodity": commodity, "body": body},
     )
+
+
+def _check_reload(conn: Connection, e: MrlTable) -> None:
+    """Refuse reloading an edition that would drop commodities the earlier entry listed.
+
+    An edition's latest entry is the whole table (lookups read only it), so a reload that
+    lists strawberry alone would silently drop walnut's limits: refused. A reload that lists
+    every commodity the last one did replaces exactly its rows; a new edition gets a new name.
+    """
+    try:
+        old_seq, old = mrl_table(conn, e.edition)
+    except LifecycleError:
+        return  # a new edition
+    dropped = sorted({r.commodity for r in old.rows} - {r.commodity for r in e.rows})
+    if dropped:
+        raise LifecycleError(
+            "mrl-edition-reload-keeps-commodities",
+            f"edition {e.edition!r} (entry {old_seq}) lists {', '.join(dropped)}; this reload "
+            "omits them: include their rows, or load the new table under a new edition name",
+        )
 
 
 # Built once: building a statement per event cost about as much as running it.
