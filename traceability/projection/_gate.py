@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
+from traceability.projection._cache import active
 from traceability.projection._lineage import ancestors
 from traceability.projection._query import profile_for
 from traceability.rules._lifecycle import Action, LotStatus, transition
@@ -64,10 +65,18 @@ def composition_gaps(conn: Connection, key: str) -> tuple[list[Gap], datetime | 
     for r in sorted(conn.execute(_RESULTS, {"keys": keys}).all(), key=lambda r: r.seq):
         latest[r.lot][r.substance.lower()] = r  # later entries replace earlier ones
     parents: dict[str, list[str]] = defaultdict(list)
-    if len(keys) > 1:
+    if len(keys) == 2:
+        parents[key] = [keys[1]]  # one input (a graded lot): no need to ask
+    elif len(keys) > 2:
         for edge in conn.execute(_EDGES, {"keys": keys}):
             parents[edge.child].append(edge.parent)
-    lots = {r.key: r for r in conn.execute(_LOTS, {"keys": keys})}
+    cache = active(conn)
+    lots: dict[str, Any]
+    cached = [] if cache is None else [cache.lot(k) for k in keys]
+    if cached and all(c is not None for c in cached):
+        lots = {c.key: c for c in cached if c is not None}  # read or written in this batch
+    else:
+        lots = {r.key: r for r in conn.execute(_LOTS, {"keys": keys})}
     shares: dict[str, Decimal] = defaultdict(Decimal)
     missing_of: dict[str, tuple[str, ...]] = {}
     relied: list[datetime] = []

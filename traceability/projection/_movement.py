@@ -39,6 +39,7 @@ from traceability.projection._query import (
 from traceability.projection._timing import advance_stage, after_made
 from traceability.rules._actors import Role
 from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._tables import transport_findings
 
 __all__ = ["MOVEMENT_HANDLERS", "SIGNER_HANDLERS"]
 
@@ -125,7 +126,8 @@ def _judge_departure(conn: Connection, seq: int, e: Shipping, rows: list[Any]) -
             point is not None and low is not None and high is not None and not low <= point <= high
         ):
             problem = f"set point {point} °C outside the allowed {low}-{high} °C"
-        found = new_transport_findings(conn, e.shipment, profile, point, e.readings)
+        # A new shipment: its log starts with these readings, nothing before them.
+        found = transport_findings(profile, point, e.readings) if e.readings else []
         findings.append((row, profile_seq, problem, found))
     keep_transport(conn, seq, e.shipment, e.readings, True)
     for row, profile_seq, problem, found in findings:
@@ -287,7 +289,8 @@ def _release(conn: Connection, seq: int, e: Release, actor: str, roles: tuple[st
         check_sale(conn, row, e.time, "release")
         back = LotStatus.RELEASED
     set_status(conn, row.key, back, seq, e.note)
-    set_lot(conn, row.key, held_from=None)
+    if lifted:
+        set_lot(conn, row.key, held_from=None)
     touch(conn, seq, row.key)
 
 
