@@ -152,6 +152,10 @@ def test_label_requires_released(coop: Coop) -> None:
         coop.recorder.check_label(ref("H1")["gtin"], "H1")
     coop.test("H1")
     coop.release("H1")
+    # Released but with no pre-cooling record: not labelled as compliant.
+    with pytest.raises(LifecycleError, match="no pre-cooling record"):
+        coop.recorder.check_label(ref("H1")["gtin"], "H1")
+    coop.cool("H1", minutes=40)
     coop.recorder.check_label(ref("H1")["gtin"], "H1")
 
 
