@@ -33,7 +33,7 @@ from ledger import (
     parse_note,
     witness_checkpoint,
 )
-from traceability import Projection
+from traceability import LabelRun, Projection, Recorder
 from traceability.demo import COOPERATIVE, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -95,7 +95,7 @@ def _labels(
 ) -> tuple[Path, Path, str]:
     lot = season.released
     projection = Projection(ledger)
-    projection.lot(season.gtin, lot).check_label()  # label-requires-released
+    projection.check_label(season.gtin, lot)  # label-requires-released
     summary = projection.summary(season.gtin, lot)
     assert summary is not None
     grown_in = f"{summary.origins[0].county}" if summary.origins else "新疆喀什 Kashgar"
@@ -110,9 +110,22 @@ def _labels(
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
     png = folder / f"label-{lot}.png"
     png.write_bytes(render_png(data, link, Layout.named("50x30@300")))
+    serials = [f"{n:06d}" for n in range(1, 25)]
+    # The run is issued on the ledger first, through the sale gate, so each serial's scan can
+    # be checked against what was printed (an unknown serial is a counterfeit signal).
+    run = LabelRun.from_body(
+        {
+            "lot": {"gtin": season.gtin, "lot": lot},
+            "count": len(serials),
+            "serials": serials,
+            # Printed now, after everything the gate relies on (results, release).
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    )
+    Recorder(ledger).record(run, keys.load("packing-shed"))
     units = [
-        sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot, serial=f"{n:06d}"), key)
-        for n in range(1, 25)
+        sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot, serial=serial), key)
+        for serial in serials
     ]
     pdf = folder / f"labels-{lot}.pdf"
     pdf.write_bytes(render_pdf(data, units, Layout.named("a4-3x8")))

@@ -11,7 +11,7 @@ checks, from the trust file alone (:mod:`agritrace._trust`):
 4. every entry's inclusion proof in that checkpoint's tree, and that every entry the page
    lists is proven;
 5. the page's banner and facts re-derived from the proven statement bodies
-   (:func:`traceability._derive.derive_lot`).
+   (:func:`traceability.derive_lot`).
 
 :func:`check_answer` is pure (the answer in, findings out); exit status 1 names every
 mismatch, 2 means the check could not run (no answer, unreadable trust file).
@@ -45,7 +45,7 @@ from ledger import (
     verify_cosignature,
     verify_inclusion,
 )
-from traceability._derive import derive_lot
+from traceability import derive_lot
 
 __all__ = ["Finding", "check_answer", "fetch_answer", "verify"]
 

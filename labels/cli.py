@@ -1,4 +1,11 @@
-"""``agritrace label``: make label sheets and certificates, verify labels offline."""
+"""``agritrace label``: make label sheets and certificates, verify labels offline.
+
+Pure rendering: these commands do not read the ledger and check nothing about the lot
+(``labels`` imports nothing of ``traceability``). To print labels or a 承诺达标合格证 for
+sale, use ``agritrace lot labels`` / ``agritrace lot certificate``: they record the run on
+the ledger through the sale gate (released lots whose every input passed) and then call
+these renderers.
+"""
 
 from __future__ import annotations
 
@@ -91,7 +98,7 @@ def make(
         ),
     ] = False,
 ) -> None:
-    """Make labels for a lot, for COUNT serials, or for the serials in a CSV file."""
+    """Render labels (no ledger check: for sale use `agritrace lot labels`)."""
 
     def action() -> None:
         chosen = Layout.named(layout)
@@ -142,7 +149,7 @@ def certificate(
     font_cjk: FontCJK = None,
     font_arabic: FontArabic = None,
 ) -> None:
-    """Make the batch's compliance certificate (承诺达标合格证) as a PDF with its QR code."""
+    """Render a 承诺达标合格证 PDF (no ledger check: to issue, use `agritrace lot certificate`)."""
 
     def action() -> None:
         link = DigitalLink(resolver, gtin, lot=lot)

@@ -9,10 +9,12 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
+from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
+    CertificateIssued,
     Cooling,
     Cooperative,
     Farm,
@@ -21,6 +23,7 @@ from traceability.events._events import (
     Harvest,
     Hold,
     InputApplication,
+    LabelRun,
     LotRef,
     Packing,
     Processing,
@@ -89,9 +92,11 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateIssued",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "DerivedLot",
     "Drift",
     "DriftReport",
     "EpcisImport",
@@ -107,6 +112,7 @@ __all__ = [
     "Hold",
     "ImportProblem",
     "InputApplication",
+    "LabelRun",
     "LifecycleError",
     "LineageEdge",
     "LineageGraph",
@@ -148,6 +154,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "check_projection",
+    "derive_lot",
     "import_epcis",
     "issued_serials",
     "load_mrl_csv",

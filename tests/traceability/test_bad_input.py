@@ -133,9 +133,12 @@ def test_only_the_cooperative_releases(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1")
     release = ev(Release, lot=ref("H1"), note="ok", time=at(150))
-    for role in (Role.REGULATOR, Role.LAB, Role.PACKING_STATION):
+    for role in (Role.LAB, Role.PACKING_STATION):
         error = nothing_appended(coop, RoleError, partial(coop.record, role, release))
         assert "trace.release" in str(error)
+    # The regulator's release is a decision that lifts holds, never a release for sale.
+    error = nothing_appended(coop, LifecycleError, partial(coop.record, Role.REGULATOR, release))
+    assert "regulator-release-lifts-holds" in str(error)
 
 
 def test_unregistered_key_is_refused(coop: Coop) -> None:

@@ -98,7 +98,8 @@ def test_held_lot_shows_why(staff: Staff) -> None:
     staff.ok("record", "hold", "H2", "--reason", "bruised [crates]", "--signer", "regulator")
     shown = plain(staff.ok("lot", "show", "H2").stdout)
     assert "status on_hold" in shown
-    assert "reason manual-hold: bruised [crates]" in shown
+    assert "reason regulator-hold (entry" in shown
+    assert "): bruised [crates]" in shown
 
 
 def test_recall_prints_every_lot_and_shipment_it_reached(staff: Staff) -> None:

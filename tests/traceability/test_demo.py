@@ -64,7 +64,7 @@ def test_demo_records_the_cooperative_in_three_languages(built: tuple[Ledger, Se
 def test_released_lot_is_released_after_passing_tests(built: tuple[Ledger, Season]) -> None:
     ledger, season = built
     assert _status(ledger, season, season.released) == LotStatus.RELEASED
-    Projection(ledger).lot(season.gtin, season.released).check_label()  # may be labelled
+    Projection(ledger).check_label(season.gtin, season.released)  # may be labelled
     summary = Projection(ledger).summary(season.gtin, season.released)
     assert summary is not None
     assert {r.outcome for r in summary.residues} == {"pass"}

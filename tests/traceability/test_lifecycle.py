@@ -62,6 +62,12 @@ def test_lot_codes_are_unique(coop: Coop) -> None:
     assert error.rule.startswith("lot-codes-unique")
 
 
+def test_look_alike_lot_codes_are_refused(coop: Coop) -> None:
+    coop.harvest("AB1")
+    error = refused(coop, "lot-codes-unique", lambda: coop.harvest("ab1", minutes=5))
+    assert "looks like the existing lot (01)06912345678902(10)AB1" in str(error)
+
+
 def test_release_requires_every_required_test_passed(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1", {"chlorpyrifos": "<LOQ"})
@@ -86,7 +92,9 @@ def test_failing_result_holds_lot_at_once_and_release_is_refused(coop: Coop) -> 
     assert state.failed
     assert state.status_reason is not None
     assert "residue-above-mrl" in state.status_reason
-    refused(coop, "release-refused-after-failed-residue", lambda: coop.release("H1"))
+    # A note does not lift a residue hold; the hold's rule and entry are named.
+    error = refused(coop, "hold-lift-evidence", lambda: coop.release("H1"))
+    assert "residue-above-mrl (entry" in str(error)
 
 
 def test_unlisted_substance_is_not_assessable_never_pass(coop: Coop) -> None:
@@ -141,10 +149,14 @@ def test_ship_requires_released(coop: Coop) -> None:
 def test_label_requires_released(coop: Coop) -> None:
     coop.harvest()
     with pytest.raises(LifecycleError, match="label-requires-released"):
-        coop.projection.lot(ref("H1")["gtin"], "H1").check_label()
+        coop.projection.check_label(ref("H1")["gtin"], "H1")
     coop.test("H1")
     coop.release("H1")
-    coop.projection.lot(ref("H1")["gtin"], "H1").check_label()
+    # Released but with no pre-cooling record: not labelled as compliant.
+    with pytest.raises(LifecycleError, match="no pre-cooling record"):
+        coop.projection.check_label(ref("H1")["gtin"], "H1")
+    coop.cool("H1", minutes=40)
+    coop.projection.check_label(ref("H1")["gtin"], "H1")
 
 
 def test_receive_requires_shipped(coop: Coop) -> None:
@@ -194,7 +206,7 @@ def test_cool_only_before_shipping(coop: Coop) -> None:
 def test_manual_hold_then_release(coop: Coop) -> None:
     coop.harvest()
     coop.test("H1")
-    coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
+    coop.record(Role.COOPERATIVE, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
     assert status(coop, "H1") is LotStatus.ON_HOLD
     refused(coop, "ship-requires-released", lambda: coop.ship("SH1", ["H1"]))
     coop.release("H1")
@@ -203,8 +215,8 @@ def test_manual_hold_then_release(coop: Coop) -> None:
 
 def test_hold_only_movable_lots(coop: Coop) -> None:
     coop.harvest()
-    coop.record(Role.REGULATOR, ev(Hold, lot=ref("H1"), reason="inspection", time=at(130)))
-    hold = ev(Hold, lot=ref("H1"), reason="again", time=at(131))
+    coop.grade("H1", {"G1": ("super", "40", ["36"])})
+    hold = ev(Hold, lot=ref("H1"), reason="consumed already", time=at(131))
     error = refused(coop, "hold-only-movable-lots", lambda: coop.record(Role.REGULATOR, hold))
     assert error.rule.startswith("hold-only-movable-lots")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from traceability.cli import _issue  # noqa: F401  (adds `lot certificate`, `lot labels`)
 from traceability.cli._audit import audit, reindex
 from traceability.cli._import import import_app
 from traceability.cli._query import export_app, lot_app, trace_app

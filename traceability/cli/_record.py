@@ -95,8 +95,11 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
 
 
 _FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
+# Certificates and label runs are recorded by `agritrace lot certificate` / `lot labels`,
+# which render what they record: no entry without its document.
+_ISSUED = {"trace.certificate", "trace.labels"}
 for _kind, _model in EVENT_TYPES.items():
-    if _kind not in _FRIENDLY:
+    if _kind not in _FRIENDLY | _ISSUED:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
 
 
@@ -173,13 +176,26 @@ def release(
     signer: Signer,
     note: Annotated[str, typer.Option(help="The release note, e.g. 'tests passed'.")],
     gtin: Gtin = None,
+    evidence: Annotated[
+        int | None,
+        typer.Option(help="Entry of a passing lab re-test (lifts a residue/cold-chain hold)."),
+    ] = None,
     time: When = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
 ) -> None:
-    """Release a lot for sale; refused unless every required residue test passed."""
+    """Release a lot for sale; refused unless every input passed its required tests.
+
+    A regulator key lifts holds (its decision) without releasing for sale.
+    """
     with errors():
-        body = {"lot": _lot_ref(db, lot, gtin), "note": note, "time": time or now_text()}
+        body: dict[str, object] = {
+            "lot": _lot_ref(db, lot, gtin),
+            "note": note,
+            "time": time or now_text(),
+        }
+        if evidence is not None:
+            body["evidence"] = evidence
         _record(Release.from_body(body), db, keys, signer)
 
 

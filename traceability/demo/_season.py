@@ -36,6 +36,7 @@ from traceability.demo._cast import (
     STRAWBERRY,
 )
 from traceability.events._events import (
+    CertificateIssued,
     Cooling,
     Cooperative,
     Farm,
@@ -381,15 +382,12 @@ def build_season(
             continue  # failed: its graded lots are on hold, never released
         for suffix in ("SU", "G1", "G2"):
             day = _HARVESTS[lot][2] + 1
-            note = "三项农残检测合格 residue tests passed; 承诺达标合格证 issued"
-            w(
-                "coop-admin",
-                Release,
-                "releases",
-                lot=_ref(f"{lot}-{suffix}"),
-                note=note,
-                time=_at(day, 240),
-            )
+            note = "三项农残检测合格 residue tests passed"
+            w("coop-admin", Release, "releases", lot=_ref(f"{lot}-{suffix}"), note=note,
+              time=_at(day, 240))  # fmt: skip
+            # The certificate is issued on the ledger, through the gate, only once released.
+            w("coop-admin", CertificateIssued, "certificates", lot=_ref(f"{lot}-{suffix}"),
+              basis=["委托检测"], quantity="整批 whole lot", time=_at(day, 245))  # fmt: skip
     _ship(w, rng, "SH-0602-URC", ["SB26-H01-SU", "SB26-H02-SU", "SB26-H02-G1"], 1, "URC-DC1")
     _ship(w, rng, "SH-0606-SHA", ["SB26-H05-SU", "SB26-H05-G1", "SB26-H06-SU"], 5, "SHA-EC-WH2")
     w(

@@ -29,6 +29,7 @@ from traceability.events._model import (
 
 __all__ = [
     "EVENT_TYPES",
+    "CertificateIssued",
     "Cooling",
     "Cooperative",
     "Farm",
@@ -37,6 +38,7 @@ __all__ = [
     "Harvest",
     "Hold",
     "InputApplication",
+    "LabelRun",
     "LotRef",
     "Packing",
     "Processing",
@@ -241,11 +243,19 @@ class ResidueTest(Model):
     lab: Text
     method: Text
     results: tuple[SubstanceResult, ...] = Field(min_length=1, max_length=500)
+    #: When the sample was taken: after the lot was made, at or before the result ``time``.
+    sampled: Time | None = None
     time: Time
 
     @model_validator(mode="after")
     def _one_result_per_substance(self) -> ResidueTest:
         _distinct("results", [r.substance.lower() for r in self.results])
+        if self.sampled is not None and self.sampled > self.time:
+            raise ValidationError(
+                "sampled",
+                f"a time at or before the result ({self.time.isoformat()})",
+                self.sampled.isoformat(),
+            )
         return self
 
 
@@ -335,11 +345,20 @@ class Hold(Model):
 
 
 class Release(Model):
-    """The cooperative releases a lot for sale (disposition sellable_accessible)."""
+    """Lift a lot's holds and, signed by the cooperative, release it for sale.
+
+    Signed by the cooperative (disposition sellable_accessible): every open hold must be
+    one it may lift, citing ``evidence`` where the hold's rule needs it (the entry of a
+    passing re-test of the lot, signed by a lab, recorded after the hold), and the lot must
+    pass the sale gate. Signed by a regulator, it is the regulator's decision entry: it
+    lifts the lot's holds and returns the lot to where it stood before them, without
+    releasing it for sale (rules in :mod:`traceability.rules._holds`).
+    """
 
     KIND: ClassVar[str] = "trace.release"
     lot: LotRef
     note: Text
+    evidence: int | None = Field(default=None, gt=0)
     time: Time
 
 
@@ -350,6 +369,41 @@ class Recall(Model):
     lot: LotRef
     reason: Text
     time: Time
+
+
+class CertificateIssued(Model):
+    """A 承诺达标合格证 compliance certificate issued for a lot (``trace.certificate``).
+
+    Allowed only for a released lot that passes the sale gate; the certificate's QR code is
+    then backed by this entry.
+    """
+
+    KIND: ClassVar[str] = "trace.certificate"
+    lot: LotRef
+    #: The grounds of the commitment as printed (e.g. 委托检测, 自我承诺).
+    basis: tuple[Text, ...] = Field(min_length=1, max_length=4)
+    quantity: Text  # as printed, e.g. "500 kg"
+    time: Time
+
+
+class LabelRun(Model):
+    """A run of sale labels printed for a lot (``trace.labels``), gated as a certificate."""
+
+    KIND: ClassVar[str] = "trace.labels"
+    lot: LotRef
+    count: int = Field(gt=0, le=100_000)
+    #: The unit serials (GS1 AI 21) this run prints, when its labels are serialised: a scan
+    #: of a serial no run issued is a counterfeit signal (docs/trust.md, "The label").
+    serials: tuple[SerialNo, ...] = Field(default=(), max_length=100_000)
+    time: Time
+
+    @model_validator(mode="after")
+    def _serials_fit_the_count(self) -> LabelRun:
+        if self.serials and len(self.serials) != self.count:
+            raise ValidationError("serials", f"{self.count} serials (the count)", len(self.serials))
+        if len(set(self.serials)) != len(self.serials):
+            raise ValidationError("serials", "each serial once", "a serial twice")
+        return self
 
 
 #: Statement kind -> model, for reading bodies back from the ledger.
@@ -372,5 +426,7 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Hold,
         Release,
         Recall,
+        CertificateIssued,
+        LabelRun,
     )
 }

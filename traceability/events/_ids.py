@@ -23,6 +23,7 @@ from traceability._errors import ValidationError
 
 __all__ = [
     "CLOCK_SKEW",
+    "TIME_FLOOR",
     "check_time",
     "epc_class",
     "lot_key",
@@ -38,6 +39,9 @@ __all__ = [
 
 #: A device clock may run a little ahead of the server's; more than this is a future date.
 CLOCK_SKEW = timedelta(minutes=5)
+#: No event of this system happened before this: an earlier time is a typo or a forgery
+#: (year 0001 results were once accepted).
+TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Cooperative-chosen ids for farms, plots, sites, shipments: URI-safe so they can sit in
 # EPCIS location URIs unescaped.
@@ -139,6 +143,8 @@ def check_time(value: object, field: str, *, now: datetime | None = None) -> dat
         raise ValidationError(field, "an RFC 3339 time like 2026-06-01T08:30:00+08:00", value)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError(field, "a time with a UTC offset", value)
+    if moment < TIME_FLOOR:
+        raise ValidationError(field, f"a time not before {time_text(TIME_FLOOR)}", value)
     limit = (now or datetime.now(UTC)) + CLOCK_SKEW
     if moment > limit:
         raise ValidationError(field, f"a time not after now ({time_text(limit)})", value)

@@ -18,7 +18,8 @@ from traceability.events._events import EVENT_TYPES, Harvest, InputApplication, 
 from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
-from traceability.projection._movement import MOVEMENT_HANDLERS
+from traceability.projection._issue import ISSUE_HANDLERS
+from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
 from traceability.projection._origin import ORIGIN_HANDLERS
 from traceability.projection._query import profile_for
 from traceability.rules._actors import Role, check_role
@@ -49,7 +50,11 @@ def apply_entry(
     check_role(event.KIND, actor, roles)
     if isinstance(event, InputApplication | Harvest):
         _check_own_plot(conn, event.KIND, event.plot, actor, roles)
-    _HANDLERS[type(event)](conn, seq, event)
+    signer_handler = SIGNER_HANDLERS.get(type(event))
+    if signer_handler is not None:
+        signer_handler(conn, seq, event, actor, roles)
+    else:
+        _HANDLERS[type(event)](conn, seq, event)
     if isinstance(event, Profile | MrlTable | Product):
         cache = active(conn)
         if cache is not None:
@@ -79,4 +84,5 @@ def _check_own_plot(
 _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
     **ORIGIN_HANDLERS,
     **MOVEMENT_HANDLERS,
+    **ISSUE_HANDLERS,
 }

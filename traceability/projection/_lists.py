@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from traceability.projection import _schema as t
-from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._lifecycle import LotStatus
 
 __all__ = [
     "LotState",
@@ -62,10 +62,6 @@ class LotState:
     grade: str | None
     quantity: str
     unit: str
-
-    def check_label(self) -> None:
-        """Raise :class:`~traceability.LifecycleError` unless the lot may be labelled now."""
-        transition(Action.LABEL, self.status, self.key)
 
 
 @dataclass(frozen=True)

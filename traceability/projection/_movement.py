@@ -5,6 +5,7 @@ Packing, shipping, receiving, processing, hold, release, recall.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,20 +23,25 @@ from traceability.events._events import (
 )
 from traceability.projection import _schema as t
 from traceability.projection._cold_chain import keep_transport, new_transport_findings
-from traceability.projection._lineage import ancestors, descendants
+from traceability.projection._gate import check_sale
+from traceability.projection._holds import hold_forward, lift_holds, place_hold
+from traceability.projection._lineage import descendants
 from traceability.projection._query import (
     commodity_of,
     find_lot,
-    hold_forward,
     new_lot,
     profile_for,
+    set_lot,
     set_status,
     set_status_many,
     touch,
 )
+from traceability.projection._timing import advance_stage, after_made
+from traceability.rules._actors import Role
 from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._tables import transport_findings
 
-__all__ = ["MOVEMENT_HANDLERS"]
+__all__ = ["MOVEMENT_HANDLERS", "SIGNER_HANDLERS"]
 
 
 # Built once: building a statement per event cost about as much as running it.
@@ -52,8 +58,13 @@ _RECEIVED = (
     .where(t.shipments.c.shipment == bindparam("ship"))
     .values(status="received", received_seq=bindparam("at"), receiver=bindparam("by"))
 )
-_PASSED = select(t.results.c.substance).where(
-    t.results.c.lot.in_(bindparam("keys", expanding=True)), t.results.c.outcome == "pass"
+_RECEIVED_RECALLED = (
+    update(t.shipments)
+    .where(t.shipments.c.shipment == bindparam("ship"))
+    .values(received_seq=bindparam("at"), receiver=bindparam("by"))
+)
+_RETEST = select(t.results.c.outcome, t.results.c.substance).where(
+    t.results.c.seq == bindparam("seq"), t.results.c.lot == bindparam("lot")
 )
 
 
@@ -62,6 +73,7 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
     for i, ref in enumerate(e.lots):
         row = find_lot(conn, ref, f"lots[{i}]")
         transition(Action.PACK, LotStatus(row.status), row.key)
+        advance_stage(conn, row, e.time, "packing")
         if conn.execute(_PACKED, {"unit": e.unit_id, "lot": row.key}).first() is not None:
             raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
         conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
@@ -75,6 +87,7 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     rows = [find_lot(conn, ref, f"lots[{i}]") for i, ref in enumerate(e.lots)]
     for row in rows:
         transition(Action.SHIP, LotStatus(row.status), row.key)
+        advance_stage(conn, row, e.time, "shipping")
     conn.execute(
         insert(t.shipments),
         {
@@ -84,21 +97,71 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
             "destination": e.destination,
             "status": "in_transit",
             "set_point": None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
+            "time": e.time.isoformat(),
         },
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
         conn.execute(insert(t.shipment_lots), {"shipment": e.shipment, "lot": row.key})
+    _judge_departure(conn, seq, e, rows)
     touch(conn, seq, *(r.key for r in rows))
+
+
+def _judge_departure(conn: Connection, seq: int, e: Shipping, rows: list[Any]) -> None:
+    """Judge the shipping event's own logger readings and its set point; hold what fails.
+
+    The readings start the shipment's transport log (receiving parts add to it), so an
+    excursion is never silently dropped; a set point outside the profile's allowed range,
+    or none where the profile requires transport evidence, holds the lots too.
+    """
+    findings = []
+    for row in rows:
+        profile_seq, profile = profile_for(conn, row.commodity)
+        point = e.set_point_celsius
+        low, high = profile.set_point_min_celsius, profile.set_point_max_celsius
+        problem = None
+        if point is None and "transport" in profile.cold_chain_stages:
+            problem = "no reefer set point recorded"
+        elif (
+            point is not None and low is not None and high is not None and not low <= point <= high
+        ):
+            problem = f"set point {point} °C outside the allowed {low}-{high} °C"
+        # A new shipment: its log starts with these readings, nothing before them.
+        found = transport_findings(profile, point, e.readings) if e.readings else []
+        findings.append((row, profile_seq, problem, found))
+    keep_transport(conn, seq, e.shipment, e.readings, True)
+    for row, profile_seq, problem, found in findings:
+        if problem is not None:
+            rule = "cold-chain-set-point"
+            reason = f"{rule} (profile entry {profile_seq}): {problem}"
+            hold_forward(conn, seq, row.key, reason, rule=rule, failed=False)
+        if found:
+            rule = "cold-chain-transport"
+            reason = f"{rule} (profile entry {profile_seq}): {found[0]}"
+            hold_forward(conn, seq, row.key, reason, rule=rule, failed=False)
 
 
 def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
     ship = conn.execute(_SHIPMENT, {"shipment": e.shipment}).first()
     if ship is None:
         raise ValidationError("shipment", "a shipment recorded on this ledger", e.shipment)
+    if ship.status == "recalled" and ship.received_seq is None:
+        # Recalled goods still arrive somewhere: received into quarantine, so where they
+        # are is on the ledger. The lots stay recalled.
+        keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
+        if not e.more_readings:
+            conn.execute(_RECEIVED_RECALLED, {"ship": e.shipment, "at": seq, "by": e.receiver})
+        touch(conn, seq, *(r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})))
+        return
     if ship.status != "in_transit":
         raise LifecycleError(
             "receive-requires-shipped", f"shipment {e.shipment} is {ship.status}, not in_transit"
+        )
+    if ship.time is not None and e.time < datetime.fromisoformat(ship.time):
+        raise LifecycleError(
+            "time-order",
+            f"receiving of shipment {e.shipment} at {e.time.isoformat()} precedes its "
+            f"shipping at {ship.time}",
         )
     keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
     lot_rows = conn.execute(_LOTS, {"keys": keys}).all()
@@ -116,12 +179,16 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         conn.execute(_RECEIVED, {"ship": e.shipment, "at": seq, "by": e.receiver})
     for row, target, profile_seq, found in problems:
         if target is not None:
-            # A held lot stays held when received, and keeps the reason it was held for.
+            advance_stage(conn, row, e.time, "receiving")
+            # A held lot stays held when received, and keeps the reason it was held for;
+            # when its holds are lifted it is where it arrived.
             held = target is LotStatus.ON_HOLD
             set_status(conn, row.key, target, seq, row.status_reason if held else None)
+            if held:
+                set_lot(conn, row.key, held_from=LotStatus.RECEIVED.value)
         if found:
             reason = f"cold-chain-transport (profile entry {profile_seq}): {found[0]}"
-            hold_forward(conn, seq, row.key, reason, failed=False)
+            hold_forward(conn, seq, row.key, reason, rule="cold-chain-transport", failed=False)
     touch(conn, seq, *keys)
 
 
@@ -130,6 +197,7 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     rows = [find_lot(conn, ref, f"inputs[{i}]") for i, ref in enumerate(e.inputs)]
     for row in rows:
         transition(Action.PROCESS, LotStatus(row.status), row.key)
+        advance_stage(conn, row, e.time, "processing")
     key = new_lot(
         conn,
         seq,
@@ -138,6 +206,8 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
         origin_kind=e.KIND,
         quantity=format(e.quantity, "f"),
         unit=e.unit,
+        made_time=e.time.isoformat(),
+        stage_time=e.time.isoformat(),
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.CONSUMED, seq)
@@ -145,37 +215,89 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     touch(conn, seq, *(r.key for r in rows), key)
 
 
-def _hold(conn: Connection, seq: int, e: Hold) -> None:
+def _hold(conn: Connection, seq: int, e: Hold, actor: str, roles: tuple[str, ...]) -> None:
     row = find_lot(conn, e.lot)
     transition(Action.HOLD, LotStatus(row.status), row.key)
-    set_status(conn, row.key, LotStatus.ON_HOLD, seq, f"manual-hold: {e.reason}")
+    after_made(row, e.time, "hold")
+    # The regulator's hold is the regulator's: only its own decision lifts it.
+    rule, authority = (
+        ("regulator-hold", Role.REGULATOR.value)
+        if Role.REGULATOR in roles
+        else ("manual-hold", Role.COOPERATIVE.value)
+    )
+    place_hold(
+        conn,
+        seq,
+        row.key,
+        rule=rule,
+        authority=authority,
+        actor=actor,
+        reason=f"{rule} (entry {seq}): {e.reason}",
+    )
     touch(conn, seq, row.key)
 
 
-def _release(conn: Connection, seq: int, e: Release) -> None:
+def _retest(conn: Connection, seq: int | None, key: str) -> int | None:
+    """Return ``seq`` when it is a lab's results for lot ``key``, every one a pass."""
+    if seq is None:
+        return None
+    rows = conn.execute(_RETEST, {"seq": seq, "lot": key}).all()
+    if not rows or any(r.outcome != "pass" for r in rows):
+        raise LifecycleError(
+            "hold-lift-evidence",
+            f"evidence entry {seq} is not a passing re-test of lot {key} "
+            f"({'no results for the lot' if not rows else 'a result in it does not pass'})",
+        )
+    return seq
+
+
+def _release(conn: Connection, seq: int, e: Release, actor: str, roles: tuple[str, ...]) -> None:
     row = find_lot(conn, e.lot)
-    transition(Action.RELEASE, LotStatus(row.status), row.key)
-    if row.failed:
-        raise LifecycleError(
-            "release-refused-after-failed-residue",
-            f"lot {row.key} or a lot it came from failed a residue test ({row.status_reason})",
-        )
-    _, profile = profile_for(conn, row.commodity)
-    keys = ancestors(conn, row.key)
-    passed = {r.substance.lower() for r in conn.execute(_PASSED, {"keys": keys})}
-    missing = [s for s in profile.required_substances if s.lower() not in passed]
-    if missing:
-        raise LifecycleError(
-            "release-requires-passed-tests",
-            f"lot {row.key} has no passing result for {', '.join(missing)}",
-        )
-    set_status(conn, row.key, LotStatus.RELEASED, seq, e.note)
+    status = LotStatus(row.status)
+    after_made(row, e.time, "release")
+    retest = _retest(conn, e.evidence, row.key)
+    if Role.REGULATOR in roles and Role.COOPERATIVE not in roles:
+        # The regulator's decision: lift the holds, return the lot to where it stood.
+        # Only the cooperative releases for sale (it carries the compliance promise).
+        if status is not LotStatus.ON_HOLD:
+            raise LifecycleError(
+                "regulator-release-lifts-holds",
+                f"lot {row.key} is {status}, not on hold; only the cooperative releases a "
+                "lot for sale",
+            )
+        lift_holds(conn, seq, row.key, actor, roles, retest)
+        back = LotStatus(row.held_from or LotStatus.ACTIVE.value)
+        set_lot(conn, row.key, failed=False, held_from=None)
+        if back is LotStatus.RELEASED:
+            # Released before the hold: still for sale only if it passes the gate now.
+            try:
+                check_sale(conn, find_lot(conn, e.lot), e.time, "release")
+            except LifecycleError:
+                back = LotStatus.ACTIVE
+        set_status(conn, row.key, back, seq, f"holds lifted by {actor} (entry {seq}): {e.note}")
+        touch(conn, seq, row.key)
+        return
+    transition(Action.RELEASE, status, row.key)
+    lifted = (
+        lift_holds(conn, seq, row.key, actor, roles, retest) if status is LotStatus.ON_HOLD else []
+    )
+    back = LotStatus(row.held_from or LotStatus.ACTIVE.value) if lifted else status
+    if retest is not None and any(h.rule == "residue-above-mrl" for h in lifted):
+        set_lot(conn, row.key, failed=False)  # a passing re-test answers the failing one
+        row = find_lot(conn, e.lot)
+    if back in {LotStatus.ACTIVE, LotStatus.RELEASED}:
+        check_sale(conn, row, e.time, "release")
+        back = LotStatus.RELEASED
+    set_status(conn, row.key, back, seq, e.note)
+    if lifted:
+        set_lot(conn, row.key, held_from=None)
     touch(conn, seq, row.key)
 
 
 def _recall(conn: Connection, seq: int, e: Recall) -> None:
     row = find_lot(conn, e.lot)
     transition(Action.RECALL, LotStatus(row.status), row.key)
+    after_made(row, e.time, "recall")
     reason = f"recall of {row.key} (entry {seq}): {e.reason}"
     affected = descendants(conn, row.key)
     set_status_many(conn, affected, LotStatus.RECALLED, seq, reason)
@@ -196,7 +318,9 @@ MOVEMENT_HANDLERS: dict[type[Any], Any] = {
     Shipping: _shipping,
     Receiving: _receiving,
     Processing: _processing,
-    Hold: _hold,
-    Release: _release,
     Recall: _recall,
 }
+
+#: Handlers that judge the signer too (who placed a hold, who may lift it): they get the
+#: signer's actor name and roles after the entry.
+SIGNER_HANDLERS: dict[type[Any], Any] = {Hold: _hold, Release: _release}

@@ -26,17 +26,19 @@ from traceability.events._events import (
 )
 from traceability.projection import _schema as t
 from traceability.projection._cold_chain import new_precool_findings
+from traceability.projection._holds import hold_forward, place_hold
 from traceability.projection._query import (
     commodity_of,
     find_lot,
     harvest_time,
-    hold_forward,
     mrl_table,
     new_lot,
     profile_for,
     set_status,
     touch,
 )
+from traceability.projection._timing import advance_stage, after_made
+from traceability.rules._holds import AUTOMATIC
 from traceability.rules._lifecycle import Action, LotStatus, transition
 from traceability.rules._tables import MrlTable, Profile, residue_verdict
 
@@ -93,6 +95,8 @@ def _site(conn: Connection, seq: int, e: Site) -> None:
 
 
 def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
+    if isinstance(e, MrlTable):
+        _check_reload(conn, e)
     name = e.commodity if isinstance(e, Profile) else e.edition
     commodity = e.commodity if isinstance(e, Profile) else None
     body = json.dumps(e.to_body(), ensure_ascii=False, sort_keys=True)
@@ -100,6 +104,26 @@ def _rule(conn: Connection, seq: int, e: Profile | MrlTable) -> None:
         insert(t.rules),
         {"seq": seq, "kind": e.KIND, "name": name, "commodity": commodity, "body": body},
     )
+
+
+def _check_reload(conn: Connection, e: MrlTable) -> None:
+    """Refuse reloading an edition that would drop commodities the earlier entry listed.
+
+    An edition's latest entry is the whole table (lookups read only it), so a reload that
+    lists strawberry alone would silently drop walnut's limits: refused. A reload that lists
+    every commodity the last one did replaces exactly its rows; a new edition gets a new name.
+    """
+    try:
+        old_seq, old = mrl_table(conn, e.edition)
+    except LifecycleError:
+        return  # a new edition
+    dropped = sorted({r.commodity for r in old.rows} - {r.commodity for r in e.rows})
+    if dropped:
+        raise LifecycleError(
+            "mrl-edition-reload-keeps-commodities",
+            f"edition {e.edition!r} (entry {old_seq}) lists {', '.join(dropped)}; this reload "
+            "omits them: include their rows, or load the new table under a new edition name",
+        )
 
 
 # Built once: building a statement per event cost about as much as running it.
@@ -127,6 +151,47 @@ def _input(conn: Connection, seq: int, e: InputApplication) -> None:
             "time": e.time.isoformat(),
         },
     )
+    if e.category == "pesticide":
+        _late_spray(conn, seq, e)
+
+
+_PLOT_HARVESTS = select(t.lots.c.key, t.lots.c.commodity, t.lots.c.harvest_time).where(
+    t.lots.c.plot == bindparam("plot"), t.lots.c.harvest_time.is_not(None)
+)
+
+
+def _phi_problem(
+    profile: Profile, substance: str, applied: datetime, harvested: datetime, seq: int
+) -> str | None:
+    """Why a harvest at ``harvested`` breaks the pre-harvest interval of a spray, or None."""
+    days = profile.pre_harvest_interval_days.get(substance.lower())
+    if days is None:
+        # No listed interval: compliance cannot be shown, so never a silent pass.
+        return f"no pre-harvest interval listed for {substance} (entry {seq})"
+    if applied <= harvested and (harvested - applied).total_seconds() < days * 86400:
+        return (
+            f"{substance} applied {applied.isoformat()} (entry {seq}) needs "
+            f"{days} days before harvest"
+        )
+    return None
+
+
+def _late_spray(conn: Connection, seq: int, e: InputApplication) -> None:
+    """A spray recorded after the harvest it affects still holds the lot, and what it made.
+
+    Evidence recorded late counts: the harvest lots of the plot picked inside the spray's
+    pre-harvest interval are held at once, with everything made from them.
+    """
+    for lot in conn.execute(_PLOT_HARVESTS, {"plot": e.plot}).all():
+        harvested = datetime.fromisoformat(lot.harvest_time)
+        if harvested < e.time:
+            continue  # picked before the spray: not affected
+        profile_seq, profile = profile_for(conn, lot.commodity)
+        problem = _phi_problem(profile, e.active_substance, e.time, harvested, seq)
+        if problem is not None:
+            rule = "pre-harvest-interval"
+            reason = f"{rule} (profile entry {profile_seq}): {problem}; recorded late"
+            hold_forward(conn, seq, lot.key, reason, rule=rule, failed=False)
 
 
 def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
@@ -136,15 +201,7 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
     problem = None
     for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
         applied = datetime.fromisoformat(row.time)
-        days = profile.pre_harvest_interval_days.get(row.substance.lower())
-        if days is None:
-            # No listed interval: compliance cannot be shown, so never a silent pass.
-            problem = f"no pre-harvest interval listed for {row.substance} (entry {row.seq})"
-        elif applied <= e.time and (e.time - applied).total_seconds() < days * 86400:
-            problem = (
-                f"{row.substance} applied {applied.isoformat()} (entry {row.seq}) needs "
-                f"{days} days before harvest"
-            )
+        problem = _phi_problem(profile, row.substance, applied, e.time, row.seq)
         if problem:
             break
     rule = f"pre-harvest-interval (profile entry {profile_seq})"
@@ -160,12 +217,19 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
         harvest_time=e.time.isoformat(),
         quantity=format(e.quantity, "f"),
         unit=e.unit,
-        **(
-            {"status": LotStatus.ON_HOLD.value, "status_reason": f"{rule}: {problem}"}
-            if problem
-            else {}
-        ),
+        made_time=e.time.isoformat(),
+        stage_time=e.time.isoformat(),
     )
+    if problem:
+        place_hold(
+            conn,
+            seq,
+            key,
+            rule="pre-harvest-interval",
+            authority=AUTOMATIC,
+            actor=AUTOMATIC,
+            reason=f"{rule}: {problem}",
+        )
     touch(conn, seq, key)
 
 
@@ -184,18 +248,20 @@ def _cooling(conn: Connection, seq: int, e: Cooling) -> None:
                 f"times at or after the harvest ({harvested.isoformat()})",
                 early[0].time.isoformat(),
             )
+        advance_stage(conn, row, e.time, "cooling")
         # Judged across all the lot's cooling readings, not this event's alone.
         found = new_precool_findings(
             conn, seq, row.key, profile, harvested, e.readings, bool(e.more_readings)
         )
         if found:
             reason = f"cold-chain-precool (profile entry {profile_seq}): {found[0]}"
-            hold_forward(conn, seq, row.key, reason, failed=False)
+            hold_forward(conn, seq, row.key, reason, rule="cold-chain-precool", failed=False)
 
 
 def _grading(conn: Connection, seq: int, e: Grading) -> None:
     row = find_lot(conn, e.input, "input")
     transition(Action.GRADE, LotStatus(row.status), row.key)
+    advance_stage(conn, row, e.time, "grading")
     profile_seq, profile = profile_for(conn, row.commodity)
     total = sum((o.quantity for o in e.outputs), start=Decimal(0))
     if total > Decimal(row.quantity):
@@ -229,6 +295,8 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             grade=out.grade,
             quantity=format(out.quantity, "f"),
             unit=row.unit,
+            made_time=e.time.isoformat(),
+            stage_time=e.time.isoformat(),
         )
         conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
         keys.append(key)
@@ -238,6 +306,9 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
 def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
     row = find_lot(conn, e.lot)
     transition(Action.TEST, LotStatus(row.status), row.key)
+    after_made(row, e.time, "residue result")
+    if e.sampled is not None:
+        after_made(row, e.sampled, "residue sample")
     touch(conn, seq, row.key)
     _, profile = profile_for(conn, row.commodity)
     table_seq, table = mrl_table(conn, profile.mrl_edition)
@@ -259,6 +330,7 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
                 "reason": v.reason,
                 "sample_id": e.sample_id,
                 "lab": e.lab,
+                "time": e.time.isoformat(),
             },
         )
         if v.outcome == "fail":
@@ -266,7 +338,7 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
     if failures:
         # "Local retention": a failing result holds the lot and everything made from it.
         reason = f"residue-above-mrl ({table.edition}, entry {table_seq}): " + "; ".join(failures)
-        hold_forward(conn, seq, row.key, reason, failed=True)
+        hold_forward(conn, seq, row.key, reason, rule="residue-above-mrl", failed=True)
 
 
 ORIGIN_HANDLERS: dict[type[Any], Any] = {

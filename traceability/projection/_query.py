@@ -15,7 +15,7 @@ from traceability.events._events import LotRef
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
 from traceability.projection._cache import BatchCache, active
-from traceability.projection._lineage import ancestors, descendants
+from traceability.projection._lineage import ancestors
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import MrlTable, Profile
 
@@ -23,10 +23,10 @@ __all__ = [
     "commodity_of",
     "find_lot",
     "harvest_time",
-    "hold_forward",
     "mrl_table",
     "new_lot",
     "profile_for",
+    "set_lot",
     "set_status",
     "touch",
 ]
@@ -199,16 +199,30 @@ def set_status(
         cache.update_lot(key, status=status.value, status_seq=seq, status_reason=reason)
 
 
+_FOLDED = select(t.lots.c.key).where(t.lots.c.folded == bindparam("folded"))
+
+
 def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: Any) -> str:
     key = lot_key(ref.gtin, ref.lot)
+    # Compared case-folded: 'h1' beside 'H1' reads as the same lot on a label or a phone.
+    folded = lot_key(ref.gtin, ref.lot.casefold())
     cache = active(conn)
     known = cache is not None and cache.lot(key) is not None
-    if known or conn.execute(_FIND_LOT, {"key": key}).first() is not None:
-        raise LifecycleError("lot-codes-unique", f"lot {key} already exists")
+    existing = None if known else conn.execute(_FOLDED, {"folded": folded}).first()
+    if known or existing is not None:
+        same = key if known or existing is None else existing.key
+        raise LifecycleError(
+            "lot-codes-unique",
+            f"lot {key} already exists"
+            if same == key
+            else f"lot {key} looks like the existing lot {same} "
+            "(lot codes compare case-insensitively)",
+        )
     values.setdefault("status", LotStatus.ACTIVE.value)
     values.setdefault("failed", False)
     row = dict(
         key=key,
+        folded=folded,
         gtin=ref.gtin,
         lot=ref.lot,
         commodity=commodity,
@@ -222,15 +236,9 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
     return key
 
 
-def hold_forward(conn: Connection, seq: int, key: str, reason: str, *, failed: bool) -> None:
-    """Retain a lot and every lot derived from it (failing result, cold-chain excursion)."""
-    for k in descendants(conn, key):
-        row = conn.execute(select(t.lots.c.status).where(t.lots.c.key == k)).one()
-        if failed:
-            conn.execute(update(t.lots).where(t.lots.c.key == k).values(failed=True))
-            cache = active(conn)
-            if cache is not None:
-                cache.update_lot(k, failed=True)
-        if LotStatus(row.status) in {LotStatus.RECALLED, LotStatus.CONSUMED}:
-            continue
-        set_status(conn, k, LotStatus.ON_HOLD, seq, reason)
+def set_lot(conn: Connection, key: str, **values: Any) -> None:
+    """Update columns of one lot row (and the batch's cached copy with it)."""
+    conn.execute(update(t.lots).where(t.lots.c.key == key).values(**values))
+    cache = active(conn)
+    if cache is not None:
+        cache.update_lot(key, **values)

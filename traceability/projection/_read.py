@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
@@ -22,6 +23,7 @@ from traceability._errors import ValidationError
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _lists
 from traceability.projection import _schema as t
+from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
     BackTrace,
     ForwardTrace,
@@ -106,6 +108,21 @@ class Projection:
             key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
             raise ValidationError("lot", "a lot recorded on this ledger", key)
         return found
+
+    def check_label(self, gtin: str, lot: str, *, at: datetime | None = None) -> None:
+        """Raise :class:`~traceability.LifecycleError` unless the lot may be labelled now.
+
+        The same gate the ``trace.labels`` and ``trace.certificate`` entries pass (released,
+        every input that gives the lot mass tested and passed, the cold chain complete): a
+        page or a command that refuses here refuses exactly what recording would.
+
+        Raises:
+            ValidationError: malformed, or no such lot on this ledger.
+        """
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            row = conn.execute(select(t.lots).where(t.lots.c.key == state.key)).one()
+            check_issue(conn, row, at or datetime.now(UTC), "label")
 
     def summary(self, gtin: str, lot: str) -> LotSummary | None:
         """Return what a scan shows about a lot (facts and their entries), or None if unknown.

@@ -63,7 +63,7 @@ class ScanCount:
 
 
 def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None:
-    """Serials the lot's packing entries issued (``units`` naming this GTIN and lot).
+    """Serials issued for the lot: packing ``units`` naming it, and its label runs' ``serials``.
 
     Reads the projection's index of the lot's entries, then the entries themselves. None
     when the database holds no traceability projection (nothing can say what was issued).
@@ -73,11 +73,21 @@ def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None
         if not inspect(conn).has_table(t.packed.name):
             return None
         seqs = conn.execute(select(t.packed.c.seq).where(t.packed.c.lot == key)).scalars().all()
+        # Label runs that printed serialised labels (trace.labels ``serials``).
+        runs = (
+            conn.execute(
+                select(t.issued.c.seq).where(t.issued.c.lot == key, t.issued.c.kind == "labels")
+            )
+            .scalars()
+            .all()
+        )
     serials = set()
     for seq in seqs:
         for unit in ledger.record(seq).statement.body.get("units", []):
             if unit["gtin"] == gtin and unit["lot"] == lot:
                 serials.add(str(unit["serial"]))
+    for seq in runs:
+        serials.update(str(s) for s in ledger.record(seq).statement.body.get("serials", []))
     return frozenset(serials)
 
 

@@ -22,7 +22,9 @@ __all__ = [
     "edges",
     "event_lots",
     "farms",
+    "holds",
     "inputs",
+    "issued",
     "lots",
     "metadata",
     "packed",
@@ -143,6 +145,30 @@ lots = Table(
     Column("grade", String(32)),
     Column("quantity", String(24), nullable=False),
     Column("unit", String(8), nullable=False),
+    # Time rules (docs/traceability.md): when the lot was made (harvest, grading or
+    # processing time) and the time of its latest stage event (cooling .. receiving).
+    Column("made_time", String(40)),
+    Column("stage_time", String(40)),
+    # The status a held lot returns to when its last open hold is lifted.
+    Column("held_from", String(16)),
+    # The lot code case-folded: look-alike codes ('h1' beside 'H1') are refused.
+    Column("folded", String(64), nullable=False, unique=True),
+)
+
+#: Every hold placed on a lot: who placed it (``authority`` role, ``actor``) under which
+#: rule, and who lifted it with what evidence. A lot is on hold while any row is open.
+holds = Table(
+    "trace_holds",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), primary_key=True, index=True),
+    Column("rule", String(40), nullable=False),
+    Column("authority", String(16), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("lifted_seq", Integer),
+    Column("lifted_by", Text),
+    Column("evidence", Integer),
 )
 
 #: Lineage: ``parent`` became (part of) ``child`` at entry ``seq``.
@@ -170,6 +196,7 @@ results = Table(
     Column("reason", Text, nullable=False),
     Column("sample_id", String(40), nullable=False),
     Column("lab", Text, nullable=False),
+    Column("time", String(40)),  # the result's time: a release must come after it
 )
 
 #: Every cooling (``kind`` cooling, ``subject`` the lot key) and transport logger reading
@@ -208,6 +235,7 @@ shipments = Table(
     Column("status", String(16), nullable=False),
     Column("received_seq", Integer),
     Column("receiver", String(40)),
+    Column("time", String(40)),  # when it left: a receiving must come after it
 )
 
 shipment_lots = Table(
@@ -215,6 +243,18 @@ shipment_lots = Table(
     metadata,
     Column("shipment", String(40), primary_key=True),
     Column("lot", String(64), primary_key=True, index=True),
+)
+
+#: Certificates (``kind`` certificate) and label runs (``kind`` labels) issued for a lot,
+#: each through the sale gate; ``count`` is the labels printed (1 for a certificate).
+issued = Table(
+    "trace_issued",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("time", String(40), nullable=False),
 )
 
 #: Which entries concern which lot (for exports and the lot history).

@@ -37,7 +37,8 @@ _C, _G, _P, _L, _T, _R = (
 
 #: Event kind -> roles that may sign it. Only a lab signs residue results (the lab vouches
 #: for its own measurement); only the cooperative releases a lot (it carries the
-#: 承诺达标合格证 compliance promise); a regulator may hold or recall but not release.
+#: 承诺达标合格证 compliance promise); a regulator may hold or recall, and its release is a
+#: decision that lifts holds without releasing for sale (traceability.rules._holds).
 PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.cooperative": frozenset({_C}),
     "trace.product": frozenset({_C}),
@@ -55,8 +56,12 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.receiving": frozenset({_T}),
     "trace.processing": frozenset({_P}),
     "trace.hold": frozenset({_C, _R}),
-    "trace.release": frozenset({_C}),
+    "trace.release": frozenset({_C, _R}),
     "trace.recall": frozenset({_C, _R}),
+    # The certificate carries the cooperative's compliance promise; a packing station
+    # prints the labels.
+    "trace.certificate": frozenset({_C}),
+    "trace.labels": frozenset({_C, _P}),
 }
 
 

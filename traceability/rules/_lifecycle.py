@@ -88,7 +88,9 @@ TABLE: Mapping[Action, Transition] = {
     # A lot held while in transit (failing result, manual hold) still arrives, held.
     Action.RECEIVE: _row("receive-requires-shipped", {_S, _H}, _V, {_H}),
     Action.PROCESS: _row("process-only-active-released-or-received", {_A, _R, _V}, _C),
-    Action.HOLD: _row("hold-only-movable-lots", {_A, _R, _S, _V}, _H),
+    # A held lot may be held again (the regulator's hold beside the cooperative's): each
+    # hold is lifted by its own authority (traceability.rules._holds).
+    Action.HOLD: _row("hold-only-movable-lots", {_A, _R, _H, _S, _V}, _H),
     Action.RELEASE: _row("release-only-active-or-held", {_A, _H}, _R),
     Action.RECALL: _row("recall-once", {_A, _R, _H, _C, _S, _V}, LotStatus.RECALLED),
 }

@@ -70,6 +70,14 @@ class Profile(Model):
     required_substances: tuple[Text, ...] = Field(min_length=1)
     phi_policy: Literal["refuse", "hold"]
     pre_harvest_interval_days: dict[str, int]
+    #: Grades that go to processing only: never released, labelled or certified for sale.
+    processing_grades: tuple[str, ...] = ("processing",)
+    #: Cold-chain stages a lot must have evidence of before it is sold as cold-chain
+    #: compliant ("precool": a cooling record; "transport": a set point and logger readings).
+    cold_chain_stages: tuple[Literal["precool", "transport"], ...] = ()
+    #: The reefer set points the haulier contract allows (both or neither).
+    set_point_min_celsius: Measure | None = None
+    set_point_max_celsius: Measure | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from traceability import (
     EVENT_TYPES,
     PERMITTED,
+    CertificateIssued,
     Cooling,
     Cooperative,
     Farm,
@@ -33,6 +34,7 @@ from traceability import (
     Harvest,
     Hold,
     InputApplication,
+    LabelRun,
     LotState,
     Model,
     Packing,
@@ -147,6 +149,18 @@ def record_farm(event: Farm, caller: EventCaller, app: RecorderDep) -> EventOut:
 @router.post("/site", status_code=status.HTTP_201_CREATED)
 def record_site(event: Site, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Describe a site (business name, address, phone): FSMA 204 location descriptions."""
+    return record_for(caller, app, event)
+
+
+@router.post("/certificate", status_code=status.HTTP_201_CREATED)
+def record_certificate(event: CertificateIssued, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record a 承诺达标合格证 issued for a lot: refused unless the lot passes the sale gate."""
+    return record_for(caller, app, event)
+
+
+@router.post("/labels", status_code=status.HTTP_201_CREATED)
+def record_labels(event: LabelRun, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Record a run of sale labels printed for a lot: refused unless it passes the sale gate."""
     return record_for(caller, app, event)
 
 

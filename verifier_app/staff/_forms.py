@@ -334,6 +334,8 @@ NO_FORM: Final[Mapping[str, str]] = {
     "product": "master data: the cooperative admin records it (CLI or API)",
     "farm": "master data: the cooperative admin records it (CLI or API)",
     "site": "master data: the cooperative admin records it (CLI or API)",
+    "certificate": "issued and printed with `agritrace lot certificate` (or the API)",
+    "labels": "printed with `agritrace lot labels` or the lot page (or the API)",
     "input": "growers' farm records arrive by CLI import or the API",
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
     "receiving": "logistics upload logger files (CLI import) or use the API",

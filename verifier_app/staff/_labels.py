@@ -77,7 +77,7 @@ def print_labels(
     state = None if summary is None else projection.find(summary.gtin, summary.lot)
     if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
-    state.check_label()  # LifecycleError: 409, a page
+    projection.check_label(state.gtin, state.lot)  # LifecycleError: 409, a page
     farm = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
     coop = projection.cooperative()

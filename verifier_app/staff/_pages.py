@@ -209,7 +209,7 @@ def lot_page(
     made_from, made_into = projection.neighbours(state)
     label_refusal = None
     try:
-        state.check_label()
+        projection.check_label(state.gtin, state.lot)
     except LifecycleError as e:
         label_refusal = str(e)
     # Next steps: every form the lifecycle allows from the lot's status (and the caller's role).
