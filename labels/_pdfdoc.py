@@ -134,15 +134,18 @@ class PDFDocument:
         self._objects[2] = f"<< /Type /Pages /Kids [{kids}] /Count {len(self._pages)} >>".encode()
         xobjects = " ".join(f"/{n} {i} 0 R" for n, i in self._xobjects.items())
         self._objects[3] = f"<< /XObject << {xobjects} >> >>".encode()
-        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        # Chunks joined once at the end: page streams are most of the file, copied only once.
+        chunks = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
+        at = len(chunks[0])
         offsets = []
-        for number, body in enumerate(self._objects[1:], start=1):
-            offsets.append(len(out))
-            out += f"{number} 0 obj\n".encode() + (body or b"null") + b"\nendobj\n"
-        xref = len(out)
-        out += f"xref\n0 {len(self._objects)}\n0000000000 65535 f \n".encode()
-        out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-        out += (
-            f"trailer\n<< /Size {len(self._objects)} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-        ).encode()
-        return bytes(out)
+        for number, entry in enumerate(self._objects[1:], start=1):
+            offsets.append(at)
+            head, body = f"{number} 0 obj\n".encode(), entry or b"null"
+            chunks += (head, body, b"\nendobj\n")
+            at += len(head) + len(body) + len(b"\nendobj\n")
+        xref = at
+        chunks.append(f"xref\n0 {len(self._objects)}\n0000000000 65535 f \n".encode())
+        chunks.append("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
+        trailer = f"trailer\n<< /Size {len(self._objects)} /Root 1 0 R >>\nstartxref\n{xref}\n"
+        chunks.append(trailer.encode() + b"%%EOF\n")
+        return b"".join(chunks)

@@ -65,5 +65,8 @@ def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
     """
     columns, rows = _tables(code.size)
     packed, join, lookup = code.packed, "".join, operator.getitem
-    body = join([join(map(lookup, columns, packed[at])).replace("Y", y) for at, y in rows])
-    return f"q {module_pt:.4f} 0 0 {-module_pt:.4f} {x_pt:.3f} {top_pt:.3f} cm\n{body}f\nQ"
+    parts = [f"q {module_pt:.4f} 0 0 {-module_pt:.4f} {x_pt:.3f} {top_pt:.3f} cm\n"]
+    parts += [join(map(lookup, columns, packed[at])).replace("Y", y) for at, y in rows]
+    parts.append("f\nQ")
+    # One join for the whole code: the text is ~11 kB, and each extra copy of it shows.
+    return join(parts)
