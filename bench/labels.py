@@ -3,12 +3,13 @@
 Prints, from one run on this machine: the PDF rate (A4 sheets and a thermal roll), the QR
 encoder alone, the plain ``qrcode`` default path (version search, all eight masks, PIL
 image) as the baseline, and zxing-cpp's C++ QR encoder as the machine's limit for making a
-code. Run: ``.venv/bin/python -m bench.labels [COUNT] [--against REV]``.
+code. Run: ``.venv/bin/python -m bench.labels [COUNT] [--against REV [--rounds N]]``.
 
 ``--against REV`` (e.g. ``main``) also times the A4 PDF path of the tree at git revision REV
 in the same run: REV's files are exported to a temporary folder and a subprocess renders the
-same labels with them, alternating with this tree three times, so both see the same load.
-Times are process CPU time, which a loaded machine inflates less than wall time.
+same labels with them, alternating with this tree (``--rounds N`` times, default 5), so both
+see the same load. Times are process CPU time, which a loaded machine inflates less than wall
+time; the median of each side, its spread, and the ratio of the medians are printed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,7 +75,7 @@ def pdf_rate(root: Path, count: int) -> tuple[float, int]:
     return float(out[0]), int(out[1])
 
 
-def compare(rev: str, count: int) -> None:
+def compare(rev: str, count: int, rounds: int = 5) -> None:
     """Time this tree's A4 PDF path against revision ``rev``'s, alternating, same run."""
     here = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,19 +84,22 @@ def compare(rev: str, count: int) -> None:
         ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         runs: dict[str, list[tuple[float, int]]] = {rev: [], "this tree": []}
-        for _ in range(3):
+        for _ in range(rounds):
             runs[rev].append(pdf_rate(Path(tmp), count))
             runs["this tree"].append(pdf_rate(here, count))
-    best = {name: max(r for r, _ in results) for name, results in runs.items()}
+    median = {name: statistics.median(r for r, _ in results) for name, results in runs.items()}
     for name, results in runs.items():
-        rates = ", ".join(f"{r:.0f}" for r, _ in results)
+        rates = sorted(r for r, _ in results)
         size = results[0][1] / count
         print(
-            f"  PDF a4-3x8, {name:<10} {best[name]:8.0f} labels/CPU-s "
-            f"(runs {rates}), {size:.0f} B/label"
+            f"  PDF a4-3x8, {name:<10} median {median[name]:6.0f} labels/CPU-s "
+            f"(runs {rates[0]:.0f}..{rates[-1]:.0f}), {size:.0f} B/label"
         )
+    pairs = zip(runs["this tree"], runs[rev], strict=True)
+    ratios = sorted(new / old for (new, _), (old, _) in pairs)
     print(
-        f"  this tree / {rev} = {best['this tree'] / best[rev]:.2f} (load {os.getloadavg()[0]:.1f})"
+        f"  this tree / {rev} = {median['this tree'] / median[rev]:.2f} (medians; per round "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}; load {os.getloadavg()[0]:.1f})"
     )
 
 
@@ -107,6 +112,11 @@ def _append_pdf(
 def main() -> None:
     args = sys.argv[1:]
     against = None
+    rounds = 5
+    if "--rounds" in args:
+        at = args.index("--rounds")
+        rounds = int(args[at + 1])
+        del args[at : at + 2]
     if "--against" in args:
         at = args.index("--against")
         against = args[at + 1]
@@ -179,7 +189,7 @@ def main() -> None:
         f"{'met' if best >= 1000 else 'NOT met'}"
     )
     if against:
-        compare(against, count)
+        compare(against, count, rounds)
 
 
 if __name__ == "__main__":

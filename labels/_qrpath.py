@@ -9,11 +9,14 @@ many symbols. Here the whole code is one path, filled once with the nonzero rule
 that touch share their edge exactly (integer coordinates in module units), the rasteriser
 sums the coverage of the whole path before painting, and the shared edge cancels out.
 
-Speed: a code is a few hundred rectangles. Writing them one by one from the rows costs more
+Speed: a code is several hundred rectangles. Writing them one by one from the rows costs more
 than encoding the code, so each packed byte of the matrix (8 modules of one row) is looked up
-in a table of ready-made rectangle text per (byte position, byte value), built once per code
-size (a fraction of a second); a code is then one ``join`` over its packed bytes, with no loop
-per module or run in Python.
+in a table of ready-made rectangle text per (byte column, byte value), built once per code
+size, with a placeholder ``Y`` for the row; a row is one ``join`` over its packed bytes and
+one ``replace`` of the placeholder, with no loop per module or run in Python. The tables are
+small (256 strings per byte column) so they stay in the processor's cache between codes: the
+earlier tables per (row, column, value), 116,000 strings for a signed code, were mostly
+missed in cache and made a whole PDF run about 15% slower (docs/performance.md).
 Runs are split where they cross a byte boundary; the two pieces share their edge exactly,
 which the single fill makes invisible (and the tests check by decoding rendered pages).
 """
@@ -36,16 +39,15 @@ _RUNS = tuple(
 
 
 @lru_cache(maxsize=8)
-def _rectangles(size: int) -> tuple[list[str], ...]:
-    """Per packed byte position of a ``size``-module code, its rectangle text per value."""
+def _tables(size: int) -> tuple[tuple[list[str], ...], tuple[tuple[slice, str], ...]]:
+    """Rectangle text per (byte column, value) with ``Y`` for the row; each row's bytes and y."""
     stride = (size + 7) // 8
-    return tuple(
-        _byte_rectangles(row, column * 8) for row in range(size) for column in range(stride)
+    columns = tuple(
+        ["".join(f"{column * 8 + s} Y {w} 1 re " for s, w in runs) for runs in _RUNS]
+        for column in range(stride)
     )
-
-
-def _byte_rectangles(row: int, left: int) -> list[str]:
-    return ["".join(f"{left + s} {row} {w} 1 re " for s, w in runs) for runs in _RUNS]
+    rows = tuple((slice(row * stride, (row + 1) * stride), str(row)) for row in range(size))
+    return columns, rows
 
 
 def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
@@ -61,5 +63,10 @@ def qr_ops(code: QRCode, x_pt: float, top_pt: float, module_pt: float) -> str:
         Content-stream operators: a saved graphics state, a transform to module units with y
         down, one path of rectangles (one per dark run within a byte), one fill, restore.
     """
-    body = "".join(map(operator.getitem, _rectangles(code.size), code.packed))
-    return f"q {module_pt:.4f} 0 0 {-module_pt:.4f} {x_pt:.3f} {top_pt:.3f} cm\n{body}f\nQ"
+    columns, rows = _tables(code.size)
+    packed, join, lookup = code.packed, "".join, operator.getitem
+    parts = [f"q {module_pt:.4f} 0 0 {-module_pt:.4f} {x_pt:.3f} {top_pt:.3f} cm\n"]
+    parts += [join(map(lookup, columns, packed[at])).replace("Y", y) for at, y in rows]
+    parts.append("f\nQ")
+    # One join for the whole code: the text is ~11 kB, and each extra copy of it shows.
+    return join(parts)

@@ -166,3 +166,23 @@ def test_text_outside_the_fonts_refused(data: LabelData, fonts: FontSet) -> None
     odd = LabelData("🍓", data.grade, data.pack_date, data.cooperative, data.origin)
     with pytest.raises(FontMissingError, match="U\\+1F353"):
         render_pdf(odd, make_links(1), Layout.named("50x30@203"), fonts)
+
+
+def test_pdf_cross_reference_points_at_each_object(data: LabelData, fonts: FontSet) -> None:
+    # Readers that seek by the table (rather than rebuild it by scanning) need exact offsets.
+    pdf = render_pdf(data, make_links(30), Layout.named("a4-3x8"), fonts)
+    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", pdf).group(1))  # type: ignore[union-attr]
+    table = pdf[start:].split(b"\n")
+    assert table[0] == b"xref"
+    entries = table[3 : 2 + int(table[1].split()[1])]
+    assert len(entries) > 30
+    assert all(e.endswith(b" 00000 n ") for e in entries)
+    for number, entry in enumerate(entries, start=1):
+        offset = int(entry[:10])
+        assert pdf[offset:].startswith(b"%d 0 obj\n" % number), (number, pdf[offset : offset + 20])
+    # The page streams are stored as they are (no filter), their /Length exact.
+    unfiltered = list(re.finditer(rb"<<  /Length (\d+) >>\nstream\n", pdf))
+    assert len(unfiltered) == 2  # 30 labels on 24-label sheets: two pages
+    for match in unfiltered:
+        end = match.end() + int(match.group(1))
+        assert pdf[end : end + 10] == b"\nendstream"
