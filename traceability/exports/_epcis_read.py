@@ -63,6 +63,7 @@ class EventReader:
         self.base = base
 
     def term(self, event: dict[str, Any], name: str) -> str | None:
+        """Return the CBV term of ``event[name]`` without its vocabulary prefix, or None."""
         value = event.get(name)
         if not isinstance(value, str):
             return None
@@ -74,18 +75,21 @@ class EventReader:
         return value
 
     def lots(self, event: dict[str, Any], name: str) -> list[dict[str, str]]:
+        """Return the lots (GTIN and lot code) an event's ``name`` list names."""
         if event.get("epcList") and name == "quantityList":
             return [lot_of(event["epcList"][0], "epcList[0]")]  # refuses with the reason
         items = get(event, name)
         return [lot_of(q.get("epcClass"), f"{name}[{i}].epcClass") for i, q in enumerate(items)]
 
     def one_lot(self, e: dict[str, Any]) -> dict[str, str]:
+        """Return the event's single lot; refuse an event that names none or several."""
         lots = self.lots(e, "quantityList")
         if len(lots) != 1:
             raise Unsupported("quantityList", f"expected exactly one lot, got {len(lots)}")
         return lots[0]
 
     def readings(self, event: dict[str, Any]) -> list[dict[str, str]]:
+        """Return the event's temperature readings as the domain's reading bodies."""
         out = []
         for i, element in enumerate(event.get("sensorElementList", [])):
             meta_time = element.get("sensorMetadata", {}).get("time")
@@ -105,6 +109,7 @@ class EventReader:
         return out
 
     def site(self, event: dict[str, Any], name: str = "readPoint") -> str:
+        """Return the local site id of the event's ``name`` location (read point by default)."""
         return local_id(get(event, name).get("id"), f"{name}.id", self.base, "site")
 
     def event(self, e: Any) -> Model:
@@ -135,6 +140,7 @@ class EventReader:
         )
 
     def harvest(self, e: dict[str, Any]) -> Model:
+        """Return the harvest an ADD commissioning event records."""
         lot = self.one_lot(e)
         ilmd = e.get("ilmd", {})
         plot = ilmd.get("agt:plot") or local_id(
@@ -153,6 +159,7 @@ class EventReader:
         )
 
     def observation(self, e: dict[str, Any], step: str | None, disposition: str | None) -> Model:
+        """Return the domain event an OBSERVE event records, by business step."""
         time = _time(e)
         if step == "shipping":
             return Shipping.from_body(
@@ -216,6 +223,7 @@ class EventReader:
         )
 
     def shipment(self, e: dict[str, Any]) -> str:
+        """Return the event's shipment id (``agt:shipment``)."""
         if "agt:shipment" not in e:
             raise Unsupported(
                 "agt:shipment",
@@ -225,12 +233,14 @@ class EventReader:
         return local_id(e["agt:shipment"], "agt:shipment", self.base, "shipment")
 
     def place(self, e: dict[str, Any], name: str, key: str) -> str:
+        """Return the local id of the source or destination of type ``key`` in ``name``."""
         for item in get(e, name):
             if item.get("type") in ("location", "urn:epcglobal:cbv:sdt:location"):
                 return local_id(item.get(key), f"{name}.{key}", self.base, "site")
         raise Unsupported(name, f"no {key} of type location")
 
     def residue(self, e: dict[str, Any], time: str) -> Model:
+        """Return the residue test an inspecting event records."""
         lot = self.one_lot(e)
         results = [
             {
@@ -253,6 +263,7 @@ class EventReader:
         )
 
     def transformation(self, e: dict[str, Any], step: str | None) -> Model:
+        """Return the grading or processing a TransformationEvent records."""
         inputs = self.lots(e, "inputQuantityList")
         outputs = self.lots(e, "outputQuantityList")
         amounts = [
@@ -291,6 +302,7 @@ class EventReader:
         )
 
     def packing(self, e: dict[str, Any]) -> Model:
+        """Return the packing an AggregationEvent records."""
         parent = get(e, "parentID")
         return Packing.from_body(
             {

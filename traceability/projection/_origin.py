@@ -134,6 +134,7 @@ _PESTICIDES = select(t.inputs).where(
 
 
 def require_plot(conn: Connection, plot: str) -> None:
+    """Refuse a plot no farm entry registered (field ``plot``)."""
     if conn.execute(_PLOT, {"plot": plot}).first() is None:
         raise ValidationError("plot", "a plot registered with a trace.farm entry", plot)
 

@@ -44,6 +44,7 @@ _SET_STATUS = (
 
 
 def find_lot(conn: Connection, ref: LotRef, field: str = "lot") -> Any:
+    """Return the lot row ``ref`` names; refuse an unknown lot naming ``field``."""
     key = lot_key(ref.gtin, ref.lot)
     cache = active(conn)
     if cache is not None and (cached := cache.lot(key)) is not None:
@@ -60,6 +61,7 @@ _COMMODITY = select(t.products.c.commodity).where(t.products.c.gtin == bindparam
 
 
 def commodity_of(conn: Connection, gtin: str, field: str) -> str:
+    """Return the commodity of a registered product; refuse an unknown GTIN."""
     cache = active(conn)
     if cache is not None and gtin in cache.commodities:
         return cache.commodities[gtin]
@@ -124,6 +126,7 @@ def _parsed_profile(body: str) -> Profile:
 
 
 def mrl_table(conn: Connection, edition: str) -> tuple[int, MrlTable]:
+    """Return the latest MRL table entry of ``edition`` and its seq; refuse an unknown one."""
     found = _latest_rule(conn, _MRL, edition, lambda c: c.tables, _parsed_mrl)
     if found is None:
         raise LifecycleError("mrl-table-required", f"no MRL table {edition!r} on the ledger")
@@ -137,6 +140,7 @@ def _parsed_mrl(body: str) -> MrlTable:
 
 
 def harvest_time(conn: Connection, key: str) -> datetime | None:
+    """Return the earliest harvest time among the lot and its ancestors, or None."""
     keys = ancestors(conn, key)
     cache = active(conn)
     known = [] if cache is None else [cache.lots.get(k) for k in keys]
@@ -160,6 +164,7 @@ _NEW_LOT = insert(t.lots)
 
 
 def touch(conn: Connection, seq: int, *keys: str) -> None:
+    """Record that entry ``seq`` concerns the lots ``keys`` (the lot history index)."""
     # One executemany with a prebuilt statement: a recall touches 10,000 lots at once. In
     # a batch, the rows wait for the batch's single executemany (see _cache).
     rows = [{"seq": seq, "lot": key} for key in dict.fromkeys(keys)]
@@ -193,6 +198,7 @@ def set_status_many(
 def set_status(
     conn: Connection, key: str, status: LotStatus, seq: int, reason: str | None = None
 ) -> None:
+    """Move a lot to ``status`` at entry ``seq``, with the reason shown to people."""
     conn.execute(_SET_STATUS, {"k": key, "status": status.value, "seq": seq, "r": reason})
     cache = active(conn)
     if cache is not None:
@@ -203,6 +209,7 @@ _FOLDED = select(t.lots.c.key).where(t.lots.c.folded == bindparam("folded"))
 
 
 def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: Any) -> str:
+    """Insert a new lot row made by entry ``seq`` and return its key."""
     key = lot_key(ref.gtin, ref.lot)
     # Compared case-folded: 'h1' beside 'H1' reads as the same lot on a label or a phone.
     folded = lot_key(ref.gtin, ref.lot.casefold())
