@@ -47,6 +47,17 @@ class Settings(BaseSettings):
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
             before reading it again; an append (a recall, a hold) shows on scans at most
             this much later. 0 reads it on every scan.
+        sessions: Folder of the server-side sessions (created 0700); default: a
+            ``sessions`` folder next to the key folder.
+        api_rate_per_second: Requests per second one token, and one address, may make with
+            a token (API and sign-in).
+        api_burst: Requests a token (and an address) may make at once.
+        auth_failure_burst: Refused tokens or sign-ins an address may send in a row.
+        auth_failures_per_minute: How many more it may try per minute after that.
+        forwarded_allow_ips: Addresses of the reverse proxies whose ``X-Forwarded-For``
+            and ``X-Forwarded-Proto`` are believed (the client's address for rate limits,
+            HTTPS for HSTS and ``Secure`` cookies); empty: the headers are ignored.
+            ``AGRITRACE_FORWARDED_ALLOW_IPS`` takes a JSON list, e.g. ``["127.0.0.1"]``.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
@@ -68,6 +79,15 @@ class Settings(BaseSettings):
     # the resolver about half its rate, docs/performance.md), and a recall still shows
     # within a fraction of the checkpoint interval. At most 5 s: a status must not lag.
     scan_freshness_seconds: Annotated[float, Field(ge=0, le=5)] = 0.5
+    sessions: Path | None = None
+    # A lab uploading batches or a packer's form makes a few requests a second; 20/s with
+    # a burst of 100 never slows them and still caps a leaked token.
+    api_rate_per_second: Annotated[float, Field(gt=0)] = 20.0
+    api_burst: Annotated[int, Field(ge=1)] = 100
+    # A person mistyping a token tries a few times; a guesser gets 10 a minute.
+    auth_failure_burst: Annotated[int, Field(ge=1)] = 10
+    auth_failures_per_minute: Annotated[float, Field(gt=0)] = 10.0
+    forwarded_allow_ips: tuple[str, ...] = ()
 
     @field_validator("witnesses")
     @classmethod
@@ -115,6 +135,10 @@ class Settings(BaseSettings):
                 "cooperative's resolver host"
             )
         return self
+
+    def session_folder(self) -> Path:
+        """Return where the server-side sessions live (:attr:`sessions` or next to the keys)."""
+        return self.sessions if self.sessions is not None else self.keys.parent / "sessions"
 
     def token_table(self) -> TokenTable:
         """Return the tokens the app accepts: the file's, or in demo mode the demo ones.

@@ -28,9 +28,9 @@ from ledger import (
     register_body,
     sign_statement,
 )
+from tests.verifier_app.signing_in import sign_in
 from traceability import Farm, Product, Recorder, load_mrl_csv, load_profile
 from verifier_app import Settings, create_app, hash_token
-from verifier_app._session import COOKIE, csrf_value
 
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
 ORIGIN = "staff.kashgar-coop.example/log"
@@ -81,8 +81,7 @@ class StaffWorld:
 
     def sign_in(self, client: TestClient, role: str) -> str:
         """Put ``role``'s token in the client's session cookie; return the form's csrf."""
-        client.cookies.set(COOKIE, self.tokens[role])
-        return csrf_value(self.tokens[role])
+        return sign_in(client, self.tokens[role])
 
     def size(self) -> int:
         return self.ledger.size()
