@@ -157,8 +157,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(regulator_pages.router)
     app.include_router(session.router)
     app.include_router(events.router)
-    app.include_router(staff.router)
+    # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
+    # also match ".../labels".
     app.include_router(staff_labels.router)
+    app.include_router(staff.router)
     # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
     app.add_middleware(ScanFastPath, state=app.state)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any

@@ -11,8 +11,10 @@ path's replayed answers (which never reach the router). It adds:
   (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for older browsers).
   Inline ``<style>`` and ``style=`` stay allowed: CSS cannot run code, and the pages are
   small self-contained documents without external assets.
-- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (a scanned lot's
-  URL is nobody else's business), ``Cross-Origin-Opener-Policy: same-origin``.
+- ``X-Content-Type-Options: nosniff``; ``Referrer-Policy: same-origin``: a scanned lot's
+  URL is nobody else's business, yet our own form posts keep their ``Origin`` (with
+  ``no-referrer`` browsers send ``Origin: null``, which the sign-in check must refuse);
+  ``Cross-Origin-Opener-Policy: same-origin``.
 - ``Strict-Transport-Security`` only on a request that came over HTTPS. Behind a reverse
   proxy the scheme is the proxy's ``X-Forwarded-Proto``, trusted only from the addresses
   in ``AGRITRACE_FORWARDED_ALLOW_IPS`` (uvicorn's ``ProxyHeadersMiddleware``, wired by
@@ -108,7 +110,7 @@ class SecurityHeaders:
                     (b"content-security-policy", policy),
                     (b"x-frame-options", b"DENY"),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                 ]
                 if https:

@@ -20,7 +20,7 @@ from verifier_app._headers import HSTS, script_hash
 _ALWAYS = {
     b"x-frame-options": b"DENY",
     b"x-content-type-options": b"nosniff",
-    b"referrer-policy": b"no-referrer",
+    b"referrer-policy": b"same-origin",
 }
 # An inline script without src, that the browser runs (not a JSON data block).
 _INLINE_SCRIPT = re.compile(
