@@ -104,6 +104,10 @@ class Statement:
         except EncodingError as e:
             raise StatementError(f"body: {e}", field="body") from e
         self._check_size(encoded)
+        if b"\\u0000" in encoded:
+            # RFC 8785 writes U+0000 as this escape. PostgreSQL cannot hold it in text or
+            # jsonb, so a statement holding one would make the log unreadable there.
+            _refuse_nul(self.to_json())
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
         body = json.loads(encoded)["body"]
@@ -206,6 +210,21 @@ class Statement:
                 field="statement",
             )
         return cls(value["log"], value["kind"], value["body"], value["key"], value["time"])
+
+
+def _refuse_nul(value: Any, where: str = "") -> None:
+    """Raise naming the first field whose name or text holds U+0000 (NUL)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise StatementError(f"{where or 'statement'}: expected text without U+0000 (NUL)")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            _refuse_nul(key, path)
+            _refuse_nul(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{where}[{index}]")
 
 
 def _check_round_trip(body: Any) -> None:

@@ -17,19 +17,23 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
 from verifier_app._errors import install_error_handlers
-from verifier_app._limits import BodySizeLimit, RateLimiter
+from verifier_app._headers import SecurityHeaders, content_security_policy
+from verifier_app._limits import AuthLimits, BodySizeLimit, RateLimiter
+from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._lookup import LotLookup
+from verifier_app.consumer._proofs import page_scripts
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
@@ -145,6 +149,13 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
     app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.auth_limits = AuthLimits(
+        settings.auth_failure_burst,
+        settings.auth_failures_per_minute / 60,
+        settings.api_rate_per_second,
+        settings.api_burst,
+    )
+    app.state.sessions = SessionStore(settings.session_folder())
 
     def drop_answers() -> None:
         # Answers are cached per log version; a drift verdict changes them without an append.
@@ -162,8 +173,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(regulator_pages.router)
     app.include_router(session.router)
     app.include_router(events.router)
-    app.include_router(staff.router)
+    # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
+    # also match ".../labels".
     app.include_router(staff_labels.router)
+    app.include_router(staff.router)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)
     # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
@@ -179,6 +192,13 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     )
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outside the body limit, so its 413 carries the headers too. The script hash is taken
+    # from the text the consumer page inlines, so an edit of the script needs no edit here.
+    policy = content_security_policy([page_scripts()])
+    app.add_middleware(SecurityHeaders, policy=policy)
+    if settings.forwarded_allow_ips:
+        # Outermost: every layer within sees the client and scheme the proxy saw.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     return app
 
 

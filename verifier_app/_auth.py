@@ -35,6 +35,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from traceability import Role as DomainRole
 from verifier_app._errors import ForbiddenError, UnauthenticatedError
+from verifier_app._limits import AuthLimits, client_address
 
 __all__ = [
     "DEMO_TOKENS",
@@ -185,17 +186,27 @@ def authenticated_caller(
 ) -> Caller:
     """Return the caller named by the request's bearer token.
 
+    Tokens are looked up by their SHA-256: what is compared is a hash an attacker cannot
+    steer, so the lookup's timing says nothing about a token.
+
     Raises:
         UnauthenticatedError: no bearer token, or an unknown one.
+        RateLimitedError: too many refused tokens from this address, or too many requests
+            with this token or from this address (:class:`~verifier_app._limits.AuthLimits`).
     """
     if credentials is None:
         raise UnauthenticatedError("expected an 'Authorization: Bearer <token>' header")
+    limits: AuthLimits = request.app.state.auth_limits
+    address = client_address(request.scope)
+    limits.check_address(address)
     caller = _tokens(request).caller(credentials.credentials)
     if caller is None:
+        limits.failed(address)
         # A fingerprint of the hash identifies repeated attempts without revealing anything.
         fingerprint = hash_token(credentials.credentials)[:8]
         _log.warning("refused unknown token %s on %s", fingerprint, request.url.path)
         raise UnauthenticatedError("unknown token")
+    limits.take(hash_token(credentials.credentials), address)
     return caller
 
 

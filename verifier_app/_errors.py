@@ -40,6 +40,7 @@ __all__ = [
     "ForbiddenError",
     "NotFoundError",
     "RateLimitedError",
+    "SigningKeyUnavailableError",
     "UnauthenticatedError",
     "domain_status",
     "error_body",
@@ -97,6 +98,13 @@ class ForbiddenError(ApiError):
 
     status = 403
     code = "forbidden"
+
+
+class SigningKeyUnavailableError(ApiError):
+    """The server holds no usable key for the caller it should sign for (a setup mistake)."""
+
+    status = 503
+    code = "signing_key_unavailable"
 
 
 class RateLimitedError(ApiError):

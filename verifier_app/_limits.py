@@ -1,6 +1,12 @@
-"""Request limits: a body size cap (413 before parsing) and a per-IP token bucket (429).
+"""Request limits: a body size cap (413 before parsing) and token buckets (429).
 
-The rate limiter lives in this process's memory. With ``--workers N`` each worker keeps its
+- The public resolver: a bucket per client address (:func:`rate_limited`).
+- Credentials (:class:`AuthLimits`): a refused token or sign-in empties a per-address
+  bucket of failures, so guessing tokens stops after a few tries whatever the token; an
+  accepted token takes from its own bucket and from its address's, so neither a leaked
+  token nor one address can flood the write API.
+
+These limiters live in this process's memory. With ``--workers N`` each worker keeps its
 own buckets, so a client may get up to N times the rate; a deployment that needs one limit
 across workers (or across machines) needs a shared limiter, e.g. in the reverse proxy.
 """
@@ -19,7 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verifier_app._errors import RateLimitedError, error_body
 
-__all__ = ["BodySizeLimit", "RateLimiter", "rate_limited", "take_token"]
+__all__ = [
+    "AuthLimits",
+    "BodySizeLimit",
+    "RateLimiter",
+    "client_address",
+    "rate_limited",
+    "take_token",
+]
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -124,8 +137,11 @@ class RateLimiter:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wait_time(self, key: str) -> float:
-        """Take one token for ``key``; return 0 if granted, else seconds until one is due."""
+    def wait_time(self, key: str, *, take: bool = True) -> float:
+        """Take one token for ``key``; return 0 if granted, else seconds until one is due.
+
+        With ``take=False`` only look: 0 if a token is there, and nothing is taken.
+        """
         with self._lock:
             now = self.clock()
             bucket = self._buckets.pop(key, None) or _Bucket(float(self.burst), now)
@@ -135,9 +151,63 @@ class RateLimiter:
             if len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
             if bucket.tokens >= 1:
-                bucket.tokens -= 1
+                if take:
+                    bucket.tokens -= 1
                 return 0.0
             return (1 - bucket.tokens) / self.rate
+
+
+def client_address(scope: Scope) -> str:
+    """Return the request's client address: the proxy's view when the proxy is trusted."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class AuthLimits:
+    """Limits on credentials: failures per address, use per token and per address.
+
+    Args:
+        failure_burst: Refused tokens an address may send before it must wait.
+        failures_per_second: How fast an address earns another try.
+        rate: Requests per second an accepted token (and separately its address) may make.
+        burst: Requests a token (and its address) may make at once.
+        clock: Monotonic clock, for tests.
+    """
+
+    def __init__(
+        self,
+        failure_burst: int,
+        failures_per_second: float,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures = RateLimiter(failures_per_second, failure_burst, clock)
+        self.use = RateLimiter(rate, burst, clock)
+
+    def check_address(self, address: str) -> None:
+        """Refuse an address that spent its failures, before its token is even looked at.
+
+        Raises:
+            RateLimitedError: too many refused tokens from this address lately.
+        """
+        wait = self.failures.wait_time(address, take=False)
+        if wait > 0:
+            raise RateLimitedError(wait)
+
+    def failed(self, address: str) -> None:
+        """Count a refused token or sign-in against ``address``."""
+        self.failures.wait_time(address)
+
+    def take(self, token_hash: str, address: str) -> None:
+        """Take one request from the token's bucket and from its address's.
+
+        Raises:
+            RateLimitedError: either bucket is empty.
+        """
+        wait = max(self.use.wait_time(f"token:{token_hash}"), self.use.wait_time(address))
+        if wait > 0:
+            raise RateLimitedError(wait)
 
 
 def take_token(limiter: RateLimiter, scope: Scope) -> None:
@@ -152,8 +222,7 @@ def take_token(limiter: RateLimiter, scope: Scope) -> None:
     """
     if scope.get(_CHARGED):
         return
-    client = scope.get("client")
-    wait = limiter.wait_time(client[0] if client else "unknown")
+    wait = limiter.wait_time(client_address(scope))
     if wait > 0:
         raise RateLimitedError(wait)
     scope[_CHARGED] = True

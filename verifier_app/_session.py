@@ -1,14 +1,16 @@
-"""Signing in to the staff and regulator pages: the token in a cookie, and a form check.
+"""Signing in to the staff and regulator pages: a server-side session, and form checks.
 
 A person signs in once with the token their cooperative gave them (the same token the API
-takes as ``Authorization: Bearer``). The app keeps it in a cookie that scripts cannot read
-(``HttpOnly``), that other sites' pages never send (``SameSite=Strict``) and, over HTTPS,
-that travels only encrypted (``Secure``). Nothing is stored on the server, so every worker
-process recognises every signed-in person.
+takes as ``Authorization: Bearer``). The app opens a server-side session
+(:mod:`verifier_app._session_store`) and keeps only its random id in a cookie that scripts
+cannot read (``HttpOnly``), that other sites' pages never send (``SameSite=Strict``) and,
+over HTTPS, that travels only encrypted (``Secure``). The token is never in the cookie, so
+a copied cookie dies with its session (idle or absolute expiry, or sign-out), and every
+worker process sees every session (they share the session folder).
 
-Every form that changes something carries a hidden field ``csrf`` derived from the token;
-:func:`check_form` refuses a form without the right value, so a page elsewhere cannot make
-a signed-in browser submit a form even where ``SameSite`` is not honoured.
+Every form that changes something carries a hidden field ``csrf`` derived from the session
+id; :func:`check_form` refuses a form without the right value, so a page elsewhere cannot
+make a signed-in browser submit a form even where ``SameSite`` is not honoured.
 
 Pages declare who may open them with :func:`page_caller`; a visitor who is not signed in is
 sent to the sign-in page and back afterwards.
@@ -30,6 +32,7 @@ from verifier_app._errors import ApiError
 from verifier_app._i18n import Language
 from verifier_app._negotiate import page_language
 from verifier_app._pages import render_page
+from verifier_app._session_store import ABSOLUTE, Session, SessionStore
 
 __all__ = [
     "COOKIE",
@@ -37,19 +40,19 @@ __all__ = [
     "WrongRoleError",
     "check_form",
     "csrf_value",
+    "current_session",
     "end_session",
     "page_caller",
     "read_form",
     "safe_next",
-    "session_token",
     "signed_in_page",
     "start_session",
 ]
 
 #: The session cookie's name.
 COOKIE: Final = "agritrace_session"
-# A working day and a bit: the shed's machine is shared, so sessions do not last for weeks.
-_MAX_AGE = 12 * 3600
+# The browser may drop the cookie when the server-side session ends at the latest.
+_MAX_AGE = int(ABSOLUTE)
 
 
 class SignInRequiredError(ApiError):
@@ -74,16 +77,17 @@ class WrongRoleError(ApiError):
     code = "forbidden"
 
 
-def csrf_value(token: str) -> str:
+def csrf_value(session_id: str) -> str:
     """Return the hidden form value that proves a form came from one of our pages."""
-    return hmac.new(token.encode("utf-8"), b"agritrace form", hashlib.sha256).hexdigest()[:32]
+    key = session_id.encode("utf-8")
+    return hmac.new(key, b"agritrace form", hashlib.sha256).hexdigest()[:32]
 
 
-def start_session(response: Response, token: str, *, secure: bool) -> None:
-    """Set the session cookie holding ``token`` on ``response``."""
+def start_session(response: Response, session_id: str, *, secure: bool) -> None:
+    """Set the session cookie holding ``session_id`` on ``response``."""
     response.set_cookie(
         COOKIE,
-        token,
+        session_id,
         max_age=_MAX_AGE,
         path="/",
         httponly=True,
@@ -104,9 +108,23 @@ def safe_next(path: str | None) -> str | None:
     return path
 
 
-def session_token(request: Request) -> str | None:
-    """Return the token in the request's session cookie, if any."""
-    return request.cookies.get(COOKIE) or None
+def current_session(request: Request) -> tuple[Session, Caller] | None:
+    """Return the request's live session and its caller, or None.
+
+    None when there is no cookie, the session ended (expired or signed out), or its token
+    is no longer in the token file. Looked up once per request (kept on the request).
+    """
+    if "agritrace.session" in request.scope:
+        found: tuple[Session, Caller] | None = request.scope["agritrace.session"]
+        return found
+    session_id = request.cookies.get(COOKIE)
+    store: SessionStore = request.app.state.sessions
+    session = None if not session_id else store.get(session_id)
+    tokens: TokenTable = request.app.state.tokens
+    caller = None if session is None else tokens.by_hash.get(session.token_hash)
+    found = None if session is None or caller is None else (session, caller)
+    request.scope["agritrace.session"] = found
+    return found
 
 
 def page_caller(*roles: Role) -> Callable[[Request], Caller]:
@@ -121,12 +139,11 @@ def page_caller(*roles: Role) -> Callable[[Request], Caller]:
     allowed = frozenset(roles)
 
     def dependency(request: Request) -> Caller:
-        token = session_token(request)
-        tokens: TokenTable = request.app.state.tokens
-        caller = None if token is None else tokens.caller(token)
-        if caller is None:
+        found = current_session(request)
+        if found is None:
             path = request.url.path
             raise SignInRequiredError(f"{path}?{request.url.query}" if request.url.query else path)
+        caller = found[1]
         if not caller.roles & allowed:
             raise WrongRoleError(
                 f"this page is for {' or '.join(sorted(allowed))}; "
@@ -143,11 +160,12 @@ def check_form(request: Request, form: Mapping[str, object]) -> None:
     Raises:
         WrongRoleError: the hidden value is missing or wrong (a form from another site).
     """
-    token = session_token(request)
+    found = current_session(request)
     sent = form.get("csrf")
-    if token is None or not isinstance(sent, str):
+    if found is None or not isinstance(sent, str):
         raise WrongRoleError("this form did not come from this site's pages; reload and retry")
-    if not hmac.compare_digest(sent, csrf_value(token)):
+    # Bytes: compare_digest refuses non-ASCII str (a forged value must be a 403, not a 500).
+    if not hmac.compare_digest(sent.encode("utf-8"), csrf_value(found[0].id).encode()):
         raise WrongRoleError("this form did not come from this site's pages; reload and retry")
 
 
@@ -173,7 +191,8 @@ def signed_in_page(
 ) -> HTMLResponse:
     """Render a page for a signed-in person: who they are, the forms' ``csrf``, their wording."""
     language = page_language(request)
-    token = session_token(request) or ""
-    values = {"here": request.url.path, "caller": caller, "csrf": csrf_value(token), **context}
+    found = current_session(request)
+    csrf = csrf_value(found[0].id) if found is not None else ""
+    values = {"here": request.url.path, "caller": caller, "csrf": csrf, **context}
     page = render_page(template, language, values, wording=wording)
     return HTMLResponse(page, status, headers={"Content-Language": language, **(headers or {})})

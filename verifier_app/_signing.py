@@ -9,18 +9,21 @@ A lab keeps its own key and sends signed statements instead (``POST /api/v1/stat
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
-from ledger import KeyFolder, Ledger
+from ledger import KeyFolder, KeyStateError, Ledger
 from traceability import Projection, Recorder
 from verifier_app._auth import Caller
-from verifier_app._errors import ForbiddenError
+from verifier_app._errors import ForbiddenError, SigningKeyUnavailableError
 
 __all__ = ["AppRecorder", "RecorderDep", "get_app_recorder"]
+
+_log = logging.getLogger("verifier_app")
 
 
 class AppRecorder:
@@ -59,7 +62,7 @@ class AppRecorder:
 
         Raises:
             ForbiddenError: the token file names no key for this caller.
-            ledger.KeyStateError: the key folder has no such key (a setup mistake; 403).
+            SigningKeyUnavailableError: the key is missing or unreadable (:meth:`load_key`).
         """
         if caller.key is None:
             raise ForbiddenError(
@@ -72,12 +75,21 @@ class AppRecorder:
         """Return the key folder's key ``name``, read from disk once per process.
 
         Raises:
-            ledger.KeyStateError: the key folder has no such key.
+            SigningKeyUnavailableError: the key folder has no such key, or it is unreadable
+                (a setup mistake). The client is told only that; the key folder's path and
+                the names of its keys go to the server's log.
         """
         with self._lock:
             key = self._loaded.get(name)
             if key is None:
-                key = self._loaded[name] = self.keys.load(name)
+                try:
+                    key = self._loaded[name] = self.keys.load(name)
+                except KeyStateError as e:
+                    _log.error("cannot load signing key %r: %s", name, e)
+                    raise SigningKeyUnavailableError(
+                        "this server cannot sign: a signing key is not set up; "
+                        "ask the cooperative's administrator"
+                    ) from None
             return key
 
 

@@ -384,8 +384,9 @@ def reads_back_exactly(number: float) -> bool:
     return not (number.is_integer() and 2**53 <= abs(number) < 1e21)
 
 
-TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
-    ["新疆草莓", "مزرعة الفراولة", "🍓🌡️❄️", "Ŋ̊", "", "\u2028", '"\\/\x00\x1f']
+# Without U+0000: the ledger refuses it (PostgreSQL cannot store it; tests/ledger/test_nul.py).
+TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12) | (
+    st.sampled_from(["新疆草莓", "مزرعة الفراولة", "🍓🌡️❄️", "Ŋ̊", "", "\u2028", '"\\/\x01\x1f'])
 )
 SCALARS = (
     st.none()

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
+from tests.verifier_app.signing_in import sign_in
 from traceability.demo import Season, build_season
 from verifier_app import ROLES, Settings, create_app, hash_token
-from verifier_app._session import COOKIE, csrf_value
 
 ORIGIN = "test.kashgar-coop.example/log"
 #: Role -> the key the server signs that role's recalls and holds with (demo actors).
@@ -57,8 +57,7 @@ class SeasonWorld:
 
     def sign_in(self, client: TestClient, role: str) -> str:
         """Sign ``client`` in as ``role``; return the pages' csrf value."""
-        client.cookies.set(COOKIE, self.tokens[role])
-        return csrf_value(self.tokens[role])
+        return sign_in(client, self.tokens[role])
 
 
 def log_size(client: TestClient) -> int:

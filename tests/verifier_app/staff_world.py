@@ -28,9 +28,9 @@ from ledger import (
     register_body,
     sign_statement,
 )
+from tests.verifier_app.signing_in import sign_in
 from traceability import Farm, Product, Recorder, load_mrl_csv, load_profile
 from verifier_app import Settings, create_app, hash_token
-from verifier_app._session import COOKIE, csrf_value
 
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
 ORIGIN = "staff.kashgar-coop.example/log"
@@ -62,10 +62,11 @@ class StaffWorld:
     keys: KeyFolder
     tokens: dict[str, str]
     token_file: Path
+    db_url: str | None = None  # another database than the folder's SQLite file
 
     @property
     def url(self) -> str:
-        return f"sqlite:///{self.folder / 'ledger.db'}"
+        return self.db_url or f"sqlite:///{self.folder / 'ledger.db'}"
 
     def settings(self, **options: Any) -> Settings:
         values: dict[str, Any] = {
@@ -81,18 +82,23 @@ class StaffWorld:
 
     def sign_in(self, client: TestClient, role: str) -> str:
         """Put ``role``'s token in the client's session cookie; return the form's csrf."""
-        client.cookies.set(COOKIE, self.tokens[role])
-        return csrf_value(self.tokens[role])
+        return sign_in(client, self.tokens[role])
 
     def size(self) -> int:
         return self.ledger.size()
 
 
-def build_staff_world(folder: Path, grower: str = DEFAULT_GROWER) -> StaffWorld:
-    """Create the ledger, register one key per role, record master data and rules."""
+def build_staff_world(
+    folder: Path, grower: str = DEFAULT_GROWER, url: str | None = None
+) -> StaffWorld:
+    """Create the ledger, register one key per role, record master data and rules.
+
+    The ledger is ``url`` when given (e.g. a PostgreSQL schema), else SQLite in ``folder``.
+    """
     keys = KeyFolder(folder / "keys")
     root = keys.create("root")
-    url = f"sqlite:///{folder / 'ledger.db'}"
+    db_url = url
+    url = url or f"sqlite:///{folder / 'ledger.db'}"
     ledger = Ledger.create(
         url, ORIGIN, root, keys.create_log_signer(ORIGIN), checkpoint_interval=timedelta(0)
     )
@@ -129,7 +135,7 @@ def build_staff_world(folder: Path, grower: str = DEFAULT_GROWER) -> StaffWorld:
     recorder.record(Farm.from_body(farm), coop)
     recorder.record(load_profile(DATA / "strawberry.toml"), coop)
     recorder.record(load_mrl_csv(DATA / "mrl-sample.csv"), coop)
-    return StaffWorld(folder, ledger, keys, tokens, token_file)
+    return StaffWorld(folder, ledger, keys, tokens, token_file, db_url)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from verifier_app import Settings
 from verifier_app._limits import RateLimiter
 
 
@@ -45,3 +46,19 @@ def test_least_recently_seen_clients_are_forgotten_first() -> None:
     # "a" was dropped, so it starts with a full bucket again; "c" was kept.
     assert limiter.wait_time("a") == 0.0
     assert limiter.wait_time("c") > 0
+
+
+def test_the_default_limit_serves_a_livestream_wave_from_one_carrier_nat_address() -> None:
+    # 10,000 viewers within a minute behind ~4 carrier NAT addresses: 2,500 scans each,
+    # arriving as fast as phones can send them.
+    defaults = Settings(demo=True)
+    now = [0.0]
+    limiter = RateLimiter(defaults.rate_per_second, defaults.rate_burst, clock=lambda: now[0])
+    served = 0
+    for scan in range(2500):
+        now[0] = scan * 0.001  # the whole wave within 2.5 s
+        served += limiter.wait_time("198.51.100.1") == 0
+    assert served == 2500
+    # A flood far beyond any audience from that one address is still refused.
+    refused = sum(limiter.wait_time("198.51.100.1") > 0 for _ in range(2000))
+    assert refused > 1000

@@ -16,6 +16,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 from traceability._errors import ValidationError
+from traceability._text import MAX_TEXT, check_text
 from traceability.events._ids import (
     check_time,
     parse_decimal,
@@ -61,8 +62,14 @@ Amount = Annotated[
 ]
 #: A measurement (temperature, size, concentration): any decimal string, sign allowed.
 Measure = Annotated[Decimal, BeforeValidator(lambda v, i: parse_decimal(v, _field(i))), _as_text]
+#: Free text (a name, a variety, a reason): the one text policy (:mod:`traceability._text`:
+#: no control, bidi or invisible characters; NFC) on every boundary, since every boundary
+#: (API, forms, CSV, CLI, other actors' statements) builds these models.
 Text = Annotated[
-    str, pydantic.StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+    str,
+    pydantic.StringConstraints(min_length=1, max_length=MAX_TEXT, strip_whitespace=True),
+    # After the constraints in this list, so it runs before them (pydantic wraps inwards).
+    BeforeValidator(lambda v, i: check_text(v, _field(i))),
 ]
 
 

@@ -60,7 +60,7 @@ def _one_line(text: str) -> str:
     return flat if len(flat) <= _LINE else flat[: _LINE - 1] + "…"
 
 
-@router.get("/lots/{gtin}/{lot}/labels")
+@router.get("/lots/{gtin}/{lot:path}/labels")
 def print_labels(
     gtin: str,
     lot: str,

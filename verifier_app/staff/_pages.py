@@ -10,6 +10,7 @@ record_for`): signed with the signed-in person's server-held key, checked by the
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -75,7 +76,8 @@ def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) ->
     query = [f"lang={request.query_params['lang']}"] if "lang" in request.query_params else []
     if done:
         query.append(f"done={done}")
-    return f"/staff/lots/{gtin}/{lot}" + (f"?{'&'.join(query)}" if query else "")
+    # A lot code may hold any GS1 AI 10 character ("/", "?", "%", "&", ...): escape all but "/".
+    return f"/staff/lots/{gtin}/{quote(lot, safe='/')}" + (f"?{'&'.join(query)}" if query else "")
 
 
 def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
@@ -195,7 +197,7 @@ async def record_submit(
     return RedirectResponse(_lot_path(target["gtin"], target["lot"], request, kind), 303)
 
 
-@router.get("/lots/{gtin}/{lot}", response_class=HTMLResponse)
+@router.get("/lots/{gtin}/{lot:path}", response_class=HTMLResponse)
 def lot_page(
     request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
 ) -> HTMLResponse:
