@@ -63,7 +63,10 @@ def script_hash(text: str) -> str:
 def content_security_policy(inline_scripts: Iterable[str]) -> str:
     """Return the app's policy, allowing exactly the inline scripts given (by hash)."""
     hashes = " ".join(sorted({script_hash(s) for s in inline_scripts}))
-    script_src = hashes or "'none'"
+    # 'self' as well: old phones without Ed25519 in WebCrypto import the vendored pure-JS
+    # verifier from /static (verifier_app/consumer/_static.py, the only script file this
+    # origin serves; every other answer is HTML or JSON sent with nosniff).
+    script_src = f"{hashes} 'self'" if hashes else "'self'"
     return (
         f"default-src 'none'; script-src {script_src}; style-src 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; form-action 'self'; "

@@ -45,7 +45,9 @@ def test_a_token_naming_a_missing_key_reveals_no_path_and_no_key_names(
 ) -> None:
     (staff_world.keys.path / "packing-shed.pem").unlink()
     response = staff_client.post(
-        "/api/v1/events/harvest", json=harvest_body("H1"), headers=staff_world.auth("packing_station")
+        "/api/v1/events/harvest",
+        json=harvest_body("H1"),
+        headers=staff_world.auth("packing_station"),
     )
     assert response.status_code == 503
     text = response.text
@@ -65,7 +67,9 @@ def test_guessing_tokens_gets_a_429_with_retry_after_even_for_the_right_token(
         for guess in range(3):
             wrong = {"Authorization": f"Bearer guess-{guess}"}
             assert client.post(url, json={}, headers=wrong).status_code == 401
-        refused = client.post(url, json=harvest_body("H1"), headers=staff_world.auth("packing_station"))
+        refused = client.post(
+            url, json=harvest_body("H1"), headers=staff_world.auth("packing_station")
+        )
         assert refused.status_code == 429
         assert int(refused.headers["retry-after"]) >= 1
         assert refused.json()["error"]["code"] == "rate_limited"
