@@ -93,6 +93,10 @@ def test_every_event_route_records_a_season(
     released_lot(c, w, "H1")
     ok(c, w, "packing_station", "harvest", harvest_body("H2"))
     ok(c, w, "packing_station", "grading", grading_body("H2", "G2"))
+    cert = {"lot": ref("H1"), "basis": ["委托检测"], "quantity": "100 kg", "time": ago(1.2)}
+    ok(c, w, "cooperative", "certificate", cert)
+    run = {"lot": ref("H1"), "count": 2, "serials": ["A1", "A2"], "time": ago(1.1)}
+    ok(c, w, "packing_station", "labels", run)
     packing = {"unit_id": "PAL-1", "lots": [ref("H1")], "site": "PS1", "time": ago(1)}
     ok(c, w, "packing_station", "packing", packing)
     shipping = {

@@ -226,7 +226,7 @@ def test_trailing_slash_goes_to_the_router_and_gets_the_lots_answer(
     assert not is_scan_path(path)
     status, _, body = world.send(path)
     assert status == 200  # the same lot as without the slash (GS1 resolver tolerance)
-    assert b'class="banner verified"' in body
+    assert b'class="banner released unchecked"' in body  # the released lot, check pending
 
 
 def test_a_bad_code_is_answered_by_the_router_every_time(
