@@ -11,6 +11,7 @@ cooperative's label key. Screenshots of each step go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
@@ -35,6 +36,7 @@ from tests.verifier_app.staff_world import (
 )
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from verifier_app import create_app
+from verifier_app.staff._forms import SHED_TIME
 
 pytestmark = pytest.mark.browser
 
@@ -154,6 +156,10 @@ def test_a_packer_records_a_lot_from_harvest_to_printed_label(
     coop.goto(f"{base}/staff/lots/{STRAWBERRY}/{GRADED}?lang=en")
     coop.click("text=Release for sale")
     coop.fill("#f-note", "tests passed")
+    # The form's time is to the minute; the release must come after the lab's result (sent
+    # with seconds above), so it is dated a minute on (inside the clock-skew allowance).
+    later = dt.datetime.now(SHED_TIME) + dt.timedelta(minutes=1)
+    coop.fill("#f-time", later.strftime("%Y-%m-%dT%H:%M"))
     _save(coop)
     assert "Released: may be sold" in coop.content()
 
