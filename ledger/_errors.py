@@ -17,7 +17,12 @@ The tree::
     ├── NoteError                a signed note / checkpoint / cosignature does not verify
     ├── StoreError               the database holds what the ledger did not write, or fails
     ├── AppendConflictError      a conditional append found the log at another size
-    └── CheckpointConflictError  a checkpoint would contradict what is published
+    ├── CheckpointConflictError  a checkpoint would contradict what is published
+    ├── MirrorError              a followed log could not be fetched, or forked (_mirror)
+    ├── WitnessError             a tlog-witness request is refused (_witness_protocol)
+    └── WitnessClientError       a witness did not cosign our checkpoint (_witness_client)
+
+``TileNotFoundError`` (a tile beyond the published checkpoint) is a ``StoreError``.
 """
 
 from __future__ import annotations

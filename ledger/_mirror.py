@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy import Connection
 
 from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._errors import EncodingError, LedgerError, NoteError, ProofError
@@ -48,6 +48,9 @@ from ledger._tile_reader import Fetch, TiledTree
 from ledger._tiles import TILE_WIDTH
 from ledger._tree import CompactRange, root_at
 from ledger._verify import first_bad_signature_later
+
+if TYPE_CHECKING:  # the store hands its connections through; no SQL here
+    from sqlalchemy import Connection
 
 __all__ = ["ForkError", "Mirror", "MirrorError", "MirrorNetworkError", "MirrorProgress"]
 

@@ -10,8 +10,7 @@ checkpoint; older partial tiles stay servable (their content never changes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from ledger._errors import EncodingError, StoreError
 from ledger._store import Store
@@ -22,6 +21,9 @@ from ledger._tiles import (
     encode_hash_tile,
     parse_tile_path,
 )
+
+if TYPE_CHECKING:  # the store hands its connections through; no SQL here
+    from sqlalchemy import Connection
 
 __all__ = ["TileNotFoundError", "TileSource"]
 
