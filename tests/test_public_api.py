@@ -32,6 +32,13 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # The lot-status map (docs/adr/0011-lot-status-map.md).
+        "MapVerdict",
+        "StatusMap",
+        "check_map_claim",
+        "is_sealing_entry",
+        "seal_with_status_map",
+        "status_map_proof",
         "Action",
         "BackTrace",
         "BatchError",

@@ -11,7 +11,9 @@ master data goes to a :class:`Projection`, which answers with frozen views.
 
 from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._recorder import Recorder, reindex
+from traceability._seal import is_sealing_entry, seal_with_status_map
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -35,6 +37,7 @@ from traceability.events._events import (
     ResidueTest,
     Shipping,
     Site,
+    StatusMap,
     SubstanceResult,
     UnitRef,
 )
@@ -71,6 +74,7 @@ from traceability.projection._status import (
     LotPage,
     RuleFinding,
 )
+from traceability.projection._status_map import status_map_proof
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability.rules._tables import (
@@ -122,6 +126,7 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "MapVerdict",
     "Model",
     "MrlRow",
     "MrlTable",
@@ -147,15 +152,18 @@ __all__ = [
     "Shipment",
     "Shipping",
     "Site",
+    "StatusMap",
     "SubstanceResult",
     "TraceError",
     "Transition",
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "check_map_claim",
     "check_projection",
     "derive_lot",
     "import_epcis",
+    "is_sealing_entry",
     "issued_serials",
     "load_mrl_csv",
     "load_profile",
@@ -163,5 +171,7 @@ __all__ = [
     "projection_exists",
     "record_scan",
     "reindex",
+    "seal_with_status_map",
+    "status_map_proof",
     "suspicious_serials",
 ]

@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
+from traceability import seal_with_status_map
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
@@ -99,6 +100,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     ledger = Ledger.open(
         settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
     )
+    folder = KeyFolder(settings.keys)
+    if ledger.log_signer is not None and folder.exists(settings.status_map_key):
+        # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
+        seal_with_status_map(ledger, folder.load(settings.status_map_key))
     audits = AuditJobs(ledger)
 
     @asynccontextmanager

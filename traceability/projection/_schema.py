@@ -26,6 +26,9 @@ __all__ = [
     "inputs",
     "issued",
     "lots",
+    "map_lots",
+    "map_nodes",
+    "map_state",
     "metadata",
     "packed",
     "plots",
@@ -37,6 +40,7 @@ __all__ = [
     "shipments",
     "sites",
     "state",
+    "status_maps",
 ]
 
 metadata = MetaData()
@@ -272,4 +276,46 @@ anomalies = Table(
     metadata,
     Column("seq", Integer, primary_key=True),
     Column("error", Text, nullable=False),
+)
+
+#: The lot-status map (traceability/_map_proof.py): each lot's value as of the map's size,
+#: written (``seq``) by the map update at that size; brought up to date at each
+#: ``trace.status_map`` entry for the lots touched since the one before.
+map_lots = Table(
+    "trace_map_lots",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("bucket", Integer, nullable=False, index=True),
+    Column("value", Text, nullable=False),  # canonical JSON {"entries": [...], "status"}
+    Column("hash", String(64), nullable=False),  # hex SHA-256 of ``value``
+    Column("seq", Integer, nullable=False),
+)
+
+#: The map's bucket tree: ``level`` 0 holds bucket hashes, 16 the root; a node that is
+#: absent is the hash of an all-empty subtree at its level.
+map_nodes = Table(
+    "trace_map_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: The size of the log the map tables describe (one row, ``id`` 1).
+map_state = Table(
+    "trace_map_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+)
+
+#: Every ``trace.status_map`` entry applied: its position, the size it covers, its root.
+status_maps = Table(
+    "trace_status_maps",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("root", String(44), nullable=False),
+    Column("lots", Integer, nullable=False),
 )

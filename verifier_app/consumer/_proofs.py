@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ledger import Checkpoint, Ledger, parse_note
+from traceability import is_sealing_entry, status_map_proof
 
 __all__ = [
     "EntryProof",
@@ -51,14 +52,24 @@ class ProofBundle(BaseModel):
     gtin: str | None = None
     lot: str | None = None
     facts: dict[str, Any] | None = None
+    #: The lot's proof in the signed lot-status map that ends the checkpoint (its entry is
+    #: among ``entries``): ``{entry, key, value, bucket, siblings}``; None when the
+    #: checkpoint does not end with a map (the page is then not checked for omissions).
+    statusMap: dict[str, Any] | None = None
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
-    """Build the bundle for entries ``seqs``; None before the log's first checkpoint."""
+def proof_bundle(
+    ledger: Ledger, seqs: Sequence[int], lot: tuple[str, str] | None = None
+) -> ProofBundle | None:
+    """Build the bundle for entries ``seqs``; None before the log's first checkpoint.
+
+    With ``lot`` (GTIN, lot code), also the lot's map proof when the checkpoint ends with
+    a ``trace.status_map`` entry, and that entry's inclusion proof.
+    """
     # With every witness's cosignature it has: a verifier holding a witness key can tell a
     # checkpoint the regulator saw from one the server signed alone.
     note = ledger.cosigned_checkpoint()
@@ -66,6 +77,13 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
         return None
     size = Checkpoint.parse(parse_note(note.encode()).text).size
     log_key = ledger.log_key()
+    status_map = None
+    if lot is not None and size > 0:
+        last = ledger.record(size - 1).statement
+        if is_sealing_entry(last.kind, last.body, size - 1):
+            status_map = status_map_proof(ledger, lot[0], lot[1], size)
+        if status_map is not None:
+            seqs = [*seqs, size - 1]
     entries = [
         EntryProof(
             index=seq,
@@ -75,7 +93,9 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
         for seq in sorted(set(seqs))
         if seq < size
     ]
-    return ProofBundle(checkpoint=note, logKey=str(log_key), size=size, entries=entries)
+    return ProofBundle(
+        checkpoint=note, logKey=str(log_key), size=size, entries=entries, statusMap=status_map
+    )
 
 
 @cache
@@ -103,6 +123,10 @@ def compact_script(source: str) -> str:
 
 @cache
 def page_scripts() -> str:
-    """What a lot page inlines: the fact derivation (``facts.js``), then the checker."""
-    facts = (files("verifier_app") / "static" / "facts.js").read_text(encoding="utf-8")
-    return compact_script(facts) + "\n" + compact_script(verify_script())
+    """What a lot page inlines: the fact derivation, the map check, then the checker."""
+    static = files("verifier_app") / "static"
+    facts = (static / "facts.js").read_text(encoding="utf-8")
+    status_map = (static / "statusmap.js").read_text(encoding="utf-8")
+    return "\n".join(
+        [compact_script(facts), compact_script(status_map), compact_script(verify_script())]
+    )

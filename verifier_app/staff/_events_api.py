@@ -47,6 +47,7 @@ from traceability import (
     Role,
     Shipping,
     Site,
+    StatusMap,
 )
 from verifier_app._auth import Caller, authenticated_caller, require_role
 from verifier_app._auth import Role as TokenRole
@@ -233,6 +234,15 @@ def record_release(event: Release, caller: EventCaller, app: RecorderDep) -> Eve
 @router.post("/recall", status_code=status.HTTP_201_CREATED)
 def record_recall(event: Recall, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Recall a lot, every lot made from it and every shipment carrying them."""
+    return record_for(caller, app, event)
+
+
+@router.post("/status_map", status_code=status.HTTP_201_CREATED)
+def record_status_map(event: StatusMap, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Commit to every lot's status: refused unless ``root`` is the map of the log so far.
+
+    The server appends one itself before each checkpoint (docs/adr/0011-lot-status-map.md).
+    """
     return record_for(caller, app, event)
 
 

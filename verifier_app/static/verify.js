@@ -4,7 +4,10 @@
  *   1. the checkpoint's Ed25519 signature (C2SP signed-note) with the log's verifier key;
  *   2. the RFC 6962 / RFC 9162 inclusion proof of each entry's leaf in that checkpoint's tree;
  *   3. every fact the page shows, re-derived from those entries' bodies (facts.js) and
- *      compared with the page's claims: a difference names the fact and turns the page red.
+ *      compared with the page's claims: a difference names the fact and turns the page red;
+ *   4. the status against the signed lot-status map that ends the checkpoint (statusmap.js):
+ *      an entry the status rests on left off the page turns it red naming "status"; no map
+ *      leaves a released lot grey, "not checked for omissions", never green.
  * A port of ledger/_merkle.py and ledger/_note.py; tests/verifier_app/test_browser_verify.py
  * runs it in headless Chromium against the same vectors as the Python code.
  *
@@ -216,14 +219,23 @@
   async function checkPage(data) {
     const result = await verifyEntries(data);
     result.mismatches = [];
+    result.omission = "not_checked";
     if (data.facts) {
       const facts = window.agritraceFacts;
+      let proven = [];
       try {
-        const derived = facts.deriveFacts(statements(data), data.gtin, data.lot);
+        proven = statements(data);
+        const derived = facts.deriveFacts(proven, data.gtin, data.lot);
         result.mismatches = facts.compareFacts(data.facts, derived);
       } catch (error) {
         result.mismatches = [{ fact: "entries", shown: null, derived: error.message }];
       }
+      const map = await window.agritraceStatusMap.checkMapClaim(
+        data.statusMap || null, Number(result.size), new Map(proven.map((s) => [s.seq, s])),
+        data.gtin, data.lot, data.facts.status,
+      );
+      result.omission = map.state;
+      if (map.state === "mismatch") result.mismatches.push({ fact: "status", shown: data.facts.status, derived: map.reason });
     }
     return result;
   }
@@ -283,11 +295,14 @@
     const banner = document.querySelector(".banner");
     if (banner && banner.dataset.status) {
       const released = banner.dataset.status === "verified";
-      setBanner(
-        released ? "verified" : banner.dataset.status,
-        released ? banner.dataset.verified : null,
-        "· " + (banner.dataset.checked || "checked on this phone"),
-      );
+      const checked = "· " + (banner.dataset.checked || "checked on this phone");
+      if (result.omission !== "checked") {
+        // Proven, but nothing shows that no recall or hold was left out: grey, not green.
+        const note = banner.dataset.omission || "not checked for omissions";
+        setBanner(released ? "cannot" : banner.dataset.status, null, `${checked} · ${note}`);
+        return;
+      }
+      setBanner(released ? "verified" : banner.dataset.status, released ? banner.dataset.verified : null, checked);
     }
   }
 
