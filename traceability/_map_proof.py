@@ -14,7 +14,7 @@ JCS is RFC 8785 (``ledger.canonical_bytes``), as for everything else the ledger 
 proof for a key is its bucket's pairs and the 16 sibling hashes from the bucket up: it
 shows the key's value, or that the key is absent (no pair in its bucket names it).
 ``verifier_app/static/statusmap.js`` is the same check for the phone;
-``tests/vectors/statusmap.json`` holds the cases both must pass.
+``tests/verifier_app/vectors/statusmap.json`` holds the cases both must pass.
 """
 
 from __future__ import annotations

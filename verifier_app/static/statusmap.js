@@ -1,6 +1,6 @@
 /*
  * agritrace: the lot-status map check, in the visitor's browser (omission caught).
- * A port of traceability/_map_proof.py and _map_claim.py; tests/vectors/statusmap.json
+ * A port of traceability/_map_proof.py and _map_claim.py; tests/verifier_app/vectors/statusmap.json
  * holds the cases both must pass (tests/verifier_app/test_browser_statusmap.py).
  *
  * The map commits to every lot's status and the entries it rests on. The page carries its
@@ -13,7 +13,7 @@
  * No proof at all is "not_checked" (never green, never red); anything else wrong is a
  * mismatch naming "status".
  */
-(function () {
+(function (root) {
   "use strict";
 
   const DEPTH = 16;
@@ -149,7 +149,10 @@
     return { state: "checked", reason: "" };
   }
 
-  window.agritraceStatusMap = {
+  const api = {
     bucketOf, bucketHash, valueHash, rootFromMapProof, verifyMapProof, proofFromJson, checkMapClaim,
   };
-})();
+  // Node (the shared vectors, tests/verifier_app/test_statusmap.py) or the page.
+  if (typeof module === "object" && module.exports) module.exports = api;
+  else root.agritraceStatusMap = api;
+})(typeof window === "object" ? window : globalThis);
