@@ -14,6 +14,7 @@ from traceability._errors import BatchError, LifecycleError, RoleError, TraceErr
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
+from traceability._witness_check import StatusMapError, check_before_cosigning
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -51,6 +52,7 @@ from traceability.exports._epcis_import import (
 from traceability.projection._check import (
     Drift,
     DriftReport,
+    MapFault,
     ProjectionCheck,
     check_projection,
     projection_exists,
@@ -126,6 +128,7 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "MapFault",
     "MapVerdict",
     "Model",
     "MrlRow",
@@ -153,12 +156,14 @@ __all__ = [
     "Shipping",
     "Site",
     "StatusMap",
+    "StatusMapError",
     "SubstanceResult",
     "TraceError",
     "Transition",
     "UnitRef",
     "ValidationError",
     "Verdict",
+    "check_before_cosigning",
     "check_map_claim",
     "check_projection",
     "derive_lot",
