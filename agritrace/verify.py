@@ -11,7 +11,11 @@ checks, from the trust file alone (:mod:`agritrace._trust`):
 4. every entry's inclusion proof in that checkpoint's tree, and that every entry the page
    lists is proven;
 5. the page's banner and facts re-derived from the proven statement bodies
-   (:func:`traceability.derive_lot`).
+   (:func:`traceability.derive_lot`);
+6. the lot's proof in the signed lot-status map that ends the checkpoint
+   (:func:`traceability.check_map_claim`): the status the page shows is the map's, and no
+   entry it rests on (a recall, a hold) was left out. An answer without one fails: a
+   server that leaves out a recall could leave out the map proof too.
 
 :func:`check_answer` is pure (the answer in, findings out); exit status 1 names every
 mismatch, 2 means the check could not run (no answer, unreadable trust file).
@@ -45,7 +49,7 @@ from ledger import (
     verify_cosignature,
     verify_inclusion,
 )
-from traceability import derive_lot
+from traceability import check_map_claim, derive_lot
 
 __all__ = ["Finding", "check_answer", "fetch_answer", "verify"]
 
@@ -86,8 +90,8 @@ def _label(uri: str, trust: TrustFile) -> Finding:
 
 def _proofs(
     answer: Mapping[str, Any], trust: TrustFile, out: list[Finding]
-) -> dict[int, Record] | None:
-    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records."""
+) -> tuple[int, dict[int, Record]] | None:
+    """Check the checkpoint, cosignatures and inclusion proofs; return its size and records."""
     bundle = answer.get("proof")
     if not isinstance(bundle, dict):
         out.append(Finding("checkpoint", False, "the answer carries no proof: nothing proven"))
@@ -129,7 +133,21 @@ def _proofs(
     listed = {int(e["seq"]) for e in lot.get("entries", [])}
     for seq in sorted(listed - records.keys()):
         out.append(Finding("inclusion", False, f"entry {seq} is listed but not proven"))
-    return records
+    return checkpoint.size, records
+
+
+def _status_map(
+    gtin: str, lot: str, answer: Mapping[str, Any], size: int, records: Mapping[int, Record]
+) -> Finding:
+    bundle = answer.get("proof") or {}
+    proven = {s: (r.statement.kind, r.statement.body) for s, r in records.items()}
+    shown = answer.get("lot_status")
+    verdict = check_map_claim(bundle.get("statusMap"), size, proven, gtin, lot, shown)
+    if verdict.state == "checked":
+        return Finding("status map", True, f"{shown}, as the signed lot-status map says")
+    if verdict.state == "not_checked":
+        return Finding("status map", False, f"not checked for omissions: {verdict.reason}")
+    return Finding("status map", False, verdict.reason)
 
 
 def _facts(
@@ -208,9 +226,11 @@ def check_answer(uri: str, answer: Mapping[str, Any], trust: TrustFile) -> list[
         return out
     if status == "unverified":
         out.append(Finding("status", False, "the server reports its records drift from its log"))
-    records = _proofs(answer, trust, out)
-    if records is not None and link.lot is not None:
+    proven = _proofs(answer, trust, out)
+    if proven is not None and link.lot is not None:
+        size, records = proven
         out.extend(_facts(link.gtin, link.lot, answer, records))
+        out.append(_status_map(link.gtin, link.lot, answer, size, records))
     return out
 
 
