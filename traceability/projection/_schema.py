@@ -291,23 +291,26 @@ map_lots = Table(
     Column("seq", Integer, nullable=False),
 )
 
-#: The map's bucket tree: ``level`` 0 holds bucket hashes, 16 the root; a node that is
-#: absent is the hash of an all-empty subtree at its level.
+#: The map's bucket tree: ``node`` is ``level << 16 | index`` (level 0 holds the bucket
+#: hashes, level 16 the root); a node that is absent is the hash of an all-empty subtree at
+#: its level. One integer key, so a path's nodes are one ``IN`` lookup.
 map_nodes = Table(
     "trace_map_nodes",
     metadata,
-    Column("level", Integer, primary_key=True),
-    Column("idx", Integer, primary_key=True),
+    Column("node", Integer, primary_key=True),
     Column("hash", String(64), nullable=False),
     Column("seq", Integer, nullable=False),
 )
 
-#: The size of the log the map tables describe (one row, ``id`` 1).
+#: The map tables' position (one row, ``id`` 1): the log size they describe, how many lots
+#: the map holds and its root (hex).
 map_state = Table(
     "trace_map_state",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("size", Integer, nullable=False),
+    Column("lots", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
 )
 
 #: Every ``trace.status_map`` entry applied: its position, the size it covers, its root.

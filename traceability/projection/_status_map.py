@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, tuple_, union, update
+from sqlalchemy import Connection, delete, insert, or_, select, union, update
 
 from ledger import Ledger, canonical_bytes
 from traceability._errors import ValidationError
@@ -49,7 +49,11 @@ __all__ = [
 ]
 
 _EMPTY = empty_hashes()
-_IN_CHUNK = 500  # bound parameters per IN list
+# Bound parameters per IN list: SQLite allows 32,766 in a statement, PostgreSQL 65,535.
+_IN_CHUNK = 5000
+_STATE = select(t.map_state.c.size, t.map_state.c.lots, t.map_state.c.root).where(
+    t.map_state.c.id == 1
+)
 
 
 def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
@@ -58,9 +62,13 @@ def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
         yield ordered[i : i + _IN_CHUNK]
 
 
+def _node(level: int, index: int) -> int:
+    return level << 16 | index
+
+
 def map_size(conn: Connection) -> int:
     """The log size the map tables describe (0 before the first map)."""
-    row = conn.execute(select(t.map_state.c.size).where(t.map_state.c.id == 1)).first()
+    row = conn.execute(_STATE).first()
     return 0 if row is None else int(row.size)
 
 
@@ -105,30 +113,49 @@ def _values(conn: Connection, keys: set[str]) -> dict[str, dict[str, Any]]:
     return {key: map_value(status[key], entries.get(key, ())) for key in status}
 
 
-def _node_rows(conn: Connection, level: int, indexes: Iterable[int]) -> dict[int, bytes]:
+def _node_rows(conn: Connection, nodes: Iterable[int]) -> dict[int, bytes]:
     found: dict[int, bytes] = {}
-    for batch in _chunks(set(indexes)):
+    for batch in _chunks(set(nodes)):
         for row in conn.execute(
-            select(t.map_nodes.c.idx, t.map_nodes.c.hash).where(
-                t.map_nodes.c.level == level, t.map_nodes.c.idx.in_(batch)
-            )
+            select(t.map_nodes.c.node, t.map_nodes.c.hash).where(t.map_nodes.c.node.in_(batch))
         ):
-            found[int(row.idx)] = bytes.fromhex(row.hash)
+            found[int(row.node)] = bytes.fromhex(row.hash)
     return found
 
 
-def _put_nodes(conn: Connection, level: int, hashes: dict[int, bytes], size: int) -> None:
+def _rehash(conn: Connection, buckets: dict[int, bytes], size: int) -> bytes:
+    """Write the changed bucket hashes and every node above them; return the root.
+
+    The siblings along all the changed paths are read in one lookup (a changed sibling is
+    taken from this update instead), then the changed nodes are replaced.
+    """
+    paths: dict[int, set[int]] = {0: set(buckets)}
+    for level in range(1, DEPTH + 1):
+        paths[level] = {i >> 1 for i in paths[level - 1]}
+    siblings = {
+        _node(level, i ^ 1)
+        for level in range(DEPTH)
+        for i in paths[level]
+        if i ^ 1 not in paths[level]
+    }
+    known = _node_rows(conn, siblings)
+    hashes: dict[int, bytes] = {_node(0, b): h for b, h in buckets.items()}
+    for level in range(1, DEPTH + 1):
+        below = _EMPTY[level - 1]
+        for i in paths[level]:
+            left, right = _node(level - 1, 2 * i), _node(level - 1, 2 * i + 1)
+            hashes[_node(level, i)] = node_hash(
+                hashes.get(left) or known.get(left, below),
+                hashes.get(right) or known.get(right, below),
+            )
     for batch in _chunks(hashes):
-        conn.execute(
-            delete(t.map_nodes).where(t.map_nodes.c.level == level, t.map_nodes.c.idx.in_(batch))
-        )
+        conn.execute(delete(t.map_nodes).where(t.map_nodes.c.node.in_(batch)))
     rows = [
-        {"level": level, "idx": i, "hash": h.hex(), "seq": size}
-        for i, h in hashes.items()
-        if h != _EMPTY[level]
+        {"node": n, "hash": h.hex(), "seq": size} for n, h in hashes.items() if h != _EMPTY[n >> 16]
     ]
     if rows:
         conn.execute(insert(t.map_nodes), rows)
+    return hashes[_node(DEPTH, 0)]
 
 
 def update_map(conn: Connection, size: int) -> tuple[bytes, int]:
@@ -139,25 +166,39 @@ def update_map(conn: Connection, size: int) -> tuple[bytes, int]:
     cache = active(conn)
     if cache is not None:
         cache.flush()  # the batch's deferred rows are part of the state being committed to
-    since = map_size(conn)
-    if since != size:
-        values = _values(conn, _touched(conn, since))
-        for batch in _chunks(values):
-            conn.execute(delete(t.map_lots).where(t.map_lots.c.key.in_(batch)))
-        if values:
-            conn.execute(
-                insert(t.map_lots),
-                [
-                    {
-                        "key": key,
-                        "bucket": bucket_of(key),
-                        "value": canonical_bytes(value).decode(),
-                        "hash": value_hash(value).hex(),
-                        "seq": size,
-                    }
-                    for key, value in values.items()
-                ],
-            )
+    state = conn.execute(_STATE).first()
+    since = 0 if state is None else int(state.size)
+    lots = 0 if state is None else int(state.lots)
+    root = _EMPTY[DEPTH] if state is None else bytes.fromhex(state.root)
+    if since == size:
+        return root, lots
+    values = _values(conn, _touched(conn, since))
+    # Only values that changed are rewritten and rehashed (a cooling log or a packing
+    # touches a lot without changing its status).
+    held: dict[str, str] = {}
+    for batch in _chunks(values):
+        for mapped in conn.execute(
+            select(t.map_lots.c.key, t.map_lots.c.hash).where(t.map_lots.c.key.in_(batch))
+        ):
+            held[mapped.key] = mapped.hash
+    values = {k: v for k, v in values.items() if held.get(k) != value_hash(v).hex()}
+    for batch in _chunks(values):
+        lots -= conn.execute(delete(t.map_lots).where(t.map_lots.c.key.in_(batch))).rowcount
+    lots += len(values)
+    if values:
+        conn.execute(
+            insert(t.map_lots),
+            [
+                {
+                    "key": key,
+                    "bucket": bucket_of(key),
+                    "value": canonical_bytes(value).decode(),
+                    "hash": value_hash(value).hex(),
+                    "seq": size,
+                }
+                for key, value in values.items()
+            ],
+        )
         changed = {bucket_of(key) for key in values}
         pairs: dict[int, list[tuple[str, bytes]]] = {b: [] for b in changed}
         for batch in _chunks(changed):
@@ -167,27 +208,19 @@ def update_map(conn: Connection, size: int) -> tuple[bytes, int]:
                 )
             ):
                 pairs[int(row.bucket)].append((row.key, bytes.fromhex(row.hash)))
-        level_hashes = {b: bucket_hash(p) for b, p in pairs.items()}
-        _put_nodes(conn, 0, level_hashes, size)
-        for level in range(1, DEPTH + 1):
-            parents = {i >> 1 for i in level_hashes}
-            children = {c for p in parents for c in (2 * p, 2 * p + 1)}
-            known = _node_rows(conn, level - 1, children)
-            below = _EMPTY[level - 1]
-            level_hashes = {
-                p: node_hash(known.get(2 * p, below), known.get(2 * p + 1, below)) for p in parents
-            }
-            _put_nodes(conn, level, level_hashes, size)
-        if conn.execute(update(t.map_state).values(size=size)).rowcount == 0:
-            conn.execute(insert(t.map_state).values(id=1, size=size))
-    return map_root(conn)
+        root = _rehash(conn, {b: bucket_hash(p) for b, p in pairs.items()}, size)
+    values_row = {"size": size, "lots": lots, "root": root.hex()}
+    if conn.execute(update(t.map_state).values(**values_row)).rowcount == 0:
+        conn.execute(insert(t.map_state).values(id=1, **values_row))
+    return root, lots
 
 
 def map_root(conn: Connection) -> tuple[bytes, int]:
     """The map's root and how many lots it holds, as of :func:`map_size`."""
-    root = _node_rows(conn, DEPTH, [0]).get(0, _EMPTY[DEPTH])
-    count = conn.execute(select(func.count()).select_from(t.map_lots)).scalar_one()
-    return root, int(count)
+    state = conn.execute(_STATE).first()
+    if state is None:
+        return _EMPTY[DEPTH], 0
+    return bytes.fromhex(state.root), int(state.lots)
 
 
 def map_proof(conn: Connection, key: str) -> tuple[MapProof, dict[str, Any] | None]:
@@ -203,15 +236,9 @@ def map_proof(conn: Connection, key: str) -> tuple[MapProof, dict[str, Any] | No
         pairs.append((row.key, bytes.fromhex(row.hash)))
         if row.key == key:
             value = json.loads(row.value)
-    wanted = [(level, (bucket >> level) ^ 1) for level in range(DEPTH)]
-    found: dict[tuple[int, int], bytes] = {}
-    for row in conn.execute(
-        select(t.map_nodes.c.level, t.map_nodes.c.idx, t.map_nodes.c.hash).where(
-            tuple_(t.map_nodes.c.level, t.map_nodes.c.idx).in_(wanted)
-        )
-    ):
-        found[(int(row.level), int(row.idx))] = bytes.fromhex(row.hash)
-    siblings = tuple(found.get(w, _EMPTY[w[0]]) for w in wanted)
+    wanted = [_node(level, (bucket >> level) ^ 1) for level in range(DEPTH)]
+    found = _node_rows(conn, wanted)
+    siblings = tuple(found.get(n, _EMPTY[level]) for level, n in enumerate(wanted))
     return MapProof(key, tuple(sorted(pairs)), siblings), value
 
 
