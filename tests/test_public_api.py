@@ -32,7 +32,7 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
-        # The lot-status map (docs/adr/0011-lot-status-map.md).
+        # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",
         "StatusMap",

@@ -241,7 +241,7 @@ def record_recall(event: Recall, caller: EventCaller, app: RecorderDep) -> Event
 def record_status_map(event: StatusMap, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Commit to every lot's status: refused unless ``root`` is the map of the log so far.
 
-    The server appends one itself before each checkpoint (docs/adr/0011-lot-status-map.md).
+    The server appends one itself before each checkpoint (docs/adr/0015-lot-status-map.md).
     """
     return record_for(caller, app, event)
 
