@@ -10,8 +10,11 @@ checks, from the trust file alone (:mod:`agritrace._trust`):
    saw the old history);
 4. every entry's inclusion proof in that checkpoint's tree, and that every entry the page
    lists is proven;
-5. the page's banner and facts re-derived from the proven statement bodies
-   (:func:`traceability.derive_lot`).
+5. every fact the page shows (status and banner, product, cooperative, origins and
+   growers, harvest date, grade, quantity, packing, residue values and verdicts, cold
+   chain) re-derived from the proven statement bodies with the same derivation as the
+   server and the browser (:func:`traceability.derive_facts`), compared with the values
+   the answer claims and with the page's lines; a mismatch is a finding named by the fact.
 
 :func:`check_answer` is pure (the answer in, findings out); exit status 1 names every
 mismatch, 2 means the check could not run (no answer, unreadable trust file).
@@ -45,7 +48,7 @@ from ledger import (
     verify_cosignature,
     verify_inclusion,
 )
-from traceability import derive_lot
+from traceability import FACT_NAMES, Fact, ResidueLine, compare_facts, derive_facts
 
 __all__ = ["Finding", "check_answer", "fetch_answer", "verify"]
 
@@ -132,58 +135,105 @@ def _proofs(
     return records
 
 
+# The banner each derived lifecycle status allows: only a lot for sale may be "verified"
+# ("unproven" when the server could not prove it yet); a recall is always "recalled".
+_FOR_SALE = {"released", "shipped", "received"}
+
+
+def _banner_ok(shown: str, status: str | None) -> bool:
+    if status == "recalled":
+        return shown == "recalled"
+    if status in _FOR_SALE:
+        return shown in ("verified", "unproven")
+    return shown == "on_hold"
+
+
+def _claims(answer: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fact values the answer claims: ``lot.claims[*].value`` and ``proof.facts``."""
+    lot = answer.get("lot") or {}
+    claims = {
+        str(name): claim.get("value") if isinstance(claim, dict) else None
+        for name, claim in (lot.get("claims") or {}).items()
+    }
+    bundle = answer.get("proof") or {}
+    facts = bundle.get("facts") if isinstance(bundle, dict) else None
+    return claims, dict(facts or {})
+
+
+def _wording(derived: Mapping[str, Fact], text: Mapping[str, str]) -> dict[str, str]:
+    """Facts whose displayed line (``lot.facts``) does not say what the entries give."""
+    wrong: dict[str, str] = {}
+
+    def want(fact: str, line: str, part: str) -> None:
+        if part not in text.get(line, ""):
+            wrong.setdefault(fact, f"the page's {line!r} line does not say {part!r}")
+
+    status = derived["status"].value
+    if status is not None and not text.get("status", "").startswith(str(status)):
+        wrong["status"] = f"the page's status line does not say {status!r}"
+    for origin in derived["origins"].value or []:
+        want("origins", "grower", f"{origin['grower']} ({origin['farm']} / {origin['plot']})")
+        want("origins", "origin", f"{origin['village']}, {origin['county']}")
+    for name in ("harvested", "grade", "quantity"):
+        if derived[name].value is not None:
+            want(name, name, str(derived[name].value))
+    for row in derived["residues"].value or []:
+        line = ResidueLine(0, 0, "", "", **row)
+        want("residues", "residue", str(line))
+        want("residues", "lab", f"{line.lab}, sample {line.sample_id}, limits {line.edition}")
+    for line in derived["cold_chain"].value or []:
+        want("cold_chain", "cold_chain", line)
+    names = derived["cooperative"].value or {}
+    for name in names.values():
+        if name:
+            want("cooperative", "cooperative", name)
+    return wrong
+
+
 def _facts(
     gtin: str, lot: str, answer: Mapping[str, Any], records: Mapping[int, Record]
 ) -> list[Finding]:
-    derived = derive_lot(
-        gtin, lot, ((s, r.statement.kind, r.statement.body) for s, r in records.items())
-    )
-    facts: dict[str, str] = dict((answer.get("lot") or {}).get("facts", {}))
-    shown = str(answer.get("status"))
-    found: list[Finding] = []
-    because = f"entry {derived.because}" if derived.because is not None else "no entry"
-    if shown == derived.banner:
-        found.append(Finding("status", True, f"{shown}, as {because} makes it"))
-    elif shown == "on_hold" and derived.banner == "verified":
-        # A hold by a quality rule (residue verdict, cold chain) rests on rule entries the
-        # page does not list; stricter than the entries show is not a false claim.
-        found.append(
-            Finding("status", True, "on_hold (a rule hold the listed entries cannot show)")
-        )
-    else:
-        found.append(
-            Finding(
-                "status",
-                False,
-                f"page says {shown}, the entries make it {derived.banner} ({because})",
+    """Re-derive every fact from the proven bodies (:func:`traceability.derive_facts`).
+
+    The derived facts must equal the answer's claimed values (``lot.claims`` and
+    ``proof.facts``, the ones the browser compares), the page's lines must say them, and the
+    banner must be the one the derived status allows.
+    """
+    entries = [
+        {"seq": seq, "kind": r.statement.kind, "body": r.statement.body}
+        for seq, r in sorted(records.items())
+    ]
+    try:
+        derived = derive_facts(entries, gtin, lot)
+    except ValueError as e:
+        return [Finding("facts", False, f"the proven entries do not give the facts: {e}")]
+    claims, bundle_facts = _claims(answer)
+    if not claims:
+        return [Finding("facts", False, "the answer claims no fact values: nothing to compare")]
+    text = {str(k): str(v) for k, v in (answer.get("lot") or {}).get("facts", {}).items()}
+    wrong: dict[str, str] = {}
+    for where, shown in (("lot.claims", claims), ("proof.facts", bundle_facts)):
+        for m in compare_facts(shown, derived):
+            wrong.setdefault(
+                str(m["fact"]), f"{where} says {m['shown']!r}, the entries give {m['derived']!r}"
             )
-        )
-
-    def same(name: str, want: str | None) -> None:
-        got = facts.get(name)
-        if want is None and got is None:
-            return
-        ok = got == want
-        found.append(Finding(name, ok, f"{got!r}" if ok else f"page {got!r}, entries {want!r}"))
-
-    same("grade", derived.grade)
-    same("harvested", derived.harvested)
-    for plot in derived.plots:
-        ok = f"/ {plot})" in facts.get("grower", "")
-        found.append(Finding("origin", ok, f"plot {plot}" + ("" if ok else " missing from page")))
-    lines = [x for x in facts.get("residue", "").split("; ") if x and "no residue test" not in x]
-    if len(lines) != len(derived.residues) or not all(
-        any(line == want or line.startswith((want + " ", want + ",")) for line in lines)
-        for want in derived.residues
-    ):
-        found.append(
-            Finding("residue", False, f"page {lines}, lab results {list(derived.residues)}")
-        )
-    else:
-        found.append(Finding("residue", True, f"{len(lines)} result(s) as the lab signed them"))
-    for lab in derived.labs:
-        ok = lab in facts.get("lab", "")
-        found.append(Finding("lab", ok, lab + ("" if ok else " missing from page")))
+    for fact, detail in _wording(derived, text).items():
+        wrong.setdefault(fact, detail)
+    status = derived["status"].value
+    banner = str(answer.get("status"))
+    if not _banner_ok(banner, status) and "status" not in wrong:
+        wrong["status"] = f"the page says {banner}, the entries make it {status}"
+    if answer.get("lot_status") not in (None, status) and "status" not in wrong:
+        wrong["status"] = f"lot_status {answer.get('lot_status')!r}, the entries give {status!r}"
+    found = []
+    for name in FACT_NAMES:
+        if name in wrong:
+            found.append(Finding(name, False, wrong[name]))
+        else:
+            entries_of = ", ".join(str(s) for s in derived[name].entries) or "none"
+            found.append(Finding(name, True, f"{derived[name].value!r} (entries {entries_of})"))
+    if "facts" in wrong:
+        found.append(Finding("facts", False, wrong["facts"]))
     return found
 
 

@@ -9,8 +9,8 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
-from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -85,6 +85,7 @@ from traceability.rules._tables import (
 
 __all__ = [
     "EVENT_TYPES",
+    "FACT_NAMES",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -96,11 +97,11 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
-    "DerivedLot",
     "Drift",
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "Fact",
     "Farm",
     "FarmOrigin",
     "FlaggedLot",
@@ -122,6 +123,7 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "Mismatch",
     "Model",
     "MrlRow",
     "MrlTable",
@@ -154,7 +156,8 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "check_projection",
-    "derive_lot",
+    "compare_facts",
+    "derive_facts",
     "import_epcis",
     "issued_serials",
     "load_mrl_csv",
