@@ -4,7 +4,9 @@ Fetches the resolver's JSON answer for the Digital Link (``Accept: application/j
 checks, from the trust file alone (:mod:`agritrace._trust`):
 
 1. the answer is about the scanned GTIN and lot, and the code is known;
-2. the label's ``s`` signature, when the code carries one, with a trusted label key;
+2. the label's ``s`` signature, when the code carries one, with a label key from the trust
+   file or one whose ``ledger.key.register`` entry (role ``label``) the answer proves in the
+   checkpoint's tree; a serialised code without ``s`` while label keys exist fails;
 3. the checkpoint's signature with the log key, and a valid cosignature by every witness
    the trust file names (a server that rewrote history cannot get one from a witness that
    saw the old history);
@@ -33,12 +35,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.markup import escape
 
 from agritrace._trust import TrustFile, TrustFileError
 from labels import LabelError, load_public_key, parse_digital_link, verify_link
 from ledger import (
+    KEY_REGISTER,
+    Checkpoint,
     CosignatureVerifier,
     LedgerError,
     NoteVerifier,
@@ -48,7 +53,14 @@ from ledger import (
     verify_cosignature,
     verify_inclusion,
 )
-from traceability import FACT_NAMES, Fact, ResidueLine, compare_facts, derive_facts
+from traceability import (
+    FACT_NAMES,
+    LABEL_ROLE,
+    Fact,
+    ResidueLine,
+    compare_facts,
+    derive_facts,
+)
 
 __all__ = ["Finding", "check_answer", "fetch_answer", "verify"]
 
@@ -71,26 +83,66 @@ def _b64(value: Any, what: str) -> bytes:
         raise ValueError(f"{what}: expected base64, got {value!r}") from e
 
 
-def _label(uri: str, trust: TrustFile) -> Finding:
+def _label(uri: str, trust: TrustFile, ledger_keys: list[bytes]) -> Finding:
+    """Check the code's ``s`` with the trusted label keys and those proven on the ledger."""
     link = parse_digital_link(uri)
+    keys = [load_public_key(k) for k in trust.label_keys]
+    keys += [Ed25519PublicKey.from_public_bytes(k) for k in ledger_keys]
     if link.signature is None:
+        if link.serial is not None and keys:
+            return Finding(
+                "label", False, "possible counterfeit: a serialised label without a signature"
+            )
         return Finding("label", True, "no s= signature on this code (nothing to check)")
-    if not trust.label_keys:
-        return Finding("label", False, "the code is signed but the trust file has no label key")
+    if not keys:
+        return Finding("label", False, "the code is signed but no label key is trusted or proven")
     problems = []
-    for key in trust.label_keys:
+    for key in keys:
         try:
-            verify_link(link, load_public_key(key))
+            verify_link(link, key)
             return Finding("label", True, "signature verifies with a trusted label key")
         except LabelError as e:
             problems.append(str(e))
-    return Finding("label", False, "possible counterfeit: " + "; ".join(problems))
+    return Finding("label", False, "possible counterfeit: " + "; ".join(dict.fromkeys(problems)))
+
+
+def _label_keys(
+    bundle: Mapping[str, Any], checkpoint: Checkpoint, out: list[Finding]
+) -> list[bytes]:
+    """The label keys the answer proves: label-role registrations in the checkpoint's tree."""
+    label = bundle.get("label")
+    if not isinstance(label, dict):
+        return []
+    keys = []
+    for entry in label.get("keys", []):
+        index = entry.get("index")
+        try:
+            leaf = _b64(entry["leaf"], f"label key entry {index} leaf")
+            path = [_b64(h, f"label key entry {index} proof") for h in entry["proof"]]
+            verify_inclusion(
+                int(index), checkpoint.size, leaf_hash(leaf), path, checkpoint.root_hash
+            )
+            record = Record.from_leaf(leaf)
+            body = record.statement.body
+            if record.seq != index or record.statement.kind != KEY_REGISTER:
+                raise ValueError(f"entry {record.seq} is not a key registration")
+            if LABEL_ROLE not in body.get("roles", []):
+                raise ValueError(f"entry {record.seq} does not register a label key")
+            keys.append(_b64(body["public_key"], f"label key entry {index} public_key"))
+        except (LedgerError, ValueError, KeyError, TypeError) as e:
+            out.append(Finding("label", False, f"label key entry {index}: {e}"))
+    if keys:
+        out.append(Finding("label key", True, f"{len(keys)} label key(s) proven on the ledger"))
+    return keys
 
 
 def _proofs(
-    answer: Mapping[str, Any], trust: TrustFile, out: list[Finding]
+    answer: Mapping[str, Any], trust: TrustFile, out: list[Finding], label_keys: list[bytes]
 ) -> dict[int, Record] | None:
-    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records."""
+    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records.
+
+    The label keys the answer proves are added to ``label_keys``.
+    """
     bundle = answer.get("proof")
     if not isinstance(bundle, dict):
         out.append(Finding("checkpoint", False, "the answer carries no proof: nothing proven"))
@@ -128,6 +180,7 @@ def _proofs(
             continue
         records[record.seq] = record
     out.append(Finding("inclusion", True, f"{len(records)} entries proven in the signed tree"))
+    label_keys += _label_keys(bundle, checkpoint, out)
     lot = answer.get("lot") or {}
     listed = {int(e["seq"]) for e in lot.get("entries", [])}
     for seq in sorted(listed - records.keys()):
@@ -251,14 +304,16 @@ def check_answer(uri: str, answer: Mapping[str, Any], trust: TrustFile) -> list[
                 f"{about.get('gtin')}/{about.get('lot')}",
             )
         )
-    out.append(_label(uri, trust))
     status = answer.get("status")
     if status == "unknown" or answer.get("lot") is None:
+        out.append(_label(uri, trust, []))
         out.append(Finding("lot", False, "unknown code: possible counterfeit"))
         return out
     if status == "unverified":
         out.append(Finding("status", False, "the server reports its records drift from its log"))
-    records = _proofs(answer, trust, out)
+    ledger_keys: list[bytes] = []
+    records = _proofs(answer, trust, out, ledger_keys)
+    out.append(_label(uri, trust, ledger_keys))
     if records is not None and link.lot is not None:
         out.extend(_facts(link.gtin, link.lot, answer, records))
     return out

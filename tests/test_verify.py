@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -114,6 +115,48 @@ def test_a_signed_label_passes_and_a_forged_one_fails(
     assert (
         "possible counterfeit" in failed(check_answer(forged, fetch_answer(forged), trust))["label"]
     )
+
+
+def test_the_label_key_proven_on_the_ledger_checks_labels_without_a_trusted_one(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    full = TrustFile.load(folder / "trust.toml")
+    trust = TrustFile(full.origin, full.log_key, full.witnesses)  # no label key trusted
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000002")
+    good = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    findings = check_answer(good, fetch_answer(good), trust)
+    assert failed(findings) == {}
+    assert any(f.check == "label key" and f.ok for f in findings)
+    forged = sign_link(link, Ed25519PrivateKey.generate()).uri
+    # The server itself refuses it (404 counterfeit); verify names the label either way.
+    assert (
+        "possible counterfeit" in failed(check_answer(forged, fetch_answer(good), trust))["label"]
+    )
+    missing = link.uri
+    assert (
+        "without a signature" in failed(check_answer(missing, fetch_answer(good), trust))["label"]
+    )
+
+
+def test_a_label_key_entry_that_is_not_proven_or_not_a_label_key_fails(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    full = TrustFile.load(folder / "trust.toml")
+    trust = TrustFile(full.origin, full.log_key, full.witnesses)
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000003")
+    uri = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    answer = fetch_answer(uri)
+    other = copy.deepcopy(answer)
+    # Another entry (the genesis) offered as the label key, with its genuine proof.
+    other["proof"]["label"]["keys"] = [other["proof"]["entries"][0]]
+    details = [f.detail for f in check_answer(uri, other, trust) if not f.ok]
+    assert any("is not a key registration" in d for d in details), details
+    broken = copy.deepcopy(answer)
+    broken["proof"]["label"]["keys"][0]["proof"] = broken["proof"]["label"]["keys"][0]["proof"][1:]
+    details = [f.detail for f in check_answer(uri, broken, trust) if not f.ok]
+    assert any(d.startswith("label key entry") for d in details), details
 
 
 def test_unknown_code_fails_as_possible_counterfeit(live: Live, demo: tuple[Path, Season]) -> None:

@@ -11,6 +11,7 @@ master data goes to a :class:`Projection`, which answers with frozen views.
 
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -86,6 +87,7 @@ from traceability.rules._tables import (
 __all__ = [
     "EVENT_TYPES",
     "FACT_NAMES",
+    "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -113,6 +115,7 @@ __all__ = [
     "Hold",
     "ImportProblem",
     "InputApplication",
+    "LabelKey",
     "LabelRun",
     "LifecycleError",
     "LineageEdge",
@@ -160,11 +163,13 @@ __all__ = [
     "derive_facts",
     "import_epcis",
     "issued_serials",
+    "label_keys",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
     "projection_exists",
     "record_scan",
+    "register_label_key",
     "reindex",
     "suspicious_serials",
 ]

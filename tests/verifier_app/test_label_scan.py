@@ -18,7 +18,13 @@ from fastapi.testclient import TestClient
 from labels import DigitalLink, sign_link
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER, write_token_file
-from traceability import SUSPICIOUS_SCANS, Packing, Recorder, suspicious_serials
+from traceability import (
+    SUSPICIOUS_SCANS,
+    Packing,
+    Recorder,
+    register_label_key,
+    suspicious_serials,
+)
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
 
@@ -48,8 +54,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             }
         )
         Recorder(ledger).record(packing, keys.load("packing-shed"))
+        register_label_key(ledger, root, keys.create("label").public_key(), "label printer")
         ledger.checkpoint()
-    keys.create("label")
     tokens = write_token_file(folder / "tokens.toml", {TOKEN: ("market-regulator", ["regulator"])})
     settings = Settings(
         db=url, keys=folder / "keys", resolver=RESOLVER, demo=True, rate_burst=1000, tokens=tokens

@@ -5,6 +5,11 @@ in the tree of the latest signed checkpoint; plus that checkpoint and the log's 
 (named in the genesis entry). ``static/verify.js`` checks them with WebCrypto. Entries newer
 than the latest checkpoint cannot be proved yet and are left out (the next checkpoint, at
 most a few seconds away, covers them).
+
+For a scanned label, also the label check's inputs (:class:`LabelProof`): the code's GTIN,
+lot, serial and ``s`` signature, and the ledger entries registering the cooperative's label
+keys with their inclusion proofs, so the browser checks the signature with a key the log
+committed to.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from labels import DigitalLink
 from ledger import Checkpoint, Ledger, parse_note
 
 __all__ = [
     "EntryProof",
+    "LabelProof",
     "ProofBundle",
     "compact_script",
+    "label_proof",
     "page_scripts",
     "proof_bundle",
     "verify_script",
@@ -35,6 +43,21 @@ class EntryProof(BaseModel):
     index: int
     leaf: str
     proof: list[str]
+
+
+class LabelProof(BaseModel):
+    """A label check's inputs: the scanned code, its signature and the label key entries.
+
+    ``keys`` are ``ledger.key.register`` entries with the ``label`` role, valid at the
+    checkpoint, each proven in its tree; ``signature`` is the ``s`` parameter (None when the
+    code carries none).
+    """
+
+    gtin: str
+    lot: str | None
+    serial: str | None
+    signature: str | None
+    keys: list[EntryProof]
 
 
 class ProofBundle(BaseModel):
@@ -51,6 +74,7 @@ class ProofBundle(BaseModel):
     gtin: str | None = None
     lot: str | None = None
     facts: dict[str, Any] | None = None
+    label: LabelProof | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -76,6 +100,25 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
         if seq < size
     ]
     return ProofBundle(checkpoint=note, logKey=str(log_key), size=size, entries=entries)
+
+
+def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: int) -> LabelProof:
+    """The label check's inputs for ``link``, with the key entries ``keys`` proven at ``size``."""
+    return LabelProof(
+        gtin=link.gtin,
+        lot=link.lot,
+        serial=link.serial,
+        signature=link.signature,
+        keys=[
+            EntryProof(
+                index=seq,
+                leaf=_b64(ledger.record(seq).leaf()),
+                proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
+            )
+            for seq in sorted(set(keys))
+            if seq < size
+        ],
+    )
 
 
 @cache
