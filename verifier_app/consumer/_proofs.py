@@ -15,7 +15,8 @@ committed to.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -23,9 +24,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from labels import DigitalLink
-from ledger import Checkpoint, Ledger, parse_note
+from ledger import (
+    Checkpoint,
+    CosignatureVerifier,
+    Ledger,
+    LedgerError,
+    parse_note,
+    verify_cosignature,
+)
 
 __all__ = [
+    "CosignatureOut",
     "EntryProof",
     "LabelProof",
     "ProofBundle",
@@ -43,6 +52,14 @@ class EntryProof(BaseModel):
     index: int
     leaf: str
     proof: list[str]
+
+
+class CosignatureOut(BaseModel):
+    """A trusted witness's valid cosignature on the bundle's checkpoint, and when it was made."""
+
+    witness: str
+    timestamp: int
+    time: str
 
 
 class LabelProof(BaseModel):
@@ -75,20 +92,37 @@ class ProofBundle(BaseModel):
     lot: str | None = None
     facts: dict[str, Any] | None = None
     label: LabelProof | None = None
+    cosignatures: list[CosignatureOut] = []
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
-    """Build the bundle for entries ``seqs``; None before the log's first checkpoint."""
+def proof_bundle(
+    ledger: Ledger, seqs: Sequence[int], witnesses: Mapping[str, CosignatureVerifier] | None = None
+) -> ProofBundle | None:
+    """Build the bundle for entries ``seqs``; None before the log's first checkpoint.
+
+    ``witnesses`` (name -> key) are the trusted witnesses: ``cosignatures`` names each one
+    whose cosignature on the checkpoint verifies, with its time (how fresh the view is).
+    """
     # With every witness's cosignature it has: a verifier holding a witness key can tell a
     # checkpoint the regulator saw from one the server signed alone.
     note = ledger.cosigned_checkpoint()
     if note is None:
         return None
-    size = Checkpoint.parse(parse_note(note.encode()).text).size
+    parsed = parse_note(note.encode())
+    checkpoint = Checkpoint.parse(parsed.text)
+    size = checkpoint.size
+    cosignatures = []
+    for name, verifier in sorted((witnesses or {}).items()):
+        try:
+            when = verify_cosignature(checkpoint, parsed, verifier)
+        except LedgerError:
+            continue  # not (yet) cosigned by this witness
+        at = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+        cosignatures.append(CosignatureOut(witness=name, timestamp=when, time=at))
     log_key = ledger.log_key()
     entries = [
         EntryProof(
@@ -99,7 +133,9 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
         for seq in sorted(set(seqs))
         if seq < size
     ]
-    return ProofBundle(checkpoint=note, logKey=str(log_key), size=size, entries=entries)
+    return ProofBundle(
+        checkpoint=note, logKey=str(log_key), size=size, entries=entries, cosignatures=cosignatures
+    )
 
 
 def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: int) -> LabelProof:

@@ -309,7 +309,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     if form == "linkset":
         headers["Link"] += f", {_CONTEXT_LINK}"
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
-    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    proof = None
+    if lot is not None and lot.entries:
+        proof = proof_bundle(ledger, lot.entries, state.witnesses)
     check = None
     if lot is not None and link.lot is not None:
         check = check_lot(ledger, link.gtin, link.lot, lot, proof)
@@ -337,6 +339,8 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             "lot": None if counterfeit else lot,
             "check": check,
             "label": label,
+            # Which named witnesses cosigned the checkpoint, and when (how fresh it is).
+            "bundle": None if counterfeit else proof,
             # The browser checks only an answer the server could prove itself: otherwise
             # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
             # In a JSON script element ("<" escaped so no string can close it): an attribute
