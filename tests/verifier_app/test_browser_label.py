@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from labels import DigitalLink, sign_link
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
+from tests.verifier_app.test_browser_honest import NO_ED25519
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from traceability import LABEL_ROLE, Packing, Recorder, register_label_key
 from traceability.demo import Season, build_season
@@ -205,3 +206,24 @@ def test_a_signature_moved_to_another_serial_is_a_possible_counterfeit(
         assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
     finally:
         page.close()
+
+
+@pytest.mark.usefixtures("server_says_signed")
+@pytest.mark.parametrize(("key", "want"), [("genuine", "verified"), ("forged", "counterfeit")])
+def test_an_old_phone_checks_the_label_through_the_fallback(
+    browser: Any, world: World, key: str, want: str
+) -> None:
+    # WebCrypto without Ed25519: the vendored @noble/ed25519 checks the label signature.
+    signer = world.label if key == "genuine" else Ed25519PrivateKey.generate()
+    context = browser.new_context()
+    context.add_init_script(NO_ED25519)
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    try:
+        page.goto(world.base + world.path("000001", signer) + "&lang=en")
+        page.wait_for_selector("output.verified, output.failed, output.cannot", timeout=20_000)
+        assert page.get_attribute("h1.banner", "class") == f"banner {want}"
+        assert any(url.endswith("/static/noble-ed25519-2.3.0.js") for url in fetched)
+    finally:
+        context.close()
