@@ -128,7 +128,10 @@ def _label_keys(
                 raise ValueError(f"entry {record.seq} is not a key registration")
             if LABEL_ROLE not in body.get("roles", []):
                 raise ValueError(f"entry {record.seq} does not register a label key")
-            keys.append(_b64(body["public_key"], f"label key entry {index} public_key"))
+            key = _b64(body["public_key"], f"label key entry {index} public_key")
+            if len(key) != 32:
+                raise ValueError(f"entry {record.seq}: expected a 32-byte key, got {len(key)}")
+            keys.append(key)
         except (LedgerError, ValueError, KeyError, TypeError) as e:
             out.append(Finding("label", False, f"label key entry {index}: {e}"))
     if keys:
