@@ -89,7 +89,10 @@ def shape_line(text: str, fonts: FontSet, size: float) -> Line:
         FontMissingError: A character has no glyph in the face chosen for its script.
     """
     runs = _runs(text)
-    paragraph_rtl = next((is_rtl_char(c) for c in text if c.isalnum()), False)
+    # One left-to-right run means no right-to-left letter, so no right-to-left paragraph.
+    paragraph_rtl = (len(runs) > 1 or (bool(runs) and runs[0][1])) and next(
+        (is_rtl_char(c) for c in text if c.isalnum()), False
+    )
     placed: list[Run] = []
     glyphs: list[Glyph] = []
     x = 0.0

@@ -160,3 +160,21 @@ def test_per_label_lines_shaped_once_per_batch_and_never_stale(fonts: FontSet) -
     # The per-label lines are exactly the non-static lines of the whole label's placement.
     whole = place(layout, data, second, size, fonts).lines
     assert [t for t in whole if not t.static] == list(two)
+
+
+def test_face_coverage_and_hash_agree_with_the_character_map(fonts: FontSet) -> None:
+    face = fonts.cjk
+    spaces = [c for c in "\u2028\u2029\u3000\u00a0\t" if ord(c) not in face.cmap]
+    assert spaces, "expected a space character the font has no glyph for"
+    # Spaces need no glyph; any other character must be in the map.
+    assert face.covers("批号 KS-2026" + "".join(spaces))
+    missing = next(chr(cp) for cp in range(0x10FFFF, 0, -1) if cp not in face.cmap)
+    assert not face.covers("批号" + missing)
+    assert not face.covers(missing + " " + spaces[0])
+    # An equal face (read again from its file) hashes equal, so the caches keyed by faces
+    # and font sets find it; another face does not collide.
+    again = Face(face.path, face.index, face.units_per_em, face.ascent, face.descent, {})
+    assert again == face
+    assert hash(again) == hash(face)
+    assert hash(FontSet(again, fonts.arabic)) == hash(fonts)
+    assert hash(fonts.arabic) != hash(face)
