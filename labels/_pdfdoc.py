@@ -59,7 +59,7 @@ class PDFDocument:
         """Add a page with the given content stream."""
         # Pages are mostly QR rectangles (about 11 kB of text per signed code). ISA-L's
         # deflate at its level 1 writes them about 5 times as fast as zlib's level 1 and
-        # about 15% smaller; the stream is ordinary zlib data (ADR 11, docs/performance.md).
+        # about 15% smaller; the stream is ordinary zlib data (ADR 12, docs/performance.md).
         contents = self._add_deflated(isal_zlib.compress(content.encode(), 1))
         self._pages.append(
             self.add(

@@ -193,7 +193,7 @@ def test_pdf_pages_deflated_to_under_2_8_kb_a_signed_label(
     data: LabelData, fonts: FontSet, key: Ed25519PrivateKey
 ) -> None:
     # Pages stay compressed (stored, they were 13.7 kB a label); ISA-L's deflate makes them
-    # about 2.6 kB a signed label where zlib's level 1 made 3.1 kB (ADR 11).
+    # about 2.6 kB a signed label where zlib's level 1 made 3.1 kB (ADR 12).
     links = [sign_link(link, key) for link in make_links(48)]
     pdf = render_pdf(data, links, Layout.named("a4-3x8"), fonts)
     streams = [
