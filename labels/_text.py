@@ -146,7 +146,8 @@ def _hb_font(face: Face) -> hb.Font:
     return hb.Font(hb.Face(hb.Blob.from_file_path(str(face.path)), face.index))
 
 
-@cache
+# Bounded: every label's serial line is a new text, and a long-running server renders many.
+@lru_cache(maxsize=8192)
 def _shape(face: Face, text: str, rtl: bool) -> tuple[tuple[int, int, int, int], ...]:
     buf = hb.Buffer()
     buf.add_str(text)
