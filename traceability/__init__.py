@@ -45,6 +45,7 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
     DriftReport,
@@ -92,6 +93,7 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateCheck",
     "CertificateIssued",
     "Cooling",
     "Cooperative",
