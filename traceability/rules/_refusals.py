@@ -58,7 +58,7 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     # Receiving a shipment that is not in transit (projection/_movement.py).
     "receive-requires-shipped/shipment": ("shipment", "status"),
     # Identifiers and master data (projection/_origin.py, _query.py, _movement.py).
-    "lot-codes-unique": ("lot",),
+    "lot-codes-unique": ("lot", "existing"),
     "lot-codes-unique/look-alike": ("lot", "existing"),
     "shipment-ids-unique": ("shipment",),
     "pack-once-per-unit": ("lot", "unit"),
