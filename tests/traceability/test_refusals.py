@@ -16,6 +16,7 @@ import pytest
 
 from traceability import TABLE, LifecycleError
 from traceability.rules._refusals import REFUSALS, rule_name
+from verifier_app._i18n import Language
 from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._wording import REFUSAL_TERMS, REFUSAL_WORDING
 
@@ -69,7 +70,7 @@ def _raised() -> dict[str, set[str]]:
                 if isinstance(params, ast.Name):
                     params = assigned[params.id]
                 assert isinstance(params, ast.Dict), f"{where}: params must be a literal dict"
-                names = {k.value for k in params.keys if isinstance(k, ast.Constant)}
+                names = {str(k.value) for k in params.keys if isinstance(k, ast.Constant)}
                 case = next((k.value for k in call.keywords if k.arg == "case"), None)
                 cases = _text(case, assigned) or [""]
                 if case is not None and isinstance(case, ast.IfExp):
@@ -98,7 +99,7 @@ def test_each_refusal_carries_the_registered_parameters(key: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["zh", "ug", "en"])
-def test_every_registered_rule_has_a_sentence_in_every_language(language: str) -> None:
+def test_every_registered_rule_has_a_sentence_in_every_language(language: Language) -> None:
     wording = REFUSAL_WORDING[language]
     assert set(wording) == set(REFUSALS), language
     for key, sentence in wording.items():

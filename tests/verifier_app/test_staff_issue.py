@@ -9,6 +9,7 @@ with their parameters isolated (``<bdi>``). A lot with no pre-cooling record say
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -47,7 +48,7 @@ def released(client: TestClient, world: StaffWorld, *, cooled: bool = True) -> N
     api(client, world, "cooperative", "release", {"lot": ref("H1"), "note": "ok", "time": ago(1)})
 
 
-def certify(client: TestClient, csrf: str, lang: str = "en") -> object:
+def certify(client: TestClient, csrf: str, lang: str = "en") -> Any:
     return client.post(
         f"{LOT_PAGE}/certificate?lang={lang}",
         data={"csrf": csrf, "contact": "0998-1234567", "basis": ["自我检测", "自我承诺"]},
