@@ -9,8 +9,9 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
-from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -86,6 +87,8 @@ from traceability.rules._tables import (
 
 __all__ = [
     "EVENT_TYPES",
+    "FACT_NAMES",
+    "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -98,11 +101,11 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
-    "DerivedLot",
     "Drift",
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "Fact",
     "Farm",
     "FarmOrigin",
     "FlaggedLot",
@@ -114,6 +117,7 @@ __all__ = [
     "Hold",
     "ImportProblem",
     "InputApplication",
+    "LabelKey",
     "LabelRun",
     "LifecycleError",
     "LineageEdge",
@@ -124,6 +128,7 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "Mismatch",
     "Model",
     "MrlRow",
     "MrlTable",
@@ -156,14 +161,17 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "check_projection",
-    "derive_lot",
+    "compare_facts",
+    "derive_facts",
     "import_epcis",
     "issued_serials",
+    "label_keys",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
     "projection_exists",
     "record_scan",
+    "register_label_key",
     "reindex",
     "suspicious_serials",
 ]

@@ -72,6 +72,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "数量",
         "lab": "检测机构",
         "proofs": "账本证明",
+        "cosigned_by": "账本检查点（{size} 条记录）已由见证方 {witness} 于 {time} 联署",
+        "not_cosigned": "账本检查点（{size} 条记录）尚无见证方联署",
         "verify_pending": "本机验证需要启用 JavaScript。上面的信息来自合作社的账本。",
         "verified_here": "✓ 已在本手机上验证：账本签名和每条记录的证明都正确",
         "verify_failed": "✗ 验证失败，请勿相信此页面",
@@ -148,6 +150,10 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "مىقدارى",
         "lab": "تەكشۈرۈش ئورنى",
         "proofs": "خاتىرە ئىسپاتى",
+        "cosigned_by": (
+            "تەكشۈرۈش نۇقتىسى ({size} خاتىرە) گۇۋاھچى {witness} تەرىپىدىن {time} دە ئىمزالاندى"
+        ),
+        "not_cosigned": "تەكشۈرۈش نۇقتىسى ({size} خاتىرە) تېخى گۇۋاھچى تەرىپىدىن ئىمزالانمىدى",
         "verify_pending": "بۇ تېلېفوندا تەكشۈرۈش ئۈچۈن JavaScript كېرەك.",
         "verified_here": "✓ بۇ تېلېفوندا تەكشۈرۈلدى: خاتىرە ئىمزاسى ۋە ئىسپاتلار توغرا",
         "verify_failed": "✗ تەكشۈرۈش مەغلۇپ بولدى، بۇ بەتكە ئىشەنمەڭ",
@@ -220,6 +226,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "quantity": "Quantity",
         "lab": "Testing lab",
         "proofs": "Ledger proofs",
+        "cosigned_by": "Checkpoint of {size} entries cosigned by the witness {witness} at {time}",
+        "not_cosigned": "Checkpoint of {size} entries: not cosigned by a witness yet",
         "verify_pending": (
             "Checking on this phone needs JavaScript; the facts above come from the "
             "cooperative's ledger."

@@ -33,7 +33,7 @@ class LotView:
             translated; others are shown as given. Values are shown as given, escaped.
         entries: Ledger positions of the entries these facts come from; the page links
             each to its inclusion proof.
-        claims: The facts as values (``verifier_app.consumer._facts.FACT_NAMES`` -> JSON
+        claims: The facts as values (``traceability.FACT_NAMES`` -> JSON
             value), from the same source as ``facts``: what the check re-derives from the
             entries and compares. Empty when the lookup makes no checkable claims.
         missing_stages: Cold-chain stages the lot's profile requires that it has no record

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
-from traceability import CertificateCheck, issued_serials, record_scan
+from traceability import CertificateCheck, issued_serials, label_keys, record_scan
 from verifier_app._deps import SettingsDep
 from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
@@ -38,7 +38,7 @@ from verifier_app._settings import Settings
 from verifier_app.consumer._check import Verification, check_lot
 from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
-from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
+from verifier_app.consumer._proofs import ProofBundle, label_proof, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
 from verifier_app.consumer._scan_fast import is_scan_path
 
@@ -359,7 +359,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     if form == "linkset":
         headers["Link"] += f", {_CONTEXT_LINK}"
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
-    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    proof = None
+    if lot is not None and lot.entries:
+        proof = proof_bundle(ledger, lot.entries, state.witnesses)
     check = None
     if lot is not None and link.lot is not None:
         check = check_lot(ledger, link.gtin, link.lot, lot, proof)
@@ -368,6 +370,12 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             proof = proof.model_copy(
                 update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
             )
+            if link.serial is not None or link.signature is not None:
+                # The phone checks the label too, with the label keys the log holds (at the
+                # checkpoint: a key valid there, proven in its tree).
+                keys = [k.seq for k in label_keys(ledger, proof.size)]
+                update = {"label": label_proof(ledger, link, keys, proof.size)}
+                proof = proof.model_copy(update=update)
     if form == "json":
         body = _json(ScanAnswer.of(link, lot, proof, check, label, certificate).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
@@ -382,6 +390,8 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             "check": check,
             "label": label,
             "certificate": certificate,
+            # Which named witnesses cosigned the checkpoint, and when (how fresh it is).
+            "bundle": None if counterfeit else proof,
             # The browser checks only an answer the server could prove itself: otherwise
             # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
             # In a JSON script element ("<" escaped so no string can close it): an attribute
@@ -411,12 +421,13 @@ def _check_label(request: Request, form: Representation, link: DigitalLink) -> L
     """Check the scanned label; count the scan of an issued serial (never a HEAD request)."""
     state = request.app.state
     ledger: Ledger = state.ledger
-    holder = state.recorder
-    key = holder.load_key("label").public_key() if holder.keys.exists("label") else None
+    # A plain lot link needs no key: the key entries are replayed only for a label's scan.
+    labelled = link.serial is not None or link.signature is not None
+    keys = [k.verifier() for k in label_keys(ledger)] if labelled else []
     issued = None
     if link.serial is not None and link.lot is not None:
         issued = issued_serials(ledger, link.gtin, link.lot)
-    label = check_label(link, key, issued)
+    label = check_label(link, keys, issued)
     if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
         now = datetime.now(UTC)
         label = replace(label, scans=record_scan(ledger.engine, link.gtin, link.serial, now))
