@@ -63,3 +63,17 @@ def test_a_lot_without_pre_cooling_is_flagged_on_the_list_and_its_page(
         f"/regulator/trace?gtin={STRAWBERRY}&lot=H2&lang={lang}", headers=HTML
     )
     assert 'data-missing="precool"' not in cooled.text
+
+
+def test_the_regulator_api_lists_the_lot_with_its_missing_stage(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    released(staff_client, staff_world, "H1", cooled=False)
+    released(staff_client, staff_world, "H2", cooled=True)
+    response = staff_client.get(
+        "/api/v1/lots?status=non_compliant", headers=staff_world.auth("regulator")
+    )
+    assert response.status_code == 200, response.text
+    listed = {row["lot"]: row for row in response.json()["lots"]}
+    assert set(listed) == {"H1"}
+    assert listed["H1"]["missing_stages"] == ["precool"]
