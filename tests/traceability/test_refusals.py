@@ -114,7 +114,7 @@ def test_refusal_wording_is_its_own_table() -> None:
 
     for language, words in REFUSAL_WORDING.items():
         assert not set(words) & set(STAFF_WORDING[language])
-        assert set(REFUSAL_TERMS[language]) == {"action", "status", "who", "stage"}
+        assert set(REFUSAL_TERMS[language]) == {"action", "status", "who", "stage", "hold_rule"}
 
 
 def test_a_refusal_is_said_with_its_parameters_isolated_and_translated() -> None:
@@ -149,3 +149,20 @@ def test_script_in_a_parameter_is_inert() -> None:
     said = str(refusal_text(error, "en"))
     assert "<script>" not in said
     assert re.search(r"<bdi>&lt;script&gt;", said)
+
+
+def test_a_hold_refusal_names_the_hold_in_words_and_its_entry() -> None:
+    from traceability.rules._holds import HOLD_RULES
+
+    for language in ("zh", "ug", "en"):
+        assert set(REFUSAL_TERMS[language]["hold_rule"]) == set(HOLD_RULES), language
+    error = LifecycleError(
+        "hold-lift-authority",
+        "lot ... is held under regulator-hold (entry 12); only regulator may lift it",
+        {"lot": "H1", "hold_rule": "regulator-hold", "hold_entry": 12, "who": "regulator"},
+    )
+    said = str(refusal_text(error, "zh"))
+    assert said.startswith(
+        "不能解除：批次 <bdi>H1</bdi> 按「监管部门暂停」被暂停"
+        "（账本第 <bdi>12</bdi> 条），只有监管部门可以解除"
+    )

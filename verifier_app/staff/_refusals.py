@@ -25,6 +25,7 @@ _TERM_OF = {
     "allowed": "status",
     "who": "who",
     "stage": "stage",
+    "hold_rule": "hold_rule",
 }
 _OR = {"zh": "或", "ug": " ياكى ", "en": " or "}
 _AND = {"zh": "、", "ug": "، ", "en": ", "}

@@ -532,7 +532,8 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
 
 #: The words a refusal's coded parameters are said with: ``action`` (lifecycle actions and
 #: the stage events' names), ``status`` (of a lot or a shipment; ``allowed`` is a list of
-#: them), ``who`` (roles) and ``stage`` (cold-chain stages). A code not listed is shown as is.
+#: them), ``who`` (roles), ``stage`` (cold-chain stages) and ``hold_rule`` (the rule a hold
+#: was placed under). A code not listed is shown as is.
 REFUSAL_TERMS: Final[Mapping[Language, Mapping[str, Mapping[str, str]]]] = {
     "zh": {
         "action": {
@@ -576,6 +577,15 @@ REFUSAL_TERMS: Final[Mapping[Language, Mapping[str, Mapping[str, str]]]] = {
             "grower": "种植户",
         },
         "stage": {"precool": "预冷"},
+        "hold_rule": {
+            "manual-hold": "合作社暂停",
+            "regulator-hold": "监管部门暂停",
+            "residue-above-mrl": "农残超标",
+            "cold-chain-precool": "预冷不合格",
+            "cold-chain-transport": "运输温度超标",
+            "cold-chain-set-point": "冷藏车设定温度不合格",
+            "pre-harvest-interval": "未到安全间隔期",
+        },
     },
     "ug": {
         "action": {
@@ -619,6 +629,15 @@ REFUSAL_TERMS: Final[Mapping[Language, Mapping[str, Mapping[str, str]]]] = {
             "grower": "تېرىغۇچى",
         },
         "stage": {"precool": "ئالدىن سوۋۇتۇش"},
+        "hold_rule": {
+            "manual-hold": "كوئوپېراتىپ توختاتقان",
+            "regulator-hold": "نازارەت ئورنى توختاتقان",
+            "residue-above-mrl": "دورا قالدۇقى چەكتىن ئاشقان",
+            "cold-chain-precool": "ئالدىن سوۋۇتۇش ئۆلچەمگە توشمىغان",
+            "cold-chain-transport": "توشۇش تېمپېراتۇرىسى چەكتىن ئاشقان",
+            "cold-chain-set-point": "سوۋۇتقۇچ ماشىنا تېمپېراتۇرىسى ئۆلچەمگە توشمىغان",
+            "pre-harvest-interval": "بىخەتەرلىك ئارىلىقى توشمىغان",
+        },
     },
     "en": {
         "action": {
@@ -631,5 +650,14 @@ REFUSAL_TERMS: Final[Mapping[Language, Mapping[str, Mapping[str, str]]]] = {
         "status": {"on_hold": "on hold", "in_transit": "in transit"},
         "who": {"packing_station": "the packing station", "cooperative": "the cooperative"},
         "stage": {"precool": "pre-cooling"},
+        "hold_rule": {
+            "manual-hold": "the cooperative's hold",
+            "regulator-hold": "the regulator's hold",
+            "residue-above-mrl": "residue above the MRL",
+            "cold-chain-precool": "pre-cooling failed",
+            "cold-chain-transport": "transport temperature out of range",
+            "cold-chain-set-point": "reefer set point out of range",
+            "pre-harvest-interval": "inside the pre-harvest interval",
+        },
     },
 }
