@@ -6,6 +6,7 @@ import pytest
 
 PUBLIC = {
     "labels": {
+        "COMMITMENT_BASES",
         "Certificate",
         "DigitalLink",
         "FontMissingError",
@@ -35,6 +36,7 @@ PUBLIC = {
         "Action",
         "BackTrace",
         "BatchError",
+        "CertificateCheck",
         "CertificateIssued",
         "Cooling",
         "Cooperative",

@@ -46,6 +46,7 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
     DriftReport,
@@ -95,6 +96,7 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateCheck",
     "CertificateIssued",
     "Cooling",
     "Cooperative",
