@@ -7,7 +7,7 @@ Follows the GS1 Digital Link standard (URI syntax 1.2) as the GS1 reference engi
 query parameters. Non-numeric query parameters are not GS1 data and are ignored, except
 ``s``, which carries the label signature (see ``_signature.py``), and ``cert``, the number of
 the compliance certificate the code is printed on (a 承诺达标合格证's QR: the link still names
-the lot, and a GS1 reader that ignores ``cert`` resolves it as the lot's link; ADR 11).
+the lot, and a GS1 reader that ignores ``cert`` resolves it as the lot's link; ADR 13).
 """
 
 from __future__ import annotations
