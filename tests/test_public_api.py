@@ -111,6 +111,12 @@ PUBLIC = {
         "projection_exists",
         "suspicious_serials",
         "ScanCount",
+        "ExportSelection",
+        "SelectionFields",
+        "UnknownError",
+        "export_epcis",
+        "export_fsma204",
+        "parse_selection",
     },
     "ledger": {
         "KEY_REGISTER",

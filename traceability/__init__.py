@@ -10,7 +10,14 @@ master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
 from traceability._derive import DerivedLot, derive_lot
-from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._errors import (
+    BatchError,
+    LifecycleError,
+    RoleError,
+    TraceError,
+    UnknownError,
+    ValidationError,
+)
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -45,6 +52,8 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.exports._export import export_epcis, export_fsma204
+from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
 from traceability.projection._check import (
     Drift,
     DriftReport,
@@ -101,6 +110,7 @@ __all__ = [
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "ExportSelection",
     "Farm",
     "FarmOrigin",
     "FlaggedLot",
@@ -144,6 +154,7 @@ __all__ = [
     "RoleError",
     "RuleFinding",
     "ScanCount",
+    "SelectionFields",
     "Shipment",
     "Shipping",
     "Site",
@@ -151,15 +162,19 @@ __all__ = [
     "TraceError",
     "Transition",
     "UnitRef",
+    "UnknownError",
     "ValidationError",
     "Verdict",
     "check_projection",
     "derive_lot",
+    "export_epcis",
+    "export_fsma204",
     "import_epcis",
     "issued_serials",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_selection",
     "projection_exists",
     "record_scan",
     "reindex",

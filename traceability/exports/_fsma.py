@@ -25,8 +25,6 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ledger import Record
 from traceability.events._events import (
     Cooling,
@@ -41,16 +39,7 @@ from traceability.events._ids import lot_key
 from traceability.events._model import Model
 from traceability.exports._csv_safe import csv_text
 from traceability.projection._apply import parse_event
-from traceability.projection._export_reads import (
-    LotRow,
-    farm_of_plot,
-    lot_entry_seqs,
-    lot_row,
-    shipment_lots,
-    shipment_row,
-    site_row,
-)
-from traceability.projection._lineage import ancestors
+from traceability.projection._export_reads import ExportSnapshot, LotRow
 
 __all__ = ["COLUMNS", "fsma204_csv", "kde_map"]
 
@@ -113,12 +102,12 @@ class _Sheet:
     def __init__(
         self,
         origin: str,
-        conn: Connection,
+        reads: ExportSnapshot,
         lots: Collection[str] | None,
         entry: Callable[[int], Record],
     ) -> None:
         self.base = f"https://{origin.rstrip('/')}"
-        self.conn = conn
+        self.reads = reads
         self.lots = lots
         self.entry = entry
         self.rows: list[dict[str, str]] = []
@@ -130,14 +119,14 @@ class _Sheet:
     def site(self, site: str | None) -> _Place:
         if site is None:
             return "", ["not recorded on the event"]
-        row = site_row(self.conn, site)
+        row = self.reads.site(site)
         if row is None:
             return site, [f"business name, phone, address (no trace.site entry for {site})"]
         return _description(row.business_name, row.address, row.phone, row.gln)
 
     def farm(self, plot: str | None) -> dict[str, Any]:
         """The farm KDEs of a harvest plot, with the gaps of its location description."""
-        farm = None if plot is None else farm_of_plot(self.conn, plot)
+        farm = None if plot is None else self.reads.farm_of_plot(plot)
         if farm is None:
             return {}
         # The grower is the farm's business and its harvester: the domain records no
@@ -157,7 +146,7 @@ class _Sheet:
     def events(self, key: str) -> list[tuple[int, Model]]:
         """Every entry naming the lot, parsed, in ledger order (read once per export)."""
         if key not in self.events_cache:
-            records = (self.entry(seq) for seq in lot_entry_seqs(self.conn, key))
+            records = (self.entry(seq) for seq in self.reads.lot_entry_seqs(key))
             self.events_cache[key] = [
                 (r.seq, parse_event(r.statement.kind, r.statement.body)) for r in records
             ]
@@ -187,8 +176,8 @@ class _Sheet:
 
     def harvest_kdes(self, key: str) -> dict[str, Any]:
         """Farm, field, harvester, harvest and cooling KDEs of a lot, from its harvest."""
-        for k in ancestors(self.conn, key):
-            row = lot_row(self.conn, k)
+        for k in self.reads.ancestors(key):
+            row = self.reads.lot(k)
             if row is None or row.plot is None:
                 continue
             kdes = self.farm(row.plot) | {"harvest_date": (row.harvest_time or "")[:10]}
@@ -207,7 +196,7 @@ class _Sheet:
         key = lot_key(ref.gtin, ref.lot)
         if self.lots is not None and key not in self.lots:
             return  # a sibling's row of an event the lot shares (grading, a shipment)
-        row = lot_row(self.conn, key)
+        row = self.reads.lot(key)
         base: dict[str, Any] = {
             "cte": cte,
             "cfr_section": kde_map()[cte]["cite"],
@@ -254,7 +243,7 @@ class _Sheet:
             )
             if key in made and isinstance(e, Grading | Processing):
                 site = e.site
-                row = None if site is None else site_row(self.conn, site)
+                row = None if site is None else self.reads.site(site)
                 gln = "" if row is None or row.gln is None else row.gln
                 return self.site(site), gln and f"https://id.gs1.org/414/{gln}"
         return ("", ["not initially packed or transformed on this ledger"]), ""
@@ -292,7 +281,7 @@ class _Sheet:
             self.initial_packing(record, e)
         elif isinstance(e, Processing):
             for i in e.inputs:
-                used = lot_row(self.conn, lot_key(i.gtin, i.lot))
+                used = self.reads.lot(lot_key(i.gtin, i.lot))
                 self.add(
                     "transformation",
                     record,
@@ -318,8 +307,8 @@ class _Sheet:
                     immediate_subsequent_recipient=self.site(e.destination),
                 )
         elif isinstance(e, Receiving) and not e.more_readings:
-            ship = shipment_row(self.conn, e.shipment)
-            for gtin, lot in shipment_lots(self.conn, e.shipment):
+            ship = self.reads.shipment(e.shipment)
+            for gtin, lot in self.reads.shipment_lots(e.shipment):
                 self.add(
                     "receiving",
                     record,
@@ -332,7 +321,7 @@ class _Sheet:
 
     def initial_packing(self, record: Record, e: Grading) -> None:
         source = lot_key(e.input.gtin, e.input.lot)
-        received = lot_row(self.conn, source)
+        received = self.reads.lot(source)
         # Received at the packing site: the first entry there that took the lot in (its
         # cooling at the shed, else this grading).
         dates = [c[3] for c in self.custody(source) if c[2] == e.site and c[0] <= record.seq]
@@ -378,7 +367,7 @@ def _product(row: LotRow) -> str:
 def fsma204_csv(
     records: Iterable[Record],
     origin: str,
-    conn: Connection,
+    reads: ExportSnapshot,
     entry: Callable[[int], Record],
     lots: Collection[str] | None = None,
 ) -> str:
@@ -387,11 +376,11 @@ def fsma204_csv(
     ``entry`` reads any ledger entry by seq: an immediate subsequent recipient or a lot
     code's source may be named by an entry outside ``records`` (a date-range export).
     Rows are sorted by event date, then traceability lot code, then ledger order. With
-    ``lots`` (a lot's chain, from :func:`~traceability.exports._epcis.lot_chain`), only rows
+    ``lots`` (a lot's chain, from :meth:`ExportSnapshot.chain`), only rows
     of those lots are kept: an event naming several lots has one row per lot. The text
     starts with a UTF-8 BOM and no cell can run as a spreadsheet formula.
     """
-    sheet = _Sheet(origin, conn, lots, entry)
+    sheet = _Sheet(origin, reads, lots, entry)
     for record in records:
         if record.statement.kind.startswith("trace."):
             sheet.record(record)
