@@ -30,7 +30,7 @@ def catch_up(origin_url: str, mirror_url: str, entries: int, folder: Path) -> di
     start = time.perf_counter()
     export_tiles(ledger, folder / "tiles")
     export_seconds = time.perf_counter() - start
-    key = NoteVerifier.from_key_string(ledger.record(0).statement.body["log_key"])
+    key = NoteVerifier.from_key_string(ledger.entry(0).statement.body["log_key"])
     size = ledger.size()
     ledger.close()
 

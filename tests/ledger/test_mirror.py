@@ -74,7 +74,7 @@ def same_log(mirror: Mirror, ledger: Ledger) -> None:
     copy = Ledger(mirror.store)
     assert copy.size() == ledger.size()
     assert copy.root() == ledger.root()
-    assert [r.leaf() for r in copy.records()] == [r.leaf() for r in ledger.records()]
+    assert [r.leaf() for r in copy.entries()] == [r.leaf() for r in ledger.entries()]
     assert copy.latest_checkpoint() == ledger.cosigned_checkpoint()
     assert copy.keys() == ledger.keys()
     report = audit(mirror.store)
@@ -239,7 +239,7 @@ def served(leaves: list[bytes], signer: NoteSigner) -> Fetch:
 
 
 def _tamper(origin: LogWorld, seq: int, change: Callable[[Record], Record]) -> list[bytes]:
-    records = list(origin.ledger.records())
+    records = list(origin.ledger.entries())
     records[seq] = change(records[seq])
     return [r.leaf() for r in records]
 
@@ -393,7 +393,7 @@ def test_non_canonical_leaves_refused(
     origin: LogWorld, tmp_path: Path, mangle: Callable[[bytes], bytes]
 ) -> None:
     grow(origin, 2)
-    leaves = [r.leaf() for r in origin.ledger.records()]
+    leaves = [r.leaf() for r in origin.ledger.entries()]
     changed = mangle(leaves[1])  # the key registration of "packer"
     assert changed != leaves[1]
     leaves[1] = changed

@@ -160,7 +160,7 @@ def test_logs_in_parts_export_valid_epcis_and_import_back_to_the_same_events(coo
     assert ("receiving", "in_progress", None) in steps
     imported = import_epcis(json.dumps(document), origin=coop.ledger.origin)
     for event, sent in zip(imported.events, events, strict=True):
-        original = coop.ledger.record(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1])).statement
+        original = coop.ledger.entry(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1])).statement
         assert (event.KIND, event.to_body()) == (original.kind, original.body)
 
 

@@ -123,7 +123,7 @@ def test_own_export_imports_back_to_the_same_events(season: Coop) -> None:
         assert event_id == sent["eventID"]
         assert event_id is not None
         assert event_id.startswith("ni:///sha-256;")
-        original = season.ledger.record(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1]))
+        original = season.ledger.entry(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1]))
         assert (event.KIND, event.to_body()) == (original.statement.kind, original.statement.body)
 
 

@@ -133,22 +133,22 @@ class _Mapper:
         row = self.reads.lot(key)
         return None if row is None else Decimal(row.quantity)
 
-    def event(self, record: Record, event: Model) -> dict[str, Any] | None:
-        body = self._body(record, event)
+    def event(self, entry: Record, event: Model) -> dict[str, Any] | None:
+        body = self._body(entry, event)
         time = getattr(event, "time", None)
         if body is None or not isinstance(time, datetime):
             return None  # master data and rule tables are not EPCIS events
         out: dict[str, Any] = {
             "eventTime": time.isoformat(),
-            "recordTime": record.log_time,
+            "recordTime": entry.log_time,
             "eventTimeZoneOffset": _offset(time),
             # The signed, hash-chained original; part of the event, so part of its hash.
-            "agt:ledgerEntry": self.uri("entry", str(record.seq)),
+            "agt:ledgerEntry": self.uri("entry", str(entry.seq)),
         } | body
         # CBV 2.0 hash-based ID: a partner recomputes it from the event to deduplicate.
         return {"eventID": event_hash(out, {"agt": self.uri("voc", "")})} | out
 
-    def _body(self, record: Record, e: Model) -> dict[str, Any] | None:
+    def _body(self, entry: Record, e: Model) -> dict[str, Any] | None:
         obs: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE"}
         if isinstance(e, Harvest):
             return {
@@ -205,7 +205,7 @@ class _Mapper:
                 "ilmd": ilmd,
             }
         if isinstance(e, ResidueTest):
-            verdicts = self.reads.entry_results(record.seq)
+            verdicts = self.reads.entry_results(entry.seq)
             results = []
             for r in e.results:
                 v = verdicts.get(r.substance)
@@ -301,19 +301,19 @@ class _Mapper:
 
 
 def build_document(
-    records: Iterable[Record],
+    entries: Iterable[Record],
     origin: str,
     reads: ExportSnapshot,
     created: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return an EPCIS 2.0 document holding the event entries among ``records``."""
+    """Return an EPCIS 2.0 document holding the event entries among ``entries``."""
     mapper = _Mapper(origin, reads)
     events = []
-    for record in records:
-        statement = record.statement
+    for entry in entries:
+        statement = entry.statement
         if not statement.kind.startswith("trace."):
             continue
-        event = mapper.event(record, parse_event(statement.kind, statement.body))
+        event = mapper.event(entry, parse_event(statement.kind, statement.body))
         if event is not None:
             events.append(event)
     document: dict[str, Any] = {

@@ -25,10 +25,10 @@ _ALL = ExportSelection()
 def _entries(ledger: Ledger, reads: ExportSnapshot, selection: ExportSelection) -> list[Record]:
     if selection.key is not None:
         seqs = reads.entries_of_lots(reads.chain(selection.key))
-        return [ledger.record(s) for s in seqs]
+        return [ledger.entry(s) for s in seqs]
     if selection.is_all:
-        return list(ledger.records())
-    return [r for r in ledger.records() if _in_range(r, selection)]
+        return list(ledger.entries())
+    return [r for r in ledger.entries() if _in_range(r, selection)]
 
 
 def _in_range(record: Record, selection: ExportSelection) -> bool:
@@ -71,4 +71,4 @@ def export_fsma204(
     with projection.export_snapshot() as reads:
         entries = _entries(ledger, reads, selection)
         chain = None if selection.key is None else reads.chain(selection.key)
-        return fsma204_csv(entries, ledger.origin, reads, ledger.record, chain)
+        return fsma204_csv(entries, ledger.origin, reads, ledger.entry, chain)

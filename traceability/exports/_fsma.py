@@ -104,12 +104,12 @@ class _Sheet:
         origin: str,
         reads: ExportSnapshot,
         lots: Collection[str] | None,
-        entry: Callable[[int], Record],
+        read_entry: Callable[[int], Record],
     ) -> None:
         self.base = f"https://{origin.rstrip('/')}"
         self.reads = reads
         self.lots = lots
-        self.entry = entry
+        self.read_entry = read_entry
         self.rows: list[dict[str, str]] = []
         self.gaps: list[dict[str, str]] = []  # per row: column -> what it lacks
         self.events_cache: dict[str, list[tuple[int, Model]]] = {}
@@ -146,9 +146,9 @@ class _Sheet:
     def events(self, key: str) -> list[tuple[int, Model]]:
         """Every entry naming the lot, parsed, in ledger order (read once per export)."""
         if key not in self.events_cache:
-            records = (self.entry(seq) for seq in self.reads.lot_entry_seqs(key))
+            found = (self.read_entry(seq) for seq in self.reads.lot_entry_seqs(key))
             self.events_cache[key] = [
-                (r.seq, parse_event(r.statement.kind, r.statement.body)) for r in records
+                (r.seq, parse_event(r.statement.kind, r.statement.body)) for r in found
             ]
         return self.events_cache[key]
 
@@ -191,7 +191,7 @@ class _Sheet:
     # --- rows -------------------------------------------------------------------------
 
     def add(
-        self, cte: str, record: Record, when: datetime, ref: LotRef, *, tlc: bool, **kdes: Any
+        self, cte: str, entry: Record, when: datetime, ref: LotRef, *, tlc: bool, **kdes: Any
     ) -> None:
         key = lot_key(ref.gtin, ref.lot)
         if self.lots is not None and key not in self.lots:
@@ -202,7 +202,7 @@ class _Sheet:
             "cfr_section": kde_map()[cte]["cite"],
             "event_date": when.date().isoformat(),
             "reference_document_type": "agritrace ledger entry",
-            "reference_document_number": f"{self.base}/entry/{record.seq}",
+            "reference_document_number": f"{self.base}/entry/{entry.seq}",
         }
         if row is not None:
             base |= {
@@ -248,26 +248,27 @@ class _Sheet:
                 return self.site(site), gln and f"https://id.gs1.org/414/{gln}"
         return ("", ["not initially packed or transformed on this ledger"]), ""
 
-    def record(self, record: Record) -> None:
-        e = parse_event(record.statement.kind, record.statement.body)
+    def add_rows(self, entry: Record) -> None:
+        """Add the rows of one ledger entry (none for an entry that is not a CTE)."""
+        e = parse_event(entry.statement.kind, entry.statement.body)
         if isinstance(e, Harvest):
             key = lot_key(e.lot.gtin, e.lot.lot)
             farm = self.farm(e.plot)
             self.add(
                 "harvesting",
-                record,
+                entry,
                 e.time,
                 e.lot,
                 tlc=False,
                 variety=e.variety,
                 event_location=farm.get("farm_location", ""),
-                immediate_subsequent_recipient=self.next_recipient(key, record.seq),
+                immediate_subsequent_recipient=self.next_recipient(key, entry.seq),
             )
         elif isinstance(e, Cooling):
             key = lot_key(e.lot.gtin, e.lot.lot)
             self.add(
                 "cooling",
-                record,
+                entry,
                 e.time,
                 e.lot,
                 tlc=False,
@@ -275,16 +276,16 @@ class _Sheet:
                 event_location=self.site(e.site),
                 cooling_location=self.site(e.site),
                 cooling_date=e.time.date().isoformat(),
-                immediate_subsequent_recipient=self.next_recipient(key, record.seq, e.site),
+                immediate_subsequent_recipient=self.next_recipient(key, entry.seq, e.site),
             )
         elif isinstance(e, Grading):
-            self.initial_packing(record, e)
+            self.initial_packing(entry, e)
         elif isinstance(e, Processing):
             for i in e.inputs:
                 used = self.reads.lot(lot_key(i.gtin, i.lot))
                 self.add(
                     "transformation",
-                    record,
+                    entry,
                     e.time,
                     e.output,
                     tlc=True,
@@ -299,7 +300,7 @@ class _Sheet:
             for ref in e.lots:
                 self.add(
                     "shipping",
-                    record,
+                    entry,
                     e.time,
                     ref,
                     tlc=True,
@@ -311,7 +312,7 @@ class _Sheet:
             for gtin, lot in self.reads.shipment_lots(e.shipment):
                 self.add(
                     "receiving",
-                    record,
+                    entry,
                     e.time,
                     LotRef(gtin=gtin, lot=lot),
                     tlc=True,
@@ -319,16 +320,16 @@ class _Sheet:
                     immediate_previous_source=self.site(None if ship is None else ship.origin),
                 )
 
-    def initial_packing(self, record: Record, e: Grading) -> None:
+    def initial_packing(self, entry: Record, e: Grading) -> None:
         source = lot_key(e.input.gtin, e.input.lot)
         received = self.reads.lot(source)
         # Received at the packing site: the first entry there that took the lot in (its
         # cooling at the shed, else this grading).
-        dates = [c[3] for c in self.custody(source) if c[2] == e.site and c[0] <= record.seq]
+        dates = [c[3] for c in self.custody(source) if c[2] == e.site and c[0] <= entry.seq]
         for out in e.outputs:
             self.add(
                 "initial_packing",
-                record,
+                entry,
                 e.time,
                 out.lot,
                 tlc=True,
@@ -365,25 +366,25 @@ def _product(row: LotRow) -> str:
 
 
 def fsma204_csv(
-    records: Iterable[Record],
+    entries: Iterable[Record],
     origin: str,
     reads: ExportSnapshot,
-    entry: Callable[[int], Record],
+    read_entry: Callable[[int], Record],
     lots: Collection[str] | None = None,
 ) -> str:
-    """Return the sortable spreadsheet for the event entries among ``records``, as CSV.
+    """Return the sortable spreadsheet for the event entries among ``entries``, as CSV.
 
-    ``entry`` reads any ledger entry by seq: an immediate subsequent recipient or a lot
-    code's source may be named by an entry outside ``records`` (a date-range export).
+    ``read_entry`` reads any ledger entry by seq: an immediate subsequent recipient or a lot
+    code's source may be named by an entry outside ``entries`` (a date-range export).
     Rows are sorted by event date, then traceability lot code, then ledger order. With
     ``lots`` (a lot's chain, from :meth:`ExportSnapshot.chain`), only rows
     of those lots are kept: an event naming several lots has one row per lot. The text
     starts with a UTF-8 BOM and no cell can run as a spreadsheet formula.
     """
-    sheet = _Sheet(origin, reads, lots, entry)
-    for record in records:
-        if record.statement.kind.startswith("trace."):
-            sheet.record(record)
+    sheet = _Sheet(origin, reads, lots, read_entry)
+    for entry in entries:
+        if entry.statement.kind.startswith("trace."):
+            sheet.add_rows(entry)
     for row, gaps in zip(sheet.rows, sheet.gaps, strict=True):
         row["missing_kdes"] = sheet.missing(row, gaps)
     order = {id(row): i for i, row in enumerate(sheet.rows)}

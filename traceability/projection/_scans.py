@@ -83,11 +83,11 @@ def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None
         )
     serials = set()
     for seq in seqs:
-        for unit in ledger.record(seq).statement.body.get("units", []):
+        for unit in ledger.entry(seq).statement.body.get("units", []):
             if unit["gtin"] == gtin and unit["lot"] == lot:
                 serials.add(str(unit["serial"]))
     for seq in runs:
-        serials.update(str(s) for s in ledger.record(seq).statement.body.get("serials", []))
+        serials.update(str(s) for s in ledger.entry(seq).statement.body.get("serials", []))
     return frozenset(serials)
 
 

@@ -69,7 +69,7 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
     entries = [
         EntryProof(
             index=seq,
-            leaf=_b64(ledger.record(seq).leaf()),
+            leaf=_b64(ledger.entry(seq).leaf()),
             proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
         )
         for seq in sorted(set(seqs))
