@@ -104,7 +104,7 @@ def _labels(
         grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
-        origin=grown_in,
+        grown_in=grown_in,
     )
     key = keys.create("label")
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)

@@ -91,7 +91,7 @@ def print_labels(
             if coop is not None
             else urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin
         ),
-        origin=_one_line(f"{farm.county} {farm.village}" if farm else "-"),
+        grown_in=_one_line(f"{farm.county} {farm.village}" if farm else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):
