@@ -99,7 +99,7 @@ PUBLIC = {
         "load_profile",
         "issued_serials",
         "lot_evidence",
-        "record_scan",
+        "count_scan",
         "SUSPICIOUS_SCANS",
         "reindex",
         "Drift",

@@ -70,8 +70,8 @@ from traceability.projection._read import Projection
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
     ScanCount,
+    count_scan,
     issued_serials,
-    record_scan,
     suspicious_serials,
 )
 from traceability.projection._status import (
@@ -166,6 +166,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "check_projection",
+    "count_scan",
     "derive_lot",
     "export_epcis",
     "export_fsma204",
@@ -176,7 +177,6 @@ __all__ = [
     "lot_evidence",
     "parse_selection",
     "projection_exists",
-    "record_scan",
     "reindex",
     "suspicious_serials",
 ]
