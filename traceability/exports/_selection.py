@@ -29,6 +29,15 @@ class SelectionFields:
     end: str = "end"
 
 
+def _check_lot_or_range(
+    lot: str | None, start: object, end: object, fields: SelectionFields
+) -> None:
+    if lot is not None and (start is not None or end is not None):
+        name, given = (fields.start, start) if start is not None else (fields.end, end)
+        expected = f"either {fields.lot} or {fields.start}/{fields.end}, not both"
+        raise ValidationError(name, expected, given)
+
+
 def _check_range(
     start: datetime | None,
     end: datetime | None,
@@ -67,10 +76,7 @@ class ExportSelection:
         if (self.gtin is None) != (self.lot is None):
             missing = fields.gtin if self.gtin is None else fields.lot
             raise ValidationError(missing, "a GTIN and a lot code together", None)
-        if self.lot is not None and (self.start is not None or self.end is not None):
-            name = fields.start if self.start is not None else fields.end
-            expected = f"either {fields.lot} or {fields.start}/{fields.end}, not both"
-            raise ValidationError(name, expected, self.start or self.end)
+        _check_lot_or_range(self.lot, self.start, self.end, fields)
         _check_range(self.start, self.end, fields)
 
     @property
@@ -125,10 +131,7 @@ def parse_selection(
         UnknownError: the lot is not recorded on this ledger (field ``fields.lot``).
     """
     gtin, lot, start, end = (v if v else None for v in (gtin, lot, start, end))
-    if lot is not None and (start is not None or end is not None):
-        name, given = (fields.start, start) if start is not None else (fields.end, end)
-        expected = f"either {fields.lot} or {fields.start}/{fields.end}, not both"
-        raise ValidationError(name, expected, given)
+    _check_lot_or_range(lot, start, end, fields)
     if lot is None and gtin is not None:
         raise ValidationError(fields.lot, f"a lot code with {fields.gtin}", None)
     if lot is not None:
