@@ -80,13 +80,13 @@ async def issue_certificate(
     )
     if app.keys.exists("label"):
         link = sign_link(link, app.load_key("label"))
-    origin = summary.origins[0] if summary.origins else None
+    farm = summary.origins[0] if summary.origins else None
     certificate = Certificate(
         producer=cooperative_line(app)[:40],
         contact=contact,
         product=one_line(summary.product)[:40],
         quantity=summary.quantity[:40],
-        origin=one_line(f"{origin.county} {origin.village}" if origin else "-")[:40],
+        grown_in=one_line(f"{farm.county} {farm.village}" if farm else "-")[:40],
         issued=dt.date.fromisoformat(event.time.date().isoformat()),
         link=link,
         bases=tuple(event.basis),
