@@ -33,7 +33,13 @@ from ledger import (
     parse_note,
     witness_checkpoint,
 )
-from traceability import LabelRun, Projection, Recorder, check_before_cosigning
+from traceability import (
+    LabelRun,
+    Projection,
+    Recorder,
+    check_before_cosigning,
+    register_label_key,
+)
 from traceability.demo import COOPERATIVE, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -104,9 +110,11 @@ def _labels(
         grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
-        origin=grown_in,
+        grown_in=grown_in,
     )
     key = keys.create("label")
+    # On the ledger, so that the phone and `agritrace verify` check labels with a proven key.
+    register_label_key(ledger, keys.load("root"), key.public_key(), "packing shed label printer")
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
     png = folder / f"label-{lot}.png"
     png.write_bytes(render_png(data, link, Layout.named("50x30@300")))
@@ -143,7 +151,7 @@ def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
     # replay of the log reproduces (traceability.check_before_cosigning).
     check_before_cosigning(ledger, note)
     cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
-    log_key = NoteVerifier.from_key_string(str(ledger.record(0).statement.body["log_key"]))
+    log_key = NoteVerifier.from_key_string(str(ledger.entry(0).statement.body["log_key"]))
     line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))
     size = Checkpoint.parse(parse_note(note.encode()).text).size
     verifier_key = cosigner.verifier_key()

@@ -3,7 +3,9 @@
 Fields and wording follow the national certificate template of the Ministry of Agriculture and
 Rural Affairs under the Law on Quality and Safety of Agricultural Products (as published in its
 2023 revision; check the wording against the template in force before relying on it). Since
-2026-02-01 the certificate may carry a QR code: here the batch's Digital Link.
+2026-02-01 the certificate may carry a QR code: here the batch's Digital Link, carrying the
+certificate's number (``?cert=N``, :data:`~labels._digital_link.CERTIFICATE_PARAM`) when it
+was issued on a ledger, so that a scan checks this certificate, not only the lot.
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ class Certificate:
         contact: The producer's telephone number.
         product: The edible agricultural product.
         quantity: Quantity or weight, e.g. ``"500 kg"``.
-        origin: Place of origin.
+        grown_in: Place of origin (printed as 产地).
         issued: Date of issue.
-        link: The batch's Digital Link, printed as the QR code.
+        link: The batch's Digital Link, printed as the QR code; its ``certificate`` (the
+            certificate's number) is printed under the code too.
         bases: The grounds of the commitment, from ``COMMITMENT_BASES``.
     """
 
@@ -58,13 +61,13 @@ class Certificate:
     contact: str
     product: str
     quantity: str
-    origin: str
+    grown_in: str
     issued: dt.date
     link: DigitalLink
     bases: tuple[str, ...] = ("自我承诺",)
 
     def __post_init__(self) -> None:
-        for name in ("producer", "contact", "product", "quantity", "origin"):
+        for name in ("producer", "contact", "product", "quantity", "grown_in"):
             value = getattr(self, name)
             if not value.strip() or "\n" in value or len(value) > 40:
                 raise LayoutError(f"{name}: expected 1 to 40 characters on one line, got {value!r}")
@@ -111,7 +114,7 @@ def certificate_text(
     fields = [
         ("食用农产品名称", c.product),
         ("数量（重量）", c.quantity),
-        ("产地", c.origin),
+        ("产地", c.grown_in),
         ("生产者盖章或签名", c.producer),
         ("联系方式", c.contact),
         ("开具日期", c.issued.isoformat()),
@@ -132,6 +135,8 @@ def certificate_text(
     for ai, value in c.link.path_elements:
         y += 3
         out.append((f"({ai}){value}", qr_left, y, 6.0))
+    if c.link.certificate is not None:
+        out.append((f"合格证编号 No. {c.link.certificate}", qr_left, y + 3, 6.0))
     return out
 
 

@@ -18,8 +18,8 @@ import pytest
 from traceability import MrlTable, Profile
 from traceability.events._events import EVENT_TYPES
 from traceability.projection._issue import ISSUE_HANDLERS
+from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
-from traceability.projection._origin import ORIGIN_HANDLERS
 from traceability.projection._status_map import STATUS_MAP_HANDLERS
 from verifier_app.staff._events_api import router as events_router
 from verifier_app.staff._forms import FORMS, NO_FORM
@@ -59,7 +59,7 @@ def _classes_tested(module: str) -> set[str]:
 
 DOC_ROWS = _docs_rows()
 HANDLED = (
-    set(ORIGIN_HANDLERS)
+    set(MAKING_HANDLERS)
     | set(MOVEMENT_HANDLERS)
     | set(SIGNER_HANDLERS)
     | set(ISSUE_HANDLERS)

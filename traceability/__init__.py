@@ -9,8 +9,16 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
-from traceability._derive import DerivedLot, derive_lot
-from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._errors import (
+    BatchError,
+    LifecycleError,
+    RoleError,
+    TraceError,
+    UnknownError,
+    ValidationError,
+)
+from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
@@ -49,6 +57,9 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.exports._export import export_epcis, export_fsma204
+from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
+from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
     DriftReport,
@@ -66,8 +77,8 @@ from traceability.projection._read import Projection
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
     ScanCount,
+    count_scan,
     issued_serials,
-    record_scan,
     suspicious_serials,
 )
 from traceability.projection._status import (
@@ -91,6 +102,8 @@ from traceability.rules._tables import (
 
 __all__ = [
     "EVENT_TYPES",
+    "FACT_NAMES",
+    "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -98,15 +111,17 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateCheck",
     "CertificateIssued",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
-    "DerivedLot",
     "Drift",
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "ExportSelection",
+    "Fact",
     "Farm",
     "FarmOrigin",
     "FlaggedLot",
@@ -118,6 +133,7 @@ __all__ = [
     "Hold",
     "ImportProblem",
     "InputApplication",
+    "LabelKey",
     "LabelRun",
     "LifecycleError",
     "LineageEdge",
@@ -130,6 +146,7 @@ __all__ = [
     "LotSummary",
     "MapFault",
     "MapVerdict",
+    "Mismatch",
     "Model",
     "MrlRow",
     "MrlTable",
@@ -152,6 +169,7 @@ __all__ = [
     "RoleError",
     "RuleFinding",
     "ScanCount",
+    "SelectionFields",
     "Shipment",
     "Shipping",
     "Site",
@@ -161,20 +179,27 @@ __all__ = [
     "TraceError",
     "Transition",
     "UnitRef",
+    "UnknownError",
     "ValidationError",
     "Verdict",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
-    "derive_lot",
+    "compare_facts",
+    "count_scan",
+    "derive_facts",
+    "export_epcis",
+    "export_fsma204",
     "import_epcis",
     "is_sealing_entry",
     "issued_serials",
+    "label_keys",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_selection",
     "projection_exists",
-    "record_scan",
+    "register_label_key",
     "reindex",
     "seal_with_status_map",
     "status_map_proof",

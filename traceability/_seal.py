@@ -69,7 +69,7 @@ class StatusMapSeal:
         catch_up_locked(self.ledger, appender)
         size = appender.size
         if size > 0:
-            last = self.ledger.record(size - 1).statement
+            last = self.ledger.entry(size - 1).statement
             if is_sealing_entry(last.kind, last.body, size - 1):
                 return  # nothing new since the last map: the checkpoint ends with it
         savepoint = conn.begin_nested()

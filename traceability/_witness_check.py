@@ -39,7 +39,7 @@ def check_before_cosigning(ledger: Ledger, note: str) -> None:
     size = Checkpoint.parse(parse_note(note.encode()).text).size
     if size == 0:
         raise StatusMapError("the checkpoint is of an empty log: no lot-status map")
-    last = ledger.record(size - 1).statement
+    last = ledger.entry(size - 1).statement
     if not is_sealing_entry(last.kind, last.body, size - 1):
         raise StatusMapError(
             f"entry {size - 1}, the checkpoint's last, is {last.kind}, not a "

@@ -77,7 +77,7 @@ def test_every_pdf_code_decodes_with_zxing_and_zbar_at_any_dpi(
         pages = pdf_pages(pdf, dpi)
         for index, link in enumerate(links):
             page = pages[index // layout.per_page]
-            left, top = layout.origin_mm(index % layout.per_page)
+            left, top = layout.corner_mm(index % layout.per_page)
             label = _crop(page, dpi, (left, top, layout.width_mm, layout.height_mm))
             failures += [f"{dpi} dpi label {index}: {m}" for m in _misses(label, link.uri)]
     assert not failures, f"{len(failures)} misses of {2 * len(DPIS) * count} decodes: {failures}"
@@ -85,6 +85,23 @@ def test_every_pdf_code_decodes_with_zxing_and_zbar_at_any_dpi(
 
 def test_certificate_code_decodes_with_zxing_and_zbar_at_any_dpi(fonts: FontSet) -> None:
     link = sign_link(DigitalLink(RESOLVER, "6912345678902", "KS-2026-STR-0001"), KEY)
+    cert = Certificate(
+        "喀什果农合作社", "0998-1234567", "草莓", "500 kg", "新疆喀什", dt.date(2026, 5, 20), link
+    )
+    pdf = render_certificate(cert, fonts)
+    failures = []
+    for dpi in DPIS:
+        (page,) = pdf_pages(pdf, dpi)
+        failures += [f"{dpi} dpi: {m}" for m in _misses(page, link.uri)]
+    assert not failures, f"{len(failures)} misses of {2 * len(DPIS)} decodes: {failures}"
+
+
+def test_a_certificate_code_naming_its_entry_decodes_at_any_dpi(fonts: FontSet) -> None:
+    # The certificate's number (?cert=N) makes the code longer: it must still fit and decode.
+    link = sign_link(
+        DigitalLink(RESOLVER, "6912345678902", "KS-2026-STR-0001", certificate="123456789012"),
+        KEY,
+    )
     cert = Certificate(
         "喀什果农合作社", "0998-1234567", "草莓", "500 kg", "新疆喀什", dt.date(2026, 5, 20), link
     )

@@ -42,7 +42,7 @@ def test_the_checkpoint_ends_with_what_the_seal_appended(world: LogWorld) -> Non
     world.ledger.seal = seal
     note = world.ledger.checkpoint()
     assert _size(note) == world.ledger.size() == seen[0] + 1
-    last = world.ledger.record(_size(note) - 1).statement
+    last = world.ledger.entry(_size(note) - 1).statement
     assert (last.kind, last.body) == ("test.seal", {"size": seen[0]})
 
 
@@ -72,7 +72,7 @@ def test_an_append_after_the_seal_is_left_to_the_next_checkpoint(
     note = world.ledger.checkpoint()
     assert world.ledger.size() == sealed_at[0] + 1  # the racing append landed
     assert _size(note) == sealed_at[0]  # and is not under this checkpoint
-    assert world.ledger.record(_size(note) - 1).statement.kind == "test.seal"
+    assert world.ledger.entry(_size(note) - 1).statement.kind == "test.seal"
 
 
 def test_a_size_beyond_the_log_is_refused(world: LogWorld) -> None:

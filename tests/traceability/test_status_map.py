@@ -89,7 +89,7 @@ def test_a_sealed_checkpoint_ends_with_a_map_the_audit_and_the_witness_accept(
 ) -> None:
     note = sealed.ledger.latest_checkpoint()
     assert note is not None
-    last = sealed.ledger.record(sealed.ledger.size() - 1).statement
+    last = sealed.ledger.entry(sealed.ledger.size() - 1).statement
     assert last.kind == StatusMap.KIND
     assert last.body["size"] == sealed.ledger.size() - 1
     check_before_cosigning(sealed.ledger, note)
@@ -99,7 +99,7 @@ def test_a_sealed_checkpoint_ends_with_a_map_the_audit_and_the_witness_accept(
     held_at = sealed.ledger.size()
     _hold(sealed)
     note = sealed.ledger.checkpoint()
-    last = sealed.ledger.record(sealed.ledger.size() - 1).statement
+    last = sealed.ledger.entry(sealed.ledger.size() - 1).statement
     assert last.kind == StatusMap.KIND
     assert last.body["size"] == sealed.ledger.size() - 1 > held_at
     check_before_cosigning(sealed.ledger, note)
@@ -130,7 +130,7 @@ def test_a_wrong_root_appended_by_a_key_holder_is_named_and_not_cosigned(
 def test_a_map_that_does_not_cover_the_entries_before_it_is_named(sealed: Sealed) -> None:
     # The right root of an earlier size, restated later: the entries since are not in it.
     first = sealed.ledger.size() - 1
-    stated = sealed.ledger.record(first).statement.body
+    stated = sealed.ledger.entry(first).statement.body
     _hold(sealed)
     seq = _append_map(sealed, base64.b64decode(stated["root"]), size=first, lots=stated["lots"])
     # Not a map of all before it: the seal appends a true one after it, but the false one

@@ -34,12 +34,11 @@ from labels import DigitalLink
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
-from traceability import Hold, Recorder
+from traceability import Hold, Recorder, derive_facts
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
 from verifier_app.consumer import _check, _scan_cache
 from verifier_app.consumer._domain_lookup import TraceLookup
-from verifier_app.consumer._facts import derive_facts
 from verifier_app.consumer._lookup import LotView
 
 pytestmark = pytest.mark.browser
@@ -133,14 +132,14 @@ def liar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         if view is None or link.lot is None:
             return view
         ledger = self._ledger
-        kept = [s for s in view.entries if ledger.record(s).statement.kind != "trace.recall"]
+        kept = [s for s in view.entries if ledger.entry(s).statement.kind != "trace.recall"]
         if len(kept) == len(view.entries):
             return view
         # Show what the remaining (genuine) entries give: every fact agrees with them.
         entries = [
             {"seq": s, "kind": r.statement.kind, "body": r.statement.body}
             for s in kept
-            for r in (ledger.record(s),)
+            for r in (ledger.entry(s),)
         ]
         status = derive_facts(entries, link.gtin, link.lot)["status"].value
         claims = dict(view.claims) | {"status": status}

@@ -152,7 +152,7 @@ def test_the_projections_incremental_map_equals_the_naive_one(tmp_path: Path) ->
         hold = Hold.from_body({"lot": lot, "reason": "t", "time": NOW})
         Recorder(ledger).record(hold, keys.load("coop-admin"))
         ledger.checkpoint()
-        assert ledger.record(first).statement.kind == "trace.status_map"
+        assert ledger.entry(first).statement.kind == "trace.status_map"
         with ledger.engine.connect() as conn:
             rows = conn.execute(select(t.map_lots.c.key, t.map_lots.c.value)).all()
             lots = conn.execute(select(t.lots.c.key)).scalars().all()
@@ -163,7 +163,7 @@ def test_the_projections_incremental_map_equals_the_naive_one(tmp_path: Path) ->
         assert sorted(values) == sorted(lots)  # every lot is in the map
         assert count == len(lots)
         assert got_root == naive_root
-        last = ledger.record(ledger.size() - 1).statement
+        last = ledger.entry(ledger.size() - 1).statement
         assert last.kind == "trace.status_map"
         assert base64.b64decode(last.body["root"]) == naive_root
         verify_map_proof(proof, naive_root, value)

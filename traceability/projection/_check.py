@@ -368,7 +368,7 @@ class ProjectionCheck:
         ).all()
         faults = []
         for row in rows:
-            statement = self.ledger.record(int(row.seq)).statement
+            statement = self.ledger.entry(int(row.seq)).statement
             if statement.kind == StatusMap.KIND:
                 root = str(statement.body.get("root"))
                 faults.append(MapFault(int(row.seq), root, str(row.error)))
@@ -383,7 +383,7 @@ class ProjectionCheck:
             self._ring, start = KeyRing(), 0
         replay = _EntryReplay(self.ledger, conn, self._ring)
         pending: list[Record] = []
-        for record in self.ledger.records(start, stop):
+        for record in self.ledger.entries(start, stop):
             pending.append(record)
             if len(pending) == _CHUNK:
                 replay.chunk(pending)

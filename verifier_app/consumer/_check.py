@@ -3,7 +3,7 @@
 The page's facts come from the projection, which a database editor can change; the
 visitor's browser re-derives them from signed entries (``static/facts.js``). The JSON
 answer is read by programs that may not re-derive anything, so the server does the same
-check (:func:`~verifier_app.consumer._facts.derive_facts`) and never answers ``verified``
+check (:func:`~traceability.derive_facts`) and never answers ``verified``
 unless a signed checkpoint covers every entry the facts rest on and every fact agrees.
 The status must also agree with the signed lot-status map, which names the entries the
 status rests on, so an answer that leaves one out is a mismatch (traceability's
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ledger import Ledger
-from traceability import check_map_claim
-from verifier_app.consumer._facts import Fact, compare_facts, derive_facts
+from traceability import Fact, check_map_claim, compare_facts, derive_facts
 from verifier_app.consumer._lookup import LotView
 from verifier_app.consumer._proofs import ProofBundle
 
@@ -63,7 +62,7 @@ def check_lot(
     size = ledger.size()
     if any(seq >= size for seq in view.entries):
         return Verification("mismatch", f"the answer names entries beyond the log's {size}")
-    statements = {seq: ledger.record(seq).statement for seq in view.entries}
+    statements = {seq: ledger.entry(seq).statement for seq in view.entries}
     entries = [{"seq": seq, "kind": s.kind, "body": s.body} for seq, s in statements.items()]
     try:
         derived = derive_facts(entries, gtin, lot)
@@ -86,7 +85,7 @@ def check_lot(
     proven: dict[int, tuple[str, Any]] = {seq: (s.kind, s.body) for seq, s in statements.items()}
     index = None if bundle.statusMap is None else bundle.statusMap.get("entry")
     if isinstance(index, int) and 0 <= index < bundle.size:
-        record = ledger.record(index)
+        record = ledger.entry(index)
         proven[index] = (record.statement.kind, record.statement.body)
     shown = view.claims.get("status")
     verdict = check_map_claim(bundle.statusMap, bundle.size, proven, gtin, lot, shown)

@@ -5,25 +5,42 @@ in the tree of the latest signed checkpoint; plus that checkpoint and the log's 
 (named in the genesis entry). ``static/verify.js`` checks them with WebCrypto. Entries newer
 than the latest checkpoint cannot be proved yet and are left out (the next checkpoint, at
 most a few seconds away, covers them).
+
+For a scanned label, also the label check's inputs (:class:`LabelProof`): the code's GTIN,
+lot, serial and ``s`` signature, and the ledger entries registering the cooperative's label
+keys with their inclusion proofs, so the browser checks the signature with a key the log
+committed to.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from pydantic import BaseModel
 
-from ledger import Checkpoint, Ledger, parse_note
+from labels import DigitalLink
+from ledger import (
+    Checkpoint,
+    CosignatureVerifier,
+    Ledger,
+    LedgerError,
+    parse_note,
+    verify_cosignature,
+)
 from traceability import is_sealing_entry, status_map_proof
 
 __all__ = [
+    "CosignatureOut",
     "EntryProof",
+    "LabelProof",
     "ProofBundle",
     "compact_script",
+    "label_proof",
     "page_scripts",
     "proof_bundle",
     "verify_script",
@@ -36,6 +53,29 @@ class EntryProof(BaseModel):
     index: int
     leaf: str
     proof: list[str]
+
+
+class CosignatureOut(BaseModel):
+    """A trusted witness's valid cosignature on the bundle's checkpoint, and when it was made."""
+
+    witness: str
+    timestamp: int
+    time: str
+
+
+class LabelProof(BaseModel):
+    """A label check's inputs: the scanned code, its signature and the label key entries.
+
+    ``keys`` are ``ledger.key.register`` entries with the ``label`` role, valid at the
+    checkpoint, each proven in its tree; ``signature`` is the ``s`` parameter (None when the
+    code carries none).
+    """
+
+    gtin: str
+    lot: str | None
+    serial: str | None
+    signature: str | None
+    keys: list[EntryProof]
 
 
 class ProofBundle(BaseModel):
@@ -56,6 +96,8 @@ class ProofBundle(BaseModel):
     #: among ``entries``): ``{entry, key, value, bucket, siblings}``; None when the
     #: checkpoint does not end with a map (the page is then not checked for omissions).
     statusMap: dict[str, Any] | None = None
+    label: LabelProof | None = None
+    cosignatures: list[CosignatureOut] = []
 
 
 def _b64(data: bytes) -> str:
@@ -63,10 +105,15 @@ def _b64(data: bytes) -> str:
 
 
 def proof_bundle(
-    ledger: Ledger, seqs: Sequence[int], lot: tuple[str, str] | None = None
+    ledger: Ledger,
+    seqs: Sequence[int],
+    witnesses: Mapping[str, CosignatureVerifier] | None = None,
+    lot: tuple[str, str] | None = None,
 ) -> ProofBundle | None:
     """Build the bundle for entries ``seqs``; None before the log's first checkpoint.
 
+    ``witnesses`` (name -> key) are the trusted witnesses: ``cosignatures`` names each one
+    whose cosignature on the checkpoint verifies, with its time (how fresh the view is).
     With ``lot`` (GTIN, lot code), also the lot's map proof when the checkpoint ends with
     a ``trace.status_map`` entry, and that entry's inclusion proof.
     """
@@ -75,11 +122,21 @@ def proof_bundle(
     note = ledger.cosigned_checkpoint()
     if note is None:
         return None
-    size = Checkpoint.parse(parse_note(note.encode()).text).size
+    parsed = parse_note(note.encode())
+    checkpoint = Checkpoint.parse(parsed.text)
+    size = checkpoint.size
+    cosignatures = []
+    for name, verifier in sorted((witnesses or {}).items()):
+        try:
+            when = verify_cosignature(checkpoint, parsed, verifier)
+        except LedgerError:
+            continue  # not (yet) cosigned by this witness
+        at = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+        cosignatures.append(CosignatureOut(witness=name, timestamp=when, time=at))
     log_key = ledger.log_key()
     status_map = None
     if lot is not None and size > 0:
-        last = ledger.record(size - 1).statement
+        last = ledger.entry(size - 1).statement
         if is_sealing_entry(last.kind, last.body, size - 1):
             status_map = status_map_proof(ledger, lot[0], lot[1], size)
         if status_map is not None:
@@ -87,14 +144,38 @@ def proof_bundle(
     entries = [
         EntryProof(
             index=seq,
-            leaf=_b64(ledger.record(seq).leaf()),
+            leaf=_b64(ledger.entry(seq).leaf()),
             proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
         )
         for seq in sorted(set(seqs))
         if seq < size
     ]
     return ProofBundle(
-        checkpoint=note, logKey=str(log_key), size=size, entries=entries, statusMap=status_map
+        checkpoint=note,
+        logKey=str(log_key),
+        size=size,
+        entries=entries,
+        cosignatures=cosignatures,
+        statusMap=status_map,
+    )
+
+
+def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: int) -> LabelProof:
+    """The label check's inputs for ``link``, with the key entries ``keys`` proven at ``size``."""
+    return LabelProof(
+        gtin=link.gtin,
+        lot=link.lot,
+        serial=link.serial,
+        signature=link.signature,
+        keys=[
+            EntryProof(
+                index=seq,
+                leaf=_b64(ledger.entry(seq).leaf()),
+                proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
+            )
+            for seq in sorted(set(keys))
+            if seq < size
+        ],
     )
 
 
