@@ -11,6 +11,7 @@ master data goes to a :class:`Projection`, which answers with frozen views.
 
 from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -85,6 +86,7 @@ from traceability.rules._tables import (
 
 __all__ = [
     "EVENT_TYPES",
+    "KEY_RETENTION",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -110,6 +112,8 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "IdempotencyKey",
+    "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
     "LabelRun",
@@ -147,6 +151,7 @@ __all__ = [
     "Shipment",
     "Shipping",
     "Site",
+    "StoredKey",
     "SubstanceResult",
     "TraceError",
     "Transition",

@@ -5,6 +5,8 @@ comes back with what was typed and the message next to the field at fault (statu
 409 when a rule refused it); nothing is appended. A saved form goes to the lot's page.
 Events are recorded as the event API records them (:func:`~verifier_app.staff._events_api.
 record_for`): signed with the signed-in person's server-held key, checked by the domain.
+Each rendered form carries a fresh idempotency key: the same form sent twice records once,
+and the second answer is the first one's (the lot's page).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from traceability import (
+    IdempotencyKey,
+    IdempotencyKeyUsedError,
     LifecycleError,
     LotState,
+    Model,
     RoleError,
     TraceError,
     ValidationError,
 )
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
+from verifier_app._idempotency import KeyMismatchError, check_same, form_key, previous
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.staff._events_api import record_for
@@ -166,6 +172,22 @@ def _target(kind: str, body: dict[str, Any]) -> dict[str, str]:
     return dict(body["lot"])
 
 
+def _record_once(caller: Caller, app: AppRecorder, event: Model, once: IdempotencyKey) -> None:
+    """Record ``event`` unless the form's key committed before: its answer is the same page.
+
+    Raises:
+        KeyMismatchError: the key came with other values (the form, edited and resent).
+    """
+    with app.in_flight.running(once):
+        if previous(app, once) is not None:
+            return
+        try:
+            record_for(caller, app, event, once)
+        except IdempotencyKeyUsedError as e:
+            # Sent twice, the second reached the log's lock after the first committed.
+            check_same(once, e.stored)
+
+
 @router.post("/record/{kind}", response_class=HTMLResponse)
 async def record_submit(
     request: Request, kind: str, caller: StaffCaller, app: RecorderDep
@@ -180,7 +202,13 @@ async def record_submit(
     try:
         body = form.build(values)
         event = form.model.from_body(body)
-        record_for(caller, app, event)
+        once = form_key(caller, request, sent)
+        if once is None:
+            record_for(caller, app, event)
+        else:
+            _record_once(caller, app, event, once)
+    except KeyMismatchError as e:
+        return _show_form(request, caller, app, form, values, refusal=e.message, status=422)
     except FormError as e:
         return _show_form(request, caller, app, form, values, {e.field: e.message}, status=422)
     except ValidationError as e:
