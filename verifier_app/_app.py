@@ -28,6 +28,7 @@ from verifier_app._headers import SecurityHeaders, content_security_policy
 from verifier_app._limits import AuthLimits, BodySizeLimit, RateLimiter
 from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
+from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer import _static as consumer_static
@@ -148,7 +149,11 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.lot_lookup = lot_lookup or TraceLookup(ledger, holder)
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
-    app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_per_second, settings.rate_burst)
+        if settings.rate_file is None
+        else SharedRateLimiter(settings.rate_file, settings.rate_per_second, settings.rate_burst)
+    )
     app.state.auth_limits = AuthLimits(
         settings.auth_failure_burst,
         settings.auth_failures_per_minute / 60,

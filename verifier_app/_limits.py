@@ -6,9 +6,12 @@
   accepted token takes from its own bucket and from its address's, so neither a leaked
   token nor one address can flood the write API.
 
-These limiters live in this process's memory. With ``--workers N`` each worker keeps its
-own buckets, so a client may get up to N times the rate; a deployment that needs one limit
-across workers (or across machines) needs a shared limiter, e.g. in the reverse proxy.
+The resolver's buckets are shared by every worker on the machine when the settings name a
+file for them (``AGRITRACE_RATE_FILE``; ``agritrace serve`` always does:
+:class:`~verifier_app._shared_buckets.SharedRateLimiter`); otherwise, and for the
+credential limits, they live in this process's memory (:class:`RateLimiter`), so with
+``--workers N`` a client may get up to N times those rates. Several machines behind one
+balancer need a limit in the balancer or reverse proxy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +32,7 @@ from verifier_app._errors import RateLimitedError, error_body
 __all__ = [
     "AuthLimits",
     "BodySizeLimit",
+    "Buckets",
     "RateLimiter",
     "client_address",
     "rate_limited",
@@ -108,6 +113,14 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+class Buckets(Protocol):
+    """Token buckets per client key (in this process, or shared through a file)."""
+
+    def wait_time(self, key: str, *, take: bool = True) -> float:
+        """Take one token for ``key``; 0 if granted, else seconds until one is due."""
+        ...
 
 
 @dataclass
@@ -210,7 +223,7 @@ class AuthLimits:
             raise RateLimitedError(wait)
 
 
-def take_token(limiter: RateLimiter, scope: Scope) -> None:
+def take_token(limiter: Buckets, scope: Scope) -> None:
     """Take one token for the request's client IP, once per request, or raise 429.
 
     The client is the ASGI scope's (``request.client``): behind a reverse proxy run uvicorn

@@ -173,8 +173,11 @@ def test_the_rate_limit_applies_to_replayed_scans(
     status, headers, body = world.send(page)
     assert status == 429
     assert (b"retry-after", b"1000") in headers
-    assert b"retry after 1000 s" in body  # the error handlers' page, as on every route
-    assert len(world.routed) == 1  # the refusal was the router's error handler's
+    assert b"retry after 1000 s" in body  # the error handlers' words, without them
+    assert len(world.routed) == 1  # refused before the cache and the router
+    status, headers, body = world.send(page, {"Accept": "text/html"})
+    assert status == 429
+    assert body.startswith(b"<!doctype html>")  # a line for a person, made once
 
 
 def test_a_recall_shows_once_the_freshness_runs_out(
