@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from ledger import Appender
+from ledger import Appender, Statement, format_time, key_id_for, sign_statement
 from tests.traceability.conftest import Coop, at, ev, ref
 from traceability import (
+    KEY_RETENTION,
     Harvest,
     IdempotencyKey,
     IdempotencyKeyUsedError,
     Role,
     ValidationError,
+    check_projection,
     reindex,
 )
+from traceability.projection import _once
 from traceability.projection import _schema as t
 
 FP = hashlib.sha256(b"the request").hexdigest()
@@ -96,8 +100,6 @@ def test_a_refused_event_stores_no_key(db_coop: Coop) -> None:
 
 
 def test_reindex_keeps_the_keys_and_the_drift_check_ignores_them(db_coop: Coop) -> None:
-    from traceability import check_projection
-
     db_coop.recorder.record(
         harvest(), db_coop.keys[Role.PACKING_STATION], once=IdempotencyKey("p", "k", FP)
     )
@@ -107,9 +109,6 @@ def test_reindex_keeps_the_keys_and_the_drift_check_ignores_them(db_coop: Coop) 
 
 
 def test_expired_keys_are_forgotten(db_coop: Coop, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traceability import KEY_RETENTION
-    from traceability.projection import _once
-
     key = db_coop.keys[Role.PACKING_STATION]
     db_coop.recorder.record(harvest(), key, once=IdempotencyKey("p", "k", FP))
     later = _once._now() + int(KEY_RETENTION.total_seconds()) + 1
@@ -128,10 +127,6 @@ def test_malformed_keys_are_refused_naming_the_key(bad: str) -> None:
 
 def test_signed_statements_sent_twice_with_two_keys_append_once(coop: Coop) -> None:
     """A client's own signature already deduplicates: the statement hash is the key."""
-    from datetime import UTC, datetime
-
-    from ledger import Statement, format_time, key_id_for, sign_statement
-
     key = coop.keys[Role.PACKING_STATION]
     statement = Statement(
         coop.ledger.origin,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ledger import Statement, format_time, key_id_for, sign_statement
 from tests.verifier_app.staff_world import (
     StaffWorld,
     cooling_body,
     harvest_body,
+    residue_body,
     staff_client,
     staff_world,
 )
@@ -73,8 +77,6 @@ def test_retry_of_a_refused_event_would_be_refused_but_a_replay_is_not(
 def test_same_json_with_other_spacing_is_the_same_request(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    import json
-
     body = HARVEST
     assert harvest(staff_client, staff_world, "k-4", body).status_code == 201
     size = staff_world.size()
@@ -208,17 +210,11 @@ def test_an_answer_not_stored_is_rebuilt_from_the_receipt(
 def test_statements_api_replays_and_signed_statements_stay_deduplicated(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    from datetime import UTC, datetime
-
-    from ledger import Statement, format_time, key_id_for, sign_statement
-
     lab = staff_world.keys.load("kashgar-lab")
     harvest(staff_client, staff_world, "h")
     staff_client.post(
         "/api/v1/events/cooling", json=cooling_body(), headers=staff_world.auth("packing_station")
     )
-    from tests.verifier_app.staff_world import residue_body
-
     key_id = key_id_for(lab.public_key().public_bytes_raw())
     statement = Statement(
         staff_world.ledger.origin,
