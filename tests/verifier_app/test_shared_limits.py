@@ -80,11 +80,31 @@ def test_waiting_times_and_looking_without_taking(tmp_path: Path) -> None:
     limiter = SharedRateLimiter(tmp_path / "b", rate=2, burst=1, clock=lambda: now[0])
     assert limiter.wait_time("a") == 0
     assert limiter.wait_time("a", take=False) == pytest.approx(0.5)
+    assert limiter.wait_time("a") == pytest.approx(0.5)  # refused from memory, exactly
     now[0] += 0.5
     assert limiter.wait_time("a", take=False) == 0
     assert limiter.wait_time("a") == 0
-    now[0] -= 50  # a slot written "in the future" (before a reboot): counted from now
-    assert limiter.wait_time("a") == pytest.approx(0.5)
+    # After a reboot the monotonic clock starts again: the slot's time is "in the future"
+    # for a new worker, which counts from its now instead of never refilling.
+    later = [50.0]
+    rebooted = SharedRateLimiter(tmp_path / "b", rate=2, burst=1, clock=lambda: later[0])
+    assert rebooted.wait_time("a") == pytest.approx(0.5)
+    later[0] += 0.5
+    assert rebooted.wait_time("a") == 0
+
+
+def test_a_lease_serves_a_busy_address_from_memory_within_one_budget(tmp_path: Path) -> None:
+    """Burst 3,000 leases 15 at a time; two workers together still get the burst, once."""
+    now = [0.0]
+    path = tmp_path / "b"
+    workers = [
+        SharedRateLimiter(path, rate=0.0001, burst=3000, clock=lambda: now[0]) for _ in range(2)
+    ]
+    assert workers[0].lease == 15
+    granted = sum(w.wait_time("198.51.100.1") == 0 for _ in range(2000) for w in workers)
+    assert granted == 3000
+    now[0] += 2  # the leases ended: nothing more was granted than the bucket held
+    assert all(w.wait_time("198.51.100.1") > 0 for w in workers)
 
 
 def test_a_taken_over_slot_errs_on_the_side_of_serving(tmp_path: Path) -> None:
