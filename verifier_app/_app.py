@@ -25,7 +25,7 @@ from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
 from verifier_app._errors import install_error_handlers
 from verifier_app._headers import SecurityHeaders, content_security_policy
-from verifier_app._limits import AuthLimits, BodySizeLimit, RateLimiter
+from verifier_app._limits import AuthLimits, BodySizeLimit, PathLengthLimit, RateLimiter
 from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
@@ -197,6 +197,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     )
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # A path no route could want is refused before the body is even read.
+    app.add_middleware(PathLengthLimit)
     # Outside the body limit, so its 413 carries the headers too. The script hash is taken
     # from the text the consumer page inlines, so an edit of the script needs no edit here.
     policy = content_security_policy([page_scripts()])

@@ -1,4 +1,6 @@
-"""Request limits: a body size cap (413 before parsing) and token buckets (429).
+"""Request limits: caps on path length (414) and body size (413), and token buckets (429).
+
+The caps answer before routing or parsing.
 
 - The public resolver: a bucket per client address (:func:`rate_limited`).
 - Credentials (:class:`AuthLimits`): a refused token or sign-in empties a per-address
@@ -30,9 +32,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from verifier_app._errors import RateLimitedError, error_body
 
 __all__ = [
+    "MAX_PATH_BYTES",
     "AuthLimits",
     "BodySizeLimit",
     "Buckets",
+    "PathLengthLimit",
     "RateLimiter",
     "client_address",
     "rate_limited",
@@ -44,6 +48,33 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # Marks a request whose token is taken (by the scan fast path), so that falling through to
 # the router's dependency does not charge the same request twice.
 _CHARGED = "agritrace.rate_limit_charged"
+
+
+#: The longest request path (without the query) the app routes. A Digital Link with a lot
+#: and a serial is under 100 bytes and every page's path is shorter still; a longer one is
+#: garbage or a probe, answered before routing, matching or any template.
+MAX_PATH_BYTES = 1024
+
+
+class PathLengthLimit:
+    """ASGI middleware: refuse a path over :data:`MAX_PATH_BYTES` with 414, unrouted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("raw_path") or scope.get("path", "").encode()
+        if scope["type"] != "http" or len(path) <= MAX_PATH_BYTES:
+            await self.app(scope, receive, send)
+            return
+        message = f"path: expected at most {MAX_PATH_BYTES} bytes, got {len(path)}"
+        payload = json.dumps(error_body("path_too_long", message, "path")).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 414, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:

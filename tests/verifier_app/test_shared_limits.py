@@ -192,3 +192,13 @@ def test_serve_with_two_workers_gives_an_address_one_budget(
     served = sum(status != 429 for status in statuses)
     assert served == 20, statuses  # per-worker buckets would serve up to 40
     assert (app_world.keys.parent / "run" / f"rate-{port}.buckets").exists()
+
+
+def test_an_oversized_path_is_refused_before_routing(app_world: AppWorld) -> None:
+    with TestClient(create_app(app_world.settings())) as client:
+        long_lot = "A" * 2000
+        response = client.get(f"/01/09506000134352/10/{long_lot}")
+        assert response.status_code == 414
+        assert response.json()["error"]["field"] == "path"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert client.get("/01/09506000134352/10/" + "A" * 20).status_code != 414
