@@ -102,9 +102,10 @@ def _canonical_body(body: bytes) -> bytes:
     # that is not JSON is compared byte for byte.
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return body
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII escapes: a lone surrogate ("\ud800") is valid JSON but not encodable UTF-8.
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def fingerprint(method: str, target: str, body: bytes) -> str:
@@ -119,7 +120,7 @@ def fingerprint(method: str, target: str, body: bytes) -> str:
 def form_fingerprint(request: Request, form: Mapping[str, str]) -> str:
     """The fingerprint of a form post: its fields (minus the csrf and key fields), sorted."""
     fields = {k: v for k, v in form.items() if k not in _NOT_FINGERPRINTED}
-    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return fingerprint(request.method, _target(request), body.encode())
 
 

@@ -324,3 +324,17 @@ def test_the_regulator_recall_form_sent_twice_records_once(
     assert (first.status_code, second.status_code) == (201, 201), second.text
     assert f"Recalled. Ledger entry {size}" in second.text
     assert staff_world.size() == size + 1
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"lot": "\\ud800"}', b"[" * 50_000 + b"]" * 50_000, b"not json", b"\xff\xfe"]
+)
+def test_odd_bodies_with_a_key_get_a_4xx_not_a_crash(
+    staff_client: TestClient, staff_world: StaffWorld, body: bytes
+) -> None:
+    response = staff_client.post(
+        "/api/v1/events/harvest",
+        content=body,
+        headers=keyed(staff_world, "packing_station", "odd") | {"Content-Type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500, response.text
