@@ -192,8 +192,14 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language"],
-        expose_headers=["Link", "Retry-After"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Accept",
+            "Accept-Language",
+            "Idempotency-Key",
+        ],
+        expose_headers=["Link", "Retry-After", "Idempotent-Replayed"],
     )
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -338,3 +338,20 @@ def test_odd_bodies_with_a_key_get_a_4xx_not_a_crash(
         headers=keyed(staff_world, "packing_station", "odd") | {"Content-Type": "application/json"},
     )
     assert 400 <= response.status_code < 500, response.text
+
+
+def test_a_browser_client_on_another_origin_may_send_the_key_and_read_the_replay(
+    staff_client: TestClient,
+) -> None:
+    preflight = staff_client.options(
+        "/api/v1/events/harvest",
+        headers={
+            "Origin": "https://packhouse-app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
+    answer = staff_client.get("/.well-known/gs1resolver", headers={"Origin": "https://x.example"})
+    assert "Idempotent-Replayed" in answer.headers["access-control-expose-headers"]
