@@ -33,7 +33,9 @@ def test_the_key_with_another_event_is_refused_naming_the_option(staff: Staff) -
 
 
 def test_help_says_what_the_key_does(staff: Staff) -> None:
-    for command in (("record", "harvest"), ("record", "hold"), ("record", "cooling"), ("recall",)):
+    commands = [("record", "harvest"), ("record", "hold"), ("record", "cooling"), ("recall",)]
+    commands += [("rules", "load-profile"), ("rules", "load-mrl")]
+    for command in commands:
         shown = plain(staff.ok(*command, "--help").stdout)
         assert "--idempotency-key" in shown, command
         assert "records nothing new" in shown, command

@@ -233,10 +233,11 @@ def load_profile_command(
     signer: Signer,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record a commodity profile (grades, cold chain, required tests, PHI) from TOML."""
     with errors():
-        _record(load_profile(file), db, keys, signer)
+        _record(load_profile(file), db, keys, signer, idempotency_key)
 
 
 @rules_app.command("load-mrl")
@@ -249,6 +250,7 @@ def load_mrl_command(
     ] = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record a maximum-residue-limit table from CSV; --edition guards against a wrong file."""
     with errors():
@@ -257,7 +259,7 @@ def load_mrl_command(
         # nothing (or the wrong lots), so refuse rather than record it under a surprise name.
         if edition is not None and table.edition != edition:
             raise ValidationError("edition", f"the file to declare {edition!r}", table.edition)
-        _record(table, db, keys, signer)
+        _record(table, db, keys, signer, idempotency_key)
 
 
 def recall(
