@@ -14,6 +14,11 @@ a unit's Digital Link, does what the router would do on a hit, through the same 
    version read less than the freshness ago (:meth:`LogVersion.cached`);
 3. send the cached answer (:func:`~verifier_app.consumer._scan_cache.respond`: gzip, ETag, 304).
 
+A lot code the router answered "unknown" (404) costs the address :data:`UNKNOWN_LOT_COST`
+tokens instead of one: each such answer took a database lookup, and one address guessing
+codes is the pattern to slow down. The 404 is kept like any answer, so a crowd scanning
+the same unknown (e.g. counterfeit) code pays the surcharge once, then gets the replay.
+
 Anything else falls through to FastAPI untouched: another method or path, a version that
 needs reading, a key nobody built (the router builds it and keeps it; the token stays
 taken). The router stays the only source of answers; this only replays what it kept.
@@ -27,19 +32,24 @@ import re
 
 from starlette.datastructures import State
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verifier_app._errors import RateLimitedError, error_body
-from verifier_app._limits import Buckets, take_token
+from verifier_app._limits import Buckets, client_address, take_token
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion, answer_key, respond
 
-__all__ = ["ScanFastPath", "is_scan_path"]
+__all__ = ["UNKNOWN_LOT_COST", "ScanFastPath", "is_scan_path"]
 
 # The two routes the labels print (consumer.resolve_lot, consumer.resolve_serial); the
 # other /01/ forms are rare enough to go the long way. Matched on the decoded path, as
 # the router matches.
 _SCAN_PATH = re.compile(r"/01/[^/]+/10/[^/]+(?:/21/[^/]+)?")
 _METHODS = frozenset({"GET", "HEAD"})
+_LOT_PATH = re.compile(r"/01/[^/]+/10/[^/]+")
+#: Tokens a routed "no such lot" costs its address: with the default burst of 3,000 and
+#: 50/s, an address may try 300 unknown codes at once, then 5 a second; known codes and
+#: replayed answers cost one token as before.
+UNKNOWN_LOT_COST = 10
 # The 429 a flood gets: made once. A person's browser gets a line of text, anything else
 # the JSON error every API answer uses (verifier_app._errors.error_body).
 _BUSY_PAGE = (
@@ -86,15 +96,30 @@ class ScanFastPath:
         if version is None:
             # The head needs reading: the router does it once for all waiting scans (the
             # token stays taken, marked in the scope: the router does not charge again).
-            await self.app(scope, receive, send)
+            await self._route(scope, receive, send, limiter)
             return
         request = Request(scope, receive)
         cache: AnswerCache = self.state.scan_answers
         answer = cache.get(answer_key(request, version))
         if answer is None:
-            await self.app(scope, receive, send)
+            await self._route(scope, receive, send, limiter)
             return
         await respond(answer, request)(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send, limiter: Buckets) -> None:
+        """Let the router answer; charge the surcharge if it found no such lot."""
+        if _LOT_PATH.fullmatch(scope["path"]) is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                address = client_address(scope)
+                for _ in range(UNKNOWN_LOT_COST - 1):
+                    limiter.wait_time(address)
+            await send(message)
+
+        await self.app(scope, receive, watch)
 
 
 async def _busy(scope: Scope, send: Send, retry_after: float) -> None:
