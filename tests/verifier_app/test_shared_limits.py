@@ -127,7 +127,7 @@ def test_two_apps_over_one_file_refuse_the_address_together(
     """Two workers' apps: the second answers 429 once the first spent the budget."""
     options = {"rate_file": tmp_path / "run" / "rate.buckets", "rate_burst": 3,
                "rate_per_second": 0.001}  # fmt: skip
-    page = "/01/09506000134352/10/NO-SUCH-LOT"
+    page = "/01/09506000134352/10/NO-SUCH-LOT/21/SN1"  # a unit's scan: one token each
     with (
         TestClient(create_app(app_world.settings(**options))) as first,
         TestClient(create_app(app_world.settings(**options))) as second,
@@ -169,7 +169,7 @@ def test_serve_with_two_workers_gives_an_address_one_budget(
     with log.open("w") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    page = f"{base}/01/09506000134352/10/NO-SUCH-LOT"
+    page = f"{base}/01/09506000134352/10/NO-SUCH-LOT/21/SN1"  # one token each
     try:
         deadline = time.monotonic() + 60
         while True:
