@@ -33,7 +33,7 @@ from ledger import (
     parse_note,
     witness_checkpoint,
 )
-from traceability import LabelRun, Projection, Recorder
+from traceability import LabelRun, Projection, Recorder, register_label_key
 from traceability.demo import COOPERATIVE, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -107,6 +107,8 @@ def _labels(
         origin=grown_in,
     )
     key = keys.create("label")
+    # On the ledger, so that the phone and `agritrace verify` check labels with a proven key.
+    register_label_key(ledger, keys.load("root"), key.public_key(), "packing shed label printer")
     link = sign_link(DigitalLink(RESOLVER, season.gtin, lot=lot), key)
     png = folder / f"label-{lot}.png"
     png.write_bytes(render_png(data, link, Layout.named("50x30@300")))

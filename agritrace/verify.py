@@ -4,14 +4,19 @@ Fetches the resolver's JSON answer for the Digital Link (``Accept: application/j
 checks, from the trust file alone (:mod:`agritrace._trust`):
 
 1. the answer is about the scanned GTIN and lot, and the code is known;
-2. the label's ``s`` signature, when the code carries one, with a trusted label key;
+2. the label's ``s`` signature, when the code carries one, with a label key from the trust
+   file or one whose ``ledger.key.register`` entry (role ``label``) the answer proves in the
+   checkpoint's tree; a serialised code without ``s`` while label keys exist fails;
 3. the checkpoint's signature with the log key, and a valid cosignature by every witness
    the trust file names (a server that rewrote history cannot get one from a witness that
    saw the old history);
 4. every entry's inclusion proof in that checkpoint's tree, and that every entry the page
    lists is proven;
-5. the page's banner and facts re-derived from the proven statement bodies
-   (:func:`traceability.derive_lot`).
+5. every fact the page shows (status and banner, product, cooperative, origins and
+   growers, harvest date, grade, quantity, packing, residue values and verdicts, cold
+   chain) re-derived from the proven statement bodies with the same derivation as the
+   server and the browser (:func:`traceability.derive_facts`), compared with the values
+   the answer claims and with the page's lines; a mismatch is a finding named by the fact.
 
 :func:`check_answer` is pure (the answer in, findings out); exit status 1 names every
 mismatch, 2 means the check could not run (no answer, unreadable trust file).
@@ -30,12 +35,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.markup import escape
 
 from agritrace._trust import TrustFile, TrustFileError
 from labels import LabelError, load_public_key, parse_digital_link, verify_link
 from ledger import (
+    KEY_REGISTER,
+    Checkpoint,
     CosignatureVerifier,
     LedgerError,
     NoteVerifier,
@@ -45,7 +53,14 @@ from ledger import (
     verify_cosignature,
     verify_inclusion,
 )
-from traceability import derive_lot
+from traceability import (
+    FACT_NAMES,
+    LABEL_ROLE,
+    Fact,
+    ResidueLine,
+    compare_facts,
+    derive_facts,
+)
 
 __all__ = ["Finding", "check_answer", "fetch_answer", "verify"]
 
@@ -68,26 +83,69 @@ def _b64(value: Any, what: str) -> bytes:
         raise ValueError(f"{what}: expected base64, got {value!r}") from e
 
 
-def _label(uri: str, trust: TrustFile) -> Finding:
+def _label(uri: str, trust: TrustFile, ledger_keys: list[bytes]) -> Finding:
+    """Check the code's ``s`` with the trusted label keys and those proven on the ledger."""
     link = parse_digital_link(uri)
+    keys = [load_public_key(k) for k in trust.label_keys]
+    keys += [Ed25519PublicKey.from_public_bytes(k) for k in ledger_keys]
     if link.signature is None:
+        if link.serial is not None and keys:
+            return Finding(
+                "label", False, "possible counterfeit: a serialised label without a signature"
+            )
         return Finding("label", True, "no s= signature on this code (nothing to check)")
-    if not trust.label_keys:
-        return Finding("label", False, "the code is signed but the trust file has no label key")
+    if not keys:
+        return Finding("label", False, "the code is signed but no label key is trusted or proven")
     problems = []
-    for key in trust.label_keys:
+    for key in keys:
         try:
-            verify_link(link, load_public_key(key))
+            verify_link(link, key)
             return Finding("label", True, "signature verifies with a trusted label key")
         except LabelError as e:
             problems.append(str(e))
-    return Finding("label", False, "possible counterfeit: " + "; ".join(problems))
+    return Finding("label", False, "possible counterfeit: " + "; ".join(dict.fromkeys(problems)))
+
+
+def _label_keys(
+    bundle: Mapping[str, Any], checkpoint: Checkpoint, out: list[Finding]
+) -> list[bytes]:
+    """The label keys the answer proves: label-role registrations in the checkpoint's tree."""
+    label = bundle.get("label")
+    if not isinstance(label, dict):
+        return []
+    keys = []
+    for entry in label.get("keys", []):
+        index = entry.get("index")
+        try:
+            leaf = _b64(entry["leaf"], f"label key entry {index} leaf")
+            path = [_b64(h, f"label key entry {index} proof") for h in entry["proof"]]
+            verify_inclusion(
+                int(index), checkpoint.size, leaf_hash(leaf), path, checkpoint.root_hash
+            )
+            record = Record.from_leaf(leaf)
+            body = record.statement.body
+            if record.seq != index or record.statement.kind != KEY_REGISTER:
+                raise ValueError(f"entry {record.seq} is not a key registration")
+            if LABEL_ROLE not in body.get("roles", []):
+                raise ValueError(f"entry {record.seq} does not register a label key")
+            key = _b64(body["public_key"], f"label key entry {index} public_key")
+            if len(key) != 32:
+                raise ValueError(f"entry {record.seq}: expected a 32-byte key, got {len(key)}")
+            keys.append(key)
+        except (LedgerError, ValueError, KeyError, TypeError) as e:
+            out.append(Finding("label", False, f"label key entry {index}: {e}"))
+    if keys:
+        out.append(Finding("label key", True, f"{len(keys)} label key(s) proven on the ledger"))
+    return keys
 
 
 def _proofs(
-    answer: Mapping[str, Any], trust: TrustFile, out: list[Finding]
+    answer: Mapping[str, Any], trust: TrustFile, out: list[Finding], label_keys: list[bytes]
 ) -> dict[int, Record] | None:
-    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records."""
+    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records.
+
+    The label keys the answer proves are added to ``label_keys``.
+    """
     bundle = answer.get("proof")
     if not isinstance(bundle, dict):
         out.append(Finding("checkpoint", False, "the answer carries no proof: nothing proven"))
@@ -125,6 +183,7 @@ def _proofs(
             continue
         records[record.seq] = record
     out.append(Finding("inclusion", True, f"{len(records)} entries proven in the signed tree"))
+    label_keys += _label_keys(bundle, checkpoint, out)
     lot = answer.get("lot") or {}
     listed = {int(e["seq"]) for e in lot.get("entries", [])}
     for seq in sorted(listed - records.keys()):
@@ -132,58 +191,105 @@ def _proofs(
     return records
 
 
+# The banner each derived lifecycle status allows: only a lot for sale may be "verified"
+# ("unproven" when the server could not prove it yet); a recall is always "recalled".
+_FOR_SALE = {"released", "shipped", "received"}
+
+
+def _banner_ok(shown: str, status: str | None) -> bool:
+    if status == "recalled":
+        return shown == "recalled"
+    if status in _FOR_SALE:
+        return shown in ("verified", "unproven")
+    return shown == "on_hold"
+
+
+def _claims(answer: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fact values the answer claims: ``lot.claims[*].value`` and ``proof.facts``."""
+    lot = answer.get("lot") or {}
+    claims = {
+        str(name): claim.get("value") if isinstance(claim, dict) else None
+        for name, claim in (lot.get("claims") or {}).items()
+    }
+    bundle = answer.get("proof") or {}
+    facts = bundle.get("facts") if isinstance(bundle, dict) else None
+    return claims, dict(facts or {})
+
+
+def _wording(derived: Mapping[str, Fact], text: Mapping[str, str]) -> dict[str, str]:
+    """Facts whose displayed line (``lot.facts``) does not say what the entries give."""
+    wrong: dict[str, str] = {}
+
+    def want(fact: str, line: str, part: str) -> None:
+        if part not in text.get(line, ""):
+            wrong.setdefault(fact, f"the page's {line!r} line does not say {part!r}")
+
+    status = derived["status"].value
+    if status is not None and not text.get("status", "").startswith(str(status)):
+        wrong["status"] = f"the page's status line does not say {status!r}"
+    for origin in derived["origins"].value or []:
+        want("origins", "grower", f"{origin['grower']} ({origin['farm']} / {origin['plot']})")
+        want("origins", "origin", f"{origin['village']}, {origin['county']}")
+    for name in ("harvested", "grade", "quantity"):
+        if derived[name].value is not None:
+            want(name, name, str(derived[name].value))
+    for row in derived["residues"].value or []:
+        line = ResidueLine(0, 0, "", "", **row)
+        want("residues", "residue", str(line))
+        want("residues", "lab", f"{line.lab}, sample {line.sample_id}, limits {line.edition}")
+    for line in derived["cold_chain"].value or []:
+        want("cold_chain", "cold_chain", line)
+    names = derived["cooperative"].value or {}
+    for name in names.values():
+        if name:
+            want("cooperative", "cooperative", name)
+    return wrong
+
+
 def _facts(
     gtin: str, lot: str, answer: Mapping[str, Any], records: Mapping[int, Record]
 ) -> list[Finding]:
-    derived = derive_lot(
-        gtin, lot, ((s, r.statement.kind, r.statement.body) for s, r in records.items())
-    )
-    facts: dict[str, str] = dict((answer.get("lot") or {}).get("facts", {}))
-    shown = str(answer.get("status"))
-    found: list[Finding] = []
-    because = f"entry {derived.because}" if derived.because is not None else "no entry"
-    if shown == derived.banner:
-        found.append(Finding("status", True, f"{shown}, as {because} makes it"))
-    elif shown == "on_hold" and derived.banner == "verified":
-        # A hold by a quality rule (residue verdict, cold chain) rests on rule entries the
-        # page does not list; stricter than the entries show is not a false claim.
-        found.append(
-            Finding("status", True, "on_hold (a rule hold the listed entries cannot show)")
-        )
-    else:
-        found.append(
-            Finding(
-                "status",
-                False,
-                f"page says {shown}, the entries make it {derived.banner} ({because})",
+    """Re-derive every fact from the proven bodies (:func:`traceability.derive_facts`).
+
+    The derived facts must equal the answer's claimed values (``lot.claims`` and
+    ``proof.facts``, the ones the browser compares), the page's lines must say them, and the
+    banner must be the one the derived status allows.
+    """
+    entries = [
+        {"seq": seq, "kind": r.statement.kind, "body": r.statement.body}
+        for seq, r in sorted(records.items())
+    ]
+    try:
+        derived = derive_facts(entries, gtin, lot)
+    except ValueError as e:
+        return [Finding("facts", False, f"the proven entries do not give the facts: {e}")]
+    claims, bundle_facts = _claims(answer)
+    if not claims:
+        return [Finding("facts", False, "the answer claims no fact values: nothing to compare")]
+    text = {str(k): str(v) for k, v in (answer.get("lot") or {}).get("facts", {}).items()}
+    wrong: dict[str, str] = {}
+    for where, shown in (("lot.claims", claims), ("proof.facts", bundle_facts)):
+        for m in compare_facts(shown, derived):
+            wrong.setdefault(
+                str(m["fact"]), f"{where} says {m['shown']!r}, the entries give {m['derived']!r}"
             )
-        )
-
-    def same(name: str, want: str | None) -> None:
-        got = facts.get(name)
-        if want is None and got is None:
-            return
-        ok = got == want
-        found.append(Finding(name, ok, f"{got!r}" if ok else f"page {got!r}, entries {want!r}"))
-
-    same("grade", derived.grade)
-    same("harvested", derived.harvested)
-    for plot in derived.plots:
-        ok = f"/ {plot})" in facts.get("grower", "")
-        found.append(Finding("origin", ok, f"plot {plot}" + ("" if ok else " missing from page")))
-    lines = [x for x in facts.get("residue", "").split("; ") if x and "no residue test" not in x]
-    if len(lines) != len(derived.residues) or not all(
-        any(line == want or line.startswith((want + " ", want + ",")) for line in lines)
-        for want in derived.residues
-    ):
-        found.append(
-            Finding("residue", False, f"page {lines}, lab results {list(derived.residues)}")
-        )
-    else:
-        found.append(Finding("residue", True, f"{len(lines)} result(s) as the lab signed them"))
-    for lab in derived.labs:
-        ok = lab in facts.get("lab", "")
-        found.append(Finding("lab", ok, lab + ("" if ok else " missing from page")))
+    for fact, detail in _wording(derived, text).items():
+        wrong.setdefault(fact, detail)
+    status = derived["status"].value
+    banner = str(answer.get("status"))
+    if not _banner_ok(banner, status) and "status" not in wrong:
+        wrong["status"] = f"the page says {banner}, the entries make it {status}"
+    if answer.get("lot_status") not in (None, status) and "status" not in wrong:
+        wrong["status"] = f"lot_status {answer.get('lot_status')!r}, the entries give {status!r}"
+    found = []
+    for name in FACT_NAMES:
+        if name in wrong:
+            found.append(Finding(name, False, wrong[name]))
+        else:
+            entries_of = ", ".join(str(s) for s in derived[name].entries) or "none"
+            found.append(Finding(name, True, f"{derived[name].value!r} (entries {entries_of})"))
+    if "facts" in wrong:
+        found.append(Finding("facts", False, wrong["facts"]))
     return found
 
 
@@ -201,14 +307,16 @@ def check_answer(uri: str, answer: Mapping[str, Any], trust: TrustFile) -> list[
                 f"{about.get('gtin')}/{about.get('lot')}",
             )
         )
-    out.append(_label(uri, trust))
     status = answer.get("status")
     if status == "unknown" or answer.get("lot") is None:
+        out.append(_label(uri, trust, []))
         out.append(Finding("lot", False, "unknown code: possible counterfeit"))
         return out
     if status == "unverified":
         out.append(Finding("status", False, "the server reports its records drift from its log"))
-    records = _proofs(answer, trust, out)
+    ledger_keys: list[bytes] = []
+    records = _proofs(answer, trust, out, ledger_keys)
+    out.append(_label(uri, trust, ledger_keys))
     if records is not None and link.lot is not None:
         out.extend(_facts(link.gtin, link.lot, answer, records))
     return out

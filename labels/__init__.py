@@ -9,7 +9,7 @@ Stands alone: imports nothing from ``ledger``, ``traceability`` or ``verifier_ap
 '(01)06912345678902(10)KS-2026-0001'
 """
 
-from labels._certificate import Certificate, render_certificate
+from labels._certificate import COMMITMENT_BASES, Certificate, render_certificate
 from labels._digital_link import DigitalLink, parse_digital_link
 from labels._errors import (
     FontMissingError,
@@ -27,6 +27,7 @@ from labels._signature import load_private_key, load_public_key, sign_link, veri
 from labels._zpl import render_zpl
 
 __all__ = [
+    "COMMITMENT_BASES",
     "Certificate",
     "DigitalLink",
     "FontMissingError",

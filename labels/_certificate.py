@@ -3,7 +3,9 @@
 Fields and wording follow the national certificate template of the Ministry of Agriculture and
 Rural Affairs under the Law on Quality and Safety of Agricultural Products (as published in its
 2023 revision; check the wording against the template in force before relying on it). Since
-2026-02-01 the certificate may carry a QR code: here the batch's Digital Link.
+2026-02-01 the certificate may carry a QR code: here the batch's Digital Link, carrying the
+certificate's number (``?cert=N``, :data:`~labels._digital_link.CERTIFICATE_PARAM`) when it
+was issued on a ledger, so that a scan checks this certificate, not only the lot.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class Certificate:
         quantity: Quantity or weight, e.g. ``"500 kg"``.
         origin: Place of origin.
         issued: Date of issue.
-        link: The batch's Digital Link, printed as the QR code.
+        link: The batch's Digital Link, printed as the QR code; its ``certificate`` (the
+            certificate's number) is printed under the code too.
         bases: The grounds of the commitment, from ``COMMITMENT_BASES``.
     """
 
@@ -132,6 +135,8 @@ def certificate_text(
     for ai, value in c.link.path_elements:
         y += 3
         out.append((f"({ai}){value}", qr_left, y, 6.0))
+    if c.link.certificate is not None:
+        out.append((f"合格证编号 No. {c.link.certificate}", qr_left, y + 3, 6.0))
     return out
 
 

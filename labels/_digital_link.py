@@ -5,7 +5,9 @@ Follows the GS1 Digital Link standard (URI syntax 1.2) as the GS1 reference engi
 ``/01/<GTIN-14>`` may follow any path stem, key qualifiers follow it in the standard's order
 (``/22/`` CPV, ``/10/`` lot, ``/21/`` serial; or ``/235/`` TPX alone), and other AIs travel as
 query parameters. Non-numeric query parameters are not GS1 data and are ignored, except
-``s``, which carries the label signature (see ``_signature.py``).
+``s``, which carries the label signature (see ``_signature.py``), and ``cert``, the number of
+the compliance certificate the code is printed on (a 承诺达标合格证's QR: the link still names
+the lot, and a GS1 reader that ignores ``cert`` resolves it as the lot's link; ADR 13).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from urllib.parse import quote
 from labels._errors import GS1SyntaxError
 from labels._gs1 import ai_rule, normalize_gtin, validate_ai_value
 
-__all__ = ["SIGNATURE_PARAM", "DigitalLink", "parse_digital_link"]
+__all__ = ["CERTIFICATE_PARAM", "SIGNATURE_PARAM", "DigitalLink", "parse_digital_link"]
 
 SIGNATURE_PARAM = "s"
+#: The query parameter naming the certificate a link is printed on (not GS1 data).
+CERTIFICATE_PARAM = "cert"
+_CERTIFICATE = re.compile(r"[1-9][0-9]{0,17}")
 _GTIN_QUALIFIERS = ("22", "10", "21")
 _TPX = "235"
 _FIELD_AI = {"cpv": "22", "lot": "10", "serial": "21", "tpx": "235"}
@@ -49,6 +54,9 @@ class DigitalLink:
         tpx: AI (235), third-party controlled serialised extension, or ``None``.
         attributes: Other AIs as ``(ai, value)`` pairs, sent as query parameters in order.
         signature: The label signature (query parameter ``s``), or ``None``; not GS1 data.
+        certificate: The certificate number (query parameter ``cert``, 1 to 18 digits, no
+            leading zero), or ``None``; not GS1 data and not covered by the label signature:
+            the resolver checks it against the ledger's certificate entries.
     """
 
     resolver: str
@@ -59,6 +67,7 @@ class DigitalLink:
     tpx: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
     signature: str | None = None
+    certificate: str | None = None
 
     def __post_init__(self) -> None:
         resolver = self.resolver.rstrip("/")
@@ -95,6 +104,11 @@ class DigitalLink:
         if self.signature is not None and not re.fullmatch(r"[A-Za-z0-9_\-]+", self.signature):
             raise GS1SyntaxError(
                 "signature", f"expected base64url characters, got {self.signature!r}"
+            )
+        if self.certificate is not None and not _CERTIFICATE.fullmatch(self.certificate):
+            raise GS1SyntaxError(
+                "certificate",
+                f"expected a certificate number (1 to 18 digits), got {self.certificate!r}",
             )
 
     @classmethod
@@ -162,10 +176,12 @@ class DigitalLink:
 
     @property
     def unsigned_uri(self) -> str:
-        """The URI without the signature parameter."""
+        """The URI without the signature parameter (with the certificate number, if any)."""
         path = "".join(f"/{ai}/{quote(value, safe='')}" for ai, value in self.path_elements)
-        query = "&".join(f"{ai}={quote(value, safe='')}" for ai, value in self.attributes)
-        return self.resolver + path + ("?" + query if query else "")
+        params = [f"{ai}={quote(value, safe='')}" for ai, value in self.attributes]
+        if self.certificate is not None:
+            params.append(f"{CERTIFICATE_PARAM}={self.certificate}")
+        return self.resolver + path + ("?" + "&".join(params) if params else "")
 
     @property
     def uri(self) -> str:
@@ -173,7 +189,7 @@ class DigitalLink:
         uri = self.unsigned_uri
         if self.signature is None:
             return uri
-        return f"{uri}{'&' if self.attributes else '?'}{SIGNATURE_PARAM}={self.signature}"
+        return f"{uri}{'&' if '?' in uri else '?'}{SIGNATURE_PARAM}={self.signature}"
 
 
 def parse_digital_link(uri: str) -> DigitalLink:
@@ -219,11 +235,13 @@ def parse_digital_link(uri: str) -> DigitalLink:
             "gtin", f"expected 14 digits in a Digital Link URI, got {values['01']!r}"
         )
     attributes: list[tuple[str, str]] = []
-    signature = None
+    signature = certificate = None
     for param in query.split("&"):
         key, eq, raw = param.partition("=")
         if key == SIGNATURE_PARAM and eq:
             signature = raw
+        elif key == CERTIFICATE_PARAM and eq:
+            certificate = raw
         elif key.isdigit() and key.isascii():
             if not eq or not raw:
                 raise GS1SyntaxError(f"AI ({key})", "expected a value, got none")
@@ -240,6 +258,7 @@ def parse_digital_link(uri: str) -> DigitalLink:
         tpx=values.get(_TPX),
         attributes=tuple(attributes),
         signature=signature,
+        certificate=certificate,
     )
 
 

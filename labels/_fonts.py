@@ -7,7 +7,7 @@ instead. A missing font is a ``FontMissingError`` that names the Debian package 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
@@ -48,9 +48,25 @@ class Face:
     descent: int
     cmap: dict[int, str] = field(compare=False, repr=False)
 
+    def __hash__(self) -> int:
+        # Faces key the shaping and glyph caches, looked up for every glyph of every label;
+        # the generated hash would hash the path and four numbers each time.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.path, self.index, self.units_per_em, self.ascent, self.descent))
+
     def covers(self, text: str) -> bool:
         """Whether every non-space character of ``text`` has a glyph in this face."""
-        return all(ord(c) in self.cmap for c in text if not c.isspace())
+        # One set test for the usual case; spaces without a glyph take the slow path.
+        return self._chars.issuperset(text) or all(
+            ord(c) in self.cmap for c in text if not c.isspace()
+        )
+
+    @cached_property
+    def _chars(self) -> frozenset[str]:
+        return frozenset(map(chr, self.cmap))
 
 
 @cache
@@ -80,6 +96,14 @@ class FontSet:
 
     cjk: Face
     arabic: Face
+
+    def __hash__(self) -> int:
+        # A font set keys the line caches, looked up for each line of every label.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.cjk, self.arabic))
 
     @classmethod
     def find(cls, cjk: Path | None = None, arabic: Path | None = None) -> FontSet:

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from labels._digital_link import DigitalLink
 from labels._errors import LayoutError
@@ -242,17 +243,7 @@ def place(
     Raises:
         LayoutError: The code does not fit at a readable module size.
     """
-    module, on_top = qr_module_mm(layout, modules)
-    box = (modules + 2 * _QUIET) * module
-    inset = max(0.0, _MARGIN - _QUIET * module)
-    if on_top:
-        qr_left, qr_top = (layout.width_mm - box) / 2, inset
-        tx, ty = _MARGIN, inset + box + 1
-        tw, th = layout.width_mm - 2 * _MARGIN, layout.height_mm - ty - _MARGIN
-    else:
-        qr_left, qr_top = inset, (layout.height_mm - box) / 2
-        tx, ty = inset + box + 0.5, _MARGIN
-        tw, th = layout.width_mm - tx - _MARGIN, layout.height_mm - 2 * _MARGIN
+    module, qr_x, qr_y, tx, tw, ty, th = _frame(layout, modules)
     texts = [
         (data.product, True, 1.3),
         (data.grade, True, 1.0),
@@ -264,23 +255,62 @@ def place(
     texts = [t for t in texts if t[0]]
     # The human-readable element string, one AI per line so it fits narrow labels.
     texts += [(f"({ai}){value}", False, 0.9) for ai, value in link.path_elements]
-    weights = sum(w for _, _, w in texts)
-    base_pt = min(14.0, th / (weights * _LINE_GAP) / MM_PER_INCH * 72)
-    lines: list[TextLine] = []
+    sizes = _line_slots(th, ty, tuple(w for _, _, w in texts))
+    lines = tuple(
+        _text_line(text, fonts, size, baseline, tx, tw, fixed)
+        for (text, fixed, _), (size, baseline) in zip(texts, sizes, strict=True)
+        if static or not fixed
+    )
+    return Placement(qr_x, qr_y, module, lines)
+
+
+@lru_cache(maxsize=256)
+def _frame(layout: Layout, modules: int) -> tuple[float, float, float, float, float, float, float]:
+    """The module, the code's first module corner, and the text column (x, width, top, height)."""
+    module, on_top = qr_module_mm(layout, modules)
+    box = (modules + 2 * _QUIET) * module
+    inset = max(0.0, _MARGIN - _QUIET * module)
+    if on_top:
+        qr_left, qr_top = (layout.width_mm - box) / 2, inset
+        tx, ty = _MARGIN, inset + box + 1
+        tw, th = layout.width_mm - 2 * _MARGIN, layout.height_mm - ty - _MARGIN
+    else:
+        qr_left, qr_top = inset, (layout.height_mm - box) / 2
+        tx, ty = inset + box + 0.5, _MARGIN
+        tw, th = layout.width_mm - tx - _MARGIN, layout.height_mm - 2 * _MARGIN
+    return module, qr_left + _QUIET * module, qr_top + _QUIET * module, tx, tw, ty, th
+
+
+@lru_cache(maxsize=256)
+def _line_slots(
+    th: float, ty: float, weights: tuple[float, ...]
+) -> tuple[tuple[float, float], ...]:
+    """Each line's size (points) and baseline (mm) in a text column of height ``th`` at ``ty``."""
+    base_pt = min(14.0, th / (sum(weights) * _LINE_GAP) / MM_PER_INCH * 72)
+    slots = []
     y = ty
-    for text, fixed, weight in texts:
+    for weight in weights:
         size = base_pt * weight
         height = size / 72 * MM_PER_INCH
         y += height * _LINE_GAP
-        if fixed and not static:
-            continue
-        shaped = shape_line(text, fonts, size)
+        slots.append((size, y - height * 0.22))
+    return tuple(slots)
+
+
+# Labels of a batch repeat most of their per-label lines (lot, GTIN): kept shaped and placed
+# here, they cost a lookup; only the serial's line is shaped for each label. The size holds a
+# batch's repeated lines while unique serial lines pass through.
+@lru_cache(maxsize=1024)
+def _text_line(
+    text: str, fonts: FontSet, size: float, baseline: float, tx: float, tw: float, fixed: bool
+) -> TextLine:
+    """``text`` shaped at ``size``, narrowed to the column width ``tw`` if wider, and placed."""
+    shaped = shape_line(text, fonts, size)
+    width_mm = shaped.width / 72 * MM_PER_INCH
+    if width_mm > tw:
+        shaped = shape_line(text, fonts, size * tw / width_mm)
         width_mm = shaped.width / 72 * MM_PER_INCH
-        if width_mm > tw:
-            shaped = shape_line(text, fonts, size * tw / width_mm)
-            width_mm = shaped.width / 72 * MM_PER_INCH
-        # Right-to-left paragraphs align to the right edge of the text column.
-        rtl = bool(shaped.runs) and shaped.runs[-1].rtl and shaped.runs[0].rtl
-        x = tx + (tw - width_mm if rtl else 0.0)
-        lines.append(TextLine(shaped, x, y - height * 0.22, fixed))
-    return Placement(qr_left + _QUIET * module, qr_top + _QUIET * module, module, tuple(lines))
+    # Right-to-left paragraphs align to the right edge of the text column.
+    rtl = bool(shaped.runs) and shaped.runs[-1].rtl and shaped.runs[0].rtl
+    x = tx + (tw - width_mm if rtl else 0.0)
+    return TextLine(shaped, x, baseline, fixed)

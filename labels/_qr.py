@@ -5,7 +5,8 @@ penalty rules) and builds everything bit by bit, about 130 codes per second here
 print job share a size, so this module fixes the version and the mask per job and caches,
 per (version, mask): the function patterns with format and version information, the order in
 which data bits fill the matrix, and the mask already applied. Encoding a code is then segment
-encoding, Reed-Solomon (table-driven, big-integer XOR) and one permutation of a bit string.
+encoding (digit groups from a table), Reed-Solomon (table-driven, big-integer XOR) and one
+gather of base-4 digits, two modules each (see ``_template``).
 Any mask yields a valid code (ISO/IEC 18004 allows all eight); the mask is chosen once per
 job by ``qrcode``'s own penalty score so the job's codes still read well.
 
@@ -18,7 +19,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import qrcode
 import qrcode.util as qrutil
@@ -45,26 +46,28 @@ _PAD = (0xEC, 0x11)
 
 @dataclass(frozen=True)
 class QRCode:
-    """One QR symbol: ``rows`` of ``"1"`` (dark) and ``"0"`` (light), no quiet zone.
+    """One QR symbol, no quiet zone.
 
     Attributes:
         data: The encoded text.
         version: The QR version (1 to 40); the symbol is ``4 * version + 17`` modules wide.
         mask: The mask pattern (0 to 7).
-        rows: One string per row, ``"1"`` for a dark module.
         packed: The rows as bytes, each padded to whole bytes, leftmost module in the top bit.
+        size: Modules per side.
     """
 
     data: str
     version: int
     mask: int
-    rows: tuple[str, ...]
-    packed: bytes = field(default=b"", repr=False)
+    packed: bytes = field(repr=False)
+    size: int
 
-    @property
-    def size(self) -> int:
-        """Modules per side, without the quiet zone."""
-        return len(self.rows)
+    @cached_property
+    def rows(self) -> tuple[str, ...]:
+        """One string per row, ``"1"`` for a dark module (made on first use: PDFs need none)."""
+        n, stride = self.size, (self.size + 7) // 8 * 8
+        flat = format(int.from_bytes(self.packed, "big"), f"0{n * stride}b")
+        return tuple(flat[i : i + n] for i in range(0, n * stride, stride))
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,11 @@ class _Template:
     stride: int  # bits per row: the size rounded up to whole bytes
     function_dark: int  # dark function modules as bits of one row-major integer
     mask_bits: int  # the mask over every data module
-    order: operator.itemgetter[str]  # per module (row-major): its data bit, or the pad "0"
-    data_bits: int
+    # Per cell of the layout without column 6 (see _template), row-major: where its base-4
+    # digit is in the sources encode builds from the codewords.
+    order: Callable[[str], tuple[str, ...]]
+    left: int  # layout bits of columns 0-5, in place
+    right: int  # layout bits of columns 7 on, one place left of where they belong
 
 
 class QREncoder:
@@ -106,14 +112,26 @@ class QREncoder:
             self.mask = _best_mask(version, data)
         template = _template(version, self.mask)
         codewords = _codewords(version, segments)
-        bits = format(int.from_bytes(codewords, "big"), f"0{len(codewords) * 8}b")
-        # Remainder bits and function modules read the trailing "0".
-        placed = "".join(template.order(bits + "0"))
-        value = int(placed, 2) ^ template.mask_bits | template.function_dark
+        width = len(codewords) * 8
+        bits = format(int.from_bytes(codewords, "big"), f"0{width}b")
+        # Read in base 16, the bit string has one bit a hex digit; adding twice itself moved up
+        # one digit gives, at digit k, bit k + 2 x bit k + 1 (no carries): the digit of a cell
+        # whose right module takes bit k and left module bit k + 1, for every k at once.
+        spread = int(bits, 16)
+        pairs = format(spread + (((spread << 4) & _hex_mask(width)) << 1), f"0{width}x")
+        # The sources of every cell's digit: bit pairs from each bit on; single bits in the
+        # right column, then in the left; "0" for function modules and remainder bits.
+        sources = "".join((pairs, bits, bits.replace("1", "2"), "0"))
+        layout = int("".join(template.order(sources)), 4)
+        value = (layout & template.left | (layout & template.right) >> 1) ^ template.mask_bits
+        value |= template.function_dark
         n, stride = template.size, template.stride
-        flat = format(value, f"0{n * stride}b")
-        rows = tuple(flat[i : i + n] for i in range(0, n * stride, stride))
-        return QRCode(data, version, self.mask, rows, value.to_bytes(n * stride // 8, "big"))
+        return QRCode(data, version, self.mask, value.to_bytes(n * stride // 8, "big"), n)
+
+
+@cache
+def _hex_mask(digits: int) -> int:
+    return (1 << (4 * digits)) - 1
 
 
 def reference_qr(data: str, version: int, mask: int) -> tuple[str, ...]:
@@ -146,14 +164,19 @@ def _segment_bits(mode: int, chunk: bytes) -> tuple[int, int]:
     """The payload of one segment as (value, bit count)."""
     if mode == qrutil.MODE_8BIT_BYTE:
         return int.from_bytes(chunk, "big"), 8 * len(chunk)
-    value = 0
-    count = 0
-    for i in range(0, len(chunk), 3):
-        group = chunk[i : i + 3]
-        width = qrutil.NUMBER_LENGTH[len(group)]
-        value = (value << width) | int(group)
-        count += width
-    return value, count
+    # Groups of three digits in 10 bits, a last group of two in 7 or one in 4 (ISO/IEC 18004
+    # 7.4.3); the groups come out of one regex pass and their bits out of a table, so the
+    # 155-digit signature costs no Python loop.
+    bits = "".join(map(_NUMERIC_GROUP_BITS.__getitem__, _DIGIT_GROUPS.findall(chunk)))
+    return int(bits, 2), len(bits)
+
+
+_DIGIT_GROUPS = re.compile(rb"[0-9]{1,3}")
+_NUMERIC_GROUP_BITS = {
+    f"{value:0{digits}d}".encode(): format(value, f"0{qrutil.NUMBER_LENGTH[digits]}b")
+    for digits in (1, 2, 3)
+    for value in range(10**digits)
+}
 
 
 # A segment ready to place: mode, character count, payload value, payload bit count.
@@ -169,7 +192,8 @@ def _version_for(segments: list[_Segment], min_version: int) -> int:
     for first, last in ((1, 9), (10, 26), (27, 40)):
         if last < min_version:
             continue
-        bits = sum(4 + qrutil.length_in_bits(s[0], first) + s[3] for s in segments)
+        widths = _count_widths(first)
+        bits = sum(4 + widths[s[0]] + s[3] for s in segments)
         for version in range(max(first, min_version), last + 1):
             if bits <= _capacity_bits(version):
                 return version
@@ -180,15 +204,39 @@ def _version_for(segments: list[_Segment], min_version: int) -> int:
 
 
 @cache
+def _count_widths(version: int) -> dict[int, int]:
+    """Character-count field width per mode at ``version``."""
+    return {
+        mode: qrutil.length_in_bits(mode, version)
+        for mode in (qrutil.MODE_NUMBER, qrutil.MODE_8BIT_BYTE)
+    }
+
+
+@cache
 def _capacity_bits(version: int) -> int:
     return sum(block.data_count * 8 for block in qrbase.rs_blocks(version, ERROR_CORRECTION))
+
+
+@cache
+def _blocks(version: int) -> tuple[tuple[int, int], ...]:
+    """(data codewords, error-correction codewords) of each block at ``version``."""
+    return tuple(
+        (b.data_count, b.total_count - b.data_count)
+        for b in qrbase.rs_blocks(version, ERROR_CORRECTION)
+    )
+
+
+@cache
+def _pad_codewords(count: int) -> bytes:
+    return bytes(_PAD[i % 2] for i in range(count))
 
 
 def _codewords(version: int, segments: list[_Segment]) -> bytes:
     value = 0
     count = 0
+    widths = _count_widths(version)
     for mode, length, payload, width in segments:
-        length_bits = qrutil.length_in_bits(mode, version)
+        length_bits = widths[mode]
         value = (((value << 4 | mode) << length_bits | length) << width) | payload
         count += 4 + length_bits + width
     capacity = _capacity_bits(version)
@@ -197,17 +245,13 @@ def _codewords(version: int, segments: list[_Segment]) -> bytes:
     pad = min(4, capacity - count) + (-(count + min(4, capacity - count))) % 8
     value <<= pad
     count += pad
-    data = bytearray(value.to_bytes(count // 8, "big"))
-    data += bytes(_PAD[i % 2] for i in range((capacity - count) // 8))
-    blocks = qrbase.rs_blocks(version, ERROR_CORRECTION)
-    ec = bytearray()
+    data = value.to_bytes(count // 8, "big") + _pad_codewords((capacity - count) // 8)
+    ec = []
     offset = 0
-    for block in blocks:
-        ec += _reed_solomon(
-            bytes(data[offset : offset + block.data_count]), block.total_count - block.data_count
-        )
-        offset += block.data_count
-    return bytes(_interleave(version)(bytes(data + ec)))
+    for data_count, ec_count in _blocks(version):
+        ec.append(_reed_solomon(data[offset : offset + data_count], ec_count))
+        offset += data_count
+    return bytes(_interleave(version)(data + b"".join(ec)))
 
 
 @cache
@@ -280,17 +324,15 @@ def _template(version: int, mask: int) -> _Template:
     if version >= 7:
         qr.setup_type_number(False)
     modules: list[list[bool | None]] = qr.modules
-    data_bits = _capacity_bits(version) + sum(
-        (b.total_count - b.data_count) * 8 for b in qrbase.rs_blocks(version, ERROR_CORRECTION)
-    )
-    # Rows are laid out padded to whole bytes, so the packed form comes out of one conversion.
+    data_bits = sum((d + e) * 8 for d, e in _blocks(version))
     stride = (n + 7) // 8 * 8
-    order = [data_bits] * (n * stride)
+    # Data bit index per data module, in the zigzag of ISO/IEC 18004 7.7.3 as qrcode's
+    # map_data walks it; remainder bits (past the codewords) are left out, they read 0.
+    index_of: dict[tuple[int, int], int] = {}
     is_masked = qrutil.mask_func(mask)
     mask_bits = 0
     index = 0
     row, step = n - 1, -1
-    # The zigzag of ISO/IEC 18004 7.7.3, as qrcode's map_data walks it.
     for col in range(n - 1, 0, -2):
         if col <= 6:
             col -= 1
@@ -298,19 +340,51 @@ def _template(version: int, mask: int) -> _Template:
             for c in (col, col - 1):
                 if modules[row][c] is None:
                     if index < data_bits:
-                        order[row * stride + c] = index
+                        index_of[row, c] = index
                     index += 1
                     if is_masked(row, c):
                         mask_bits |= 1 << (n * stride - 1 - (row * stride + c))
             row += step
         row -= step
         step = -step
+    # The matrix is assembled in a layout without column 6 (the vertical timing pattern, the
+    # only column outside the zigzag's column pairs), so each pair of columns the zigzag fills
+    # is one cell of two bits: one base-4 digit. A code is then one gather of n x stride / 2
+    # digits and one int(..., 4), half the items of a gather per module.
+    # Offsets in the sources (see encode): pairs from each bit, right bits, left bits, "0".
+    right_bits, left_bits, zero = data_bits, 2 * data_bits, 3 * data_bits
+    order = []
+    left = right = 0
+    for r in range(n):
+        for cell in range(stride // 2):
+            # Layout columns 2 cell and 2 cell + 1 hold matrix columns (c, c + 1).
+            c = 2 * cell if 2 * cell < 6 else 2 * cell + 1
+            if c + 1 >= n:
+                order.append(zero)
+                continue
+            at_right, at_left = index_of.get((r, c + 1)), index_of.get((r, c))
+            if at_right is not None and at_left is not None:
+                # The zigzag fills a row's right module, then its left: consecutive bits.
+                assert at_left == at_right + 1
+                order.append(at_right)
+            elif at_right is not None:
+                order.append(right_bits + at_right)
+            elif at_left is not None:
+                order.append(left_bits + at_left)
+            else:
+                order.append(zero)
+        position = n * stride - 1 - r * stride
+        for i in range(n - 1):
+            if i < 6:
+                left |= 1 << (position - i)
+            else:
+                right |= 1 << (position - i)
     dark = 0
     for r in range(n):
         for c in range(n):
             if modules[r][c]:
                 dark |= 1 << (n * stride - 1 - (r * stride + c))
-    return _Template(n, stride, dark, mask_bits, operator.itemgetter(*order), data_bits)
+    return _Template(n, stride, dark, mask_bits, operator.itemgetter(*order), left, right)
 
 
 def _best_mask(version: int, data: str) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -35,18 +36,12 @@ def signed_bytes(link: DigitalLink) -> bytes:
 
 
 def sign_link(link: DigitalLink, key: Ed25519PrivateKey) -> DigitalLink:
-    """Return ``link`` carrying the cooperative's signature over its GTIN, lot and serial."""
+    """Return ``link`` carrying the cooperative's signature over its GTIN, lot and serial.
+
+    A certificate number on the link is kept (and not signed: the ledger vouches for it).
+    """
     signature = key.sign(signed_bytes(link))
-    return DigitalLink(
-        link.resolver,
-        link.gtin,
-        link.lot,
-        link.serial,
-        link.cpv,
-        link.tpx,
-        link.attributes,
-        str(int.from_bytes(signature, "big")).zfill(_DIGITS),
-    )
+    return replace(link, signature=str(int.from_bytes(signature, "big")).zfill(_DIGITS))
 
 
 def verify_link(link: DigitalLink | str, public_key: Ed25519PublicKey) -> DigitalLink:

@@ -11,6 +11,7 @@ direction join them.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -76,6 +77,10 @@ def is_rtl_char(char: str) -> bool:
     ) and char.isalpha()
 
 
+# The blocks is_rtl_char looks in; a text with none of their characters has no RTL letter.
+_ARABIC_BLOCKS = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
 @lru_cache(maxsize=4096)
 def shape_line(text: str, fonts: FontSet, size: float) -> Line:
     """Shape one line of text at ``size`` points.
@@ -84,7 +89,10 @@ def shape_line(text: str, fonts: FontSet, size: float) -> Line:
         FontMissingError: A character has no glyph in the face chosen for its script.
     """
     runs = _runs(text)
-    paragraph_rtl = next((is_rtl_char(c) for c in text if c.isalnum()), False)
+    # One left-to-right run means no right-to-left letter, so no right-to-left paragraph.
+    paragraph_rtl = (len(runs) > 1 or (bool(runs) and runs[0][1])) and next(
+        (is_rtl_char(c) for c in text if c.isalnum()), False
+    )
     placed: list[Run] = []
     glyphs: list[Glyph] = []
     x = 0.0
@@ -106,6 +114,15 @@ def shape_line(text: str, fonts: FontSet, size: float) -> Line:
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:
+    # Without an Arabic-script character every strong character is left to right, so the
+    # neutrals are too: one run. Most label lines (element strings, lot, dates) are such, and
+    # the serial's line is shaped anew for every label.
+    if _ARABIC_BLOCKS.search(text) is None:
+        return [(text, False)] if text else []
+    return _bidi_runs(text)
+
+
+def _bidi_runs(text: str) -> list[tuple[str, bool]]:
     # Strong direction per character; neutrals (spaces, punctuation) between two characters of
     # the same direction take it, others the paragraph's (UBA rules N1 and N2).
     strong = [True if is_rtl_char(c) else False if c.isalnum() else None for c in text]
@@ -129,7 +146,8 @@ def _hb_font(face: Face) -> hb.Font:
     return hb.Font(hb.Face(hb.Blob.from_file_path(str(face.path)), face.index))
 
 
-@cache
+# Bounded: every label's serial line is a new text, and a long-running server renders many.
+@lru_cache(maxsize=8192)
 def _shape(face: Face, text: str, rtl: bool) -> tuple[tuple[int, int, int, int], ...]:
     buf = hb.Buffer()
     buf.add_str(text)

@@ -6,6 +6,7 @@ import pytest
 
 PUBLIC = {
     "labels": {
+        "COMMITMENT_BASES",
         "Certificate",
         "DigitalLink",
         "FontMissingError",
@@ -35,6 +36,7 @@ PUBLIC = {
         "Action",
         "BackTrace",
         "BatchError",
+        "CertificateCheck",
         "CertificateIssued",
         "Cooling",
         "Cooperative",
@@ -107,8 +109,15 @@ PUBLIC = {
         "SUSPICIOUS_SCANS",
         "reindex",
         "Drift",
-        "DerivedLot",
-        "derive_lot",
+        "FACT_NAMES",
+        "LABEL_ROLE",
+        "LabelKey",
+        "label_keys",
+        "register_label_key",
+        "Fact",
+        "Mismatch",
+        "compare_facts",
+        "derive_facts",
         "DriftReport",
         "ProjectionCheck",
         "check_projection",

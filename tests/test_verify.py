@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -28,6 +29,7 @@ from agritrace.demo import run_demo
 from agritrace.verify import check_answer, fetch_answer
 from labels import DigitalLink, sign_link
 from ledger import Cosigner, KeyFolder
+from traceability import FACT_NAMES
 from traceability.demo import Season
 from traceability.events._ids import lot_key
 from verifier_app import Settings, create_app
@@ -90,7 +92,12 @@ def failed(findings: list[Any]) -> dict[str, str]:
 
 def test_every_demo_lot_passes(live: Live, demo: tuple[Path, Season]) -> None:
     folder, season = demo
-    for lot in (*season.interesting, season.recalled_harvest):
+    engine = create_engine(f"sqlite:///{folder / 'ledger.db'}")
+    with engine.connect() as conn:
+        lots = [r[0] for r in conn.execute(text("SELECT lot FROM trace_lots ORDER BY key"))]
+    engine.dispose()
+    assert set(lots) >= {*season.interesting, season.recalled_harvest}
+    for lot in lots:
         result = run(url(live, season, lot), "--trust", str(folder / "trust.toml"))
         assert result.exit_code == 0, (lot, result.stdout, result.stderr)
         assert "witness: cosigned by witness.market-regulator.demo.example" in result.stdout
@@ -108,6 +115,48 @@ def test_a_signed_label_passes_and_a_forged_one_fails(
     assert (
         "possible counterfeit" in failed(check_answer(forged, fetch_answer(forged), trust))["label"]
     )
+
+
+def test_the_label_key_proven_on_the_ledger_checks_labels_without_a_trusted_one(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    full = TrustFile.load(folder / "trust.toml")
+    trust = TrustFile(full.origin, full.log_key, full.witnesses)  # no label key trusted
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000002")
+    good = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    findings = check_answer(good, fetch_answer(good), trust)
+    assert failed(findings) == {}
+    assert any(f.check == "label key" and f.ok for f in findings)
+    forged = sign_link(link, Ed25519PrivateKey.generate()).uri
+    # The server itself refuses it (404 counterfeit); verify names the label either way.
+    assert (
+        "possible counterfeit" in failed(check_answer(forged, fetch_answer(good), trust))["label"]
+    )
+    missing = link.uri
+    assert (
+        "without a signature" in failed(check_answer(missing, fetch_answer(good), trust))["label"]
+    )
+
+
+def test_a_label_key_entry_that_is_not_proven_or_not_a_label_key_fails(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    full = TrustFile.load(folder / "trust.toml")
+    trust = TrustFile(full.origin, full.log_key, full.witnesses)
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000003")
+    uri = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    answer = fetch_answer(uri)
+    other = copy.deepcopy(answer)
+    # Another entry (the genesis) offered as the label key, with its genuine proof.
+    other["proof"]["label"]["keys"] = [other["proof"]["entries"][0]]
+    details = [f.detail for f in check_answer(uri, other, trust) if not f.ok]
+    assert any("is not a key registration" in d for d in details), details
+    broken = copy.deepcopy(answer)
+    broken["proof"]["label"]["keys"][0]["proof"] = broken["proof"]["label"]["keys"][0]["proof"][1:]
+    details = [f.detail for f in check_answer(uri, broken, trust) if not f.ok]
+    assert any(d.startswith("label key entry") for d in details), details
 
 
 def test_unknown_code_fails_as_possible_counterfeit(live: Live, demo: tuple[Path, Season]) -> None:
@@ -160,7 +209,77 @@ def test_changed_residue_value_grade_and_plot_fail(answers: Any, trust: TrustFil
     facts["grade"] = "super"
     facts["grower"] = facts["grower"].replace("/ KS-F01-P1)", "/ KS-F09-P9)")
     found = failed(check_answer(uri, answer, trust))
-    assert set(found) >= {"residue", "grade", "origin"}
+    assert set(found) >= {"residues", "grade", "origins"}
+
+
+# A lying server changes a fact in the JSON (the values the browser compares and the page's
+# line alike): each fact of the page, re-derived from the proven entries, names the lie.
+LIES: dict[str, tuple[str, Any]] = {
+    "status": ("recalled", "released"),
+    "product": ("released", "Cherries"),
+    "cooperative": ("released", {"name_zh": "别的", "name_ug": "", "name_en": "Other Co-op"}),
+    "origins": (
+        "released",
+        [
+            {
+                "plot": "KS-F01-P1",
+                "farm": "F",
+                "grower": "Someone Else",
+                "village": "V",
+                "county": "C",
+            }
+        ],
+    ),
+    "harvested": ("released", "2020-01-01"),
+    "grade": ("released", "super"),
+    "quantity": ("released", "1 KGM"),
+    "packed": ("released", "2020-01-01T00:00:00+08:00"),
+    "residues": ("residue_hold", []),
+    "cold_chain": ("released", ["pre-cooling at nowhere"]),
+}
+
+
+@pytest.fixture(scope="module")
+def every_answer(live: Live, demo: tuple[Path, Season]) -> dict[str, tuple[str, dict[str, Any]]]:
+    _, season = demo
+    lots = {"released": season.released, "recalled": season.recalled}
+    lots["residue_hold"] = season.residue_hold
+    return {k: (url(live, season, v), fetch_answer(url(live, season, v))) for k, v in lots.items()}
+
+
+def test_the_lies_cover_every_fact_the_page_shows() -> None:
+    assert set(LIES) == set(FACT_NAMES)
+
+
+@pytest.mark.parametrize("fact", list(LIES))
+def test_each_fact_changed_in_the_json_fails_naming_it(
+    every_answer: Any, trust: TrustFile, fact: str
+) -> None:
+    which, value = LIES[fact]
+    uri, answer = lie(every_answer, which)
+    assert failed(check_answer(uri, answer, trust)) == {}
+    assert answer["lot"]["claims"][fact]["value"] != value
+    answer["lot"]["claims"][fact]["value"] = value
+    answer["proof"]["facts"][fact] = value
+    found = failed(check_answer(uri, answer, trust))
+    assert fact in found, found
+    assert "the entries give" in found[fact]
+
+
+@pytest.mark.parametrize("line", ["grade", "grower", "residue", "cooperative", "status"])
+def test_a_page_line_that_disagrees_with_its_claim_fails(
+    every_answer: Any, trust: TrustFile, line: str
+) -> None:
+    # A server may keep the values the browser compares honest and lie in the words it shows.
+    uri, answer = lie(every_answer, "released")
+    answer["lot"]["facts"][line] = "forged " + line
+    assert failed(check_answer(uri, answer, trust)), line
+
+
+def test_a_recall_hidden_from_the_banner_fails(every_answer: Any, trust: TrustFile) -> None:
+    uri, answer = lie(every_answer, "recalled")
+    answer["status"] = "on_hold"
+    assert "the entries make it recalled" in failed(check_answer(uri, answer, trust))["status"]
 
 
 def test_tampered_leaf_fails_its_inclusion_proof(answers: Any, trust: TrustFile) -> None:

@@ -9,8 +9,9 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
-from traceability._derive import DerivedLot, derive_lot
 from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
@@ -46,6 +47,7 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
     DriftReport,
@@ -86,7 +88,9 @@ from traceability.rules._tables import (
 
 __all__ = [
     "EVENT_TYPES",
+    "FACT_NAMES",
     "KEY_RETENTION",
+    "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -94,15 +98,16 @@ __all__ = [
     "Action",
     "BackTrace",
     "BatchError",
+    "CertificateCheck",
     "CertificateIssued",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
-    "DerivedLot",
     "Drift",
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "Fact",
     "Farm",
     "FarmOrigin",
     "FlaggedLot",
@@ -116,6 +121,7 @@ __all__ = [
     "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
+    "LabelKey",
     "LabelRun",
     "LifecycleError",
     "LineageEdge",
@@ -126,6 +132,7 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "Mismatch",
     "Model",
     "MrlRow",
     "MrlTable",
@@ -159,14 +166,17 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "check_projection",
-    "derive_lot",
+    "compare_facts",
+    "derive_facts",
     "import_epcis",
     "issued_serials",
+    "label_keys",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
     "projection_exists",
     "record_scan",
+    "register_label_key",
     "reindex",
     "suspicious_serials",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 __all__ = ["BatchError", "LifecycleError", "RoleError", "TraceError", "ValidationError"]
@@ -34,14 +35,35 @@ class ValidationError(TraceError, ValueError):
 class LifecycleError(TraceError):
     """An event breaks a lifecycle or quality rule; the rule is named.
 
+    The message (``str(error)``) is English, for the command line and the API's ``detail``;
+    ``params`` carry the same facts as values, so a page can say the refusal in its reader's
+    language (its wording is looked up under :attr:`key`; ``traceability.rules._refusals``
+    lists every key and its parameters).
+
     Attributes:
         rule: the rule's short name from the state table or the rule entry
-            (e.g. ``"ship-requires-released"``).
+            (e.g. ``"ship-requires-released"``, ``"grade-band (profile entry 7)"``).
+        params: the refusal's parameters (lot code, input, share, hold entry ...) as text.
+        case: which sentence of the rule, when a rule is refused in more than one form.
     """
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(
+        self,
+        rule: str,
+        message: str,
+        params: Mapping[str, object] | None = None,
+        case: str | None = None,
+    ) -> None:
         super().__init__(f"{rule}: {message}")
         self.rule = rule
+        self.params: dict[str, str] = {k: str(v) for k, v in (params or {}).items()}
+        self.case = case
+
+    @property
+    def key(self) -> str:
+        """The refusal's wording key: the rule's name without its entry, ``/case`` if any."""
+        name = self.rule.split(" (", 1)[0]
+        return f"{name}/{self.case}" if self.case else name
 
 
 class RoleError(TraceError, PermissionError):

@@ -19,7 +19,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ledger import CosignatureVerifier, KeyFolder, Ledger, LedgerError, NoteSigner
+from ledger import (
+    CosignatureVerifier,
+    Cosigner,
+    KeyFolder,
+    Ledger,
+    LedgerError,
+    LogWitness,
+    NoteSigner,
+    NoteVerifier,
+    WitnessStateFile,
+)
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
@@ -30,6 +40,7 @@ from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
+from verifier_app._witnessing import WitnessSubmitter
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
@@ -42,15 +53,19 @@ from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
 from verifier_app.regulator import _trace as regulator_trace
 from verifier_app.regulator._audits import AuditJobs
+from verifier_app.staff import _certificates as staff_certificates
 from verifier_app.staff import _events_api as events
 from verifier_app.staff import _labels as staff_labels
 from verifier_app.staff import _pages as staff
 from verifier_app.staff import _statements_api as statements
+from verifier_app.witness import witness_router
 
-__all__ = ["TILES_PREFIX", "create_app", "create_app_from_env"]
+__all__ = ["TILES_PREFIX", "WITNESS_PREFIX", "create_app", "create_app_from_env"]
 
 #: Where the log's tiles are served: ``<prefix>/checkpoint``, ``<prefix>/tile/...``.
 TILES_PREFIX = "/log"
+#: The witness's submission prefix when the server is one: ``<prefix>/add-checkpoint``.
+WITNESS_PREFIX = "/witness"
 
 _log = logging.getLogger("verifier_app")
 
@@ -61,6 +76,20 @@ SCAN_CACHE_BYTES = 32 * 1024 * 1024
 def _log_signer(settings: Settings) -> NoteSigner | None:
     folder = KeyFolder(settings.keys)
     return folder.log_signer() if folder.exists("log") else None
+
+
+def _log_witness(settings: Settings) -> LogWitness:
+    """The witness the settings describe: its key, the logs it follows, its state file."""
+    key_file, state_folder = settings.witness_key, settings.witness_state
+    if key_file is None or state_folder is None:
+        raise ValueError("serving as a witness needs AGRITRACE_WITNESS_KEY and _STATE")
+    key = KeyFolder(key_file.parent).load(key_file.stem)
+    logs: dict[str, list[NoteVerifier]] = {}
+    for text in settings.witness_logs:
+        verifier = NoteVerifier.from_key_string(text)
+        logs.setdefault(verifier.name, []).append(verifier)
+    state = WitnessStateFile(state_folder / "witness-state.json")
+    return LogWitness(Cosigner(str(settings.witness_name), key), logs, state)
 
 
 async def _publish_checkpoints(ledger: Ledger, settings: Settings) -> None:
@@ -119,6 +148,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         publisher = None
         if ledger.log_signer is not None:
             publisher = asyncio.create_task(_publish_checkpoints(ledger, settings))
+        asking = None
+        if submitter is not None:
+            asking = asyncio.create_task(submitter.run(settings.checkpoint_seconds))
         watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
         try:
             yield
@@ -127,6 +159,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             drift.close()
+            if asking is not None:
+                asking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asking
             if publisher is not None:
                 publisher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -167,6 +203,14 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
 
     app.state.drift = drift = DriftMonitor(ledger, settings.drift_full_seconds, drop_answers)
+    # serve asks its witnesses (docs/trust.md); a cosignature changes the answers' checkpoint.
+    submitter = None
+    if settings.witness_urls and ledger.log_signer is not None:
+        asked = {
+            u: CosignatureVerifier.from_key_string(k) for u, k in settings.witness_urls.items()
+        }
+        submitter = WitnessSubmitter(ledger, asked, settings.witness_retry_seconds, drop_answers)
+    app.state.witness_submitter = submitter
 
     install_error_handlers(app)
     app.include_router(consumer.router)
@@ -181,9 +225,13 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
     # also match ".../labels".
     app.include_router(staff_labels.router)
+    app.include_router(staff_certificates.router)
     app.include_router(staff.router)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)
+    if settings.is_witness():
+        # This server is a witness too (a regulator's hub): C2SP tlog-witness add-checkpoint.
+        app.include_router(witness_router(_log_witness(settings)), prefix=WITNESS_PREFIX)
     # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
     app.add_middleware(ScanFastPath, state=app.state)
     # Resolvers must support CORS (GS1-Conformant Resolver); no cookies are used, so any

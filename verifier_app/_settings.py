@@ -14,7 +14,7 @@ from typing import Annotated, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger import CosignatureVerifier, LedgerError
+from ledger import CosignatureVerifier, LedgerError, NoteVerifier
 from verifier_app._auth import TokenFileError, TokenTable
 
 __all__ = ["EXAMPLE_RESOLVER", "InsecureSettingsError", "Settings"]
@@ -40,6 +40,19 @@ class Settings(BaseSettings):
             cosign checkpoints; ``AGRITRACE_WITNESSES`` takes a JSON list.
         witnesses_file: A text file of more witness keys, one per line (``agritrace demo``
             writes one for the regulator's witness); see :meth:`witness_keys`.
+        witness_urls: The witnesses ``serve`` submits each checkpoint it publishes to
+            (C2SP tlog-witness): submission prefix URL -> the witness's cosignature key
+            (``name+hex+base64``), which is trusted too. ``AGRITRACE_WITNESS_URLS`` takes a
+            JSON object. Submissions run in the background; a failure is logged and retried.
+        witness_retry_seconds: How long a witness that failed is left before the next try.
+        witness_name: Serve as a witness too: the cosigner name (C2SP tlog-cosignature).
+        witness_key: The witness's Ed25519 private key file (PEM, as ``agritrace ledger
+            keygen`` writes it); with ``witness_name``, ``witness_state`` and
+            ``witness_logs`` it mounts ``POST /witness/add-checkpoint``.
+        witness_state: The witness's state folder: the last checkpoint it cosigned per log
+            (``witness-state.json``) and the refused submissions it keeps as evidence.
+        witness_logs: The checkpoint verifier keys of the logs this witness follows (the
+            key's name is the log's origin); ``AGRITRACE_WITNESS_LOGS`` takes a JSON list.
         max_body_bytes: Largest request body accepted; larger ones get 413 unread.
         max_batch: Most signed statements in one append request.
         rate_per_second: Public resolver requests a client IP may make per second.
@@ -78,6 +91,14 @@ class Settings(BaseSettings):
     tokens: Path | None = None
     witnesses: tuple[str, ...] = ()
     witnesses_file: Path | None = None
+    witness_urls: dict[str, str] = Field(default_factory=dict)
+    # Half a minute: a witness across a patchy rural uplink is tried again soon, without
+    # hammering one that is down.
+    witness_retry_seconds: Annotated[float, Field(gt=0)] = 30.0
+    witness_name: str | None = None
+    witness_key: Path | None = None
+    witness_state: Path | None = None
+    witness_logs: tuple[str, ...] = ()
     # A batch of 1,000 statements of a few hundred bytes each fits in 1 MiB; one statement's
     # body may be 64 KiB (ledger.MAX_BODY_BYTES), so 4 MiB leaves room for big bodies too.
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
@@ -125,10 +146,47 @@ class Settings(BaseSettings):
             _check_witness_keys(keys, f"AGRITRACE_WITNESSES_FILE: {path}")
         return path
 
+    @field_validator("witness_urls")
+    @classmethod
+    def _parse_witness_urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        for url, key in urls.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"AGRITRACE_WITNESS_URLS: expected an http(s) URL, got {url!r}")
+            _check_witness_keys((key,), f"AGRITRACE_WITNESS_URLS: {url}")
+        return urls
+
+    @field_validator("witness_logs")
+    @classmethod
+    def _parse_witness_logs(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            try:
+                NoteVerifier.from_key_string(key)
+            except LedgerError as e:
+                raise ValueError(f"AGRITRACE_WITNESS_LOGS: {key!r}: {e}") from e
+        return keys
+
+    @model_validator(mode="after")
+    def _witness_all_or_none(self) -> Self:
+        given = {
+            "AGRITRACE_WITNESS_NAME": self.witness_name,
+            "AGRITRACE_WITNESS_KEY": self.witness_key,
+            "AGRITRACE_WITNESS_STATE": self.witness_state,
+            "AGRITRACE_WITNESS_LOGS": self.witness_logs or None,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if 0 < len(missing) < len(given):
+            raise ValueError(f"serving as a witness needs {', '.join(missing)} too")
+        return self
+
+    def is_witness(self) -> bool:
+        """Whether this server is configured to serve as a witness (``add-checkpoint``)."""
+        return self.witness_key is not None
+
     def witness_keys(self) -> tuple[str, ...]:
-        """Every trusted witness key: ``witnesses`` and the lines of ``witnesses_file``."""
+        """Every trusted witness key: ``witnesses``, ``witnesses_file``'s, ``witness_urls``'."""
         extra = () if self.witnesses_file is None else _file_keys(self.witnesses_file)
-        return tuple(dict.fromkeys(self.witnesses + extra))
+        submitted = tuple(self.witness_urls.values())
+        return tuple(dict.fromkeys(self.witnesses + extra + submitted))
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:

@@ -94,3 +94,20 @@ def test_certificate_code_decodes_with_zxing_and_zbar_at_any_dpi(fonts: FontSet)
         (page,) = pdf_pages(pdf, dpi)
         failures += [f"{dpi} dpi: {m}" for m in _misses(page, link.uri)]
     assert not failures, f"{len(failures)} misses of {2 * len(DPIS)} decodes: {failures}"
+
+
+def test_a_certificate_code_naming_its_entry_decodes_at_any_dpi(fonts: FontSet) -> None:
+    # The certificate's number (?cert=N) makes the code longer: it must still fit and decode.
+    link = sign_link(
+        DigitalLink(RESOLVER, "6912345678902", "KS-2026-STR-0001", certificate="123456789012"),
+        KEY,
+    )
+    cert = Certificate(
+        "喀什果农合作社", "0998-1234567", "草莓", "500 kg", "新疆喀什", dt.date(2026, 5, 20), link
+    )
+    pdf = render_certificate(cert, fonts)
+    failures = []
+    for dpi in DPIS:
+        (page,) = pdf_pages(pdf, dpi)
+        failures += [f"{dpi} dpi: {m}" for m in _misses(page, link.uri)]
+    assert not failures, f"{len(failures)} misses of {2 * len(DPIS)} decodes: {failures}"

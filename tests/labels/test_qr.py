@@ -34,3 +34,22 @@ def test_mask_is_chosen_once_per_job() -> None:
     first = encoder.encode("https://a.example/01/06912345678902/21/1")
     second = encoder.encode("https://a.example/01/06912345678902/21/2")
     assert first.mask == second.mask == encoder.mask
+
+
+@given(
+    head=st.text(alphabet="abc/?=-.", max_size=40),
+    digits=st.text(alphabet="0123456789", min_size=0, max_size=300),
+    version=st.sampled_from([1, 2, 6, 7, 10, 14, 21, 27, 33, 40]),
+    mask=st.integers(0, 7),
+)
+@settings(max_examples=60, deadline=None)
+def test_numeric_segments_and_every_layout_equal_the_reference(
+    head: str, digits: str, version: int, mask: int
+) -> None:
+    # Digit runs of any length (numeric segments ending in groups of 1, 2 or 3 digits), at
+    # versions with and without version information and alignment patterns.
+    data = head + digits
+    code = QREncoder(min_version=version, mask=mask).encode(data)
+    assert code.rows == reference_qr(data, code.version, mask)
+    width = (code.size + 7) // 8
+    assert len(code.packed) == code.size * width

@@ -13,14 +13,16 @@ import datetime as dt
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 
-from labels import FontSet, LabelData, Layout, render_png
+from labels import DigitalLink, FontSet, LabelData, Layout, render_png
 from labels._fonts import Face
 from labels._layout import MM_PER_INCH, TextLine, place
 from labels._pdfdoc import PT_PER_MM, PDFDocument
 from labels._qr import QREncoder
-from labels._text import shape_line
+from labels._text import _bidi_runs, _runs, is_rtl_char, shape_line
 from tests.labels.conftest import CHINESE, UYGHUR, make_links, pdf_pages
 
 SIZE_PT = 24
@@ -119,3 +121,60 @@ def test_png_label_text_matches_the_pdf_shaping(text: str, fonts: FontSet) -> No
     )
     (page,) = pdf_pages(doc.to_bytes(), layout.dpi)
     assert _overlap(_ink(page), crop) > 0.8
+
+
+# Letters, digits and punctuation of the scripts on labels, with Arabic-block characters that
+# are not letters (Arabic comma, Arabic-Indic digits), which stay neutral or weak.
+_MIXED = st.text(
+    alphabet=st.sampled_from(list("aZ09 ()-/.,批号草莓") + list("قەشقەرئۈجمە") + ["،", "٣", "۴"]),
+    max_size=24,
+)
+
+
+@given(_MIXED)
+def test_runs_fast_path_agrees_with_the_bidi_rules(text: str) -> None:
+    # The shortcut for text without Arabic-script characters must not change any run.
+    expected = _bidi_runs(text)
+    assert _runs(text) == expected
+    if not any(is_rtl_char(c) for c in text):
+        assert len(expected) <= 1
+        assert all(not rtl for _, rtl in expected)
+
+
+def test_per_label_lines_shaped_once_per_batch_and_never_stale(fonts: FontSet) -> None:
+    data = LabelData(CHINESE, "一级", dt.date(2026, 5, 20), CHINESE, "新疆")
+    layout = Layout.named("a4-3x8")
+    first, second = make_links(2)
+    other_lot = DigitalLink(first.resolver, first.gtin, "KS-OTHER-LOT", first.serial)
+    size = QREncoder().encode(first.uri).size
+    one, two, three = (
+        place(layout, data, link, size, fonts, static=False).lines
+        for link in (first, second, other_lot)
+    )
+    # Lines that repeat (lot, GTIN, lot element) are the same placed line, not shaped again.
+    assert [a is b for a, b in zip(one, two, strict=True)] == [True, True, True, False]
+    assert two[-1].line.text == f"(21){second.serial}"
+    # A label with another lot gets its own lot lines, placed where the first label's were.
+    assert three[0].line.text == "批号 KS-OTHER-LOT"
+    assert [t.baseline for t in three] == [t.baseline for t in one]
+    # The per-label lines are exactly the non-static lines of the whole label's placement.
+    whole = place(layout, data, second, size, fonts).lines
+    assert [t for t in whole if not t.static] == list(two)
+
+
+def test_face_coverage_and_hash_agree_with_the_character_map(fonts: FontSet) -> None:
+    face = fonts.cjk
+    spaces = [c for c in "\u2028\u2029\u3000\u00a0\t" if ord(c) not in face.cmap]
+    assert spaces, "expected a space character the font has no glyph for"
+    # Spaces need no glyph; any other character must be in the map.
+    assert face.covers("批号 KS-2026" + "".join(spaces))
+    missing = next(chr(cp) for cp in range(0x10FFFF, 0, -1) if cp not in face.cmap)
+    assert not face.covers("批号" + missing)
+    assert not face.covers(missing + " " + spaces[0])
+    # An equal face (read again from its file) hashes equal, so the caches keyed by faces
+    # and font sets find it; another face does not collide.
+    again = Face(face.path, face.index, face.units_per_em, face.ascent, face.descent, {})
+    assert again == face
+    assert hash(again) == hash(face)
+    assert hash(FontSet(again, fonts.arabic)) == hash(fonts)
+    assert hash(fonts.arabic) != hash(face)

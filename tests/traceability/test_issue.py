@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from labels import parse_digital_link
+from tests.labels.conftest import decode_all, pdf_pages
 from tests.traceability.conftest import STRAWBERRY, Coop, Staff, at, ev, ref
 from tests.traceability.test_cli_session import season
 from traceability import (
@@ -134,3 +136,6 @@ def test_cli_certificate_for_a_released_lot_is_recorded_and_rendered(staff: Staf
     assert f"certificate recorded at entry {size}" in printed
     assert pdf.read_bytes().startswith(b"%PDF")
     assert staff.size() == size + 1
+    # Its code names the entry it was recorded in (?cert=N): a scan checks this certificate.
+    (uri,) = decode_all(pdf_pages(pdf.read_bytes(), 600)[0])
+    assert parse_digital_link(uri).certificate == str(size)

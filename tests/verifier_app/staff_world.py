@@ -29,7 +29,7 @@ from ledger import (
     sign_statement,
 )
 from tests.verifier_app.signing_in import sign_in
-from traceability import Farm, Product, Recorder, load_mrl_csv, load_profile
+from traceability import Farm, Product, Recorder, load_mrl_csv, load_profile, register_label_key
 from verifier_app import Settings, create_app, hash_token
 
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
@@ -108,7 +108,8 @@ def build_staff_world(
         public = keys.create(actor).public_key().public_bytes_raw()
         body = register_body(public, actor, roles)
         ledger.append(sign_statement(Statement(ORIGIN, KEY_REGISTER, body, root_id, when), root))
-    keys.create("label")
+    label = keys.create("label").public_key()
+    register_label_key(ledger, root, label, "label printer", when)
     tokens = {role: secrets.token_urlsafe(24) for role in ACTORS}
     lines = []
     for role, token in tokens.items():

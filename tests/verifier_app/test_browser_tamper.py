@@ -5,7 +5,9 @@ writes straight into the projection (``trace_*`` rows: a status, a residue value
 a grade, a grower, an origin, the cooperative, dropped residue rows, a recall's effect) and
 opens the lot's page in headless Chromium with the server's own check switched off, so the
 red comes from the browser re-deriving the facts from the signed entries. The JSON answer,
-with the server's check on, must then say ``not_verified`` and name the same fact.
+with the server's check on, must then say ``not_verified`` and name the same fact, and
+``agritrace verify`` (the same derivation, run on the answer a server vouching "verified"
+sends) must fail naming it too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import sqlalchemy
 import uvicorn
 from sqlalchemy import insert, text
 
+from agritrace._trust import TrustFile
+from agritrace.verify import check_answer
 from ledger import KeyFolder, Ledger
 from tests.verifier_app.conftest import RESOLVER
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
@@ -39,6 +43,7 @@ pytestmark = pytest.mark.browser
 ORIGIN = "tamper.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
 TOUCHED = (t.lots, t.results, t.farms, t.cooperative)
+TRUST: dict[int, TrustFile] = {}  # id of the served engine -> its log's trust file
 
 
 @pytest.fixture(
@@ -74,6 +79,7 @@ def served(
     with Ledger.create(database, ORIGIN, root, keys.create_log_signer(ORIGIN)) as ledger:
         season = build_season(ledger, root, keys.create)
         ledger.checkpoint()
+        log_key = str(ledger.log_key())
     # The server's own drift monitor would also catch these edits (test_drift.py); its periodic
     # full check is pushed out of the module's run so that the red here is the browser's alone.
     settings = Settings(
@@ -98,6 +104,7 @@ def served(
             break
         time.sleep(0.05)
     engine = sqlalchemy.create_engine(database)
+    TRUST[id(engine)] = TrustFile(ORIGIN, log_key)
     yield f"http://127.0.0.1:{port}", season, engine
     web.should_exit = True
     thread.join(timeout=10)
@@ -225,6 +232,29 @@ def test_a_projection_change_turns_the_page_red_and_the_json_not_verified(
         page.screenshot(path=str(ARTIFACTS / f"tamper-{name.replace(' ', '-')}.png"))
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("name", list(TAMPERING))
+def test_a_projection_change_fails_agritrace_verify_naming_the_fact(
+    served: tuple[str, Season, sqlalchemy.Engine],
+    tampered: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    base, season, engine = served
+    which, sql, fact = TAMPERING[name]
+    lot = getattr(season, which)
+    url = f"{base}/01/{season.gtin}/10/{lot}"
+    trust = TRUST[id(engine)]
+    monkeypatch.setattr("verifier_app.consumer._routes.vouched", lambda lot, state: lot)
+    genuine = _check.Verification("verified")
+    monkeypatch.setattr("verifier_app.consumer._routes.check_lot", lambda *a: genuine)
+    assert not [f for f in check_answer(url, _answer(url), trust) if not f.ok]
+    tampered(sql, lot)
+    # The server vouches for its tables; verify trusts only the proven entries.
+    answer = _answer(url)
+    failed = {f.check: f.detail for f in check_answer(url, answer, trust) if not f.ok}
+    assert fact in failed, (answer["status"], failed)
 
 
 def test_the_genuine_lot_turns_verified_only_in_the_browser(

@@ -2,7 +2,7 @@
 
 ``vectors/facts.json`` (made by ``vectors/make_facts.py`` from the demo season) holds every
 demo lot as a genuine case and tampered copies as negative ones. Python
-(:func:`~verifier_app.consumer._facts.derive_facts`) and ``static/facts.js`` (under node)
+(:func:`~traceability.derive_facts`) and ``static/facts.js`` (under node)
 must each find exactly the mismatches a case names, and derive the same values.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from verifier_app.consumer._facts import FACT_NAMES, compare_facts, derive_facts
+from traceability import FACT_NAMES, compare_facts, derive_facts
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "facts.json").read_text())

@@ -344,7 +344,6 @@ STAFF_PAGES = [
     (_staff(LOT_HARVEST), (ATTACK, LOT_HARVEST)),
     (_staff(LOT_HELD), (ATTACK, LOT_HELD)),
     (_staff(LOT_RELEASED), (ATTACK, LOT_RELEASED)),
-    (f"{_staff(LOT_RELEASED)}/labels", ()),
     (f"/staff/record/grading?lot={quote(LOT_HARVEST, safe='')}", ()),
     (f"/staff/record/packing?lot={quote(LOT_RELEASED, safe='')}", ()),
     (f"/staff/record/hold?lot={quote(LOT_HELD, safe='')}", ()),
@@ -363,3 +362,22 @@ def test_staff_pages_show_free_text_as_text(
             continue  # a form this role may not use (hold: cooperative only)
         assert response.status_code in (200, 409), response.text[-300:]
         _assert_inert(response.text, must_show=shown)
+
+
+@pytest.mark.parametrize("lang", ["zh", "ug", "en"])
+def test_printing_and_certifying_a_lot_with_markup_in_its_code_stays_inert(
+    client: TestClient, world: SeasonWorld, lang: str
+) -> None:
+    # The print and certificate forms post (they record a run or a certificate): their
+    # answer is a download, or the lot page with the refusal, inert either way.
+    csrf = world.sign_in(client, "cooperative")
+    form = {"csrf": csrf, "format": "pdf", "count": "1", "contact": "0998-1234567"}
+    for what in ("labels", "certificate"):
+        response = client.post(
+            f"{_staff(LOT_RELEASED)}/{what}?lang={lang}", data=form | {"basis": "自我承诺"}
+        )
+        assert response.status_code in (200, 409), response.text[-300:]
+        if response.status_code == 409:
+            _assert_inert(response.text, must_show=())
+        else:
+            assert response.content.startswith(b"%PDF")

@@ -10,15 +10,32 @@ sees marks it suspicious.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from labels import DigitalLink, sign_link
-from ledger import KeyFolder, Ledger
+from ledger import (
+    KEY_REVOKE,
+    KeyFolder,
+    Ledger,
+    Statement,
+    format_time,
+    key_id_for,
+    revoke_body,
+    sign_statement,
+)
 from tests.verifier_app.conftest import RESOLVER, write_token_file
-from traceability import SUSPICIOUS_SCANS, Packing, Recorder, suspicious_serials
+from traceability import (
+    SUSPICIOUS_SCANS,
+    Packing,
+    Recorder,
+    register_label_key,
+    suspicious_serials,
+)
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
 
@@ -48,8 +65,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             }
         )
         Recorder(ledger).record(packing, keys.load("packing-shed"))
+        register_label_key(ledger, root, keys.create("label").public_key(), "label printer")
         ledger.checkpoint()
-    keys.create("label")
     tokens = write_token_file(folder / "tokens.toml", {TOKEN: ("market-regulator", ["regulator"])})
     settings = Settings(
         db=url, keys=folder / "keys", resolver=RESOLVER, demo=True, rate_burst=1000, tokens=tokens
@@ -148,3 +165,57 @@ def test_an_unusual_count_marks_the_serial_suspicious(
     assert [(x["serial"], x["scans"] > SUSPICIOUS_SCANS) for x in listed.json()["labels"]] == [
         ("000003", True)
     ]
+
+
+def test_label_keys_follow_the_ledgers_key_rules_rotation_and_revocation(
+    tmp_path: Path,
+) -> None:
+    """Only the ledger's label keys sign: a rotation keeps both valid, a revocation ends one."""
+    keys = KeyFolder(tmp_path / "keys")
+    root = keys.create("root")
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN)) as ledger:
+        season = build_season(ledger, root, keys.create)
+        lot = {"gtin": season.gtin, "lot": season.released}
+        body = {
+            "unit_id": "CASE-0609-09",
+            "lots": [lot],
+            "units": [{**lot, "serial": "000009"}],
+            "site": "KS-PS1",
+            "time": "2026-06-09T09:00:00+08:00",
+        }
+        Recorder(ledger).record(Packing.from_body(body), keys.load("packing-shed"))
+        ledger.checkpoint()
+    old, new = keys.create("label"), keys.create("label-2026")
+    settings = Settings(
+        db=url, keys=tmp_path / "keys", resolver=RESOLVER, demo=True, rate_burst=1000
+    )
+    link = DigitalLink(RESOLVER, season.gtin, lot=season.released, serial="000009")
+
+    def scan(key: Any) -> Any:
+        return client.get(sign_link(link, key).uri.removeprefix(RESOLVER), headers=JSON).json()
+
+    with TestClient(create_app(settings)) as client:
+        app_ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+        # A key file the ledger does not hold signs nothing.
+        assert scan(old)["label"]["state"] == "not_checked"
+        first = register_label_key(app_ledger, root, old.public_key(), "label printer")
+        app_ledger.checkpoint()
+        assert scan(old)["label"]["state"] == "signed"
+        assert scan(new)["status"] == "counterfeit"
+        # Rotation: the new key is registered; both are valid until the old one is revoked.
+        second = register_label_key(app_ledger, root, new.public_key(), "label printer 2026")
+        app_ledger.checkpoint()
+        assert scan(new)["label"]["state"] == "signed"
+        assert [k["index"] for k in scan(old)["proof"]["label"]["keys"]] == [first, second]
+        revoke = revoke_body(key_id_for(old.public_key().public_bytes_raw()), "printer stolen")
+        now = format_time(datetime.now(UTC))
+        root_id = key_id_for(root.public_key().public_bytes_raw())
+        app_ledger.append(
+            sign_statement(Statement(app_ledger.origin, KEY_REVOKE, revoke, root_id, now), root)
+        )
+        app_ledger.checkpoint()
+        assert scan(old)["status"] == "counterfeit"
+        answer = scan(new)
+        assert answer["label"]["state"] == "signed"
+        assert [k["index"] for k in answer["proof"]["label"]["keys"]] == [second]

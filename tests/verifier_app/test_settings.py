@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from ledger import Cosigner
+from ledger import Cosigner, NoteSigner
 from tests.verifier_app.conftest import RESOLVER, write_token_file
 from verifier_app import Settings, TokenTable
 
@@ -109,3 +110,34 @@ def test_malformed_witness_key_is_refused_at_once(token_file: Path) -> None:
 def test_demo_mode_still_refuses_an_unreadable_token_file(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="AGRITRACE_TOKENS"):
         Settings(db=DB, demo=True, tokens=tmp_path / "missing.toml")
+
+
+def test_witness_urls_name_a_url_and_a_valid_key_which_is_then_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = Cosigner.generate("witness.regulator.test").verifier_key()
+    monkeypatch.setenv("AGRITRACE_WITNESS_URLS", json.dumps({"https://w.test/witness": key}))
+    settings = Settings(db=DB, demo=True)
+    assert settings.witness_urls == {"https://w.test/witness": key}
+    assert key in settings.witness_keys()
+    with pytest.raises(ValidationError, match="AGRITRACE_WITNESS_URLS: expected an http"):
+        Settings(db=DB, demo=True, witness_urls={"ftp://w.test": key})
+    with pytest.raises(ValidationError, match=r"AGRITRACE_WITNESS_URLS: https://w\.test"):
+        Settings(db=DB, demo=True, witness_urls={"https://w.test": "not a key"})
+
+
+def test_serving_as_a_witness_needs_all_four_settings(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="AGRITRACE_WITNESS_KEY, AGRITRACE_WITNESS_STATE"):
+        Settings(db=DB, demo=True, witness_name="w.test")
+    with pytest.raises(ValidationError, match="AGRITRACE_WITNESS_LOGS: 'not a log key'"):
+        Settings(db=DB, demo=True, witness_logs=("not a log key",))
+    three: dict[str, Any] = {
+        "witness_name": "w.test",
+        "witness_key": tmp_path / "w.pem",
+        "witness_state": tmp_path / "state",
+    }
+    with pytest.raises(ValidationError, match="needs AGRITRACE_WITNESS_LOGS too"):
+        Settings(db=DB, demo=True, **three)
+    log = NoteSigner.generate("coop.test/log").verifier_key()
+    assert Settings(db=DB, demo=True, witness_logs=(log,), **three).is_witness()
+    assert not Settings(db=DB, demo=True).is_witness()

@@ -231,7 +231,7 @@ def test_a_late_cooling_holds_the_lot_and_the_lot_page_says_why(
     page = staff_client.get(response.headers["location"], headers=HTML)
     assert "On hold: may not be sold" in page.text
     assert "cold-chain-precool" in page.text
-    assert "This lot may not be labelled for sale now" in page.text
+    assert "This lot may not be labelled for sale or certified now" in page.text
 
 
 def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
@@ -348,25 +348,33 @@ def test_a_released_lot_prints_labels_in_each_format(
     staff_client: TestClient, staff_world: StaffWorld, fmt: str, magic: bytes
 ) -> None:
     released(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packing_station")
+    csrf = staff_world.sign_in(staff_client, "packing_station")
     page = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML)
     assert f'action="/staff/lots/{STRAWBERRY}/H1/labels"' in page.text
-    response = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1/labels?format={fmt}&count=3")
+    size = staff_world.size()
+    response = staff_client.post(
+        f"/staff/lots/{STRAWBERRY}/H1/labels", data={"csrf": csrf, "format": fmt, "count": "3"}
+    )
     assert response.status_code == 200
     assert response.content.startswith(magic)
     assert f'filename="labels-H1.{fmt}"' in response.headers["content-disposition"]
+    assert staff_world.size() == size + 1  # the run is on the ledger (trace.labels)
 
 
 def test_a_lot_not_released_is_refused_labels_clearly(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     harvested(staff_client, staff_world)
-    staff_world.sign_in(staff_client, "packing_station")
-    response = staff_client.get(
-        f"/staff/lots/{STRAWBERRY}/H1/labels?format=pdf&lang=en", headers=HTML
+    csrf = staff_world.sign_in(staff_client, "packing_station")
+    size = staff_world.size()
+    response = staff_client.post(
+        f"/staff/lots/{STRAWBERRY}/H1/labels?lang=en",
+        data={"csrf": csrf, "format": "pdf", "count": "3"},
+        headers=HTML,
     )
     assert response.status_code == 409
     assert "label-requires-released" in response.text
+    assert staff_world.size() == size
     page = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML)
     assert "/labels" not in page.text
     assert "label-requires-released" in page.text

@@ -4,7 +4,8 @@ The domain-aware half of certificates and labels. Each command records a
 ``trace.certificate`` / ``trace.labels`` entry first, which passes the one sale gate
 (released, every input tested and passed, not on hold or recalled), and renders with
 :mod:`labels` only once the entry is on the ledger: a refused lot gets no PDF. ``agritrace
-label`` keeps the pure rendering commands (no ledger, no gate).
+label`` keeps the pure rendering commands (no ledger, no gate). The certificate's QR code
+carries the entry's number (``?cert=N``), which the resolver checks against the ledger.
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ LinkKey = Annotated[
 Out = Annotated[Path, typer.Option(help="Output file.")]
 
 
-def _link(resolver: str, gtin: str, lot: str, key: Path | None) -> DigitalLink:
-    link = DigitalLink(resolver, gtin, lot=lot)
+def _link(
+    resolver: str, gtin: str, lot: str, key: Path | None, certificate: int | None = None
+) -> DigitalLink:
+    # A certificate's code names its entry (?cert=N): a scan checks the certificate itself.
+    number = None if certificate is None else str(certificate)
+    link = DigitalLink(resolver, gtin, lot=lot, certificate=number)
     return link if key is None else sign_link(link, load_private_key(key))
 
 
@@ -109,7 +114,7 @@ def certificate(
                 summary.quantity,
                 f"{origin.county} {origin.village}" if origin else "-",
                 dt.date.today(),
-                _link(resolver, gtin, code, link_key),
+                _link(resolver, gtin, code, link_key, receipt.seq),
                 tuple(event.basis),
             )
             out_file.write_bytes(render_certificate(cert, FontSet.find()))

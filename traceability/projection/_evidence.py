@@ -1,7 +1,7 @@
 """Which ledger entries a scan's facts rest on: the lot's own history and what judged it.
 
 A consumer's browser re-derives each fact the page shows from signed statement bodies
-(``verifier_app/consumer/_facts.py``), so the page must hand it every entry the derivation
+(``traceability/_facts.py``), so the page must hand it every entry the derivation
 reads: each entry naming the lot or a lot it was made from, and the master data and rule
 entries those were judged by (product, farm, pesticide inputs on the origin plots,
 commodity profile, MRL tables, the cooperative). Entries the projection forgets to name make

@@ -29,8 +29,15 @@ from traceability.projection._cache import active
 from traceability.projection._lineage import ancestors
 from traceability.projection._query import profile_for
 from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._refusals import lot_code
 
-__all__ = ["Gap", "check_issue", "check_sale", "cold_chain_gaps", "composition_gaps"]
+__all__ = [
+    "Gap",
+    "check_issue",
+    "check_sale",
+    "composition_gaps",
+    "missing_stages",
+]
 
 _RESULTS = select(
     t.results.c.lot, t.results.c.substance, t.results.c.outcome, t.results.c.seq, t.results.c.time
@@ -125,12 +132,14 @@ def check_sale(conn: Connection, row: Any, when: datetime, action: str) -> None:
             "release-refused-after-failed-residue",
             f"cannot {action} lot {row.key}: it or a lot it came from failed a residue test "
             f"({row.status_reason}); a passing re-test or a regulator's decision must lift it",
+            {"action": action, "lot": lot_code(row.key)},
         )
     profile_seq, profile = profile_for(conn, row.commodity)
     if row.grade is not None and row.grade in profile.processing_grades:
         raise LifecycleError(
             f"processing-grade-not-for-sale (profile entry {profile_seq})",
             f"cannot {action} lot {row.key}: grade {row.grade} goes to processing only",
+            {"action": action, "lot": lot_code(row.key), "grade": row.grade},
         )
     gaps, relied = composition_gaps(conn, row.key)
     if gaps:
@@ -141,12 +150,27 @@ def check_sale(conn: Connection, row: Any, when: datetime, action: str) -> None:
             "release-requires-passed-tests",
             f"cannot {action} lot {row.key}: {whose} has no passing result for "
             f"{', '.join(gap.missing)}{others}",
+            {
+                "action": action,
+                "lot": lot_code(row.key),
+                "input": lot_code(gap.lot),
+                "share": f"{gap.share:.0%}",
+                "missing": ", ".join(gap.missing),
+                "more": len(gaps) - 1,
+            },
+            case="self" if gap.lot == row.key else None,
         )
     if relied is not None and when < relied:
         raise LifecycleError(
             "decision-after-results",
             f"cannot {action} lot {row.key} at {when.isoformat()}: it relies on a result "
             f"dated {relied.isoformat()}",
+            {
+                "action": action,
+                "lot": lot_code(row.key),
+                "time": when.isoformat(),
+                "relied": relied.isoformat(),
+            },
         )
 
 
@@ -159,10 +183,12 @@ def check_issue(conn: Connection, row: Any, when: datetime, action: str) -> None
     """
     transition(Action.LABEL, LotStatus(row.status), row.key)
     check_sale(conn, row, when, action)
-    gaps = cold_chain_gaps(conn, row.key)
-    if gaps:
+    stages = missing_stages(conn, row.key)
+    if stages:
         raise LifecycleError(
-            "cold-chain-incomplete", f"cannot {action} lot {row.key} as compliant: {gaps[0]}"
+            "cold-chain-incomplete",
+            f"cannot {action} lot {row.key} as compliant: {_GAP_TEXT[stages[0]].format(row.key)}",
+            {"action": action, "lot": lot_code(row.key), "stage": stages[0]},
         )
 
 
@@ -171,17 +197,23 @@ _COOLED = select(t.readings.c.subject).where(
 )
 
 
-def cold_chain_gaps(conn: Connection, key: str) -> list[str]:
-    """Return the cold-chain stages its profile requires that a lot has no record of.
+#: A missing stage as the English messages say it (pages translate the stage's code).
+_GAP_TEXT = {"precool": "no pre-cooling record for lot {} or the lots it came from"}
+
+
+def missing_stages(conn: Connection, key: str) -> tuple[str, ...]:
+    """Return the cold-chain stages (``"precool"``) its profile requires that a lot lacks.
 
     Pre-cooling is evidenced on the harvest lot (or any lot on the way to this one): a lot
-    none of whose ancestors has a cooling reading has "no pre-cooling record".
+    none of whose ancestors has a cooling reading has "no pre-cooling record". Transport is
+    judged when the lot is shipped (a shipment without a set point is held), so it is never
+    missing here.
     """
     keys = ancestors(conn, key)
     rows = {r.key: r for r in conn.execute(_LOTS, {"keys": keys})}
     _, profile = profile_for(conn, rows[key].commodity)
     if "precool" not in profile.cold_chain_stages:
-        return []
+        return ()
     if conn.execute(_COOLED, {"keys": keys}).first() is None:
-        return [f"no pre-cooling record for lot {key} or the lots it came from"]
-    return []
+        return ("precool",)
+    return ()

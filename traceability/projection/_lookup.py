@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger import Ledger
+from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
+from traceability.projection._gate import missing_stages
 from traceability.projection._lineage import FarmOrigin, ancestors, trace_back
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import residue_text
@@ -87,6 +89,9 @@ class LotSummary:
         cold_chain: One line per pre-cooling log and per shipment (a log recorded in
             several parts is one line).
         entries: Ledger positions of every entry about the lot or its inputs.
+        missing_stages: The cold-chain stages its profile requires that neither the lot
+            nor a lot it came from has a record of (``"precool"``: "no pre-cooling
+            record"); such a lot is never shown as cold-chain compliant.
     """
 
     gtin: str
@@ -102,6 +107,7 @@ class LotSummary:
     residues: tuple[ResidueLine, ...]
     cold_chain: tuple[str, ...]
     entries: tuple[int, ...]
+    missing_stages: tuple[str, ...] = ()
 
 
 def _range(readings: list[dict[str, Any]]) -> str:
@@ -210,7 +216,15 @@ def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
         residues=residues,
         cold_chain=_cold_chain(ledger, seqs),
         entries=tuple(seqs),
+        missing_stages=_missing(conn, row.key),
     )
+
+
+def _missing(conn: Connection, key: str) -> tuple[str, ...]:
+    try:
+        return missing_stages(conn, key)
+    except LifecycleError:
+        return ()  # no profile for its commodity: nothing it requires, nothing missing
 
 
 def lot_summary(conn: Connection, ledger: Ledger, key: str) -> LotSummary | None:

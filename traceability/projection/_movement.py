@@ -39,6 +39,7 @@ from traceability.projection._query import (
 from traceability.projection._timing import advance_stage, after_made
 from traceability.rules._actors import Role
 from traceability.rules._lifecycle import Action, LotStatus, transition
+from traceability.rules._refusals import lot_code
 from traceability.rules._tables import transport_findings
 
 __all__ = ["MOVEMENT_HANDLERS", "SIGNER_HANDLERS"]
@@ -75,7 +76,11 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
         transition(Action.PACK, LotStatus(row.status), row.key)
         advance_stage(conn, row, e.time, "packing")
         if conn.execute(_PACKED, {"unit": e.unit_id, "lot": row.key}).first() is not None:
-            raise LifecycleError("pack-once-per-unit", f"lot {row.key} is already in {e.unit_id}")
+            raise LifecycleError(
+                "pack-once-per-unit",
+                f"lot {row.key} is already in {e.unit_id}",
+                {"lot": lot_code(row.key), "unit": e.unit_id},
+            )
         conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
     touch(conn, seq, *keys)
@@ -83,7 +88,11 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
 
 def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     if conn.execute(_SHIPMENT, {"shipment": e.shipment}).first():
-        raise LifecycleError("shipment-ids-unique", f"shipment {e.shipment} already exists")
+        raise LifecycleError(
+            "shipment-ids-unique",
+            f"shipment {e.shipment} already exists",
+            {"shipment": e.shipment},
+        )
     rows = [find_lot(conn, ref, f"lots[{i}]") for i, ref in enumerate(e.lots)]
     for row in rows:
         transition(Action.SHIP, LotStatus(row.status), row.key)
@@ -155,13 +164,18 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         return
     if ship.status != "in_transit":
         raise LifecycleError(
-            "receive-requires-shipped", f"shipment {e.shipment} is {ship.status}, not in_transit"
+            "receive-requires-shipped",
+            f"shipment {e.shipment} is {ship.status}, not in_transit",
+            {"shipment": e.shipment, "status": ship.status},
+            case="shipment",
         )
     if ship.time is not None and e.time < datetime.fromisoformat(ship.time):
         raise LifecycleError(
             "time-order",
             f"receiving of shipment {e.shipment} at {e.time.isoformat()} precedes its "
             f"shipping at {ship.time}",
+            {"shipment": e.shipment, "time": e.time.isoformat(), "shipped": ship.time},
+            case="receiving",
         )
     keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
     lot_rows = conn.execute(_LOTS, {"keys": keys}).all()
@@ -247,6 +261,8 @@ def _retest(conn: Connection, seq: int | None, key: str) -> int | None:
             "hold-lift-evidence",
             f"evidence entry {seq} is not a passing re-test of lot {key} "
             f"({'no results for the lot' if not rows else 'a result in it does not pass'})",
+            {"lot": lot_code(key), "evidence": seq},
+            case="not-a-retest",
         )
     return seq
 
@@ -264,6 +280,7 @@ def _release(conn: Connection, seq: int, e: Release, actor: str, roles: tuple[st
                 "regulator-release-lifts-holds",
                 f"lot {row.key} is {status}, not on hold; only the cooperative releases a "
                 "lot for sale",
+                {"lot": lot_code(row.key), "status": status},
             )
         lift_holds(conn, seq, row.key, actor, roles, retest)
         back = LotStatus(row.held_from or LotStatus.ACTIVE.value)

@@ -60,6 +60,7 @@ def _product(conn: Connection, seq: int, e: Product) -> None:
         raise LifecycleError(
             "product-commodity-fixed",
             f"GTIN {e.gtin} is {row.commodity!r} since entry {row.seq}, not {e.commodity!r}",
+            {"gtin": e.gtin, "commodity": row.commodity, "entry": row.seq, "new": e.commodity},
         )
     conn.execute(t.products.delete().where(t.products.c.gtin == e.gtin))  # a renamed product
     conn.execute(
@@ -69,10 +70,14 @@ def _product(conn: Connection, seq: int, e: Product) -> None:
 
 def _farm(conn: Connection, seq: int, e: Farm) -> None:
     if conn.execute(select(t.farms).where(t.farms.c.farm == e.farm)).first() is not None:
-        raise LifecycleError("farm-ids-unique", f"farm {e.farm} is already registered")
+        raise LifecycleError(
+            "farm-ids-unique", f"farm {e.farm} is already registered", {"farm": e.farm}
+        )
     for plot in e.plots:
         if conn.execute(select(t.plots).where(t.plots.c.plot == plot)).first() is not None:
-            raise LifecycleError("plot-ids-unique", f"plot {plot} is already registered")
+            raise LifecycleError(
+                "plot-ids-unique", f"plot {plot} is already registered", {"plot": plot}
+            )
         conn.execute(insert(t.plots), {"plot": plot, "farm": e.farm, "seq": seq})
     conn.execute(
         insert(t.farms),
@@ -123,6 +128,7 @@ def _check_reload(conn: Connection, e: MrlTable) -> None:
             "mrl-edition-reload-keeps-commodities",
             f"edition {e.edition!r} (entry {old_seq}) lists {', '.join(dropped)}; this reload "
             "omits them: include their rows, or load the new table under a new edition name",
+            {"edition": e.edition, "entry": old_seq, "dropped": ", ".join(dropped)},
         )
 
 
@@ -200,14 +206,18 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
     require_plot(conn, e.plot)
     profile_seq, profile = profile_for(conn, commodity)
     problem = None
+    params: dict[str, object] = {}
     for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
         applied = datetime.fromisoformat(row.time)
         problem = _phi_problem(profile, row.substance, applied, e.time, row.seq)
         if problem:
+            days = profile.pre_harvest_interval_days.get(row.substance.lower())
+            params = {"substance": row.substance, "entry": row.seq, "days": days or ""}
             break
     rule = f"pre-harvest-interval (profile entry {profile_seq})"
     if problem and profile.phi_policy == "refuse":
-        raise LifecycleError(rule, problem)
+        unlisted = params["days"] == ""
+        raise LifecycleError(rule, problem, params, case="unlisted" if unlisted else None)
     key = new_lot(
         conn,
         seq,
@@ -267,7 +277,9 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
     total = sum((o.quantity for o in e.outputs), start=Decimal(0))
     if total > Decimal(row.quantity):
         raise LifecycleError(
-            "grading-conserves-mass", f"outputs weigh {total}, the input lot only {row.quantity}"
+            "grading-conserves-mass",
+            f"outputs weigh {total}, the input lot only {row.quantity}",
+            {"total": total, "quantity": row.quantity},
         )
     rule = f"grade-band (profile entry {profile_seq})"
     for i, out in enumerate(e.outputs):
@@ -283,6 +295,7 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
                     rule,
                     f"outputs[{i}]: {size} mm is outside {out.grade} "
                     f"[{band.min_mm or '-'}, {band.max_mm or '-'}) mm",
+                    {"output": out.lot.lot, "size": size, "grade": out.grade},
                 )
     set_status(conn, row.key, LotStatus.CONSUMED, seq)
     keys = [row.key]

@@ -17,6 +17,7 @@ from traceability.projection import _schema as t
 from traceability.projection._cache import BatchCache, active
 from traceability.projection._lineage import ancestors
 from traceability.rules._lifecycle import LotStatus
+from traceability.rules._refusals import lot_code
 from traceability.rules._tables import MrlTable, Profile
 
 __all__ = [
@@ -114,7 +115,11 @@ def profile_for(conn: Connection, commodity: str) -> tuple[int, Profile]:
     """Return the latest profile entry for ``commodity`` and its ledger seq."""
     found = _latest_rule(conn, _PROFILE, commodity, lambda c: c.profiles, _parsed_profile)
     if found is None:
-        raise LifecycleError("profile-required", f"no commodity profile for {commodity!r}")
+        raise LifecycleError(
+            "profile-required",
+            f"no commodity profile for {commodity!r}",
+            {"commodity": commodity},
+        )
     return found
 
 
@@ -129,7 +134,9 @@ def mrl_table(conn: Connection, edition: str) -> tuple[int, MrlTable]:
     """Return the latest MRL table entry of ``edition`` and its seq; refuse an unknown one."""
     found = _latest_rule(conn, _MRL, edition, lambda c: c.tables, _parsed_mrl)
     if found is None:
-        raise LifecycleError("mrl-table-required", f"no MRL table {edition!r} on the ledger")
+        raise LifecycleError(
+            "mrl-table-required", f"no MRL table {edition!r} on the ledger", {"edition": edition}
+        )
     return found
 
 
@@ -224,6 +231,8 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
             if same == key
             else f"lot {key} looks like the existing lot {same} "
             "(lot codes compare case-insensitively)",
+            {"lot": ref.lot, "existing": lot_code(same)},
+            case=None if same == key else "look-alike",
         )
     values.setdefault("status", LotStatus.ACTIVE.value)
     values.setdefault("failed", False)

@@ -24,6 +24,7 @@ from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _lists
 from traceability.projection import _schema as t
+from traceability.projection._certificates import CertificateCheck, certificate_check
 from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
     BackTrace,
@@ -126,6 +127,20 @@ class Projection:
         with self._read() as conn:
             row = conn.execute(select(t.lots).where(t.lots.c.key == state.key)).one()
             check_issue(conn, row, at or datetime.now(UTC), "label")
+
+    def certificate(self, gtin: str, lot: str, number: int) -> CertificateCheck:
+        """Check certificate ``number`` (a ``trace.certificate`` entry) of lot ``gtin``/``lot``.
+
+        ``valid`` only when that entry is a certificate issued for this lot (in the tables
+        and in the signed entry) and the lot is still for sale; ``withdrawn`` when it was
+        issued but the lot has since been held, recalled or used up; else ``invalid``.
+
+        Raises:
+            ValidationError: the GTIN or lot code is malformed.
+        """
+        key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
+        with self._read() as conn:
+            return certificate_check(conn, self._ledger, key, number)
 
     def summary(self, gtin: str, lot: str) -> LotSummary | None:
         """Return what a scan shows about a lot (facts and their entries), or None if unknown.

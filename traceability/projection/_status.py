@@ -2,8 +2,10 @@
 
 Read-only questions over the projection (the caller brings it up to the ledger's head first
 with :meth:`Recorder.catch_up`). "Not compliant" means a failing residue verdict on the lot
-or a lot it was made from (the projection's ``failed`` mark), or a cold-chain excursion
-holding it now (a ``cold-chain-*`` hold reason).
+or a lot it was made from (the projection's ``failed`` mark), a cold-chain excursion
+holding it now (a ``cold-chain-*`` hold reason), or a cold-chain stage its profile requires
+that neither it nor a lot it came from has a record of ("no pre-cooling record"; a lot used
+up in grading or processing is left out, its products are listed).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Final, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
+from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
+from traceability.projection._gate import missing_stages
 from traceability.projection._lineage import ancestors
 from traceability.projection._lists import LotState, lot_rows
+from traceability.projection._query import profile_for
 
 __all__ = [
     "STATUS_FILTERS",
@@ -57,10 +62,14 @@ class RuleFinding:
 
 @dataclass(frozen=True)
 class FlaggedLot:
-    """A lot in a status list: the lot as it stands, and the failing checks behind it."""
+    """A lot in a status list: the lot as it stands, and the failing checks behind it.
+
+    ``missing_stages``: the cold-chain stages it has no record of (``"precool"``).
+    """
 
     lot: LotState
     findings: tuple[RuleFinding, ...]
+    missing_stages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,56 @@ class LotPage:
     lots: tuple[FlaggedLot, ...]
 
 
-def _condition(status: StatusFilter) -> ColumnElement[bool]:
+def _condition(conn: Connection, status: StatusFilter) -> ColumnElement[bool]:
     if status == "held":
         return t.lots.c.status == "on_hold"
     if status == "recalled":
         return t.lots.c.status == "recalled"
-    return or_(t.lots.c.failed.is_(True), t.lots.c.status_reason.like("cold-chain-%"))
+    found = or_(t.lots.c.failed.is_(True), t.lots.c.status_reason.like("cold-chain-%"))
+    missing = _missing_precool(conn)
+    return or_(found, t.lots.c.key.in_(sorted(missing))) if missing else found
+
+
+def _missing_precool(conn: Connection) -> set[str]:
+    """Every lot (not used up) whose profile requires pre-cooling and whose lineage has none.
+
+    One pass over the tables: the lots a cooling reading covers are those readings' lots
+    and everything made from them, at any depth.
+    """
+    covered = set(
+        conn.execute(select(t.readings.c.subject).where(t.readings.c.kind == "cooling")).scalars()
+    )
+    children: dict[str, list[str]] = {}
+    for edge in conn.execute(select(t.edges.c.parent, t.edges.c.child)):
+        children.setdefault(edge.parent, []).append(edge.child)
+    todo = list(covered)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in covered:
+                covered.add(child)
+                todo.append(child)
+    requires: dict[str, bool] = {}
+    missing = set()
+    rows = select(t.lots.c.key, t.lots.c.commodity).where(t.lots.c.status != "consumed")
+    for row in conn.execute(rows):
+        if row.key in covered:
+            continue
+        if row.commodity not in requires:
+            try:
+                stages = profile_for(conn, row.commodity)[1].cold_chain_stages
+            except LifecycleError:
+                stages = ()  # no profile: it requires nothing
+            requires[row.commodity] = "precool" in stages
+        if requires[row.commodity]:
+            missing.add(row.key)
+    return missing
+
+
+def _missing(conn: Connection, key: str) -> tuple[str, ...]:
+    try:
+        return missing_stages(conn, key)
+    except LifecycleError:
+        return ()
 
 
 def _findings(conn: Connection, key: str, reason: str | None, status_seq: int) -> list[RuleFinding]:
@@ -106,7 +159,8 @@ def lots_by_status(
     Args:
         conn: A connection to the projection's database.
         status: ``held`` (on hold now), ``recalled``, or ``non_compliant`` (a failing residue
-            verdict here or upstream, or held now for a cold-chain excursion).
+            verdict here or upstream, held now for a cold-chain excursion, or missing a
+            cold-chain stage its profile requires).
         offset: How many lots of the list to skip (requires ``offset >= 0``).
         limit: The most lots to return (requires ``limit >= 1``).
     """
@@ -114,13 +168,17 @@ def lots_by_status(
         raise ValueError(f"expected a status from {STATUS_FILTERS}, got {status!r}")
     if offset < 0 or limit < 1:
         raise ValueError(f"expected offset >= 0 and limit >= 1, got {offset}, {limit}")
-    where = _condition(status)
+    where = _condition(conn, status)
     total = conn.execute(select(func.count()).select_from(t.lots).where(where)).scalar_one()
     rows = conn.execute(
         select(t.lots).where(where).order_by(t.lots.c.key).offset(offset).limit(limit)
     ).all()
     lines = tuple(
-        FlaggedLot(lot, tuple(_findings(conn, lot.key, lot.status_reason, lot.status_seq)))
+        FlaggedLot(
+            lot,
+            tuple(_findings(conn, lot.key, lot.status_reason, lot.status_seq)),
+            _missing(conn, lot.key),
+        )
         for lot in lot_rows(rows)
     )
     return LotPage(int(total), offset, lines)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, update
 from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
+from traceability.rules._refusals import lot_code
 
 __all__ = ["advance_stage", "after_made"]
 
@@ -32,6 +33,7 @@ def after_made(row: Any, when: datetime, action: str) -> None:
         raise LifecycleError(
             "time-after-lot-made",
             f"{action} of lot {row.key} at {when.isoformat()} precedes the lot, made at {made}",
+            {"action": action, "lot": lot_code(row.key), "time": when.isoformat(), "made": made},
         )
 
 
@@ -45,6 +47,7 @@ def advance_stage(conn: Connection, row: Any, when: datetime, action: str) -> No
             f"{action} of lot {row.key} at {when.isoformat()} precedes its latest recorded "
             f"stage event at {stage} (harvest < cooling < grading < packing < shipping "
             "< receiving)",
+            {"action": action, "lot": lot_code(row.key), "time": when.isoformat(), "before": stage},
         )
     if stage is None or when > datetime.fromisoformat(stage):
         conn.execute(_SET_STAGE, {"k": row.key, "at": when.isoformat()})

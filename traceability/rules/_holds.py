@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from traceability._errors import LifecycleError
 from traceability.rules._actors import Role
+from traceability.rules._refusals import lot_code
 
 __all__ = ["AUTOMATIC", "HOLD_RULES", "HoldRule", "Needs", "check_lift"]
 
@@ -93,6 +94,7 @@ def check_lift(
             "hold-lift-authority",
             f"lot {lot} is held under {rule} (entry {hold_seq}); only {who} may lift it, "
             f"the signer has {', '.join(roles) or 'no roles'}",
+            {"lot": lot_code(lot), "hold_rule": rule, "hold_entry": hold_seq, "who": who},
         )
     if spec.needs is Needs.RETEST and retest is None:
         raise LifecycleError(
@@ -100,4 +102,5 @@ def check_lift(
             f"lot {lot} is held under {rule} (entry {hold_seq}); lifting it needs a passing "
             f"re-test signed by a lab after entry {hold_seq} (release evidence) or a "
             "regulator's decision; a note is not evidence",
+            {"lot": lot_code(lot), "hold_rule": rule, "hold_entry": hold_seq},
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from traceability._errors import LifecycleError
+from traceability.rules._refusals import lot_code
 
 __all__ = ["TABLE", "Action", "LotStatus", "Transition", "transition"]
 
@@ -106,6 +107,8 @@ def transition(action: Action, status: LotStatus, lot: str) -> LotStatus:
     if status not in row.allowed:
         allowed = ", ".join(sorted(row.allowed))
         raise LifecycleError(
-            row.rule, f"cannot {action} lot {lot}: it is {status}; {action} needs {allowed}"
+            row.rule,
+            f"cannot {action} lot {lot}: it is {status}; {action} needs {allowed}",
+            {"action": action, "lot": lot_code(lot), "status": status, "allowed": allowed},
         )
     return status if row.to is None or status in row.stays else row.to

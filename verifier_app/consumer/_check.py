@@ -3,7 +3,7 @@
 The page's facts come from the projection, which a database editor can change; the
 visitor's browser re-derives them from signed entries (``static/facts.js``). The JSON
 answer is read by programs that may not re-derive anything, so the server does the same
-check (:func:`~verifier_app.consumer._facts.derive_facts`) and never answers ``verified``
+check (:func:`~traceability.derive_facts`) and never answers ``verified``
 unless a signed checkpoint covers every entry the facts rest on and every fact agrees.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ledger import Ledger
-from verifier_app.consumer._facts import Fact, compare_facts, derive_facts
+from traceability import Fact, compare_facts, derive_facts
 from verifier_app.consumer._lookup import LotView
 from verifier_app.consumer._proofs import ProofBundle
 

@@ -11,6 +11,7 @@ not per scan.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from labels import DigitalLink
@@ -30,6 +31,8 @@ _BANNER: dict[LotStatus, Banner] = {
     LotStatus.RECALLED: "recalled",
 }
 _NOT_RELEASED = "not released for sale: residue tests pending or not passed"
+# A missing cold-chain stage as the JSON's facts say it (the page says it in its language).
+_GAPS = {"precool": "no pre-cooling record: not cold-chain compliant"}
 
 
 def claimed_facts(summary: LotSummary, info: CooperativeInfo | None) -> dict[str, Any]:
@@ -117,12 +120,16 @@ def lot_view(
         facts.append(("residue", "no residue test recorded yet"))
     if summary.cold_chain:
         facts.append(("cold_chain", "; ".join(summary.cold_chain)))
+    if summary.missing_stages:
+        gaps = (_GAPS.get(stage, f"no {stage} record") for stage in summary.missing_stages)
+        facts.append(("cold_chain_missing", "; ".join(gaps)))
     return LotView(
         banner,
         summary.product,
         tuple(facts),
         summary.entries if entries is None else entries,
         claims or {},
+        summary.missing_stages,
     )
 
 
@@ -151,12 +158,19 @@ class TraceLookup:
             return None
         info = projection.cooperative()
         evidence = lot_evidence(self._ledger, link.gtin, link.lot) or summary.entries
-        return lot_view(
+        view = lot_view(
             summary,
             cooperative_name(info, self._ledger.origin),
             claimed_facts(summary, info),
             evidence,
         )
+        if link.certificate is None:
+            return view
+        certificate = projection.certificate(link.gtin, link.lot, int(link.certificate))
+        if certificate.state != "invalid" and certificate.number not in view.entries:
+            # The certificate's entry is among the entries the proof covers.
+            view = replace(view, entries=tuple(sorted({*view.entries, certificate.number})))
+        return replace(view, certificate=certificate)
 
 
 def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:

@@ -1,15 +1,18 @@
 """The label itself, checked on scan: its offline signature and whether its serial was issued.
 
 A label's ``s`` parameter is the cooperative's Ed25519 signature over GTIN, lot and serial
-(:mod:`labels._signature`); a serial (AI 21) is issued by a packing entry on the ledger
-(:func:`traceability.issued_serials`). A bad signature, a serialised label without one
-while the cooperative signs its labels, or a serial nobody issued is a possible
-counterfeit, with the reason. A lot-level link without ``s`` (a shared or typed link, the
-linkset's page links) is only "unsigned": nothing says it came from a label.
+(:mod:`labels._signature`), checked with the label keys registered on the ledger
+(:func:`traceability.label_keys`), the same keys the phone checks it with, proven; a serial
+(AI 21) is issued by a packing entry on the ledger (:func:`traceability.issued_serials`). A
+bad signature, a serialised label without one while the cooperative signs its labels, or a
+serial nobody issued is a possible counterfeit, with the reason. A lot-level link without
+``s`` (a shared or typed link, the linkset's page links) is only "unsigned": nothing says it
+came from a label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,25 +36,29 @@ class LabelCheck:
 
 
 def check_label(
-    link: DigitalLink, key: Ed25519PublicKey | None, issued: frozenset[str] | None
+    link: DigitalLink, keys: Sequence[Ed25519PublicKey], issued: frozenset[str] | None
 ) -> LabelCheck:
     """Check the scanned label's signature and serial.
 
     Args:
         link: The scanned Digital Link (with ``signature`` if the label carries ``s``).
-        key: The cooperative's label public key; None when it signs no labels.
+        keys: The cooperative's valid label public keys; none when it signs no labels.
         issued: The serials issued for the link's lot; None when the lot is unknown.
     """
     if link.serial is not None and issued is not None and link.serial not in issued:
         return LabelCheck("counterfeit", f"serial {link.serial} was never issued for this lot")
     if link.signature is not None:
-        if key is None:
-            return LabelCheck("not_checked", "this resolver holds no label key")
-        try:
-            verify_link(link, key)
-        except LabelSignatureError as e:
-            return LabelCheck("counterfeit", f"label {e}")
-        return LabelCheck("signed")
-    if key is not None and link.serial is not None:
+        if not keys:
+            return LabelCheck("not_checked", "no label key is registered on the ledger")
+        problem = ""
+        for key in keys:  # during a rotation two keys are valid
+            try:
+                verify_link(link, key)
+            except LabelSignatureError as e:
+                problem = str(e)
+            else:
+                return LabelCheck("signed")
+        return LabelCheck("counterfeit", f"label {problem}")
+    if keys and link.serial is not None:
         return LabelCheck("counterfeit", "a serialised label without the cooperative's signature")
     return LabelCheck("unsigned", "the link carries no label signature")

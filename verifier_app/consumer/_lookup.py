@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from labels import DigitalLink
+from traceability import CertificateCheck
 
 __all__ = ["Banner", "LotLookup", "LotView"]
 
@@ -32,9 +33,14 @@ class LotView:
             translated; others are shown as given. Values are shown as given, escaped.
         entries: Ledger positions of the entries these facts come from; the page links
             each to its inclusion proof.
-        claims: The facts as values (``verifier_app.consumer._facts.FACT_NAMES`` -> JSON
+        claims: The facts as values (``traceability.FACT_NAMES`` -> JSON
             value), from the same source as ``facts``: what the check re-derives from the
             entries and compares. Empty when the lookup makes no checkable claims.
+        missing_stages: Cold-chain stages the lot's profile requires that it has no record
+            of (``"precool"``): the page warns, in every language, that it is not
+            cold-chain compliant.
+        certificate: The certificate the scanned link names (``?cert=N``) checked against
+            the ledger, or None when the link names none.
     """
 
     status: Banner
@@ -42,6 +48,8 @@ class LotView:
     facts: tuple[tuple[str, str], ...] = ()
     entries: tuple[int, ...] = ()
     claims: Mapping[str, Any] = field(default_factory=dict)
+    missing_stages: tuple[str, ...] = ()
+    certificate: CertificateCheck | None = None
 
 
 class LotLookup(Protocol):

@@ -5,24 +5,41 @@ in the tree of the latest signed checkpoint; plus that checkpoint and the log's 
 (named in the genesis entry). ``static/verify.js`` checks them with WebCrypto. Entries newer
 than the latest checkpoint cannot be proved yet and are left out (the next checkpoint, at
 most a few seconds away, covers them).
+
+For a scanned label, also the label check's inputs (:class:`LabelProof`): the code's GTIN,
+lot, serial and ``s`` signature, and the ledger entries registering the cooperative's label
+keys with their inclusion proofs, so the browser checks the signature with a key the log
+committed to.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from pydantic import BaseModel
 
-from ledger import Checkpoint, Ledger, parse_note
+from labels import DigitalLink
+from ledger import (
+    Checkpoint,
+    CosignatureVerifier,
+    Ledger,
+    LedgerError,
+    parse_note,
+    verify_cosignature,
+)
 
 __all__ = [
+    "CosignatureOut",
     "EntryProof",
+    "LabelProof",
     "ProofBundle",
     "compact_script",
+    "label_proof",
     "page_scripts",
     "proof_bundle",
     "verify_script",
@@ -35,6 +52,29 @@ class EntryProof(BaseModel):
     index: int
     leaf: str
     proof: list[str]
+
+
+class CosignatureOut(BaseModel):
+    """A trusted witness's valid cosignature on the bundle's checkpoint, and when it was made."""
+
+    witness: str
+    timestamp: int
+    time: str
+
+
+class LabelProof(BaseModel):
+    """A label check's inputs: the scanned code, its signature and the label key entries.
+
+    ``keys`` are ``ledger.key.register`` entries with the ``label`` role, valid at the
+    checkpoint, each proven in its tree; ``signature`` is the ``s`` parameter (None when the
+    code carries none).
+    """
+
+    gtin: str
+    lot: str | None
+    serial: str | None
+    signature: str | None
+    keys: list[EntryProof]
 
 
 class ProofBundle(BaseModel):
@@ -51,20 +91,38 @@ class ProofBundle(BaseModel):
     gtin: str | None = None
     lot: str | None = None
     facts: dict[str, Any] | None = None
+    label: LabelProof | None = None
+    cosignatures: list[CosignatureOut] = []
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
-    """Build the bundle for entries ``seqs``; None before the log's first checkpoint."""
+def proof_bundle(
+    ledger: Ledger, seqs: Sequence[int], witnesses: Mapping[str, CosignatureVerifier] | None = None
+) -> ProofBundle | None:
+    """Build the bundle for entries ``seqs``; None before the log's first checkpoint.
+
+    ``witnesses`` (name -> key) are the trusted witnesses: ``cosignatures`` names each one
+    whose cosignature on the checkpoint verifies, with its time (how fresh the view is).
+    """
     # With every witness's cosignature it has: a verifier holding a witness key can tell a
     # checkpoint the regulator saw from one the server signed alone.
     note = ledger.cosigned_checkpoint()
     if note is None:
         return None
-    size = Checkpoint.parse(parse_note(note.encode()).text).size
+    parsed = parse_note(note.encode())
+    checkpoint = Checkpoint.parse(parsed.text)
+    size = checkpoint.size
+    cosignatures = []
+    for name, verifier in sorted((witnesses or {}).items()):
+        try:
+            when = verify_cosignature(checkpoint, parsed, verifier)
+        except LedgerError:
+            continue  # not (yet) cosigned by this witness
+        at = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+        cosignatures.append(CosignatureOut(witness=name, timestamp=when, time=at))
     log_key = ledger.log_key()
     entries = [
         EntryProof(
@@ -75,7 +133,28 @@ def proof_bundle(ledger: Ledger, seqs: Sequence[int]) -> ProofBundle | None:
         for seq in sorted(set(seqs))
         if seq < size
     ]
-    return ProofBundle(checkpoint=note, logKey=str(log_key), size=size, entries=entries)
+    return ProofBundle(
+        checkpoint=note, logKey=str(log_key), size=size, entries=entries, cosignatures=cosignatures
+    )
+
+
+def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: int) -> LabelProof:
+    """The label check's inputs for ``link``, with the key entries ``keys`` proven at ``size``."""
+    return LabelProof(
+        gtin=link.gtin,
+        lot=link.lot,
+        serial=link.serial,
+        signature=link.signature,
+        keys=[
+            EntryProof(
+                index=seq,
+                leaf=_b64(ledger.record(seq).leaf()),
+                proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
+            )
+            for seq in sorted(set(keys))
+            if seq < size
+        ],
+    )
 
 
 @cache

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
-from traceability import issued_serials, record_scan
+from traceability import CertificateCheck, issued_serials, label_keys, record_scan
 from verifier_app._deps import SettingsDep
 from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
@@ -38,7 +38,7 @@ from verifier_app._settings import Settings
 from verifier_app.consumer._check import Verification, check_lot
 from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
-from verifier_app.consumer._proofs import ProofBundle, page_scripts, proof_bundle
+from verifier_app.consumer._proofs import ProofBundle, label_proof, page_scripts, proof_bundle
 from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
 from verifier_app.consumer._scan_fast import is_scan_path
 
@@ -118,12 +118,50 @@ class ScannedLotOut(BaseModel):
 
     ``facts`` is the wording the page shows; ``claims`` the same facts as values, each
     naming its entries (docs/trust.md), which a client re-derives from the entries' bodies.
+    ``missing_stages``: cold-chain stages its profile requires that it has no record of
+    (``precool``: "no pre-cooling record"); such a lot is not cold-chain compliant.
     """
 
     product: str
     facts: dict[str, str]
     entries: list[EntryRef]
     claims: dict[str, FactOut] = {}
+    missing_stages: list[str] = []
+
+
+class CertificateOut(BaseModel):
+    """The certificate a scanned link names (``?cert=N``), checked against the ledger.
+
+    ``state`` is ``valid`` (entry ``number`` is a certificate issued for this lot, which is
+    still for sale), ``withdrawn`` (issued, but the lot has since been held, recalled or
+    used up: ``reason`` says how) or ``invalid`` (no such certificate for this lot, or no
+    such lot); ``code`` is the reason as a code. ``entry`` and ``inclusion_proof`` point at
+    the certificate's entry when it exists; it is among the lot's ``entries``.
+    """
+
+    number: int
+    state: Literal["valid", "withdrawn", "invalid"]
+    code: str
+    reason: str
+    issued: str | None = None
+    issuer: str | None = None
+    entry: int | None = None
+    inclusion_proof: str | None = None
+
+    @classmethod
+    def of(cls, check: CertificateCheck) -> CertificateOut:
+        """From the domain's check."""
+        exists = check.state != "invalid"
+        return cls(
+            number=check.number,
+            state=check.state,
+            code=check.code,
+            reason=check.reason,
+            issued=check.issued,
+            issuer=check.issuer,
+            entry=check.number if exists else None,
+            inclusion_proof=f"/api/v1/log/proof/inclusion?seq={check.number}" if exists else None,
+        )
 
 
 class VerificationOut(BaseModel):
@@ -200,6 +238,7 @@ class ScanAnswer(BaseModel):
     status: Status
     lot_status: str | None = None
     label: LabelOut | None = None
+    certificate: CertificateOut | None = None
     verification: VerificationOut | None = None
     link: LinkOut
     lot: ScannedLotOut | None
@@ -214,8 +253,12 @@ class ScanAnswer(BaseModel):
         proof: ProofBundle | None = None,
         check: Verification | None = None,
         label: LabelCheck | None = None,
+        certificate: CertificateCheck | None = None,
     ) -> ScanAnswer:
-        """Build from the parsed link, the lookup's answer and the server's check of it."""
+        """Build from the parsed link, the lookup's answer and the server's check of it.
+
+        An invalid certificate makes the answer ``counterfeit``, as a counterfeit label does.
+        """
         lot_out = None
         if lot is not None:
             derived = {} if check is None or check.derived is None else check.derived
@@ -233,11 +276,15 @@ class ScanAnswer(BaseModel):
                     )
                     for name, value in lot.claims.items()
                 },
+                missing_stages=list(lot.missing_stages),
             )
-        counterfeit = label is not None and label.state == "counterfeit"
+        counterfeit = (label is not None and label.state == "counterfeit") or (
+            certificate is not None and certificate.state == "invalid"
+        )
         return cls(
             status="counterfeit" if counterfeit else scan_status(lot, check),
             label=None if label is None else LabelOut.of(label),
+            certificate=None if certificate is None else CertificateOut.of(certificate),
             lot_status=None if lot is None else str(lot.claims.get("status", lot.status)),
             verification=None
             if check is None
@@ -299,7 +346,10 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     link = parse_digital_link(uri)
     lot = vouched(lookup(link), state)  # never "verified" while the projection drifts
     label = None if lot is None else _check_label(request, form, link)
-    counterfeit = label is not None and label.state == "counterfeit"
+    certificate = _certificate(link, lot)
+    counterfeit = (label is not None and label.state == "counterfeit") or (
+        certificate is not None and certificate.state == "invalid"
+    )
     status_code = 404 if lot is None or counterfeit else 200
     linkset_url = _with_query(link.unsigned_uri, "linkType=linkset")
     headers = {
@@ -309,7 +359,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     if form == "linkset":
         headers["Link"] += f", {_CONTEXT_LINK}"
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
-    proof = None if lot is None or not lot.entries else proof_bundle(ledger, lot.entries)
+    proof = None
+    if lot is not None and lot.entries:
+        proof = proof_bundle(ledger, lot.entries, state.witnesses)
     check = None
     if lot is not None and link.lot is not None:
         check = check_lot(ledger, link.gtin, link.lot, lot, proof)
@@ -318,8 +370,14 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             proof = proof.model_copy(
                 update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
             )
+            if link.serial is not None or link.signature is not None:
+                # The phone checks the label too, with the label keys the log holds (at the
+                # checkpoint: a key valid there, proven in its tree).
+                keys = [k.seq for k in label_keys(ledger, proof.size)]
+                update = {"label": label_proof(ledger, link, keys, proof.size)}
+                proof = proof.model_copy(update=update)
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof, check, label).model_dump())
+        body = _json(ScanAnswer.of(link, lot, proof, check, label, certificate).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
@@ -331,6 +389,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             "lot": None if counterfeit else lot,
             "check": check,
             "label": label,
+            "certificate": certificate,
+            # Which named witnesses cosigned the checkpoint, and when (how fresh it is).
+            "bundle": None if counterfeit else proof,
             # The browser checks only an answer the server could prove itself: otherwise
             # it says why not (grey), never "do not trust" for a proof that cannot exist yet.
             # In a JSON script element ("<" escaped so no string can close it): an attribute
@@ -345,16 +406,28 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
 
 
+def _certificate(link: DigitalLink, lot: LotView | None) -> CertificateCheck | None:
+    """The certificate the link names, as the lookup checked it; invalid for an unknown lot."""
+    if link.certificate is None:
+        return None
+    if lot is None or lot.certificate is None:
+        # No such lot here (or a lookup that checks no certificates): nothing vouches for it.
+        why = "no such lot on this ledger" if lot is None else "certificates are not checked here"
+        return CertificateCheck(int(link.certificate), "invalid", why, "unknown_lot")
+    return lot.certificate
+
+
 def _check_label(request: Request, form: Representation, link: DigitalLink) -> LabelCheck:
     """Check the scanned label; count the scan of an issued serial (never a HEAD request)."""
     state = request.app.state
     ledger: Ledger = state.ledger
-    holder = state.recorder
-    key = holder.load_key("label").public_key() if holder.keys.exists("label") else None
+    # A plain lot link needs no key: the key entries are replayed only for a label's scan.
+    labelled = link.serial is not None or link.signature is not None
+    keys = [k.verifier() for k in label_keys(ledger)] if labelled else []
     issued = None
     if link.serial is not None and link.lot is not None:
         issued = issued_serials(ledger, link.gtin, link.lot)
-    label = check_label(link, key, issued)
+    label = check_label(link, keys, issued)
     if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
         now = datetime.now(UTC)
         label = replace(label, scans=record_scan(ledger.engine, link.gtin, link.serial, now))

@@ -122,8 +122,11 @@ def _trace_context(
         graph = shipment_graph(holder, shipment)
         forward_lots: tuple[str, ...] = ()
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
+        missing: tuple[str, ...] = ()
     else:
         state = find_lot(holder, gtin, lot)
+        summary = holder.projection.summary(state.gtin, state.lot)
+        missing = () if summary is None else summary.missing_stages
         back = holder.projection.trace_back(state.gtin, state.lot)
         forward = holder.projection.trace_forward(state.gtin, state.lot)
         graph = lot_graph(holder, state)
@@ -142,6 +145,7 @@ def _trace_context(
         "forward_lots": rows(forward_lots),
         "forward_more": max(0, len(forward_lots) - TABLE_ROWS),
         "shipments": shipments[:TABLE_ROWS],
+        "missing": missing,
     }
 
 

@@ -82,7 +82,11 @@ class FindingOut(_Out):
 
 
 class StatusLotOut(_Out):
-    """A lot in a status list, with why and the entries behind it."""
+    """A lot in a status list, with why and the entries behind it.
+
+    ``missing_stages``: cold-chain stages its profile requires that it has no record of
+    (``precool``: "no pre-cooling record"); such a lot is on the non-compliant list.
+    """
 
     gtin: str
     lot: str
@@ -92,6 +96,7 @@ class StatusLotOut(_Out):
     reason: str | None
     failed: bool
     findings: list[FindingOut]
+    missing_stages: list[str] = []
 
     @classmethod
     def of(cls, flagged: FlaggedLot) -> StatusLotOut:
@@ -106,6 +111,7 @@ class StatusLotOut(_Out):
             reason=lot.status_reason,
             failed=lot.failed,
             findings=[FindingOut(**dataclasses.asdict(f)) for f in flagged.findings],
+            missing_stages=list(flagged.missing_stages),
         )
 
 

@@ -35,6 +35,7 @@ REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "reg_trace": "追溯批次或货运",
         "reg_held": "暂停销售的批次",
         "reg_non_compliant": "不合格批次",
+        "reg_missing_precool": "没有预冷记录（本批次及其来源批次）：冷链不合规",
         "reg_recalled": "已召回的批次",
         "reg_recall": "召回批次",
         "reg_exports": "导出数据",
@@ -126,6 +127,10 @@ REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "reg_trace": "تۈركۈم ياكى يۈك ئىز قوغلاش",
         "reg_held": "توختىتىلغان تۈركۈملەر",
         "reg_non_compliant": "ئۆلچەمگە توشمىغان تۈركۈملەر",
+        "reg_missing_precool": (
+            "ئالدىن سوۋۇتۇش خاتىرىسى يوق (بۇ تۈركۈم ۋە ئۇ كەلگەن تۈركۈملەردە): "
+            "سوغۇق زەنجىر ئۆلچىمىگە ئۇيغۇن ئەمەس"
+        ),
         "reg_recalled": "قايتۇرۇۋېلىنغان تۈركۈملەر",
         "reg_recall": "تۈركۈمنى قايتۇرۇۋېلىش",
         "reg_exports": "چىقىرىش",
@@ -223,6 +228,9 @@ REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "reg_trace": "Trace a lot or shipment",
         "reg_held": "Held lots",
         "reg_non_compliant": "Non-compliant lots",
+        "reg_missing_precool": (
+            "No pre-cooling record (on the lot or the lots it came from): not cold-chain compliant"
+        ),
         "reg_recalled": "Recalled lots",
         "reg_recall": "Recall a lot",
         "reg_exports": "Exports",

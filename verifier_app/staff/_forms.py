@@ -334,7 +334,7 @@ NO_FORM: Final[Mapping[str, str]] = {
     "product": "master data: the cooperative admin records it (CLI or API)",
     "farm": "master data: the cooperative admin records it (CLI or API)",
     "site": "master data: the cooperative admin records it (CLI or API)",
-    "certificate": "issued and printed with `agritrace lot certificate` (or the API)",
+    "certificate": "issued from the lot page, with `agritrace lot certificate` or the API",
     "labels": "printed with `agritrace lot labels` or the lot page (or the API)",
     "input": "growers' farm records arrive by CLI import or the API",
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",

@@ -1,9 +1,11 @@
 """Printing a lot's labels from its page: PDF sheet, PNG or ZPL, signed, as a download.
 
-``GET /staff/lots/{gtin}/{lot}/labels?format=pdf|png|zpl&count=N`` (the lot page's print
-form; a download changes nothing, so it is a GET). A lot that may not be labelled for sale
-(:meth:`traceability.Recorder.check_label`: only released lots) is refused with a page
-naming the rule, and nothing is rendered. The codes point at the settings' resolver and
+``POST /staff/lots/{gtin}/{lot}/labels`` (the lot page's print form: ``format`` pdf, png or
+zpl, ``count``, and the form's ``csrf``) records a ``trace.labels`` entry first, through the
+one gate every label run passes (released, every input tested and passed, the cold chain
+complete, not on hold or recalled), and renders only once the entry is on the ledger. A lot
+the gate refuses gets its page back (409) saying which rule refuses it, in the reader's
+language; nothing is recorded or rendered. The codes point at the settings' resolver and
 carry the signature of the key folder's ``label`` key when there is one (``agritrace label
 verify`` then tells a genuine label from a copy offline).
 """
@@ -13,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from labels import (
@@ -29,13 +31,24 @@ from labels import (
     render_zpl,
     sign_link,
 )
+from traceability import LabelRun, LifecycleError, LotSummary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
-from verifier_app._errors import NotFoundError
-from verifier_app._session import page_caller
-from verifier_app._signing import RecorderDep
+from verifier_app._errors import BadRequestError, NotFoundError
+from verifier_app._session import page_caller, read_form
+from verifier_app._signing import AppRecorder, RecorderDep
+from verifier_app.staff._events_api import record_for
+from verifier_app.staff._pages import show_lot
 
-__all__ = ["LAYOUT_FOR", "router"]
+__all__ = [
+    "LAYOUT_FOR",
+    "cooperative_line",
+    "fonts",
+    "found_lot",
+    "now_text",
+    "one_line",
+    "router",
+]
 
 router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 
@@ -49,62 +62,91 @@ _LINE: Final = 60
 
 
 @functools.cache
-def _fonts() -> FontSet:
+def fonts() -> FontSet:
+    """The label fonts, found and loaded once."""
     # Finding and loading the CJK and Arabic-script faces is slow; they do not change.
     return FontSet.find()
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Fit free text on a label line (60 characters): names may be longer than a label."""
     flat = " ".join(text.split()) or "-"
     return flat if len(flat) <= _LINE else flat[: _LINE - 1] + "…"
 
 
-@router.get("/lots/{gtin}/{lot:path}/labels")
-def print_labels(
-    gtin: str,
-    lot: str,
-    _: Annotated[Caller, Depends(page_caller("packing_station", "cooperative"))],
-    app: RecorderDep,
-    settings: SettingsDep,
-    format: Literal["pdf", "png", "zpl"] = "pdf",
-    count: Annotated[int, Query(ge=1, le=240)] = 24,
-) -> Response:
-    """Render the lot's labels (``count`` copies; PNG is one picture) as a download."""
+def cooperative_line(app: AppRecorder) -> str:
+    """The cooperative's recorded name for a label or certificate; before one, the log's host."""
+    coop = app.projection.cooperative()
+    if coop is not None:
+        return one_line(coop.name("zh"))
+    return one_line(urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin)
+
+
+def found_lot(app: AppRecorder, gtin: str, lot: str) -> LotSummary:
+    """The lot's summary, after catching the projection up.
+
+    Raises:
+        NotFoundError: no such lot on this ledger.
+    """
     projection = app.projection
     projection.catch_up()
     summary = projection.summary(gtin, lot)
-    state = None if summary is None else projection.find(summary.gtin, summary.lot)
-    if summary is None or state is None:
+    if summary is None or projection.find(summary.gtin, summary.lot) is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
-    projection.check_label(state.gtin, state.lot)  # LifecycleError: 409, a page
+    return summary
+
+
+def now_text() -> str:
+    """Now, as an event's time (UTC, to the second)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _number(value: str, field: str, top: int) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= top:
+        raise BadRequestError(f"{field}: expected a whole number from 1 to {top}", field)
+    return int(value)
+
+
+Labeller = Annotated[Caller, Depends(page_caller("packing_station", "cooperative"))]
+
+
+@router.post("/lots/{gtin}/{lot:path}/labels")
+async def print_labels(
+    request: Request, gtin: str, lot: str, caller: Labeller, app: RecorderDep, settings: SettingsDep
+) -> Response:
+    """Record a label run for the lot (gated), then send its labels as a download."""
+    form = await read_form(request, 20)
+    fmt = form.get("format", "pdf")
+    if fmt not in LAYOUT_FOR:
+        raise BadRequestError(f"format: expected pdf, png or zpl, got {fmt!r}", "format")
+    count = 1 if fmt == "png" else _number(form.get("count", "24"), "count", 240)
+    summary = found_lot(app, gtin, lot)
+    event = LabelRun.from_body(
+        {"lot": {"gtin": summary.gtin, "lot": summary.lot}, "count": count, "time": now_text()}
+    )
+    try:
+        record_for(caller, app, event)
+    except LifecycleError as e:
+        return show_lot(request, caller, app, summary.gtin, summary.lot, refused=e, status=409)
     farm = summary.origins[0] if summary.origins else None
     packed = summary.packed or summary.harvested
-    coop = projection.cooperative()
     data = LabelData(
-        product=_one_line(summary.product),
-        grade=_one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
+        product=one_line(summary.product),
+        grade=one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
         pack_date=dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
-        # The cooperative's recorded name; before one is recorded, the log's host.
-        cooperative=_one_line(
-            coop.name("zh")
-            if coop is not None
-            else urlsplit(f"//{app.ledger.origin}").hostname or app.ledger.origin
-        ),
-        origin=_one_line(f"{farm.county} {farm.village}" if farm else "-"),
+        cooperative=cooperative_line(app),
+        origin=one_line(f"{farm.county} {farm.village}" if farm else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):
         link = sign_link(link, app.load_key("label"))
-    layout = Layout.named(LAYOUT_FOR[format])
-    if format == "pdf":
-        content: bytes = render_pdf(data, [link] * count, layout, _fonts())
-    elif format == "png":
-        content = render_png(data, link, layout, _fonts())
+    layout = Layout.named(LAYOUT_FOR[fmt])
+    if fmt == "pdf":
+        content: bytes = render_pdf(data, [link] * count, layout, fonts())
+    elif fmt == "png":
+        content = render_png(data, link, layout, fonts())
     else:
-        content = render_zpl(data, [link] * count, layout, _fonts()).encode("utf-8")
+        content = render_zpl(data, [link] * count, layout, fonts()).encode("utf-8")
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", summary.lot)
-    disposition = f'attachment; filename="labels-{name}.{format}"'
-    return Response(
-        content, media_type=_MEDIA[format], headers={"Content-Disposition": disposition}
-    )
+    disposition = f'attachment; filename="labels-{name}.{fmt}"'
+    return Response(content, media_type=_MEDIA[fmt], headers={"Content-Disposition": disposition})

@@ -16,10 +16,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
+from labels import COMMITMENT_BASES
 from traceability import (
+    PERMITTED,
+    CertificateIssued,
     IdempotencyKey,
     IdempotencyKeyUsedError,
+    LabelRun,
     LifecycleError,
     LotState,
     Model,
@@ -30,6 +35,7 @@ from traceability import (
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
 from verifier_app._idempotency import KeyMismatchError, check_same, form_key, previous
+from verifier_app._negotiate import page_language
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.staff._events_api import record_for
@@ -43,9 +49,10 @@ from verifier_app.staff._forms import (
     lot_value,
     split_lot,
 )
+from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._wording import STAFF_WORDING
 
-__all__ = ["router"]
+__all__ = ["router", "show_lot"]
 
 router = APIRouter(prefix="/staff", tags=["pages"], include_in_schema=False)
 
@@ -114,7 +121,7 @@ def _show_form(
     form: Form,
     values: dict[str, str],
     errors: dict[str, str] | None = None,
-    refusal: str | None = None,
+    refusal: str | Markup | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     projection = app.projection
@@ -216,9 +223,11 @@ async def record_submit(
         if where is None:
             return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
         return _show_form(request, caller, app, form, values, {where: str(e)}, status=422)
-    except (LifecycleError, RoleError) as e:
-        status = 409 if isinstance(e, LifecycleError) else 403
-        return _show_form(request, caller, app, form, values, refusal=str(e), status=status)
+    except LifecycleError as e:
+        said = refusal_text(e, page_language(request))
+        return _show_form(request, caller, app, form, values, refusal=said, status=409)
+    except RoleError as e:
+        return _show_form(request, caller, app, form, values, refusal=str(e), status=403)
     except TraceError as e:
         return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
     target = _target(kind, body)
@@ -230,6 +239,30 @@ def lot_page(
     request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
 ) -> HTMLResponse:
     """A lot: status in words and why, residue verdicts, lineage, next steps, labels."""
+    return show_lot(request, caller, app, gtin, lot, done=done)
+
+
+def show_lot(
+    request: Request,
+    caller: Caller,
+    app: AppRecorder,
+    gtin: str,
+    lot: str,
+    *,
+    done: str = "",
+    refused: LifecycleError | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Render a lot's page; ``refused``: a print or certificate the gate just refused.
+
+    The print and certificate forms are offered only when the one gate
+    (:meth:`traceability.Projection.check_label`) allows the lot now and the signed-in
+    person's role may record the entry; otherwise the page says which rule refuses it, in
+    the reader's language.
+
+    Raises:
+        NotFoundError: no such lot on this ledger.
+    """
     projection = app.projection
     projection.catch_up()
     summary = projection.summary(gtin, lot)
@@ -237,22 +270,28 @@ def lot_page(
     if summary is None or state is None:
         raise NotFoundError(f"lot: no lot {lot!r} of product {gtin} on this ledger", "lot")
     made_from, made_into = projection.neighbours(state)
-    label_refusal = None
-    try:
-        projection.check_label(state.gtin, state.lot)
-    except LifecycleError as e:
-        label_refusal = str(e)
+    language = page_language(request)
+    label_refusal = None if refused is None else refusal_text(refused, language)
+    if label_refusal is None:
+        try:
+            projection.check_label(state.gtin, state.lot)
+        except LifecycleError as e:
+            label_refusal = refusal_text(e, language)
     # Next steps: every form the lifecycle allows from the lot's status (and the caller's role).
     steps = [f for f in FORMS.values() if f.offered_for(summary.status) and _may(caller, f)]
     return _page(
         request,
         "staff_lot.html",
         caller,
+        status,
         lot=summary,
         made_from=made_from,
         made_into=made_into,
         steps=steps,
         chosen=lot_value(summary.gtin, summary.lot),
         label_refusal=label_refusal,
+        may_label=bool(caller.roles & set(PERMITTED[LabelRun.KIND])),
+        may_certify=bool(caller.roles & set(PERMITTED[CertificateIssued.KIND])),
+        bases=COMMITMENT_BASES,
         done=done if done in FORMS else "",
     )

@@ -87,7 +87,12 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "format_zpl": "标签打印机（ZPL）",
         "label_count": "张数",
         "download": "下载标签",
-        "cannot_label": "这个批次现在不能贴销售标签：",
+        "cannot_label": "这个批次现在不能贴销售标签，也不能开具合格证：",
+        "certificate_title": "开具承诺达标合格证",
+        "certificate_contact": "联系电话",
+        "certificate_basis": "承诺依据",
+        "certificate_issue": "记入账本并下载合格证",
+        "staff_missing_precool": "没有预冷记录：这个批次不能标为冷链合规，不能贴标签或开具合格证。",
     },
     "ug": {
         "staff_title": "ئوراش سېخى",
@@ -160,7 +165,15 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "format_zpl": "بەلگە پرىنتېرى (ZPL)",
         "label_count": "سانى",
         "download": "بەلگىنى چۈشۈرۈش",
-        "cannot_label": "بۇ تۈركۈمگە ھازىر سېتىش بەلگىسى چاپلاشقا بولمايدۇ:",
+        "cannot_label": "بۇ تۈركۈمگە ھازىر سېتىش بەلگىسى چاپلاشقا ۋە گۇۋاھنامە بېرىشكە بولمايدۇ:",
+        "certificate_title": "ئۆلچەمگە يېتىش كاپالەت گۇۋاھنامىسى بېرىش",
+        "certificate_contact": "تېلېفون نومۇرى",
+        "certificate_basis": "كاپالەتنىڭ ئاساسى",
+        "certificate_issue": "دەپتەرگە خاتىرىلەپ گۇۋاھنامىنى چۈشۈرۈش",
+        "staff_missing_precool": (
+            "ئالدىن سوۋۇتۇش خاتىرىسى يوق: بۇ تۈركۈمنى سوغۇق زەنجىر ئۆلچىمىگە ئۇيغۇن دېگىلى، "
+            "بەلگە چاپلىغىلى ۋە گۇۋاھنامە بەرگىلى بولمايدۇ."
+        ),
     },
     "en": {
         "staff_title": "Packing shed",
@@ -233,6 +246,418 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "format_zpl": "Label printer (ZPL)",
         "label_count": "How many",
         "download": "Download labels",
-        "cannot_label": "This lot may not be labelled for sale now:",
+        "cannot_label": "This lot may not be labelled for sale or certified now:",
+        "certificate_title": "Issue the compliance certificate (承诺达标合格证)",
+        "certificate_contact": "Telephone",
+        "certificate_basis": "Ground of the commitment",
+        "certificate_issue": "Record on the ledger and download the certificate",
+        "staff_missing_precool": (
+            "No pre-cooling record: this lot cannot be called cold-chain compliant, labelled "
+            "or certified."
+        ),
+    },
+}
+
+
+def _table_rules(sentence: str) -> dict[str, str]:
+    # The lifecycle table's rules share one sentence (action, lot, status, what it needs).
+    rules = (
+        "cool-only-before-shipping",
+        "grade-only-active-or-released",
+        "test-not-after-recall",
+        "pack-only-active-or-released",
+        "label-requires-released",
+        "ship-requires-released",
+        "receive-requires-shipped",
+        "process-only-active-released-or-received",
+        "hold-only-movable-lots",
+        "release-only-active-or-held",
+        "recall-once",
+    )
+    return dict.fromkeys(rules, sentence)
+
+
+#: A refusal in words, by the rule's wording key (``LifecycleError.key``; the keys and their
+#: parameters are listed in ``traceability.rules._refusals.REFUSALS``, and a test checks every
+#: one is here in every language). ``{name}`` is a parameter, shown isolated (``<bdi>``);
+#: ``action``, ``status``, ``allowed``, ``who`` and ``stage`` are translated with
+#: :data:`REFUSAL_TERMS` first. A separate table from :data:`STAFF_WORDING`: rule names never
+#: collide with the page's own keys.
+REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
+    "zh": {
+        **_table_rules("不能{action}：批次 {lot} 现在是「{status}」，这一步要求「{allowed}」"),
+        "release-refused-after-failed-residue": (
+            "不能{action}：批次 {lot} 或它的来源批次农残检测不合格，"
+            "需要合格的复检结果或监管部门的决定才能解除"
+        ),
+        "processing-grade-not-for-sale": "不能{action}：批次 {lot} 是「{grade}」等级，只能用于加工",
+        "release-requires-passed-tests": (
+            "不能{action}：原料批次 {input}（占 {share}）没有农残检测合格记录（{missing}）"
+        ),
+        "release-requires-passed-tests/self": (
+            "不能{action}：批次 {lot} 没有农残检测合格记录（{missing}）"
+        ),
+        "decision-after-results": (
+            "不能{action}：批次 {lot} 的决定时间 {time} 早于它所依据的检测结果（{relied}）"
+        ),
+        "cold-chain-incomplete": (
+            "不能{action}：批次 {lot} 及其来源批次没有{stage}记录，不能标为冷链合规"
+        ),
+        "hold-lift-authority": (
+            "不能解除：批次 {lot} 按「{hold_rule}」被暂停（账本第 {hold_entry} 条），"
+            "只有{who}可以解除"
+        ),
+        "hold-lift-evidence": (
+            "不能解除：批次 {lot} 按「{hold_rule}」被暂停（账本第 {hold_entry} 条），"
+            "需要此后由检测机构签名的合格复检结果，或监管部门的决定。说明不能作为证据"
+        ),
+        "hold-lift-evidence/not-a-retest": (
+            "不能解除：账本第 {evidence} 条不是批次 {lot} 的合格复检结果"
+        ),
+        "regulator-release-lifts-holds": (
+            "批次 {lot} 现在是「{status}」，没有被暂停。"
+            "监管部门的决定只解除暂停，放行销售由合作社进行"
+        ),
+        "time-after-lot-made": "{action}的时间 {time} 早于批次 {lot} 的产生时间 {made}",
+        "time-order": (
+            "{action}的时间 {time} 早于批次 {lot} 上一个环节的时间 {before}"
+            "（采收、预冷、分级、包装、发货、收货依次进行）"
+        ),
+        "time-order/receiving": "收货时间 {time} 早于发货单 {shipment} 的发货时间 {shipped}",
+        "receive-requires-shipped/shipment": (
+            "不能收货：发货单 {shipment} 现在是「{status}」，不在运输途中"
+        ),
+        "lot-codes-unique": "批次号 {lot} 已经存在",
+        "lot-codes-unique/look-alike": (
+            "批次号 {lot} 与已有批次 {existing} 看起来相同（批次号不区分大小写）"
+        ),
+        "shipment-ids-unique": "发货单号 {shipment} 已经存在",
+        "pack-once-per-unit": "批次 {lot} 已经装入 {unit}",
+        "farm-ids-unique": "农场编号 {farm} 已经登记",
+        "plot-ids-unique": "地块编号 {plot} 已经登记",
+        "product-commodity-fixed": (
+            "商品条码 {gtin} 自账本第 {entry} 条起是「{commodity}」，不能改为「{new}」"
+        ),
+        "profile-required": "账本上没有「{commodity}」的品类规则",
+        "mrl-table-required": "账本上没有限量标准表「{edition}」",
+        "mrl-edition-reload-keeps-commodities": (
+            "限量标准表「{edition}」（账本第 {entry} 条）包含 {dropped}，这次重新载入漏掉了它们："
+            "请补上这些行，或用新的版本名载入"
+        ),
+        "pre-harvest-interval": (
+            "不能采收：{substance}（账本第 {entry} 条）施用后要间隔 {days} 天才能采收"
+        ),
+        "pre-harvest-interval/unlisted": (
+            "不能采收：{substance}（账本第 {entry} 条）没有列出安全间隔期，无法证明合规"
+        ),
+        "grading-conserves-mass": "分级后的批次共 {total}，而原批次只有 {quantity}",
+        "grade-band": "批次 {output}：{size} 毫米不在「{grade}」等级的果径范围内",
+    },
+    "ug": {
+        **_table_rules(
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ھازىر «{status}»، "
+            "بۇ قەدەم «{allowed}» ھالىتىنى تەلەپ قىلىدۇ"
+        ),
+        "release-refused-after-failed-residue": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ياكى ئۇ كەلگەن تۈركۈم دورا قالدۇقى "
+            "تەكشۈرۈشىدىن ئۆتەلمىگەن؛ قايتا تەكشۈرۈشتىن ئۆتكەن نەتىجە ياكى نازارەت ئورنىنىڭ "
+            "قارارى بولغاندىلا توختىتىش بىكار قىلىنىدۇ"
+        ),
+        "processing-grade-not-for-sale": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمىنىڭ دەرىجىسى «{grade}»، "
+            "پەقەت پىششىقلاشقىلا ئىشلىتىلىدۇ"
+        ),
+        "release-requires-passed-tests": (
+            "{action} مۇمكىن ئەمەس: خام ئەشيا تۈركۈمى {input} (ماسسىنىڭ {share} قىسمى) "
+            "ئۈچۈن دورا قالدۇقى تەكشۈرۈشىدىن ئۆتكەن خاتىرە يوق ({missing})"
+        ),
+        "release-requires-passed-tests/self": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ئۈچۈن دورا قالدۇقى تەكشۈرۈشىدىن ئۆتكەن "
+            "خاتىرە يوق ({missing})"
+        ),
+        "decision-after-results": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ھەققىدىكى قارار ۋاقتى ({time}) ئۇ تايانغان "
+            "تەكشۈرۈش نەتىجىسىنىڭ ۋاقتىدىن ({relied}) بۇرۇن"
+        ),
+        "cold-chain-incomplete": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ۋە ئۇ كەلگەن تۈركۈملەردە {stage} خاتىرىسى "
+            "يوق، شۇڭا سوغۇق زەنجىر ئۆلچىمىگە ئۇيغۇن دېيىشكە بولمايدۇ"
+        ),
+        "hold-lift-authority": (
+            "بىكار قىلىش مۇمكىن ئەمەس: {lot} تۈركۈمى «{hold_rule}» بويىچە توختىتىلغان "
+            "(دەپتەردىكى {hold_entry}-خاتىرە)؛ ئۇنى پەقەت {who} بىكار قىلالايدۇ"
+        ),
+        "hold-lift-evidence": (
+            "بىكار قىلىش مۇمكىن ئەمەس: {lot} تۈركۈمى «{hold_rule}» بويىچە توختىتىلغان "
+            "(دەپتەردىكى {hold_entry}-خاتىرە)؛ ئۇنىڭدىن كېيىن تەجرىبىخانا ئىمزا قويغان، "
+            "ئۆلچەمگە توشقان قايتا تەكشۈرۈش نەتىجىسى ياكى نازارەت ئورنىنىڭ قارارى كېرەك؛ "
+            "ئىزاھات دەلىل بولالمايدۇ"
+        ),
+        "hold-lift-evidence/not-a-retest": (
+            "بىكار قىلىش مۇمكىن ئەمەس: دەپتەردىكى {evidence}-خاتىرە {lot} تۈركۈمىنىڭ "
+            "ئۆلچەمگە توشقان قايتا تەكشۈرۈش نەتىجىسى ئەمەس"
+        ),
+        "regulator-release-lifts-holds": (
+            "{lot} تۈركۈمى ھازىر «{status}»، توختىتىلمىغان؛ نازارەت ئورنىنىڭ قارارى پەقەت "
+            "توختىتىشنى بىكار قىلىدۇ، سېتىشقا قويۇپ بېرىشنى كوئوپېراتىپ قىلىدۇ"
+        ),
+        "time-after-lot-made": (
+            "{action} ۋاقتى ({time}) {lot} تۈركۈمى ھاسىل بولغان ۋاقىتتىن ({made}) بۇرۇن"
+        ),
+        "time-order": (
+            "{action} ۋاقتى ({time}) {lot} تۈركۈمىنىڭ ئالدىنقى باسقۇچىنىڭ ۋاقتىدىن "
+            "({before}) بۇرۇن (ھوسۇل، سوۋۇتۇش، دەرىجىگە ئايرىش، ئوراش، يولغا سېلىش، "
+            "قوبۇل قىلىش تەرتىپ بويىچە بولىدۇ)"
+        ),
+        "time-order/receiving": (
+            "قوبۇل قىلىش ۋاقتى ({time}) {shipment} نومۇرلۇق يۈكنىڭ يولغا سېلىنغان "
+            "ۋاقتىدىن ({shipped}) بۇرۇن"
+        ),
+        "receive-requires-shipped/shipment": (
+            "قوبۇل قىلىش مۇمكىن ئەمەس: {shipment} نومۇرلۇق يۈك ھازىر «{status}»، يولدا ئەمەس"
+        ),
+        "lot-codes-unique": "{lot} تۈركۈم نومۇرى ئاللىبۇرۇن بار",
+        "lot-codes-unique/look-alike": (
+            "{lot} تۈركۈم نومۇرى بار بولغان {existing} تۈركۈمىگە ئوخشاپ قالىدۇ "
+            "(تۈركۈم نومۇرىدا چوڭ-كىچىك ھەرپ پەرقلەندۈرۈلمەيدۇ)"
+        ),
+        "shipment-ids-unique": "{shipment} يۈك نومۇرى ئاللىبۇرۇن بار",
+        "pack-once-per-unit": "{lot} تۈركۈمى ئاللىبۇرۇن {unit} ئوراش بىرلىكىگە ئورالغان",
+        "farm-ids-unique": "{farm} دېھقانچىلىق مەيدانى نومۇرى ئاللىبۇرۇن تىزىملانغان",
+        "plot-ids-unique": "{plot} ئېتىز نومۇرى ئاللىبۇرۇن تىزىملانغان",
+        "product-commodity-fixed": (
+            "{gtin} تاۋار كودى دەپتەردىكى {entry}-خاتىرىدىن باشلاپ «{commodity}»، "
+            "ئۇنى «{new}» دەپ ئۆزگەرتىشكە بولمايدۇ"
+        ),
+        "profile-required": "دەپتەردە «{commodity}» ئۈچۈن مەھسۇلات قائىدىسى يوق",
+        "mrl-table-required": "دەپتەردە «{edition}» چەك ئۆلچەم جەدۋىلى يوق",
+        "mrl-edition-reload-keeps-commodities": (
+            "«{edition}» چەك ئۆلچەم جەدۋىلىدە (دەپتەردىكى {entry}-خاتىرە) بۇلار بار: "
+            "{dropped}؛ بۇ قېتىمقى قايتا يۈكلەشتە ئۇلار چۈشۈپ قالغان: ئۇلارنىڭ قۇرلىرىنى "
+            "قوشۇڭ ياكى يېڭى نەشر نامى بىلەن يۈكلەڭ"
+        ),
+        "pre-harvest-interval": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: {substance} (دەپتەردىكى {entry}-خاتىرە) "
+            "ئىشلىتىلگەندىن كېيىن ھوسۇل ئېلىشتىن بۇرۇن {days} كۈن ساقلاش كېرەك"
+        ),
+        "pre-harvest-interval/unlisted": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: {substance} (دەپتەردىكى {entry}-خاتىرە) ئۈچۈن "
+            "بىخەتەرلىك ئارىلىقى كۆرسىتىلمىگەن، ئۆلچەمگە ئۇيغۇنلۇقىنى ئىسپاتلىغىلى بولمايدۇ"
+        ),
+        "grading-conserves-mass": (
+            "دەرىجىگە ئايرىلغان تۈركۈملەرنىڭ ئومۇمىي ئېغىرلىقى {total}، "
+            "لېكىن ئەسلى تۈركۈم پەقەت {quantity}"
+        ),
+        "grade-band": (
+            "{output} تۈركۈمى: {size} مىللىمېتىر «{grade}» دەرىجىسىنىڭ چوڭلۇق دائىرىسىدە ئەمەس"
+        ),
+    },
+    "en": {
+        **_table_rules("cannot {action}: lot {lot} is {status}; this step needs {allowed}"),
+        "release-refused-after-failed-residue": (
+            "cannot {action}: lot {lot} or a lot it came from failed a residue test; a passing "
+            "re-test or a regulator's decision must lift it"
+        ),
+        "processing-grade-not-for-sale": (
+            "cannot {action}: lot {lot} is of grade {grade}, for processing only"
+        ),
+        "release-requires-passed-tests": (
+            "cannot {action}: input lot {input} ({share} of the mass) has no passing residue "
+            "result ({missing})"
+        ),
+        "release-requires-passed-tests/self": (
+            "cannot {action}: lot {lot} has no passing residue result ({missing})"
+        ),
+        "decision-after-results": (
+            "cannot {action}: the decision on lot {lot} at {time} precedes the result it "
+            "relies on ({relied})"
+        ),
+        "cold-chain-incomplete": (
+            "cannot {action}: lot {lot} and the lots it came from have no {stage} record, so "
+            "it cannot be called cold-chain compliant"
+        ),
+        "hold-lift-authority": (
+            "cannot lift: lot {lot} is held under {hold_rule} (entry {hold_entry}); only {who} "
+            "may lift it"
+        ),
+        "hold-lift-evidence": (
+            "cannot lift: lot {lot} is held under {hold_rule} (entry {hold_entry}); it needs a "
+            "passing re-test signed by a lab after that entry, or a regulator's decision; a "
+            "note is not evidence"
+        ),
+        "hold-lift-evidence/not-a-retest": (
+            "cannot lift: entry {evidence} is not a passing re-test of lot {lot}"
+        ),
+        "regulator-release-lifts-holds": (
+            "lot {lot} is {status}, not on hold; a regulator's decision lifts holds, only the "
+            "cooperative releases a lot for sale"
+        ),
+        "time-after-lot-made": "the {action} at {time} precedes lot {lot}, made at {made}",
+        "time-order": (
+            "the {action} at {time} precedes the latest stage of lot {lot} at {before} "
+            "(harvest, cooling, grading, packing, shipping, receiving, in that order)"
+        ),
+        "time-order/receiving": (
+            "receiving at {time} precedes the shipping of shipment {shipment} at {shipped}"
+        ),
+        "receive-requires-shipped/shipment": (
+            "cannot receive: shipment {shipment} is {status}, not in transit"
+        ),
+        "lot-codes-unique": "lot code {lot} already exists",
+        "lot-codes-unique/look-alike": (
+            "lot code {lot} looks like the existing lot {existing} (lot codes compare "
+            "case-insensitively)"
+        ),
+        "shipment-ids-unique": "shipment {shipment} already exists",
+        "pack-once-per-unit": "lot {lot} is already in {unit}",
+        "farm-ids-unique": "farm {farm} is already registered",
+        "plot-ids-unique": "plot {plot} is already registered",
+        "product-commodity-fixed": "GTIN {gtin} is {commodity} since entry {entry}, not {new}",
+        "profile-required": "no commodity profile for {commodity} on the ledger",
+        "mrl-table-required": "no MRL table {edition} on the ledger",
+        "mrl-edition-reload-keeps-commodities": (
+            "MRL table {edition} (entry {entry}) lists {dropped}; this reload omits them: "
+            "include their rows, or load the new table under a new edition name"
+        ),
+        "pre-harvest-interval": (
+            "cannot harvest: {substance} (entry {entry}) needs {days} days before harvest"
+        ),
+        "pre-harvest-interval/unlisted": (
+            "cannot harvest: no pre-harvest interval is listed for {substance} (entry {entry})"
+        ),
+        "grading-conserves-mass": "the graded lots weigh {total}, the input lot only {quantity}",
+        "grade-band": "lot {output}: {size} mm is outside the size band of grade {grade}",
+    },
+}
+
+#: The words a refusal's coded parameters are said with: ``action`` (lifecycle actions and
+#: the stage events' names), ``status`` (of a lot or a shipment; ``allowed`` is a list of
+#: them), ``who`` (roles), ``stage`` (cold-chain stages) and ``hold_rule`` (the rule a hold
+#: was placed under). A code not listed is shown as is.
+REFUSAL_TERMS: Final[Mapping[Language, Mapping[str, Mapping[str, str]]]] = {
+    "zh": {
+        "action": {
+            "release": "放行",
+            "label": "贴销售标签",
+            "certify": "开具合格证",
+            "cool": "预冷",
+            "grade": "分级",
+            "test": "检测",
+            "pack": "包装",
+            "ship": "发货",
+            "receive": "收货",
+            "process": "加工",
+            "hold": "暂停销售",
+            "recall": "召回",
+            "cooling": "预冷",
+            "grading": "分级",
+            "packing": "包装",
+            "shipping": "发货",
+            "receiving": "收货",
+            "processing": "加工",
+            "residue result": "农残检测结果",
+            "residue sample": "农残采样",
+        },
+        "status": {
+            "active": "已登记",
+            "released": "已放行",
+            "on_hold": "暂停销售",
+            "consumed": "已分级或加工",
+            "shipped": "已发货",
+            "received": "已送达",
+            "recalled": "已召回",
+            "in_transit": "运输中",
+        },
+        "who": {
+            "cooperative": "合作社",
+            "regulator": "监管部门",
+            "packing_station": "包装站",
+            "lab": "检测机构",
+            "logistics": "物流",
+            "grower": "种植户",
+        },
+        "stage": {"precool": "预冷"},
+        "hold_rule": {
+            "manual-hold": "合作社暂停",
+            "regulator-hold": "监管部门暂停",
+            "residue-above-mrl": "农残超标",
+            "cold-chain-precool": "预冷不合格",
+            "cold-chain-transport": "运输温度超标",
+            "cold-chain-set-point": "冷藏车设定温度不合格",
+            "pre-harvest-interval": "未到安全间隔期",
+        },
+    },
+    "ug": {
+        "action": {
+            "release": "قويۇپ بېرىش",
+            "label": "سېتىش بەلگىسى چاپلاش",
+            "certify": "گۇۋاھنامە بېرىش",
+            "cool": "سوۋۇتۇش",
+            "grade": "دەرىجىگە ئايرىش",
+            "test": "تەكشۈرۈش",
+            "pack": "ئوراش",
+            "ship": "يولغا سېلىش",
+            "receive": "قوبۇل قىلىش",
+            "process": "پىششىقلاش",
+            "hold": "سېتىشنى توختىتىش",
+            "recall": "قايتۇرۇۋېلىش",
+            "cooling": "سوۋۇتۇش",
+            "grading": "دەرىجىگە ئايرىش",
+            "packing": "ئوراش",
+            "shipping": "يولغا سېلىش",
+            "receiving": "قوبۇل قىلىش",
+            "processing": "پىششىقلاش",
+            "residue result": "دورا قالدۇقى نەتىجىسى",
+            "residue sample": "دورا قالدۇقى ئەۋرىشكىسى",
+        },
+        "status": {
+            "active": "تىزىملانغان",
+            "released": "قويۇپ بېرىلگەن",
+            "on_hold": "سېتىش توختىتىلغان",
+            "consumed": "ئايرىلغان ياكى پىششىقلانغان",
+            "shipped": "يولغا سېلىنغان",
+            "received": "يېتىپ كەلگەن",
+            "recalled": "قايتۇرۇۋېلىنغان",
+            "in_transit": "يولدا",
+        },
+        "who": {
+            "cooperative": "كوئوپېراتىپ",
+            "regulator": "نازارەت ئورنى",
+            "packing_station": "ئوراش پونكىتى",
+            "lab": "تەجرىبىخانا",
+            "logistics": "توشۇغۇچى",
+            "grower": "تېرىغۇچى",
+        },
+        "stage": {"precool": "ئالدىن سوۋۇتۇش"},
+        "hold_rule": {
+            "manual-hold": "كوئوپېراتىپ توختاتقان",
+            "regulator-hold": "نازارەت ئورنى توختاتقان",
+            "residue-above-mrl": "دورا قالدۇقى چەكتىن ئاشقان",
+            "cold-chain-precool": "ئالدىن سوۋۇتۇش ئۆلچەمگە توشمىغان",
+            "cold-chain-transport": "توشۇش تېمپېراتۇرىسى چەكتىن ئاشقان",
+            "cold-chain-set-point": "سوۋۇتقۇچ ماشىنا تېمپېراتۇرىسى ئۆلچەمگە توشمىغان",
+            "pre-harvest-interval": "بىخەتەرلىك ئارىلىقى توشمىغان",
+        },
+    },
+    "en": {
+        "action": {
+            "release": "release",
+            "label": "label for sale",
+            "certify": "issue a certificate",
+            "residue result": "residue result",
+            "residue sample": "residue sample",
+        },
+        "status": {"on_hold": "on hold", "in_transit": "in transit"},
+        "who": {"packing_station": "the packing station", "cooperative": "the cooperative"},
+        "stage": {"precool": "pre-cooling"},
+        "hold_rule": {
+            "manual-hold": "the cooperative's hold",
+            "regulator-hold": "the regulator's hold",
+            "residue-above-mrl": "residue above the MRL",
+            "cold-chain-precool": "pre-cooling failed",
+            "cold-chain-transport": "transport temperature out of range",
+            "cold-chain-set-point": "reefer set point out of range",
+            "pre-harvest-interval": "inside the pre-harvest interval",
+        },
     },
 }

@@ -1,6 +1,6 @@
 /*
  * agritrace: re-derive the facts a scan page shows from the signed entries they rest on.
- * A port of verifier_app/consumer/_facts.py (the rules: lifecycle, residue verdicts,
+ * A port of traceability/_facts.py (the rules: lifecycle, residue verdicts,
  * pre-harvest interval, cold-chain findings, hold and recall propagation); both run the
  * shared cases in tests/verifier_app/vectors/facts.json. Exposes window.agritraceFacts
  * (or module.exports under node) = { deriveFacts, compareFacts, FACT_NAMES }.

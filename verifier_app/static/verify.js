@@ -4,13 +4,17 @@
  *   1. the checkpoint's Ed25519 signature (C2SP signed-note) with the log's verifier key;
  *   2. the RFC 6962 / RFC 9162 inclusion proof of each entry's leaf in that checkpoint's tree;
  *   3. every fact the page shows, re-derived from those entries' bodies (facts.js) and
- *      compared with the page's claims: a difference names the fact and turns the page red.
+ *      compared with the page's claims: a difference names the fact and turns the page red;
+ *   4. for a scanned label, its s= signature over GTIN, lot and serial, with a label key whose
+ *      registration entry is proven in the same tree: a bad or missing signature turns the
+ *      page red "possible counterfeit", whatever the server said.
  * A port of ledger/_merkle.py and ledger/_note.py; tests/verifier_app/test_browser_verify.py
  * runs it in headless Chromium against the same vectors as the Python code.
  *
  * Use: an element <output data-agritrace-verify='{"checkpoint": "...", "logKey": "...",
  * "entries": [{"leaf": "<base64 leaf bytes>", "index": 7, "proof": ["<base64>", ...]}],
- * "gtin": "...", "lot": "...", "facts": {...}}' data-ok data-fail data-mismatch data-cannot>
+ * "gtin": "...", "lot": "...", "facts": {...}, "label": {"gtin", "lot", "serial", "signature",
+ * "keys": [entries as above]}}' data-ok data-fail data-mismatch data-cannot data-counterfeit>
  * gets its text and class set when the page loads, and the page's banner with it. A browser
  * that cannot run the check (no WebCrypto, no Ed25519) says so in grey: never "do not
  * trust", which is kept for a check that ran and failed. Without JavaScript the page still
@@ -23,6 +27,8 @@
 
   // This browser cannot run the check (not: the check failed).
   class CannotCheck extends Error {}
+  // The label's signature is missing or does not verify with the cooperative's label key.
+  class Counterfeit extends Error {}
 
   function subtle() {
     if (typeof crypto !== "object" || !crypto || !crypto.subtle) {
@@ -186,8 +192,8 @@
 
   const decoder = new TextDecoder("utf-8", { fatal: true });
 
-  // The whole proof check for a page: every entry is in the tree the log signed.
-  async function verifyEntries(data) {
+  // The whole proof check for a page: every entry is in the tree the log signed; returns that tree.
+  async function verifyTree(data) {
     const checkpoint = parseCheckpoint(await openNote(data.checkpoint, data.logKey));
     if (!Array.isArray(data.entries) || data.entries.length === 0) {
       throw new Error("no entries to check");
@@ -200,6 +206,11 @@
         throw new Error(`entry ${entry.index} is not in the signed tree`);
       }
     }
+    return checkpoint;
+  }
+
+  async function verifyEntries(data) {
+    const checkpoint = await verifyTree(data);
     return { origin: checkpoint.origin, size: checkpoint.size.toString(), entries: data.entries.length };
   }
 
@@ -212,10 +223,84 @@
     });
   }
 
-  // Proofs first, then each claimed fact against what the proven entries give.
+  // labels/_signature.py: "agritrace-label-v1\n" + GTIN-14 + "\n" + lot + "\n" + serial, signed
+  // with Ed25519; the 64-byte signature travels as 155 decimal digits.
+  const LABEL_DOMAIN = "agritrace-label-v1\n";
+
+  function signatureBytes(digits) {
+    if (typeof digits !== "string" || !/^[0-9]{155}$/.test(digits)) {
+      throw new Counterfeit("the label signature is not 155 decimal digits");
+    }
+    let n = BigInt(digits);
+    if (n >= 1n << 512n) throw new Counterfeit("the label signature is out of range");
+    const out = new Uint8Array(64);
+    for (let i = 63; i >= 0; i--) {
+      out[i] = Number(n & 0xffn);
+      n >>= 8n;
+    }
+    return out;
+  }
+
+  // The label keys the log committed to: each entry proven in the tree, a label-role registration.
+  async function labelKeys(entries, tree) {
+    const keys = [];
+    for (const entry of entries || []) {
+      const leaf = await leafHash(fromBase64(entry.leaf));
+      const root = await rootFromInclusionProof(entry.index, tree.size, leaf, entry.proof.map(fromBase64));
+      if (!equal(root, tree.root)) throw new Error(`label key entry ${entry.index} is not in the signed tree`);
+      const record = JSON.parse(decoder.decode(fromBase64(entry.leaf)));
+      const statement = record.statement || {};
+      const roles = (statement.body || {}).roles;
+      if (record.seq !== entry.index || statement.kind !== "ledger.key.register" ||
+          !Array.isArray(roles) || !roles.includes("label")) {
+        throw new Error(`entry ${entry.index} does not register a label key`);
+      }
+      const key = fromBase64(statement.body.public_key);
+      if (key.length !== 32) throw new Error(`entry ${entry.index}: a label key is 32 bytes`);
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  // The scanned code, as this browser loaded it: the label data must be about it.
+  function scannedCode() {
+    if (typeof location !== "object") return null;
+    const parts = location.pathname.replace(/\/+$/, "").split("/").slice(1).map(decodeURIComponent);
+    const code = { signature: new URLSearchParams(location.search).get("s") };
+    for (let i = 0; i + 1 < parts.length; i += 2) code[parts[i]] = parts[i + 1];
+    return code["01"] === undefined ? null : code;
+  }
+
+  // Returns "signed" or "unsigned"; throws Counterfeit, CannotCheck, or Error (a bad proof).
+  async function checkLabel(label, tree) {
+    const keys = await labelKeys(label.keys, tree);
+    const scanned = scannedCode();
+    if (scanned !== null && (scanned["01"].padStart(14, "0") !== label.gtin ||
+        (scanned["10"] ?? null) !== label.lot || (scanned["21"] ?? null) !== label.serial ||
+        scanned.signature !== label.signature)) {
+      throw new Counterfeit("the page's label data is not the code that was scanned");
+    }
+    if (label.signature === null || label.signature === undefined) {
+      if (label.serial !== null && label.serial !== undefined && keys.length) {
+        throw new Counterfeit("a serialised label without the cooperative's signature");
+      }
+      return "unsigned";
+    }
+    const signature = signatureBytes(label.signature);
+    if (!keys.length) throw new CannotCheck("no label key is proven on the ledger yet");
+    const message = encoder.encode(LABEL_DOMAIN + [label.gtin, label.lot || "", label.serial || ""].join("\n"));
+    for (const key of keys) {
+      if (await ed25519Verify(key, signature, message)) return "signed";
+    }
+    throw new Counterfeit("the label signature does not verify with the cooperative's label key");
+  }
+
+  // Proofs first, then the label, then each claimed fact against what the proven entries give.
   async function checkPage(data) {
-    const result = await verifyEntries(data);
+    const tree = await verifyTree(data);
+    const result = { origin: tree.origin, size: tree.size.toString(), entries: data.entries.length };
     result.mismatches = [];
+    if (data.label) result.label = await checkLabel(data.label, tree);
     if (data.facts) {
       const facts = window.agritraceFacts;
       try {
@@ -251,6 +336,14 @@
       const text = source.startsWith("#") ? document.querySelector(source).textContent : source;
       result = await checkPage(JSON.parse(text));
     } catch (error) {
+      if (error instanceof Counterfeit) {
+        // Red, with the reason: the label itself failed, whatever the server said of it.
+        const word = element.dataset.counterfeit || "possible counterfeit";
+        element.textContent = word + ": " + error.message;
+        element.className = "failed";
+        setBanner("counterfeit", word, error.message);
+        return;
+      }
       if (error instanceof CannotCheck) {
         // Grey, with why: a phone that cannot check is no evidence against the page.
         const message = (element.dataset.cannot || "cannot check on this phone") + ": " + error.message;
@@ -293,7 +386,7 @@
 
   window.agritraceVerify = {
     fromBase64, leafHash, rootFromInclusionProof, openNote, parseCheckpoint, verifyEntries,
-    statements, checkPage, run, CannotCheck, ed25519Verify, loadFallback,
+    statements, checkPage, checkLabel, run, CannotCheck, Counterfeit, ed25519Verify, loadFallback,
   };
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-agritrace-verify]").forEach(run);

@@ -19,10 +19,10 @@ from sqlalchemy import text
 
 from labels import parse_digital_link
 from ledger import KeyFolder, Ledger
+from traceability import compare_facts, derive_facts
 from traceability.demo import build_season
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer._domain_lookup import TraceLookup
-from verifier_app.consumer._facts import compare_facts, derive_facts
 
 OUT = Path(__file__).with_name("facts.json")
 
@@ -70,7 +70,7 @@ def main() -> None:
             )
     cases += _negative(season, lots, log)
     document = {
-        "description": "Fact derivation (verifier_app/consumer/_facts.py, static/facts.js): "
+        "description": "Fact derivation (traceability/_facts.py, static/facts.js): "
         "derive the facts of lot (gtin, lot) from the log entries at seqs (with replace/drop "
         "applied) and compare with shown; want_mismatch names the facts that must disagree, "
         "want_err a substring of the error when derivation must fail.",

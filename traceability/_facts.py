@@ -4,8 +4,12 @@ The page and its JSON show facts read from the projection (``trace_*`` tables), 
 who can write to the database can change. :func:`derive_facts` computes the same facts from
 the signed statement bodies alone, with the projection's rules (lifecycle, residue verdicts,
 pre-harvest interval, cold-chain findings, hold and recall propagation): a fact the page
-shows is trusted only when the two agree. ``static/facts.js`` is the same function for the
-visitor's browser; ``tests/verifier_app/vectors/facts.json`` holds the cases both must pass.
+shows is trusted only when the two agree.
+
+This is the one derivation: the server's own check (``verifier_app/consumer/_check.py``) and
+``agritrace verify`` call it; ``verifier_app/static/facts.js`` is its JavaScript twin for the
+visitor's browser, and ``tests/verifier_app/vectors/facts.json`` holds the cases both must
+pass. It lives here, not in the app, so that the command-line verifier needs no app code.
 
 Entries are ``{"seq", "kind", "body"}`` in log order: every entry naming the lot or a lot it
 came from, plus the master data and rule entries those rest on (product, farm, input,
