@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from ledger import Statement, format_time, key_id_for, sign_statement
 from tests.verifier_app.staff_world import (
     StaffWorld,
+    ago,
     cooling_body,
     harvest_body,
     residue_body,
@@ -355,3 +356,43 @@ def test_a_browser_client_on_another_origin_may_send_the_key_and_read_the_replay
     assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
     answer = staff_client.get("/.well-known/gs1resolver", headers={"Origin": "https://x.example"})
     assert "Idempotent-Replayed" in answer.headers["access-control-expose-headers"]
+
+
+def test_the_lot_pages_certificate_and_label_forms_sent_twice_record_once(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    """A double click on 'issue' or 'print' records one certificate, one label run."""
+    lot = harvest_body()["lot"]
+    harvest(staff_client, staff_world, "h")
+    for role, kind, body in (
+        ("packing_station", "cooling", cooling_body()),
+        ("lab", "residue", residue_body()),
+        ("cooperative", "release", {"lot": lot, "note": "ok", "time": ago(1)}),
+    ):
+        answer = staff_client.post(
+            f"/api/v1/events/{kind}", json=body, headers=staff_world.auth(role)
+        )
+        assert answer.status_code == 201, answer.text
+    csrf = staff_world.sign_in(staff_client, "cooperative")
+    lot_page = f"/staff/lots/{lot['gtin']}/{lot['lot']}"
+    page = staff_client.get(f"{lot_page}?lang=en", headers=HTML).text
+    keys = _KEY_FIELD.findall(page)
+    assert len(keys) == 2  # the label form's and the certificate form's
+    size = staff_world.size()
+    certificate = {"csrf": csrf, "contact": "0998-1234567", "basis": ["自我检测"],
+                   "idempotency_key": keys[1]}  # fmt: skip
+    first, second = (
+        staff_client.post(f"{lot_page}/certificate?lang=en", data=certificate, headers=HTML)
+        for _ in range(2)
+    )
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    assert first.headers["content-disposition"] == second.headers["content-disposition"]
+    assert f"certificate-{lot['lot']}-{size}.pdf" in second.headers["content-disposition"]
+    assert staff_world.size() == size + 1
+    labels = {"csrf": csrf, "format": "zpl", "count": "2", "idempotency_key": keys[0]}
+    first, second = (
+        staff_client.post(f"{lot_page}/labels", data=labels, headers=HTML) for _ in range(2)
+    )
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    assert first.content == second.content
+    assert staff_world.size() == size + 2

@@ -37,6 +37,7 @@ from traceability import (
     Harvest,
     Hold,
     IdempotencyKey,
+    IdempotencyKeyUsedError,
     InputApplication,
     LabelRun,
     LotState,
@@ -55,10 +56,10 @@ from traceability import (
 )
 from verifier_app._auth import Caller, authenticated_caller, require_role
 from verifier_app._auth import Role as TokenRole
-from verifier_app._idempotency import IdempotencyDep, Sent, run_once
+from verifier_app._idempotency import IdempotencyDep, Sent, check_same, previous, run_once
 from verifier_app._signing import AppRecorder, RecorderDep
 
-__all__ = ["EVENT_ROLES", "EventOut", "LotStatusOut", "record_for", "router"]
+__all__ = ["EVENT_ROLES", "EventOut", "LotStatusOut", "record_for", "record_once_for", "router"]
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -130,6 +131,33 @@ def record_for(
     key = holder.key_for(caller)
     receipt = holder.recorder.record(event, key, once=once)
     return _answer(holder, event.KIND, receipt.seq, receipt.leaf_hash, receipt.log_time)
+
+
+def record_once_for(
+    caller: Caller, holder: AppRecorder, event: Model, once: IdempotencyKey | None
+) -> int:
+    """Record a form's event once per key; return its entry (new, or the key's earlier one).
+
+    For the pages' forms, whose answer (a redirect, a document) is made from the entry:
+    a form sent twice records once, and both answers are made from the same entry.
+
+    Raises:
+        KeyMismatchError: the key came with other values (the form, edited and resent).
+        KeyInUseError: a request with the key is running in this process.
+        traceability.TraceError: the domain refused the event; nothing appended.
+    """
+    if once is None:
+        return record_for(caller, holder, event).seq
+    with holder.in_flight.running(once):
+        stored = previous(holder, once)
+        if stored is None:
+            try:
+                return record_for(caller, holder, event, once).seq
+            except IdempotencyKeyUsedError as e:
+                # Sent twice, the second reached the log's lock after the first committed.
+                check_same(once, e.stored)
+                stored = e.stored
+    return stored.receipts[0].seq
 
 
 def _answer(holder: AppRecorder, kind: str, seq: int, leaf_hash: bytes, log_time: str) -> EventOut:

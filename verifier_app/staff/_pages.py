@@ -22,23 +22,20 @@ from labels import COMMITMENT_BASES
 from traceability import (
     PERMITTED,
     CertificateIssued,
-    IdempotencyKey,
-    IdempotencyKeyUsedError,
     LabelRun,
     LifecycleError,
     LotState,
-    Model,
     RoleError,
     TraceError,
     ValidationError,
 )
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
-from verifier_app._idempotency import KeyMismatchError, check_same, form_key, previous
+from verifier_app._idempotency import KeyMismatchError, form_key
 from verifier_app._negotiate import page_language
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
-from verifier_app.staff._events_api import record_for
+from verifier_app.staff._events_api import record_once_for
 from verifier_app.staff._forms import (
     FORMS,
     GRADE_ROWS,
@@ -179,22 +176,6 @@ def _target(kind: str, body: dict[str, Any]) -> dict[str, str]:
     return dict(body["lot"])
 
 
-def _record_once(caller: Caller, app: AppRecorder, event: Model, once: IdempotencyKey) -> None:
-    """Record ``event`` unless the form's key committed before: its answer is the same page.
-
-    Raises:
-        KeyMismatchError: the key came with other values (the form, edited and resent).
-    """
-    with app.in_flight.running(once):
-        if previous(app, once) is not None:
-            return
-        try:
-            record_for(caller, app, event, once)
-        except IdempotencyKeyUsedError as e:
-            # Sent twice, the second reached the log's lock after the first committed.
-            check_same(once, e.stored)
-
-
 @router.post("/record/{kind}", response_class=HTMLResponse)
 async def record_submit(
     request: Request, kind: str, caller: StaffCaller, app: RecorderDep
@@ -209,11 +190,7 @@ async def record_submit(
     try:
         body = form.build(values)
         event = form.model.from_body(body)
-        once = form_key(caller, request, sent)
-        if once is None:
-            record_for(caller, app, event)
-        else:
-            _record_once(caller, app, event, once)
+        record_once_for(caller, app, event, form_key(caller, request, sent))
     except KeyMismatchError as e:
         return _show_form(request, caller, app, form, values, refusal=e.message, status=422)
     except FormError as e:
