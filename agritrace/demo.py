@@ -104,7 +104,7 @@ def _labels(
         grade=_GRADE_TEXT.get(summary.grade or "", summary.grade or "-"),
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
-        origin=grown_in,
+        grown_in=grown_in,
     )
     key = keys.create("label")
     # On the ledger, so that the phone and `agritrace verify` check labels with a proven key.
@@ -142,7 +142,7 @@ def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
     ``agritrace ledger witness`` refuses any later checkpoint that rewrites or cuts history.
     """
     cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
-    log_key = NoteVerifier.from_key_string(str(ledger.record(0).statement.body["log_key"]))
+    log_key = NoteVerifier.from_key_string(str(ledger.entry(0).statement.body["log_key"]))
     line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))
     size = Checkpoint.parse(parse_note(note.encode()).text).size
     verifier_key = cosigner.verifier_key()

@@ -1,7 +1,7 @@
 """Mirror benchmark: catching up a tiled log, entries per second next to the raw verify rate.
 
 Run: ``python -m bench.mirror`` (100,000 entries) or ``--entries 1000000``; ``--db URL`` for
-the mirror's database (default: a SQLite file). The origin is built, exported with
+the mirror's database (default: a SQLite file). The source log is built, exported with
 ``export_tiles`` and read back from the folder (no HTTP: this measures the mirror's own
 work, fetching aside), then the mirror catches up from empty.
 
@@ -22,15 +22,15 @@ from bench.ledger import build, verify_rate
 from ledger import Mirror, NoteVerifier, export_tiles
 
 
-def catch_up(origin_url: str, mirror_url: str, entries: int, folder: Path) -> dict[str, float]:
-    """Build the origin, export it, mirror it; return the figures."""
+def catch_up(source_url: str, mirror_url: str, entries: int, folder: Path) -> dict[str, float]:
+    """Build the source log, export it, mirror it; return the figures."""
     cores = os.cpu_count() or 1
-    ledger, _ = build(origin_url, entries, cores)
+    ledger, _ = build(source_url, entries, cores)
     ledger.checkpoint()
     start = time.perf_counter()
     export_tiles(ledger, folder / "tiles")
     export_seconds = time.perf_counter() - start
-    key = NoteVerifier.from_key_string(ledger.record(0).statement.body["log_key"])
+    key = NoteVerifier.from_key_string(ledger.entry(0).statement.body["log_key"])
     size = ledger.size()
     ledger.close()
 
@@ -63,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         mirror_url = args.db or f"sqlite:///{folder / 'mirror.db'}"
-        r = catch_up(f"sqlite:///{folder / 'origin.db'}", mirror_url, args.entries, folder)
+        r = catch_up(f"sqlite:///{folder / 'source.db'}", mirror_url, args.entries, folder)
     limit = r["verify_per_s"] * r["cores"]
     print(f"\nentries                      {r['entries']:>12,.0f}")
     print(f"static export (tiles)        {r['export_per_s']:>12,.0f} entries/s")

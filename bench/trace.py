@@ -230,7 +230,7 @@ def season(
 
 def raw_append_rate(ledger: Ledger, url: str, first: int, count: int) -> float:
     """Append the season's own signed statements to a fresh ledger: the ledger alone."""
-    sample: list[SignedStatement] = [r.signed for r in ledger.records(first, first + count)]
+    sample: list[SignedStatement] = [r.signed for r in ledger.entries(first, first + count)]
     # The copy has its own root (the original's is not at hand), so it registers the same
     # actor keys again; the season's statements then verify unchanged.
     copy_root = Ed25519PrivateKey.generate()

@@ -50,7 +50,7 @@ class Certificate:
         contact: The producer's telephone number.
         product: The edible agricultural product.
         quantity: Quantity or weight, e.g. ``"500 kg"``.
-        origin: Place of origin.
+        grown_in: Place of origin (printed as 产地).
         issued: Date of issue.
         link: The batch's Digital Link, printed as the QR code; its ``certificate`` (the
             certificate's number) is printed under the code too.
@@ -61,13 +61,13 @@ class Certificate:
     contact: str
     product: str
     quantity: str
-    origin: str
+    grown_in: str
     issued: dt.date
     link: DigitalLink
     bases: tuple[str, ...] = ("自我承诺",)
 
     def __post_init__(self) -> None:
-        for name in ("producer", "contact", "product", "quantity", "origin"):
+        for name in ("producer", "contact", "product", "quantity", "grown_in"):
             value = getattr(self, name)
             if not value.strip() or "\n" in value or len(value) > 40:
                 raise LayoutError(f"{name}: expected 1 to 40 characters on one line, got {value!r}")
@@ -114,7 +114,7 @@ def certificate_text(
     fields = [
         ("食用农产品名称", c.product),
         ("数量（重量）", c.quantity),
-        ("产地", c.origin),
+        ("产地", c.grown_in),
         ("生产者盖章或签名", c.producer),
         ("联系方式", c.contact),
         ("开具日期", c.issued.isoformat()),

@@ -1,7 +1,7 @@
 """Label sizes and where things go on a label: the QR box and the text lines.
 
 Every renderer (PNG, PDF, ZPL) draws from the same ``Placement``, so a label looks the same
-whichever way it is printed. Lengths are millimetres, origin top left, y down.
+whichever way it is printed. Lengths are millimetres, (0, 0) top left, y down.
 """
 
 from __future__ import annotations
@@ -49,17 +49,17 @@ class LabelData:
         grade: Grade, e.g. ``"一级 Grade I"``.
         pack_date: Packing date.
         cooperative: The cooperative's name.
-        origin: Place of origin, e.g. ``"新疆喀什 Kashgar"``.
+        grown_in: Place of origin, e.g. ``"新疆喀什 Kashgar"``.
     """
 
     product: str
     grade: str
     pack_date: dt.date
     cooperative: str
-    origin: str
+    grown_in: str
 
     def __post_init__(self) -> None:
-        for name in ("product", "grade", "cooperative", "origin"):
+        for name in ("product", "grade", "cooperative", "grown_in"):
             value = getattr(self, name)
             if not value.strip() or "\n" in value or len(value) > 60:
                 raise LayoutError(f"{name}: expected 1 to 60 characters on one line, got {value!r}")
@@ -111,7 +111,7 @@ class Layout:
         """Labels on one page."""
         return self.columns * self.rows
 
-    def origin_mm(self, slot: int) -> tuple[float, float]:
+    def corner_mm(self, slot: int) -> tuple[float, float]:
         """Top-left corner of label ``slot`` (0-based, row by row) on its page."""
         left = (self.page_width_mm - self.columns * self.width_mm) / 2
         top = (self.page_height_mm - self.rows * self.height_mm) / 2
@@ -250,7 +250,7 @@ def place(
         (f"批号 {link.lot}" if link.lot else "", False, 1.0),
         (f"包装 {data.pack_date.isoformat()}", True, 1.0),
         (data.cooperative, True, 1.0),
-        (data.origin, True, 1.0),
+        (data.grown_in, True, 1.0),
     ]
     texts = [t for t in texts if t[0]]
     # The human-readable element string, one AI per line so it fits narrow labels.

@@ -54,7 +54,7 @@ def render_pdf(
             # The batch-wide text, drawn once and reused by every label of this code size.
             content = "\n".join(doc.text(t, label_h) for t in placement.lines if t.static)
             doc.add_form(static, content, label_w * PT_PER_MM, label_h * PT_PER_MM)
-        left, top = layout.origin_mm(slot)
+        left, top = layout.corner_mm(slot)
         dx, dy = left * PT_PER_MM, (layout.page_height_mm - top - label_h) * PT_PER_MM
         page.append(f"q 1 0 0 1 {dx:.3f} {dy:.3f} cm /{static} Do")
         # Per-label lines (lot, element string) are re-shaped for this label's values.

@@ -89,7 +89,7 @@ class PDFDocument:
         return name or None
 
     def text(self, line: TextLine, height_mm: float) -> str:
-        """Content drawing ``line`` in a label's space (points, origin bottom left)."""
+        """Content drawing ``line`` in a label's space (points, (0, 0) bottom left)."""
         key = (line.line.text, line.line.size, line.x, line.baseline, height_mm)
         ops = self._texts.get(key)
         if ops is None:
@@ -97,7 +97,7 @@ class PDFDocument:
         return ops
 
     def _text_ops(self, line: TextLine, height_mm: float) -> str:
-        # One transform for the line, in font units; then each glyph moves the origin by its
+        # One transform for the line, in font units; then each glyph moves the pen by its
         # offset from the previous one, so operands are short integers.
         glyphs = line.line.glyphs
         if not glyphs:

@@ -74,7 +74,7 @@ def make(
     product: Annotated[str, typer.Option(help="Product name (Chinese, Uyghur or Latin).")],
     grade: Annotated[str, typer.Option(help="Grade, e.g. '一级 Grade I'.")],
     cooperative: Annotated[str, typer.Option(help="Cooperative's name.")],
-    origin: Annotated[str, typer.Option(help="Place of origin.")],
+    grown_in: Annotated[str, typer.Option("--origin", help="Place of origin.")],
     lot: Annotated[str | None, typer.Option(help="Lot code (AI 10) for every label.")] = None,
     pack_date: Annotated[str, typer.Option(help="Packing date YYYY-MM-DD (default: today).")] = "",
     count: Annotated[int, typer.Option(help="Serialised labels 1..COUNT (0: one per lot).")] = 0,
@@ -105,7 +105,7 @@ def make(
         if allow_small_modules:
             chosen = dataclasses.replace(chosen, allow_small_modules=True)
         fonts = FontSet.find(font_cjk, font_arabic)
-        data = LabelData(product, grade, _date(pack_date), cooperative, origin)
+        data = LabelData(product, grade, _date(pack_date), cooperative, grown_in)
         links = _links(resolver, gtin, lot, count, csv_file)
         if key is not None:
             private = load_private_key(key)
@@ -137,7 +137,7 @@ def certificate(
     contact: Annotated[str, typer.Option(help="Producer's telephone number.")],
     product: Annotated[str, typer.Option(help="Product name.")],
     quantity: Annotated[str, typer.Option(help="Quantity or weight, e.g. '500 kg'.")],
-    origin: Annotated[str, typer.Option(help="Place of origin.")],
+    grown_in: Annotated[str, typer.Option("--origin", help="Place of origin.")],
     out: Annotated[Path, typer.Option(help="Output PDF file.")],
     basis: Annotated[
         list[str] | None,
@@ -160,7 +160,7 @@ def certificate(
             contact,
             product,
             quantity,
-            origin,
+            grown_in,
             _date(issued),
             link,
             tuple(basis or ["自我承诺"]),

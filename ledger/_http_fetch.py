@@ -29,7 +29,7 @@ def http_fetch(prefix: str, timeout: float = TIMEOUT) -> Fetch:
     """
     base = prefix.rstrip("/") + "/"
     if not base.startswith(("http://", "https://")):
-        raise MirrorError(f"origin URL: expected http:// or https://, got {prefix!r}")
+        raise MirrorError(f"source URL: expected http:// or https://, got {prefix!r}")
 
     def fetch(path: str) -> bytes:
         url = base + path

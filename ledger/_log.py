@@ -305,18 +305,18 @@ class Ledger:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def record(self, seq: int) -> Record:
-        """Return the record at ``seq``."""
+    def entry(self, seq: int) -> Record:
+        """Return entry ``seq``: the :class:`Record` the log stored there."""
         with self._store.read() as conn:
             rows = self._store.entry_rows(conn, seq, seq + 1)
         if not rows:
             raise StoreError(f"no entry {seq}: the log has {self.size()} entries")
         return Record.from_leaf(rows[0].leaf)
 
-    def records(
+    def entries(
         self, start: int = 0, stop: int | None = None, chunk: int = 1000
     ) -> Iterator[Record]:
-        """Yield records ``start <= seq < stop`` in order, reading ``chunk`` rows at a time."""
+        """Yield entries ``start <= seq < stop`` in order, reading ``chunk`` rows at a time."""
         end = self.size() if stop is None else stop
         for begin in range(start, end, chunk):
             with self._store.read() as conn:

@@ -1,6 +1,6 @@
 """A mirror: follow a log over HTTP through its tiles, verify everything, store it as a ledger.
 
-One :meth:`Mirror.sync` brings the mirror's database up to the origin's checkpoint:
+One :meth:`Mirror.sync` brings the mirror's database up to the source log's checkpoint:
 
 1. Fetch ``checkpoint`` and verify the log's signature with the configured key.
 2. Read the new leaf hashes from level-0 tiles and extend the mirror's own tree with them:
@@ -60,11 +60,11 @@ BATCH = 4 * TILE_WIDTH
 
 
 class MirrorError(LedgerError):
-    """The origin served something that does not verify; nothing of it was stored."""
+    """The source log served something that does not verify; nothing of it was stored."""
 
 
 class MirrorNetworkError(MirrorError):
-    """The origin could not be reached or the transfer was cut: sync again later."""
+    """The source log could not be reached or the transfer was cut: sync again later."""
 
 
 class ForkError(MirrorError):
@@ -93,7 +93,7 @@ class _Batch:
 
 @dataclass(frozen=True)
 class MirrorProgress:
-    """What a sync did: the mirror's size before and after, and the origin's checkpoint size."""
+    """What a sync did: the mirror's size before and after, and the source log's checkpoint size."""
 
     before: int
     after: int
@@ -105,8 +105,8 @@ class Mirror:
 
     Args:
         store: The mirror's store (see :meth:`open`).
-        log_key: The log's checkpoint key, configured out of band (its name is the origin).
-        fetch: Fetches a path under the origin's tiles prefix; raises
+        log_key: The log's checkpoint key, configured out of band (its name is the log's origin).
+        fetch: Fetches a path under the source log's tiles prefix; raises
             :class:`MirrorNetworkError` when the network fails.
         state: Folder for the checkpoint being synced and fork evidence.
     """
@@ -139,18 +139,18 @@ class Mirror:
         return cls(store, log_key, fetch, state)
 
     def sync(self) -> MirrorProgress:
-        """Catch up with the origin's current checkpoint (see the module docstring).
+        """Catch up with the source log's current checkpoint (see the module docstring).
 
         Raises:
-            MirrorNetworkError: the origin is unreachable or the transfer was cut.
-            ForkError: the origin signed a history inconsistent with one it signed before.
-            MirrorError: the origin served data that does not verify.
+            MirrorNetworkError: the source log is unreachable or the transfer was cut.
+            ForkError: the source log signed a history inconsistent with one it signed before.
+            MirrorError: the source log served data that does not verify.
         """
         note = self.fetch("checkpoint")
         try:
             checkpoint, _ = open_checkpoint(note, self.store.origin, self.log_key)
         except NoteError as e:
-            raise MirrorError(f"the origin's checkpoint does not verify: {e}") from e
+            raise MirrorError(f"the source log's checkpoint does not verify: {e}") from e
         head = self.store.head()
         if checkpoint.size <= head.size:
             self._check_older(checkpoint, note, head)
@@ -176,7 +176,7 @@ class Mirror:
                 raise
             except (ProofError, EncodingError) as e:
                 self._tiles.clear()
-                raise MirrorError(f"the origin's entry bundle does not verify: {e}") from e
+                raise MirrorError(f"the source log's entry bundle does not verify: {e}") from e
             batch = self._prepare(cursor, entries, leaves[cursor.size - start : stop - start], ring)
             if pending is not None:
                 head = self._write(pending)
@@ -207,7 +207,7 @@ class Mirror:
         try:
             leaves = tree.leaf_hashes(head.size, checkpoint.size)
         except (ProofError, EncodingError) as e:
-            raise MirrorError(f"the origin's tiles do not verify: {e}") from e
+            raise MirrorError(f"the source log's tiles do not verify: {e}") from e
         extended = CompactRange.from_bytes(head.size, head.border)
         for h in leaves:
             extended.append(h)
@@ -246,7 +246,7 @@ class Mirror:
             (folder / "pending.note").write_bytes(pending.read_bytes())
         if row is not None:
             (folder / "held.note").write_text(str(row.note), encoding="utf-8")
-        raise ForkError(f"the origin forked: {why}", folder)
+        raise ForkError(f"the source log forked: {why}", folder)
 
     def _key_ring(self) -> KeyRing:
         with self.store.read() as conn:

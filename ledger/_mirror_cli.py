@@ -21,14 +21,16 @@ __all__ = ["mirror"]
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
-#: Exit status when the origin forked: distinct, so a supervisor can raise the alarm.
+#: Exit status when the source log forked: distinct, so a supervisor can raise the alarm.
 EXIT_FORK = 3
 #: After a network failure, wait this long, doubling up to the maximum.
 FIRST_BACKOFF, MAX_BACKOFF = 1.0, 300.0
 
 
 def mirror(
-    url: Annotated[str, typer.Argument(help="The origin's tiles prefix, e.g. https://coop/log.")],
+    url: Annotated[
+        str, typer.Argument(help="The source log's tiles prefix, e.g. https://coop/log.")
+    ],
     log_key: Annotated[
         str, typer.Option(help="The log's checkpoint verifier key (name+hex+base64), trusted.")
     ],
@@ -41,7 +43,7 @@ def mirror(
 ) -> None:
     """Mirror a log over HTTP: verify checkpoint, consistency, leaves, signatures, chain.
 
-    Exits 1 on data that does not verify, 2 on bad arguments, 3 when the origin forked (both
+    Exits 1 on data that does not verify, 2 on bad arguments, 3 when the source log forked (both
     signed checkpoints are kept in the state folder). With --follow, network failures are
     retried with backoff and the mirror resumes where it stopped.
     """
@@ -58,7 +60,7 @@ def mirror(
             backoff = FIRST_BACKOFF
             _out.print(
                 f"mirrored {progress.after} entries (+{progress.after - progress.before}), "
-                f"origin checkpoint {progress.checkpoint}",
+                f"source checkpoint {progress.checkpoint}",
                 highlight=False,
             )
         except ForkError as e:

@@ -236,7 +236,7 @@ def show(
     """Print entries as JSON lines: position, log time, statement, signature."""
     with _errors():
         ledger = _open(db)
-        for record in ledger.records(start, min(start + count, ledger.size())):
+        for record in ledger.entries(start, min(start + count, ledger.size())):
             sys.stdout.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 
 
@@ -386,7 +386,7 @@ def prove_inclusion(
     with _errors():
         ledger = _open(db)
         size = ledger.size() if size is None else size
-        leaf = ledger.record(seq).leaf_hash()
+        leaf = ledger.entry(seq).leaf_hash()
         proof = ledger.inclusion_proof(seq, size)
         root = ledger.root(size)
         verify_inclusion(seq, size, leaf, proof, root)

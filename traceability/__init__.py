@@ -9,7 +9,14 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
-from traceability._errors import BatchError, LifecycleError, RoleError, TraceError, ValidationError
+from traceability._errors import (
+    BatchError,
+    LifecycleError,
+    RoleError,
+    TraceError,
+    UnknownError,
+    ValidationError,
+)
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
@@ -47,6 +54,8 @@ from traceability.exports._epcis_import import (
     ImportProblem,
     import_epcis,
 )
+from traceability.exports._export import export_epcis, export_fsma204
+from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
 from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
@@ -64,8 +73,8 @@ from traceability.projection._read import Projection
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
     ScanCount,
+    count_scan,
     issued_serials,
-    record_scan,
     suspicious_serials,
 )
 from traceability.projection._status import (
@@ -107,6 +116,7 @@ __all__ = [
     "DriftReport",
     "EpcisImport",
     "EpcisImportError",
+    "ExportSelection",
     "Fact",
     "Farm",
     "FarmOrigin",
@@ -155,6 +165,7 @@ __all__ = [
     "RoleError",
     "RuleFinding",
     "ScanCount",
+    "SelectionFields",
     "Shipment",
     "Shipping",
     "Site",
@@ -163,19 +174,23 @@ __all__ = [
     "TraceError",
     "Transition",
     "UnitRef",
+    "UnknownError",
     "ValidationError",
     "Verdict",
     "check_projection",
     "compare_facts",
+    "count_scan",
     "derive_facts",
+    "export_epcis",
+    "export_fsma204",
     "import_epcis",
     "issued_serials",
     "label_keys",
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_selection",
     "projection_exists",
-    "record_scan",
     "register_label_key",
     "reindex",
     "suspicious_serials",

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-__all__ = ["BatchError", "LifecycleError", "RoleError", "TraceError", "ValidationError"]
+__all__ = [
+    "BatchError",
+    "LifecycleError",
+    "RoleError",
+    "TraceError",
+    "UnknownError",
+    "ValidationError",
+]
 
 
 class TraceError(Exception):
@@ -30,6 +37,14 @@ class ValidationError(TraceError, ValueError):
         self.got = got
         # Set when raised by a model's constructor, so an enclosing model prefixes its path.
         self.nested = False
+
+
+class UnknownError(ValidationError):
+    """A well-formed identifier names nothing recorded on this ledger (a lot, a shipment).
+
+    A :class:`ValidationError` with the same fields, told apart so a caller can answer
+    "not found" (the app's 404) without reading the message.
+    """
 
 
 class LifecycleError(TraceError):

@@ -23,19 +23,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection
 
-from ledger import Ledger, Receipt, Record, SignedStatement
+from ledger import Ledger, Receipt, SignedStatement
 from traceability._batch import record_batch
 from traceability._errors import BatchError
 from traceability._once import IdempotencyKey
 from traceability._signed import record_signed
 from traceability.events._model import Model
-from traceability.exports._epcis import build_document, lot_chain, lot_entries
-from traceability.exports._fsma import fsma204_csv
 from traceability.projection._once import remember
 from traceability.projection._read import Projection
 from traceability.projection._replay import catch_up, rebuild
@@ -48,18 +44,11 @@ def reindex(ledger: Ledger) -> int:
     return rebuild(ledger)
 
 
-def _within(record: Record, start: datetime | None, end: datetime | None) -> bool:
-    when = record.statement.body.get("time")
-    if not isinstance(when, str):
-        return False
-    moment = datetime.fromisoformat(when)
-    return (start is None or moment >= start) and (end is None or moment < end)
-
-
 class Recorder:
     """Records events for one ledger, keeping its projection in step (write only).
 
-    Questions about lots go to :class:`~traceability.Projection`.
+    Questions about lots go to :class:`~traceability.Projection`; exports to
+    :func:`~traceability.export_epcis` and :func:`~traceability.export_fsma204`.
 
     Args:
         ledger: an open ledger; its database also holds the ``trace_*`` tables.
@@ -70,7 +59,7 @@ class Recorder:
         # Serialises this process's writers (their signing and verifying too); the log's
         # append lock, held from check to commit, keeps other processes out.
         self._lock = threading.Lock()
-        self._projection = Projection(ledger)  # creates the tables on a fresh ledger
+        Projection(ledger)  # creates the tables on a fresh ledger
         self.catch_up()
 
     def catch_up(self) -> int:
@@ -157,65 +146,3 @@ class Recorder:
         retry's answer is rebuilt from the key's receipts.
         """
         remember(self.ledger.engine, once, status, response)
-
-    # --- exports (TODO(standards): move to traceability/exports with their selection) --
-
-    def _select(
-        self,
-        conn: Connection,
-        gtin: str | None,
-        lot: str | None,
-        start: datetime | None,
-        end: datetime | None,
-    ) -> list[Record]:
-        if gtin is not None or lot is not None:
-            state = self._projection.lot(gtin or "", lot or "")
-            records = [self.ledger.record(s) for s in lot_entries(conn, state.gtin, state.lot)]
-        else:
-            records = list(self.ledger.records())
-        if start is not None or end is not None:
-            records = [r for r in records if _within(r, start, end)]
-        return records
-
-    def export_epcis(
-        self,
-        *,
-        gtin: str | None = None,
-        lot: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> dict[str, Any]:
-        """Return an EPCIS 2.0 JSON-LD document for one lot's chain or a time range.
-
-        Args:
-            gtin: with ``lot``: export every event about the lot, what it was made from and
-                what was made from it.
-            lot: see ``gtin``.
-            start: include events whose event time is at or after this (timezone-aware).
-            end: include events whose event time is before this.
-        """
-        self.catch_up()
-        with self._projection.connection() as conn:
-            records = self._select(conn, gtin, lot, start, end)
-            return build_document(records, self.ledger.origin, conn)
-
-    def export_fsma204(
-        self,
-        *,
-        gtin: str | None = None,
-        lot: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> str:
-        """Return the FDA FSMA 204 sortable spreadsheet (CSV) for a lot's chain or a time range.
-
-        Arguments as for :meth:`export_epcis`.
-        """
-        self.catch_up()
-        with self._projection.connection() as conn:
-            records = self._select(conn, gtin, lot, start, end)
-            chain = None
-            if gtin is not None or lot is not None:
-                state = self._projection.lot(gtin or "", lot or "")
-                chain = lot_chain(conn, state.gtin, state.lot)  # no sibling's rows
-            return fsma204_csv(records, self.ledger.origin, conn, self.ledger.record, chain)

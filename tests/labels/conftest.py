@@ -74,7 +74,7 @@ def data() -> LabelData:
         grade="一级 Grade I",
         pack_date=dt.date(2026, 5, 20),
         cooperative=CHINESE,
-        origin="新疆喀什 قەشقەر",
+        grown_in="新疆喀什 قەشقەر",
     )
 
 

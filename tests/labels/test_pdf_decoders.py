@@ -77,7 +77,7 @@ def test_every_pdf_code_decodes_with_zxing_and_zbar_at_any_dpi(
         pages = pdf_pages(pdf, dpi)
         for index, link in enumerate(links):
             page = pages[index // layout.per_page]
-            left, top = layout.origin_mm(index % layout.per_page)
+            left, top = layout.corner_mm(index % layout.per_page)
             label = _crop(page, dpi, (left, top, layout.width_mm, layout.height_mm))
             failures += [f"{dpi} dpi label {index}: {m}" for m in _misses(label, link.uri)]
     assert not failures, f"{len(failures)} misses of {2 * len(DPIS) * count} decodes: {failures}"

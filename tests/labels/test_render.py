@@ -164,7 +164,7 @@ def test_given_font_file_missing_is_clear(tmp_path: Path) -> None:
 
 
 def test_text_outside_the_fonts_refused(data: LabelData, fonts: FontSet) -> None:
-    odd = LabelData("🍓", data.grade, data.pack_date, data.cooperative, data.origin)
+    odd = LabelData("🍓", data.grade, data.pack_date, data.cooperative, data.grown_in)
     with pytest.raises(FontMissingError, match="U\\+1F353"):
         render_pdf(odd, make_links(1), Layout.named("50x30@203"), fonts)
 

@@ -45,7 +45,7 @@ def _acknowledged(output: str) -> dict[int, str]:
 
 def _check_present(ledger: Ledger, acknowledged: dict[int, str]) -> None:
     for seq, digest in acknowledged.items():
-        statement = ledger.record(seq).statement
+        statement = ledger.entry(seq).statement
         assert hashlib.sha256(statement.signing_bytes()).hexdigest() == digest, seq
 
 

@@ -174,7 +174,7 @@ def test_future_last_log_time_is_named_and_never_stamped(
     _named(grown.ledger.audit(), "ledger_head", "last_log_time")
     receipt = grown.ledger.append(packer.sign("test.note", {"after": "2099"}))
     assert receipt.log_time < "2098"
-    assert grown.ledger.record(receipt.seq).log_time == receipt.log_time
+    assert grown.ledger.entry(receipt.seq).log_time == receipt.log_time
     assert grown.ledger.audit().verdict == "valid"  # the append wrote the true time back
 
 

@@ -32,7 +32,7 @@ from tests.ledger.conftest import ORIGIN, Actor, LogWorld, notes, seqs
 
 
 def test_genesis_names_the_root_key_and_the_checkpoint_key(world: LogWorld) -> None:
-    genesis = world.ledger.record(0)
+    genesis = world.ledger.entry(0)
     assert genesis.statement.kind == "ledger.genesis"
     assert genesis.statement.key_id == world.root.key_id
     assert genesis.statement.body["log_key"] == world.log_signer.verifier_key()
@@ -44,7 +44,7 @@ def test_appends_are_contiguous_and_each_links_to_the_previous_leaf(world: LogWo
     receipts = [world.ledger.append(s) for s in notes(packer, 3)]
     receipts += world.ledger.append_batch(notes(packer, 4, start=3))
     assert seqs(receipts) == list(range(2, 9))
-    records = list(world.ledger.records())
+    records = list(world.ledger.entries())
     for before, after in itertools.pairwise(records):
         assert after.prev == before.leaf_hash()
     assert [r.leaf_hash for r in receipts] == [r.leaf_hash() for r in records[2:]]
@@ -164,7 +164,7 @@ def test_proofs_verify_against_the_signed_checkpoint(world: LogWorld) -> None:
     assert checkpoint.size == world.ledger.size() == 39
     for seq in (0, 1, 20, 38):
         proof = world.ledger.inclusion_proof(seq, checkpoint.size)
-        leaf = leaf_hash(world.ledger.record(seq).leaf())
+        leaf = leaf_hash(world.ledger.entry(seq).leaf())
         verify_inclusion(seq, checkpoint.size, leaf, proof, checkpoint.root_hash)
     proof = world.ledger.consistency_proof(5, checkpoint.size)
     verify_consistency(5, checkpoint.size, proof, world.ledger.root(5), checkpoint.root_hash)
@@ -219,7 +219,7 @@ def test_an_acknowledged_append_is_there_after_reopening(world: LogWorld) -> Non
     packer = world.actor("packer")
     receipt = world.ledger.append(packer.sign("test.note", {"keep": "me"}))
     again = world.reopen()
-    assert again.record(receipt.seq).statement.body == {"keep": "me"}
+    assert again.entry(receipt.seq).statement.body == {"keep": "me"}
 
 
 def test_conditional_append_refuses_a_log_that_moved_and_appends_nothing(world: LogWorld) -> None:

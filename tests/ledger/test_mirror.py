@@ -40,8 +40,8 @@ from tests.ledger.conftest import ORIGIN, LogWorld, notes
 Fetch = Callable[[str], bytes]
 
 
-def origin_fetch(ledger: Ledger) -> Fetch:
-    """What the origin's app serves (the tiles router's bytes), without HTTP."""
+def source_fetch(ledger: Ledger) -> Fetch:
+    """What the source log's app serves (the tiles router's bytes), without HTTP."""
     source = TileSource(ledger.store)
 
     def fetch(path: str) -> bytes:
@@ -61,8 +61,8 @@ def grow(world: LogWorld, count: int) -> None:
 
 
 @pytest.fixture
-def origin(make_log: Callable[[str], LogWorld], tmp_path: Path) -> LogWorld:
-    return make_log(f"sqlite:///{tmp_path / 'origin.db'}")
+def source(make_log: Callable[[str], LogWorld], tmp_path: Path) -> LogWorld:
+    return make_log(f"sqlite:///{tmp_path / 'source.db'}")
 
 
 def open_mirror(world: LogWorld, tmp_path: Path, fetch: Fetch, url: str | None = None) -> Mirror:
@@ -74,30 +74,30 @@ def same_log(mirror: Mirror, ledger: Ledger) -> None:
     copy = Ledger(mirror.store)
     assert copy.size() == ledger.size()
     assert copy.root() == ledger.root()
-    assert [r.leaf() for r in copy.records()] == [r.leaf() for r in ledger.records()]
+    assert [r.leaf() for r in copy.entries()] == [r.leaf() for r in ledger.entries()]
     assert copy.latest_checkpoint() == ledger.cosigned_checkpoint()
     assert copy.keys() == ledger.keys()
     report = audit(mirror.store)
     assert report.failure is None, report.failure
 
 
-def test_mirror_follows_a_growing_log(origin: LogWorld, tmp_path: Path) -> None:
-    mirror = open_mirror(origin, tmp_path, origin_fetch(origin.ledger))
-    grow(origin, 300)
-    assert mirror.sync().after == origin.ledger.size()
-    same_log(mirror, origin.ledger)
-    grow(origin, 400)
+def test_mirror_follows_a_growing_log(source: LogWorld, tmp_path: Path) -> None:
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
+    grow(source, 300)
+    assert mirror.sync().after == source.ledger.size()
+    same_log(mirror, source.ledger)
+    grow(source, 400)
     progress = mirror.sync()
     assert (progress.before, progress.after) == (302, 703)
-    same_log(mirror, origin.ledger)
+    same_log(mirror, source.ledger)
     assert mirror.sync().after == 703  # nothing new
 
 
-def test_mirror_on_postgresql(origin: LogWorld, tmp_path: Path, postgres_url: str) -> None:
-    grow(origin, 300)
-    mirror = open_mirror(origin, tmp_path, origin_fetch(origin.ledger), postgres_url)
+def test_mirror_on_postgresql(source: LogWorld, tmp_path: Path, postgres_url: str) -> None:
+    grow(source, 300)
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger), postgres_url)
     mirror.sync()
-    same_log(mirror, origin.ledger)
+    same_log(mirror, source.ledger)
     mirror.store.engine.dispose()
 
 
@@ -128,50 +128,50 @@ def _sync_until_done(mirror: Mirror, tries: int = 50) -> None:
 
 
 def test_mirror_survives_cuts_without_fetching_anything_twice(
-    origin: LogWorld, tmp_path: Path
+    source: LogWorld, tmp_path: Path
 ) -> None:
-    grow(origin, 1100)  # five bundles, two transactions
-    flaky = Flaky(origin_fetch(origin.ledger), every=4)
-    mirror = open_mirror(origin, tmp_path, flaky)
+    grow(source, 1100)  # five bundles, two transactions
+    flaky = Flaky(source_fetch(source.ledger), every=4)
+    mirror = open_mirror(source, tmp_path, flaky)
     _sync_until_done(mirror)
     assert flaky.failures >= 3
     tiles = [p for p in flaky.fetched if p != "checkpoint"]
     assert len(tiles) == len(set(tiles))  # what arrived before a cut was kept
-    same_log(mirror, origin.ledger)
+    same_log(mirror, source.ledger)
 
 
-def test_restarted_mirror_resumes_from_its_database(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 1100)
-    live = origin_fetch(origin.ledger)
-    last = f"tile/entries/004.p/{origin.ledger.size() - 1024}"
+def test_restarted_mirror_resumes_from_its_database(source: LogWorld, tmp_path: Path) -> None:
+    grow(source, 1100)
+    live = source_fetch(source.ledger)
+    last = f"tile/entries/004.p/{source.ledger.size() - 1024}"
 
     def cut_at_last_bundle(path: str) -> bytes:
         if path == last:
             raise MirrorNetworkError("connection reset")
         return live(path)
 
-    first = open_mirror(origin, tmp_path, cut_at_last_bundle)
+    first = open_mirror(source, tmp_path, cut_at_last_bundle)
     with pytest.raises(MirrorNetworkError):
         first.sync()
     partial = first.store.head()
     assert partial.size == 1024  # the first batch was verified and kept
     assert partial.checkpoint_size == 0  # entries stored, not yet under a checkpoint
     first.store.engine.dispose()
-    grow(origin, 10)  # the origin moved on meanwhile: the stored part is checked again
+    grow(source, 10)  # the source moved on meanwhile: the stored part is checked again
     fetched: list[str] = []
 
     def recording(path: str) -> bytes:
         fetched.append(path)
         return live(path)
 
-    restarted = open_mirror(origin, tmp_path, recording)
+    restarted = open_mirror(source, tmp_path, recording)
     restarted.sync()
     assert not any(p.startswith("tile/entries/00") and "004" not in p for p in fetched)
-    same_log(restarted, origin.ledger)
+    same_log(restarted, source.ledger)
 
 
 def _fork_of(world: LogWorld, tmp_path: Path, count: int) -> LogWorld:
-    """Another history under the same origin and keys: a log rewriting its past."""
+    """Another history under the same log source and keys: a log rewriting its past."""
     url = f"sqlite:///{tmp_path / 'fork.db'}"
     ledger = Ledger.create(url, ORIGIN, world.root.key, world.log_signer, timedelta(0))
     fork = LogWorld(url, world.root, world.log_signer, ledger)
@@ -179,14 +179,14 @@ def _fork_of(world: LogWorld, tmp_path: Path, count: int) -> LogWorld:
     return fork
 
 
-def test_fork_stops_the_mirror_and_keeps_both_notes(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 10)
-    mirror = open_mirror(origin, tmp_path, origin_fetch(origin.ledger))
+def test_fork_stops_the_mirror_and_keeps_both_notes(source: LogWorld, tmp_path: Path) -> None:
+    grow(source, 10)
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
     mirror.sync()
-    held = origin.ledger.cosigned_checkpoint()
-    fork = _fork_of(origin, tmp_path, 20)
-    mirror.fetch = origin_fetch(fork.ledger)
-    with pytest.raises(ForkError, match="the origin forked") as caught:
+    held = source.ledger.cosigned_checkpoint()
+    fork = _fork_of(source, tmp_path, 20)
+    mirror.fetch = source_fetch(fork.ledger)
+    with pytest.raises(ForkError, match="the source log forked") as caught:
         mirror.sync()
     evidence = caught.value.evidence
     assert (evidence / "held.note").read_text() == held
@@ -195,27 +195,27 @@ def test_fork_stops_the_mirror_and_keeps_both_notes(origin: LogWorld, tmp_path: 
     fork.ledger.close()
 
 
-def test_same_size_fork_detected(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 10)
-    mirror = open_mirror(origin, tmp_path, origin_fetch(origin.ledger))
+def test_same_size_fork_detected(source: LogWorld, tmp_path: Path) -> None:
+    grow(source, 10)
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
     mirror.sync()
-    fork = _fork_of(origin, tmp_path, 10)
-    assert fork.ledger.size() == origin.ledger.size()
-    mirror.fetch = origin_fetch(fork.ledger)
+    fork = _fork_of(source, tmp_path, 10)
+    assert fork.ledger.size() == source.ledger.size()
+    mirror.fetch = source_fetch(fork.ledger)
     with pytest.raises(ForkError, match="another root"):
         mirror.sync()
     fork.ledger.close()
 
 
-def test_stale_checkpoint_is_harmless(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 10)
-    old = (origin.ledger.cosigned_checkpoint() or "").encode()
-    grow(origin, 10)
-    mirror = open_mirror(origin, tmp_path, origin_fetch(origin.ledger))
+def test_stale_checkpoint_is_harmless(source: LogWorld, tmp_path: Path) -> None:
+    grow(source, 10)
+    old = (source.ledger.cosigned_checkpoint() or "").encode()
+    grow(source, 10)
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
     mirror.sync()
-    live = origin_fetch(origin.ledger)
+    live = source_fetch(source.ledger)
     mirror.fetch = lambda p: old if p == "checkpoint" else live(p)  # a stale CDN copy
-    assert mirror.sync().after == origin.ledger.size()
+    assert mirror.sync().after == source.ledger.size()
 
 
 # --- a log that signs what it should not ---------------------------------------------------
@@ -238,8 +238,8 @@ def served(leaves: list[bytes], signer: NoteSigner) -> Fetch:
     return files.__getitem__
 
 
-def _tamper(origin: LogWorld, seq: int, change: Callable[[Record], Record]) -> list[bytes]:
-    records = list(origin.ledger.records())
+def _tamper(source: LogWorld, seq: int, change: Callable[[Record], Record]) -> list[bytes]:
+    records = list(source.ledger.entries())
     records[seq] = change(records[seq])
     return [r.leaf() for r in records]
 
@@ -254,30 +254,30 @@ def _tamper(origin: LogWorld, seq: int, change: Callable[[Record], Record]) -> l
     ids=["bad-signature", "broken-chain", "wrong-seq"],
 )
 def test_signed_but_invalid_entries_refused(
-    origin: LogWorld, tmp_path: Path, change: Callable[[Record], Record], message: str
+    source: LogWorld, tmp_path: Path, change: Callable[[Record], Record], message: str
 ) -> None:
-    grow(origin, 5)
-    leaves = _tamper(origin, -1, change)  # the last: no later prev to break
-    mirror = open_mirror(origin, tmp_path, served(leaves, origin.log_signer))
+    grow(source, 5)
+    leaves = _tamper(source, -1, change)  # the last: no later prev to break
+    mirror = open_mirror(source, tmp_path, served(leaves, source.log_signer))
     with pytest.raises(MirrorError, match=message):
         mirror.sync()
     assert mirror.store.head().size == 0
 
 
-def test_tampered_bundle_and_unsigned_checkpoint_refused(origin: LogWorld, tmp_path: Path) -> None:
-    grow(origin, 5)
-    good = origin_fetch(origin.ledger)
-    size = origin.ledger.size()
+def test_tampered_bundle_and_unsigned_checkpoint_refused(source: LogWorld, tmp_path: Path) -> None:
+    grow(source, 5)
+    good = source_fetch(source.ledger)
+    size = source.ledger.size()
 
     def bad_bundle(path: str) -> bytes:
         body = good(path)
         return body.replace(b'"n":2', b'"n":3') if path.startswith("tile/entries") else body
 
-    mirror = open_mirror(origin, tmp_path, bad_bundle)
+    mirror = open_mirror(source, tmp_path, bad_bundle)
     with pytest.raises(MirrorError, match="does not hash to leaf hash"):
         mirror.sync()
     impostor = NoteSigner.generate(ORIGIN)
-    note = sign_checkpoint(Checkpoint(ORIGIN, size, origin.ledger.root()), impostor).encode()
+    note = sign_checkpoint(Checkpoint(ORIGIN, size, source.ledger.root()), impostor).encode()
     mirror.fetch = lambda p: note if p == "checkpoint" else good(p)
     with pytest.raises(MirrorError, match="checkpoint does not verify"):
         mirror.sync()
@@ -326,12 +326,12 @@ def http_folder(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_mirror_over_http_with_cut_transfers(
-    origin: LogWorld, tmp_path: Path, http_folder: tuple[str, Path]
+    source: LogWorld, tmp_path: Path, http_folder: tuple[str, Path]
 ) -> None:
     url, folder = http_folder
-    grow(origin, 700)
-    export_tiles(origin.ledger, folder)
-    mirror = open_mirror(origin, tmp_path, http_fetch(url))
+    grow(source, 700)
+    export_tiles(source.ledger, folder)
+    mirror = open_mirror(source, tmp_path, http_fetch(url))
     cuts = 0
     while True:
         try:
@@ -341,15 +341,15 @@ def test_mirror_over_http_with_cut_transfers(
             cuts += 1
             assert cuts < 30
     assert cuts > 0
-    same_log(mirror, origin.ledger)
+    same_log(mirror, source.ledger)
 
 
-def test_mirror_command(origin: LogWorld, tmp_path: Path, http_folder: tuple[str, Path]) -> None:
+def test_mirror_command(source: LogWorld, tmp_path: Path, http_folder: tuple[str, Path]) -> None:
     url, folder = http_folder
-    grow(origin, 40)
-    export_tiles(origin.ledger, folder)
+    grow(source, 40)
+    export_tiles(source.ledger, folder)
     db = f"sqlite:///{tmp_path / 'm.db'}"
-    args = ["mirror", url, "--db", db, "--log-key", origin.log_signer.verifier_key()]
+    args = ["mirror", url, "--db", db, "--log-key", source.log_signer.verifier_key()]
     args += ["--state", str(tmp_path / "state")]
     # The server cuts every third response: without --follow a cut run exits 1 and the
     # next run resumes.
@@ -362,8 +362,8 @@ def test_mirror_command(origin: LogWorld, tmp_path: Path, http_folder: tuple[str
     assert result is not None
     assert result.exit_code == 0, result.output
     assert "mirrored 42 entries" in result.output
-    assert Ledger.open(db).root() == origin.ledger.root()
-    fork = _fork_of(origin, tmp_path, 50)
+    assert Ledger.open(db).root() == source.ledger.root()
+    fork = _fork_of(source, tmp_path, 50)
     export_tiles_forced(fork.ledger, folder)
     for _ in range(10):
         result = CliRunner().invoke(cli_app, args)
@@ -375,7 +375,7 @@ def test_mirror_command(origin: LogWorld, tmp_path: Path, http_folder: tuple[str
 
 
 def export_tiles_forced(ledger: Ledger, folder: Path) -> None:
-    """Replace a folder's contents with another history's tiles (a rewritten origin)."""
+    """Replace a folder's contents with another history's tiles (a rewritten source log)."""
     shutil.rmtree(folder)
     export_tiles(ledger, folder)
 
@@ -390,14 +390,14 @@ def export_tiles_forced(ledger: Ledger, folder: Path) -> None:
     ids=["whitespace", "duplicate-member", "escape"],
 )
 def test_non_canonical_leaves_refused(
-    origin: LogWorld, tmp_path: Path, mangle: Callable[[bytes], bytes]
+    source: LogWorld, tmp_path: Path, mangle: Callable[[bytes], bytes]
 ) -> None:
-    grow(origin, 2)
-    leaves = [r.leaf() for r in origin.ledger.records()]
+    grow(source, 2)
+    leaves = [r.leaf() for r in source.ledger.entries()]
     changed = mangle(leaves[1])  # the key registration of "packer"
     assert changed != leaves[1]
     leaves[1] = changed
-    mirror = open_mirror(origin, tmp_path, served(leaves, origin.log_signer))
+    mirror = open_mirror(source, tmp_path, served(leaves, source.log_signer))
     with pytest.raises(MirrorError, match="entry 1"):
         mirror.sync()
     assert mirror.store.head().size == 0

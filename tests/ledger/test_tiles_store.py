@@ -57,7 +57,7 @@ def test_tiles_from_store_rebuild_every_proof(world: LogWorld) -> None:
         assert tree.inclusion_proof(seq) == ledger.inclusion_proof(seq, SIZE)
     for old in [*range(1, 20), 255, 256, 257, 511, 512, 513, 599, 600]:
         assert tree.consistency_proof(old) == ledger.consistency_proof(old, SIZE)
-    assert tree.entries(0, SIZE) == [r.leaf() for r in ledger.records()]
+    assert tree.entries(0, SIZE) == [r.leaf() for r in ledger.entries()]
 
 
 def test_tile_beyond_published_checkpoint_not_served(world: LogWorld) -> None:

@@ -19,6 +19,7 @@ from ledger import Ledger
 from tests.ledger.conftest import LogWorld, db_url, make_log, postgres_server, postgres_url
 from traceability import (
     Cooling,
+    ExportSelection,
     Farm,
     GradedLot,
     Grading,
@@ -38,6 +39,8 @@ from traceability import (
     Role,
     Shipping,
     SubstanceResult,
+    export_epcis,
+    export_fsma204,
     load_mrl_csv,
     load_profile,
 )
@@ -87,6 +90,14 @@ class Coop:
 
     def record(self, role: Role, event: Model) -> int:
         return self.recorder.record(event, self.keys[role]).seq
+
+    def epcis(self, **selection: Any) -> dict[str, Any]:
+        """The EPCIS export of ``ExportSelection(**selection)`` (default: everything)."""
+        return export_epcis(self.projection, self.ledger, ExportSelection(**selection))
+
+    def fsma204(self, **selection: Any) -> str:
+        """The FSMA 204 export of ``ExportSelection(**selection)`` (default: everything)."""
+        return export_fsma204(self.projection, self.ledger, ExportSelection(**selection))
 
     # --- the usual steps, with defaults a test can override --------------------------------
 

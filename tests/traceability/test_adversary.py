@@ -289,7 +289,7 @@ class Adversary(RuleBasedStateMachine):
     def no_event_precedes_what_it_depends_on(self) -> None:
         made: dict[str, str] = {}
         left: dict[str, str] = {}
-        for record in self.ledger.records():
+        for record in self.ledger.entries():
             body, kind = record.statement.body, record.statement.kind
             if kind == "trace.harvest":
                 made[f"{body['lot']['gtin']}/{body['lot']['lot']}"] = body["time"]

@@ -79,7 +79,9 @@ def test_mrl_file_of_another_edition_is_refused(staff: Staff) -> None:
 
 def test_export_refuses_lot_and_range_together(staff: Staff) -> None:
     message = staff.refused("export", "epcis", "--lot", "H1", "--from", "2026-06-01")
-    assert message == "error: --lot: expected either --lot or --from/--to, not both, got 'H1'"
+    assert message == (
+        "error: --from: expected either --lot or --from/--to, not both, got '2026-06-01'"
+    )
 
 
 def test_missing_key_file_is_one_red_line(staff: Staff) -> None:

@@ -146,7 +146,7 @@ def test_logs_in_parts_export_valid_epcis_and_import_back_to_the_same_events(coo
     coop.ship("SH1", ["H1"])
     receiving(coop, [(200, "5")], more_readings=True)
     receiving(coop, [(300, "5")])
-    document = coop.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = coop.epcis(gtin=STRAWBERRY, lot="H1")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft7Validator(
         schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
@@ -160,7 +160,7 @@ def test_logs_in_parts_export_valid_epcis_and_import_back_to_the_same_events(coo
     assert ("receiving", "in_progress", None) in steps
     imported = import_epcis(json.dumps(document), origin=coop.ledger.origin)
     for event, sent in zip(imported.events, events, strict=True):
-        original = coop.ledger.record(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1])).statement
+        original = coop.ledger.entry(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1])).statement
         assert (event.KIND, event.to_body()) == (original.kind, original.body)
 
 

@@ -74,7 +74,7 @@ def test_bad_field_is_named(field: str, value: object) -> None:
 def test_export_carries_the_cooperative_as_party_master_data(coop: Coop) -> None:
     coop.record(Role.COOPERATIVE, Cooperative.from_body(KASHGAR))
     coop.harvest()
-    document = coop.recorder.export_epcis()
+    document = coop.epcis()
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     checker = jsonschema.Draft7Validator.FORMAT_CHECKER
     validator = jsonschema.Draft7Validator(schema, format_checker=checker)
@@ -93,7 +93,7 @@ def test_export_carries_the_cooperative_as_party_master_data(coop: Coop) -> None
 
 def test_export_without_a_cooperative_entry_has_no_header(coop: Coop) -> None:
     coop.harvest()
-    assert "epcisHeader" not in coop.recorder.export_epcis()
+    assert "epcisHeader" not in coop.epcis()
 
 
 def test_record_cooperative_command(staff: Staff) -> None:

@@ -126,7 +126,7 @@ def test_same_seed_same_season_other_seed_other_sizes(tmp_path: Path) -> None:
     def facts(folder: Path, seed: int) -> list[Mapping[str, Any]]:
         ledger, _ = _season(folder, seed)
         bodies = [
-            r.statement.body for r in ledger.records() if r.statement.kind.startswith("trace.")
+            r.statement.body for r in ledger.entries() if r.statement.kind.startswith("trace.")
         ]
         ledger.close()
         return bodies

@@ -34,7 +34,7 @@ def errors(validator: jsonschema.Draft7Validator, document: dict[str, Any]) -> l
 def test_lot_export_validates_with_format_checking(
     season: Coop, validator: jsonschema.Draft7Validator
 ) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     assert errors(validator, document) == []
     events = document["epcisBody"]["eventList"]
     types = [(e["type"], e.get("bizStep")) for e in events]
@@ -46,7 +46,7 @@ def test_lot_export_validates_with_format_checking(
 
 
 def test_every_event_kind_is_exported(season: Coop) -> None:
-    document = season.recorder.export_epcis()
+    document = season.epcis()
     steps = {e.get("bizStep", e.get("disposition")) for e in document["epcisBody"]["eventList"]}
     origin = season.ledger.origin
     assert steps == {
@@ -65,7 +65,7 @@ def test_every_event_kind_is_exported(season: Coop) -> None:
 
 
 def test_lot_with_reserved_characters_is_percent_encoded(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="G/1")
+    document = season.epcis(gtin=STRAWBERRY, lot="G/1")
     classes = {
         q["epcClass"] for e in document["epcisBody"]["eventList"] for q in e.get("quantityList", [])
     }
@@ -73,7 +73,7 @@ def test_lot_with_reserved_characters_is_percent_encoded(season: Coop) -> None:
 
 
 def test_residue_results_keep_loq_and_name_their_rule(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     (test,) = [e for e in document["epcisBody"]["eventList"] if e.get("bizStep") == "inspecting"]
     by_substance = {r["agt:substance"]: r for r in test["agt:residueResults"]}
     assert by_substance["chlorpyrifos"]["agt:value"] == "<LOQ"
@@ -87,7 +87,7 @@ def test_time_range_export_selects_by_event_time(
 ) -> None:
     start = datetime.fromisoformat(at(150))
     end = datetime.fromisoformat(at(350))
-    document = season.recorder.export_epcis(start=start, end=end)
+    document = season.epcis(start=start, end=end)
     assert errors(validator, document) == []
     times = [datetime.fromisoformat(e["eventTime"]) for e in document["epcisBody"]["eventList"]]
     assert times
@@ -97,14 +97,14 @@ def test_time_range_export_selects_by_event_time(
 def test_validator_rejects_a_broken_uri(
     season: Coop, validator: jsonschema.Draft7Validator
 ) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     broken = copy.deepcopy(document)
     broken["epcisBody"]["eventList"][0]["readPoint"]["id"] = "not a uri"
     assert errors(validator, broken)
 
 
 def test_serialised_units_are_child_epcs(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="G/1")
+    document = season.epcis(gtin=STRAWBERRY, lot="G/1")
     (packing,) = [e for e in document["epcisBody"]["eventList"] if e["type"] == "AggregationEvent"]
     assert packing["childEPCs"] == [
         f"https://id.gs1.org/01/{STRAWBERRY}/10/G%2F1/21/0001",
@@ -122,14 +122,14 @@ def test_export_validates_on_postgresql(
     coop.test("H1")
     coop.release("H1")
     coop.ship("SH1", ["H1"])
-    document = coop.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = coop.epcis(gtin=STRAWBERRY, lot="H1")
     assert len(document["epcisBody"]["eventList"]) == 5
     assert errors(validator, document) == []
 
 
 def test_lot_export_leaves_out_a_siblings_own_events(season: Coop) -> None:
     # G/1 and G2 were both graded from H1; G2 went on to jam J1, which was then held.
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="G/1")
+    document = season.epcis(gtin=STRAWBERRY, lot="G/1")
     named = []
     for event in document["epcisBody"]["eventList"]:
         lists = ("quantityList", "inputQuantityList", "outputQuantityList", "childQuantityList")

@@ -88,7 +88,7 @@ def test_sgtin_keyed_events_are_refused_as_not_lots() -> None:
 
 
 def test_missing_time_zone_offset_is_a_schema_refusal(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     del document["epcisBody"]["eventList"][2]["eventTimeZoneOffset"]
     del document["epcisBody"]["eventList"][2]["eventID"]  # edited: its hash ID no longer fits
     with pytest.raises(EpcisImportError) as refused:
@@ -97,7 +97,7 @@ def test_missing_time_zone_offset_is_a_schema_refusal(season: Coop) -> None:
 
 
 def test_domain_rules_refuse_a_field_naming_the_event(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     document["epcisBody"]["eventList"][0]["quantityList"][0]["quantity"] = -3
     del document["epcisBody"]["eventList"][0]["eventID"]  # edited: its hash ID no longer fits
     with pytest.raises(EpcisImportError, match=r"event 1: quantity") as refused:
@@ -115,7 +115,7 @@ def test_signer_is_the_narrowest_permitted_role(coop: Coop) -> None:
 
 
 def test_own_export_imports_back_to_the_same_events(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     imported = import_epcis(json.dumps(document), origin=season.ledger.origin)
     assert len(imported.events) == len(document["epcisBody"]["eventList"]) == 11
     exported = document["epcisBody"]["eventList"]
@@ -123,14 +123,14 @@ def test_own_export_imports_back_to_the_same_events(season: Coop) -> None:
         assert event_id == sent["eventID"]
         assert event_id is not None
         assert event_id.startswith("ni:///sha-256;")
-        original = season.ledger.record(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1]))
+        original = season.ledger.entry(int(sent["agt:ledgerEntry"].rsplit("/", 1)[1]))
         assert (event.KIND, event.to_body()) == (original.statement.kind, original.statement.body)
 
 
 def test_imported_chain_records_to_the_same_projection(
     season: Coop, make_coop: Callable[[str], Coop], tmp_path: Path
 ) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     imported = import_epcis(document, origin=season.ledger.origin)
     other = make_coop(f"sqlite:///{tmp_path / 'other.db'}")
     other.recorder.record_batch(imported.signed_by(other.keys))

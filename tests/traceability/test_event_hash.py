@@ -81,7 +81,7 @@ def test_urn_and_bare_cbv_values_hash_alike() -> None:
 
 
 def test_exported_events_carry_their_hash_as_event_id(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     prefixes = {"agt": document["@context"][1]["agt"]}
     events = document["epcisBody"]["eventList"]
     for event in events:
@@ -91,7 +91,7 @@ def test_exported_events_carry_their_hash_as_event_id(season: Coop) -> None:
 
 
 def test_import_refuses_an_event_changed_after_it_was_named(season: Coop) -> None:
-    document = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    document = season.epcis(gtin=STRAWBERRY, lot="H1")
     document["epcisBody"]["eventList"][0]["ilmd"]["agt:variety"] = "Benihoppe"
     with pytest.raises(EpcisImportError) as refused:
         import_epcis(document, origin=season.ledger.origin)
@@ -100,5 +100,5 @@ def test_import_refuses_an_event_changed_after_it_was_named(season: Coop) -> Non
     assert (problem.event, problem.field) == (1, "eventID")
     assert "expected the event's CBV 2.0 hash ni:///sha-256;" in problem.message
     # The untouched document imports: every given hash ID checks out.
-    fresh = season.recorder.export_epcis(gtin=STRAWBERRY, lot="H1")
+    fresh = season.epcis(gtin=STRAWBERRY, lot="H1")
     assert import_epcis(fresh, origin=season.ledger.origin).events

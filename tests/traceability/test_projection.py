@@ -10,8 +10,20 @@ import sqlalchemy
 
 from tests.ledger.conftest import Actor
 from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
-from traceability import LifecycleError, Recall, Recorder, Release, Role, reindex
+from traceability import (
+    LifecycleError,
+    Product,
+    Recall,
+    Recorder,
+    Release,
+    Role,
+    UnknownError,
+    ValidationError,
+    reindex,
+)
 from traceability.projection._schema import metadata
+
+OTHER = "06912345678926"  # a second bulk strawberry product sharing lot codes
 
 
 def snapshot(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:
@@ -115,3 +127,30 @@ def test_entry_appended_around_the_recorder_is_applied_before_the_next_check(
     assert caught.value.rule == "release-only-active-or-held"
     assert coop.ledger.size() == size
     assert coop.projection.lot(STRAWBERRY, "H1").status == "recalled"
+
+
+def test_resolve_finds_a_code_by_its_one_product_and_names_the_callers_fields(coop: Coop) -> None:
+    coop.harvest("H1")
+    projection = coop.projection
+    found = projection.resolve("H1")
+    assert (found.gtin, found.lot) == (STRAWBERRY, "H1")
+    assert projection.resolve("H1", STRAWBERRY) == found
+    with pytest.raises(UnknownError) as unknown:
+        projection.resolve("h1", lot_field="--lot")  # lot codes match exactly
+    assert (unknown.value.field, unknown.value.got) == ("--lot", "h1")
+    with pytest.raises(UnknownError):
+        projection.resolve("H1", "06912345678919")  # a product without that lot
+    with pytest.raises(UnknownError):
+        projection.lot(STRAWBERRY, "H2")
+
+
+def test_resolve_asks_for_the_gtin_when_products_share_a_code(coop: Coop) -> None:
+    coop.record(Role.COOPERATIVE, ev(Product, gtin=OTHER, commodity="strawberry", name="草莓 B"))
+    coop.harvest("H1")
+    coop.harvest("H1", gtin=OTHER)
+    with pytest.raises(ValidationError) as refused:
+        coop.projection.resolve("H1", gtin_field="--gtin")
+    assert not isinstance(refused.value, UnknownError)
+    assert refused.value.field == "lot"
+    assert refused.value.expected == f"--gtin to choose between {STRAWBERRY}, {OTHER}"
+    assert coop.projection.resolve("H1", OTHER).gtin == OTHER

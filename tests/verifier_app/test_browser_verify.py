@@ -162,7 +162,7 @@ def signed_entries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         size = ledger.size()
         entries = [
             {
-                "leaf": _b64(ledger.record(seq).leaf()),
+                "leaf": _b64(ledger.entry(seq).leaf()),
                 "index": seq,
                 "proof": [_b64(h) for h in ledger.inclusion_proof(seq, size)],
             }

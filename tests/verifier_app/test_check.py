@@ -75,7 +75,7 @@ def test_entries_beyond_the_log_or_missing_rules_are_a_mismatch(
     ledger, _, view = world
     beyond = dataclasses.replace(view, entries=(*view.entries, ledger.size() + 5))
     assert _check(world, beyond, None).startswith("mismatch: the answer names entries beyond")
-    kinds = {seq: ledger.record(seq).statement.kind for seq in view.entries}
+    kinds = {seq: ledger.entry(seq).statement.kind for seq in view.entries}
     no_mrl = dataclasses.replace(
         view, entries=tuple(s for s in view.entries if kinds[s] != "trace.mrl")
     )

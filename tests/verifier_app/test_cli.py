@@ -137,7 +137,7 @@ def test_two_workers_append_concurrently_without_forking_the_log(
     assert app_world.tokens["packing_station"] not in server_log
     with Ledger.open(app_world.url) as ledger:
         assert ledger.size() == 2 + 60
-        assert sorted(r.statement.body["n"] for r in ledger.records(2)) == list(range(60))
+        assert sorted(r.statement.body["n"] for r in ledger.entries(2)) == list(range(60))
         assert ledger.audit(processes=False).verdict == "valid"
 
 

@@ -192,7 +192,7 @@ def test_killed_server_and_retrying_clients_append_each_event_exactly_once(
     assert server.kills >= 1, "the server was never killed: the test showed nothing"
     assert len(acknowledged) == CLIENTS * PER_CLIENT
     with Ledger.open(world.url) as ledger:
-        inputs = [r for r in ledger.records() if r.statement.kind == "trace.input"]
+        inputs = [r for r in ledger.entries() if r.statement.kind == "trace.input"]
         on_ledger = Counter(r.statement.body["operator"] for r in inputs)
         twice = {op: count for op, count in on_ledger.items() if count > 1}
         assert twice == {}, f"appended more than once: {twice}"

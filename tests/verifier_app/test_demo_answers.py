@@ -47,7 +47,7 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN)) as ledger:
         build_season(ledger, root, keys.create)
         ledger.checkpoint()
-        for record in ledger.records(0, ledger.size()):
+        for record in ledger.entries(0, ledger.size()):
             _lots(record.statement.body, found)
     settings = Settings(
         db=url, keys=folder / "keys", resolver="https://id.example", demo=True, rate_burst=1000

@@ -58,7 +58,7 @@ def test_harvest_is_signed_by_the_callers_key_and_answers_receipt_and_status(
     assert answer["kind"] == "trace.harvest"
     assert len(answer["leaf_hash"]) == 44  # base64 of 32 bytes
     assert answer["lots"] == [{"gtin": STRAWBERRY, "lot": "H1", "status": "active", "reason": None}]
-    record = staff_world.ledger.record(size)
+    record = staff_world.ledger.entry(size)
     packer_key = staff_world.keys.load("packing-shed").public_key().public_bytes_raw()
     assert record.statement.key_id == key_id_for(packer_key)
 
@@ -125,7 +125,7 @@ def test_every_event_route_records_a_season(
         lot["lot"]: lot["status"] for lot in ok(c, w, "cooperative", "recall", recall)["lots"]
     }
     assert statuses["H2"] == "recalled"
-    kinds = {w.ledger.record(s).statement.kind for s in range(w.size())}
+    kinds = {w.ledger.entry(s).statement.kind for s in range(w.size())}
     assert {f"trace.{k}" for k in EVENT_ROLES} <= kinds | {"trace.residue"}
 
 

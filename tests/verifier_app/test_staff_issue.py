@@ -70,7 +70,7 @@ def test_an_allowed_lot_issues_a_certificate_whose_code_names_its_entry(
     assert response.status_code == 200, response.text
     assert response.content.startswith(b"%PDF")
     assert staff_world.size() == size + 1
-    entry = staff_world.ledger.record(size).statement
+    entry = staff_world.ledger.entry(size).statement
     assert entry.kind == "trace.certificate"
     assert entry.body["lot"] == ref("H1")
     assert entry.body["basis"] == ["自我检测", "自我承诺"]
@@ -98,7 +98,7 @@ def test_a_label_run_is_recorded_before_the_labels_are_sent(
         f"{LOT_PAGE}/labels", data={"csrf": csrf, "format": "zpl", "count": "5"}
     )
     assert response.status_code == 200
-    entry = staff_world.ledger.record(size).statement
+    entry = staff_world.ledger.entry(size).statement
     assert (entry.kind, entry.body["count"]) == ("trace.labels", 5)
     # Only a cooperative certifies: the page's role check, not only the button.
     refused = certify(staff_client, csrf)

@@ -32,7 +32,7 @@ def test_one_statement_is_appended_and_its_receipt_matches_the_entry(
     (receipt,) = response.json()["receipts"]
     assert receipt["seq"] == size
     assert receipt["duplicate"] is False
-    record = app_world.ledger.record(size)
+    record = app_world.ledger.entry(size)
     assert base64.b64decode(receipt["leaf_hash"]) == leaf_hash(record.leaf())
     assert receipt["log_time"] == record.log_time
 

@@ -221,7 +221,7 @@ def test_every_proof_from_tiles_equals_the_ledgers(grown: LogWorld) -> None:
     client = SpecClient(_getter(tiles_app(ledger)), grown.log_signer.verifier_key())
     size, root, leaves, entries = client.read()
     assert (size, root) == (SIZE, ledger.root())
-    assert entries == [r.leaf() for r in ledger.records()]
+    assert entries == [r.leaf() for r in ledger.entries()]
     tree = rfc6962(leaves)
     for seq in range(size):
         assert tree.path(seq, 0, size) == ledger.inclusion_proof(seq, size), seq

@@ -22,7 +22,6 @@ from ledger.cli import Db, Keys
 from traceability._errors import TraceError, ValidationError
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError
 from traceability._recorder import Recorder
-from traceability.events._ids import parse_gtin, parse_lot
 from traceability.events._model import Model
 from traceability.projection._read import Projection
 
@@ -37,6 +36,7 @@ __all__ = [
     "errors",
     "now_text",
     "open_projection",
+    "open_reading",
     "open_recorder",
     "out",
     "read_json",
@@ -96,10 +96,17 @@ def open_recorder(db: str | None, keys: Path | None = None) -> Iterator[Recorder
 @contextmanager
 def open_projection(db: str | None) -> Iterator[Projection]:
     """Open the ledger and its projection, caught up with every entry, for reading."""
+    with open_reading(db) as (_, projection):
+        yield projection
+
+
+@contextmanager
+def open_reading(db: str | None) -> Iterator[tuple[Ledger, Projection]]:
+    """Open the ledger and its projection (caught up), for reads that need the entries too."""
     with Ledger.open(database_url(db)) as ledger:
         projection = Projection(ledger)
         projection.catch_up()
-        yield projection
+        yield ledger, projection
 
 
 def record_once(
@@ -172,13 +179,5 @@ def resolve_lot(projection: Projection, lot: str, gtin: str | None) -> tuple[str
         ValidationError: the lot is unknown, or several products share the code and no
             ``gtin`` was given.
     """
-    code = parse_lot(lot, "lot")
-    if gtin is not None:
-        return parse_gtin(gtin, "gtin"), code
-    projection.catch_up()
-    gtins = [found.gtin for found in projection.lots(code=code)]
-    if not gtins:
-        raise ValidationError("lot", "a lot recorded on this ledger", code)
-    if len(gtins) > 1:
-        raise ValidationError("lot", f"--gtin to choose between {', '.join(gtins)}", code)
-    return gtins[0], code
+    found = projection.resolve(lot, gtin, gtin_field="--gtin")
+    return found.gtin, found.lot

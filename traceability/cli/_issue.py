@@ -105,14 +105,14 @@ def certificate(
         )
         receipt = recorder.record(event, signing_key(keys, signer))
         coop = projection.cooperative()
-        origin = summary.origins[0] if summary.origins else None
+        farm = summary.origins[0] if summary.origins else None
         try:
             cert = Certificate(
                 coop.name("zh") if coop is not None else recorder.ledger.origin,
                 contact,
                 summary.product,
                 summary.quantity,
-                f"{origin.county} {origin.village}" if origin else "-",
+                f"{farm.county} {farm.village}" if farm else "-",
                 dt.date.today(),
                 _link(resolver, gtin, code, link_key, receipt.seq),
                 tuple(event.basis),
@@ -151,7 +151,7 @@ def labels(
         )
         receipt = recorder.record(event, signing_key(keys, signer))
         coop = projection.cooperative()
-        origin = summary.origins[0] if summary.origins else None
+        farm = summary.origins[0] if summary.origins else None
         packed = summary.packed or summary.harvested
         try:
             data = LabelData(
@@ -159,7 +159,7 @@ def labels(
                 summary.grade or "-",
                 dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
                 coop.name("zh") if coop is not None else recorder.ledger.origin,
-                f"{origin.county} {origin.village}" if origin else "-",
+                f"{farm.county} {farm.village}" if farm else "-",
             )
             links = [_link(resolver, gtin, code, link_key)] * count
             chosen = Layout.named(layout)

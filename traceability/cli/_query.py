@@ -6,7 +6,6 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,17 +13,17 @@ import typer
 from rich.markup import escape
 from rich.tree import Tree
 
-from traceability._errors import ValidationError
-from traceability._recorder import Recorder
 from traceability.cli._common import (
     Db,
     Gtin,
     errors,
     open_projection,
-    open_recorder,
+    open_reading,
     out,
     resolve_lot,
 )
+from traceability.exports._export import export_epcis, export_fsma204
+from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
 from traceability.projection._lookup import result_line
 from traceability.projection._read import Projection
 
@@ -131,31 +130,14 @@ def show(lot: Lot, gtin: Gtin = None, as_json: Json = False, db: Db = None) -> N
         )
 
 
-def _moment(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    # A date alone means its midnight in UTC, so --from 2026-06-01 --to 2026-06-02 is a day.
-    text = value if "T" in value else f"{value}T00:00:00+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as e:
-        raise ValidationError(field, "a date (2026-06-01) or RFC 3339 time", value) from e
-    if moment.tzinfo is None:
-        raise ValidationError(field, "a time with a UTC offset", value)
-    return moment
+#: The export options as the command line names them, for the selection's refusals.
+_FIELDS = SelectionFields(gtin="--gtin", lot="--lot", start="--from", end="--to")
 
 
 def _selection(
-    recorder: Recorder, lot: str | None, gtin: str | None, start: str | None, end: str | None
-) -> dict[str, Any]:
-    if lot is not None and (start is not None or end is not None):
-        raise ValidationError("--lot", "either --lot or --from/--to, not both", lot)
-    if lot is None and gtin is not None:
-        raise ValidationError("--gtin", "--lot with it", gtin)
-    if lot is not None:
-        found_gtin, code = resolve_lot(Projection(recorder.ledger), lot, gtin)
-        return {"gtin": found_gtin, "lot": code}
-    return {"start": _moment(start, "--from"), "end": _moment(end, "--to")}
+    projection: Projection, lot: str | None, gtin: str | None, start: str | None, end: str | None
+) -> ExportSelection:
+    return parse_selection(projection, gtin=gtin, lot=lot, start=start, end=end, fields=_FIELDS)
 
 
 ExportLot = Annotated[
@@ -184,8 +166,9 @@ def epcis(
     db: Db = None,
 ) -> None:
     """Export an EPCIS 2.0 JSON-LD document for a lot's chain or a time range."""
-    with errors(), open_recorder(db) as recorder:
-        document = recorder.export_epcis(**_selection(recorder, lot, gtin, start, end))
+    with errors(), open_reading(db) as (ledger, projection):
+        selection = _selection(projection, lot, gtin, start, end)
+        document = export_epcis(projection, ledger, selection)
         _write(json.dumps(document, ensure_ascii=False, indent=2) + "\n", target)
 
 
@@ -199,5 +182,6 @@ def fsma204(
     db: Db = None,
 ) -> None:
     """Export the FDA FSMA 204 sortable spreadsheet (CSV) for a lot's chain or a time range."""
-    with errors(), open_recorder(db) as recorder:
-        _write(recorder.export_fsma204(**_selection(recorder, lot, gtin, start, end)), target)
+    with errors(), open_reading(db) as (ledger, projection):
+        selection = _selection(projection, lot, gtin, start, end)
+        _write(export_fsma204(projection, ledger, selection), target)

@@ -35,8 +35,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ledger import Record, format_time
 from traceability.events._events import (
     Cooling,
@@ -57,16 +55,9 @@ from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
 from traceability.exports._event_hash import event_hash
 from traceability.projection._apply import parse_event
-from traceability.projection._export_reads import (
-    cooperative_row,
-    entries_of_lots,
-    entry_results,
-    lot_row,
-    shipment_lots,
-)
-from traceability.projection._lineage import ancestors, descendants
+from traceability.projection._export_reads import ExportSnapshot
 
-__all__ = ["EPCIS_CONTEXT", "build_document", "lot_chain", "lot_entries"]
+__all__ = ["EPCIS_CONTEXT", "build_document"]
 
 #: The EPCIS 2.0 JSON-LD context every document names first.
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -83,9 +74,9 @@ def _offset(moment: datetime) -> str:
 
 
 class _Mapper:
-    def __init__(self, origin: str, conn: Connection) -> None:
+    def __init__(self, origin: str, reads: ExportSnapshot) -> None:
         self.base = f"https://{origin.rstrip('/')}"
-        self.conn = conn
+        self.reads = reads
 
     def uri(self, kind: str, local: str) -> str:
         return f"{self.base}/{kind}/{local}"
@@ -118,7 +109,7 @@ class _Mapper:
 
     def cooperative(self) -> dict[str, Any] | None:
         """The cooperative as EPCIS master data (a Party), from the projection, or None."""
-        row = cooperative_row(self.conn)
+        row = self.reads.cooperative()
         if row is None:
             return None
         # A GLN names the party world-wide (GS1 Digital Link AI 417, party GLN); without one
@@ -139,25 +130,25 @@ class _Mapper:
         return {"id": party, "attributes": attributes}
 
     def lot_quantity(self, key: str) -> Decimal | None:
-        row = lot_row(self.conn, key)
+        row = self.reads.lot(key)
         return None if row is None else Decimal(row.quantity)
 
-    def event(self, record: Record, event: Model) -> dict[str, Any] | None:
-        body = self._body(record, event)
+    def event(self, entry: Record, event: Model) -> dict[str, Any] | None:
+        body = self._body(entry, event)
         time = getattr(event, "time", None)
         if body is None or not isinstance(time, datetime):
             return None  # master data and rule tables are not EPCIS events
         out: dict[str, Any] = {
             "eventTime": time.isoformat(),
-            "recordTime": record.log_time,
+            "recordTime": entry.log_time,
             "eventTimeZoneOffset": _offset(time),
             # The signed, hash-chained original; part of the event, so part of its hash.
-            "agt:ledgerEntry": self.uri("entry", str(record.seq)),
+            "agt:ledgerEntry": self.uri("entry", str(entry.seq)),
         } | body
         # CBV 2.0 hash-based ID: a partner recomputes it from the event to deduplicate.
         return {"eventID": event_hash(out, {"agt": self.uri("voc", "")})} | out
 
-    def _body(self, record: Record, e: Model) -> dict[str, Any] | None:
+    def _body(self, entry: Record, e: Model) -> dict[str, Any] | None:
         obs: dict[str, Any] = {"type": "ObjectEvent", "action": "OBSERVE"}
         if isinstance(e, Harvest):
             return {
@@ -214,7 +205,7 @@ class _Mapper:
                 "ilmd": ilmd,
             }
         if isinstance(e, ResidueTest):
-            verdicts = entry_results(self.conn, record.seq)
+            verdicts = self.reads.entry_results(entry.seq)
             results = []
             for r in e.results:
                 v = verdicts.get(r.substance)
@@ -270,7 +261,7 @@ class _Mapper:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event
         if isinstance(e, Receiving):
-            keys = shipment_lots(self.conn, e.shipment)
+            keys = self.reads.shipment_lots(e.shipment)
             lots = [{"epcClass": epc_class(gtin, lot)} for gtin, lot in keys]
             if e.more_readings:
                 # A part of a long transport log, ahead of the receipt: readings of lots
@@ -310,16 +301,19 @@ class _Mapper:
 
 
 def build_document(
-    records: Iterable[Record], origin: str, conn: Connection, created: datetime | None = None
+    entries: Iterable[Record],
+    origin: str,
+    reads: ExportSnapshot,
+    created: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return an EPCIS 2.0 document holding the event entries among ``records``."""
-    mapper = _Mapper(origin, conn)
+    """Return an EPCIS 2.0 document holding the event entries among ``entries``."""
+    mapper = _Mapper(origin, reads)
     events = []
-    for record in records:
-        statement = record.statement
+    for entry in entries:
+        statement = entry.statement
         if not statement.kind.startswith("trace."):
             continue
-        event = mapper.event(record, parse_event(statement.kind, statement.body))
+        event = mapper.event(entry, parse_event(statement.kind, statement.body))
         if event is not None:
             events.append(event)
     document: dict[str, Any] = {
@@ -333,26 +327,6 @@ def build_document(
         vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
         document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
     return document | {"epcisBody": {"eventList": events}}
-
-
-def lot_chain(conn: Connection, gtin: str, lot: str) -> list[str]:
-    """Return the keys of a lot's chain: the lot, what it was made from, what was made from it.
-
-    A sibling (another lot graded from the same harvest lot) is not in the chain: it is
-    neither an input of the lot nor made from it.
-    """
-    key = lot_key(gtin, lot)
-    return sorted(set(ancestors(conn, key)) | set(descendants(conn, key)))
-
-
-def lot_entries(conn: Connection, gtin: str, lot: str) -> list[int]:
-    """Return the seqs of every entry about a lot, its sources and what was made from it.
-
-    An entry that names a lot of the chain and also a sibling (the grading, a shared
-    shipment) is in; a sibling's own entries are not.
-    """
-    keys = lot_chain(conn, gtin, lot)
-    return entries_of_lots(conn, keys)
 
 
 def to_json(document: dict[str, Any]) -> str:

@@ -216,7 +216,7 @@ def import_epcis(
     Args:
         data: the document as JSON bytes or text, or already parsed.
         origin: the cooperative's ledger origin; plots, sites and units are URIs under
-            ``https://<origin>/`` as :meth:`~traceability.Recorder.export_epcis` writes them.
+            ``https://<origin>/`` as :func:`~traceability.export_epcis` writes them.
         check_event_hashes: refuse an event whose CBV 2.0 hash ``eventID`` does not match
             its content (off only for documents whose hash IDs are known to be
             illustrative, like GS1's published examples).

@@ -25,8 +25,6 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ledger import Record
 from traceability.events._events import (
     Cooling,
@@ -41,16 +39,7 @@ from traceability.events._ids import lot_key
 from traceability.events._model import Model
 from traceability.exports._csv_safe import csv_text
 from traceability.projection._apply import parse_event
-from traceability.projection._export_reads import (
-    LotRow,
-    farm_of_plot,
-    lot_entry_seqs,
-    lot_row,
-    shipment_lots,
-    shipment_row,
-    site_row,
-)
-from traceability.projection._lineage import ancestors
+from traceability.projection._export_reads import ExportSnapshot, LotRow
 
 __all__ = ["COLUMNS", "fsma204_csv", "kde_map"]
 
@@ -113,14 +102,14 @@ class _Sheet:
     def __init__(
         self,
         origin: str,
-        conn: Connection,
+        reads: ExportSnapshot,
         lots: Collection[str] | None,
-        entry: Callable[[int], Record],
+        read_entry: Callable[[int], Record],
     ) -> None:
         self.base = f"https://{origin.rstrip('/')}"
-        self.conn = conn
+        self.reads = reads
         self.lots = lots
-        self.entry = entry
+        self.read_entry = read_entry
         self.rows: list[dict[str, str]] = []
         self.gaps: list[dict[str, str]] = []  # per row: column -> what it lacks
         self.events_cache: dict[str, list[tuple[int, Model]]] = {}
@@ -130,14 +119,14 @@ class _Sheet:
     def site(self, site: str | None) -> _Place:
         if site is None:
             return "", ["not recorded on the event"]
-        row = site_row(self.conn, site)
+        row = self.reads.site(site)
         if row is None:
             return site, [f"business name, phone, address (no trace.site entry for {site})"]
         return _description(row.business_name, row.address, row.phone, row.gln)
 
     def farm(self, plot: str | None) -> dict[str, Any]:
         """The farm KDEs of a harvest plot, with the gaps of its location description."""
-        farm = None if plot is None else farm_of_plot(self.conn, plot)
+        farm = None if plot is None else self.reads.farm_of_plot(plot)
         if farm is None:
             return {}
         # The grower is the farm's business and its harvester: the domain records no
@@ -157,9 +146,9 @@ class _Sheet:
     def events(self, key: str) -> list[tuple[int, Model]]:
         """Every entry naming the lot, parsed, in ledger order (read once per export)."""
         if key not in self.events_cache:
-            records = (self.entry(seq) for seq in lot_entry_seqs(self.conn, key))
+            found = (self.read_entry(seq) for seq in self.reads.lot_entry_seqs(key))
             self.events_cache[key] = [
-                (r.seq, parse_event(r.statement.kind, r.statement.body)) for r in records
+                (r.seq, parse_event(r.statement.kind, r.statement.body)) for r in found
             ]
         return self.events_cache[key]
 
@@ -187,8 +176,8 @@ class _Sheet:
 
     def harvest_kdes(self, key: str) -> dict[str, Any]:
         """Farm, field, harvester, harvest and cooling KDEs of a lot, from its harvest."""
-        for k in ancestors(self.conn, key):
-            row = lot_row(self.conn, k)
+        for k in self.reads.ancestors(key):
+            row = self.reads.lot(k)
             if row is None or row.plot is None:
                 continue
             kdes = self.farm(row.plot) | {"harvest_date": (row.harvest_time or "")[:10]}
@@ -202,18 +191,18 @@ class _Sheet:
     # --- rows -------------------------------------------------------------------------
 
     def add(
-        self, cte: str, record: Record, when: datetime, ref: LotRef, *, tlc: bool, **kdes: Any
+        self, cte: str, entry: Record, when: datetime, ref: LotRef, *, tlc: bool, **kdes: Any
     ) -> None:
         key = lot_key(ref.gtin, ref.lot)
         if self.lots is not None and key not in self.lots:
             return  # a sibling's row of an event the lot shares (grading, a shipment)
-        row = lot_row(self.conn, key)
+        row = self.reads.lot(key)
         base: dict[str, Any] = {
             "cte": cte,
             "cfr_section": kde_map()[cte]["cite"],
             "event_date": when.date().isoformat(),
             "reference_document_type": "agritrace ledger entry",
-            "reference_document_number": f"{self.base}/entry/{record.seq}",
+            "reference_document_number": f"{self.base}/entry/{entry.seq}",
         }
         if row is not None:
             base |= {
@@ -254,31 +243,32 @@ class _Sheet:
             )
             if key in made and isinstance(e, Grading | Processing):
                 site = e.site
-                row = None if site is None else site_row(self.conn, site)
+                row = None if site is None else self.reads.site(site)
                 gln = "" if row is None or row.gln is None else row.gln
                 return self.site(site), gln and f"https://id.gs1.org/414/{gln}"
         return ("", ["not initially packed or transformed on this ledger"]), ""
 
-    def record(self, record: Record) -> None:
-        e = parse_event(record.statement.kind, record.statement.body)
+    def add_rows(self, entry: Record) -> None:
+        """Add the rows of one ledger entry (none for an entry that is not a CTE)."""
+        e = parse_event(entry.statement.kind, entry.statement.body)
         if isinstance(e, Harvest):
             key = lot_key(e.lot.gtin, e.lot.lot)
             farm = self.farm(e.plot)
             self.add(
                 "harvesting",
-                record,
+                entry,
                 e.time,
                 e.lot,
                 tlc=False,
                 variety=e.variety,
                 event_location=farm.get("farm_location", ""),
-                immediate_subsequent_recipient=self.next_recipient(key, record.seq),
+                immediate_subsequent_recipient=self.next_recipient(key, entry.seq),
             )
         elif isinstance(e, Cooling):
             key = lot_key(e.lot.gtin, e.lot.lot)
             self.add(
                 "cooling",
-                record,
+                entry,
                 e.time,
                 e.lot,
                 tlc=False,
@@ -286,16 +276,16 @@ class _Sheet:
                 event_location=self.site(e.site),
                 cooling_location=self.site(e.site),
                 cooling_date=e.time.date().isoformat(),
-                immediate_subsequent_recipient=self.next_recipient(key, record.seq, e.site),
+                immediate_subsequent_recipient=self.next_recipient(key, entry.seq, e.site),
             )
         elif isinstance(e, Grading):
-            self.initial_packing(record, e)
+            self.initial_packing(entry, e)
         elif isinstance(e, Processing):
             for i in e.inputs:
-                used = lot_row(self.conn, lot_key(i.gtin, i.lot))
+                used = self.reads.lot(lot_key(i.gtin, i.lot))
                 self.add(
                     "transformation",
-                    record,
+                    entry,
                     e.time,
                     e.output,
                     tlc=True,
@@ -310,7 +300,7 @@ class _Sheet:
             for ref in e.lots:
                 self.add(
                     "shipping",
-                    record,
+                    entry,
                     e.time,
                     ref,
                     tlc=True,
@@ -318,11 +308,11 @@ class _Sheet:
                     immediate_subsequent_recipient=self.site(e.destination),
                 )
         elif isinstance(e, Receiving) and not e.more_readings:
-            ship = shipment_row(self.conn, e.shipment)
-            for gtin, lot in shipment_lots(self.conn, e.shipment):
+            ship = self.reads.shipment(e.shipment)
+            for gtin, lot in self.reads.shipment_lots(e.shipment):
                 self.add(
                     "receiving",
-                    record,
+                    entry,
                     e.time,
                     LotRef(gtin=gtin, lot=lot),
                     tlc=True,
@@ -330,16 +320,16 @@ class _Sheet:
                     immediate_previous_source=self.site(None if ship is None else ship.origin),
                 )
 
-    def initial_packing(self, record: Record, e: Grading) -> None:
+    def initial_packing(self, entry: Record, e: Grading) -> None:
         source = lot_key(e.input.gtin, e.input.lot)
-        received = lot_row(self.conn, source)
+        received = self.reads.lot(source)
         # Received at the packing site: the first entry there that took the lot in (its
         # cooling at the shed, else this grading).
-        dates = [c[3] for c in self.custody(source) if c[2] == e.site and c[0] <= record.seq]
+        dates = [c[3] for c in self.custody(source) if c[2] == e.site and c[0] <= entry.seq]
         for out in e.outputs:
             self.add(
                 "initial_packing",
-                record,
+                entry,
                 e.time,
                 out.lot,
                 tlc=True,
@@ -376,25 +366,25 @@ def _product(row: LotRow) -> str:
 
 
 def fsma204_csv(
-    records: Iterable[Record],
+    entries: Iterable[Record],
     origin: str,
-    conn: Connection,
-    entry: Callable[[int], Record],
+    reads: ExportSnapshot,
+    read_entry: Callable[[int], Record],
     lots: Collection[str] | None = None,
 ) -> str:
-    """Return the sortable spreadsheet for the event entries among ``records``, as CSV.
+    """Return the sortable spreadsheet for the event entries among ``entries``, as CSV.
 
-    ``entry`` reads any ledger entry by seq: an immediate subsequent recipient or a lot
-    code's source may be named by an entry outside ``records`` (a date-range export).
+    ``read_entry`` reads any ledger entry by seq: an immediate subsequent recipient or a lot
+    code's source may be named by an entry outside ``entries`` (a date-range export).
     Rows are sorted by event date, then traceability lot code, then ledger order. With
-    ``lots`` (a lot's chain, from :func:`~traceability.exports._epcis.lot_chain`), only rows
+    ``lots`` (a lot's chain, from :meth:`ExportSnapshot.chain`), only rows
     of those lots are kept: an event naming several lots has one row per lot. The text
     starts with a UTF-8 BOM and no cell can run as a spreadsheet formula.
     """
-    sheet = _Sheet(origin, conn, lots, entry)
-    for record in records:
-        if record.statement.kind.startswith("trace."):
-            sheet.record(record)
+    sheet = _Sheet(origin, reads, lots, read_entry)
+    for entry in entries:
+        if entry.statement.kind.startswith("trace."):
+            sheet.add_rows(entry)
     for row, gaps in zip(sheet.rows, sheet.gaps, strict=True):
         row["missing_kdes"] = sheet.missing(row, gaps)
     order = {id(row): i for i, row in enumerate(sheet.rows)}

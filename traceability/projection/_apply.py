@@ -19,8 +19,8 @@ from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
 from traceability.projection._issue import ISSUE_HANDLERS
+from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
-from traceability.projection._origin import ORIGIN_HANDLERS
 from traceability.projection._query import profile_for
 from traceability.rules._actors import Role, check_role
 from traceability.rules._tables import MrlTable, Profile
@@ -82,7 +82,7 @@ def _check_own_plot(
 
 
 _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
-    **ORIGIN_HANDLERS,
+    **MAKING_HANDLERS,
     **MOVEMENT_HANDLERS,
     **ISSUE_HANDLERS,
 }

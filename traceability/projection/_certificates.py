@@ -75,7 +75,7 @@ def certificate_check(conn: Connection, ledger: Ledger, key: str, number: int) -
         return CertificateCheck(
             number, "invalid", f"entry {number} is not a certificate", "no_certificate"
         )
-    statement = ledger.record(number).statement
+    statement = ledger.entry(number).statement
     on_ledger = None
     if statement.kind == CertificateIssued.KIND:
         event = CertificateIssued.from_body(statement.body)

@@ -333,7 +333,7 @@ class ProjectionCheck:
             self._ring, start = KeyRing(), 0
         replay = _EntryReplay(self.ledger, conn, self._ring)
         pending: list[Record] = []
-        for record in self.ledger.records(start, stop):
+        for record in self.ledger.entries(start, stop):
             pending.append(record)
             if len(pending) == _CHUNK:
                 replay.chunk(pending)

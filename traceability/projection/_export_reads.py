@@ -2,34 +2,30 @@
 
 The export modules (EPCIS, FSMA 204) build documents; this module is the only place their
 SQL lives, so the projection package stays the one reader and writer of the ``trace_*``
-tables. Each function returns a frozen value or ``None`` when the projection has no row.
+tables. An export asks :meth:`traceability.Projection.export_snapshot` for an
+:class:`ExportSnapshot`: one read transaction (so a whole document sees one state of the
+projection) whose methods return frozen rows, or ``None`` when the projection has no row.
+The exports never hold the connection itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sqlalchemy import Connection, select
 
 from traceability.projection import _schema as t
+from traceability.projection._lineage import ancestors, descendants
 
 __all__ = [
     "CooperativeRow",
+    "ExportSnapshot",
     "FarmRow",
     "LotRow",
     "ResultRow",
     "ShipmentRow",
     "SiteRow",
-    "cooperative_row",
-    "entries_of_lots",
-    "entry_results",
-    "farm_of_plot",
-    "lot_entry_seqs",
-    "lot_row",
-    "shipment_lots",
-    "shipment_row",
-    "site_row",
 ]
 
 
@@ -105,93 +101,106 @@ class ShipmentRow:
     destination: str
 
 
-def lot_row(conn: Connection, key: str) -> LotRow | None:
-    """Return the lot with element-string ``key`` and its product name, or None."""
-    query = (
-        select(t.lots, t.products.c.name)
-        .join(t.products, t.products.c.gtin == t.lots.c.gtin)
-        .where(t.lots.c.key == key)
-    )
-    row = conn.execute(query).first()
-    if row is None:
-        return None
-    return LotRow(
-        key=row.key,
-        gtin=row.gtin,
-        lot=row.lot,
-        commodity=row.commodity,
-        product_name=row.name,
-        origin_kind=row.origin_kind,
-        plot=row.plot,
-        harvest_time=row.harvest_time,
-        grade=row.grade,
-        quantity=row.quantity,
-        unit=row.unit,
-    )
+class ExportSnapshot:
+    """What an export reads from the projection, in one read transaction.
 
+    Made by :meth:`traceability.Projection.export_snapshot`, valid inside its ``with``
+    block only. Every method returns frozen rows or plain values.
+    """
 
-def farm_of_plot(conn: Connection, plot: str) -> FarmRow | None:
-    """Return the farm a plot belongs to, or None for an unregistered plot."""
-    row = conn.execute(
-        select(t.farms)
-        .join(t.plots, t.plots.c.farm == t.farms.c.farm)
-        .where(t.plots.c.plot == plot)
-    ).first()
-    if row is None:
-        return None
-    return FarmRow(row.farm, row.grower, row.village, row.county, row.phone)
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
+    def lot(self, key: str) -> LotRow | None:
+        """Return the lot with element-string ``key`` and its product name, or None."""
+        query = (
+            select(t.lots, t.products.c.name)
+            .join(t.products, t.products.c.gtin == t.lots.c.gtin)
+            .where(t.lots.c.key == key)
+        )
+        row = self._conn.execute(query).first()
+        if row is None:
+            return None
+        columns = {f.name for f in fields(LotRow)} - {"product_name"}
+        return LotRow(product_name=row.name, **{c: getattr(row, c) for c in columns})
 
-def site_row(conn: Connection, site: str) -> SiteRow | None:
-    """Return a site's latest ``trace.site`` description, or None if it has none."""
-    row = conn.execute(select(t.sites).where(t.sites.c.site == site)).first()
-    if row is None:
-        return None
-    return SiteRow(row.site, row.business_name, row.address, row.phone, row.gln)
+    def farm_of_plot(self, plot: str) -> FarmRow | None:
+        """Return the farm a plot belongs to, or None for an unregistered plot."""
+        row = self._conn.execute(
+            select(t.farms)
+            .join(t.plots, t.plots.c.farm == t.farms.c.farm)
+            .where(t.plots.c.plot == plot)
+        ).first()
+        if row is None:
+            return None
+        return FarmRow(row.farm, row.grower, row.village, row.county, row.phone)
 
+    def site(self, site: str) -> SiteRow | None:
+        """Return a site's latest ``trace.site`` description, or None if it has none."""
+        row = self._conn.execute(select(t.sites).where(t.sites.c.site == site)).first()
+        if row is None:
+            return None
+        return SiteRow(row.site, row.business_name, row.address, row.phone, row.gln)
 
-def cooperative_row(conn: Connection) -> CooperativeRow | None:
-    """Return the cooperative's latest master data, or None before its first entry."""
-    row = conn.execute(select(t.cooperative)).first()
-    if row is None:
-        return None
-    return CooperativeRow(
-        row.name_zh, row.name_ug, row.name_en, row.address, row.county, row.phone, row.gln, row.seq
-    )
+    def cooperative(self) -> CooperativeRow | None:
+        """Return the cooperative's latest master data, or None before its first entry."""
+        row = self._conn.execute(select(t.cooperative)).first()
+        if row is None:
+            return None
+        return CooperativeRow(
+            row.name_zh,
+            row.name_ug,
+            row.name_en,
+            row.address,
+            row.county,
+            row.phone,
+            row.gln,
+            row.seq,
+        )
 
+    def shipment(self, shipment: str) -> ShipmentRow | None:
+        """Return a shipment's origin and destination, or None for an unknown shipment."""
+        query = select(t.shipments).where(t.shipments.c.shipment == shipment)
+        row = self._conn.execute(query).first()
+        if row is None:
+            return None
+        return ShipmentRow(row.shipment, row.origin, row.destination)
 
-def shipment_row(conn: Connection, shipment: str) -> ShipmentRow | None:
-    """Return a shipment's origin and destination, or None for an unknown shipment."""
-    row = conn.execute(select(t.shipments).where(t.shipments.c.shipment == shipment)).first()
-    if row is None:
-        return None
-    return ShipmentRow(row.shipment, row.origin, row.destination)
+    def shipment_lots(self, shipment: str) -> list[tuple[str, str]]:
+        """Return the (GTIN, lot) of every lot on a shipment, in lot-key order."""
+        rows = self._conn.execute(
+            select(t.lots.c.gtin, t.lots.c.lot)
+            .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
+            .where(t.shipment_lots.c.shipment == shipment)
+            .order_by(t.lots.c.key)
+        ).all()
+        return [(r.gtin, r.lot) for r in rows]
 
+    def lot_entry_seqs(self, key: str) -> list[int]:
+        """Return the seqs of the entries that name the lot ``key``, in ledger order."""
+        query = (
+            select(t.event_lots.c.seq).where(t.event_lots.c.lot == key).order_by(t.event_lots.c.seq)
+        )
+        return list(self._conn.execute(query).scalars())
 
-def shipment_lots(conn: Connection, shipment: str) -> list[tuple[str, str]]:
-    """Return the (GTIN, lot) of every lot on a shipment, in lot-key order."""
-    rows = conn.execute(
-        select(t.lots.c.gtin, t.lots.c.lot)
-        .join(t.shipment_lots, t.shipment_lots.c.lot == t.lots.c.key)
-        .where(t.shipment_lots.c.shipment == shipment)
-        .order_by(t.lots.c.key)
-    ).all()
-    return [(r.gtin, r.lot) for r in rows]
+    def entry_results(self, seq: int) -> dict[str, ResultRow]:
+        """Return the verdicts of residue-test entry ``seq``, by substance."""
+        rows = self._conn.execute(select(t.results).where(t.results.c.seq == seq))
+        return {r.substance: ResultRow(r.substance, r.outcome, r.limit, r.rule_seq) for r in rows}
 
+    def entries_of_lots(self, keys: Collection[str]) -> list[int]:
+        """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""
+        query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(list(keys))).distinct()
+        return sorted(self._conn.execute(query).scalars())
 
-def lot_entry_seqs(conn: Connection, key: str) -> list[int]:
-    """Return the seqs of the entries that name the lot ``key``, in ledger order."""
-    query = select(t.event_lots.c.seq).where(t.event_lots.c.lot == key).order_by(t.event_lots.c.seq)
-    return list(conn.execute(query).scalars())
+    def ancestors(self, key: str) -> list[str]:
+        """Return ``key`` and every lot it was made from, at any depth."""
+        return ancestors(self._conn, key)
 
+    def chain(self, key: str) -> list[str]:
+        """Return the keys of a lot's chain: the lot, what it was made from, what was made from it.
 
-def entry_results(conn: Connection, seq: int) -> dict[str, ResultRow]:
-    """Return the verdicts of residue-test entry ``seq``, by substance."""
-    rows = conn.execute(select(t.results).where(t.results.c.seq == seq))
-    return {r.substance: ResultRow(r.substance, r.outcome, r.limit, r.rule_seq) for r in rows}
-
-
-def entries_of_lots(conn: Connection, keys: Collection[str]) -> list[int]:
-    """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""
-    query = select(t.event_lots.c.seq).where(t.event_lots.c.lot.in_(list(keys))).distinct()
-    return sorted(conn.execute(query).scalars())
+        A sibling (another lot graded from the same harvest lot) is not in the chain: it is
+        neither an input of the lot nor made from it.
+        """
+        return sorted(set(ancestors(self._conn, key)) | set(descendants(self._conn, key)))

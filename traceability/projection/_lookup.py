@@ -127,7 +127,7 @@ def _cold_chain(ledger: Ledger, seqs: list[int]) -> tuple[str, ...]:
     lines: dict[tuple[str, ...], str] = {}
     key: tuple[str, ...]
     for seq in seqs:
-        statement = ledger.record(seq).statement
+        statement = ledger.entry(seq).statement
         body = statement.body
         if statement.kind == "trace.cooling":
             lot = body["lot"]
@@ -201,7 +201,7 @@ def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
         .scalars()
         .first()
     )
-    packed_at = None if packed is None else str(ledger.record(packed).statement.body["time"])
+    packed_at = None if packed is None else str(ledger.entry(packed).statement.body["time"])
     return LotSummary(
         gtin=row.gtin,
         lot=row.lot,

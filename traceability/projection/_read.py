@@ -1,9 +1,10 @@
 """The one read API of the domain: :class:`Projection` answers from the ``trace_*`` tables.
 
 The recorder writes the projection in the transaction that appends each entry; everything
-that reads it (the app's pages and API, the command line, the demo) asks a
+that reads it (the app's pages and API, the command line, the demo, the exports) asks a
 :class:`Projection` and gets frozen views back (:class:`LotState`, :class:`LotSummary`,
-:class:`BackTrace` ...), never rows or connections.
+:class:`BackTrace` ...; an export, the frozen rows of an :class:`ExportSnapshot`), never
+connections.
 
 Reads answer from the projection as it stands. Entries appended around this process (by
 another worker, or through ``POST /api/v1/statements``) are applied by
@@ -19,12 +20,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select
 
 from ledger import Ledger
-from traceability._errors import ValidationError
+from traceability._errors import UnknownError, ValidationError
 from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _lists
 from traceability.projection import _schema as t
 from traceability.projection._certificates import CertificateCheck, certificate_check
+from traceability.projection._export_reads import ExportSnapshot
 from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
     BackTrace,
@@ -80,14 +82,10 @@ class Projection:
             yield conn
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
-        """A read transaction on the projection's tables, for the exports' own queries.
-
-        TODO(standards): the exports (``traceability/exports/``) still query the tables
-        themselves; once they read through this class this goes.
-        """
+    def export_snapshot(self) -> Iterator[ExportSnapshot]:
+        """One read transaction for an export: every row it reads comes from one state."""
         with self._read() as conn:
-            yield conn
+            yield ExportSnapshot(conn)
 
     # --- one lot -----------------------------------------------------------------------------
 
@@ -110,8 +108,37 @@ class Projection:
         found = self.find(gtin, lot)
         if found is None:
             key = lot_key(parse_gtin(gtin, "gtin"), parse_lot(lot, "lot"))
-            raise ValidationError("lot", "a lot recorded on this ledger", key)
+            raise UnknownError("lot", "a lot recorded on this ledger", key)
         return found
+
+    def resolve(
+        self, lot: str, gtin: str | None = None, *, lot_field: str = "lot", gtin_field: str = "gtin"
+    ) -> LotState:
+        """Return the lot with code ``lot``, of ``gtin`` or of the one product that has it.
+
+        Lot codes match exactly (GS1 AI 10 is case-sensitive). Errors name the caller's
+        fields (``lot_field``, ``gtin_field``: ``--lot`` on the command line, say).
+
+        Raises:
+            ValidationError: malformed, or several products share the code and no ``gtin``
+                was given.
+            UnknownError: no such lot on this ledger.
+        """
+        code = parse_lot(lot, lot_field)
+        if gtin is not None:
+            key = lot_key(parse_gtin(gtin, gtin_field), code)
+            with self._read() as conn:
+                found = _lists.lot_state(conn, key)
+            if found is None:
+                raise UnknownError(lot_field, "a lot recorded on this ledger", key)
+            return found
+        candidates = self.lots(code=code)
+        if not candidates:
+            raise UnknownError(lot_field, "a lot recorded on this ledger", code)
+        if len(candidates) > 1:
+            choices = ", ".join(c.gtin for c in candidates)
+            raise ValidationError(lot_field, f"{gtin_field} to choose between {choices}", code)
+        return candidates[0]
 
     def check_label(self, gtin: str, lot: str, *, at: datetime | None = None) -> None:
         """Raise :class:`~traceability.LifecycleError` unless the lot may be labelled now.
@@ -238,7 +265,7 @@ class Projection:
         with self._read() as conn:
             keys = shipment_lots(conn, shipment)
             if not keys:
-                raise ValidationError("shipment", "a shipment recorded on this ledger", shipment)
+                raise UnknownError("shipment", "a shipment recorded on this ledger", shipment)
             return trace_back(conn, keys)
 
     def graph(self, state: LotState | None = None, *, shipment: str | None = None) -> LineageGraph:

@@ -101,7 +101,7 @@ def catch_up_locked(ledger: Ledger, appender: Appender) -> int:
         return 0
     replay = _Replay(ledger, conn)
     pending: list[Record] = []
-    for record in ledger.records(start, stop):
+    for record in ledger.entries(start, stop):
         pending.append(record)
         if len(pending) == _CHUNK:
             replay.chunk(pending)

@@ -32,7 +32,7 @@ from ledger import Ledger
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
 
-__all__ = ["SUSPICIOUS_SCANS", "ScanCount", "issued_serials", "record_scan", "suspicious_serials"]
+__all__ = ["SUSPICIOUS_SCANS", "ScanCount", "count_scan", "issued_serials", "suspicious_serials"]
 
 #: Scans of one unit's label beyond which it is suspicious: a punnet is scanned by a few
 #: people (packer, shop, buyer, family); hundreds mean the label was copied.
@@ -83,11 +83,11 @@ def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None
         )
     serials = set()
     for seq in seqs:
-        for unit in ledger.record(seq).statement.body.get("units", []):
+        for unit in ledger.entry(seq).statement.body.get("units", []):
             if unit["gtin"] == gtin and unit["lot"] == lot:
                 serials.add(str(unit["serial"]))
     for seq in runs:
-        serials.update(str(s) for s in ledger.record(seq).statement.body.get("serials", []))
+        serials.update(str(s) for s in ledger.entry(seq).statement.body.get("serials", []))
     return frozenset(serials)
 
 
@@ -95,7 +95,7 @@ def _ensure(conn: Connection) -> None:
     scans.create(conn, checkfirst=True)
 
 
-def record_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
+def count_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
     """Count one scan of an issued serial and return its count so far (this one included)."""
     with engine.begin() as conn:
         _ensure(conn)

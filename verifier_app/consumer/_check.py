@@ -59,7 +59,7 @@ def check_lot(
     entries = [
         {"seq": seq, "kind": r.statement.kind, "body": r.statement.body}
         for seq in view.entries
-        for r in (ledger.record(seq),)
+        for r in (ledger.entry(seq),)
     ]
     try:
         derived = derive_facts(entries, gtin, lot)

@@ -127,7 +127,7 @@ def proof_bundle(
     entries = [
         EntryProof(
             index=seq,
-            leaf=_b64(ledger.record(seq).leaf()),
+            leaf=_b64(ledger.entry(seq).leaf()),
             proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
         )
         for seq in sorted(set(seqs))
@@ -148,7 +148,7 @@ def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: in
         keys=[
             EntryProof(
                 index=seq,
-                leaf=_b64(ledger.record(seq).leaf()),
+                leaf=_b64(ledger.entry(seq).leaf()),
                 proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
             )
             for seq in sorted(set(keys))

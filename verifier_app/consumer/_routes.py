@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
-from traceability import CertificateCheck, issued_serials, label_keys, record_scan
+from traceability import CertificateCheck, count_scan, issued_serials, label_keys
 from verifier_app._deps import SettingsDep
 from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
@@ -430,7 +430,7 @@ def _check_label(request: Request, form: Representation, link: DigitalLink) -> L
     label = check_label(link, keys, issued)
     if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
         now = datetime.now(UTC)
-        label = replace(label, scans=record_scan(ledger.engine, link.gtin, link.serial, now))
+        label = replace(label, scans=count_scan(ledger.engine, link.gtin, link.serial, now))
     return label
 
 

@@ -217,7 +217,7 @@ def get_entries(
     size = ledger.size()
     if start > size:
         raise BadRequestError(f"start: expected at most the log size {size}, got {start}", "start")
-    records = ledger.records(start, min(start + count, size))
+    records = ledger.entries(start, min(start + count, size))
     return EntryPage(size=size, entries=[Entry.of(r) for r in records])
 
 
@@ -227,7 +227,7 @@ def get_entry(ledger: LedgerDep, seq: Annotated[int, Path(le=MAX_POSITION)]) -> 
     size = ledger.size()
     if not 0 <= seq < size:
         raise NotFoundError(f"no entry {seq}: the log has {size} entries", "seq")
-    return Entry.of(ledger.record(seq))
+    return Entry.of(ledger.entry(seq))
 
 
 @router.get("/log/proof/inclusion")
@@ -246,7 +246,7 @@ def get_inclusion_proof(
         raise BadRequestError(
             f"size: expected a tree holding entry {seq} (size > {seq}), got {tree_size}", "size"
         )
-    leaf = ledger.record(seq).leaf_hash()
+    leaf = ledger.entry(seq).leaf_hash()
     proof = ledger.inclusion_proof(seq, tree_size)
     root = ledger.root(tree_size)
     verify_inclusion(seq, tree_size, leaf, proof, root)

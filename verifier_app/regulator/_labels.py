@@ -1,6 +1,6 @@
 """Labels scanned unusually often: a regulator's lead on copied labels.
 
-Each scan of an issued serial is counted (``traceability.record_scan``, no personal data);
+Each scan of an issued serial is counted (``traceability.count_scan``, no personal data);
 a serial scanned more than ``traceability.SUSPICIOUS_SCANS`` times is listed here.
 """
 

@@ -27,13 +27,19 @@ from traceability import (
     LotRef,
     LotState,
     Recall,
+    SelectionFields,
+    UnknownError,
     ValidationError,
+    export_epcis,
+    export_fsma204,
+    parse_selection,
 )
 from verifier_app._auth import Caller
 from verifier_app._errors import ApiError, NotFoundError
 from verifier_app._signing import AppRecorder
 
 __all__ = [
+    "EXPORT_FIELDS",
     "ExportFile",
     "InvalidInputError",
     "RecallOutcome",
@@ -42,7 +48,6 @@ __all__ = [
     "find_lot",
     "hold_lot",
     "lot_graph",
-    "parse_moment",
     "parse_shipment",
     "recall_lot",
     "recall_outcome",
@@ -200,23 +205,6 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-def parse_moment(value: str | None, field: str) -> datetime | None:
-    """Parse a date (its midnight UTC) or an RFC 3339 time with offset; refuse (422) else."""
-    if value is None or value == "":
-        return None
-    text = value if "T" in value else f"{value}T00:00:00+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidInputError(
-            f"{field}: expected a date (2026-06-01) or an RFC 3339 time with offset, got {value!r}",
-            field,
-        )
-    return moment
-
-
 @dataclass(frozen=True)
 class ExportFile:
     """A download: its bytes, media type and file name."""
@@ -227,6 +215,10 @@ class ExportFile:
 
 
 ExportKind = Literal["epcis", "fsma204"]
+
+
+#: The export's query fields as a client names them (``?gtin=&lot=&from=&to=``).
+EXPORT_FIELDS = SelectionFields(gtin="gtin", lot="lot", start="from", end="to")
 
 
 def export_file(
@@ -240,34 +232,34 @@ def export_file(
 ) -> ExportFile:
     """Export a lot's chain, a time range (``end`` exclusive) or the whole ledger.
 
+    The selection is read by :func:`traceability.parse_selection`, the command line's
+    parser, with the query's field names (:data:`EXPORT_FIELDS`).
+
     Raises:
-        InvalidInputError: a lot and a range together, a GTIN without a lot (or the
-            reverse), a malformed date, or a range whose end is not after its start.
+        InvalidInputError: a refused selection (a lot and a range together, a GTIN without
+            a lot, a malformed date, an end not after the start), naming its field.
         NotFoundError: the lot is unknown.
     """
-    gtin, lot, start, end = (v or None for v in (gtin, lot, start, end))
-    if (gtin is None) != (lot is None):
-        missing = "lot" if lot is None else "gtin"
-        raise InvalidInputError(f"{missing}: expected gtin and lot together", missing)
-    selection: dict[str, object]
-    if gtin is not None and lot is not None:
-        if start is not None or end is not None:
-            raise InvalidInputError("from: expected either a lot or a date range, not both", "from")
-        state = find_lot(holder, gtin, lot)
-        selection = {"gtin": state.gtin, "lot": state.lot}
-        name = f"{state.gtin}-{state.lot}"
+    projection = holder.projection
+    projection.catch_up()
+    try:
+        selection = parse_selection(
+            projection, gtin=gtin, lot=lot, start=start, end=end, fields=EXPORT_FIELDS
+        )
+    except UnknownError as e:
+        raise NotFoundError(str(e), e.field) from e
+    except ValidationError as e:
+        raise InvalidInputError(str(e), e.field) from e
+    if selection.key is not None:
+        name = f"{selection.gtin}-{selection.lot}"
+    elif selection.is_all:
+        name = "all"
     else:
-        since, until = parse_moment(start, "from"), parse_moment(end, "to")
-        if since is not None and until is not None and until <= since:
-            raise InvalidInputError(f"to: expected a time after from ({start}), got {end!r}", "to")
-        selection = {"start": since, "end": until}
-        name = f"{start or 'start'}-{end or 'now'}" if since or until else "all"
-        holder.recorder.catch_up()
+        name = f"{start or 'start'}-{end or 'now'}"
     name = _FILENAME_UNSAFE.sub("_", name)
-    recorder = holder.recorder
     if kind == "epcis":
-        document = recorder.export_epcis(**selection)  # type: ignore[arg-type]
+        document = export_epcis(projection, holder.ledger, selection)
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         return ExportFile(body, "application/ld+json", f"agritrace-epcis-{name}.jsonld")
-    csv = recorder.export_fsma204(**selection)  # type: ignore[arg-type]
+    csv = export_fsma204(projection, holder.ledger, selection)
     return ExportFile(csv.encode("utf-8"), "text/csv", f"agritrace-fsma204-{name}.csv")

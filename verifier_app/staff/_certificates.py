@@ -79,18 +79,18 @@ async def issue_certificate(
     except LifecycleError as e:
         return show_lot(request, caller, app, summary.gtin, summary.lot, refused=e, status=409)
     # The entry recorded (by this request, or by the first with the form's key).
-    event = CertificateIssued.from_body(app.ledger.record(seq).statement.body)
+    event = CertificateIssued.from_body(app.ledger.entry(seq).statement.body)
     # The code names the entry just recorded: a scan checks this very certificate.
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot, certificate=str(seq))
     if app.keys.exists("label"):
         link = sign_link(link, app.load_key("label"))
-    origin = summary.origins[0] if summary.origins else None
+    farm = summary.origins[0] if summary.origins else None
     certificate = Certificate(
         producer=cooperative_line(app)[:40],
         contact=contact,
         product=one_line(summary.product)[:40],
         quantity=summary.quantity[:40],
-        origin=one_line(f"{origin.county} {origin.village}" if origin else "-")[:40],
+        grown_in=one_line(f"{farm.county} {farm.village}" if farm else "-")[:40],
         issued=dt.date.fromisoformat(event.time.date().isoformat()),
         link=link,
         bases=tuple(event.basis),

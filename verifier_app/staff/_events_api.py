@@ -175,7 +175,7 @@ def _rebuilt(holder: AppRecorder, stored: StoredKey) -> tuple[EventOut, int]:
     # The answer was not stored (the server stopped just after the commit): the receipt
     # is, and the lots' status is read as it is now.
     (receipt,) = stored.receipts
-    kind = holder.ledger.record(receipt.seq).statement.kind
+    kind = holder.ledger.entry(receipt.seq).statement.kind
     return _answer(holder, kind, receipt.seq, receipt.leaf_hash, receipt.log_time), 201
 
 

@@ -137,7 +137,7 @@ async def print_labels(
         grade=one_line(_GRADE_TEXT.get(summary.grade or "", summary.grade or "-")),
         pack_date=dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
         cooperative=cooperative_line(app),
-        origin=one_line(f"{farm.county} {farm.village}" if farm else "-"),
+        grown_in=one_line(f"{farm.county} {farm.village}" if farm else "-"),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):

@@ -45,7 +45,7 @@ def main() -> None:
         season = build_season(ledger, root, keys.create)
         log = {}
         for seq in range(ledger.size()):
-            statement = ledger.record(seq).statement
+            statement = ledger.entry(seq).statement
             if statement.kind.startswith("trace."):
                 log[str(seq)] = {"kind": statement.kind, "body": statement.body}
         lookup = TraceLookup(ledger, AppRecorder(ledger, keys))

@@ -42,7 +42,7 @@ from traceability.rules._holds import AUTOMATIC
 from traceability.rules._lifecycle import Action, LotStatus, transition
 from traceability.rules._tables import MrlTable, Profile, residue_verdict
 
-__all__ = ["ORIGIN_HANDLERS"]
+__all__ = ["MAKING_HANDLERS"]
 
 # --- handlers ------------------------------------------------------------------------------
 
@@ -355,7 +355,7 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
         hold_forward(conn, seq, row.key, reason, rule="residue-above-mrl", failed=True)
 
 
-ORIGIN_HANDLERS: dict[type[Any], Any] = {
+MAKING_HANDLERS: dict[type[Any], Any] = {
     Cooperative: _cooperative,
     Product: _product,
     Farm: _farm,
