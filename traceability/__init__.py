@@ -19,6 +19,7 @@ from traceability._errors import (
 )
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
+from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability.events._events import (
     EVENT_TYPES,
@@ -97,6 +98,7 @@ from traceability.rules._tables import (
 __all__ = [
     "EVENT_TYPES",
     "FACT_NAMES",
+    "KEY_RETENTION",
     "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
@@ -125,6 +127,8 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "IdempotencyKey",
+    "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
     "LabelKey",
@@ -165,6 +169,7 @@ __all__ = [
     "Shipment",
     "Shipping",
     "Site",
+    "StoredKey",
     "SubstanceResult",
     "TraceError",
     "Transition",
