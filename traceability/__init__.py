@@ -20,6 +20,7 @@ from traceability._errors import (
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._map_claim import MapVerdict, check_map_claim
+from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
 from traceability._witness_check import StatusMapError, check_before_cosigning
@@ -103,6 +104,7 @@ from traceability.rules._tables import (
 __all__ = [
     "EVENT_TYPES",
     "FACT_NAMES",
+    "KEY_RETENTION",
     "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
@@ -131,6 +133,8 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "IdempotencyKey",
+    "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
     "LabelKey",
@@ -175,6 +179,7 @@ __all__ = [
     "Site",
     "StatusMap",
     "StatusMapError",
+    "StoredKey",
     "SubstanceResult",
     "TraceError",
     "Transition",

@@ -1,7 +1,10 @@
 """The projection tables (``trace_*``), in the ledger's own database.
 
-Every row is derived from ledger entries and carries the ``seq`` it came from; dropping
-every table and replaying the ledger rebuilds the same content (see ``reindex``).
+Every row of :data:`metadata`'s tables is derived from ledger entries and carries the
+``seq`` it came from; dropping every table and replaying the ledger rebuilds the same
+content (see ``reindex``). :data:`retained` holds the one table that is not derived from
+the log (the idempotency keys: what callers sent, not what the log says), so a reindex
+leaves it alone and the drift check does not compare it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "event_lots",
     "farms",
     "holds",
+    "idempotency",
     "inputs",
     "issued",
     "lots",
@@ -35,6 +39,7 @@ __all__ = [
     "products",
     "readings",
     "results",
+    "retained",
     "rules",
     "shipment_lots",
     "shipments",
@@ -321,4 +326,26 @@ status_maps = Table(
     Column("size", Integer, nullable=False),
     Column("root", String(44), nullable=False),
     Column("lots", Integer, nullable=False),
+)
+
+#: Tables written in the append transaction but not derived from the log: never dropped by
+#: a reindex, never compared by the drift check.
+retained = MetaData()
+
+#: Idempotency keys (docs/security.md, "Exactly-once appends"): a caller's key, a
+#: fingerprint of the request it came with, and the receipts of what that request appended,
+#: inserted in the transaction of the append itself. ``status`` and ``response`` are the
+#: answer the caller got, stored just after the commit (absent if the server died in
+#: between: a replay then rebuilds the answer from ``receipts``). ``created`` is Unix
+#: seconds; rows older than the retention are deleted by later appends.
+idempotency = Table(
+    "trace_idempotency",
+    retained,
+    Column("scope", String(128), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created", Integer, nullable=False, index=True),
+    Column("receipts", Text),
+    Column("status", Integer),
+    Column("response", Text),
 )
