@@ -33,6 +33,16 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # The lot-status map (docs/adr/0015-lot-status-map.md).
+        "MapFault",
+        "MapVerdict",
+        "StatusMap",
+        "StatusMapError",
+        "check_before_cosigning",
+        "check_map_claim",
+        "is_sealing_entry",
+        "seal_with_status_map",
+        "status_map_proof",
         "Action",
         "BackTrace",
         "BatchError",

@@ -30,6 +30,7 @@ from ledger import (
     NoteVerifier,
     WitnessStateFile,
 )
+from traceability import seal_with_status_map
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
@@ -129,6 +130,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     ledger = Ledger.open(
         settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
     )
+    folder = KeyFolder(settings.keys)
+    if ledger.log_signer is not None and folder.exists(settings.status_map_key):
+        # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
+        seal_with_status_map(ledger, folder.load(settings.status_map_key))
     audits = AuditJobs(ledger)
 
     @asynccontextmanager

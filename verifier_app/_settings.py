@@ -62,6 +62,9 @@ class Settings(BaseSettings):
             each process keeps its own.
         checkpoint_seconds: How often a checkpoint is signed while the log grows (needs
             the log key in ``keys``).
+        status_map_key: The key in ``keys`` (a registered cooperative key) that signs the
+            ``trace.status_map`` entry ending each checkpoint; when the folder lacks it,
+            checkpoints carry no map and pages say they were not checked for omissions.
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
             before reading it again; an append (a recall, a hold) shows on scans at most
             this much later. 0 reads it on every scan.
@@ -112,6 +115,7 @@ class Settings(BaseSettings):
     rate_burst: Annotated[int, Field(ge=1)] = 3000
     rate_file: Path | None = None
     checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
+    status_map_key: str = "status-map"
     # Half a second: under load one read serves thousands of scans (a read per scan costs
     # the resolver about half its rate, docs/performance.md), and a recall still shows
     # within a fraction of the checkpoint interval. At most 5 s: a status must not lag.

@@ -22,11 +22,13 @@ from ledger.cli import Db, Keys
 from traceability._errors import TraceError, ValidationError
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError
 from traceability._recorder import Recorder
+from traceability._seal import seal_with_status_map
 from traceability.events._model import Model
 from traceability.projection._read import Projection
 
 __all__ = [
     "DEFAULT_KEYS",
+    "STATUS_MAP_KEY",
     "Db",
     "Gtin",
     "IdemKey",
@@ -84,12 +86,19 @@ def errors() -> Iterator[None]:
         raise typer.Exit(2) from e
 
 
+#: The key-folder name of the key that signs ``trace.status_map`` (as ``serve``'s default).
+STATUS_MAP_KEY = "status-map"
+
+
 @contextmanager
 def open_recorder(db: str | None, keys: Path | None = None) -> Iterator[Recorder]:
     """Open the ledger (with its checkpoint key when the folder has one) and a recorder."""
     folder = KeyFolder(keys) if keys is not None else None
     signer = folder.log_signer() if folder is not None and folder.exists("log") else None
     with Ledger.open(database_url(db), log_signer=signer) as ledger:
+        if signer is not None and folder is not None and folder.exists(STATUS_MAP_KEY):
+            # Checkpoints this command signs end with the lot-status map, as serve's do.
+            seal_with_status_map(ledger, folder.load(STATUS_MAP_KEY))
         yield Recorder(ledger)
 
 

@@ -118,8 +118,11 @@ _FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
 # Certificates and label runs are recorded by `agritrace lot certificate` / `lot labels`,
 # which render what they record: no entry without its document.
 _ISSUED = {"trace.certificate", "trace.labels"}
+# The lot-status map is appended by whatever signs checkpoints (serve, or a command here
+# holding the log key and the status-map key), never typed in.
+_SEALED = {"trace.status_map"}
 for _kind, _model in EVENT_TYPES.items():
-    if _kind not in _FRIENDLY | _ISSUED:
+    if _kind not in _FRIENDLY | _ISSUED | _SEALED:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
 
 

@@ -30,6 +30,9 @@ __all__ = [
     "inputs",
     "issued",
     "lots",
+    "map_lots",
+    "map_nodes",
+    "map_state",
     "metadata",
     "packed",
     "plots",
@@ -42,6 +45,7 @@ __all__ = [
     "shipments",
     "sites",
     "state",
+    "status_maps",
 ]
 
 metadata = MetaData()
@@ -277,6 +281,51 @@ anomalies = Table(
     metadata,
     Column("seq", Integer, primary_key=True),
     Column("error", Text, nullable=False),
+)
+
+#: The lot-status map (traceability/_map_proof.py): each lot's value as of the map's size,
+#: written (``seq``) by the map update at that size; brought up to date at each
+#: ``trace.status_map`` entry for the lots touched since the one before.
+map_lots = Table(
+    "trace_map_lots",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("bucket", Integer, nullable=False, index=True),
+    Column("value", Text, nullable=False),  # canonical JSON {"entries": [...], "status"}
+    Column("hash", String(64), nullable=False),  # hex SHA-256 of ``value``
+    Column("seq", Integer, nullable=False),
+)
+
+#: The map's bucket tree: ``node`` is ``level << 16 | index`` (level 0 holds the bucket
+#: hashes, level 16 the root); a node that is absent is the hash of an all-empty subtree at
+#: its level. One integer key, so a path's nodes are one ``IN`` lookup.
+map_nodes = Table(
+    "trace_map_nodes",
+    metadata,
+    Column("node", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: The map tables' position (one row, ``id`` 1): the log size they describe, how many lots
+#: the map holds and its root (hex).
+map_state = Table(
+    "trace_map_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("lots", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
+)
+
+#: Every ``trace.status_map`` entry applied: its position, the size it covers, its root.
+status_maps = Table(
+    "trace_status_maps",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("root", String(44), nullable=False),
+    Column("lots", Integer, nullable=False),
 )
 
 #: Tables written in the append transaction but not derived from the log: never dropped by

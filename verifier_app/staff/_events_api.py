@@ -52,6 +52,7 @@ from traceability import (
     Role,
     Shipping,
     Site,
+    StatusMap,
     StoredKey,
 )
 from verifier_app._auth import Caller, authenticated_caller, require_role
@@ -359,6 +360,15 @@ def record_recall(
 ) -> EventOut:
     """Recall a lot, every lot made from it and every shipment carrying them."""
     return _record(caller, app, event, sent, response)
+
+
+@router.post("/status_map", status_code=status.HTTP_201_CREATED)
+def record_status_map(event: StatusMap, caller: EventCaller, app: RecorderDep) -> EventOut:
+    """Commit to every lot's status: refused unless ``root`` is the map of the log so far.
+
+    The server appends one itself before each checkpoint (docs/adr/0015-lot-status-map.md).
+    """
+    return record_for(caller, app, event)
 
 
 # Each route's OpenAPI description says who may call it, from the one table.
