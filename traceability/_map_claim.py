@@ -1,7 +1,7 @@
 """Whether a page's status agrees with the signed lot-status map: omission caught.
 
 Inclusion proofs show that the entries a page lists are in the log, never that none was
-left out. The lot-status map closes that gap (docs/adr/0015-lot-status-map.md): the page
+left out. The lot-status map closes that gap (docs/adr/0017-lot-status-map.md): the page
 carries its lot's map proof, and :func:`check_map_claim` checks, from proven entries only,
 
 1. freshness: the map entry is the checkpoint's last entry (index == size - 1) and covers

@@ -1,6 +1,6 @@
 """The lot-status map's hashing and proofs: pure, bytes in, verdict out.
 
-The map commits to every lot's derived status (docs/adr/0015-lot-status-map.md): lot key ->
+The map commits to every lot's derived status (docs/adr/0017-lot-status-map.md): lot key ->
 value ``{"status", "entries"}`` (the lifecycle status and the sorted ledger positions it
 rests on). Two levels keep updates and proofs small:
 

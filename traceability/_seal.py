@@ -6,7 +6,7 @@ brought to the log's size, and its root appended as a ``trace.status_map`` entry
 position ``size`` (signed with the server's key, checked by the projection as any event),
 so the checkpoint covers exactly up to it. A phone then checks freshness without trusting
 anyone: the map entry is the checkpoint's last entry and covers every entry before it
-(docs/adr/0015-lot-status-map.md). ``serve``, the demo and the CLI paths that publish
+(docs/adr/0017-lot-status-map.md). ``serve``, the demo and the CLI paths that publish
 install it; the ledger itself stays free of the domain.
 
 A seal that cannot append (the key is not registered, or lost its role) logs why and

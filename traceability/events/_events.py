@@ -411,7 +411,7 @@ class StatusMap(Model):
     """The root of the lot-status map over the first ``size`` entries (``trace.status_map``).
 
     Appended by the server as the last entry before each checkpoint it publishes, at
-    position ``size`` (docs/adr/0015-lot-status-map.md); the projection refuses a root that
+    position ``size`` (docs/adr/0017-lot-status-map.md); the projection refuses a root that
     its own map does not give, so only a replay-reproducible root enters through it.
     """
 

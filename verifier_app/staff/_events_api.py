@@ -366,7 +366,7 @@ def record_recall(
 def record_status_map(event: StatusMap, caller: EventCaller, app: RecorderDep) -> EventOut:
     """Commit to every lot's status: refused unless ``root`` is the map of the log so far.
 
-    The server appends one itself before each checkpoint (docs/adr/0015-lot-status-map.md).
+    The server appends one itself before each checkpoint (docs/adr/0017-lot-status-map.md).
     """
     return record_for(caller, app, event)
 
