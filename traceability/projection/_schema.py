@@ -144,10 +144,12 @@ lots = Table(
     Column("lot", String(20), nullable=False),
     Column("commodity", String(32), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("status_seq", Integer, nullable=False),
+    # Indexed, as are created_seq and the holds' lifted_seq: each checkpoint's status map
+    # looks up the lots touched since the previous map by these (projection/_status_map.py).
+    Column("status_seq", Integer, nullable=False, index=True),
     Column("status_reason", Text),
     Column("failed", Boolean, nullable=False),
-    Column("created_seq", Integer, nullable=False),
+    Column("created_seq", Integer, nullable=False, index=True),
     Column("origin_kind", String(32), nullable=False),
     Column("plot", String(40)),
     Column("harvest_time", String(40)),
@@ -175,7 +177,7 @@ holds = Table(
     Column("authority", String(16), nullable=False),
     Column("actor", Text, nullable=False),
     Column("reason", Text, nullable=False),
-    Column("lifted_seq", Integer),
+    Column("lifted_seq", Integer, index=True),
     Column("lifted_by", Text),
     Column("evidence", Integer),
 )
