@@ -66,6 +66,55 @@ def test_every_language_has_the_same_staff_wording() -> None:
     assert keys["zh"] == keys["ug"] == keys["en"]
 
 
+def _section(page: str, element_id: str) -> str:
+    start = page.index(f'<section id="{element_id}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_home_lists_every_held_and_in_stock_recalled_lot_above_30_newer_lots(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    c, w = staff_client, staff_world
+    harvested(c, w, "HELD")
+    api(c, w, "cooperative", "hold", {"lot": ref("HELD"), "reason": "complaint", "time": ago(1)})
+    harvested(c, w, "RECALLED")
+    recall = {"lot": ref("RECALLED"), "reason": "listeria", "time": ago(1)}
+    api(c, w, "cooperative", "recall", recall)
+    released(c, w, "GONE")  # recalled after it left: nothing in the shed to withdraw
+    shipping = {
+        "lots": [ref("GONE")],
+        "shipment": "SH-1",
+        "origin": "PS1",
+        "destination": "URUMQI-DC",
+        "time": ago(0.8),
+    }
+    api(c, w, "logistics", "shipping", shipping)
+    api(c, w, "cooperative", "recall", {"lot": ref("GONE"), "reason": "x", "time": ago(0.5)})
+    for n in range(30):
+        harvested(c, w, f"NEW{n:02d}")
+    w.sign_in(c, "packing_station")
+    page = c.get("/staff?lang=en", headers=HTML).text
+    attention = _section(page, "attention")
+    assert f"/staff/lots/{STRAWBERRY}/HELD?" in attention
+    assert f"/staff/lots/{STRAWBERRY}/RECALLED?" in attention
+    assert "/GONE?" not in attention
+    assert "/NEW" not in attention
+    # The 20 recent lots are all newer: without the section the held lot would be gone.
+    recent = page[page.index("</section>") :]
+    assert "/HELD?" not in recent
+    assert len(re.findall(r"/staff/lots/\d+/NEW\d\d\?", recent)) == 20
+    assert page.index("Needs attention") < page.index('href="/staff/record/harvest')
+
+
+def test_home_says_when_nothing_needs_attention(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    page = staff_client.get("/staff?lang=zh", headers=HTML).text
+    assert STAFF_WORDING["zh"]["nothing_needs_attention"] in _section(page, "attention")
+
+
 def test_home_shows_a_button_per_job_the_role_may_do_and_recent_lots(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:

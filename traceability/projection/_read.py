@@ -218,6 +218,15 @@ class Projection:
         with self._read() as conn:
             return _lists.lots(conn, statuses=statuses, code=code, limit=limit)
 
+    def lots_needing_attention(self) -> list[LotState]:
+        """Return every lot on hold, then every recalled lot still in stock (newest first).
+
+        "Still in stock": not in any shipment and not graded or processed into other lots.
+        Every such lot, however old: the staff home lists them above the recent lots.
+        """
+        with self._read() as conn:
+            return _lists.lots_needing_attention(conn)
+
     def entry_lots(self, seq: int) -> list[LotState]:
         """Return the lots ledger entry ``seq`` concerns, with their status now."""
         with self._read() as conn:

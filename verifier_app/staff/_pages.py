@@ -66,17 +66,31 @@ def _may(caller: Caller, form: Form) -> bool:
 
 @router.get("", response_class=HTMLResponse)
 def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str = "") -> Response:
-    """The shed's start page: a big button per event, finding a lot, the recent lots."""
+    """The shed's start page: lots needing attention, a button per event, finding a lot.
+
+    Every held lot (and recalled lot still in stock) is listed first, however many newer
+    lots push it out of the 20 recent ones.
+    """
     projection = app.projection
     projection.catch_up()
     forms = [f for f in FORMS.values() if _may(caller, f)]
+    attention = projection.lots_needing_attention()
     recent = projection.lots(limit=20)
     found: list[LotState] | None = None
     if q.strip():
         found = projection.lots(code=q.strip())
         if len(found) == 1:
             return RedirectResponse(_lot_path(found[0].gtin, found[0].lot, request), 303)
-    return _page(request, "staff_home.html", caller, forms=forms, recent=recent, q=q, found=found)
+    return _page(
+        request,
+        "staff_home.html",
+        caller,
+        forms=forms,
+        attention=attention,
+        recent=recent,
+        q=q,
+        found=found,
+    )
 
 
 def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) -> str:

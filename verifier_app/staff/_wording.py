@@ -32,6 +32,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "recent_lots": "最近的批次",
         "no_lots": "还没有批次。",
         "no_match": "没有找到这个批次号。",
+        "needs_attention": "需要处理：暂停销售和已召回仍在库的批次",
+        "nothing_needs_attention": "没有暂停销售或待撤回的批次。",
         "status": "状态",
         "why": "原因",
         "product": "产品",
@@ -110,6 +112,10 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "recent_lots": "يېقىنقى تۈركۈملەر",
         "no_lots": "تېخى تۈركۈم يوق.",
         "no_match": "بۇ تۈركۈم نومۇرى تېپىلمىدى.",
+        "needs_attention": (
+            "بىر تەرەپ قىلىش كېرەك: توختىتىلغان ۋە قايتۇرۇۋېلىنغان، تېخى ئامباردىكى تۈركۈملەر"
+        ),
+        "nothing_needs_attention": "توختىتىلغان ياكى قايتۇرۇۋېلىنىدىغان تۈركۈم يوق.",
         "status": "ھالىتى",
         "why": "سەۋەبى",
         "product": "مەھسۇلات",
@@ -191,6 +197,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "recent_lots": "Recent lots",
         "no_lots": "No lots yet.",
         "no_match": "No lot has this code.",
+        "needs_attention": "Needs attention: lots on hold, and recalled lots still in stock",
+        "nothing_needs_attention": "No lot is on hold or waiting to be withdrawn.",
         "status": "Status",
         "why": "Why",
         "product": "Product",
