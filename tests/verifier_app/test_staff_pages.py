@@ -66,6 +66,23 @@ def test_every_language_has_the_same_staff_wording() -> None:
     assert keys["zh"] == keys["ug"] == keys["en"]
 
 
+@pytest.mark.parametrize("language", ["zh", "ug", "en"])
+def test_staff_page_titles_end_with_the_site_name_not_a_form_field(
+    staff_client: TestClient, staff_world: StaffWorld, language: str
+) -> None:
+    from verifier_app._i18n import MESSAGES
+
+    staff_world.sign_in(staff_client, "packing_station")
+    for path in ("/staff", "/staff/record/cooling"):
+        page = staff_client.get(f"{path}?lang={language}", headers=HTML).text
+        title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S)[1])  # type: ignore[index]
+        assert title.endswith(f" · {MESSAGES[language]['site']}"), title  # type: ignore[index]
+        assert STAFF_WORDING[language]["site_code"] not in title  # type: ignore[index]
+    # The form still labels its site field as one.
+    form = staff_client.get(f"/staff/record/cooling?lang={language}", headers=HTML).text
+    assert html.escape(STAFF_WORDING[language]["site_code"]) in form  # type: ignore[index]
+
+
 def _section(page: str, element_id: str) -> str:
     start = page.index(f'<section id="{element_id}">')
     return page[start : page.index("</section>", start)]

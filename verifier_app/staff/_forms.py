@@ -217,8 +217,8 @@ def _disposition(text_field: str) -> Callable[[Mapping[str, str]], dict[str, Any
 
 
 _TIME = Field("time", "time", "datetime")
-_LOT = Field("lot", "lot", "lot")
-_SITE = Field("site", "site")
+_LOT = Field("lot", "lot_heading", "lot")
+_SITE = Field("site", "site_code")
 
 
 def _grading_fields() -> tuple[Field, ...]:
