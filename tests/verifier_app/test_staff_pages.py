@@ -3,6 +3,7 @@ script injection rendered inert, the lot page, label printing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from pathlib import Path
@@ -204,6 +205,66 @@ def test_harvest_form_records_and_goes_to_the_lot_page(
     assert "Saved on the ledger." in page.text
     assert "Recorded, waiting for tests or release" in page.text
     assert "Aysha Tursun" in page.text
+
+
+def _choose_zone(client: TestClient, world: StaffWorld, zone: str) -> Any:
+    csrf = world.sign_in(client, "packing_station")
+    return client.post(
+        "/staff/time-zone?lang=en",
+        data={"csrf": csrf, "zone": zone},
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+
+@pytest.mark.parametrize(("zone", "hours"), [("xinjiang", 6), ("beijing", 8), (None, 8)])
+def test_a_form_typed_on_a_devices_clock_stores_the_right_instant(
+    staff_client: TestClient, staff_world: StaffWorld, zone: str | None, hours: int
+) -> None:
+    if zone is not None:
+        chosen = _choose_zone(staff_client, staff_world, zone)
+        assert chosen.status_code == 303
+        assert chosen.headers["location"] == "/staff?lang=en"
+    else:
+        staff_world.sign_in(staff_client, "packing_station")
+    instant = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
+    typed = instant.astimezone(dt.timezone(dt.timedelta(hours=hours))).strftime("%Y-%m-%dT%H:%M")
+    form = staff_client.get("/staff/record/harvest?lang=en", headers=HTML).text
+    zone_name = "Xinjiang time" if hours == 6 else "Beijing time"
+    assert f"({zone_name} <bdi>UTC+{hours}</bdi>)" in form
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HZ1",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": "80",
+        "time": typed,
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 303, response.text
+    stored = staff_world.ledger.entry(size).statement.body["time"]
+    moment = dt.datetime.fromisoformat(str(stored))
+    assert moment == instant
+    assert moment.utcoffset() == dt.timedelta(hours=hours)
+
+
+def test_the_home_page_offers_both_clocks_and_an_unknown_zone_is_refused(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    staff_world.sign_in(staff_client, "packing_station")
+    home = staff_client.get("/staff?lang=ug", headers=HTML).text
+    assert 'value="beijing" selected' in home
+    assert 'value="xinjiang"' in home
+    assert _choose_zone(staff_client, staff_world, "xinjiang").status_code == 303
+    home = staff_client.get("/staff?lang=ug", headers=HTML).text
+    assert 'value="xinjiang" selected' in home
+    refused = _choose_zone(staff_client, staff_world, "mars")
+    assert refused.status_code == 404
+    assert staff_client.cookies.get("agritrace_zone") == "xinjiang"
+    # Without the form's csrf value the choice is refused (a form from another site).
+    forged = staff_client.post("/staff/time-zone", data={"zone": "beijing"}, headers=HTML)
+    assert forged.status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ JSON body (the same body the event API takes). Refusals come back as the event m
 the domain's field names (``lot.gtin``, ``outputs[1].quantity``); :meth:`Form.field_for`
 maps them to the form field to show the message next to.
 
-Times: the forms' ``datetime-local`` boxes carry no offset, so they are read as the packing
-shed's clock, Beijing time (UTC+8), which Xinjiang's sheds and the cooperative's records
-keep.
+Times: the forms' ``datetime-local`` boxes carry no offset; the page gives :func:`with_zone`
+the device's chosen clock (Beijing or Xinjiang time, ``staff/_zones.py``), which adds its
+offset before the event is built. A value still without one is read as Beijing time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from traceability import (
@@ -33,6 +33,7 @@ from traceability import (
     Role,
     Shipping,
 )
+from verifier_app.staff._zones import DEFAULT_ZONE, Zone, local_now, read_time
 
 __all__ = [
     "FORMS",
@@ -44,10 +45,11 @@ __all__ = [
     "local_now",
     "lot_value",
     "split_lot",
+    "with_zone",
 ]
 
-#: The packing shed's clock (China Standard Time).
-SHED_TIME: Final = timezone(timedelta(hours=8))
+#: The clock a time without an offset is read in (China Standard Time, Beijing).
+SHED_TIME: Final = DEFAULT_ZONE.tz
 #: Graded lots a grading page offers rows for (more grades are rare in one grading).
 GRADING_ROWS: Final = 3
 #: Suggested grades and lot-code suffixes for the rows (the cooperative's strawberry bands).
@@ -125,9 +127,20 @@ class Form:
         return head if head in names else None
 
 
-def local_now() -> str:
-    """Now on the shed's clock, as a ``datetime-local`` box shows it."""
-    return datetime.now(UTC).astimezone(SHED_TIME).strftime("%Y-%m-%dT%H:%M")
+def with_zone(form: Form, values: Mapping[str, str], zone: Zone) -> dict[str, str]:
+    """Return ``values`` with each time box read on ``zone``'s clock (an ISO time with offset).
+
+    The typed values stay as they were for showing the form again; a value that is not a
+    time is left for :func:`_time` to refuse with the field's name.
+    """
+    out = dict(values)
+    for f in form.fields:
+        if f.kind == "datetime" and out.get(f.name, "").strip():
+            try:
+                out[f.name] = read_time(out[f.name], zone).isoformat()
+            except ValueError:
+                continue
+    return out
 
 
 def _time(values: Mapping[str, str], name: str = "time") -> str:

@@ -39,12 +39,13 @@ from verifier_app.staff._forms import (
     GRADING_ROWS,
     Form,
     FormError,
-    local_now,
     lot_value,
     split_lot,
+    with_zone,
 )
 from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._wording import STAFF_WORDING
+from verifier_app.staff._zones import COOKIE, ZONES, device_zone, local_now
 
 __all__ = ["router", "show_lot"]
 
@@ -57,7 +58,9 @@ _MAX_VALUE = 500  # longer than any field the events take; the model says what i
 def _page(
     request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
-    return signed_in_page(request, caller, template, ctx, STAFF_WORDING, status)
+    # Every staff page says which clock its times are in, and the home page lets it change.
+    zone = {"zone": device_zone(request), "zones": ZONES}
+    return signed_in_page(request, caller, template, zone | ctx, STAFF_WORDING, status)
 
 
 def _may(caller: Caller, form: Form) -> bool:
@@ -93,6 +96,20 @@ def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str =
     )
 
 
+@router.post("/time-zone")
+async def choose_zone(request: Request, caller: StaffCaller) -> Response:
+    """Remember this device's clock for the forms' times (a cookie), then go back home."""
+    sent = await read_form(request, _MAX_VALUE)
+    name = sent.get("zone", "")
+    if name not in ZONES:
+        raise NotFoundError(f"zone: expected one of {', '.join(ZONES)}, got {name!r}", "zone")
+    lang = request.query_params.get("lang")
+    response = RedirectResponse("/staff" + (f"?lang={quote(lang)}" if lang else ""), 303)
+    # A device setting, not a secret; a year, so a shed laptop keeps it through the season.
+    response.set_cookie(COOKIE, name, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
 def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) -> str:
     query = [f"lang={request.query_params['lang']}"] if "lang" in request.query_params else []
     if done:
@@ -103,7 +120,7 @@ def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) ->
 
 def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
     values = {f.name: "" for f in form.fields}
-    values["time"] = local_now()
+    values["time"] = local_now(device_zone(request))
     chosen = request.query_params.get("lot", "")
     values["lot"] = chosen
     known = app.projection.products()
@@ -199,7 +216,7 @@ async def record_submit(
     if missing:
         return _show_form(request, caller, app, form, values, missing, status=422)
     try:
-        body = form.build(values)
+        body = form.build(with_zone(form, values, device_zone(request)))
         event = form.model.from_body(body)
         record_for(caller, app, event)
     except FormError as e:
