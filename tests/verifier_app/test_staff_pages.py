@@ -268,6 +268,69 @@ def test_the_home_page_offers_both_clocks_and_an_unknown_zone_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("85 斤", "42.5", "85 斤</bdi> = <bdi>42.5 kg"),
+        ("85斤", "42.5", "85 斤</bdi> = <bdi>42.5 kg"),
+        ("100 جىڭ", "50", "100 جىڭ</bdi> = <bdi>50 kg"),
+        ("42.5 公斤", "42.5", None),
+        ("42.5 KG", "42.5", None),
+        ("42.50", "42.50", None),
+    ],
+)
+def test_a_weight_in_jin_or_gongjin_is_recorded_in_kg_with_the_conversion_shown(
+    staff_client: TestClient, staff_world: StaffWorld, typed: str, stored: str, shown: str | None
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HW1",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": typed,
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 303, response.text
+    assert staff_world.ledger.entry(size).statement.body["quantity"] == stored
+    page = staff_client.get(response.headers["location"], headers=HTML).text
+    if shown is None:
+        assert "Recorded in kg:" not in page
+    else:
+        assert f"Recorded in kg: <bdi>{shown}</bdi>" in page
+
+
+@pytest.mark.parametrize("typed", ["1,000 斤", "10 lb", "斤"])
+def test_a_weight_that_is_not_a_number_with_a_known_unit_is_refused(
+    staff_client: TestClient, staff_world: StaffWorld, typed: str
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HW2",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": typed,
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 422
+    assert 'id="f-quantity-error"' in response.text
+    assert staff_world.size() == size
+
+
+def test_a_hand_made_conversion_link_shows_no_conversion(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    page = staff_client.get(
+        f"/staff/lots/{STRAWBERRY}/H1?lang=en&weighed=lots&weighed=5%20kg", headers=HTML
+    ).text
+    assert "Recorded in kg:" not in page
+
+
+@pytest.mark.parametrize(
     ("change", "field", "message"),
     [
         ({"quantity": "-5"}, "quantity", "greater than 0"),
@@ -387,6 +450,54 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
     refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
+
+
+def test_grading_form_shows_the_weight_to_account_for_and_the_profiles_bands(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    from traceability import load_profile
+
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    chosen = lot_value(STRAWBERRY, "H1")
+    page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML).text
+    account = page[page.index('<div class="notice" id="account">') :]
+    account = account[: account.index("</div>")]
+    assert "the graded weights must add up to it: <bdi>100 kg</bdi> (<bdi>H1</bdi>)" in account
+    profile = load_profile(
+        Path(__file__).resolve().parents[2] / "traceability/data/strawberry.toml"
+    )
+    for band in profile.grades:
+        assert f"<li><bdi>{band.name}</bdi>: " in account
+        for edge in (band.min_mm, band.max_mm):
+            assert edge is None or f"{edge} mm" in account
+    # Only the grading form, and only for a chosen lot.
+    bare = staff_client.get("/staff/record/grading?lang=en", headers=HTML).text
+    assert 'id="account"' not in bare
+    cooling = staff_client.get(f"/staff/record/cooling?lot={chosen}&lang=en", headers=HTML).text
+    assert 'id="account"' not in cooling
+
+
+def test_grading_weights_in_jin_are_recorded_in_kg(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    size = staff_world.size()
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "site": "PS1",
+        "out0_lot": "H1-SU",
+        "out0_grade": "super",
+        "out0_quantity": "60 斤",
+        "out0_sizes": "36, 38",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "grading", values)
+    assert response.status_code == 303, response.text
+    outputs = staff_world.ledger.entry(size).statement.body["outputs"]
+    assert outputs[0]["quantity"] == "30"
+    page = staff_client.get(response.headers["location"], headers=HTML).text
+    assert "Recorded in kg: <bdi>60 斤</bdi> = <bdi>30 kg</bdi>" in page
 
 
 def test_grading_out_of_band_sizes_are_shown_by_the_row(

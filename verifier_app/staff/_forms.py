@@ -33,6 +33,7 @@ from traceability import (
     Role,
     Shipping,
 )
+from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._zones import DEFAULT_ZONE, Zone, local_now, read_time
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "local_now",
     "lot_value",
     "split_lot",
+    "with_kg",
     "with_zone",
 ]
 
@@ -55,7 +57,7 @@ GRADING_ROWS: Final = 3
 #: Suggested grades and lot-code suffixes for the rows (the cooperative's strawberry bands).
 GRADE_ROWS: Final = (("super", "SU"), ("grade_1", "G1"), ("grade_2", "G2"))
 
-Kind = Literal["text", "number", "datetime", "product", "plot", "lot", "grade"]
+Kind = Literal["text", "number", "weight", "datetime", "product", "plot", "lot", "grade"]
 
 
 class FormError(ValueError):
@@ -125,6 +127,22 @@ class Form:
                 return name
         head = re.split(r"[.\[]", error_field, maxsplit=1)[0]
         return head if head in names else None
+
+
+def with_kg(form: Form, values: Mapping[str, str]) -> tuple[dict[str, str], list[Weighed]]:
+    """Return ``values`` with each weight box in kg, and the weights that were converted.
+
+    A weight typed in 斤 or 公斤 is recorded in kg (``staff/_weights.py``); text that is no
+    weight is left for the event model to refuse with the field's name.
+    """
+    out, converted = dict(values), []
+    for f in form.fields:
+        weighed = read_weight(out.get(f.name, "")) if f.kind == "weight" else None
+        if weighed is not None:
+            out[f.name] = weighed.kg
+            if weighed.converted:
+                converted.append(weighed)
+    return out, converted
 
 
 def with_zone(form: Form, values: Mapping[str, str], zone: Zone) -> dict[str, str]:
@@ -240,7 +258,7 @@ def _grading_fields() -> tuple[Field, ...]:
         rows += [
             Field(f"out{i}_lot", "output", required=False, group=i),
             Field(f"out{i}_grade", "grade", "grade", required=False, group=i),
-            Field(f"out{i}_quantity", "quantity_kg", "number", required=False, group=i),
+            Field(f"out{i}_quantity", "weight", "weight", required=False, group=i),
             Field(f"out{i}_sizes", "sizes_mm", required=False, group=i),
         ]
     return (_LOT, _SITE, *rows, _TIME)
@@ -272,7 +290,7 @@ FORMS: Final[Mapping[str, Form]] = {
                 Field("lot_code", "lot_code"),
                 Field("plot", "plot", "plot"),
                 Field("variety", "variety"),
-                Field("quantity", "quantity_kg", "number"),
+                Field("quantity", "weight", "weight"),
                 _TIME,
             ),
             _harvest,

@@ -9,6 +9,7 @@ record_for`): signed with the signed-in person's server-held key, checked by the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -41,9 +42,11 @@ from verifier_app.staff._forms import (
     FormError,
     lot_value,
     split_lot,
+    with_kg,
     with_zone,
 )
 from verifier_app.staff._refusals import refusal_text
+from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._wording import STAFF_WORDING
 from verifier_app.staff._zones import COOKIE, ZONES, device_zone, local_now
 
@@ -110,10 +113,18 @@ async def choose_zone(request: Request, caller: StaffCaller) -> Response:
     return response
 
 
-def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) -> str:
+def _lot_path(
+    gtin: str,
+    lot: str,
+    request: Request,
+    done: str | None = None,
+    weighed: Sequence[Weighed] = (),
+) -> str:
     query = [f"lang={request.query_params['lang']}"] if "lang" in request.query_params else []
     if done:
         query.append(f"done={done}")
+    # The lot page re-reads each with the same parser, so a link shows only true conversions.
+    query.extend(f"weighed={quote(f'{w.typed} {w.unit}')}" for w in weighed)
     # A lot code may hold any GS1 AI 10 character ("/", "?", "%", "&", ...): escape all but "/".
     return f"/staff/lots/{gtin}/{quote(lot, safe='/')}" + (f"?{'&'.join(query)}" if query else "")
 
@@ -158,6 +169,11 @@ def _show_form(
         # the form was refused, rather than a silently different lot.
         chosen_rows = [r for r in projection.lots(code=chosen[14:]) if r.gtin == chosen[:14]]
         lot_choices = chosen_rows + lot_choices
+    # Grading: the weight to account for and the bands the sizes are checked against, so the
+    # person sees what the domain will check before it refuses.
+    source = next((r for r in lot_choices if lot_value(r.gtin, r.lot) == chosen), None)
+    source = source if form.kind == "grading" else None
+    bands = projection.grade_bands(source.commodity) if source is not None else ()
     return _page(
         request,
         "staff_form.html",
@@ -173,6 +189,8 @@ def _show_form(
         lot_value=lot_value,
         grades=[g for g, _ in GRADE_ROWS] + ["processing"],
         rows=range(GRADING_ROWS),
+        source=source,
+        bands=bands,
     )
 
 
@@ -216,7 +234,8 @@ async def record_submit(
     if missing:
         return _show_form(request, caller, app, form, values, missing, status=422)
     try:
-        body = form.build(with_zone(form, values, device_zone(request)))
+        in_kg, weighed = with_kg(form, with_zone(form, values, device_zone(request)))
+        body = form.build(in_kg)
         event = form.model.from_body(body)
         record_for(caller, app, event)
     except FormError as e:
@@ -234,7 +253,8 @@ async def record_submit(
     except TraceError as e:
         return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
     target = _target(kind, body)
-    return RedirectResponse(_lot_path(target["gtin"], target["lot"], request, kind), 303)
+    path = _lot_path(target["gtin"], target["lot"], request, kind, weighed)
+    return RedirectResponse(path, 303)
 
 
 @router.get("/lots/{gtin}/{lot:path}", response_class=HTMLResponse)
@@ -242,7 +262,9 @@ def lot_page(
     request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
 ) -> HTMLResponse:
     """A lot: status in words and why, residue verdicts, lineage, next steps, labels."""
-    return show_lot(request, caller, app, gtin, lot, done=done)
+    typed = (read_weight(text) for text in request.query_params.getlist("weighed"))
+    weighed = [w for w in typed if w is not None and w.converted]
+    return show_lot(request, caller, app, gtin, lot, done=done, weighed=weighed)
 
 
 def show_lot(
@@ -253,6 +275,7 @@ def show_lot(
     lot: str,
     *,
     done: str = "",
+    weighed: Sequence[Weighed] = (),
     refused: LifecycleError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -297,4 +320,5 @@ def show_lot(
         may_certify=bool(caller.roles & set(PERMITTED[CertificateIssued.KIND])),
         bases=COMMITMENT_BASES,
         done=done if done in FORMS else "",
+        weighed=weighed,
     )

@@ -42,7 +42,12 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "why": "原因",
         "plot": "地块（种植户）",
         "variety": "品种",
+        "weight": "重量",
         "quantity_kg": "重量（公斤）",
+        "weight_hint": "例如 42.5（公斤）、42.5 公斤 或 85 斤；1 斤 = 0.5 公斤",  # noqa: RUF001
+        "converted": "已换算成公斤记录：",
+        "to_account": "这批的采收重量，分级后的重量合计要与它相符：",
+        "size_bands": "各等级的果径范围（按量得的果径核对）：",
         "time": "时间",
         "site_code": "地点编号（如包装站）",
         "celsius": "果心温度（°C）",
@@ -126,7 +131,17 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "why": "سەۋەبى",
         "plot": "ئېتىز (تېرىغۇچى)",
         "variety": "سورتى",
+        "weight": "ئېغىرلىقى",
         "quantity_kg": "ئېغىرلىقى (كىلوگىرام)",
+        "weight_hint": "مەسىلەن 42.5 (كىلوگىرام)، 42.5 كىلو ياكى 85 جىڭ؛ 1 جىڭ = 0.5 كىلوگىرام",
+        "converted": "كىلوگىرامغا ئايلاندۇرۇپ خاتىرىلەندى:",
+        "to_account": (
+            "بۇ تۈركۈمنىڭ ئۈزۈلگەن ئېغىرلىقى؛ "
+            "دەرىجىگە ئايرىلغان ئېغىرلىقلارنىڭ يىغىندىسى ئۇنىڭغا ماس كېلىشى كېرەك:"
+        ),
+        "size_bands": (
+            "ھەر دەرىجىنىڭ مېۋە دىئامېتىر دائىرىسى (ئۆلچەنگەن دىئامېتىر بىلەن تەكشۈرۈلىدۇ):"
+        ),
         "time": "ۋاقىت",
         "site_code": "ئورۇن نومۇرى (مەسىلەن ئوراش پونكىتى)",
         "celsius": "مېۋە ئىچى تېمپېراتۇرىسى (°C)",
@@ -211,7 +226,12 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "why": "Why",
         "plot": "Plot (grower)",
         "variety": "Variety",
+        "weight": "Weight",
         "quantity_kg": "Weight (kg)",
+        "weight_hint": "e.g. 42.5 (kg), 42.5 kg or 85 斤; 1 斤 = 0.5 kg",
+        "converted": "Recorded in kg:",
+        "to_account": "Harvested weight of this lot; the graded weights must add up to it:",
+        "size_bands": "Size bands per grade (the measured sizes are checked against them):",
         "time": "Time",
         "site_code": "Site code (e.g. the packing station)",
         "celsius": "Core temperature (°C)",
