@@ -333,11 +333,11 @@ def test_a_hand_made_conversion_link_shows_no_conversion(
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"quantity": "-5"}, "quantity", "greater than 0"),
+        ({"quantity": "-5"}, "quantity", "The number must be more than 0"),
         ({"quantity": ""}, "quantity", "Please fill this in."),
-        ({"lot_code": "H 7"}, "lot_code", "lot"),
-        ({"time": "yesterday"}, "time", "expected a date and time"),
-        ({"time": "2999-01-01T08:00"}, "time", "not after now"),
+        ({"lot_code": "H 7"}, "lot_code", "A lot code cannot contain a space"),
+        ({"time": "yesterday"}, "time", "Type a date and time"),
+        ({"time": "2999-01-01T08:00"}, "time", "cannot be later than now"),
     ],
 )
 def test_a_refused_harvest_shows_the_message_by_the_field_and_keeps_the_typing(

@@ -61,12 +61,17 @@ Kind = Literal["text", "number", "weight", "datetime", "product", "plot", "lot",
 
 
 class FormError(ValueError):
-    """A typed value the form itself cannot read (before the event model sees it)."""
+    """A typed value the form itself cannot read (before the event model sees it).
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    Shaped like the domain's :class:`traceability.ValidationError` (``field``, ``expected``,
+    ``got``) so the page words both the same way (``staff/_field_errors.py``).
+    """
+
+    def __init__(self, field: str, expected: str, got: object = None) -> None:
+        super().__init__(f"{field}: expected {expected}, got {got!r}")
         self.field = field
-        self.message = message
+        self.expected = expected
+        self.got = got
 
 
 @dataclass(frozen=True)
@@ -166,9 +171,7 @@ def _time(values: Mapping[str, str], name: str = "time") -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise FormError(
-            name, f"expected a date and time like 2026-06-01T08:30, got {text!r}"
-        ) from None
+        raise FormError(name, "a date and time like 2026-06-01T08:30", text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHED_TIME)
     return moment.isoformat()
@@ -182,7 +185,7 @@ def lot_value(gtin: str, lot: str) -> str:
 def split_lot(value: str, name: str = "lot") -> dict[str, str]:
     """Read a lot dropdown's value back into ``{"gtin", "lot"}``."""
     if len(value) <= 14 or not value[:14].isdigit():
-        raise FormError(name, f"expected a lot from the list, got {value!r}")
+        raise FormError(name, "a lot from the list", value)
     return {"gtin": value[:14], "lot": value[14:]}
 
 
@@ -218,7 +221,7 @@ def _grading(v: Mapping[str, str]) -> dict[str, Any]:
             }
         )
     if not outputs:
-        raise FormError("out0_quantity", "expected at least one graded lot with its weight")
+        raise FormError("out0_quantity", "at least one graded lot with its weight")
     return {"input": source, "outputs": outputs, "site": v["site"], "time": _time(v)}
 
 

@@ -34,6 +34,7 @@ from verifier_app._negotiate import page_language
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.staff._events_api import record_for
+from verifier_app.staff._field_errors import field_error_text
 from verifier_app.staff._forms import (
     FORMS,
     GRADE_ROWS,
@@ -238,13 +239,13 @@ async def record_submit(
         body = form.build(in_kg)
         event = form.model.from_body(body)
         record_for(caller, app, event)
-    except FormError as e:
-        return _show_form(request, caller, app, form, values, {e.field: e.message}, status=422)
-    except ValidationError as e:
-        where = form.field_for(e.field)
+    except (FormError, ValidationError) as e:
+        # In the reader's language, saying what to type (staff/_field_errors.py).
+        said = field_error_text(e, page_language(request))
+        where = e.field if isinstance(e, FormError) else form.field_for(e.field)
         if where is None:
-            return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
-        return _show_form(request, caller, app, form, values, {where: str(e)}, status=422)
+            return _show_form(request, caller, app, form, values, refusal=said, status=422)
+        return _show_form(request, caller, app, form, values, {where: said}, status=422)
     except LifecycleError as e:
         said = refusal_text(e, page_language(request))
         return _show_form(request, caller, app, form, values, refusal=said, status=409)

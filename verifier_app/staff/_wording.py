@@ -2,8 +2,8 @@
 
 Passed to :func:`verifier_app._pages.render_page` as ``wording``; every language has the
 same keys (a test checks). The Uyghur wording needs a native speaker's review before
-release. The domain's own refusal messages (field, expected, got; the rule's name) are
-English and shown under a translated line saying what to do.
+release. A rule's refusal is worded here (``REFUSAL_WORDING``); a field's validation error in
+``staff/_field_error_wording.py``.
 """
 
 from __future__ import annotations
