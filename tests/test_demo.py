@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -223,3 +226,29 @@ def test_readme_main_command_runs_the_demo_then_serves_what_it_prints() -> None:
     assert "agritrace demo && " in command
     serve = serve_command(Path("agritrace-demo"), ".venv/bin/agritrace")
     assert command.endswith(serve)
+
+
+def test_readme_demo_command_run_twice_in_the_same_folder_keeps_the_first_demo(
+    tmp_path: Path,
+) -> None:
+    # As the README's first command runs it: no --folder, from the user's folder, twice.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "agritrace", "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    tokens = _tokens(tmp_path / "agritrace-demo")
+    assert "built the demo season" in runs[0].stdout
+    assert "kept the demo already in agritrace-demo" in runs[1].stdout
+    for run in runs:
+        assert tokens["packing_station"] in run.stdout
+        assert serve_command(Path("agritrace-demo")) in run.stdout.replace("\n", "")
