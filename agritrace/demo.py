@@ -7,7 +7,7 @@ lots worth looking at, the sign-in tokens it made and the command that serves th
 
 An existing demo folder is kept: a server may be serving it, and rebuilding would replace the
 keys and tokens under it (its sign-ins would get 401). Run again, the command prints the tour
-of the demo already there; ``--force`` rebuilds it (ADR 15).
+of the demo already there; ``--force`` rebuilds it (ADR 18).
 """
 
 from __future__ import annotations
@@ -37,7 +37,13 @@ from ledger import (
     parse_note,
     witness_checkpoint,
 )
-from traceability import LabelRun, Projection, Recorder, register_label_key
+from traceability import (
+    LabelRun,
+    Projection,
+    Recorder,
+    check_before_cosigning,
+    register_label_key,
+)
 from traceability.demo import COOPERATIVE, PRODUCTS, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
@@ -154,6 +160,9 @@ def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
     The witness keeps the checkpoint it cosigned (``witness-checkpoint.txt``): with it,
     ``agritrace ledger witness`` refuses any later checkpoint that rewrites or cuts history.
     """
+    # The regulator cosigns only a checkpoint ending with a lot-status map that its own
+    # replay of the log reproduces (traceability.check_before_cosigning).
+    check_before_cosigning(ledger, note)
     cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
     log_key = NoteVerifier.from_key_string(str(ledger.entry(0).statement.body["log_key"]))
     line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))

@@ -16,7 +16,11 @@ checks, from the trust file alone (:mod:`agritrace._trust`):
    growers, harvest date, grade, quantity, packing, residue values and verdicts, cold
    chain) re-derived from the proven statement bodies with the same derivation as the
    server and the browser (:func:`traceability.derive_facts`), compared with the values
-   the answer claims and with the page's lines; a mismatch is a finding named by the fact.
+   the answer claims and with the page's lines; a mismatch is a finding named by the fact;
+6. the lot's proof in the signed lot-status map that ends the checkpoint
+   (:func:`traceability.check_map_claim`): the status the page shows is the map's, and no
+   entry it rests on (a recall, a hold) was left out. An answer without one fails: a
+   server that leaves out a recall could leave out the map proof too.
 
 :func:`check_answer` is pure (the answer in, findings out); exit status 1 names every
 mismatch, 2 means the check could not run (no answer, unreadable trust file).
@@ -58,6 +62,7 @@ from traceability import (
     LABEL_ROLE,
     Fact,
     ResidueLine,
+    check_map_claim,
     compare_facts,
     derive_facts,
 )
@@ -141,8 +146,8 @@ def _label_keys(
 
 def _proofs(
     answer: Mapping[str, Any], trust: TrustFile, out: list[Finding], label_keys: list[bytes]
-) -> dict[int, Record] | None:
-    """Check the checkpoint, cosignatures and inclusion proofs; return the proven records.
+) -> tuple[int, dict[int, Record]] | None:
+    """Check the checkpoint, cosignatures and inclusion proofs; return its size and records.
 
     The label keys the answer proves are added to ``label_keys``.
     """
@@ -188,7 +193,21 @@ def _proofs(
     listed = {int(e["seq"]) for e in lot.get("entries", [])}
     for seq in sorted(listed - records.keys()):
         out.append(Finding("inclusion", False, f"entry {seq} is listed but not proven"))
-    return records
+    return checkpoint.size, records
+
+
+def _status_map(
+    gtin: str, lot: str, answer: Mapping[str, Any], size: int, records: Mapping[int, Record]
+) -> Finding:
+    bundle = answer.get("proof") or {}
+    proven = {s: (r.statement.kind, r.statement.body) for s, r in records.items()}
+    shown = answer.get("lot_status")
+    verdict = check_map_claim(bundle.get("statusMap"), size, proven, gtin, lot, shown)
+    if verdict.state == "checked":
+        return Finding("status map", True, f"{shown}, as the signed lot-status map says")
+    if verdict.state == "not_checked":
+        return Finding("status map", False, f"not checked for omissions: {verdict.reason}")
+    return Finding("status map", False, verdict.reason)
 
 
 # The banner each derived lifecycle status allows: only a lot for sale may be "verified"
@@ -315,10 +334,12 @@ def check_answer(uri: str, answer: Mapping[str, Any], trust: TrustFile) -> list[
     if status == "unverified":
         out.append(Finding("status", False, "the server reports its records drift from its log"))
     ledger_keys: list[bytes] = []
-    records = _proofs(answer, trust, out, ledger_keys)
+    proven = _proofs(answer, trust, out, ledger_keys)
     out.append(_label(uri, trust, ledger_keys))
-    if records is not None and link.lot is not None:
+    if proven is not None and link.lot is not None:
+        size, records = proven
         out.extend(_facts(link.gtin, link.lot, answer, records))
+        out.append(_status_map(link.gtin, link.lot, answer, size, records))
     return out
 
 

@@ -11,6 +11,11 @@ Append protocol (every step is in one database transaction, or nothing happens):
    appended again: its first receipt is returned (a retry on a patchy network is safe).
 3. After commit, a checkpoint is signed when the last one is older than the interval.
 
+A layer above may set :attr:`Ledger.seal`: called under the append lock just before each
+checkpoint is signed, it may append entries (the domain appends a commitment to its derived
+state there), and the checkpoint then covers exactly up to its last append, so a
+checkpoint always ends with the seal's entry. The ledger knows nothing of what it appends.
+
 Step 2 lives in :mod:`ledger._append`. :meth:`Ledger.append_transaction` opens it for a
 caller that writes its own rows (a projection) in the same transaction as the entries.
 """
@@ -18,7 +23,7 @@ caller that writes its own rows (a projection) in the same transaction as the en
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,6 +96,9 @@ class Ledger:
         self._keys = KeyState()
         self.log_signer = log_signer
         self.checkpoint_interval = checkpoint_interval
+        #: Called with an :class:`Appender` under the append lock before each checkpoint
+        #: is signed; what it appends ends the checkpoint (see the module docstring).
+        self.seal: Callable[[Appender], None] | None = None
 
     @property
     def store(self) -> Store:
@@ -376,7 +384,16 @@ class Ledger:
         """
         if self.log_signer is None:
             raise KeyStateError("this ledger was opened without the log key: cannot sign")
-        return publish_checkpoint(self._store, self.log_signer)
+        size = None
+        if self.seal is not None:
+            # Not append_transaction: leaving it publishes when due, which would come back here.
+            with self._locked() as (conn, head):
+                appender = Appender(self._store, conn, head, self._keys)
+                self.seal(appender)
+                size = appender.size
+            # Signed at the size the seal left: an append racing in after the lock is
+            # covered by the next checkpoint (and its seal), never by this one.
+        return publish_checkpoint(self._store, self.log_signer, size)
 
     def add_cosignature(self, line: str, verifier: CosignatureVerifier, size: int) -> int:
         """Store a witness's cosignature on the stored checkpoint of ``size``.

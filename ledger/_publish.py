@@ -25,14 +25,18 @@ from ledger._head import checked_head
 from ledger._merkle import verify_consistency
 from ledger._note import NoteSigner, NoteVerifier, parse_note
 from ledger._statement import format_time
-from ledger._store import Head, Store
-from ledger._tree import CompactRange, consistency_proof
+from ledger._store import Store
+from ledger._tree import CompactRange, consistency_proof, root_at
 
 __all__ = ["checkpoint_due", "publish_checkpoint", "store_cosignature", "stored_checkpoint"]
 
 
-def publish_checkpoint(store: Store, signer: NoteSigner) -> str:
-    """Sign the current tree and publish it unless it is already published; return the note.
+def publish_checkpoint(store: Store, signer: NoteSigner, size: int | None = None) -> str:
+    """Sign the tree of ``size`` entries (default: all) unless published; return the note.
+
+    A ``size`` below the log's is for a caller that appended the entry a checkpoint must
+    end with (:attr:`ledger.Ledger.seal`) and must not let a later append slip in under
+    it; if a checkpoint at or past ``size`` is already published, that one is returned.
 
     Raises:
         StoreError: the head, the nodes or the published checkpoints were changed outside
@@ -45,7 +49,15 @@ def publish_checkpoint(store: Store, signer: NoteSigner) -> str:
             latest = store.latest_checkpoint_row(conn)
             tree = CompactRange.from_bytes(head.size, head.border)
             _check_border(store, conn, tree)
-            if latest is not None and int(latest.size) >= head.size:
+            target = head.size if size is None else size
+            if not 0 <= target <= head.size:
+                raise StoreError(
+                    f"expected a checkpoint size between 0 and {head.size}, got {target}",
+                    field="size",
+                    expected=f"<= {head.size}",
+                    got=target,
+                )
+            if latest is not None and int(latest.size) >= target:
                 if int(latest.size) > head.size:
                     raise StoreError(
                         f"a checkpoint of size {latest.size} is stored, the log has "
@@ -55,11 +67,14 @@ def publish_checkpoint(store: Store, signer: NoteSigner) -> str:
                         got=int(latest.size),
                     )
                 return str(latest.note)
-            root = tree.root()
+            if target == head.size:
+                root = tree.root()
+            else:
+                root = root_at(target, lambda keys: store.fetch_nodes(keys, conn))
             if latest is not None:
-                _check_extends(store, conn, signer, latest, head, root)
-        note = sign_checkpoint(Checkpoint(store.origin, head.size, root), signer)
-        if store.insert_checkpoint(head.size, root, note, format_time(datetime.now(UTC))):
+                _check_extends(store, conn, signer, latest, target, root)
+        note = sign_checkpoint(Checkpoint(store.origin, target, root), signer)
+        if store.insert_checkpoint(target, root, note, format_time(datetime.now(UTC))):
             return note
         # Another writer published this size first; the next pass returns theirs.
 
@@ -100,18 +115,16 @@ def _check_border(store: Store, conn: Any, tree: CompactRange) -> None:
 
 
 def _check_extends(
-    store: Store, conn: Any, signer: NoteSigner, latest: Any, head: Head, root: bytes
+    store: Store, conn: Any, signer: NoteSigner, latest: Any, size: int, root: bytes
 ) -> None:
     verifier = NoteVerifier.from_key_string(signer.verifier_key())
     try:
         previous, _ = open_checkpoint(str(latest.note).encode(), store.origin, verifier)
-        proof = consistency_proof(
-            previous.size, head.size, lambda keys: store.fetch_nodes(keys, conn)
-        )
-        verify_consistency(previous.size, head.size, proof, previous.root_hash, root)
+        proof = consistency_proof(previous.size, size, lambda keys: store.fetch_nodes(keys, conn))
+        verify_consistency(previous.size, size, proof, previous.root_hash, root)
     except LedgerError as e:
         raise StoreError(
-            f"the tree of {head.size} entries does not extend the checkpoint published at "
+            f"the tree of {size} entries does not extend the checkpoint published at "
             f"size {latest.size}: {e}; refusing to sign (run 'agritrace ledger audit')",
             field="ledger_head",
         ) from e

@@ -20,6 +20,7 @@ from traceability.events._events import EVENT_TYPES
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
+from traceability.projection._status_map import STATUS_MAP_HANDLERS
 from verifier_app._i18n import MESSAGES
 from verifier_app.staff._events_api import router as events_router
 from verifier_app.staff._forms import FORMS, NO_FORM
@@ -58,7 +59,13 @@ def _classes_tested(module: str) -> set[str]:
 
 
 DOC_ROWS = _docs_rows()
-HANDLED = set(MAKING_HANDLERS) | set(MOVEMENT_HANDLERS) | set(SIGNER_HANDLERS) | set(ISSUE_HANDLERS)
+HANDLED = (
+    set(MAKING_HANDLERS)
+    | set(MOVEMENT_HANDLERS)
+    | set(SIGNER_HANDLERS)
+    | set(ISSUE_HANDLERS)
+    | set(STATUS_MAP_HANDLERS)
+)
 EPCIS = _classes_tested("traceability/exports/_epcis.py")
 FSMA = _classes_tested("traceability/exports/_fsma.py")
 ROUTES = {getattr(r, "path", "") for r in events_router.routes}

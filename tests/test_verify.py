@@ -202,6 +202,32 @@ def test_recall_entry_left_out_of_the_proofs_fails(answers: Any, trust: TrustFil
     )
 
 
+def test_recall_left_out_everywhere_fails_on_the_status_map(answers: Any, trust: TrustFile) -> None:
+    # A consistent liar: the recall is neither listed nor proven, and the answer shows the
+    # status the remaining entries give. Only the signed lot-status map shows the omission.
+    uri, answer = lie(answers, "recalled")
+    recall = answer["proof"]["statusMap"]["value"]["entries"][0]
+    answer["lot"]["entries"] = [e for e in answer["lot"]["entries"] if e["seq"] != recall]
+    answer["proof"]["entries"] = [e for e in answer["proof"]["entries"] if e["index"] != recall]
+    # What the remaining entries give: the lot was received.
+    answer["status"], answer["lot_status"] = "verified", "received"
+    answer["lot"]["claims"]["status"]["value"] = "received"
+    answer["proof"]["facts"]["status"] = "received"
+    answer["lot"]["facts"]["status"] = "received"
+    problems = failed(check_answer(uri, answer, trust))
+    assert set(problems) == {"status map"}, problems
+    assert "the page shows 'received', the signed map 'recalled'" in problems["status map"]
+
+
+def test_an_answer_without_its_map_proof_is_not_checked_for_omissions(
+    answers: Any, trust: TrustFile
+) -> None:
+    uri, answer = lie(answers, "released")
+    assert failed(check_answer(uri, answer, trust)) == {}
+    answer["proof"]["statusMap"] = None
+    assert "not checked for omissions" in failed(check_answer(uri, answer, trust))["status map"]
+
+
 def test_changed_residue_value_grade_and_plot_fail(answers: Any, trust: TrustFile) -> None:
     uri, answer = lie(answers, "released")
     facts = answer["lot"]["facts"]

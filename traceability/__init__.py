@@ -19,7 +19,11 @@ from traceability._errors import (
 )
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
+from traceability._map_claim import MapVerdict, check_map_claim
+from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
+from traceability._seal import is_sealing_entry, seal_with_status_map
+from traceability._witness_check import StatusMapError, check_before_cosigning
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -43,6 +47,7 @@ from traceability.events._events import (
     ResidueTest,
     Shipping,
     Site,
+    StatusMap,
     SubstanceResult,
     UnitRef,
 )
@@ -59,6 +64,7 @@ from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
     DriftReport,
+    MapFault,
     ProjectionCheck,
     check_projection,
     projection_exists,
@@ -82,6 +88,7 @@ from traceability.projection._status import (
     LotPage,
     RuleFinding,
 )
+from traceability.projection._status_map import status_map_proof
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
 from traceability.rules._tables import (
@@ -97,6 +104,7 @@ from traceability.rules._tables import (
 __all__ = [
     "EVENT_TYPES",
     "FACT_NAMES",
+    "KEY_RETENTION",
     "LABEL_ROLE",
     "PERMITTED",
     "STATUS_FILTERS",
@@ -125,6 +133,8 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "IdempotencyKey",
+    "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
     "LabelKey",
@@ -138,6 +148,8 @@ __all__ = [
     "LotState",
     "LotStatus",
     "LotSummary",
+    "MapFault",
+    "MapVerdict",
     "Mismatch",
     "Model",
     "MrlRow",
@@ -165,6 +177,9 @@ __all__ = [
     "Shipment",
     "Shipping",
     "Site",
+    "StatusMap",
+    "StatusMapError",
+    "StoredKey",
     "SubstanceResult",
     "TraceError",
     "Transition",
@@ -172,6 +187,8 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "Verdict",
+    "check_before_cosigning",
+    "check_map_claim",
     "check_projection",
     "compare_facts",
     "count_scan",
@@ -179,6 +196,7 @@ __all__ = [
     "export_epcis",
     "export_fsma204",
     "import_epcis",
+    "is_sealing_entry",
     "issued_serials",
     "label_keys",
     "load_mrl_csv",
@@ -188,5 +206,7 @@ __all__ = [
     "projection_exists",
     "register_label_key",
     "reindex",
+    "seal_with_status_map",
+    "status_map_proof",
     "suspicious_serials",
 ]

@@ -17,6 +17,12 @@ Protocol for :meth:`traceability.Recorder.record_batch` (the batch form of ``rec
    transaction, and commit: the projection never holds a fact the ledger lacks, and a crash
    at any point leaves both as they were or both updated.
 
+With an idempotency key (:mod:`traceability._once`), step 4 starts by claiming the key: if
+it is stored already, :class:`~traceability._once.IdempotencyKeyUsedError` rolls back and
+nothing is appended (before the check, which might refuse a retry of what the first attempt
+did); else the key is inserted, and after the append its receipts are written, all in the
+same transaction as the entries.
+
 An exact duplicate of a statement already in the log (or earlier in the batch) is not
 appended again (the ledger returns its first receipt); it is still checked, in a savepoint
 that is rolled back, so it is refused exactly when recording it anew would be.
@@ -41,9 +47,11 @@ from ledger import (
     sign_statement,
 )
 from traceability._errors import BatchError, RoleError, TraceError
+from traceability._once import IdempotencyKey
 from traceability.events._model import Model
 from traceability.projection._apply import apply_entry
 from traceability.projection._cache import BatchCache, batch_cache
+from traceability.projection._once import claim, settle
 from traceability.projection._replay import catch_up, catch_up_locked, set_applied_size
 
 __all__ = ["Keys", "Positions", "append_checked", "record_batch", "signer_at"]
@@ -66,11 +74,13 @@ def record_batch(
     ledger: Ledger,
     batch: Sequence[tuple[Model, Ed25519PrivateKey]],
     at: datetime | None,
+    once: IdempotencyKey | None = None,
 ) -> list[Receipt]:
     """Check, apply, sign and append ``batch`` all-or-nothing (the caller holds its lock).
 
     Raises:
         BatchError: event ``index`` was refused (its error attached); nothing appended.
+        IdempotencyKeyUsedError: ``once``'s key is stored already; nothing appended.
     """
     if not batch:
         return []
@@ -102,13 +112,14 @@ def record_batch(
             except TraceError as e:
                 raise BatchError(i, e) from e
 
-    return append_checked(ledger, signed, check)
+    return append_checked(ledger, signed, check, once)
 
 
 def append_checked(
     ledger: Ledger,
     signed: Sequence[SignedStatement],
     check: Callable[[Connection, BatchCache, Keys, int, Positions], None],
+    once: IdempotencyKey | None = None,
 ) -> list[Receipt]:
     """Append ``signed`` after ``check`` applied them to the projection, in one transaction.
 
@@ -117,7 +128,8 @@ def append_checked(
     signatures verified on worker threads meanwhile, the projection caught up under the
     log's append lock, ``check(conn, cache, keys, size, positions)`` raising to refuse (the
     transaction rolls back, nothing is appended), then the append and the projection's new
-    position committed together.
+    position committed together. With ``once``, the key is claimed before the check and its
+    receipts written after the append, in the same transaction.
     """
     prepared = ledger.prepare_batch(list(signed))
     # Entries appended around the recorder are applied in a transaction of their own, so a
@@ -126,8 +138,12 @@ def append_checked(
     catch_up(ledger)
     with ledger.append_transaction() as appender, batch_cache(appender.conn) as cache:
         catch_up_locked(ledger, appender)
+        if once is not None:
+            claim(appender.conn, once)
         check(appender.conn, cache, appender.keys(), appender.size, appender.positions(prepared))
         cache.flush()
         receipts = appender.append(prepared)
+        if once is not None:
+            settle(appender.conn, once, receipts)
         set_applied_size(appender.conn, appender.size)
     return receipts

@@ -13,6 +13,9 @@ Protocol for :meth:`Recorder.record` (a batch of one; the steps live in
 
 :meth:`Recorder.record_batch` runs the same steps for many events at once, each checked on
 top of the ones before it.
+
+Each method takes an optional idempotency key (``once``, :mod:`traceability._once`): it is
+stored in the transaction of the append, so a retry with the same key appends nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import Ledger, Receipt, SignedStatement
 from traceability._batch import record_batch
 from traceability._errors import BatchError
+from traceability._once import IdempotencyKey
 from traceability._signed import record_signed
 from traceability.events._model import Model
+from traceability.projection._once import remember
 from traceability.projection._read import Projection
 from traceability.projection._replay import catch_up, rebuild
 
@@ -62,7 +67,12 @@ class Recorder:
         return catch_up(self.ledger)
 
     def record(
-        self, event: Model, key: Ed25519PrivateKey, *, at: datetime | None = None
+        self,
+        event: Model,
+        key: Ed25519PrivateKey,
+        *,
+        at: datetime | None = None,
+        once: IdempotencyKey | None = None,
     ) -> Receipt:
         """Check ``event``, sign it with ``key`` and append it; refused events append nothing.
 
@@ -70,15 +80,17 @@ class Recorder:
             event: a validated event or rule-table model.
             key: the actor's private key; its registered roles must permit the event kind.
             at: the signer's clock for the statement (default: now).
+            once: the caller's idempotency key for this write, stored with the entry.
 
         Raises:
             RoleError: the key is unknown, revoked, or lacks a permitted role.
             ValidationError: the event names something the ledger does not know.
             LifecycleError: the event breaks the lifecycle table or a quality rule.
+            IdempotencyKeyUsedError: ``once``'s key is stored already; nothing appended.
         """
         with self._lock:
             try:
-                (receipt,) = record_batch(self.ledger, [(event, key)], at)
+                (receipt,) = record_batch(self.ledger, [(event, key)], at, once)
             except BatchError as e:
                 raise e.error from None  # one event: the refusal itself, no index
             return receipt
@@ -88,6 +100,7 @@ class Recorder:
         events_with_keys: Sequence[tuple[Model, Ed25519PrivateKey]],
         *,
         at: datetime | None = None,
+        once: IdempotencyKey | None = None,
     ) -> list[Receipt]:
         """Check every event in order, then sign and append them all, or append nothing.
 
@@ -99,23 +112,37 @@ class Recorder:
         Args:
             events_with_keys: ``(event, signer's private key)`` pairs, in recording order.
             at: the signer's clock for every statement (default: now).
+            once: the caller's idempotency key for this write, stored with the entries.
 
         Raises:
             BatchError: event ``index`` was refused; ``error`` holds the refusal.
+            IdempotencyKeyUsedError: ``once``'s key is stored already; nothing appended.
         """
         with self._lock:
-            return record_batch(self.ledger, events_with_keys, at)
+            return record_batch(self.ledger, events_with_keys, at, once)
 
-    def record_signed(self, batch: Sequence[SignedStatement]) -> list[Receipt]:
+    def record_signed(
+        self, batch: Sequence[SignedStatement], *, once: IdempotencyKey | None = None
+    ) -> list[Receipt]:
         """Check statements their signers signed (a lab's results) and append them, or none.
 
         ``trace.*`` statements get the same checks as :meth:`record` (signer's roles,
         lifecycle, quality rules), each on top of the ones before it; other kinds are left
         to the ledger. A statement already on the ledger gets its first receipt back.
+        ``once``: as for :meth:`record`.
 
         Raises:
             BatchError: statement ``index`` was refused; ``error`` holds the refusal.
             ledger.LedgerError: the ledger refused the batch (signature, key, form).
+            IdempotencyKeyUsedError: ``once``'s key is stored already; nothing appended.
         """
         with self._lock:
-            return record_signed(self.ledger, batch)
+            return record_signed(self.ledger, batch, once)
+
+    def remember(self, once: IdempotencyKey, status: int, response: str) -> None:
+        """Store the answer a keyed write got, so a retry gets the same answer back.
+
+        Called after the write committed; until then (or if the process stops first) a
+        retry's answer is rebuilt from the key's receipts.
+        """
+        remember(self.ledger.engine, once, status, response)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from ledger import Ledger, Receipt, SignedStatement
 from traceability._batch import Keys, Positions, append_checked, signer_at
 from traceability._errors import BatchError, TraceError
+from traceability._once import IdempotencyKey
 from traceability.projection._apply import apply_entry, parse_event
 from traceability.projection._cache import BatchCache
 
@@ -31,13 +32,18 @@ __all__ = ["record_signed"]
 _PREFIX = "trace."
 
 
-def record_signed(ledger: Ledger, batch: Sequence[SignedStatement]) -> list[Receipt]:
+def record_signed(
+    ledger: Ledger, batch: Sequence[SignedStatement], once: IdempotencyKey | None = None
+) -> list[Receipt]:
     """Check and append already-signed statements, all or none (the caller holds its lock).
+
+    ``once``: an idempotency key, claimed in the append transaction (:mod:`traceability._batch`).
 
     Raises:
         BatchError: statement ``index`` was refused by the domain (its error attached).
         ledger.SignatureError: a ``trace.*`` statement's signature does not verify.
         ledger.LedgerError: the ledger refused the batch (as ``Ledger.append_batch``).
+        IdempotencyKeyUsedError: ``once``'s key is stored already; nothing appended.
     """
     if not batch:
         return []
@@ -57,4 +63,4 @@ def record_signed(ledger: Ledger, batch: Sequence[SignedStatement]) -> list[Rece
             except TraceError as e:
                 raise BatchError(i, e) from e
 
-    return append_checked(ledger, batch, check)
+    return append_checked(ledger, batch, check, once)

@@ -30,14 +30,16 @@ from ledger import (
     NoteVerifier,
     WitnessStateFile,
 )
+from traceability import seal_with_status_map
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
 from verifier_app._errors import install_error_handlers
 from verifier_app._headers import SecurityHeaders, content_security_policy
-from verifier_app._limits import AuthLimits, BodySizeLimit, RateLimiter
+from verifier_app._limits import AuthLimits, BodySizeLimit, PathLengthLimit, RateLimiter
 from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
+from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
 from verifier_app._witnessing import WitnessSubmitter
 from verifier_app.consumer import _routes as consumer
@@ -128,6 +130,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     ledger = Ledger.open(
         settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
     )
+    folder = KeyFolder(settings.keys)
+    if ledger.log_signer is not None and folder.exists(settings.status_map_key):
+        # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
+        seal_with_status_map(ledger, folder.load(settings.status_map_key))
     audits = AuditJobs(ledger)
 
     @asynccontextmanager
@@ -184,7 +190,11 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.lot_lookup = lot_lookup or TraceLookup(ledger, holder)
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
-    app.state.rate_limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_per_second, settings.rate_burst)
+        if settings.rate_file is None
+        else SharedRateLimiter(settings.rate_file, settings.rate_per_second, settings.rate_burst)
+    )
     app.state.auth_limits = AuthLimits(
         settings.auth_failure_burst,
         settings.auth_failures_per_minute / 60,
@@ -235,11 +245,19 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language"],
-        expose_headers=["Link", "Retry-After"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Accept",
+            "Accept-Language",
+            "Idempotency-Key",
+        ],
+        expose_headers=["Link", "Retry-After", "Idempotent-Replayed"],
     )
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # A path no route could want is refused before the body is even read.
+    app.add_middleware(PathLengthLimit)
     # Outside the body limit, so its 413 carries the headers too. The script hash is taken
     # from the text the consumer page inlines, so an edit of the script needs no edit here.
     policy = content_security_policy([page_scripts()])

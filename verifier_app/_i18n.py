@@ -83,6 +83,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "无法在本手机上核验（不代表页面有问题）",
         "mismatch": "与账本不符",
         "verified_short": "✓ 已在本手机上核验",
+        "omission_unchecked": "未核验是否有遗漏的记录（如召回）",
         "status_counterfeit": "可能是假冒标签",
         "explain_counterfeit": "这个标签没有通过核验。请不要轻信包装上的信息，"
         "可向销售者或当地市场监管部门核实。",
@@ -163,6 +164,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "بۇ تېلېفوندا تەكشۈرگىلى بولمايدۇ (بەت خاتا دېگەنلىك ئەمەس)",
         "mismatch": "خاتىرە بىلەن ماس كەلمىدى",
         "verified_short": "✓ بۇ تېلېفوندا تەكشۈرۈلدى",
+        "omission_unchecked": "چۈشۈپ قالغان خاتىرە (قايتۇرۇۋېلىش قاتارلىق) تەكشۈرۈلمىدى",
         "status_counterfeit": "ساختا بەلگە بولۇشى مۇمكىن",
         "explain_counterfeit": "بۇ بەلگە تەكشۈرۈشتىن ئۆتمىدى. ئورامدىكى ئۇچۇرغا ئىشەنمەڭ.",
         "scanned": "بۇ بەلگە {date} دىن بۇيان {n} قېتىم سكانېرلاندى",
@@ -242,6 +244,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "cannot_check": "Cannot check on this phone (this does not mean the page is wrong)",
         "mismatch": "does not match the ledger",
         "verified_short": "✓ checked on this phone",
+        "omission_unchecked": "not checked for left-out entries (such as a recall)",
         "status_counterfeit": "Possible counterfeit label",
         "explain_counterfeit": "This label did not pass the check. Do not trust the pack; "
         "ask the seller or the local market regulator.",

@@ -1,4 +1,6 @@
-"""Request limits: a body size cap (413 before parsing) and token buckets (429).
+"""Request limits: caps on path length (414) and body size (413), and token buckets (429).
+
+The caps answer before routing or parsing.
 
 - The public resolver: a bucket per client address (:func:`rate_limited`).
 - Credentials (:class:`AuthLimits`): a refused token or sign-in empties a per-address
@@ -6,9 +8,12 @@
   accepted token takes from its own bucket and from its address's, so neither a leaked
   token nor one address can flood the write API.
 
-These limiters live in this process's memory. With ``--workers N`` each worker keeps its
-own buckets, so a client may get up to N times the rate; a deployment that needs one limit
-across workers (or across machines) needs a shared limiter, e.g. in the reverse proxy.
+The resolver's buckets are shared by every worker on the machine when the settings name a
+file for them (``AGRITRACE_RATE_FILE``; ``agritrace serve`` always does:
+:class:`~verifier_app._shared_buckets.SharedRateLimiter`); otherwise, and for the
+credential limits, they live in this process's memory (:class:`RateLimiter`), so with
+``--workers N`` a client may get up to N times those rates. Several machines behind one
+balancer need a limit in the balancer or reverse proxy.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +32,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from verifier_app._errors import RateLimitedError, error_body
 
 __all__ = [
+    "MAX_PATH_BYTES",
     "AuthLimits",
     "BodySizeLimit",
+    "Buckets",
+    "PathLengthLimit",
     "RateLimiter",
     "client_address",
     "rate_limited",
@@ -39,6 +48,33 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # Marks a request whose token is taken (by the scan fast path), so that falling through to
 # the router's dependency does not charge the same request twice.
 _CHARGED = "agritrace.rate_limit_charged"
+
+
+#: The longest request path (without the query) the app routes. A Digital Link with a lot
+#: and a serial is under 100 bytes and every page's path is shorter still; a longer one is
+#: garbage or a probe, answered before routing, matching or any template.
+MAX_PATH_BYTES = 1024
+
+
+class PathLengthLimit:
+    """ASGI middleware: refuse a path over :data:`MAX_PATH_BYTES` with 414, unrouted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("raw_path") or scope.get("path", "").encode()
+        if scope["type"] != "http" or len(path) <= MAX_PATH_BYTES:
+            await self.app(scope, receive, send)
+            return
+        message = f"path: expected at most {MAX_PATH_BYTES} bytes, got {len(path)}"
+        payload = json.dumps(error_body("path_too_long", message, "path")).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 414, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
 
 class BodySizeLimit:
@@ -108,6 +144,14 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+class Buckets(Protocol):
+    """Token buckets per client key (in this process, or shared through a file)."""
+
+    def wait_time(self, key: str, *, take: bool = True) -> float:
+        """Take one token for ``key``; 0 if granted, else seconds until one is due."""
+        ...
 
 
 @dataclass
@@ -210,7 +254,7 @@ class AuthLimits:
             raise RateLimitedError(wait)
 
 
-def take_token(limiter: RateLimiter, scope: Scope) -> None:
+def take_token(limiter: Buckets, scope: Scope) -> None:
     """Take one token for the request's client IP, once per request, or raise 429.
 
     The client is the ASGI scope's (``request.client``): behind a reverse proxy run uvicorn

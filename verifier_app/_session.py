@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Final
 from urllib.parse import quote
@@ -193,6 +194,14 @@ def signed_in_page(
     language = page_language(request)
     found = current_session(request)
     csrf = csrf_value(found[0].id) if found is not None else ""
-    values = {"here": request.url.path, "caller": caller, "csrf": csrf, **context}
+    # A fresh key per render: the form, sent twice (a double click, a resend after a
+    # dropped connection), records once (verifier_app._idempotency).
+    values = {
+        "here": request.url.path,
+        "caller": caller,
+        "csrf": csrf,
+        "idempotency_key": secrets.token_urlsafe(16),
+        **context,
+    }
     page = render_page(template, language, values, wording=wording)
     return HTMLResponse(page, status, headers={"Content-Language": language, **(headers or {})})

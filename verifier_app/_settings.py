@@ -57,8 +57,14 @@ class Settings(BaseSettings):
         max_batch: Most signed statements in one append request.
         rate_per_second: Public resolver requests a client IP may make per second.
         rate_burst: Requests a client IP may make at once before the rate applies.
+        rate_file: A file holding those buckets, memory-mapped by every worker so the limit
+            is one across them (``agritrace serve`` names one in its run folder); None:
+            each process keeps its own.
         checkpoint_seconds: How often a checkpoint is signed while the log grows (needs
             the log key in ``keys``).
+        status_map_key: The key in ``keys`` (a registered cooperative key) that signs the
+            ``trace.status_map`` entry ending each checkpoint; when the folder lacks it,
+            checkpoints carry no map and pages say they were not checked for omissions.
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
             before reading it again; an append (a recall, a hold) shows on scans at most
             this much later. 0 reads it on every scan.
@@ -103,10 +109,13 @@ class Settings(BaseSettings):
     # Sized for a livestream: 10,000 viewers scanning within a minute from a few carrier
     # NAT addresses is ~3,000 scans per address in a wave; the burst takes the wave at once
     # and the rate refills it within the minute. A warm scan costs the fast path a cache
-    # hit, so this much from one address is cheap to serve. Per worker (docs/security.md).
+    # hit, so this much from one address is cheap to serve. One budget for all workers when
+    # ``rate_file`` is set, as ``agritrace serve`` does (docs/security.md).
     rate_per_second: Annotated[float, Field(gt=0)] = 50.0
     rate_burst: Annotated[int, Field(ge=1)] = 3000
+    rate_file: Path | None = None
     checkpoint_seconds: Annotated[float, Field(gt=0)] = 2.0
+    status_map_key: str = "status-map"
     # Half a second: under load one read serves thousands of scans (a read per scan costs
     # the resolver about half its rate, docs/performance.md), and a recall still shows
     # within a fraction of the checkpoint interval. At most 5 s: a status must not lag.

@@ -20,6 +20,7 @@ from ledger import KeyFolder, KeyStateError, Ledger
 from traceability import Projection, Recorder
 from verifier_app._auth import Caller
 from verifier_app._errors import ForbiddenError, SigningKeyUnavailableError
+from verifier_app._idempotency import InFlight
 
 __all__ = ["AppRecorder", "RecorderDep", "get_app_recorder"]
 
@@ -40,6 +41,8 @@ class AppRecorder:
         self._projection: Projection | None = None
         self._loaded: dict[str, Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
+        #: Idempotency keys whose request is running in this process (409 to a second one).
+        self.in_flight = InFlight()
 
     @property
     def recorder(self) -> Recorder:

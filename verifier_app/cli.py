@@ -3,7 +3,10 @@
 The settings are checked (and the ledger opened once) before uvicorn starts, so a missing
 token file or database is one clear line and exit status 2, not a traceback per worker.
 Each worker builds its own app from the same ``AGRITRACE_*`` environment; appends from
-several workers are safe because the ledger serialises them in the database.
+several workers are safe because the ledger serialises them in the database. The
+resolver's rate-limit buckets are one file the workers share (``AGRITRACE_RATE_FILE``,
+by default ``run/rate-<port>.buckets`` next to the key folder), so the limit per address
+is the same with one worker or many.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ def serve(
         os.environ["AGRITRACE_DEMO"] = "1"
     try:
         settings = Settings()
+        if settings.rate_file is None:
+            # One budget per address for all the workers: buckets in a shared file.
+            run = settings.keys.parent / "run"
+            os.environ["AGRITRACE_RATE_FILE"] = str(run / f"rate-{port}.buckets")
+            settings = Settings()
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -74,7 +82,7 @@ def serve(
     # now rather than a traceback in every worker.
     try:
         app = create_app(settings)
-    except (LedgerError, TokenFileError) as e:
+    except (LedgerError, TokenFileError, OSError, ValueError) as e:
         raise _fail(str(e)) from e
     app.state.audits.close()
     app.state.ledger.close()

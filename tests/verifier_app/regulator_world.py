@@ -60,6 +60,17 @@ class SeasonWorld:
         return sign_in(client, self.tokens[role])
 
 
+def appended_since(client: TestClient, start: int) -> list[str]:
+    """The kinds of the entries from ``start`` on, leaving out the lot-status maps.
+
+    The server appends a ``trace.status_map`` before each checkpoint it signs (after an
+    append, when one is due), so a recorded event may be followed by one.
+    """
+    page = client.get("/api/v1/log/entries", params={"start": start, "count": 100}).json()
+    kinds = [e["record"]["statement"]["kind"] for e in page["entries"]]
+    return [k for k in kinds if k != "trace.status_map"]
+
+
 def log_size(client: TestClient) -> int:
     """The ledger's size as the public entries route reports it."""
     size = client.get("/api/v1/log/entries", params={"count": 1}).json()["size"]

@@ -117,8 +117,10 @@ def test_in_page_check_fails_when_the_server_tampers_with_an_entry(
     base, season = server
     genuine = _proofs.proof_bundle
 
-    def tampered(ledger: Ledger, seqs: Any, witnesses: Any = None) -> _proofs.ProofBundle | None:
-        bundle = genuine(ledger, seqs, witnesses)
+    def tampered(
+        ledger: Ledger, seqs: Any, witnesses: Any = None, lot: Any = None
+    ) -> _proofs.ProofBundle | None:
+        bundle = genuine(ledger, seqs, witnesses, lot=lot)
         assert bundle is not None
         leaf = bytearray(base64.b64decode(bundle.entries[0].leaf))
         leaf[leaf.index(b'"body":') + 12] ^= 1  # one changed fact in the first entry

@@ -26,7 +26,7 @@ runner = CliRunner()
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No AGRITRACE_* variables; those ``serve`` sets for its workers are undone afterwards."""
-    for name in ("AGRITRACE_DB", "AGRITRACE_DEMO"):
+    for name in ("AGRITRACE_DB", "AGRITRACE_DEMO", "AGRITRACE_RATE_FILE"):
         monkeypatch.setenv(name, "")  # recorded, so the teardown removes what serve sets
     for name in list(os.environ):
         if name.startswith("AGRITRACE_"):

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from labels import DigitalLink
 from tests.verifier_app.conftest import RESOLVER
 from verifier_app import LotView, create_app
+from verifier_app.consumer._scan_fast import UNKNOWN_LOT_COST
 
 GTIN = "06912345678902"
 LOT_PATH = f"/01/{GTIN}/10/KS-2026-0001"
@@ -232,7 +233,8 @@ def test_everything_on_the_page_is_escaped(make_client: Callable[..., TestClient
 def test_resolver_is_rate_limited_per_client_after_the_burst(
     make_client: Callable[..., TestClient],
 ) -> None:
-    client = make_client(rate_burst=3, rate_per_second=0.5)
+    # The first answer, "no such lot", costs UNKNOWN_LOT_COST tokens; its replays one each.
+    client = make_client(rate_burst=UNKNOWN_LOT_COST + 2, rate_per_second=0.5)
     statuses = [client.get(LOT_PATH).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
     refused = client.get("/.well-known/gs1resolver", headers={"Accept": "application/json"})

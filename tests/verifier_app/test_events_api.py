@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from tests.verifier_app.staff_world import (
     staff_client,
     staff_world,
 )
+from traceability.projection._status_map import update_map
 from verifier_app.staff._events_api import EVENT_ROLES
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
@@ -125,6 +127,16 @@ def test_every_event_route_records_a_season(
         lot["lot"]: lot["status"] for lot in ok(c, w, "cooperative", "recall", recall)["lots"]
     }
     assert statuses["H2"] == "recalled"
+    # The lot-status map's root: only the one the projection's own map gives is taken.
+    with w.ledger.engine.connect() as conn, conn.begin() as scratch:
+        root, lots = update_map(conn, w.size())
+        scratch.rollback()
+    status_map = {"size": w.size(), "root": base64.b64encode(root).decode(), "lots": lots}
+    wrong = status_map | {"root": base64.b64encode(bytes(32)).decode()}
+    refused = c.post("/api/v1/events/status_map", json=wrong, headers=w.auth("cooperative"))
+    assert refused.status_code == 422
+    assert "root" in refused.text
+    ok(c, w, "cooperative", "status_map", status_map)
     kinds = {w.ledger.entry(s).statement.kind for s in range(w.size())}
     assert {f"trace.{k}" for k in EVENT_ROLES} <= kinds | {"trace.residue"}
 

@@ -22,7 +22,7 @@ from traceability import Recall
 from traceability.demo import Season
 from verifier_app import create_app
 from verifier_app.consumer._scan_cache import Answer, LogVersion
-from verifier_app.consumer._scan_fast import is_scan_path
+from verifier_app.consumer._scan_fast import UNKNOWN_LOT_COST, is_scan_path
 
 
 @dataclass
@@ -173,8 +173,11 @@ def test_the_rate_limit_applies_to_replayed_scans(
     status, headers, body = world.send(page)
     assert status == 429
     assert (b"retry-after", b"1000") in headers
-    assert b"retry after 1000 s" in body  # the error handlers' page, as on every route
-    assert len(world.routed) == 1  # the refusal was the router's error handler's
+    assert b"retry after 1000 s" in body  # the error handlers' words, without them
+    assert len(world.routed) == 1  # refused before the cache and the router
+    status, headers, body = world.send(page, {"Accept": "text/html"})
+    assert status == 429
+    assert body.startswith(b"<!doctype html>")  # a line for a person, made once
 
 
 def test_a_recall_shows_once_the_freshness_runs_out(
@@ -269,3 +272,23 @@ def test_other_methods_go_to_the_router(
     assert status == 204
     assert (b"allow", b"GET, HEAD, OPTIONS") in headers
     assert world.send(page, method="POST")[0] == 405
+
+
+def test_guessing_unknown_lot_codes_costs_more_than_scanning_a_known_one(
+    copy: Path,  # noqa: F811
+    season: tuple[Path, Season],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A routed 404 costs UNKNOWN_LOT_COST tokens; its replay, and known codes, cost one."""
+    _, s = season
+    budget = 3 * UNKNOWN_LOT_COST
+    world = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    guesses = [world.send(f"/01/{s.gtin}/10/GUESS-{n}")[0] for n in range(5)]
+    assert guesses[:3] == [404, 404, 404]
+    assert guesses[3:] == [429, 429]  # three guesses spent the address's budget
+    other = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    page = f"/01/{s.gtin}/10/NO-SUCH-LOT"
+    crowd = [other.send(page)[0] for _ in range(budget - UNKNOWN_LOT_COST + 1)]
+    assert set(crowd) == {404}  # one surcharge, then the kept answer at one token each
+    known = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    assert {known.send(f"/01/{s.gtin}/10/{s.released}")[0] for _ in range(budget)} == {200}

@@ -45,7 +45,11 @@ def test_every_entry_behind_a_lots_facts_verifies_against_the_signed_checkpoint(
         proof["checkpoint"].encode(), ORIGIN, NoteVerifier.from_key_string(proof["logKey"])
     )
     assert checkpoint.size == proof["size"]
-    assert [e["index"] for e in proof["entries"]] == [e["seq"] for e in body["lot"]["entries"]]
+    # The listed entries, and the lot-status map entry that ends the checkpoint.
+    listed = [e["seq"] for e in body["lot"]["entries"]]
+    assert [e["index"] for e in proof["entries"]] == [*listed, checkpoint.size - 1]
+    assert proof["statusMap"]["entry"] == checkpoint.size - 1
+    assert body["verification"]["omission"] == "checked"
     for entry in proof["entries"]:
         leaf = base64.b64decode(entry["leaf"])
         hashes = [base64.b64decode(h) for h in entry["proof"]]

@@ -28,12 +28,16 @@ DRIFT_EXIT = 1
 def _print(report: DriftReport) -> None:
     for drift in report.drifts:
         err.print(f"[red]drift:[/red] {escape(drift.describe())}", highlight=False)
+    for fault in report.map_faults:
+        err.print(f"[red]status map:[/red] {escape(fault.describe())}", highlight=False)
 
 
 def audit(db: Db = None) -> None:
     """Replay the log into a scratch projection and name every trace_* row that differs.
 
-    Changes nothing. Exit status 0 when the projection equals the replay, 1 on drift.
+    Also names every trace.status_map entry whose root the replay does not reproduce.
+    Changes nothing. Exit status 0 when the projection equals the replay, 1 on drift or a
+    false map root.
     """
     with errors(), Ledger.open(database_url(db)) as ledger:
         missing = missing_tables(ledger)
@@ -50,6 +54,14 @@ def audit(db: Db = None) -> None:
         err.print(
             f"[red]{len(report.drifts)} field(s) of the projection differ from the log[/red] "
             f"({report.size} entries replayed); 'agritrace reindex' rebuilds it from the log",
+            highlight=False,
+        )
+        raise typer.Exit(DRIFT_EXIT)
+    if report.map_faults:
+        err.print(
+            f"[red]{len(report.map_faults)} trace.status_map entries state a root a replay "
+            "of the log does not give[/red]: the log holds a false commitment (a witness "
+            "refuses to cosign it); only a later map entry supersedes it",
             highlight=False,
         )
         raise typer.Exit(DRIFT_EXIT)

@@ -14,6 +14,7 @@ from traceability.cli._common import (
     DEFAULT_KEYS,
     Db,
     Gtin,
+    IdemKey,
     Keys,
     Signer,
     errors,
@@ -22,6 +23,7 @@ from traceability.cli._common import (
     open_recorder,
     out,
     read_json,
+    record_once,
     resolve_lot,
     signing_key,
 )
@@ -51,9 +53,26 @@ When = Annotated[
 ]
 
 
-def _record(event: Model, db: str | None, keys: Path, signer: str) -> None:
+def _record(
+    event: Model,
+    db: str | None,
+    keys: Path,
+    signer: str,
+    idempotency_key: str | None = None,
+    *,
+    time_given: bool = True,
+) -> None:
     with open_recorder(db, keys) as recorder:
-        receipt = recorder.record(event, signing_key(keys, signer))
+        receipt, again = record_once(
+            recorder, event, signing_key(keys, signer), idempotency_key, time_given=time_given
+        )
+    if again:
+        out.print(
+            f"already recorded {event.KIND} at entry {receipt.seq} with this idempotency key: "
+            "nothing appended",
+            highlight=False,
+        )
+        return
     out.print(f"recorded {event.KIND} at entry {receipt.seq}", highlight=False)
 
 
@@ -86,9 +105,10 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
         signer: Signer,
         db: Db = None,
         keys: Keys = DEFAULT_KEYS,
+        idempotency_key: IdemKey = None,
     ) -> None:
         with errors():
-            _record(_from_file(model, file), db, keys, signer)
+            _record(_from_file(model, file), db, keys, signer, idempotency_key)
 
     command.__doc__ = f"Record a {model.KIND} event from a JSON file: {model.__doc__}"
     return command
@@ -98,8 +118,11 @@ _FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
 # Certificates and label runs are recorded by `agritrace lot certificate` / `lot labels`,
 # which render what they record: no entry without its document.
 _ISSUED = {"trace.certificate", "trace.labels"}
+# The lot-status map is appended by whatever signs checkpoints (serve, or a command here
+# holding the log key and the status-map key), never typed in.
+_SEALED = {"trace.status_map"}
 for _kind, _model in EVENT_TYPES.items():
-    if _kind not in _FRIENDLY | _ISSUED:
+    if _kind not in _FRIENDLY | _ISSUED | _SEALED:
         record_app.command(_kind.removeprefix("trace."))(_file_command(_model))
 
 
@@ -116,6 +139,7 @@ def harvest(
     file: EventFile = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record a harvest lot picked from one plot (options, or the whole event in --file)."""
     with errors():
@@ -129,7 +153,8 @@ def harvest(
             "time": time or now_text(),
         }
         event = _options_or_file(Harvest, file, required | {"quantity": quantity}, body)
-        _record(event, db, keys, signer)
+        given = time is not None or file is not None
+        _record(event, db, keys, signer, idempotency_key, time_given=given)
 
 
 @record_app.command()
@@ -144,6 +169,7 @@ def cooperative(
     file: EventFile = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record the cooperative's names, address and GLN (a cooperative key; latest wins)."""
     with errors():
@@ -151,7 +177,8 @@ def cooperative(
         body = {"name_zh": name_zh, "name_ug": name_ug, "name_en": name_en,
                 "address": address, "county": county, "gln": gln}  # fmt: skip
         present = {k: v for k, v in body.items() if v is not None}
-        _record(_options_or_file(Cooperative, file, required, present), db, keys, signer)
+        event = _options_or_file(Cooperative, file, required, present)
+        _record(event, db, keys, signer, idempotency_key)
 
 
 @record_app.command()
@@ -163,11 +190,13 @@ def hold(
     time: When = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Hold a lot: it may not move on until released (cooperative or regulator key)."""
     with errors():
         body = {"lot": _lot_ref(db, lot, gtin), "reason": reason, "time": time or now_text()}
-        _record(Hold.from_body(body), db, keys, signer)
+        event = Hold.from_body(body)
+        _record(event, db, keys, signer, idempotency_key, time_given=time is not None)
 
 
 @record_app.command()
@@ -183,6 +212,7 @@ def release(
     time: When = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Release a lot for sale; refused unless every input passed its required tests.
 
@@ -196,7 +226,8 @@ def release(
         }
         if evidence is not None:
             body["evidence"] = evidence
-        _record(Release.from_body(body), db, keys, signer)
+        event = Release.from_body(body)
+        _record(event, db, keys, signer, idempotency_key, time_given=time is not None)
 
 
 @rules_app.command("load-profile")
@@ -205,10 +236,11 @@ def load_profile_command(
     signer: Signer,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record a commodity profile (grades, cold chain, required tests, PHI) from TOML."""
     with errors():
-        _record(load_profile(file), db, keys, signer)
+        _record(load_profile(file), db, keys, signer, idempotency_key)
 
 
 @rules_app.command("load-mrl")
@@ -221,6 +253,7 @@ def load_mrl_command(
     ] = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Record a maximum-residue-limit table from CSV; --edition guards against a wrong file."""
     with errors():
@@ -229,7 +262,7 @@ def load_mrl_command(
         # nothing (or the wrong lots), so refuse rather than record it under a surprise name.
         if edition is not None and table.edition != edition:
             raise ValidationError("edition", f"the file to declare {edition!r}", table.edition)
-        _record(table, db, keys, signer)
+        _record(table, db, keys, signer, idempotency_key)
 
 
 def recall(
@@ -240,6 +273,7 @@ def recall(
     time: When = None,
     db: Db = None,
     keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
 ) -> None:
     """Recall a lot and everything made from it; print every lot and shipment it reached."""
     with errors(), open_recorder(db, keys) as recorder:
@@ -252,7 +286,9 @@ def recall(
                 "time": time or now_text(),
             }
         )
-        receipt = recorder.record(event, signing_key(keys, signer))
+        receipt, _ = record_once(
+            recorder, event, signing_key(keys, signer), idempotency_key, time_given=time is not None
+        )
         reached = projection.trace_forward(found_gtin, code)
     out.print(f"recalled {escape(code)} at entry {receipt.seq}", highlight=False)
     out.print(f"lots reached ({len(reached.lots)}):", highlight=False)

@@ -26,6 +26,7 @@ from ledger import KEY_REGISTER, Ledger, Statement, format_time, key_id_for, reg
 from ledger import sign_statement as sign
 from traceability._errors import LifecycleError
 from traceability._recorder import Recorder
+from traceability._seal import seal_with_status_map
 from traceability.demo._cast import (
     COOPERATIVE_BODY,
     FARMS,
@@ -69,6 +70,8 @@ ACTORS: Mapping[str, tuple[Role, ...]] = {
     "kashgar-lab": (Role.LAB,),
     "cold-truck": (Role.LOGISTICS,),
     "market-regulator": (Role.REGULATOR,),
+    # The server's key for the lot-status map it appends before each checkpoint.
+    "status-map": (Role.COOPERATIVE,),
 } | {f.grower_actor: (Role.GROWER,) for f in FARMS}
 
 # Grade -> (lot suffix, share of the harvest's mass, size range in mm drawn for the sample).
@@ -400,4 +403,6 @@ def build_season(
         time=_at(7, 60),
     )
     season.counts["ledger entries"] = ledger.size()
+    # From here on every checkpoint ends with the lot-status map (the demo's next one, too).
+    seal_with_status_map(ledger, keys["status-map"])
     return season

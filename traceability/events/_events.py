@@ -50,6 +50,7 @@ __all__ = [
     "ResidueTest",
     "Shipping",
     "Site",
+    "StatusMap",
     "SubstanceResult",
 ]
 
@@ -406,6 +407,21 @@ class LabelRun(Model):
         return self
 
 
+class StatusMap(Model):
+    """The root of the lot-status map over the first ``size`` entries (``trace.status_map``).
+
+    Appended by the server as the last entry before each checkpoint it publishes, at
+    position ``size`` (docs/adr/0017-lot-status-map.md); the projection refuses a root that
+    its own map does not give, so only a replay-reproducible root enters through it.
+    """
+
+    KIND: ClassVar[str] = "trace.status_map"
+    size: int = Field(ge=0, le=2**53 - 1)
+    #: SHA-256 root of the map, standard base64 (44 characters).
+    root: str = Field(pattern=r"^[A-Za-z0-9+/]{43}=$")
+    lots: int = Field(ge=0, le=2**53 - 1)
+
+
 #: Statement kind -> model, for reading bodies back from the ledger.
 EVENT_TYPES: dict[str, type[Model]] = {
     m.KIND: m
@@ -428,5 +444,6 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Recall,
         CertificateIssued,
         LabelRun,
+        StatusMap,
     )
 }

@@ -22,6 +22,7 @@ from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
 from traceability.projection._query import profile_for
+from traceability.projection._status_map import STATUS_MAP_HANDLERS
 from traceability.rules._actors import Role, check_role
 from traceability.rules._tables import MrlTable, Profile
 
@@ -85,4 +86,5 @@ _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
     **MAKING_HANDLERS,
     **MOVEMENT_HANDLERS,
     **ISSUE_HANDLERS,
+    **STATUS_MAP_HANDLERS,
 }

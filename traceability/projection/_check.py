@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Index, Table, bindparam, except_, inspect, or
 from sqlalchemy.engine import Engine
 
 from ledger import KeyInfo, KeyRing, Ledger, Record
+from traceability.events._events import StatusMap
 from traceability.projection import _schema as t
 from traceability.projection._apply import apply_entry, parse_event
 from traceability.projection._cold_chain import _PRECOOL as PRECOOL
@@ -33,6 +34,7 @@ from traceability.projection._replay import _CHUNK, _Replay, set_applied_size
 __all__ = [
     "Drift",
     "DriftReport",
+    "MapFault",
     "ProjectionCheck",
     "check_projection",
     "diff_rows",
@@ -128,6 +130,26 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class MapFault:
+    """A ``trace.status_map`` entry whose root a replay of the log before it does not give.
+
+    Attributes:
+        seq: the entry's position.
+        root: the root it states.
+        reason: what the replay gives instead (or why the entry is no map of its prefix).
+    """
+
+    seq: int
+    root: str
+    reason: str
+
+    def describe(self) -> str:
+        """One line naming the entry, its root and what the replay gives."""
+        where = f"trace.status_map entry {self.seq}"
+        return f"{where}: root {self.root} does not reproduce: {self.reason}"
+
+
+@dataclass(frozen=True)
 class DriftReport:
     """The outcome of one check.
 
@@ -135,11 +157,15 @@ class DriftReport:
         size: how many log entries the compared projection covers.
         drifts: every differing field, ordered by table and key.
         scope: ``full`` (every row) or ``incremental`` (rows touched since the last check).
+        map_faults: lot-status map entries (among those replayed by this run, or all on a
+            full run) whose root the replay does not reproduce. Not drift of the tables (a
+            reindex cannot repair the log), but a false commitment the log holds.
     """
 
     size: int
     drifts: tuple[Drift, ...]
     scope: Literal["full", "incremental"]
+    map_faults: tuple[MapFault, ...] = ()
 
     @property
     def verdict(self) -> Literal["clean", "drift"]:
@@ -208,11 +234,16 @@ class _EntryReplay(_Replay):
     def __init__(self, ledger: Ledger, conn: Connection, ring: KeyRing) -> None:
         super().__init__(ledger, conn)
         self.ring = ring
+        self._ring_next = 0
 
     def apply(self, record: Record) -> None:
         statement = record.statement
         if statement.kind.startswith("ledger."):
-            self.ring.apply(record.seq, statement)
+            # A chunk with a refused entry is replayed again entry by entry; the ring is not
+            # rolled back with the savepoint, so a key entry is applied to it once only.
+            if record.seq >= self._ring_next:
+                self.ring.apply(record.seq, statement)
+                self._ring_next = record.seq + 1
             return
         if not statement.kind.startswith("trace."):
             return
@@ -322,7 +353,26 @@ class ProjectionCheck:
             since = None if subjects is None else start
             for table in _COMPARED:
                 drifts.extend(self._compare(conn, table, subjects, since))
-        return DriftReport(stop, tuple(drifts), "full" if subjects is None else "incremental")
+            faults = self._map_faults(conn, 0 if subjects is None else start)
+        scope: Literal["full", "incremental"] = "full" if subjects is None else "incremental"
+        return DriftReport(stop, tuple(drifts), scope, faults)
+
+    def _map_faults(self, conn: Connection, since: int) -> tuple[MapFault, ...]:
+        # The replay refused these entries (kept as anomalies in the scratch copy); a map
+        # entry among them states a root its prefix does not give.
+        anomalies = self._scratch[t.anomalies.name]
+        rows = conn.execute(
+            select(anomalies.c.seq, anomalies.c.error)
+            .where(anomalies.c.seq >= since)
+            .order_by(anomalies.c.seq)
+        ).all()
+        faults = []
+        for row in rows:
+            statement = self.ledger.entry(int(row.seq)).statement
+            if statement.kind == StatusMap.KIND:
+                root = str(statement.body.get("root"))
+                faults.append(MapFault(int(row.seq), root, str(row.error)))
+        return tuple(faults)
 
     def _replay(self, conn: Connection, start: int, stop: int) -> None:
         if stop < start:

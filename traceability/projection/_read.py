@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from ledger import Ledger
 from traceability._errors import LifecycleError, UnknownError, ValidationError
+from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _lists
 from traceability.projection import _schema as t
@@ -44,6 +45,7 @@ from traceability.projection._lookup import (
     lot_summary,
     residue_lines,
 )
+from traceability.projection._once import ensure_table, lookup
 from traceability.projection._query import profile_for
 from traceability.projection._replay import catch_up
 from traceability.projection._status import LotPage, StatusFilter, lots_by_status
@@ -66,6 +68,7 @@ class Projection:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         t.metadata.create_all(ledger.engine)
+        ensure_table(ledger.engine)
 
     def catch_up(self) -> int:
         """Apply entries appended since the projection last saw the ledger; return how many.
@@ -228,6 +231,10 @@ class Projection:
         """
         with self._read() as conn:
             return _lists.lots_needing_attention(conn)
+
+    def idempotency(self, scope: str, key: str) -> StoredKey | None:
+        """Return ``scope``'s idempotency key ``key`` as stored, or None (unused or expired)."""
+        return lookup(self._ledger.engine, scope, key)
 
     def entry_lots(self, seq: int) -> list[LotState]:
         """Return the lots ledger entry ``seq`` concerns, with their status now."""

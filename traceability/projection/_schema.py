@@ -1,7 +1,10 @@
 """The projection tables (``trace_*``), in the ledger's own database.
 
-Every row is derived from ledger entries and carries the ``seq`` it came from; dropping
-every table and replaying the ledger rebuilds the same content (see ``reindex``).
+Every row of :data:`metadata`'s tables is derived from ledger entries and carries the
+``seq`` it came from; dropping every table and replaying the ledger rebuilds the same
+content (see ``reindex``). :data:`retained` holds the one table that is not derived from
+the log (the idempotency keys: what callers sent, not what the log says), so a reindex
+leaves it alone and the drift check does not compare it.
 """
 
 from __future__ import annotations
@@ -23,20 +26,26 @@ __all__ = [
     "event_lots",
     "farms",
     "holds",
+    "idempotency",
     "inputs",
     "issued",
     "lots",
+    "map_lots",
+    "map_nodes",
+    "map_state",
     "metadata",
     "packed",
     "plots",
     "products",
     "readings",
     "results",
+    "retained",
     "rules",
     "shipment_lots",
     "shipments",
     "sites",
     "state",
+    "status_maps",
 ]
 
 metadata = MetaData()
@@ -135,10 +144,12 @@ lots = Table(
     Column("lot", String(20), nullable=False),
     Column("commodity", String(32), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("status_seq", Integer, nullable=False),
+    # Indexed, as are created_seq and the holds' lifted_seq: each checkpoint's status map
+    # looks up the lots touched since the previous map by these (projection/_status_map.py).
+    Column("status_seq", Integer, nullable=False, index=True),
     Column("status_reason", Text),
     Column("failed", Boolean, nullable=False),
-    Column("created_seq", Integer, nullable=False),
+    Column("created_seq", Integer, nullable=False, index=True),
     Column("origin_kind", String(32), nullable=False),
     Column("plot", String(40)),
     Column("harvest_time", String(40)),
@@ -166,7 +177,7 @@ holds = Table(
     Column("authority", String(16), nullable=False),
     Column("actor", Text, nullable=False),
     Column("reason", Text, nullable=False),
-    Column("lifted_seq", Integer),
+    Column("lifted_seq", Integer, index=True),
     Column("lifted_by", Text),
     Column("evidence", Integer),
 )
@@ -272,4 +283,71 @@ anomalies = Table(
     metadata,
     Column("seq", Integer, primary_key=True),
     Column("error", Text, nullable=False),
+)
+
+#: The lot-status map (traceability/_map_proof.py): each lot's value as of the map's size,
+#: written (``seq``) by the map update at that size; brought up to date at each
+#: ``trace.status_map`` entry for the lots touched since the one before.
+map_lots = Table(
+    "trace_map_lots",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("bucket", Integer, nullable=False, index=True),
+    Column("value", Text, nullable=False),  # canonical JSON {"entries": [...], "status"}
+    Column("hash", String(64), nullable=False),  # hex SHA-256 of ``value``
+    Column("seq", Integer, nullable=False),
+)
+
+#: The map's bucket tree: ``node`` is ``level << 16 | index`` (level 0 holds the bucket
+#: hashes, level 16 the root); a node that is absent is the hash of an all-empty subtree at
+#: its level. One integer key, so a path's nodes are one ``IN`` lookup.
+map_nodes = Table(
+    "trace_map_nodes",
+    metadata,
+    Column("node", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: The map tables' position (one row, ``id`` 1): the log size they describe, how many lots
+#: the map holds and its root (hex).
+map_state = Table(
+    "trace_map_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("lots", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
+)
+
+#: Every ``trace.status_map`` entry applied: its position, the size it covers, its root.
+status_maps = Table(
+    "trace_status_maps",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("root", String(44), nullable=False),
+    Column("lots", Integer, nullable=False),
+)
+
+#: Tables written in the append transaction but not derived from the log: never dropped by
+#: a reindex, never compared by the drift check.
+retained = MetaData()
+
+#: Idempotency keys (docs/security.md, "Exactly-once appends"): a caller's key, a
+#: fingerprint of the request it came with, and the receipts of what that request appended,
+#: inserted in the transaction of the append itself. ``status`` and ``response`` are the
+#: answer the caller got, stored just after the commit (absent if the server died in
+#: between: a replay then rebuilds the answer from ``receipts``). ``created`` is Unix
+#: seconds; rows older than the retention are deleted by later appends.
+idempotency = Table(
+    "trace_idempotency",
+    retained,
+    Column("scope", String(128), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created", Integer, nullable=False, index=True),
+    Column("receipts", Text),
+    Column("status", Integer),
+    Column("response", Text),
 )

@@ -62,6 +62,9 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     # prints the labels.
     "trace.certificate": frozenset({_C}),
     "trace.labels": frozenset({_C, _P}),
+    # The server's commitment to every lot's status, signed with a cooperative key; the
+    # projection accepts only the root its own map gives.
+    "trace.status_map": frozenset({_C}),
 }
 
 

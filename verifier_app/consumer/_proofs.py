@@ -32,6 +32,7 @@ from ledger import (
     parse_note,
     verify_cosignature,
 )
+from traceability import is_sealing_entry, status_map_proof
 
 __all__ = [
     "CosignatureOut",
@@ -91,6 +92,10 @@ class ProofBundle(BaseModel):
     gtin: str | None = None
     lot: str | None = None
     facts: dict[str, Any] | None = None
+    #: The lot's proof in the signed lot-status map that ends the checkpoint (its entry is
+    #: among ``entries``): ``{entry, key, value, bucket, siblings}``; None when the
+    #: checkpoint does not end with a map (the page is then not checked for omissions).
+    statusMap: dict[str, Any] | None = None
     label: LabelProof | None = None
     cosignatures: list[CosignatureOut] = []
 
@@ -100,12 +105,17 @@ def _b64(data: bytes) -> str:
 
 
 def proof_bundle(
-    ledger: Ledger, seqs: Sequence[int], witnesses: Mapping[str, CosignatureVerifier] | None = None
+    ledger: Ledger,
+    seqs: Sequence[int],
+    witnesses: Mapping[str, CosignatureVerifier] | None = None,
+    lot: tuple[str, str] | None = None,
 ) -> ProofBundle | None:
     """Build the bundle for entries ``seqs``; None before the log's first checkpoint.
 
     ``witnesses`` (name -> key) are the trusted witnesses: ``cosignatures`` names each one
     whose cosignature on the checkpoint verifies, with its time (how fresh the view is).
+    With ``lot`` (GTIN, lot code), also the lot's map proof when the checkpoint ends with
+    a ``trace.status_map`` entry, and that entry's inclusion proof.
     """
     # With every witness's cosignature it has: a verifier holding a witness key can tell a
     # checkpoint the regulator saw from one the server signed alone.
@@ -124,6 +134,13 @@ def proof_bundle(
         at = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
         cosignatures.append(CosignatureOut(witness=name, timestamp=when, time=at))
     log_key = ledger.log_key()
+    status_map = None
+    if lot is not None and size > 0:
+        last = ledger.entry(size - 1).statement
+        if is_sealing_entry(last.kind, last.body, size - 1):
+            status_map = status_map_proof(ledger, lot[0], lot[1], size)
+        if status_map is not None:
+            seqs = [*seqs, size - 1]
     entries = [
         EntryProof(
             index=seq,
@@ -134,7 +151,12 @@ def proof_bundle(
         if seq < size
     ]
     return ProofBundle(
-        checkpoint=note, logKey=str(log_key), size=size, entries=entries, cosignatures=cosignatures
+        checkpoint=note,
+        logKey=str(log_key),
+        size=size,
+        entries=entries,
+        cosignatures=cosignatures,
+        statusMap=status_map,
     )
 
 
@@ -182,6 +204,10 @@ def compact_script(source: str) -> str:
 
 @cache
 def page_scripts() -> str:
-    """What a lot page inlines: the fact derivation (``facts.js``), then the checker."""
-    facts = (files("verifier_app") / "static" / "facts.js").read_text(encoding="utf-8")
-    return compact_script(facts) + "\n" + compact_script(verify_script())
+    """What a lot page inlines: the fact derivation, the map check, then the checker."""
+    static = files("verifier_app") / "static"
+    facts = (static / "facts.js").read_text(encoding="utf-8")
+    status_map = (static / "statusmap.js").read_text(encoding="utf-8")
+    return "\n".join(
+        [compact_script(facts), compact_script(status_map), compact_script(verify_script())]
+    )

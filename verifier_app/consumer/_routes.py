@@ -170,6 +170,9 @@ class VerificationOut(BaseModel):
     state: Literal["verified", "unproven", "mismatch"]
     reason: str
     mismatches: list[dict[str, Any]]
+    #: ``checked``: the status agrees with the signed lot-status map (no entry it rests on
+    #: was left out); ``not_checked``: the checkpoint does not end with a map.
+    omission: Literal["checked", "not_checked"] = "not_checked"
 
 
 Status = Literal[
@@ -289,7 +292,10 @@ class ScanAnswer(BaseModel):
             verification=None
             if check is None
             else VerificationOut(
-                state=check.state, reason=check.reason, mismatches=list(check.mismatches)
+                state=check.state,
+                reason=check.reason,
+                mismatches=list(check.mismatches),
+                omission=check.omission,
             ),
             link=LinkOut(
                 uri=link.unsigned_uri,
@@ -361,7 +367,8 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
         return Answer.build(status_code, LINKSET, _json(_linkset(link, lot)), headers)
     proof = None
     if lot is not None and lot.entries:
-        proof = proof_bundle(ledger, lot.entries, state.witnesses)
+        about = None if link.lot is None else (link.gtin, link.lot)
+        proof = proof_bundle(ledger, lot.entries, state.witnesses, lot=about)
     check = None
     if lot is not None and link.lot is not None:
         check = check_lot(ledger, link.gtin, link.lot, lot, proof)

@@ -17,22 +17,25 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger import Ledger
-from traceability import LineageGraph
+from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph
 from verifier_app._auth import Caller
 from verifier_app._drift import drift_state
 from verifier_app._errors import ApiError, NotFoundError
+from verifier_app._idempotency import check_same, form_key, previous
 from verifier_app._negotiate import page_language
 from verifier_app._session import page_caller, read_form, signed_in_page
-from verifier_app._signing import RecorderDep
+from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.regulator._audits import AuditJobs
 from verifier_app.regulator._lineage_svg import lineage_svg
 from verifier_app.regulator._views import (
     InvalidInputError,
+    RecallOutcome,
     StatusFilter,
     export_file,
     find_lot,
     lot_graph,
     recall_lot,
+    recall_outcome,
     shipment_back,
     shipment_graph,
     split_key,
@@ -213,12 +216,35 @@ async def recall_confirm(request: Request, caller: Regulator, holder: RecorderDe
     return _page(request, caller, "regulator_recall.html", context)
 
 
+def _recall_once(
+    holder: AppRecorder,
+    caller: Caller,
+    gtin: str,
+    lot: str,
+    reason: str,
+    once: IdempotencyKey | None,
+) -> RecallOutcome:
+    """Record the recall, or, when the form's key committed before, show that recall again."""
+    if once is None:
+        return recall_lot(holder, caller, gtin, lot, reason)
+    with holder.in_flight.running(once):
+        stored = previous(holder, once)
+        if stored is None:
+            try:
+                return recall_lot(holder, caller, gtin, lot, reason, once)
+            except IdempotencyKeyUsedError as e:
+                check_same(once, e.stored)
+                stored = e.stored
+    state = find_lot(holder, gtin, lot)
+    return recall_outcome(holder, stored.receipts[0].seq, state.gtin, state.lot)
+
+
 @router.post("/recall", response_class=HTMLResponse)
 async def recall(request: Request, caller: Regulator, holder: RecorderDep) -> HTMLResponse:
     """Record the confirmed recall, signed with the regulator's server-held key."""
     form = await _form(request)
     gtin, lot, reason = form.get("gtin", ""), form.get("lot", ""), form.get("reason", "")
-    outcome = recall_lot(holder, caller, gtin, lot, reason)
+    outcome = _recall_once(holder, caller, gtin, lot, reason, form_key(caller, request, form))
     lots = [split_key(k) for k in outcome.reached.lots]
     context = {
         "step": "done",

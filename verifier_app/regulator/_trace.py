@@ -15,17 +15,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from traceability import STATUS_FILTERS, FlaggedLot
+from traceability import STATUS_FILTERS, FlaggedLot, IdempotencyKey, StoredKey
 from verifier_app._auth import Caller, require_role
+from verifier_app._idempotency import IdempotencyDep, run_once
 from verifier_app._signing import RecorderDep
 from verifier_app.regulator._lineage_svg import SVG_MEDIA_TYPE, lineage_svg
 from verifier_app.regulator._views import (
+    RecallOutcome,
     StatusFilter,
     export_file,
     find_lot,
     hold_lot,
     lot_graph,
     recall_lot,
+    recall_outcome,
     shipment_back,
     shipment_graph,
     split_key,
@@ -229,9 +232,28 @@ def list_lots(
 
 
 @router.post("/recalls", status_code=status.HTTP_201_CREATED)
-def post_recall(body: LotActionIn, holder: RecorderDep, caller: Investigator) -> RecallOut:
+def post_recall(
+    body: LotActionIn,
+    holder: RecorderDep,
+    caller: Investigator,
+    sent: IdempotencyDep,
+    response: Response,
+) -> RecallOut:
     """Recall a lot; the domain recalls every lot made from it and every shipment carrying one."""
-    outcome = recall_lot(holder, caller, body.gtin, body.lot, body.reason)
+
+    def write(once: IdempotencyKey | None) -> RecallOut:
+        outcome = recall_lot(holder, caller, body.gtin, body.lot, body.reason, once)
+        return _recall_out(outcome, body.reason)
+
+    def rebuilt(stored: StoredKey) -> tuple[RecallOut, int]:
+        state = find_lot(holder, body.gtin, body.lot)
+        outcome = recall_outcome(holder, stored.receipts[0].seq, state.gtin, state.lot)
+        return _recall_out(outcome, body.reason), status.HTTP_201_CREATED
+
+    return run_once(holder, caller, sent, response, RecallOut, write, rebuilt)
+
+
+def _recall_out(outcome: RecallOutcome, reason: str) -> RecallOut:
     lots = [
         LotOut(gtin=g, lot=c, status="recalled") for g, c in map(split_key, outcome.reached.lots)
     ]
@@ -245,18 +267,33 @@ def post_recall(body: LotActionIn, holder: RecorderDep, caller: Investigator) ->
         seq=outcome.seq,
         gtin=outcome.lot.gtin,
         lot=outcome.lot.lot,
-        reason=body.reason,
+        reason=reason,
         lots=lots,
         shipments=shipments,
     )
 
 
 @router.post("/holds", status_code=status.HTTP_201_CREATED)
-def post_hold(body: LotActionIn, holder: RecorderDep, caller: Investigator) -> HoldOut:
+def post_hold(
+    body: LotActionIn,
+    holder: RecorderDep,
+    caller: Investigator,
+    sent: IdempotencyDep,
+    response: Response,
+) -> HoldOut:
     """Put a lot on hold (it may not move on until the cooperative releases it)."""
-    seq = hold_lot(holder, caller, body.gtin, body.lot, body.reason)
-    state = find_lot(holder, body.gtin, body.lot)
-    return HoldOut(seq=seq, lot=LotOut(gtin=state.gtin, lot=state.lot, status=state.status))
+
+    def answer(seq: int) -> HoldOut:
+        state = find_lot(holder, body.gtin, body.lot)
+        return HoldOut(seq=seq, lot=LotOut(gtin=state.gtin, lot=state.lot, status=state.status))
+
+    def write(once: IdempotencyKey | None) -> HoldOut:
+        return answer(hold_lot(holder, caller, body.gtin, body.lot, body.reason, once))
+
+    def rebuilt(stored: StoredKey) -> tuple[HoldOut, int]:
+        return answer(stored.receipts[0].seq), status.HTTP_201_CREATED
+
+    return run_once(holder, caller, sent, response, HoldOut, write, rebuilt)
 
 
 ExportGtin = Annotated[str | None, Query(max_length=14, description="with lot: this lot's chain")]

@@ -21,6 +21,7 @@ from traceability import (
     BackTrace,
     ForwardTrace,
     Hold,
+    IdempotencyKey,
     LineageGraph,
     LotPage,
     LotRef,
@@ -49,6 +50,7 @@ __all__ = [
     "lot_graph",
     "parse_shipment",
     "recall_lot",
+    "recall_outcome",
     "shipment_back",
     "shipment_graph",
     "split_key",
@@ -153,12 +155,18 @@ class RecallOutcome:
 
 
 def recall_lot(
-    holder: AppRecorder, caller: Caller, gtin: str, lot: str, reason: str
+    holder: AppRecorder,
+    caller: Caller,
+    gtin: str,
+    lot: str,
+    reason: str,
+    once: IdempotencyKey | None = None,
 ) -> RecallOutcome:
     """Recall a lot, signed with the key the server holds for ``caller``.
 
     The domain propagates the recall to every lot made from it and every shipment carrying
-    one; the outcome lists them as they stand afterwards.
+    one; the outcome lists them as they stand afterwards. ``once``: the request's
+    idempotency key, stored with the entry.
 
     Raises:
         InvalidInputError, NotFoundError: as :func:`find_lot`.
@@ -168,17 +176,29 @@ def recall_lot(
     state = find_lot(holder, gtin, lot)
     key = holder.key_for(caller)
     event = Recall(lot=LotRef(gtin=state.gtin, lot=state.lot), reason=reason, time=_now())
-    receipt: Receipt = holder.recorder.record(event, key)
-    reached = holder.projection.trace_forward(state.gtin, state.lot)
-    return RecallOutcome(receipt.seq, holder.projection.lot(state.gtin, state.lot), reached)
+    receipt: Receipt = holder.recorder.record(event, key, once=once)
+    return recall_outcome(holder, receipt.seq, state.gtin, state.lot)
 
 
-def hold_lot(holder: AppRecorder, caller: Caller, gtin: str, lot: str, reason: str) -> int:
+def recall_outcome(holder: AppRecorder, seq: int, gtin: str, lot: str) -> RecallOutcome:
+    """The outcome of the recall at entry ``seq``: the lot and what it reached, as now."""
+    reached = holder.projection.trace_forward(gtin, lot)
+    return RecallOutcome(seq, holder.projection.lot(gtin, lot), reached)
+
+
+def hold_lot(
+    holder: AppRecorder,
+    caller: Caller,
+    gtin: str,
+    lot: str,
+    reason: str,
+    once: IdempotencyKey | None = None,
+) -> int:
     """Put a lot on hold (signed as for :func:`recall_lot`); return the entry's position."""
     state = find_lot(holder, gtin, lot)
     key = holder.key_for(caller)
     event = Hold(lot=LotRef(gtin=state.gtin, lot=state.lot), reason=reason, time=_now())
-    return holder.recorder.record(event, key).seq
+    return holder.recorder.record(event, key, once=once).seq
 
 
 def _now() -> datetime:

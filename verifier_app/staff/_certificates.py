@@ -6,7 +6,8 @@ one or more ``basis``, and the form's ``csrf``; a cooperative's key) records a
 answers with the certificate as a PDF. Its QR code is the lot's Digital Link carrying the
 entry's number (``?cert=N``), so a scan checks this certificate against the ledger. A lot
 the gate refuses gets its page back (409) saying which rule refuses it, in the reader's
-language; nothing is recorded or rendered.
+language; nothing is recorded or rendered. The form carries an idempotency key: sent twice,
+it records one certificate and both answers are that certificate.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from traceability import CertificateIssued, LifecycleError
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
 from verifier_app._errors import BadRequestError
+from verifier_app._idempotency import form_key
 from verifier_app._session import check_form, page_caller
 from verifier_app._signing import RecorderDep
-from verifier_app.staff._events_api import record_for
+from verifier_app.staff._events_api import record_once_for
 from verifier_app.staff._labels import cooperative_line, fonts, found_lot, now_text, one_line
 from verifier_app.staff._pages import show_lot
 
@@ -70,14 +72,16 @@ async def issue_certificate(
             "time": now_text(),
         }
     )
+    # Every value of a field (several bases), so the key's fingerprint covers them all.
+    sent = {k: "\n".join(str(v) for v in form.getlist(k)) for k in form}
     try:
-        receipt = record_for(caller, app, event)
+        seq = record_once_for(caller, app, event, form_key(caller, request, sent))
     except LifecycleError as e:
         return show_lot(request, caller, app, summary.gtin, summary.lot, refused=e, status=409)
+    # The entry recorded (by this request, or by the first with the form's key).
+    event = CertificateIssued.from_body(app.ledger.entry(seq).statement.body)
     # The code names the entry just recorded: a scan checks this very certificate.
-    link = DigitalLink(
-        settings.resolver, summary.gtin, lot=summary.lot, certificate=str(receipt.seq)
-    )
+    link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot, certificate=str(seq))
     if app.keys.exists("label"):
         link = sign_link(link, app.load_key("label"))
     farm = summary.origins[0] if summary.origins else None
@@ -95,7 +99,5 @@ async def issue_certificate(
     return Response(
         render_certificate(certificate, fonts()),
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="certificate-{name}-{receipt.seq}.pdf"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="certificate-{name}-{seq}.pdf"'},
     )

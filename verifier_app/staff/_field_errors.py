@@ -93,6 +93,7 @@ KINDS: Final[tuple[Kind, ...]] = (
     _k("precool_order", r"<= precool_max_celsius (?P<most>.+)"),
     _k("grade_names", r"distinct grade names"),
     _k("grade_bands", r"size bands that cover every size once, end to end"),
+    _k("idempotency_key", r"1 to 255 printable ASCII characters"),
     # The forms' own refusals (FormError), before the domain sees the event.
     _k("lot_from_list", r"a lot from the list"),
     _k("graded_weight", r"at least one graded lot with its weight"),

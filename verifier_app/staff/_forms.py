@@ -375,4 +375,5 @@ NO_FORM: Final[Mapping[str, str]] = {
     "receiving": "logistics upload logger files (CLI import) or use the API",
     "processing": "processors record by CLI or API",
     "recall": "recalls are recorded on the regulator's pages (/regulator)",
+    "status_map": "appended by the server before each checkpoint it publishes",
 }

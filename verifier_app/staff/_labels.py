@@ -35,9 +35,10 @@ from traceability import LabelRun, LifecycleError, LotSummary
 from verifier_app._auth import Caller
 from verifier_app._deps import SettingsDep
 from verifier_app._errors import BadRequestError, NotFoundError
+from verifier_app._idempotency import form_key
 from verifier_app._session import page_caller, read_form
 from verifier_app._signing import AppRecorder, RecorderDep
-from verifier_app.staff._events_api import record_for
+from verifier_app.staff._events_api import record_once_for
 from verifier_app.staff._pages import show_lot
 
 __all__ = [
@@ -125,7 +126,8 @@ async def print_labels(
         {"lot": {"gtin": summary.gtin, "lot": summary.lot}, "count": count, "time": now_text()}
     )
     try:
-        record_for(caller, app, event)
+        # A form sent twice records one run (its key): both answers are its labels.
+        record_once_for(caller, app, event, form_key(caller, request, form))
     except LifecycleError as e:
         return show_lot(request, caller, app, summary.gtin, summary.lot, refused=e, status=409)
     farm = summary.origins[0] if summary.origins else None

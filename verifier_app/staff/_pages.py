@@ -5,6 +5,8 @@ comes back with what was typed and the message next to the field at fault (statu
 409 when a rule refused it); nothing is appended. A saved form goes to the lot's page.
 Events are recorded as the event API records them (:func:`~verifier_app.staff._events_api.
 record_for`): signed with the signed-in person's server-held key, checked by the domain.
+Each rendered form carries a fresh idempotency key: the same form sent twice records once,
+and the second answer is the first one's (the lot's page).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from traceability import (
 )
 from verifier_app._auth import Caller
 from verifier_app._errors import NotFoundError
+from verifier_app._idempotency import KeyMismatchError, form_key
 from verifier_app._negotiate import page_language
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
-from verifier_app.staff._events_api import record_for
+from verifier_app.staff._events_api import record_once_for
 from verifier_app.staff._field_errors import field_error_text
 from verifier_app.staff._forms import (
     FORMS,
@@ -238,7 +241,9 @@ async def record_submit(
         in_kg, weighed = with_kg(form, with_zone(form, values, device_zone(request)))
         body = form.build(in_kg)
         event = form.model.from_body(body)
-        record_for(caller, app, event)
+        record_once_for(caller, app, event, form_key(caller, request, sent))
+    except KeyMismatchError as e:
+        return _show_form(request, caller, app, form, values, refusal=e.message, status=422)
     except (FormError, ValidationError) as e:
         # In the reader's language, saying what to type (staff/_field_errors.py).
         said = field_error_text(e, page_language(request))

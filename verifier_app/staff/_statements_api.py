@@ -18,10 +18,11 @@ from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger import Receipt, SignedStatement, StatementError
-from traceability import BatchError
+from traceability import BatchError, IdempotencyKey, StoredKey
 from verifier_app._deps import AppendCaller, LedgerDep, SettingsDep
 from verifier_app._errors import ApiError
-from verifier_app._signing import RecorderDep
+from verifier_app._idempotency import IdempotencyDep, run_once
+from verifier_app._signing import AppRecorder, RecorderDep
 
 __all__ = ["router"]
 
@@ -105,7 +106,8 @@ def post_statements(
     ledger: LedgerDep,
     app_recorder: RecorderDep,
     settings: SettingsDep,
-    _: AppendCaller,
+    caller: AppendCaller,
+    sent: IdempotencyDep,
     response: Response,
 ) -> ReceiptsOut:
     """Append one signed statement or a batch (all or none); return their receipts.
@@ -113,7 +115,8 @@ def post_statements(
     Sending the same signed statement again is safe: its first receipt comes back with
     ``duplicate: true`` and nothing is appended (status 200 when nothing was new).
     ``trace.*`` statements are checked by the domain first; a refusal names the rule (409),
-    the signer's missing role (403) or the field (422), and appends nothing.
+    the signer's missing role (403) or the field (422), and appends nothing. With an
+    ``Idempotency-Key``, a retry gets the first answer back (docs/security.md).
     """
     batch = statements if isinstance(statements, list) else [statements]
     if len(batch) > settings.max_batch:
@@ -129,15 +132,36 @@ def post_statements(
             if len(batch) > 1:
                 raise StatementError(f"statement {index}: {e}") from e
             raise
-    if any(s.statement.kind.startswith("trace.") for s in signed):
+
+    def write(once: IdempotencyKey | None) -> ReceiptsOut:
+        receipts = _append(signed, ledger, app_recorder, once)
+        if all(r.duplicate for r in receipts):
+            response.status_code = status.HTTP_200_OK
+        return ReceiptsOut(receipts=[ReceiptOut.of(r) for r in receipts])
+
+    return run_once(app_recorder, caller, sent, response, ReceiptsOut, write, _rebuilt)
+
+
+def _append(
+    signed: list[SignedStatement],
+    ledger: LedgerDep,
+    app_recorder: AppRecorder,
+    once: IdempotencyKey | None,
+) -> list[Receipt]:
+    if once is not None or any(s.statement.kind.startswith("trace.") for s in signed):
+        # A key is stored in the recorder's append transaction, so keyed batches of the
+        # ledger's own kinds take that path too (it leaves their checks to the ledger).
         try:
-            receipts = app_recorder.recorder.record_signed(signed)
+            return app_recorder.recorder.record_signed(signed, once=once)
         except BatchError as e:
             if len(signed) == 1:
                 raise e.error from None  # one statement: the refusal itself, no index
             raise
-    else:
-        receipts = ledger.append_batch(signed)
-    if all(r.duplicate for r in receipts):
-        response.status_code = status.HTTP_200_OK
-    return ReceiptsOut(receipts=[ReceiptOut.of(r) for r in receipts])
+    return ledger.append_batch(signed)
+
+
+def _rebuilt(stored: StoredKey) -> tuple[ReceiptsOut, int]:
+    # The answer is the receipts alone, all stored with the key.
+    out = ReceiptsOut(receipts=[ReceiptOut.of(r) for r in stored.receipts])
+    new = any(not r.duplicate for r in stored.receipts)
+    return out, status.HTTP_201_CREATED if new else status.HTTP_200_OK

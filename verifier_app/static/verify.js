@@ -8,6 +8,9 @@
  *   4. for a scanned label, its s= signature over GTIN, lot and serial, with a label key whose
  *      registration entry is proven in the same tree: a bad or missing signature turns the
  *      page red "possible counterfeit", whatever the server said.
+ *   5. the status against the signed lot-status map that ends the checkpoint (statusmap.js):
+ *      an entry the status rests on left off the page turns it red naming "status"; no map
+ *      leaves a released lot grey, "not checked for omissions", never green.
  * A port of ledger/_merkle.py and ledger/_note.py; tests/verifier_app/test_browser_verify.py
  * runs it in headless Chromium against the same vectors as the Python code.
  *
@@ -301,14 +304,23 @@
     const result = { origin: tree.origin, size: tree.size.toString(), entries: data.entries.length };
     result.mismatches = [];
     if (data.label) result.label = await checkLabel(data.label, tree);
+    result.omission = "not_checked";
     if (data.facts) {
       const facts = window.agritraceFacts;
+      let proven = [];
       try {
-        const derived = facts.deriveFacts(statements(data), data.gtin, data.lot);
+        proven = statements(data);
+        const derived = facts.deriveFacts(proven, data.gtin, data.lot);
         result.mismatches = facts.compareFacts(data.facts, derived);
       } catch (error) {
         result.mismatches = [{ fact: "entries", shown: null, derived: error.message }];
       }
+      const map = await window.agritraceStatusMap.checkMapClaim(
+        data.statusMap || null, Number(result.size), new Map(proven.map((s) => [s.seq, s])),
+        data.gtin, data.lot, data.facts.status,
+      );
+      result.omission = map.state;
+      if (map.state === "mismatch") result.mismatches.push({ fact: "status", shown: data.facts.status, derived: map.reason });
     }
     return result;
   }
@@ -376,11 +388,14 @@
     const banner = document.querySelector(".banner");
     if (banner && banner.dataset.status) {
       const released = banner.dataset.status === "verified";
-      setBanner(
-        released ? "verified" : banner.dataset.status,
-        released ? banner.dataset.verified : null,
-        "· " + (banner.dataset.checked || "checked on this phone"),
-      );
+      const checked = "· " + (banner.dataset.checked || "checked on this phone");
+      if (result.omission !== "checked") {
+        // Proven, but nothing shows that no recall or hold was left out: grey, not green.
+        const note = banner.dataset.omission || "not checked for omissions";
+        setBanner(released ? "cannot" : banner.dataset.status, null, `${checked} · ${note}`);
+        return;
+      }
+      setBanner(released ? "verified" : banner.dataset.status, released ? banner.dataset.verified : null, checked);
     }
   }
 
