@@ -43,14 +43,24 @@ def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo keeps its files.")] = Path(
         "agritrace-demo"
     ),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Rebuild an existing demo folder (new keys and tokens: restart a running server).",
+        ),
+    ] = False,
 ) -> None:
-    """Build a demo cooperative's strawberry season, its labels, and print lots to open."""
+    """Build a demo cooperative's strawberry season, its labels, and print lots to open.
+
+    An existing demo folder is kept and its tour and sign-in tokens printed again.
+    """
     from agritrace.demo import DemoError, run_demo
     from traceability import TraceError
 
     console = Console()
     try:
-        run_demo(folder, console)
+        run_demo(folder, console, force=force)
     except (LedgerError, TraceError, DemoError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e

@@ -3,7 +3,11 @@
 Builds, in one folder: the ledger (SQLite) with the season recorded through the rules
 (:func:`traceability.demo.build_season`), the keys, a token file for the app, a signed
 label (PNG) and a label sheet (PDF) for a released lot; audits the ledger and prints the
-lots worth looking at and the command that serves their pages.
+lots worth looking at, the sign-in tokens it made and the command that serves their pages.
+
+An existing demo folder is kept: a server may be serving it, and rebuilding would replace the
+keys and tokens under it (its sign-ins would get 401). Run again, the command prints the tour
+of the demo already there; ``--force`` rebuilds it (ADR 18).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from traceability import (
     check_before_cosigning,
     register_label_key,
 )
-from traceability.demo import COOPERATIVE, Season, build_season
+from traceability.demo import COOPERATIVE, PRODUCTS, Season, build_season
 
 __all__ = ["DemoError", "run_demo"]
 
@@ -64,14 +68,23 @@ WITNESS = "witness.market-regulator.demo.example"
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 
 
+#: What a finished demo folder holds; a folder with ledger.db but not all of these is an
+#: interrupted build, which only ``--force`` replaces.
+_DEMO_FILES = ("ledger.db", "tokens.txt", "tokens.toml", "trust.toml", "witnesses.txt")
+
+
 class DemoError(Exception):
     """The demo cannot run: its folder holds something that is not an earlier demo."""
+
+
+def _is_demo(folder: Path) -> bool:
+    return (folder / "ledger.db").exists()
 
 
 def _fresh_folder(folder: Path) -> None:
     # Only ever delete an earlier demo's folder (or an empty one): --folder might be mistyped.
     if folder.exists():
-        if any(folder.iterdir()) and not (folder / "ledger.db").exists():
+        if any(folder.iterdir()) and not _is_demo(folder):
             raise DemoError(
                 f"{folder} exists and is not a demo folder (no ledger.db); not deleting it"
             )
@@ -164,13 +177,35 @@ def _line(console: Console, text: str) -> None:
     console.print(escape(text), highlight=False, soft_wrap=True)
 
 
-def run_demo(folder: Path, console: Console) -> Season:
-    """Build the demo season in ``folder`` (replacing an earlier demo) and print a tour.
+def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
+    """Build the demo season in ``folder`` and print a tour; keep an existing demo unless forced.
+
+    An existing demo folder is kept as it is (a running server may serve it, and its tokens
+    stay valid): the tour and its sign-in tokens are printed again, with how to rebuild.
+
+    Args:
+        folder: The demo's folder.
+        console: Where the tour is printed.
+        force: Replace an existing demo folder with a fresh season (new keys and tokens).
 
     Raises:
-        DemoError: ``folder`` exists and is not an earlier demo's folder.
+        DemoError: ``folder`` exists and is not a demo's folder, or holds an unfinished demo
+            and ``force`` is not set.
         ledger.LedgerError: the ledger could not be written or failed its audit.
     """
+    season = Season(gtin=PRODUCTS[0].gtin)
+    if _is_demo(folder) and not force:
+        missing = [name for name in _DEMO_FILES if not (folder / name).exists()]
+        if missing:
+            raise DemoError(
+                f"{folder} holds an unfinished demo (no {', '.join(missing)}); "
+                f"rebuild it with: {_rebuild_command(folder)}"
+            )
+        _line(console, f"kept the demo already in {folder} (a running server keeps working)")
+        _line(console, f"  to rebuild it from scratch: {_rebuild_command(folder)}")
+        _tour(folder, season, console)
+        return season
+    rebuilt = _is_demo(folder)
     _fresh_folder(folder)
     keys = KeyFolder(folder / "keys")
     url = f"sqlite:///{folder / 'ledger.db'}"
@@ -179,7 +214,7 @@ def run_demo(folder: Path, console: Console) -> Season:
     try:
         season = build_season(ledger, root, keys.create)
         _write_tokens(folder)
-        png, pdf, public = _labels(folder, ledger, keys, season)
+        _, _, public = _labels(folder, ledger, keys, season)
         witness = _witness(folder, keys, ledger, ledger.checkpoint())
         log_key = ledger.log_key()
         TrustFile(ORIGIN, log_key, (witness,), (public,)).write(folder / "trust.toml")
@@ -187,13 +222,17 @@ def run_demo(folder: Path, console: Console) -> Season:
         report = ledger.audit()
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
-        projection = Projection(ledger)
-        statuses = {lot: projection.summary(season.gtin, lot) for lot in season.interesting}
     finally:
         ledger.close()
 
     c = season.counts
     _line(console, f"built the demo season of {COOPERATIVE} in {folder / 'ledger.db'}")
+    if rebuilt:
+        _line(
+            console,
+            "  rebuilt with --force: new keys and tokens; restart a running "
+            "`agritrace serve` (its old tokens now get 401)",
+        )
     _line(
         console,
         f"  {c['farms']} farms ({c['plots']} plots), {c['products']} products, "
@@ -218,14 +257,41 @@ def run_demo(folder: Path, console: Console) -> Season:
         f"audit: {report.verdict} — {report.entries} entries, every signature, "
         "hash and root recomputed",
     )
+    _tour(folder, season, console)
+    return season
+
+
+def _rebuild_command(folder: Path) -> str:
+    return f"{_program()} demo --folder {shlex.quote(str(folder))} --force"
+
+
+def _tour(folder: Path, season: Season, console: Console) -> None:
+    """Print the lots, files, sign-in tokens and commands of the demo in ``folder``."""
+    with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
+        projection = Projection(ledger)
+        statuses = {lot: projection.summary(season.gtin, lot) for lot in season.interesting}
+    trust = TrustFile.load(folder / "trust.toml")
     _line(console, "lots to look at:")
     for lot, summary in statuses.items():
         if summary is not None:
             why = f" — {summary.reason}" if summary.reason else ""
             _line(console, f"  {lot:<12} {summary.status.value}{why}")
-    _line(console, f"label (signed by the cooperative's label key {public}): {png}")
-    _line(console, f"label sheet, 24 serials: {pdf}")
-    _line(console, f"API tokens, one per role: {folder / 'tokens.txt'}")
+    labels = ", ".join(trust.label_keys)
+    _line(
+        console,
+        f"label (signed by the cooperative's label key {labels}): "
+        f"{folder / f'label-{season.released}.png'}",
+    )
+    _line(console, f"label sheet, 24 serials: {folder / f'labels-{season.released}.pdf'}")
+    tokens = folder / "tokens.txt"
+    _line(
+        console,
+        f"sign-in tokens, one per role (stored in {tokens}; the server checks their hashes "
+        f"in {folder / 'tokens.toml'}):",
+    )
+    for row in tokens.read_text(encoding="utf-8").splitlines():
+        role, _, token = row.partition(" ")
+        _line(console, f"  {role:<16} {token}")
     _line(console, f"checkpoint cosigned by the regulator's witness {WITNESS}")
     _line(console, f"trust file (log key, witness, label key): {folder / 'trust.toml'}")
     _line(console, "next, serve the pages (Ctrl-C stops it):")
@@ -233,16 +299,14 @@ def run_demo(folder: Path, console: Console) -> Season:
     _line(console, "then open:")
     for what, lot in season.pages.items():
         _line(console, f"  {what:<9} {RESOLVER}/01/{season.gtin}/10/{lot}")
-    tokens = folder / "tokens.txt"
     _line(
         console, f"  staff     {RESOLVER}/sign-in  (token: the 'packing_station' line of {tokens})"
     )
     _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
     _line(console, "check a code without trusting the server (while it serves):")
-    trust = shlex.quote(str(folder / "trust.toml"))
+    trust_path = shlex.quote(str(folder / "trust.toml"))
     lot_url = f"{RESOLVER}/01/{season.gtin}/10/{season.released}"
-    _line(console, f"  {_program()} verify {lot_url} --trust {trust}")
-    return season
+    _line(console, f"  {_program()} verify {lot_url} --trust {trust_path}")
 
 
 def _program() -> str:

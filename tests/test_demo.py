@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -127,12 +130,84 @@ def test_demo_in_a_folder_with_brackets_in_its_name(tmp_path: Path) -> None:
     assert f"in {folder / 'ledger.db'}" in result.stdout
 
 
-def test_demo_rebuilds_a_fresh_ledger_each_run(tmp_path: Path) -> None:
+def _root_key(folder: Path) -> bytes:
+    return hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest()
+
+
+def _tokens(folder: Path) -> dict[str, str]:
+    lines = (folder / "tokens.txt").read_text(encoding="utf-8").splitlines()
+    return dict(line.split() for line in lines)
+
+
+def test_demo_prints_the_sign_in_tokens_it_made_and_where_they_are(
+    demo: tuple[Path, str],
+) -> None:
+    folder, out = demo
+    assert f"stored in {folder / 'tokens.txt'}" in out.replace("\n", "")
+    for role, token in _tokens(folder).items():
+        assert re.search(rf"^  {role}\s+{re.escape(token)}$", out, re.MULTILINE), role
+
+
+def test_demo_run_again_keeps_the_demo_and_prints_its_tour(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     assert _run(folder).exit_code == 0
-    first = hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest()
+    root, tokens = _root_key(folder), _tokens(folder)
+    ledger_bytes = (folder / "ledger.db").read_bytes()
+    again = _run(folder)
+    assert again.exit_code == 0, again.exception
+    # Nothing rebuilt: a server serving the folder keeps its keys, and its tokens still sign in.
+    assert _root_key(folder) == root
+    assert _tokens(folder) == tokens
+    assert (folder / "ledger.db").read_bytes() == ledger_bytes
+    out = again.stdout.replace("\n", "")
+    assert f"kept the demo already in {folder}" in out
+    assert f"demo --folder {folder} --force" in out
+    assert "built the demo season" not in out
+    for role, token in tokens.items():
+        assert re.search(rf"{role}\s+{re.escape(token)}", again.stdout), role
+    assert re.search(r"SB26-H03-SU\s+on_hold — residue-above-mrl", again.stdout)
+    assert serve_command(folder) in out
+    table = TokenTable.load(folder / "tokens.toml")
+    assert table.caller(tokens["packing_station"]) is not None
+
+
+def test_demo_force_rebuilds_and_says_to_restart_the_server(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
     assert _run(folder).exit_code == 0
-    assert hashlib.sha256((folder / "keys" / "root.pem").read_bytes()).digest() != first
+    root, tokens = _root_key(folder), _tokens(folder)
+    result = RUNNER.invoke(app, ["demo", "--folder", str(folder), "--force"])
+    assert result.exit_code == 0, result.exception
+    assert _root_key(folder) != root
+    assert _tokens(folder)["packing_station"] != tokens["packing_station"]
+    assert "restart a running `agritrace serve`" in result.stdout
+    # The old token no longer signs in: the message above is why.
+    assert TokenTable.load(folder / "tokens.toml").caller(tokens["packing_station"]) is None
+
+
+def test_demo_force_on_a_new_folder_builds_without_a_restart_note(tmp_path: Path) -> None:
+    result = RUNNER.invoke(app, ["demo", "--folder", str(tmp_path / "new"), "--force"])
+    assert result.exit_code == 0, result.exception
+    assert "restart" not in result.stdout
+
+
+def test_demo_refuses_an_unfinished_demo_without_force(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    assert _run(folder).exit_code == 0
+    (folder / "tokens.txt").unlink()
+    result = _run(folder)
+    assert result.exit_code == 2
+    assert "unfinished demo (no tokens.txt)" in result.stdout
+    assert "--force" in result.stdout
+    assert RUNNER.invoke(app, ["demo", "--folder", str(folder), "--force"]).exit_code == 0
+    assert (folder / "tokens.txt").exists()
+
+
+def test_demo_force_still_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = RUNNER.invoke(app, ["demo", "--folder", str(tmp_path), "--force"])
+    assert result.exit_code == 2
+    assert "not a demo folder" in result.stdout
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_demo_refuses_to_delete_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
@@ -151,3 +226,29 @@ def test_readme_main_command_runs_the_demo_then_serves_what_it_prints() -> None:
     assert "agritrace demo && " in command
     serve = serve_command(Path("agritrace-demo"), ".venv/bin/agritrace")
     assert command.endswith(serve)
+
+
+def test_readme_demo_command_run_twice_in_the_same_folder_keeps_the_first_demo(
+    tmp_path: Path,
+) -> None:
+    # As the README's first command runs it: no --folder, from the user's folder, twice.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "agritrace", "demo"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    tokens = _tokens(tmp_path / "agritrace-demo")
+    assert "built the demo season" in runs[0].stdout
+    assert "kept the demo already in agritrace-demo" in runs[1].stdout
+    for run in runs:
+        assert tokens["packing_station"] in run.stdout
+        assert serve_command(Path("agritrace-demo")) in run.stdout.replace("\n", "")

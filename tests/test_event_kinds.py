@@ -21,6 +21,7 @@ from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
 from traceability.projection._status_map import STATUS_MAP_HANDLERS
+from verifier_app._i18n import MESSAGES
 from verifier_app.staff._events_api import router as events_router
 from verifier_app.staff._forms import FORMS, NO_FORM
 from verifier_app.staff._wording import STAFF_WORDING
@@ -94,7 +95,9 @@ def test_every_event_kind_has_all_its_parts(kind: str) -> None:
     if short in FORMS:
         assert FORMS[short].model is model, f"{kind}: its form makes {FORMS[short].model}"
         assert form == f"`/staff/record/{short}`", f"{kind}: the docs say {form!r}"
-        for language, wording in STAFF_WORDING.items():
+        for language, staff_wording in STAFF_WORDING.items():
+            # What a staff page looks words up in: the shared table with the staff one over it.
+            wording = {**MESSAGES[language], **staff_wording}
             assert FORMS[short].title in wording, f"{kind}: no {language} form title"
             for field in FORMS[short].fields:
                 assert field.label in wording, f"{kind}: no {language} label {field.label!r}"

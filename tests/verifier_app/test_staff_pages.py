@@ -3,6 +3,7 @@ script injection rendered inert, the lot page, label printing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from pathlib import Path
@@ -64,6 +65,72 @@ def released(client: TestClient, world: StaffWorld, lot: str = "H1") -> None:
 def test_every_language_has_the_same_staff_wording() -> None:
     keys = {language: set(words) for language, words in STAFF_WORDING.items()}
     assert keys["zh"] == keys["ug"] == keys["en"]
+
+
+@pytest.mark.parametrize("language", ["zh", "ug", "en"])
+def test_staff_page_titles_end_with_the_site_name_not_a_form_field(
+    staff_client: TestClient, staff_world: StaffWorld, language: str
+) -> None:
+    from verifier_app._i18n import MESSAGES
+
+    staff_world.sign_in(staff_client, "packing_station")
+    for path in ("/staff", "/staff/record/cooling"):
+        page = staff_client.get(f"{path}?lang={language}", headers=HTML).text
+        title = html.unescape(re.search(r"<title>(.*?)</title>", page, re.S)[1])  # type: ignore[index]
+        assert title.endswith(f" · {MESSAGES[language]['site']}"), title  # type: ignore[index]
+        assert STAFF_WORDING[language]["site_code"] not in title  # type: ignore[index]
+    # The form still labels its site field as one.
+    form = staff_client.get(f"/staff/record/cooling?lang={language}", headers=HTML).text
+    assert html.escape(STAFF_WORDING[language]["site_code"]) in form  # type: ignore[index]
+
+
+def _section(page: str, element_id: str) -> str:
+    start = page.index(f'<section id="{element_id}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_home_lists_every_held_and_in_stock_recalled_lot_above_30_newer_lots(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    c, w = staff_client, staff_world
+    harvested(c, w, "HELD")
+    api(c, w, "cooperative", "hold", {"lot": ref("HELD"), "reason": "complaint", "time": ago(1)})
+    harvested(c, w, "RECALLED")
+    recall = {"lot": ref("RECALLED"), "reason": "listeria", "time": ago(1)}
+    api(c, w, "cooperative", "recall", recall)
+    released(c, w, "GONE")  # recalled after it left: nothing in the shed to withdraw
+    shipping = {
+        "lots": [ref("GONE")],
+        "shipment": "SH-1",
+        "origin": "PS1",
+        "destination": "URUMQI-DC",
+        "time": ago(0.8),
+    }
+    api(c, w, "logistics", "shipping", shipping)
+    api(c, w, "cooperative", "recall", {"lot": ref("GONE"), "reason": "x", "time": ago(0.5)})
+    for n in range(30):
+        harvested(c, w, f"NEW{n:02d}")
+    w.sign_in(c, "packing_station")
+    page = c.get("/staff?lang=en", headers=HTML).text
+    attention = _section(page, "attention")
+    assert f"/staff/lots/{STRAWBERRY}/HELD?" in attention
+    assert f"/staff/lots/{STRAWBERRY}/RECALLED?" in attention
+    assert "/GONE?" not in attention
+    assert "/NEW" not in attention
+    # The 20 recent lots are all newer: without the section the held lot would be gone.
+    recent = page[page.index("</section>") :]
+    assert "/HELD?" not in recent
+    assert len(re.findall(r"/staff/lots/\d+/NEW\d\d\?", recent)) == 20
+    assert page.index("Needs attention") < page.index('href="/staff/record/harvest')
+
+
+def test_home_says_when_nothing_needs_attention(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    page = staff_client.get("/staff?lang=zh", headers=HTML).text
+    assert STAFF_WORDING["zh"]["nothing_needs_attention"] in _section(page, "attention")
 
 
 def test_home_shows_a_button_per_job_the_role_may_do_and_recent_lots(
@@ -140,14 +207,137 @@ def test_harvest_form_records_and_goes_to_the_lot_page(
     assert "Aysha Tursun" in page.text
 
 
+def _choose_zone(client: TestClient, world: StaffWorld, zone: str) -> Any:
+    csrf = world.sign_in(client, "packing_station")
+    return client.post(
+        "/staff/time-zone?lang=en",
+        data={"csrf": csrf, "zone": zone},
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+
+@pytest.mark.parametrize(("zone", "hours"), [("xinjiang", 6), ("beijing", 8), (None, 8)])
+def test_a_form_typed_on_a_devices_clock_stores_the_right_instant(
+    staff_client: TestClient, staff_world: StaffWorld, zone: str | None, hours: int
+) -> None:
+    if zone is not None:
+        chosen = _choose_zone(staff_client, staff_world, zone)
+        assert chosen.status_code == 303
+        assert chosen.headers["location"] == "/staff?lang=en"
+    else:
+        staff_world.sign_in(staff_client, "packing_station")
+    instant = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=3)
+    typed = instant.astimezone(dt.timezone(dt.timedelta(hours=hours))).strftime("%Y-%m-%dT%H:%M")
+    form = staff_client.get("/staff/record/harvest?lang=en", headers=HTML).text
+    zone_name = "Xinjiang time" if hours == 6 else "Beijing time"
+    assert f"({zone_name} <bdi>UTC+{hours}</bdi>)" in form
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HZ1",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": "80",
+        "time": typed,
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 303, response.text
+    stored = staff_world.ledger.entry(size).statement.body["time"]
+    moment = dt.datetime.fromisoformat(str(stored))
+    assert moment == instant
+    assert moment.utcoffset() == dt.timedelta(hours=hours)
+
+
+def test_the_home_page_offers_both_clocks_and_an_unknown_zone_is_refused(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    staff_world.sign_in(staff_client, "packing_station")
+    home = staff_client.get("/staff?lang=ug", headers=HTML).text
+    assert 'value="beijing" selected' in home
+    assert 'value="xinjiang"' in home
+    assert _choose_zone(staff_client, staff_world, "xinjiang").status_code == 303
+    home = staff_client.get("/staff?lang=ug", headers=HTML).text
+    assert 'value="xinjiang" selected' in home
+    refused = _choose_zone(staff_client, staff_world, "mars")
+    assert refused.status_code == 404
+    assert staff_client.cookies.get("agritrace_zone") == "xinjiang"
+    # Without the form's csrf value the choice is refused (a form from another site).
+    forged = staff_client.post("/staff/time-zone", data={"zone": "beijing"}, headers=HTML)
+    assert forged.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("85 斤", "42.5", "85 斤</bdi> = <bdi>42.5 kg"),
+        ("85斤", "42.5", "85 斤</bdi> = <bdi>42.5 kg"),
+        ("100 جىڭ", "50", "100 جىڭ</bdi> = <bdi>50 kg"),
+        ("42.5 公斤", "42.5", None),
+        ("42.5 KG", "42.5", None),
+        ("42.50", "42.50", None),
+    ],
+)
+def test_a_weight_in_jin_or_gongjin_is_recorded_in_kg_with_the_conversion_shown(
+    staff_client: TestClient, staff_world: StaffWorld, typed: str, stored: str, shown: str | None
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HW1",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": typed,
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 303, response.text
+    assert staff_world.ledger.entry(size).statement.body["quantity"] == stored
+    page = staff_client.get(response.headers["location"], headers=HTML).text
+    if shown is None:
+        assert "Recorded in kg:" not in page
+    else:
+        assert f"Recorded in kg: <bdi>{shown}</bdi>" in page
+
+
+@pytest.mark.parametrize("typed", ["1,000 斤", "10 lb", "斤"])
+def test_a_weight_that_is_not_a_number_with_a_known_unit_is_refused(
+    staff_client: TestClient, staff_world: StaffWorld, typed: str
+) -> None:
+    size = staff_world.size()
+    values = {
+        "product": STRAWBERRY,
+        "lot_code": "HW2",
+        "plot": "YK-P1",
+        "variety": "Hongyan",
+        "quantity": typed,
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "harvest", values)
+    assert response.status_code == 422
+    assert 'id="f-quantity-error"' in response.text
+    assert staff_world.size() == size
+
+
+def test_a_hand_made_conversion_link_shows_no_conversion(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    page = staff_client.get(
+        f"/staff/lots/{STRAWBERRY}/H1?lang=en&weighed=lots&weighed=5%20kg", headers=HTML
+    ).text
+    assert "Recorded in kg:" not in page
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"quantity": "-5"}, "quantity", "greater than 0"),
+        ({"quantity": "-5"}, "quantity", "The number must be more than 0"),
         ({"quantity": ""}, "quantity", "Please fill this in."),
-        ({"lot_code": "H 7"}, "lot_code", "lot"),
-        ({"time": "yesterday"}, "time", "expected a date and time"),
-        ({"time": "2999-01-01T08:00"}, "time", "not after now"),
+        ({"lot_code": "H 7"}, "lot_code", "A lot code cannot contain a space"),
+        ({"time": "yesterday"}, "time", "Type a date and time"),
+        ({"time": "2999-01-01T08:00"}, "time", "cannot be later than now"),
     ],
 )
 def test_a_refused_harvest_shows_the_message_by_the_field_and_keeps_the_typing(
@@ -260,6 +450,54 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
     refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
+
+
+def test_grading_form_shows_the_weight_to_account_for_and_the_profiles_bands(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    from traceability import load_profile
+
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    chosen = lot_value(STRAWBERRY, "H1")
+    page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML).text
+    account = page[page.index('<div class="notice" id="account">') :]
+    account = account[: account.index("</div>")]
+    assert "the graded weights must add up to it: <bdi>100 kg</bdi> (<bdi>H1</bdi>)" in account
+    profile = load_profile(
+        Path(__file__).resolve().parents[2] / "traceability/data/strawberry.toml"
+    )
+    for band in profile.grades:
+        assert f"<li><bdi>{band.name}</bdi>: " in account
+        for edge in (band.min_mm, band.max_mm):
+            assert edge is None or f"{edge} mm" in account
+    # Only the grading form, and only for a chosen lot.
+    bare = staff_client.get("/staff/record/grading?lang=en", headers=HTML).text
+    assert 'id="account"' not in bare
+    cooling = staff_client.get(f"/staff/record/cooling?lot={chosen}&lang=en", headers=HTML).text
+    assert 'id="account"' not in cooling
+
+
+def test_grading_weights_in_jin_are_recorded_in_kg(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    size = staff_world.size()
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "site": "PS1",
+        "out0_lot": "H1-SU",
+        "out0_grade": "super",
+        "out0_quantity": "60 斤",
+        "out0_sizes": "36, 38",
+        "time": local_now(),
+    }
+    response = submit(staff_client, staff_world, "packing_station", "grading", values)
+    assert response.status_code == 303, response.text
+    outputs = staff_world.ledger.entry(size).statement.body["outputs"]
+    assert outputs[0]["quantity"] == "30"
+    page = staff_client.get(response.headers["location"], headers=HTML).text
+    assert "Recorded in kg: <bdi>60 斤</bdi> = <bdi>30 kg</bdi>" in page
 
 
 def test_grading_out_of_band_sizes_are_shown_by_the_row(

@@ -24,6 +24,7 @@ __all__ = [
     "lot_rows",
     "lot_state",
     "lots",
+    "lots_needing_attention",
     "neighbours",
     "plots",
     "products",
@@ -126,6 +127,29 @@ def lots(
     if statuses:
         query = query.where(t.lots.c.status.in_([s.value for s in statuses]))
     return [_state(r) for r in conn.execute(query.limit(limit))]
+
+
+def lots_needing_attention(conn: Connection) -> list[LotState]:
+    """Return every held lot, then every recalled lot still in stock, each newest first.
+
+    A recalled lot is still in stock when it left in no shipment and was not made into other
+    lots: it is in the shed and must be withdrawn by hand. Unlimited on purpose: a held lot
+    must never drop off the staff home's list, however many lots are newer.
+    """
+    shipped = select(t.shipment_lots.c.lot)
+    made_into = select(t.edges.c.parent)
+    held = (
+        select(t.lots)
+        .where(t.lots.c.status == LotStatus.ON_HOLD.value)
+        .order_by(t.lots.c.created_seq.desc())
+    )
+    recalled = (
+        select(t.lots)
+        .where(t.lots.c.status == LotStatus.RECALLED.value)
+        .where(t.lots.c.key.not_in(shipped), t.lots.c.key.not_in(made_into))
+        .order_by(t.lots.c.created_seq.desc())
+    )
+    return [_state(r) for query in (held, recalled) for r in conn.execute(query)]
 
 
 def entry_lots(conn: Connection, seq: int) -> list[LotState]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select
 
 from ledger import Ledger
-from traceability._errors import UnknownError, ValidationError
+from traceability._errors import LifecycleError, UnknownError, ValidationError
 from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _lists
@@ -46,9 +46,11 @@ from traceability.projection._lookup import (
     residue_lines,
 )
 from traceability.projection._once import ensure_table, lookup
+from traceability.projection._query import profile_for
 from traceability.projection._replay import catch_up
 from traceability.projection._status import LotPage, StatusFilter, lots_by_status
 from traceability.rules._lifecycle import LotStatus
+from traceability.rules._tables import GradeBand
 
 __all__ = ["Projection"]
 
@@ -221,6 +223,15 @@ class Projection:
         with self._read() as conn:
             return _lists.lots(conn, statuses=statuses, code=code, limit=limit)
 
+    def lots_needing_attention(self) -> list[LotState]:
+        """Return every lot on hold, then every recalled lot still in stock (newest first).
+
+        "Still in stock": not in any shipment and not graded or processed into other lots.
+        Every such lot, however old: the staff home lists them above the recent lots.
+        """
+        with self._read() as conn:
+            return _lists.lots_needing_attention(conn)
+
     def idempotency(self, scope: str, key: str) -> StoredKey | None:
         """Return ``scope``'s idempotency key ``key`` as stored, or None (unused or expired)."""
         return lookup(self._ledger.engine, scope, key)
@@ -281,6 +292,19 @@ class Projection:
         """Return every registered product, by GTIN."""
         with self._read() as conn:
             return _lists.products(conn)
+
+    def grade_bands(self, commodity: str) -> tuple[GradeBand, ...]:
+        """Return the size bands of ``commodity``'s current profile, smallest first.
+
+        Empty when no profile for it is on the ledger (the grading itself is then refused
+        with ``profile-required``).
+        """
+        with self._read() as conn:
+            try:
+                _, profile = profile_for(conn, commodity)
+            except LifecycleError:
+                return ()
+        return tuple(sorted(profile.grades, key=lambda g: (g.min_mm is not None, g.min_mm or 0)))
 
     def plots(self) -> list[PlotInfo]:
         """Return every plot with its farm and grower, by plot."""

@@ -5,9 +5,9 @@ JSON body (the same body the event API takes). Refusals come back as the event m
 the domain's field names (``lot.gtin``, ``outputs[1].quantity``); :meth:`Form.field_for`
 maps them to the form field to show the message next to.
 
-Times: the forms' ``datetime-local`` boxes carry no offset, so they are read as the packing
-shed's clock, Beijing time (UTC+8), which Xinjiang's sheds and the cooperative's records
-keep.
+Times: the forms' ``datetime-local`` boxes carry no offset; the page gives :func:`with_zone`
+the device's chosen clock (Beijing or Xinjiang time, ``staff/_zones.py``), which adds its
+offset before the event is built. A value still without one is read as Beijing time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from traceability import (
@@ -33,6 +33,8 @@ from traceability import (
     Role,
     Shipping,
 )
+from verifier_app.staff._weights import Weighed, read_weight
+from verifier_app.staff._zones import DEFAULT_ZONE, Zone, local_now, read_time
 
 __all__ = [
     "FORMS",
@@ -44,25 +46,32 @@ __all__ = [
     "local_now",
     "lot_value",
     "split_lot",
+    "with_kg",
+    "with_zone",
 ]
 
-#: The packing shed's clock (China Standard Time).
-SHED_TIME: Final = timezone(timedelta(hours=8))
+#: The clock a time without an offset is read in (China Standard Time, Beijing).
+SHED_TIME: Final = DEFAULT_ZONE.tz
 #: Graded lots a grading page offers rows for (more grades are rare in one grading).
 GRADING_ROWS: Final = 3
 #: Suggested grades and lot-code suffixes for the rows (the cooperative's strawberry bands).
 GRADE_ROWS: Final = (("super", "SU"), ("grade_1", "G1"), ("grade_2", "G2"))
 
-Kind = Literal["text", "number", "datetime", "product", "plot", "lot", "grade"]
+Kind = Literal["text", "number", "weight", "datetime", "product", "plot", "lot", "grade"]
 
 
 class FormError(ValueError):
-    """A typed value the form itself cannot read (before the event model sees it)."""
+    """A typed value the form itself cannot read (before the event model sees it).
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    Shaped like the domain's :class:`traceability.ValidationError` (``field``, ``expected``,
+    ``got``) so the page words both the same way (``staff/_field_errors.py``).
+    """
+
+    def __init__(self, field: str, expected: str, got: object = None) -> None:
+        super().__init__(f"{field}: expected {expected}, got {got!r}")
         self.field = field
-        self.message = message
+        self.expected = expected
+        self.got = got
 
 
 @dataclass(frozen=True)
@@ -125,9 +134,36 @@ class Form:
         return head if head in names else None
 
 
-def local_now() -> str:
-    """Now on the shed's clock, as a ``datetime-local`` box shows it."""
-    return datetime.now(UTC).astimezone(SHED_TIME).strftime("%Y-%m-%dT%H:%M")
+def with_kg(form: Form, values: Mapping[str, str]) -> tuple[dict[str, str], list[Weighed]]:
+    """Return ``values`` with each weight box in kg, and the weights that were converted.
+
+    A weight typed in 斤 or 公斤 is recorded in kg (``staff/_weights.py``); text that is no
+    weight is left for the event model to refuse with the field's name.
+    """
+    out, converted = dict(values), []
+    for f in form.fields:
+        weighed = read_weight(out.get(f.name, "")) if f.kind == "weight" else None
+        if weighed is not None:
+            out[f.name] = weighed.kg
+            if weighed.converted:
+                converted.append(weighed)
+    return out, converted
+
+
+def with_zone(form: Form, values: Mapping[str, str], zone: Zone) -> dict[str, str]:
+    """Return ``values`` with each time box read on ``zone``'s clock (an ISO time with offset).
+
+    The typed values stay as they were for showing the form again; a value that is not a
+    time is left for :func:`_time` to refuse with the field's name.
+    """
+    out = dict(values)
+    for f in form.fields:
+        if f.kind == "datetime" and out.get(f.name, "").strip():
+            try:
+                out[f.name] = read_time(out[f.name], zone).isoformat()
+            except ValueError:
+                continue
+    return out
 
 
 def _time(values: Mapping[str, str], name: str = "time") -> str:
@@ -135,9 +171,7 @@ def _time(values: Mapping[str, str], name: str = "time") -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise FormError(
-            name, f"expected a date and time like 2026-06-01T08:30, got {text!r}"
-        ) from None
+        raise FormError(name, "a date and time like 2026-06-01T08:30", text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHED_TIME)
     return moment.isoformat()
@@ -151,7 +185,7 @@ def lot_value(gtin: str, lot: str) -> str:
 def split_lot(value: str, name: str = "lot") -> dict[str, str]:
     """Read a lot dropdown's value back into ``{"gtin", "lot"}``."""
     if len(value) <= 14 or not value[:14].isdigit():
-        raise FormError(name, f"expected a lot from the list, got {value!r}")
+        raise FormError(name, "a lot from the list", value)
     return {"gtin": value[:14], "lot": value[14:]}
 
 
@@ -187,7 +221,7 @@ def _grading(v: Mapping[str, str]) -> dict[str, Any]:
             }
         )
     if not outputs:
-        raise FormError("out0_quantity", "expected at least one graded lot with its weight")
+        raise FormError("out0_quantity", "at least one graded lot with its weight")
     return {"input": source, "outputs": outputs, "site": v["site"], "time": _time(v)}
 
 
@@ -217,8 +251,8 @@ def _disposition(text_field: str) -> Callable[[Mapping[str, str]], dict[str, Any
 
 
 _TIME = Field("time", "time", "datetime")
-_LOT = Field("lot", "lot", "lot")
-_SITE = Field("site", "site")
+_LOT = Field("lot", "lot_heading", "lot")
+_SITE = Field("site", "site_code")
 
 
 def _grading_fields() -> tuple[Field, ...]:
@@ -227,7 +261,7 @@ def _grading_fields() -> tuple[Field, ...]:
         rows += [
             Field(f"out{i}_lot", "output", required=False, group=i),
             Field(f"out{i}_grade", "grade", "grade", required=False, group=i),
-            Field(f"out{i}_quantity", "quantity_kg", "number", required=False, group=i),
+            Field(f"out{i}_quantity", "weight", "weight", required=False, group=i),
             Field(f"out{i}_sizes", "sizes_mm", required=False, group=i),
         ]
     return (_LOT, _SITE, *rows, _TIME)
@@ -259,7 +293,7 @@ FORMS: Final[Mapping[str, Form]] = {
                 Field("lot_code", "lot_code"),
                 Field("plot", "plot", "plot"),
                 Field("variety", "variety"),
-                Field("quantity", "quantity_kg", "number"),
+                Field("quantity", "weight", "weight"),
                 _TIME,
             ),
             _harvest,

@@ -11,6 +11,7 @@ and the second answer is the first one's (the lot's page).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -36,18 +37,22 @@ from verifier_app._negotiate import page_language
 from verifier_app._session import WrongRoleError, page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.staff._events_api import record_once_for
+from verifier_app.staff._field_errors import field_error_text
 from verifier_app.staff._forms import (
     FORMS,
     GRADE_ROWS,
     GRADING_ROWS,
     Form,
     FormError,
-    local_now,
     lot_value,
     split_lot,
+    with_kg,
+    with_zone,
 )
 from verifier_app.staff._refusals import refusal_text
+from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._wording import STAFF_WORDING
+from verifier_app.staff._zones import COOKIE, ZONES, device_zone, local_now
 
 __all__ = ["router", "show_lot"]
 
@@ -60,7 +65,9 @@ _MAX_VALUE = 500  # longer than any field the events take; the model says what i
 def _page(
     request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
-    return signed_in_page(request, caller, template, ctx, STAFF_WORDING, status)
+    # Every staff page says which clock its times are in, and the home page lets it change.
+    zone = {"zone": device_zone(request), "zones": ZONES}
+    return signed_in_page(request, caller, template, zone | ctx, STAFF_WORDING, status)
 
 
 def _may(caller: Caller, form: Form) -> bool:
@@ -69,30 +76,66 @@ def _may(caller: Caller, form: Form) -> bool:
 
 @router.get("", response_class=HTMLResponse)
 def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str = "") -> Response:
-    """The shed's start page: a big button per event, finding a lot, the recent lots."""
+    """The shed's start page: lots needing attention, a button per event, finding a lot.
+
+    Every held lot (and recalled lot still in stock) is listed first, however many newer
+    lots push it out of the 20 recent ones.
+    """
     projection = app.projection
     projection.catch_up()
     forms = [f for f in FORMS.values() if _may(caller, f)]
+    attention = projection.lots_needing_attention()
     recent = projection.lots(limit=20)
     found: list[LotState] | None = None
     if q.strip():
         found = projection.lots(code=q.strip())
         if len(found) == 1:
             return RedirectResponse(_lot_path(found[0].gtin, found[0].lot, request), 303)
-    return _page(request, "staff_home.html", caller, forms=forms, recent=recent, q=q, found=found)
+    return _page(
+        request,
+        "staff_home.html",
+        caller,
+        forms=forms,
+        attention=attention,
+        recent=recent,
+        q=q,
+        found=found,
+    )
 
 
-def _lot_path(gtin: str, lot: str, request: Request, done: str | None = None) -> str:
+@router.post("/time-zone")
+async def choose_zone(request: Request, caller: StaffCaller) -> Response:
+    """Remember this device's clock for the forms' times (a cookie), then go back home."""
+    sent = await read_form(request, _MAX_VALUE)
+    name = sent.get("zone", "")
+    if name not in ZONES:
+        raise NotFoundError(f"zone: expected one of {', '.join(ZONES)}, got {name!r}", "zone")
+    lang = request.query_params.get("lang")
+    response = RedirectResponse("/staff" + (f"?lang={quote(lang)}" if lang else ""), 303)
+    # A device setting, not a secret; a year, so a shed laptop keeps it through the season.
+    response.set_cookie(COOKIE, name, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def _lot_path(
+    gtin: str,
+    lot: str,
+    request: Request,
+    done: str | None = None,
+    weighed: Sequence[Weighed] = (),
+) -> str:
     query = [f"lang={request.query_params['lang']}"] if "lang" in request.query_params else []
     if done:
         query.append(f"done={done}")
+    # The lot page re-reads each with the same parser, so a link shows only true conversions.
+    query.extend(f"weighed={quote(f'{w.typed} {w.unit}')}" for w in weighed)
     # A lot code may hold any GS1 AI 10 character ("/", "?", "%", "&", ...): escape all but "/".
     return f"/staff/lots/{gtin}/{quote(lot, safe='/')}" + (f"?{'&'.join(query)}" if query else "")
 
 
 def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
     values = {f.name: "" for f in form.fields}
-    values["time"] = local_now()
+    values["time"] = local_now(device_zone(request))
     chosen = request.query_params.get("lot", "")
     values["lot"] = chosen
     known = app.projection.products()
@@ -130,6 +173,11 @@ def _show_form(
         # the form was refused, rather than a silently different lot.
         chosen_rows = [r for r in projection.lots(code=chosen[14:]) if r.gtin == chosen[:14]]
         lot_choices = chosen_rows + lot_choices
+    # Grading: the weight to account for and the bands the sizes are checked against, so the
+    # person sees what the domain will check before it refuses.
+    source = next((r for r in lot_choices if lot_value(r.gtin, r.lot) == chosen), None)
+    source = source if form.kind == "grading" else None
+    bands = projection.grade_bands(source.commodity) if source is not None else ()
     return _page(
         request,
         "staff_form.html",
@@ -145,6 +193,8 @@ def _show_form(
         lot_value=lot_value,
         grades=[g for g, _ in GRADE_ROWS] + ["processing"],
         rows=range(GRADING_ROWS),
+        source=source,
+        bands=bands,
     )
 
 
@@ -188,18 +238,19 @@ async def record_submit(
     if missing:
         return _show_form(request, caller, app, form, values, missing, status=422)
     try:
-        body = form.build(values)
+        in_kg, weighed = with_kg(form, with_zone(form, values, device_zone(request)))
+        body = form.build(in_kg)
         event = form.model.from_body(body)
         record_once_for(caller, app, event, form_key(caller, request, sent))
     except KeyMismatchError as e:
         return _show_form(request, caller, app, form, values, refusal=e.message, status=422)
-    except FormError as e:
-        return _show_form(request, caller, app, form, values, {e.field: e.message}, status=422)
-    except ValidationError as e:
-        where = form.field_for(e.field)
+    except (FormError, ValidationError) as e:
+        # In the reader's language, saying what to type (staff/_field_errors.py).
+        said = field_error_text(e, page_language(request))
+        where = e.field if isinstance(e, FormError) else form.field_for(e.field)
         if where is None:
-            return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
-        return _show_form(request, caller, app, form, values, {where: str(e)}, status=422)
+            return _show_form(request, caller, app, form, values, refusal=said, status=422)
+        return _show_form(request, caller, app, form, values, {where: said}, status=422)
     except LifecycleError as e:
         said = refusal_text(e, page_language(request))
         return _show_form(request, caller, app, form, values, refusal=said, status=409)
@@ -208,7 +259,8 @@ async def record_submit(
     except TraceError as e:
         return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
     target = _target(kind, body)
-    return RedirectResponse(_lot_path(target["gtin"], target["lot"], request, kind), 303)
+    path = _lot_path(target["gtin"], target["lot"], request, kind, weighed)
+    return RedirectResponse(path, 303)
 
 
 @router.get("/lots/{gtin}/{lot:path}", response_class=HTMLResponse)
@@ -216,7 +268,9 @@ def lot_page(
     request: Request, gtin: str, lot: str, caller: StaffCaller, app: RecorderDep, done: str = ""
 ) -> HTMLResponse:
     """A lot: status in words and why, residue verdicts, lineage, next steps, labels."""
-    return show_lot(request, caller, app, gtin, lot, done=done)
+    typed = (read_weight(text) for text in request.query_params.getlist("weighed"))
+    weighed = [w for w in typed if w is not None and w.converted]
+    return show_lot(request, caller, app, gtin, lot, done=done, weighed=weighed)
 
 
 def show_lot(
@@ -227,6 +281,7 @@ def show_lot(
     lot: str,
     *,
     done: str = "",
+    weighed: Sequence[Weighed] = (),
     refused: LifecycleError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -271,4 +326,5 @@ def show_lot(
         may_certify=bool(caller.roles & set(PERMITTED[CertificateIssued.KIND])),
         bases=COMMITMENT_BASES,
         done=done if done in FORMS else "",
+        weighed=weighed,
     )
