@@ -215,7 +215,13 @@ def form_key(caller: Caller, request: Request, form: Mapping[str, str]) -> Idemp
     if not value:
         return None
     key = check_key(value, FORM_FIELD)
-    return IdempotencyKey(caller.actor, key, form_fingerprint(request, form))
+    sent = form_fingerprint(request, form)
+    # A form's key is per render, and one rendered page may rightly be sent again with other
+    # values: the packer downloads the PNG, then the PDF, from one lot page (no new render
+    # between). That is a new request, not a misused key. So the key stored is the pair
+    # (form key, what was sent): a form sent twice as it was replays, an edited one records.
+    paired = hashlib.sha256(f"{key}\n{sent}".encode()).hexdigest()
+    return IdempotencyKey(caller.actor, paired, sent)
 
 
 def previous(holder: AppRecorder, once: IdempotencyKey) -> StoredKey | None:

@@ -298,16 +298,20 @@ def test_a_staff_form_sent_twice_records_once_and_answers_the_same_page(
     assert [a.status_code for a in answers] == [303, 303], answers[0].text
     assert answers[0].headers["location"] == answers[1].headers["location"]
     assert staff_world.size() == size + 1
-    # Edited and resent with the same key: refused on the form, nothing recorded.
-    edited = staff_client.post(
-        "/staff/record/harvest?lang=en",
-        data=values | {"lot_code": "H8"},
-        headers=HTML,
-        follow_redirects=False,
-    )
-    assert edited.status_code == 422
-    assert "another request" in edited.text
-    assert staff_world.size() == size + 1
+    # Edited and sent again from the same page (back, change the lot code, save): the
+    # packer means a new harvest, and it is recorded, once.
+    edited = [
+        staff_client.post(
+            "/staff/record/harvest?lang=en",
+            data=values | {"lot_code": "H8"},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in edited] == [303, 303], edited[0].text
+    assert "H8" in edited[0].headers["location"]
+    assert staff_world.size() == size + 2
 
 
 def test_the_regulator_recall_form_sent_twice_records_once(
@@ -396,3 +400,9 @@ def test_the_lot_pages_certificate_and_label_forms_sent_twice_record_once(
     assert (first.status_code, second.status_code) == (200, 200), second.text
     assert first.content == second.content
     assert staff_world.size() == size + 2
+    # The same rendered form sent again with another format (the PNG, then the PDF, from one
+    # page with no render between) is a new print: recorded, not refused as a reused key.
+    other = staff_client.post(f"{lot_page}/labels", data=labels | {"format": "png"}, headers=HTML)
+    assert other.status_code == 200, other.text
+    assert other.headers["content-type"] == "image/png"
+    assert staff_world.size() == size + 3
