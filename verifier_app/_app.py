@@ -207,7 +207,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # Answers are cached per log version; a drift verdict changes them without an append.
         app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
 
-    app.state.drift = drift = DriftMonitor(ledger, settings.drift_full_seconds, drop_answers)
+    app.state.drift = drift = DriftMonitor(
+        ledger, settings.drift_full_seconds, drop_answers, settings.drift_state_file
+    )
     # serve asks its witnesses (docs/trust.md); a cosignature changes the answers' checkpoint.
     submitter = None
     if settings.witness_urls and ledger.log_signer is not None:

@@ -68,10 +68,17 @@ class Settings(BaseSettings):
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
             before reading it again; an append (a recall, a hold) shows on scans at most
             this much later. 0 reads it on every scan.
-        drift_full_seconds: How often the server replays the whole log and compares its
-            projection (``verifier_app._drift``); between, each growth of the log gets an
+        drift_full_seconds: The shortest interval between two full checks of the
+            projection against a replay of the whole log (``verifier_app._drift``); a
+            large log waits longer (20 times the last full check's duration), so full
+            checks stay under 5% of a core. Between, each growth of the log gets an
             incremental check of the lots it touched.
-        drift_poll_seconds: How often the drift monitor looks for a grown log.
+        drift_poll_seconds: How often the drift monitor looks for a grown log (and a
+            worker that does not check, for a new published state).
+        drift_state_file: A file the workers share the drift state through: the one
+            holding the lock ``<file>.lock`` checks and writes it, the others read it
+            (``agritrace serve`` names one in its run folder); None: each process checks
+            on its own.
         sessions: Folder of the server-side sessions (created 0700); default: a
             ``sessions`` folder next to the key folder.
         api_rate_per_second: Requests per second one token, and one address, may make with
@@ -124,6 +131,7 @@ class Settings(BaseSettings):
     # two-core box; edits of rows no append touches are found within this.
     drift_full_seconds: Annotated[float, Field(gt=0)] = 300.0
     drift_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
+    drift_state_file: Path | None = None
     sessions: Path | None = None
     # A lab uploading batches or a packer's form makes a few requests a second; 20/s with
     # a burst of 100 never slows them and still caps a leaked token.

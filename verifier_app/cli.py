@@ -6,7 +6,9 @@ Each worker builds its own app from the same ``AGRITRACE_*`` environment; append
 several workers are safe because the ledger serialises them in the database. The
 resolver's rate-limit buckets are one file the workers share (``AGRITRACE_RATE_FILE``,
 by default ``run/rate-<port>.buckets`` next to the key folder), so the limit per address
-is the same with one worker or many.
+is the same with one worker or many. Likewise one worker checks the projection for drift
+and publishes what it finds to the others (``AGRITRACE_DRIFT_STATE_FILE``, by default
+``run/drift-<port>.json``; ``verifier_app._drift_share``).
 """
 
 from __future__ import annotations
@@ -68,11 +70,14 @@ def serve(
         os.environ["AGRITRACE_DEMO"] = "1"
     try:
         settings = Settings()
+        run = settings.keys.parent / "run"
         if settings.rate_file is None:
             # One budget per address for all the workers: buckets in a shared file.
-            run = settings.keys.parent / "run"
             os.environ["AGRITRACE_RATE_FILE"] = str(run / f"rate-{port}.buckets")
-            settings = Settings()
+        if settings.drift_state_file is None:
+            # One drift checker for all the workers, which publishes its state in a file.
+            os.environ["AGRITRACE_DRIFT_STATE_FILE"] = str(run / f"drift-{port}.json")
+        settings = Settings()
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -86,6 +91,9 @@ def serve(
         raise _fail(str(e)) from e
     app.state.audits.close()
     app.state.ledger.close()
+    if settings.drift_state_file is not None:
+        # A state left by an earlier run speaks of a database that may have changed since.
+        settings.drift_state_file.unlink(missing_ok=True)
     # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["verifier_app"] = {

@@ -26,7 +26,12 @@ runner = CliRunner()
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No AGRITRACE_* variables; those ``serve`` sets for its workers are undone afterwards."""
-    for name in ("AGRITRACE_DB", "AGRITRACE_DEMO", "AGRITRACE_RATE_FILE"):
+    for name in (
+        "AGRITRACE_DB",
+        "AGRITRACE_DEMO",
+        "AGRITRACE_RATE_FILE",
+        "AGRITRACE_DRIFT_STATE_FILE",
+    ):
         monkeypatch.setenv(name, "")  # recorded, so the teardown removes what serve sets
     for name in list(os.environ):
         if name.startswith("AGRITRACE_"):
@@ -67,6 +72,11 @@ def test_serve_runs_the_app_factory_with_the_options(
 ) -> None:
     monkeypatch.setenv("AGRITRACE_TOKENS", str(app_world.token_file))
     monkeypatch.setenv("AGRITRACE_RESOLVER", RESOLVER)
+    monkeypatch.setenv("AGRITRACE_KEYS", str(app_world.keys))
+    # A drift state left by an earlier run must not be believed by the new workers.
+    stale = app_world.keys.parent / "run" / "drift-8123.json"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text('{"status": "drift"}')
     result = runner.invoke(
         app,
         ["serve", "--db", app_world.url, "--host", "0.0.0.0", "--port", "8123", "--workers", "3"],
@@ -78,6 +88,9 @@ def test_serve_runs_the_app_factory_with_the_options(
     assert (call["host"], call["port"], call["workers"]) == ("0.0.0.0", 8123, 3)
     assert call["access_log"] is False  # a line per scan only when asked for (--access-log)
     assert os.environ["AGRITRACE_DB"] == app_world.url
+    # One drift checker per server: the workers share its state through the run folder.
+    assert os.environ["AGRITRACE_DRIFT_STATE_FILE"] == str(stale)
+    assert not stale.exists()
 
 
 def free_port() -> int:
