@@ -49,7 +49,7 @@ _log = logging.getLogger("verifier_app")
 MAX_SHOWN = 500
 
 #: A full check waits at least this many times its predecessor's duration after it ended:
-#: busy 1 part in 21 at most, under 5% of one core (docs/trust.md, ADR 18).
+#: busy 1 part in 21 at most, under 5% of one core (docs/trust.md, ADR 19).
 FULL_CHECK_SPACING: Final = 20
 
 
