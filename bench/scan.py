@@ -57,6 +57,8 @@ import sqlalchemy
 
 from bench._pg_copy import copy_to_postgres
 from bench._server import free_port, start, stop
+from ledger import KeyFolder, Ledger
+from traceability import seal_with_status_map
 from traceability.projection._schema import metadata as trace_tables
 
 _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
@@ -254,6 +256,7 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     engine = sqlalchemy.create_engine(f"sqlite:///{db}")
     trace_tables.create_all(engine)
     engine.dispose()
+    _seal(db, Path(f"{args.sqlite}-keys"))
     with sqlite3.connect(db) as conn:
         (entries,) = conn.execute("SELECT size FROM ledger_head").fetchone()
     path = args.path or pick_lot(db)
@@ -324,6 +327,28 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
         for server in servers:
             stop(server)
     _report(rows, base, _median(closed["bare, async def"]), offered, args.connections)
+
+
+def _seal(db: Path, keys_path: Path) -> None:
+    """End the copy's log with a lot-status map and a checkpoint, as ``serve`` publishes.
+
+    The season is recorded in batches with no checkpoint between; a served page carries the
+    lot's map proof only when the checkpoint ends with a map entry (docs/trust.md). Signed
+    with the season's cooperative key, when ``bench/trace.py --keep`` left the keys beside it.
+    """
+    keys = KeyFolder(keys_path)
+    if not (keys.exists("log") and keys.exists("cooperative")):
+        print(f"no keys at {keys_path}: the pages will carry no lot-status map")
+        return
+    started = time.perf_counter()
+    ledger = Ledger.open(f"sqlite:///{db}", log_signer=keys.log_signer())
+    try:
+        seal_with_status_map(ledger, keys.load("cooperative"))
+        ledger.checkpoint()
+    finally:
+        ledger.close()
+    print(f"sealed the copy with a lot-status map and a checkpoint in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
 
 def _median(loads: list[Load]) -> Load:
