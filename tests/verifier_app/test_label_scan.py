@@ -219,3 +219,21 @@ def test_label_keys_follow_the_ledgers_key_rules_rotation_and_revocation(
         answer = scan(new)
         assert answer["label"]["state"] == "signed"
         assert [k["index"] for k in answer["proof"]["label"]["keys"]] == [second]
+
+
+def test_a_scan_the_database_is_too_busy_to_count_is_still_answered(
+    world: tuple[TestClient, Season, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count is the regulator's signal, not the answer: a locked database costs the count."""
+    from sqlalchemy.exc import OperationalError
+
+    from verifier_app.consumer import _routes
+
+    def locked(*_: object) -> None:
+        raise OperationalError("UPDATE trace_scans", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(_routes, "count_scan", locked)
+    answer = world[0].get(_label(world, "000002"), headers=JSON)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["label"]["state"] == "signed"
+    assert answer.json()["label"]["scans"] is None
