@@ -227,12 +227,12 @@ def test_a_scan_the_database_is_too_busy_to_count_is_still_answered(
     """The count is the regulator's signal, not the answer: a locked database costs the count."""
     from sqlalchemy.exc import OperationalError
 
-    from verifier_app.consumer import _routes
+    from traceability.projection import _scans
 
     def locked(*_: object) -> None:
         raise OperationalError("UPDATE trace_scans", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(_routes, "count_scan", locked)
+    monkeypatch.setattr(_scans, "_count", locked)
     answer = world[0].get(_label(world, "000002"), headers=JSON)
     assert answer.status_code == 200, answer.text
     assert answer.json()["label"]["state"] == "signed"

@@ -10,6 +10,7 @@ from the log, so it lives in its own metadata and a reindex does not touch it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,11 +27,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger import Ledger
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
+
+_log = logging.getLogger("traceability")
 
 __all__ = ["SUSPICIOUS_SCANS", "ScanCount", "count_scan", "issued_serials", "suspicious_serials"]
 
@@ -95,8 +98,21 @@ def _ensure(conn: Connection) -> None:
     scans.create(conn, checkfirst=True)
 
 
-def count_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
-    """Count one scan of an issued serial and return its count so far (this one included)."""
+def count_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount | None:
+    """Count one scan of an issued serial and return its count so far (this one included).
+
+    Returns None, having counted nothing, when the database is too busy to take the count
+    (locked past its busy timeout by a long write elsewhere): the count is a signal for the
+    regulator, not the shopper's answer, which must not fail for it.
+    """
+    try:
+        return _count(engine, gtin, serial, now)
+    except OperationalError as e:
+        _log.warning("scan of %s/%s not counted: %s", gtin, serial, e.orig)
+        return None
+
+
+def _count(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
     with engine.begin() as conn:
         _ensure(conn)
         where = (scans.c.gtin == gtin) & (scans.c.serial == serial)
