@@ -1,0 +1,128 @@
+"""What recording a batch costs in statements, and that the savings keep every rule.
+
+bench/trace.py records seasons in batches; each statement a handler runs per event is paid
+at every event. The time rule moves a lot's clock (``stage_time``) at every stage event:
+in a batch those writes wait for the batch's flush (one statement), and a receiving with no
+logger readings does not read the shipment's transport log (it can add no finding). The
+adversarial side: a stage event dated before one earlier *in the same batch* is refused, and
+the clock the database holds afterwards is the batch's last one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import event, select
+
+from tests.traceability.conftest import Coop, at, ev, ref
+from traceability import (
+    Cooling,
+    Harvest,
+    Packing,
+    Reading,
+    Receiving,
+    Release,
+    ResidueTest,
+    Role,
+    Shipping,
+    SubstanceResult,
+)
+from traceability.events._model import Model
+from traceability.projection import _schema as t
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, Any, bool]]]:
+    """Every statement sent to a database meanwhile: (SQL, parameters, executemany)."""
+    seen: list[tuple[str, Any, bool]] = []
+
+    def keep(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        seen.append((sql, params, many))
+
+    event.listen(sqlalchemy.Engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(sqlalchemy.Engine, "before_cursor_execute", keep)
+
+
+def chain(
+    coop: Coop, *, receiving_readings: str | None = None, shipped: float = 140
+) -> list[tuple[Model, Any]]:
+    """One harvest lot from field to the distribution centre, as bench/trace.py records it."""
+    k = coop.keys
+    results = [
+        ev(SubstanceResult, substance=s, value="<LOQ", loq="0.01")
+        for s in ("chlorpyrifos", "carbendazim", "imidacloprid")
+    ]
+    readings = [ev(Reading, time=at(m), celsius="5") for m in (20, 40)]
+    receive: dict[str, Any] = {"shipment": "SH1", "receiver": "URUMQI-DC", "time": at(600)}
+    if receiving_readings is not None:
+        receive["readings"] = [ev(Reading, time=at(400), celsius=receiving_readings)]
+    return [
+        (
+            ev(Harvest, lot=ref("H1"), plot="YK-P1", variety="Hongyan", quantity="100", time=at(0)),
+            k[Role.PACKING_STATION],
+        ),
+        (
+            ev(Cooling, lot=ref("H1"), site="PS1", readings=readings, time=at(40)),
+            k[Role.PACKING_STATION],
+        ),
+        (
+            ev(
+                ResidueTest,
+                lot=ref("H1"),
+                sample_id="S1",
+                lab="Lab",
+                method="m",
+                results=results,
+                time=at(60),
+            ),
+            k[Role.LAB],
+        ),
+        (ev(Release, lot=ref("H1"), note="ok", time=at(120)), k[Role.COOPERATIVE]),
+        (
+            ev(Packing, unit_id="PAL1", lots=[ref("H1")], site="PS1", time=at(130)),
+            k[Role.PACKING_STATION],
+        ),
+        (
+            ev(
+                Shipping,
+                shipment="SH1",
+                lots=[ref("H1")],
+                origin="PS1",
+                destination="URUMQI-DC",
+                set_point_celsius="5",
+                time=at(shipped),
+            ),
+            k[Role.LOGISTICS],
+        ),
+        (ev(Receiving, **receive), k[Role.LOGISTICS]),
+    ]
+
+
+def stage_time(coop: Coop, lot: str) -> str:
+    with coop.ledger.engine.connect() as conn:
+        key = f"(01){ref(lot)['gtin']}(10){lot}"
+        return str(conn.execute(select(t.lots.c.stage_time).where(t.lots.c.key == key)).scalar())
+
+
+def test_a_receiving_without_readings_does_not_read_the_transport_log(coop: Coop) -> None:
+    with statements() as seen:
+        coop.recorder.record_batch(chain(coop))
+    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
+    assert ["cooling" in str(p) for p in reads] == [True]  # the pre-cooling log only
+
+
+@pytest.mark.parametrize("excursion", ["5", "12"])
+def test_a_receiving_with_readings_is_still_judged(coop: Coop, excursion: str) -> None:
+    with statements() as seen:
+        coop.recorder.record_batch(chain(coop, receiving_readings=excursion))
+    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
+    assert any("transport" in str(p) for p in reads)
+    status = coop.projection.lot(ref("H1")["gtin"], "H1").status
+    assert status == ("received" if excursion == "5" else "on_hold")
