@@ -20,8 +20,10 @@ from sqlalchemy import event, select
 
 from tests.traceability.conftest import Coop, at, ev, ref
 from traceability import (
+    BatchError,
     Cooling,
     Harvest,
+    LifecycleError,
     Packing,
     Reading,
     Receiving,
@@ -111,6 +113,22 @@ def stage_time(coop: Coop, lot: str) -> str:
         return str(conn.execute(select(t.lots.c.stage_time).where(t.lots.c.key == key)).scalar())
 
 
+def test_a_batch_writes_its_stage_times_in_one_statement(coop: Coop) -> None:
+    with statements() as seen:
+        coop.recorder.record_batch(chain(coop))
+    stage_writes = [(params, many) for sql, params, many in seen if "SET stage_time" in sql]
+    assert len(stage_writes) == 1, stage_writes  # cooling, packing, shipping, receiving
+    assert at(600) in str(stage_writes[0][0])  # the lot's latest clock only
+    assert stage_time(coop, "H1") == at(600)
+
+
+def test_one_by_one_still_writes_each_stage_time(coop: Coop) -> None:
+    for model, key in chain(coop):
+        coop.recorder.record(model, key)
+        if isinstance(model, Harvest | Cooling | Packing | Shipping | Receiving):  # stages
+            assert stage_time(coop, "H1") == model.time.isoformat()
+
+
 def test_a_receiving_without_readings_does_not_read_the_transport_log(coop: Coop) -> None:
     with statements() as seen:
         coop.recorder.record_batch(chain(coop))
@@ -126,3 +144,15 @@ def test_a_receiving_with_readings_is_still_judged(coop: Coop, excursion: str) -
     assert any("transport" in str(p) for p in reads)
     status = coop.projection.lot(ref("H1")["gtin"], "H1").status
     assert status == ("received" if excursion == "5" else "on_hold")
+
+
+def test_a_stage_dated_before_one_earlier_in_the_same_batch_is_refused(coop: Coop) -> None:
+    # Packed at 130 (a deferred clock), shipped at 125: the batch's clock must refuse it.
+    batch = chain(coop, shipped=125)[:6]
+    size = coop.ledger.size()
+    with pytest.raises(BatchError) as refused:
+        coop.recorder.record_batch(batch)
+    assert refused.value.index == 5
+    assert isinstance(refused.value.error, LifecycleError)
+    assert refused.value.error.rule == "time-order"
+    assert coop.ledger.size() == size

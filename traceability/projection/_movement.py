@@ -22,6 +22,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.projection import _schema as t
+from traceability.projection._cache import active
 from traceability.projection._cold_chain import keep_transport, new_transport_findings
 from traceability.projection._gate import check_sale
 from traceability.projection._holds import hold_forward, lift_holds, place_hold
@@ -178,7 +179,7 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
             case="receiving",
         )
     keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
-    lot_rows = conn.execute(_LOTS, {"keys": keys}).all()
+    lot_rows = _lot_rows(conn, keys)
     final = not e.more_readings  # a part with more to come only adds readings
     set_point = None if ship.set_point is None else Decimal(ship.set_point)
     problems = []
@@ -204,6 +205,24 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
             reason = f"cold-chain-transport (profile entry {profile_seq}): {found[0]}"
             hold_forward(conn, seq, row.key, reason, rule="cold-chain-transport", failed=False)
     touch(conn, seq, *keys)
+
+
+def _lot_rows(conn: Connection, keys: list[str]) -> list[Any]:
+    """The rows of lots ``keys``, in key order: the batch's cached copies where it has them.
+
+    The cached copy is the current one (a batch defers some of its writes, see ``_cache``);
+    rows read here are cached in turn.
+    """
+    cache = active(conn)
+    if cache is None:
+        return sorted(conn.execute(_LOTS, {"keys": keys}).all(), key=lambda r: r.key)
+    rows = {k: row for k in keys if (row := cache.lot(k)) is not None}
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        for row in conn.execute(_LOTS, {"keys": missing}):
+            cache.keep_lot(dict(row._mapping))
+            rows[row.key] = cache.lot(row.key)
+    return [rows[k] for k in sorted(rows)]
 
 
 def _processing(conn: Connection, seq: int, e: Processing) -> None:
