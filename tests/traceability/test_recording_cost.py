@@ -156,3 +156,12 @@ def test_a_stage_dated_before_one_earlier_in_the_same_batch_is_refused(coop: Coo
     assert isinstance(refused.value.error, LifecycleError)
     assert refused.value.error.rule == "time-order"
     assert coop.ledger.size() == size
+
+
+def test_a_residue_event_inserts_its_results_in_one_statement(coop: Coop) -> None:
+    with statements() as seen:
+        coop.recorder.record_batch(chain(coop)[:3])
+    inserts = [p for sql, p, _ in seen if sql.startswith("INSERT INTO trace_results")]
+    assert len(inserts) == 1 and len(inserts[0]) == 3, inserts  # three substances
+    verdicts = coop.projection.lot(ref("H1")["gtin"], "H1")
+    assert verdicts.status == "active"

@@ -50,6 +50,10 @@ __all__ = ["MOVEMENT_HANDLERS", "SIGNER_HANDLERS"]
 _PACKED = select(t.packed).where(
     t.packed.c.unit_id == bindparam("unit"), t.packed.c.lot == bindparam("lot")
 )
+_PACK = insert(t.packed)
+_NEW_SHIPMENT = insert(t.shipments)
+_SHIPMENT_LOT = insert(t.shipment_lots)
+_EDGE = insert(t.edges)
 _SHIPMENT = select(t.shipments).where(t.shipments.c.shipment == bindparam("shipment"))
 _SHIPMENT_LOTS = select(t.shipment_lots.c.lot).where(
     t.shipment_lots.c.shipment == bindparam("shipment")
@@ -82,7 +86,7 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
                 f"lot {row.key} is already in {e.unit_id}",
                 {"lot": lot_code(row.key), "unit": e.unit_id},
             )
-        conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
+        conn.execute(_PACK, {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
     touch(conn, seq, *keys)
 
@@ -99,7 +103,7 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
         transition(Action.SHIP, LotStatus(row.status), row.key)
         advance_stage(conn, row, e.time, "shipping")
     conn.execute(
-        insert(t.shipments),
+        _NEW_SHIPMENT,
         {
             "shipment": e.shipment,
             "seq": seq,
@@ -112,7 +116,7 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
-        conn.execute(insert(t.shipment_lots), {"shipment": e.shipment, "lot": row.key})
+        conn.execute(_SHIPMENT_LOT, {"shipment": e.shipment, "lot": row.key})
     _judge_departure(conn, seq, e, rows)
     touch(conn, seq, *(r.key for r in rows))
 
@@ -244,7 +248,7 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.CONSUMED, seq)
-        conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        conn.execute(_EDGE, {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
     touch(conn, seq, *(r.key for r in rows), key)
 
 
