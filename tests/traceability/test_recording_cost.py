@@ -10,7 +10,7 @@ the clock the database holds afterwards is the batch's last one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -162,6 +162,51 @@ def test_a_residue_event_inserts_its_results_in_one_statement(coop: Coop) -> Non
     with statements() as seen:
         coop.recorder.record_batch(chain(coop)[:3])
     inserts = [p for sql, p, _ in seen if sql.startswith("INSERT INTO trace_results")]
-    assert len(inserts) == 1 and len(inserts[0]) == 3, inserts  # three substances
+    assert len(inserts) == 1, inserts
+    assert len(inserts[0]) == 3  # three substances, one executemany
     verdicts = coop.projection.lot(ref("H1")["gtin"], "H1")
     assert verdicts.status == "active"
+
+
+def harvest(coop: Coop, lot: str, minutes: float = 0) -> tuple[Model, Any]:
+    body = {"lot": ref(lot), "plot": "YK-P1", "variety": "Hongyan", "quantity": "100"}
+    return ev(Harvest, **body, time=at(minutes)), coop.keys[Role.PACKING_STATION]
+
+
+def test_a_new_lot_is_not_looked_up_before_it_is_inserted(coop: Coop) -> None:
+    with statements() as seen:
+        coop.recorder.record_batch([harvest(coop, "H1")])
+    assert not [sql for sql, _, _ in seen if "trace_lots.folded" in sql]
+
+
+@pytest.mark.parametrize(
+    ("first", "batched", "second", "case"),
+    [
+        ("H1", False, "h1", "look-alike"),
+        ("H1", True, "h1", "look-alike"),
+        ("H1", False, "H1", None),
+        ("H1", True, "H1", None),
+    ],
+)
+def test_a_taken_lot_code_is_refused_naming_the_existing_lot(
+    make_coop: Callable[[str], Coop],
+    db_url: str,
+    first: str,
+    batched: bool,
+    second: str,
+    case: str | None,
+) -> None:
+    coop = make_coop(db_url)
+    batch = [harvest(coop, first), harvest(coop, second, minutes=5)]
+    if not batched:
+        coop.recorder.record_batch(batch[:1])
+        batch = batch[1:]
+    size = coop.ledger.size()
+    with pytest.raises(BatchError) as refused:
+        coop.recorder.record_batch(batch)
+    error = refused.value.error
+    assert isinstance(error, LifecycleError)
+    assert error.rule == "lot-codes-unique"
+    assert error.case == case
+    assert error.params["existing"] == first
+    assert coop.ledger.size() == size
