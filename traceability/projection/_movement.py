@@ -220,12 +220,12 @@ def _lot_rows(conn: Connection, keys: list[str]) -> list[Any]:
     cache = active(conn)
     if cache is None:
         return sorted(conn.execute(_LOTS, {"keys": keys}).all(), key=lambda r: r.key)
-    rows = {k: row for k in keys if (row := cache.lot(k)) is not None}
+    rows: dict[str, Any] = {k: row for k in keys if (row := cache.lot(k)) is not None}
     missing = [k for k in keys if k not in rows]
     if missing:
-        for row in conn.execute(_LOTS, {"keys": missing}):
-            cache.keep_lot(dict(row._mapping))
-            rows[row.key] = cache.lot(row.key)
+        for found in conn.execute(_LOTS, {"keys": missing}):
+            cache.keep_lot(dict(found._mapping))
+            rows[found.key] = cache.lot(found.key)
     return [rows[k] for k in sorted(rows)]
 
 
