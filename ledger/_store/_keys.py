@@ -54,4 +54,7 @@ class KeyRows:
         )
         if below is not None:
             query = query.where(entries.c.seq < below)
-        return list(conn.execute(query.order_by(entries.c.seq)).all())
+        # Sorted here, not by ORDER BY seq: with it SQLite walks the primary key from
+        # ``start`` (every entry since the last key entry, once per append) instead of the
+        # kind index; the rows are few.
+        return sorted(conn.execute(query).all(), key=lambda row: row.seq)

@@ -13,7 +13,12 @@ What is kept, and why it cannot go stale:
   a rule or product entry is applied (:func:`traceability.projection._apply.apply_entry`);
 - each lot's ancestors: a lot's parents are written with it and never change;
 - ``trace_event_lots`` rows, written with one ``executemany`` at :meth:`BatchCache.flush`:
-  nothing reads that table while entries are applied (it serves exports).
+  nothing reads that table while entries are applied (it serves exports);
+- lots' ``stage_time`` (the time-order clock, :mod:`traceability.projection._timing`),
+  written with one ``executemany`` at :meth:`BatchCache.flush`: only lots cached here are
+  deferred, so every read of that column while entries are applied (through the cached row)
+  sees the new time; one statement per stage event was the largest cost the time rule added
+  to recording (bench/trace.py).
 
 A savepoint rolled back undoes writes the cache may mirror, so its owner flushes before the
 savepoint and calls :meth:`BatchCache.reset` after rolling it back.
@@ -27,7 +32,7 @@ from contextvars import ContextVar
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, insert, update
 
 from traceability.projection import _schema as t
 from traceability.rules._tables import MrlTable, Profile
@@ -35,6 +40,7 @@ from traceability.rules._tables import MrlTable, Profile
 __all__ = ["BatchCache", "active", "batch_cache"]
 
 _TOUCH = insert(t.event_lots)
+_SET_STAGE = update(t.lots).where(t.lots.c.key == bindparam("k")).values(stage_time=bindparam("at"))
 _LOT_COLUMNS = tuple(c.name for c in t.lots.c)
 
 
@@ -48,6 +54,7 @@ class BatchCache:
         self.tables: dict[str, tuple[int, MrlTable]] = {}
         self.commodities: dict[str, str] = {}
         self.touched: list[dict[str, Any]] = []
+        self.stages: dict[str, str] = {}
         self.ancestors: dict[str, list[str]] = {}
 
     # --- lots --------------------------------------------------------------------------------
@@ -69,6 +76,18 @@ class BatchCache:
         if row is not None:
             row.update(values)
 
+    def defer_stage(self, key: str, at: str) -> bool:
+        """Move a cached lot's ``stage_time`` to ``at``, written at :meth:`flush`.
+
+        Returns False, deferring nothing, when the lot is not cached (the caller writes it).
+        """
+        row = self.lots.get(key)
+        if row is None:
+            return False
+        row["stage_time"] = at
+        self.stages[key] = at
+        return True
+
     # --- rules and products --------------------------------------------------------------------
 
     def rules_changed(self) -> None:
@@ -80,10 +99,13 @@ class BatchCache:
     # --- deferred writes -------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write the deferred ``trace_event_lots`` rows (one ``executemany``)."""
+        """Write the deferred ``trace_event_lots`` rows and stage times (one statement each)."""
         if self.touched:
             rows, self.touched = self.touched, []
             self.conn.execute(_TOUCH, rows)
+        if self.stages:
+            stages, self.stages = self.stages, {}
+            self.conn.execute(_SET_STAGE, [{"k": k, "at": at} for k, at in stages.items()])
 
     def reset(self) -> None:
         """Forget everything (after a savepoint rollback that may have undone cached writes)."""
@@ -91,6 +113,7 @@ class BatchCache:
         self.ancestors.clear()
         self.rules_changed()
         self.touched = []
+        self.stages = {}  # rolled back with the savepoint: never written
 
 
 _ACTIVE: ContextVar[BatchCache | None] = ContextVar("traceability_batch_cache", default=None)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from traceability.events._events import Reading
 from traceability.projection import _schema as t
@@ -23,14 +23,16 @@ __all__ = ["keep_transport", "new_precool_findings", "new_transport_findings"]
 
 _PRECOOL, _TRANSPORT = "cooling", "transport"
 
+# Built once: statements built per call cost as much as running them (bench/trace.py).
+_READINGS = select(t.readings.c.time, t.readings.c.celsius, t.readings.c.more).where(
+    t.readings.c.kind == bindparam("kind"), t.readings.c.subject == bindparam("subject")
+)
+_KEEP = insert(t.readings)
+
 
 def _log(conn: Connection, kind: str, subject: str) -> tuple[list[Reading], bool]:
     """Return the readings recorded so far and whether a part without ``more`` was among them."""
-    rows = conn.execute(
-        select(t.readings.c.time, t.readings.c.celsius, t.readings.c.more).where(
-            t.readings.c.kind == kind, t.readings.c.subject == subject
-        )
-    ).all()
+    rows = conn.execute(_READINGS, {"kind": kind, "subject": subject}).all()
     # Built directly, not validated again: the rows came from validated events.
     readings = [
         Reading.model_construct(time=datetime.fromisoformat(r.time), celsius=Decimal(r.celsius))
@@ -60,7 +62,7 @@ def _keep(
         for n, r in enumerate(readings)
     ]
     if rows:
-        conn.execute(insert(t.readings), rows)
+        conn.execute(_KEEP, rows)
 
 
 def new_precool_findings(
@@ -88,6 +90,10 @@ def new_transport_findings(
     readings: Sequence[Reading],
 ) -> list[str]:
     """Return the findings a receiving event's readings add to the shipment's log."""
+    if not readings:
+        # Transport findings judge each reading on its own (set point ± tolerance), so a
+        # part with no readings adds none: the log need not be read.
+        return []
     before, _ = _log(conn, _TRANSPORT, shipment)
     old = set(transport_findings(profile, set_point, before))
     return [f for f in transport_findings(profile, set_point, [*before, *readings]) if f not in old]

@@ -22,6 +22,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.projection import _schema as t
+from traceability.projection._cache import active
 from traceability.projection._cold_chain import keep_transport, new_transport_findings
 from traceability.projection._gate import check_sale
 from traceability.projection._holds import hold_forward, lift_holds, place_hold
@@ -49,6 +50,10 @@ __all__ = ["MOVEMENT_HANDLERS", "SIGNER_HANDLERS"]
 _PACKED = select(t.packed).where(
     t.packed.c.unit_id == bindparam("unit"), t.packed.c.lot == bindparam("lot")
 )
+_PACK = insert(t.packed)
+_NEW_SHIPMENT = insert(t.shipments)
+_SHIPMENT_LOT = insert(t.shipment_lots)
+_EDGE = insert(t.edges)
 _SHIPMENT = select(t.shipments).where(t.shipments.c.shipment == bindparam("shipment"))
 _SHIPMENT_LOTS = select(t.shipment_lots.c.lot).where(
     t.shipment_lots.c.shipment == bindparam("shipment")
@@ -81,7 +86,7 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
                 f"lot {row.key} is already in {e.unit_id}",
                 {"lot": lot_code(row.key), "unit": e.unit_id},
             )
-        conn.execute(insert(t.packed), {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
+        conn.execute(_PACK, {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
     touch(conn, seq, *keys)
 
@@ -98,7 +103,7 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
         transition(Action.SHIP, LotStatus(row.status), row.key)
         advance_stage(conn, row, e.time, "shipping")
     conn.execute(
-        insert(t.shipments),
+        _NEW_SHIPMENT,
         {
             "shipment": e.shipment,
             "seq": seq,
@@ -111,7 +116,7 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
-        conn.execute(insert(t.shipment_lots), {"shipment": e.shipment, "lot": row.key})
+        conn.execute(_SHIPMENT_LOT, {"shipment": e.shipment, "lot": row.key})
     _judge_departure(conn, seq, e, rows)
     touch(conn, seq, *(r.key for r in rows))
 
@@ -178,7 +183,7 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
             case="receiving",
         )
     keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
-    lot_rows = conn.execute(_LOTS, {"keys": keys}).all()
+    lot_rows = _lot_rows(conn, keys)
     final = not e.more_readings  # a part with more to come only adds readings
     set_point = None if ship.set_point is None else Decimal(ship.set_point)
     problems = []
@@ -206,6 +211,24 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
     touch(conn, seq, *keys)
 
 
+def _lot_rows(conn: Connection, keys: list[str]) -> list[Any]:
+    """The rows of lots ``keys``, in key order: the batch's cached copies where it has them.
+
+    The cached copy is the current one (a batch defers some of its writes, see ``_cache``);
+    rows read here are cached in turn.
+    """
+    cache = active(conn)
+    if cache is None:
+        return sorted(conn.execute(_LOTS, {"keys": keys}).all(), key=lambda r: r.key)
+    rows: dict[str, Any] = {k: row for k in keys if (row := cache.lot(k)) is not None}
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        for found in conn.execute(_LOTS, {"keys": missing}):
+            cache.keep_lot(dict(found._mapping))
+            rows[found.key] = cache.lot(found.key)
+    return [rows[k] for k in sorted(rows)]
+
+
 def _processing(conn: Connection, seq: int, e: Processing) -> None:
     commodity = commodity_of(conn, e.output.gtin, "output.gtin")
     rows = [find_lot(conn, ref, f"inputs[{i}]") for i, ref in enumerate(e.inputs)]
@@ -225,7 +248,7 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.CONSUMED, seq)
-        conn.execute(insert(t.edges), {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        conn.execute(_EDGE, {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
     touch(conn, seq, *(r.key for r in rows), key)
 
 

@@ -9,6 +9,8 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from traceability._errors import LifecycleError, ValidationError
 from traceability.events._events import LotRef
@@ -167,7 +169,16 @@ def harvest_time(conn: Connection, key: str) -> datetime | None:
 
 
 _TOUCH = insert(t.event_lots)
-_NEW_LOT = insert(t.lots)
+# A lot whose key or case-folded code is taken is not inserted (no row returned), per
+# dialect (psycopg reports no rowcount for it).
+_NEW_LOT = {
+    "sqlite": sqlite_insert(t.lots).on_conflict_do_nothing().returning(t.lots.c.key),
+    "postgresql": postgresql_insert(t.lots).on_conflict_do_nothing().returning(t.lots.c.key),
+}
+
+
+def _new_lot_statement(conn: Connection) -> Any:
+    return _NEW_LOT[conn.dialect.name]
 
 
 def touch(conn: Connection, seq: int, *keys: str) -> None:
@@ -222,18 +233,6 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
     folded = lot_key(ref.gtin, ref.lot.casefold())
     cache = active(conn)
     known = cache is not None and cache.lot(key) is not None
-    existing = None if known else conn.execute(_FOLDED, {"folded": folded}).first()
-    if known or existing is not None:
-        same = key if known or existing is None else existing.key
-        raise LifecycleError(
-            "lot-codes-unique",
-            f"lot {key} already exists"
-            if same == key
-            else f"lot {key} looks like the existing lot {same} "
-            "(lot codes compare case-insensitively)",
-            {"lot": ref.lot, "existing": lot_code(same)},
-            case=None if same == key else "look-alike",
-        )
     values.setdefault("status", LotStatus.ACTIVE.value)
     values.setdefault("failed", False)
     row = dict(
@@ -246,7 +245,20 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
         created_seq=seq,
         **values,
     )
-    conn.execute(_NEW_LOT, row)
+    # The unique key and folded columns decide: the insert is skipped on a conflict, and
+    # only then is the existing lot looked up to name it (no look-up per new lot).
+    if known or conn.execute(_new_lot_statement(conn), row).first() is None:
+        existing = None if known else conn.execute(_FOLDED, {"folded": folded}).first()
+        same = key if known or existing is None else existing.key
+        raise LifecycleError(
+            "lot-codes-unique",
+            f"lot {key} already exists"
+            if same == key
+            else f"lot {key} looks like the existing lot {same} "
+            "(lot codes compare case-insensitively)",
+            {"lot": ref.lot, "existing": lot_code(same)},
+            case=None if same == key else "look-alike",
+        )
     if cache is not None:
         cache.keep_lot(row)
     return key

@@ -50,7 +50,7 @@ def advance_stage(conn: Connection, row: Any, when: datetime, action: str) -> No
             {"action": action, "lot": lot_code(row.key), "time": when.isoformat(), "before": stage},
         )
     if stage is None or when > datetime.fromisoformat(stage):
-        conn.execute(_SET_STAGE, {"k": row.key, "at": when.isoformat()})
-        cache = active(conn)
-        if cache is not None:
-            cache.update_lot(row.key, stage_time=when.isoformat())
+        at, cache = when.isoformat(), active(conn)
+        # In a batch, written with the batch's other stage times at its flush.
+        if cache is None or not cache.defer_stage(row.key, at):
+            conn.execute(_SET_STAGE, {"k": row.key, "at": at})
