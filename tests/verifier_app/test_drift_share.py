@@ -255,5 +255,8 @@ def test_serve_with_two_workers_checks_once_and_withholds_verified_everywhere(
         server.wait(timeout=30)
     server_log = log.read_text()
     assert server_log.count("serving log") == 2  # two workers
-    assert server_log.count("drift checks run in this worker") == 1
+    # One checker; another only when uvicorn replaced a worker (under heavy load its health
+    # check kills a child whose loop is slow to answer: the lock passes on, as it should).
+    restarts = server_log.count("died")
+    assert 1 <= server_log.count("drift checks run in this worker") <= 1 + restarts, server_log
     assert server_log.count("full projection check") == 1
