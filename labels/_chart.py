@@ -111,6 +111,11 @@ def _nice_top(largest: float) -> float:
     return 10.0 * power
 
 
+def _ems(text: str) -> float:
+    """A text's rough width in ems: CJK characters are square, others about half as wide."""
+    return sum(1.0 if ord(c) >= 0x2E80 else 0.55 for c in text)
+
+
 def _number(value: float, percent: bool) -> str:
     if percent:
         return f"{value * 100:.0f}%" if abs(value) >= 0.1 or value == 0 else f"{value * 100:.1f}%"
@@ -136,6 +141,8 @@ def chart_shapes(chart: BarChart, width: float, height: float) -> list[Shape]:
     axis_top = _nice_top(largest)
     if chart.percent and largest <= 1:
         axis_top = min(1.0, axis_top)
+    elif not chart.percent and all(v == int(v) for v in values):
+        axis_top = max(4.0, axis_top)  # counts: whole steps on the axis (0, 1, 2, 3, 4)
     shapes: list[Shape] = [ChartLabel(0, text * 1.1, chart.title, text * 1.15)]
     # Legend: a swatch and a name per series, then the target's name.
     at = left
@@ -146,7 +153,7 @@ def chart_shapes(chart: BarChart, width: float, height: float) -> list[Shape]:
                 ChartRect(at, legend_y - text * 0.8, text * 0.8, text * 0.8, SERIES_COLOURS[i])
             )
             shapes.append(ChartLabel(at + text * 1.1, legend_y, name, text * 0.85))
-            at += text * (2 + 0.55 * len(name) + 1)
+            at += text * (2.5 + _ems(name))
         if chart.target is not None:
             shapes.append(
                 ChartSegment(

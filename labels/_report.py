@@ -24,6 +24,7 @@ _WIDTH, _HEIGHT = 210.0, 297.0  # A4 portrait, mm
 _MARGIN = 15.0
 _CHART_HEIGHT = 62.0
 _ROW = 5.6  # mm between rows of 9 pt text
+_VALUE = 100.0  # mm from the margin to a row's value; a longer label is set smaller
 _MAX_TEXT = 300
 
 
@@ -44,6 +45,9 @@ class Report:
     subtitle: tuple[str, ...]
     sections: tuple[ReportSection, ...]
     small_print: tuple[str, ...] = ()
+    #: Lay the text out from the right margin (a right-to-left language); charts stay as
+    #: they are (numbers and codes read left to right).
+    rtl: bool = False
 
     def __post_init__(self) -> None:
         texts = [self.title, *self.subtitle, *self.small_print]
@@ -61,8 +65,8 @@ class Report:
 class _Pages:
     """Lays lines out top to bottom, opening a new page when the next block does not fit."""
 
-    def __init__(self, doc: PDFDocument, fonts: FontSet) -> None:
-        self.doc, self.fonts = doc, fonts
+    def __init__(self, doc: PDFDocument, fonts: FontSet, rtl: bool = False) -> None:
+        self.doc, self.fonts, self.rtl = doc, fonts, rtl
         self.ops: list[str] = []
         self.y = _MARGIN
 
@@ -73,6 +77,18 @@ class _Pages:
     def finish(self) -> None:
         self.doc.add_page("\n".join(self.ops), _WIDTH * PT_PER_MM, _HEIGHT * PT_PER_MM)
         self.ops, self.y = [], _MARGIN
+
+    def line(self, text: str, x: float, baseline: float, size_pt: float, room: float) -> None:
+        """A line of the report's text, ``x`` from the start margin, shrunk to ``room`` mm."""
+        if not text:
+            return
+        width_mm = shape_line(text, self.fonts, size_pt).width / PT_PER_MM
+        if width_mm > room:
+            size_pt = max(5.0, size_pt * room / width_mm)
+        if self.rtl:
+            self.text(text, _WIDTH - x, baseline, size_pt, "end")
+        else:
+            self.text(text, x, baseline, size_pt)
 
     def text(
         self, text: str, x: float, baseline: float, size_pt: float, anchor: str = "start"
@@ -128,26 +144,27 @@ def render_report(report: Report, fonts: FontSet | None = None) -> bytes:
         LayoutError: A text is not one line of at most 300 characters, or a chart is malformed.
     """
     fonts = fonts or FontSet.find()
-    pages = _Pages(PDFDocument(), fonts)
+    pages = _Pages(PDFDocument(), fonts, report.rtl)
+    full = _WIDTH - 2 * _MARGIN
     pages.y += 8
-    pages.text(report.title, _MARGIN, pages.y, 18)
+    pages.line(report.title, _MARGIN, pages.y, 18, full)
     pages.y += 4
     for line in report.subtitle:
         pages.y += 5
-        pages.text(line, _MARGIN, pages.y, 9)
+        pages.line(line, _MARGIN, pages.y, 9, full)
     pages.y += 4
     pages.ops.append(_rule(pages.y))
     for section in report.sections:
         # The heading stays with its rows and its first chart.
         pages.need(12 + _ROW * len(section.rows) + (_CHART_HEIGHT + 8 if section.charts else 0))
         pages.y += 9
-        pages.text(section.heading, _MARGIN, pages.y, 13)
+        pages.line(section.heading, _MARGIN, pages.y, 13, full)
         pages.y += 2
         for label, value in section.rows:
             pages.need(_ROW)
             pages.y += _ROW
-            pages.text(label, _MARGIN + 2, pages.y, 9)
-            pages.text(value, _MARGIN + 95, pages.y, 9)
+            pages.line(label, _MARGIN + 2, pages.y, 9, _VALUE - 4)
+            pages.line(value, _MARGIN + _VALUE, pages.y, 9, full - _VALUE)
         for chart in section.charts:
             pages.y += 4
             pages.chart(chart)
@@ -157,7 +174,7 @@ def render_report(report: Report, fonts: FontSet | None = None) -> bytes:
         pages.ops.append(_rule(pages.y - 3))
         for line in report.small_print:
             pages.y += 4.2
-            pages.text(line, _MARGIN, pages.y, 7)
+            pages.line(line, _MARGIN, pages.y, 7, full)
     pages.finish()
     return pages.doc.to_bytes()
 

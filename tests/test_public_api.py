@@ -42,6 +42,16 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Monitoring and the quarterly evaluation (issue 14).
+        "LOSS_TARGET",
+        "HoldCount",
+        "Monitoring",
+        "Quarter",
+        "QuarterlyEvaluation",
+        "RouteFigures",
+        "ShipmentLoss",
+        "WeekFigures",
+        "parse_quarter",
         # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",
@@ -232,6 +242,7 @@ PUBLIC = {
         "create_app",
         "create_app_from_env",
         "hash_token",
+        "quarterly_report_pdf",
         "require_role",
     },
 }
