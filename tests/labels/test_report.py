@@ -80,7 +80,7 @@ def test_malformed_chart_is_refused(
     categories: tuple[str, ...], series: tuple[tuple[str, tuple[float, ...]], ...], expected: str
 ) -> None:
     with pytest.raises(LayoutError, match=expected):
-        BarChart("t", categories, series)  # type: ignore[arg-type]
+        BarChart("t", categories, series)
 
 
 @pytest.mark.parametrize("text", ["a\nb", "x" * 301])
