@@ -98,6 +98,7 @@ class Season:
         residue_hold: A graded lot held because its harvest lot failed the residue test.
         recalled: A graded lot recalled with the harvest lot it came from.
         recalled_harvest: The harvest lot the recall was recorded on.
+        quarter: The calendar quarter the season falls in (its quarterly evaluation).
     """
 
     gtin: str
@@ -108,6 +109,7 @@ class Season:
     residue_hold: str = "SB26-H03-SU"
     recalled: str = "SB26-H02-SU"
     recalled_harvest: str = "SB26-H02"
+    quarter: str = f"{T0.year}-Q{(T0.month - 1) // 3 + 1}"
 
     @property
     def interesting(self) -> tuple[str, ...]:
