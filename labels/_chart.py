@@ -187,7 +187,9 @@ def chart_shapes(chart: BarChart, width: float, height: float) -> list[Shape]:
     # At least six slots' worth of room each: two bars do not fill the width.
     slot = (right - left) / max(count, 6)
     bar = slot * 0.8 / len(chart.series)
-    label_size = min(text * 0.8, slot / max(1, max(len(c) for c in chart.categories)) * 1.9)
+    # Category names shrink to their slot (a route's name is long, a week's short).
+    widest = max(_ems(c) for c in chart.categories)
+    label_size = min(text * 0.8, slot * 0.95 / max(1.0, widest))
     for i, category in enumerate(chart.categories):
         x0 = left + slot * i + slot * 0.1
         for j, (_, series_values) in enumerate(chart.series):
