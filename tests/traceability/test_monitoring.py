@@ -228,3 +228,42 @@ def test_received_quantity_round_trips_through_epcis(coop: Coop) -> None:
     imported = import_epcis(document, origin=coop.ledger.origin)
     (event,) = [e for e in imported.events if isinstance(e, Receiving)]
     assert (event.quantity, event.unit) == (Decimal("46.5"), "KGM")
+
+
+def test_kept_sums_moved_forward_equal_the_tables_summed_afresh(coop: Coop) -> None:
+    from traceability.projection._dashboard import (
+        excursions_by_route,
+        routes_of,
+        weekly_figures,
+        weeks_of,
+    )
+    from traceability.projection._rollup import Rollup, advance, rollup_at
+
+    _shipped(coop)
+    _receive(coop, quantity="46.5")
+    sizes = [coop.ledger.size()]
+    coop.harvest("H2", minutes=2000)
+    coop.cool("H2", minutes=2040)
+    coop.test("H2", {"chlorpyrifos": "0.5"}, minutes=2100)  # fails: held
+    coop.harvest("H3", minutes=12000)  # a week later
+    coop.cool("H3", minutes=12040)
+    coop.test("H3", minutes=12100)
+    coop.grade("H3", {"C": ("super", "40", ["36"])}, minutes=12150)
+    coop.release("C", minutes=12200)
+    coop.ship("SH2", ["C"], minutes=12300, destination="KASHGAR-DC")
+    _receive(coop, "SH2", time=at(12400), readings=[{"time": at(12350), "celsius": "15"}])
+    sizes.append(coop.ledger.size())
+    with coop.ledger.engine.connect() as conn, conn.begin():
+        kept = rollup_at(conn, sizes[0])  # kept at the first size, then moved forward
+        moved = rollup_at(conn, sizes[1])
+        fresh = advance(conn, Rollup(), sizes[1])
+        for upto, sums in ((sizes[0], kept), (sizes[1], moved), (sizes[1], fresh)):
+            assert weeks_of(sums) == weekly_figures(conn, upto)
+            assert routes_of(conn, sums, upto) == excursions_by_route(conn, upto)
+    with coop.ledger.engine.connect() as conn, conn.begin():
+        weeks = weekly_figures(conn, sizes[1])
+        routes = {r.destination: r for r in excursions_by_route(conn, sizes[1])}
+    assert len(weeks) == 2
+    assert sum(w.tests - w.passed for w in weeks) == 1
+    assert (routes["KASHGAR-DC"].excursions, routes["KASHGAR-DC"].weighed) == (1, 0)
+    assert (routes["URUMQI-DC"].excursions, routes["URUMQI-DC"].weighed) == (0, 1)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Float, and_, cast, func, select
 
 from traceability.projection import _schema as t
+from traceability.projection._rollup import DaySums, Rollup, RouteDaySums, rollup_at
 
 __all__ = [
     "EXCURSION_RULES",
@@ -37,7 +38,9 @@ __all__ = [
     "open_holds",
     "recalled_lots",
     "recent_holds",
+    "routes_of",
     "weekly_figures",
+    "weeks_of",
 ]
 
 #: Hold rules that mean the cold chain broke in transport (a shipment's excursion).
@@ -264,13 +267,44 @@ def _shipped_by_day(
     return [(d, _kg(kg)) for d, kg in rows]
 
 
+def _excursions(
+    conn: Connection, upto: int, start: str | None, end: str | None
+) -> dict[tuple[str, str], int]:
+    """Shipments per route with an excursion: read from the holds (few), then their lots."""
+    s, sl, h = t.shipments.c, t.shipment_lots.c, t.holds.c
+    during = and_(
+        h.lot == sl.lot,
+        h.rule.in_(EXCURSION_RULES),
+        h.seq >= s.seq,
+        h.seq < upto,
+        (s.received_seq.is_(None)) | (h.seq <= s.received_seq),
+    )
+    broken = conn.execute(
+        select(s.origin, s.destination, func.count(func.distinct(s.shipment)))
+        .select_from(
+            t.holds.join(t.shipment_lots, sl.lot == h.lot).join(
+                t.shipments, s.shipment == sl.shipment
+            )
+        )
+        .where(during, s.seq < upto, *_day(s.time, start, end))  # type: ignore[arg-type]
+        .group_by(s.origin, s.destination)
+    ).all()
+    return {(o, d): int(n) for o, d, n in broken}
+
+
 def losses(
-    conn: Connection, upto: int, start: str | None = None, end: str | None = None
+    conn: Connection,
+    upto: int,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    since: int = 0,
 ) -> list[ShipmentLoss]:
     """Every shipment received with a weighed quantity (kg) before ``upto``, by entry.
 
     What left is the sum of its lots' quantities as recorded when they were made (a lot
-    ships whole); ``start``/``end`` select by the day it left.
+    ships whole); ``start``/``end`` select by the day it left, ``since`` only arrivals at
+    or after that entry (read through the arrivals' index).
     """
     s, sl, lots, a = t.shipments.c, t.shipment_lots.c, t.lots.c, t.arrivals.c
     rows = conn.execute(
@@ -282,6 +316,7 @@ def losses(
         )
         .where(
             a.seq < upto,
+            a.seq >= since,
             a.unit == _KG,
             lots.unit == _KG,
             *_day(s.time, start, end),  # type: ignore[arg-type]
@@ -305,31 +340,15 @@ def excursions_by_route(
     between its shipping and its receiving (both included). Routes with most excursions
     first.
     """
-    s, sl, h = t.shipments.c, t.shipment_lots.c, t.holds.c
+    s = t.shipments.c
     when = [s.seq < upto, *_day(s.time, start, end)]
     totals = conn.execute(
         select(s.origin, s.destination, func.count())
         .where(*when)  # type: ignore[arg-type]
         .group_by(s.origin, s.destination)
     ).all()
-    during = and_(
-        h.lot == sl.lot,
-        h.rule.in_(EXCURSION_RULES),
-        h.seq >= s.seq,
-        h.seq < upto,
-        (s.received_seq.is_(None)) | (h.seq <= s.received_seq),
-    )
-    broken = conn.execute(
-        select(s.origin, s.destination, func.count(func.distinct(s.shipment)))
-        .select_from(
-            t.holds.join(t.shipment_lots, sl.lot == h.lot).join(
-                t.shipments, s.shipment == sl.shipment
-            )
-        )
-        .where(during, *when)  # type: ignore[arg-type]
-        .group_by(s.origin, s.destination)
-    ).all()
-    excursions = {(o, d): int(n) for o, d, n in broken}
+    excursions = _excursions(conn, upto, start, end)
+
     weighed: dict[tuple[str, str], list[Decimal]] = defaultdict(
         lambda: [Decimal(0), Decimal(0), Decimal(0)]
     )
@@ -386,16 +405,65 @@ class Monitoring:
 
 
 def monitoring(conn: Connection, upto: int, weeks: int = 13) -> Monitoring:
-    """The dashboard's figures from the projection's own tables (scans and the rest: the caller)."""
+    """The dashboard's figures (scans and the optional sources: the caller).
+
+    Sums come from the kept per-day rollup (:mod:`traceability.projection._rollup`), moved
+    forward to ``upto``; holds are read from their (small) table.
+    """
+    sums = rollup_at(conn, upto)
+    week_figures = weeks_of(sums)
     return Monitoring(
         upto=upto,
         holds=tuple(open_holds(conn, upto)),
         recent=tuple(recent_holds(conn, upto)),
-        failing_tests=failing_tests(conn, upto),
-        recalled=recalled_lots(conn, upto),
-        weeks=tuple(weekly_figures(conn, upto)[-weeks:]),
-        routes=tuple(excursions_by_route(conn, upto)),
+        failing_tests=sum(w.tests - w.passed for w in week_figures),
+        recalled=sums.recalled,
+        weeks=tuple(week_figures[-weeks:]),
+        routes=tuple(routes_of(conn, sums, upto)),
     )
+
+
+def weeks_of(sums: Rollup, start: str | None = None, end: str | None = None) -> list[WeekFigures]:
+    """Per ISO week of the days in [``start``, ``end``) (any, when not given), oldest first."""
+    found: dict[str, DaySums] = defaultdict(DaySums)
+    for day, d in sums.days.items():
+        if (start is not None and day < start) or (end is not None and day >= end):
+            continue
+        w = found[iso_week(day)]
+        w.tests += d.tests
+        w.passed += d.passed
+        w.harvested_kg += d.harvested_kg
+        w.shipped_kg += d.shipped_kg
+    return [
+        WeekFigures(week, w.tests, w.passed, w.harvested_kg, w.shipped_kg)
+        for week, w in sorted(found.items())
+        if w.tests or w.harvested_kg or w.shipped_kg
+    ]
+
+
+def routes_of(
+    conn: Connection, sums: Rollup, upto: int, start: str | None = None, end: str | None = None
+) -> list[RouteFigures]:
+    """Per route: shipments and weighed loss from the sums, excursions from the holds."""
+    totals: dict[tuple[str, str], RouteDaySums] = defaultdict(RouteDaySums)
+    for (origin, destination, day), r in sums.routes.items():
+        if (start is not None and day < start) or (end is not None and day >= end):
+            continue
+        f = totals[origin, destination]
+        f.shipments += r.shipments
+        f.weighed += r.weighed
+        f.shipped_kg += r.shipped_kg
+        f.received_kg += r.received_kg
+    excursions = _excursions(conn, upto, start, end)
+    routes = [
+        RouteFigures(
+            o, d, f.shipments, excursions.get((o, d), 0), f.weighed, f.shipped_kg, f.received_kg
+        )
+        for (o, d), f in totals.items()
+        if f.shipments
+    ]
+    routes.sort(key=lambda r: (-r.excursions, -r.shipments, r.origin, r.destination))
+    return routes
 
 
 def applied_size(conn: Connection) -> int:

@@ -27,10 +27,11 @@ from traceability.projection._dashboard import (
     RouteFigures,
     ShipmentLoss,
     WeekFigures,
-    excursions_by_route,
     losses,
-    weekly_figures,
+    routes_of,
+    weeks_of,
 )
+from traceability.projection._rollup import Rollup, rollup_at
 
 __all__ = ["LOSS_TARGET", "Quarter", "QuarterlyEvaluation", "parse_quarter", "quarterly"]
 
@@ -148,33 +149,20 @@ class QuarterlyEvaluation:
         return None if rate is None else rate <= LOSS_TARGET
 
 
-def _window(conn: Connection, upto: int, start: str, end: str) -> tuple[int, int]:
+def _window(sums: Rollup, upto: int, start: str, end: str) -> tuple[int, int]:
     """Positions [first, after) of the quarter: from its first timed entry to the next one's."""
-    timed = [
-        (t.results.c.seq, t.results.c.time),
-        (t.shipments.c.seq, t.shipments.c.time),
-        (t.lots.c.created_seq, t.lots.c.made_time),
-        (t.issued.c.seq, t.issued.c.time),
-        (t.inputs.c.seq, t.inputs.c.time),
-    ]
-    first, after = upto, upto
-    for seq, time in timed:
-        day = func.substr(time, 1, 10)
-        lo = conn.execute(
-            select(func.min(seq)).where(seq < upto, day >= start, day < end)
-        ).scalar_one()
-        hi = conn.execute(select(func.min(seq)).where(seq < upto, day >= end)).scalar_one()
-        if lo is not None:
-            first = min(first, int(lo))
-        if hi is not None:
-            after = min(after, int(hi))
+    inside = [d.first_seq for day, d in sums.days.items() if start <= day < end]
+    later = [d.first_seq for day, d in sums.days.items() if day >= end]
+    first = min((s for s in inside if s is not None), default=upto)
+    after = min((s for s in later if s is not None), default=upto)
     return first, max(first, after)
 
 
 def quarterly(conn: Connection, quarter: Quarter, upto: int) -> QuarterlyEvaluation:
     """Compute ``quarter``'s evaluation from the rows before entry ``upto``."""
     start, end = quarter.start.isoformat(), quarter.end.isoformat()
-    first, after = _window(conn, upto, start, end)
+    sums = rollup_at(conn, upto)
+    first, after = _window(sums, upto, start, end)
     h = t.holds.c
     in_quarter = (h.seq >= first) & (h.seq < after)
     placed = conn.execute(
@@ -200,11 +188,12 @@ def quarterly(conn: Connection, quarter: Quarter, upto: int) -> QuarterlyEvaluat
     return QuarterlyEvaluation(
         quarter=quarter,
         upto=upto,
-        weeks=tuple(weekly_figures(conn, upto, start, end)),
+        weeks=tuple(weeks_of(sums, start, end)),
         holds_placed=tuple(HoldCount(rule, int(n)) for rule, n in placed),
         holds_lifted=int(lifted),
         still_held=int(still),
         recalled=int(recalled),
-        routes=tuple(excursions_by_route(conn, upto, start, end)),
-        shipments=tuple(losses(conn, upto, start, end)),
+        routes=tuple(routes_of(conn, sums, upto, start, end)),
+        # Arrivals come after their shipping: those from the quarter's first entry on.
+        shipments=tuple(losses(conn, upto, start, end, since=first)),
     )

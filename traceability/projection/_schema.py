@@ -265,7 +265,8 @@ arrivals = Table(
     "trace_arrivals",
     metadata,
     Column("shipment", String(40), primary_key=True),
-    Column("seq", Integer, nullable=False),
+    # Indexed: the monitoring sums read the arrivals of a range of entries.
+    Column("seq", Integer, nullable=False, index=True),
     Column("quantity", String(24), nullable=False),
     Column("unit", String(8), nullable=False),
 )
