@@ -161,3 +161,17 @@ def test_quarter_without_events_reports_zeros_not_an_error(world: SeasonWorld) -
         page = client.get("/reports/2025-Q1", params={"lang": "en"})
     assert page.status_code == 200
     assert "nothing weighed" in page.text
+
+
+def test_overdue_samples_and_complaints_show_once_the_projection_reads_them(
+    world: SeasonWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sampling and complaints features add these reads to Projection; the dashboard
+    # shows their sections from then on (here: stand-ins returning two and three rows).
+    monkeypatch.setattr(Projection, "overdue_samples", lambda self, at: ["p1", "p2"], raising=False)
+    monkeypatch.setattr(Projection, "complaints", lambda self: ["c1", "c2", "c3"], raising=False)
+    with world.client() as client:
+        world.sign_in(client, "regulator")
+        html = client.get("/regulator/dashboard", params={"lang": "en"}).text
+    assert re.search(r'id="fig-overdue">[^<]*<strong>2</strong>', html)
+    assert re.search(r'id="fig-complaints">[^<]*<strong>3</strong>', html)
