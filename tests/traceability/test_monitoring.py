@@ -9,6 +9,7 @@ written straight into the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,12 @@ from traceability import (
     parse_quarter,
 )
 from traceability.projection import _schema as t
+
+
+@pytest.fixture
+def coop(make_coop: Callable[[str], Coop], db_url: str) -> Coop:
+    """The conftest cooperative, on SQLite and on PostgreSQL."""
+    return make_coop(db_url)
 
 
 def _shipped(coop: Coop, shipment: str = "SH1", lots: tuple[str, ...] = ("A", "B")) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, Float, and_, cast, func, select
+from sqlalchemy import Connection, Float, and_, case, cast, func, select
 
 from traceability.projection import _schema as t
 from traceability.projection._rollup import DaySums, Rollup, RouteDaySums, rollup_at
@@ -208,7 +208,7 @@ def _tests_by_day(
     per_test = (
         select(
             func.min(func.substr(r.time, 1, 10)).label("day"),
-            func.max(cast(r.outcome == "fail", Float)).label("failed"),
+            func.max(case((r.outcome == "fail", 1), else_=0)).label("failed"),
         )
         .where(r.seq < upto, r.time.is_not(None), *_day(r.time, start, end))  # type: ignore[arg-type]
         .group_by(r.seq)
