@@ -69,11 +69,24 @@ from traceability.projection._check import (
     check_projection,
     projection_exists,
 )
+from traceability.projection._dashboard import (
+    HoldCount,
+    Monitoring,
+    RouteFigures,
+    ShipmentLoss,
+    WeekFigures,
+)
 from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._quarterly import (
+    LOSS_TARGET,
+    Quarter,
+    QuarterlyEvaluation,
+    parse_quarter,
+)
 from traceability.projection._read import Projection
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
@@ -106,6 +119,7 @@ __all__ = [
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
+    "LOSS_TARGET",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -133,6 +147,7 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "HoldCount",
     "IdempotencyKey",
     "IdempotencyKeyUsedError",
     "ImportProblem",
@@ -152,6 +167,7 @@ __all__ = [
     "MapVerdict",
     "Mismatch",
     "Model",
+    "Monitoring",
     "MrlRow",
     "MrlTable",
     "Packing",
@@ -162,6 +178,8 @@ __all__ = [
     "Profile",
     "Projection",
     "ProjectionCheck",
+    "Quarter",
+    "QuarterlyEvaluation",
     "Reading",
     "Recall",
     "Receiving",
@@ -171,10 +189,12 @@ __all__ = [
     "ResidueTest",
     "Role",
     "RoleError",
+    "RouteFigures",
     "RuleFinding",
     "ScanCount",
     "SelectionFields",
     "Shipment",
+    "ShipmentLoss",
     "Shipping",
     "Site",
     "StatusMap",
@@ -187,6 +207,7 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "Verdict",
+    "WeekFigures",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
@@ -202,6 +223,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_quarter",
     "parse_selection",
     "projection_exists",
     "register_label_key",
