@@ -185,7 +185,7 @@ def test_harvest_form_defaults_to_now_and_lists_products_and_plots(
     assert "YK-P1 — Aysha Tursun" in page.text
 
 
-def test_harvest_form_records_and_goes_to_the_lot_page(
+def test_harvest_form_records_and_goes_to_the_cooling_form_for_that_lot(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     size = staff_world.size()
@@ -199,12 +199,15 @@ def test_harvest_form_records_and_goes_to_the_lot_page(
     }
     response = submit(staff_client, staff_world, "packing_station", "harvest", values)
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == f"/staff/lots/{STRAWBERRY}/H7?lang=en&done=harvest"
+    location = response.headers["location"]
+    assert location == f"/staff/record/cooling?lang=en&lot={STRAWBERRY}H7&done=harvest"
     assert staff_world.size() == size + 1
-    page = staff_client.get(response.headers["location"], headers=HTML)
+    page = staff_client.get(location, headers=HTML)
     assert "Saved on the ledger." in page.text
-    assert "Recorded, waiting for tests or release" in page.text
-    assert "Aysha Tursun" in page.text
+    assert f'<option value="{STRAWBERRY}H7" selected>' in page.text
+    lot = staff_client.get(f"/staff/lots/{STRAWBERRY}/H7?lang=en", headers=HTML)
+    assert "Recorded, waiting for tests or release" in lot.text
+    assert "Aysha Tursun" in lot.text
 
 
 def _choose_zone(client: TestClient, world: StaffWorld, zone: str) -> Any:
@@ -446,7 +449,13 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     }
     response = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert response.status_code == 303, response.text
-    assert response.headers["location"].startswith(f"/staff/lots/{STRAWBERRY}/H1-SU")
+    location = response.headers["location"]
+    assert location == f"/staff/record/grading?lang=en&lot={STRAWBERRY}H1&done=grading"
+    # The same screen now lists the graded lot; not released yet, so no print button.
+    page = staff_client.get(location, headers=HTML).text
+    assert 'data-lot="H1-SU"' in page
+    assert "label-requires-released" in page
+    assert "/labels" not in page
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
     refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
