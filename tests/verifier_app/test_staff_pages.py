@@ -452,10 +452,10 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     location = response.headers["location"]
     assert location == f"/staff/record/grading?lang=en&lot={STRAWBERRY}H1&done=grading"
     # The same screen now lists the graded lot; not released yet, so no print button.
-    page = staff_client.get(location, headers=HTML).text
-    assert 'data-lot="H1-SU"' in page
-    assert "label-requires-released" in page
-    assert "/labels" not in page
+    screen = staff_client.get(location, headers=HTML).text
+    assert 'data-lot="H1-SU"' in screen
+    assert "label-requires-released" in screen
+    assert "/labels" not in screen
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
     refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
