@@ -35,6 +35,7 @@ from traceability import (
     ValidationError,
 )
 from verifier_app._auth import Caller
+from verifier_app._bidi import isolated_wording
 from verifier_app._i18n import Language
 from verifier_app._idempotency import KeyMismatchError, check_same, form_key, previous
 from verifier_app._negotiate import page_language
@@ -94,7 +95,8 @@ def _page(
         "columns": CSV_COLUMNS,
         "saved": results,
     }
-    return signed_in_page(request, caller, "staff_lab.html", context, STAFF_WORDING, status)
+    wording = isolated_wording(STAFF_WORDING, page_language(request))
+    return signed_in_page(request, caller, "staff_lab.html", context, wording, status)
 
 
 def _defaults(request: Request, caller: Caller) -> dict[str, str]:
@@ -258,7 +260,8 @@ async def lab_upload(request: Request, caller: LabCaller, app: RecorderDep) -> R
         if e.field == "file":
             # The file as a whole: the reason's sentence, in the reader's language.
             said = Markup('{} <code dir="ltr">{}</code>').format(
-                STAFF_WORDING[language][str(e.got)], ",".join(CSV_COLUMNS)
+                isolated_wording(STAFF_WORDING, language)[language][str(e.got)],
+                ",".join(CSV_COLUMNS),
             )
             return _page(request, caller, app, values, errors={"file": said}, status=422)
         said = _on_row(e.row, e.field, field_error_text(e, language), language)

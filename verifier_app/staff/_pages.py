@@ -31,6 +31,7 @@ from traceability import (
     ValidationError,
 )
 from verifier_app._auth import Caller
+from verifier_app._bidi import isolated_wording
 from verifier_app._errors import NotFoundError
 from verifier_app._idempotency import KeyMismatchError, form_key
 from verifier_app._negotiate import page_language
@@ -68,7 +69,8 @@ def _page(
 ) -> HTMLResponse:
     # Every staff page says which clock its times are in, and the home page lets it change.
     zone = {"zone": device_zone(request), "zones": ZONES}
-    return signed_in_page(request, caller, template, zone | ctx, STAFF_WORDING, status)
+    wording = isolated_wording(STAFF_WORDING, page_language(request))
+    return signed_in_page(request, caller, template, zone | ctx, wording, status)
 
 
 def _may(caller: Caller, form: Form) -> bool:
