@@ -93,7 +93,9 @@ def _check(page: Any, url: str, shot: bool = True) -> list[str]:
     page.goto(url)
     if shot:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"rtl-{_name(url.split('/', 3)[3])}.png"))
+        page.screenshot(
+            path=str(ARTIFACTS / f"rtl-{_name(url.split('/', 3)[3])}.png"), full_page=True
+        )
     return [f"{url}: {b}" for b in page.evaluate(UNISOLATED)]
 
 

@@ -477,7 +477,11 @@ def test_grading_form_shows_the_weight_to_account_for_and_the_profiles_bands(
         Path(__file__).resolve().parents[2] / "traceability/data/strawberry.toml"
     )
     for band in profile.grades:
-        assert f"<li><bdi>{band.name}</bdi>: " in account
+        # In the page's words ("Grade I"), or by the profile's name when it has none.
+        assert (
+            f"<li><bdi>{STAFF_WORDING['en'].get('grade_name_' + band.name, band.name)}</bdi>: "
+            in account
+        )
         for edge in (band.min_mm, band.max_mm):
             assert edge is None or f"{edge} mm" in account
     # Only the grading form, and only for a chosen lot.

@@ -91,6 +91,10 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "next_steps": "下一步",
         "print_labels": "打印标签",
         "graded_into": "分级所得的批次，原批次",
+        "grade_name_super": "特级",
+        "grade_name_grade_1": "一级",
+        "grade_name_grade_2": "二级",
+        "grade_name_processing": "加工级",
         "lab_title": "检测机构：录入残留检测结果",
         "lab_key_note": "结果用本检测机构自己的密钥签名后记入账本（不是合作社的密钥）。",
         "lab_enter": "录入一个样品的结果",
@@ -209,6 +213,10 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "next_steps": "كېيىنكى قەدەم",
         "print_labels": "بەلگە بېسىش",
         "graded_into": "دەرىجىگە ئايرىلغان تۈركۈملەر، ئەسلى تۈركۈم",
+        "grade_name_super": "ئالاھىدە دەرىجە",
+        "grade_name_grade_1": "بىرىنچى دەرىجە",
+        "grade_name_grade_2": "ئىككىنچى دەرىجە",
+        "grade_name_processing": "پىششىقلاش ئۈچۈن",
         "lab_title": "تەكشۈرۈش ئورنى: قالدۇق تەكشۈرۈش نەتىجىسىنى كىرگۈزۈش",
         "lab_key_note": (
             "نەتىجە بۇ تەكشۈرۈش ئورنىنىڭ ئۆز ئاچقۇچى بىلەن ئىمزالىنىپ دەپتەرگە يېزىلىدۇ "
@@ -326,6 +334,10 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "next_steps": "Next step",
         "print_labels": "Print labels",
         "graded_into": "Graded lots, from",
+        "grade_name_super": "Super",
+        "grade_name_grade_1": "Grade I",
+        "grade_name_grade_2": "Grade II",
+        "grade_name_processing": "For processing",
         "lab_title": "Testing lab: residue results",
         "lab_key_note": (
             "Results are signed with this lab's own key (not the cooperative's) "
