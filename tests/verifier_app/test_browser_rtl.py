@@ -5,8 +5,8 @@ season, and the DOM is walked: a text node that mixes Arabic script with digits 
 letters must sit inside a ``<bdi>`` or an element carrying ``dir`` below ``<body>`` (the
 page's own ``dir="rtl"`` on ``<html>`` does not count), or hold its left-to-right runs
 between Unicode isolates (U+2066..U+2069, the only isolation an ``<option>`` can hold).
-A page in Chinese is walked too, so the check itself is seen to pass on a page with no
-Arabic script. Screenshots of each Uyghur page go to ``test-artifacts/rtl-*.png`` and the
+The check itself is tried on a made-up page (it must find the one unisolated text and
+nothing else). Screenshots of each Uyghur page go to ``test-artifacts/rtl-*.png`` and the
 regulator's lineage drawing to ``rtl-lineage-*.png``.
 """
 
