@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ledger import key_id_for
+from tests.verifier_app.signing_in import sign_in
 from tests.verifier_app.staff_world import (
     STRAWBERRY,
     StaffWorld,
@@ -18,6 +19,7 @@ from tests.verifier_app.staff_world import (
     staff_client,
     staff_world,
 )
+from verifier_app import create_app, hash_token
 from verifier_app.staff._forms import lot_value
 from verifier_app.staff._zones import DEFAULT_ZONE
 
@@ -259,3 +261,28 @@ def test_a_result_for_a_recalled_lot_is_refused_by_the_rule(
     assert response.status_code == 409, response.text
     assert "test-not-after-recall" in response.text
     assert staff_world.size() == size
+
+
+def test_a_lab_token_that_names_the_cooperatives_key_is_refused_by_the_domain(
+    staff_world: StaffWorld,
+) -> None:
+    # A misconfigured token file: role lab, but the server would sign with the coop's key.
+    # The key's registered role (cooperative) may not sign residue results: nothing is added.
+    token = "lab-with-the-coops-key-0123456789"
+    with staff_world.token_file.open("a", encoding="utf-8") as tokens:
+        tokens.write(
+            f'\n[[token]]\nsha256 = "{hash_token(token)}"\nactor = "odd-lab"\n'
+            'roles = ["lab"]\nkey = "coop-admin"\n'
+        )
+    with TestClient(create_app(staff_world.settings())) as client:
+        _harvest(client, staff_world, "LB1")
+        csrf = sign_in(client, token)
+        size = staff_world.size()
+        values = _typed("LB1", chlorpyrifos=("<LOQ", "0.01"))
+        typed = _post(client, csrf, "/staff/lab/results", values)
+        assert typed.status_code == 403, typed.text
+        files = {"file": ("r.csv", _csv("LB1,S-1,chlorpyrifos,<LOQ,0.01"), "text/csv")}
+        form = {"lab": "Lab", "method": "M", "time": _now()}
+        uploaded = _post(client, csrf, "/staff/lab/upload", form, files=files)
+        assert uploaded.status_code == 403, uploaded.text
+        assert staff_world.size() == size
