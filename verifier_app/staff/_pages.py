@@ -51,6 +51,7 @@ from verifier_app.staff._forms import (
     with_kg,
     with_zone,
 )
+from verifier_app.staff._reasons import reason_text
 from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._wording import STAFF_WORDING
@@ -68,8 +69,10 @@ def _page(
     request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
     # Every staff page says which clock its times are in, and the home page lets it change.
+    language = page_language(request)
     zone = {"zone": device_zone(request), "zones": ZONES}
-    wording = isolated_wording(STAFF_WORDING, page_language(request))
+    ctx["reason"] = lambda text, status: reason_text(text, status, language)
+    wording = isolated_wording(STAFF_WORDING, language)
     return signed_in_page(request, caller, template, zone | ctx, wording, status)
 
 
