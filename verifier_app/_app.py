@@ -59,6 +59,7 @@ from verifier_app.regulator._audits import AuditJobs
 from verifier_app.staff import _certificates as staff_certificates
 from verifier_app.staff import _dashboard as staff_dashboard
 from verifier_app.staff import _events_api as events
+from verifier_app.staff import _lab as staff_lab
 from verifier_app.staff import _labels as staff_labels
 from verifier_app.staff import _pages as staff
 from verifier_app.staff import _statements_api as statements
@@ -241,6 +242,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(staff_certificates.router)
     # Before the staff pages, whose form routes take any one-segment name.
     app.include_router(staff_dashboard.router)
+    app.include_router(staff_lab.router)
     app.include_router(staff.router)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)
