@@ -313,7 +313,11 @@ def checkpoint(
     db: Db = None,
     keys: Keys = _DEFAULT_KEYS,
 ) -> None:
-    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note).
+
+    The ledger knows nothing of lots: a checkpoint signed here does not end with the
+    lot-status map. `agritrace checkpoint` signs one that does, as serve's do.
+    """
     with _errors():
         ledger = _open(db, keys)
         note = ledger.checkpoint() if new and ledger.log_signer else ledger.latest_checkpoint()
