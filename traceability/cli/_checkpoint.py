@@ -46,4 +46,3 @@ def checkpoint(db: Db = None, keys: Keys = DEFAULT_KEYS) -> None:
         sys.stdout.write(note)
         sealed = "appended the lot-status map" if size > size_before else "the map was current"
         err.print(f"checkpoint of {size} entries ({sealed})", highlight=False)
-
