@@ -25,7 +25,7 @@ kept as evidence: it is the log's own signature on a history its earlier checkpo
 contradicts, or on content the witness's check refutes.
 
 The ledger knows nothing of what the entries mean; a layer above may give the witness a
-``check`` (:data:`CheckpointCheck`), called after the signature and consistency passed and
+``check`` (:class:`CheckpointCheck`), called after the signature and consistency passed and
 before cosigning, that refuses with :class:`WitnessCheckError` or
 :class:`WitnessUnavailableError` (``traceability.StatusMapWitnessCheck`` replays the log and
 recomputes the lot-status map).
@@ -39,6 +39,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ledger._checkpoint import Checkpoint
 from ledger._cosignature import Cosigner
@@ -114,10 +115,16 @@ class WitnessUnavailableError(WitnessError):
         self.retry_after = retry_after
 
 
-#: A witness's extra check of a checkpoint that passed signature and consistency: called
-#: with the verified checkpoint and its note; raises :class:`WitnessCheckError` to refuse
-#: or :class:`WitnessUnavailableError` when it cannot tell yet.
-CheckpointCheck = Callable[[Checkpoint, bytes], None]
+class CheckpointCheck(Protocol):
+    """A witness's extra check of a checkpoint that passed signature and consistency."""
+
+    def __call__(self, checkpoint: Checkpoint, note: bytes) -> None:
+        """Return to let the witness cosign; raise to refuse.
+
+        Raises:
+            WitnessCheckError: the checkpoint's content is refuted (422, kept as evidence).
+            WitnessUnavailableError: the check cannot run now (503, submit again later).
+        """
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,7 @@ class LogWitness:
         logs: Trusted checkpoint keys by log origin.
         state: Where the latest cosigned checkpoint of each log is kept.
         clock: Seconds since the epoch for cosignature timestamps.
-        checks: Extra checks by log origin (:data:`CheckpointCheck`), run after the
+        checks: Extra checks by log origin (:class:`CheckpointCheck`), run after the
             signature and consistency passed, before cosigning; a log without one is
             cosigned on those alone.
     """

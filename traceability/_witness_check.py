@@ -77,7 +77,7 @@ def check_before_cosigning(ledger: Ledger, note: str) -> None:
 
 
 class StatusMapWitnessCheck:
-    """A :data:`ledger.CheckpointCheck` for one log: recompute its map before cosigning.
+    """A :class:`ledger.CheckpointCheck` for one log: recompute its map before cosigning.
 
     Given a checkpoint that passed the witness's signature and consistency checks, it
     brings the mirror up to at least the checkpoint's size (a sync over the log's tiles),
