@@ -93,7 +93,7 @@ class MirrorFollower:
         del self.status.failures[:-20]
         wait: float = min(self.seconds * 2.0 ** min(len(self.status.failures), 16), MAX_BACKOFF)
         if len(self.status.failures) == 1:  # once per outage, not once per try
-            _log.warning("mirror: %s; next try in %.0f s", why, wait)
+            _log.warning("mirror: %s; next try in %.1f s", why, wait)
         return wait
 
     async def run(self) -> None:
