@@ -190,7 +190,7 @@ class World:
     def assert_pages_equal(self) -> int:
         compared = 0
         for gtin, lot in self.lots():
-            path = f"/01/{gtin}/10/{urllib.request.quote(lot, safe='')}"
+            path = f"/01/{gtin}/10/{urllib.parse.quote(lot, safe='')}"
             for accept in ("text/html", "application/json"):
                 want = _get(self.origin.base + path, accept)
                 got = _get(self.mirror.base + path, accept)
