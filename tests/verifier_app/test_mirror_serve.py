@@ -11,6 +11,9 @@ refused (405), and the staff pages and append API are not there.
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -23,7 +26,9 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
+from agritrace.cli import app as cli_app
 from ledger import (
     KEY_REGISTER,
     Checkpoint,
@@ -270,3 +275,90 @@ def test_the_mirror_refuses_writes_and_has_no_staff_pages(world: World) -> None:
     assert status == 200
     assert note == (world.ledger.cosigned_checkpoint() or "").encode()
     assert world.mirror_app.state.ledger.size() == size
+
+
+def test_agritrace_mirror_replays_and_serves(tmp_path: Path) -> None:
+    coop = Coop(tmp_path / "coop")
+    settings = Settings(
+        db=coop.url, keys=coop.folder / "keys", resolver=RESOLVER, demo=True, rate_burst=10_000
+    )
+    origin = Served(create_app(settings))
+    mirror_db = f"sqlite:///{tmp_path / 'mirror.db'}"
+    log = f"{origin.base}/log"
+    try:
+        # Once, without serving: the entries are copied and replayed into the projection.
+        result = CliRunner().invoke(
+            cli_app,
+            [
+                "mirror",
+                log,
+                "--log-key",
+                coop.log_key,
+                "--db",
+                mirror_db,
+                "--state",
+                str(tmp_path / "st"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        with Ledger.open(mirror_db) as copy, Ledger.open(coop.url) as ledger:
+            assert copy.size() == ledger.size()
+            # Read without catching up: the command replayed them.
+            lots = {(s.gtin, s.lot) for s in Projection(copy).lots(limit=1000)}
+            assert lots == {(s.gtin, s.lot) for s in Projection(ledger).lots(limit=1000)}
+            assert len(lots) >= 20
+        # Served: a subprocess, as an operator runs it.
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
+        env |= {"AGRITRACE_KEYS": str(tmp_path / "mirror-keys"), "AGRITRACE_RESOLVER": RESOLVER}
+        command = [
+            sys.executable,
+            "-m",
+            "agritrace",
+            "mirror",
+            log,
+            "--log-key",
+            coop.log_key,
+            "--db",
+            mirror_db,
+            "--state",
+            str(tmp_path / "st"),
+            "--serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--interval",
+            "0.5",
+        ]
+        out = (tmp_path / "mirror.log").open("w")
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait("the mirror's server", lambda: _up(base + "/log/checkpoint"), 60)
+            path = f"/01/{coop.season.gtin}/10/{coop.season.released}"
+            assert _get(base + path) == _get(origin.base + path)
+            status, body = _post(base + "/api/v1/statements")
+            assert status == 405
+            assert b"read-only mirror" in body
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            out.close()
+    finally:
+        origin.close()
+
+
+def _up(url: str) -> bool:
+    try:
+        return _get(url)[0] == 200
+    except OSError:
+        return False
+
+
+def _post(url: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=b"[]", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
