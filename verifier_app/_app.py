@@ -158,7 +158,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
             http_fetch(settings.mirror_of),
             settings.mirror_folder(),
         )
-    tokens = TokenTable({}) if mirror is not None else settings.token_table()
+    tokens = settings.token_table()
+    if mirror is not None and settings.tokens is None and not settings.demo:
+        tokens = TokenTable({})  # a mirror needs no token: the regulator's reads need one
     witnesses = {
         verifier.name: verifier
         for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witness_keys())
