@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -102,7 +102,9 @@ def _log_witness(settings: Settings) -> LogWitness:
     checks: dict[str, CheckpointCheck] = {}
     for origin, tiles_url in settings.witness_follow.items():
         # The witness follows the log as a mirror and recomputes its lot-status map.
-        name = hashlib.sha256(origin.encode()).hexdigest()[:16]
+        # A readable file name, so an operator can catch a large log up beforehand with
+        # `agritrace mirror URL --db sqlite:///<state>/mirrors/<name>.db` (docs/trust.md).
+        name = _file_name(origin)
         folder = state_folder / "mirrors"
         folder.mkdir(parents=True, exist_ok=True)
         mirror = DomainMirror.open(
@@ -119,6 +121,11 @@ def _log_witness(settings: Settings) -> LogWitness:
             origin,
         )
     return LogWitness(Cosigner(str(settings.witness_name), key), logs, state, checks=checks)
+
+
+def _file_name(origin: str) -> str:
+    """``origin`` as a file name: letters, digits, '.' and '-' kept, anything else '_'."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", origin).strip(".") or "log"
 
 
 async def _publish_checkpoints(ledger: Ledger, settings: Settings) -> None:

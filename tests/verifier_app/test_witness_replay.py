@@ -66,7 +66,9 @@ class World:
             return request_cosignature(ledger, f"{self.regulator.base}/witness", self.witness_key)
 
     def mirror_db(self) -> Path:
-        (db,) = (self.state / "mirrors").glob("*.db")
+        # Named after the origin, so an operator can catch a large log up beforehand.
+        db = self.state / "mirrors" / "witnessed.kashgar-coop.example_log.db"
+        assert db.exists()
         return db
 
 
