@@ -60,6 +60,7 @@ class Link:
         self.origin = origin
         self.port = _free_port()
         self.cut = False
+        self.tamper = False
         self.bundles = 0
         self.cuts = 0
         self.server: ThreadingHTTPServer | None = None
@@ -79,6 +80,9 @@ class Link:
                         status, body = r.status, r.read()
                 except urllib.error.HTTPError as e:
                     status, body = e.code, e.read()
+                if link.tamper and "/tile/entries/" in self.path and len(body) > 100:
+                    # One byte of an entry changed on the way (a broken cache, an attacker).
+                    body = body[:-40] + bytes([body[-40] ^ 1]) + body[-39:]
                 send = body
                 if "/tile/entries/" in self.path:
                     link.bundles += 1
@@ -244,6 +248,32 @@ def test_the_mirror_survives_outages_and_its_pages_equal_the_origins(world: Worl
     # The mirror's projection holds the recall, replayed (not read from the origin).
     lot = Projection(world.mirror_app.state.ledger).lot(season.gtin, season.released)
     assert lot.status == "recalled"
+
+
+def test_a_tampered_entry_is_not_taken_and_the_pages_stay_as_they_were(world: World) -> None:
+    _wait("the first sync", world.caught_up, 120)
+    season = world.coop.season
+    path = f"/01/{season.gtin}/10/{season.released}"
+    before = _get(world.mirror.base + path, "application/json")
+    size = world.mirror_app.state.ledger.size()
+    world.link.tamper = True
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    body = {"lot": {"gtin": season.gtin, "lot": season.released}, "reason": "glass"}
+    world.grow(10, Recall.from_body(body | {"time": now}), "coop-admin")
+    follower = world.mirror_app.state.mirror_follower
+    _wait("a refused sync", lambda: "does not verify" in follower.status.error, 60)
+    assert world.mirror_app.state.ledger.size() == size  # nothing of it stored
+    assert _get(world.mirror.base + path, "application/json") == before
+    assert b'"recalled"' not in before[1]
+    # Twice: still refused, still nothing stored.
+    syncs = len(follower.status.failures)
+    _wait("another refused sync", lambda: len(follower.status.failures) > syncs, 60)
+    assert world.mirror_app.state.ledger.size() == size
+    world.link.tamper = False
+    _wait("catching up", world.caught_up, 120)
+    after = _get(world.mirror.base + path, "application/json")
+    assert after == _get(world.origin.base + path, "application/json")
+    assert b'"lot_status":"recalled"' in after[1].replace(b" ", b"")
 
 
 def test_the_mirror_refuses_writes_and_has_no_staff_pages(world: World) -> None:
