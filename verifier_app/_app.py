@@ -268,6 +268,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # Answers are cached per log version; a drift verdict changes them without an append.
         app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
 
+    if follower is not None:
+        follower.on_change = drop_answers  # a cosignature taken later changes the answers
     app.state.drift = drift = DriftMonitor(
         ledger, settings.drift_full_seconds, drop_answers, settings.drift_state_file
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi.concurrency import run_in_threadpool
@@ -61,9 +62,26 @@ class MirrorFollower:
     def __init__(self, mirror: DomainMirror, lock: CheckerLock, seconds: float) -> None:
         self.mirror, self.lock, self.seconds = mirror, lock, seconds
         self.status = MirrorStatus(size=mirror.ledger.size())
+        #: Called when the served checkpoint note changed without the log's size changing
+        #: (cosignatures the origin received later): cached answers carry the old note.
+        self.on_change: Callable[[], None] = lambda: None
+        self._note = mirror.ledger.cosigned_checkpoint()
 
     def sync_once(self) -> float:
-        """Sync once if this worker holds the lock; return the seconds to wait before the next."""
+        """Sync once if this worker holds the lock; return the seconds to wait before the next.
+
+        Every worker (the one that syncs and the others) then looks at the latest note, so
+        each drops its cached answers when the cosignatures on it changed.
+        """
+        try:
+            return self._sync()
+        finally:
+            note = self.mirror.ledger.cosigned_checkpoint()
+            if note != self._note:
+                self._note = note
+                self.on_change()
+
+    def _sync(self) -> float:
         if self.status.forked or not self.lock.try_acquire():
             return self.seconds
         try:

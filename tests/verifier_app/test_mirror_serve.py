@@ -32,6 +32,8 @@ from agritrace.cli import app as cli_app
 from ledger import (
     KEY_REGISTER,
     Checkpoint,
+    CosignatureVerifier,
+    Cosigner,
     Ledger,
     Statement,
     format_time,
@@ -274,6 +276,33 @@ def test_a_tampered_entry_is_not_taken_and_the_pages_stay_as_they_were(world: Wo
     after = _get(world.mirror.base + path, "application/json")
     assert after == _get(world.origin.base + path, "application/json")
     assert b'"lot_status":"recalled"' in after[1].replace(b" ", b"")
+
+
+def test_a_cosignature_the_origin_gets_later_reaches_the_mirrors_pages(world: World) -> None:
+    _wait("the first sync", world.caught_up, 120)
+    season = world.coop.season
+    path = f"/01/{season.gtin}/10/{season.released}"
+    before = _get(world.mirror.base + path, "application/json")
+    # The regulator cosigns the checkpoint the mirror already holds.
+    note = world.ledger.latest_checkpoint()
+    assert note is not None
+    checkpoint = Checkpoint.parse(parse_note(note.encode()).text)
+    cosigner = Cosigner.generate("witness.market-regulator.test/late")
+    line = cosigner.cosign(checkpoint, int(datetime.now(UTC).timestamp()))
+    verifier = CosignatureVerifier.from_key_string(cosigner.verifier_key())
+    world.ledger.add_cosignature(line, verifier, checkpoint.size)
+    answers = world.origin_app.state.scan_answers
+    world.origin_app.state.scan_answers = type(answers)(32 * 1024 * 1024)
+    want = _get(world.origin.base + path, "application/json")
+    assert want != before
+    mirror = world.mirror_app.state.ledger
+    _wait("the cosignature on the mirror", lambda: line in (mirror.cosigned_checkpoint() or ""))
+    assert mirror.size() == world.ledger.size()  # nothing else changed
+    _wait("the mirror's answer", lambda: _get(world.mirror.base + path, "application/json") == want)
+    # A stale copy of the note (without it) does not take it away again.
+    follower = world.mirror_app.state.mirror_follower
+    follower.mirror.mirror._take_cosignatures(checkpoint.size, note.encode())
+    assert line in (mirror.cosigned_checkpoint() or "")
 
 
 def test_the_mirror_refuses_writes_and_has_no_staff_pages(world: World) -> None:
