@@ -20,10 +20,15 @@ from traceability._errors import (
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._map_claim import MapVerdict, check_map_claim
+from traceability._mirror_follow import DomainMirror
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
-from traceability._witness_check import StatusMapError, check_before_cosigning
+from traceability._witness_check import (
+    StatusMapError,
+    StatusMapWitnessCheck,
+    check_before_cosigning,
+)
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -132,6 +137,7 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "DomainMirror",
     "Drift",
     "DriftReport",
     "EpcisImport",
@@ -199,6 +205,7 @@ __all__ = [
     "Site",
     "StatusMap",
     "StatusMapError",
+    "StatusMapWitnessCheck",
     "StoredKey",
     "SubstanceResult",
     "TraceError",
