@@ -194,7 +194,6 @@ class TraceLookup:
             view = replace(view, entries=tuple(sorted({*view.entries, certificate.number})))
         return replace(view, certificate=certificate)
 
-
     def _story(self, gtin: str, lot: str, evidence: tuple[int, ...]) -> dict[str, Any]:
         """The story facts (inputs, pre-cooling, shipments ...), read from the entries.
 
