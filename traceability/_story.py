@@ -16,6 +16,8 @@ them:
                     readings}]``: each pre-cooling log, the profile's band, and the minutes
                     from harvest to the first reading in the band (None: never reached)
 ``grade_band``      ``{grade, min_mm, max_mm}``: the size band of a graded lot's grade
+``tests``           ``[{lot, sample_id, lab, method, time}]``: each residue test of the lot
+                    or a lot it came from (the results are ``residues``)
 ``shipments``       ``[{shipment, origin, destination, set_point, tolerance, shipped,
                     receiver, received, readings}]`` (``received`` None while in transit)
 ``certificates``    ``[{number, time}]``: compliance certificates issued for the lot
@@ -45,6 +47,7 @@ STORY_FACTS = (
     "inputs",
     "precool",
     "grade_band",
+    "tests",
     "shipments",
     "certificates",
     "contact",
@@ -105,6 +108,7 @@ def story_facts(s: _State, ordered: Sequence[Entry]) -> dict[str, tuple[Any, tup
         "precool": ([], []),
         "shipments": ([], []),
         "certificates": ([], []),
+        "tests": ([], []),
     }
     inputs: list[tuple[int, Entry]] = []
     cooling: dict[tuple[Lot, str], dict[str, Any]] = {}
@@ -129,6 +133,10 @@ def story_facts(s: _State, ordered: Sequence[Entry]) -> dict[str, tuple[Any, tup
             if not body.get("more_readings"):
                 line["received"] = str(body["time"])
             out["shipments"][1].append(seq)
+        elif kind == "trace.residue" and _ref(body["lot"]) in lineage:
+            test = {k: str(body[k]) for k in ("sample_id", "lab", "method", "time")}
+            out["tests"][0].append({"lot": str(body["lot"]["lot"])} | test)
+            out["tests"][1].append(seq)
         elif kind == "trace.certificate" and _ref(body["lot"]) == s.lot:
             out["certificates"][0].append({"number": seq, "time": str(body["time"])})
             out["certificates"][1].append(seq)

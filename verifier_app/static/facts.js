@@ -12,7 +12,7 @@
     "status", "product", "cooperative", "origins", "harvested", "grade", "quantity", "packed",
     "residues", "cold_chain",
     // The story (traceability/_story.py).
-    "harvests", "inputs", "precool", "grade_band", "shipments", "certificates", "contact",
+    "harvests", "inputs", "precool", "grade_band", "tests", "shipments", "certificates", "contact",
     "best_before", "reason",
   ];
 
@@ -355,7 +355,7 @@
     const profileOf = (commodity) => (commodity === undefined ? undefined : profiles.get(commodity));
     const out = {
       harvests: [[], []], inputs: [[], []], precool: [[], []], shipments: [[], []],
-      certificates: [[], []],
+      certificates: [[], []], tests: [[], []],
     };
     const inputs = [];
     const logs = new Map();
@@ -442,6 +442,12 @@
         line.receiver = String(body.receiver);
         if (!body.more_readings) line.received = String(body.time);
         out.shipments[1].push(seq);
+      } else if (kind === "trace.residue" && lineage.has(ref(body.lot))) {
+        out.tests[0].push({
+          lot: String(body.lot.lot), sample_id: String(body.sample_id), lab: String(body.lab),
+          method: String(body.method), time: String(body.time),
+        });
+        out.tests[1].push(seq);
       } else if (kind === "trace.certificate" && ref(body.lot) === walk.lot) {
         out.certificates[0].push({ number: seq, time: String(body.time) });
         out.certificates[1].push(seq);

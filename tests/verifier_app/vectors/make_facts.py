@@ -321,6 +321,16 @@ def _story_negative(season: Any, lots: dict[str, dict[str, Any]], log: dict[str,
             want_mismatch=["grade_band"],
         )
     )
+    tests = copy.deepcopy(released["shown"]["tests"])
+    tests[0]["time"] = "2026-06-01T06:00:00+08:00"
+    out.append(
+        _case(
+            "the sample shown as taken earlier",
+            released,
+            shown=_shown(released, "tests", tests),
+            want_mismatch=["tests"],
+        )
+    )
     return out
 
 
