@@ -93,7 +93,7 @@ def temperature_chart(
         bh=band_bottom - band_top,
         points=points,
         dots=dots,
-        top=max(values),
+        top=top,
         high=high,
         low=low,
         first=first,

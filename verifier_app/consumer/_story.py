@@ -133,7 +133,7 @@ class _Teller:
         return escape(code) if row is None else escape(row[self.language] or code)
 
     def status(self, code: str) -> Markup:
-        return escape(self.t.get(f"st_{code}", code))
+        return escape(self.t.get(f"lot_is_{code}", code))
 
     def grade(self, code: str) -> Markup:
         return escape(self.t.get(f"grade_{code}", code))
@@ -222,7 +222,7 @@ def _field(tt: _Teller, claims: Mapping[str, Any]) -> Step:
         rows.append(Row(tt.t["grower"], escape(o["grower"]), "origins"))
     varieties = dict.fromkeys(h["variety"] for h in claims.get("harvests") or [])
     if varieties:
-        rows.append(Row(tt.t["variety"], escape("; ".join(varieties)), "harvests"))
+        rows.append(Row(tt.t["grown_variety"], escape("; ".join(varieties)), "harvests"))
     return Step("field", tt.t["step_field"], tuple(rows))
 
 
@@ -339,7 +339,7 @@ def _transport(tt: _Teller, claims: Mapping[str, Any]) -> Step:
             point, tolerance = Decimal(s["set_point"]), Decimal(s["tolerance"])
             low, high = point - tolerance, point + tolerance
             band = tt.band(str(low), str(high))
-            said = tt.say("set_point", point=tt.celsius(s["set_point"]), band=band)
+            said = tt.say("truck_set_point", point=tt.celsius(s["set_point"]), band=band)
             rows.append(Row("", said, "shipments"))
             out = sum(1 for r in readings if not low <= Decimal(r["celsius"]) <= high)
             if readings:
