@@ -365,3 +365,16 @@ def test_story_values_are_escaped(demo: tuple[TestClient, Season, list[str]]) ->
     )
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)" in html
+
+
+def test_labels_and_the_page_compute_the_same_best_before(
+    demo: tuple[TestClient, Season, list[str]],
+) -> None:
+    # Labels and certificates read it from the projection (LotSummary.best_before); the page
+    # from the entries (traceability/_story.py): one rule, the same date for every lot.
+    client, season, lots = demo
+    projection = client.app.state.lot_lookup._holder.projection  # type: ignore[attr-defined]
+    for lot in lots:
+        summary = projection.summary(season.gtin, lot)
+        assert summary is not None
+        assert summary.best_before == _claims(client, season, lot)["best_before"]["date"], lot
