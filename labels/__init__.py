@@ -20,7 +20,7 @@ from labels._errors import (
 )
 from labels._fonts import FontSet
 from labels._gs1 import gs1_check_digit, normalize_gtin, validate_lot, validate_serial
-from labels._layout import LabelData, Layout
+from labels._layout import LabelData, Layout, freshness_line
 from labels._pdf import render_pdf
 from labels._png import render_png
 from labels._signature import load_private_key, load_public_key, sign_link, verify_link
@@ -38,6 +38,7 @@ __all__ = [
     "LabelSignatureError",
     "Layout",
     "LayoutError",
+    "freshness_line",
     "gs1_check_digit",
     "load_private_key",
     "load_public_key",
