@@ -210,7 +210,7 @@ def test_mixed_direction_values_are_isolated_on_the_uyghur_page(
     page = client.get(_url(season, season.released), params={"lang": "ug"}).text
     assert '<html lang="ug" dir="rtl">' in page
     assert "<bdi>&lt;LOQ 0.01</bdi>" in page
-    assert "<bdi>0.05 مىللىگرام/كىلوگرام</bdi>" in page
+    assert "<td><bdi>0.05</bdi></td>" in page  # the unit is in the column head
     assert f"<bdi>{season.released}</bdi>" in page
     assert "<bdi>UTC+8</bdi>" in page  # times name their zone
     assert '<svg class="chart" dir="ltr"' in page  # a chart reads left to right everywhere
@@ -291,7 +291,7 @@ def test_held_and_recalled_lots_say_why_in_plain_words(
     assert "实际用了 <bdi>95</bdi> 分钟" in cold
     recalled = client.get(_url(season, season.recalled), params={"lang": "ug"}).text
     assert "يېمەڭ. سېتىۋالغان بولسىڭىز" in recalled
-    assert "<q>种植户报告喷雾器混用未登记农药" in recalled  # their words, quoted as recorded
+    assert "<q><bdi>种植户报告喷雾器混用未登记农药" in recalled  # their words, quoted as recorded
 
 
 def test_a_story_fact_the_entries_do_not_give_makes_the_answer_not_verified(

@@ -138,9 +138,6 @@ class _Teller:
     def grade(self, code: str) -> Markup:
         return escape(self.t.get(f"grade_{code}", code))
 
-    def mg_kg(self, value: str) -> Markup:
-        return _bdi(f"{value} {self.t['mg_kg']}")
-
 
 def tell(claims: Mapping[str, Any], banner: str, language: Language, today: date) -> Story | None:
     """Tell the lot's story in ``language``, or None when the claims hold no story facts.
@@ -245,7 +242,9 @@ def _inputs(tt: _Teller, claims: Mapping[str, Any]) -> Step:
                 if i["phi_days"] is None
                 else ("phi_kept" if i["phi_kept"] else "phi_broken")
             )
-            days = Markup("{}, {}").format(days, tt.say(key, phi=_bdi(i["phi_days"])))
+            days = Markup("{}{}{}").format(
+                days, tt.t["list_sep"], tt.say(key, phi=_bdi(i["phi_days"]))
+            )
         items.append(Markup("{} · {}").format(line, days))
     if not items:
         items.append(tt.say("no_inputs"))
@@ -305,11 +304,12 @@ def _grading(tt: _Teller, claims: Mapping[str, Any]) -> Step:
 def _residue(tt: _Teller, claims: Mapping[str, Any]) -> Step:
     table = []
     for r in claims.get("residues") or []:
+        # The unit is in the column heads: the cells stay short on a phone.
         if r["value"] == "<LOQ":
-            value = Markup("{} ({})").format(tt.t["below_loq"], _bdi(f"<LOQ {r['loq']}"))
+            value = Markup("{}<br>{}").format(tt.t["below_loq"], _bdi(f"<LOQ {r['loq']}"))
         else:
-            value = tt.mg_kg(r["value"])
-        limit = tt.say("no_limit") if r["limit"] is None else tt.mg_kg(r["limit"])
+            value = _bdi(r["value"])
+        limit = tt.say("no_limit") if r["limit"] is None else _bdi(r["limit"])
         verdict = escape(tt.t.get(f"v_{r['outcome']}", r["outcome"]))
         table.append((tt.substance(r["substance"]), value, limit, verdict, r["outcome"] == "fail"))
     rows = []
@@ -369,7 +369,7 @@ def _certificate(tt: _Teller, claims: Mapping[str, Any]) -> Step:
 def _contact(tt: _Teller, claims: Mapping[str, Any]) -> Step:
     names = claims.get("cooperative") or {}
     name = names.get(f"name_{tt.language}") or names.get("name_zh") or ""
-    rows = [Row(tt.t["cooperative"], escape(name), "cooperative")]
+    rows = [Row(tt.t["coop_name"], escape(name), "cooperative")]
     contact = claims.get("contact") or {}
     if contact.get("phone"):
         phone = contact["phone"]
