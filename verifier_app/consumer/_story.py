@@ -13,6 +13,7 @@ found by the browser's check turns that row red. Pure: claims in, markup out.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -85,7 +86,14 @@ def substance_names() -> Mapping[str, Mapping[str, str]]:
     return {row["substance"].lower(): row for row in rows}
 
 
+# Codes, numbers with units, times and ``<LOQ``: left to right in every page. Chromium's
+# auto direction mirrored "<LOQ" to "LOQ>" in a Uyghur table cell, so it is stated.
+_LEFT_TO_RIGHT = re.compile(r"[\x20-\x7e°\u2013]*")
+
+
 def _bdi(value: object) -> Markup:
+    if _LEFT_TO_RIGHT.fullmatch(str(value)):
+        return Markup('<bdi dir="ltr">{}</bdi>').format(value)
     return Markup("<bdi>{}</bdi>").format(value)
 
 
