@@ -32,6 +32,7 @@ def temperature_chart(
     start: str | None = None,
     *,
     settling: bool = False,
+    due: str | None = None,
 ) -> Markup:
     """Return an ``<svg>`` of ``readings`` (``{time, celsius}``) with the band low..high shaded.
 
@@ -43,6 +44,7 @@ def temperature_chart(
         start: Where the time axis starts (e.g. the harvest), if before the first reading.
         settling: The log starts outside the band on purpose (pre-cooling takes the field
             heat out): readings before the first one inside the band are not marked.
+        due: When the band must be reached (e.g. harvest + 60 min): a dashed upright line.
 
     A reading outside the band is drawn as a red dot. An empty log draws nothing.
     """
@@ -50,7 +52,8 @@ def temperature_chart(
         return Markup("")
     times = [datetime.fromisoformat(r["time"]) for r in readings]
     origin = min([*times, *([datetime.fromisoformat(start)] if start else [])])
-    span = max((max(times) - origin).total_seconds(), 60.0)
+    until = max([*times, *([datetime.fromisoformat(due)] if due else [])])
+    span = max((until - origin).total_seconds(), 60.0)
     values = [Decimal(r["celsius"]) for r in readings]
     inside = [low <= v <= high for v in values]
     settled = inside.index(True) if settling and True in inside else 0
@@ -72,12 +75,16 @@ def temperature_chart(
         for t, v, out in zip(times, values, marked, strict=True)
     )
     band_top, band_bottom = y(high), y(low)
+    deadline = Markup("")
+    if due is not None:
+        at = f"{x(datetime.fromisoformat(due)):.0f}"
+        deadline = Markup('<line class="due" x1="{x}" y1="8" x2="{x}" y2="96"/>').format(x=at)
     first = _hhmm(start) if start else _hhmm(readings[0]["time"])
     return Markup(
         '<svg class="chart" dir="ltr" viewBox="0 0 320 120" role="img" aria-label="{title}">'
         "<title>{title}</title>"
         '<rect class="band" x="{l}" y="{bt:.0f}" width="{w}" height="{bh:.0f}"/>'
-        '<polyline points="{points}"/>{dots}'
+        '{deadline}<polyline points="{points}"/>{dots}'
         '<text x="30" y="12" text-anchor="end">{top}°</text>'
         '<text x="30" y="{bt:.0f}" text-anchor="end">{high}°</text>'
         '<text x="30" y="{bb:.0f}" text-anchor="end">{low}°</text>'
@@ -93,6 +100,7 @@ def temperature_chart(
         bh=band_bottom - band_top,
         points=points,
         dots=dots,
+        deadline=deadline,
         top=top,
         high=high,
         low=low,

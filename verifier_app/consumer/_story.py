@@ -16,7 +16,7 @@ import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
@@ -283,11 +283,19 @@ def _precool(tt: _Teller, claims: Mapping[str, Any]) -> Step:
         title = tt.t["chart_precool"].format(band=f"{p['low']}{_DASH}{p['high']} °C")
         low, high = Decimal(p["low"]), Decimal(p["high"])
         charts.append(
-            temperature_chart(p["readings"], low, high, title, p["harvested"], settling=True)
+            temperature_chart(
+                p["readings"], low, high, title, p["harvested"], settling=True, due=_due(p)
+            )
         )
     if not rows:
         rows.append(Row("", tt.say("no_precool"), "precool"))
     return Step("precool", tt.t["step_precool"], tuple(rows), charts=tuple(charts))
+
+
+def _due(log: Mapping[str, Any]) -> str:
+    # When the profile wants the band reached: harvest time + precool_within_minutes.
+    at = datetime.fromisoformat(log["harvested"]) + timedelta(minutes=log["within_minutes"])
+    return at.isoformat()
 
 
 def _grading(tt: _Teller, claims: Mapping[str, Any]) -> Step:
