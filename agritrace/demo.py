@@ -124,6 +124,10 @@ def _labels(
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
         grown_in=grown_in,
+        harvested=None if summary.harvested is None else dt.date.fromisoformat(summary.harvested),
+        best_before=None
+        if summary.best_before is None
+        else dt.date.fromisoformat(summary.best_before),
     )
     key = keys.create("label")
     # On the ledger, so that the phone and `agritrace verify` check labels with a proven key.

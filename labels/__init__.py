@@ -21,7 +21,7 @@ from labels._errors import (
 )
 from labels._fonts import FontSet
 from labels._gs1 import gs1_check_digit, normalize_gtin, validate_lot, validate_serial
-from labels._layout import LabelData, Layout
+from labels._layout import LabelData, Layout, freshness_line
 from labels._pdf import render_pdf
 from labels._png import render_png
 from labels._report import Report, ReportSection, render_report
@@ -47,6 +47,7 @@ __all__ = [
     "Report",
     "ReportSection",
     "chart_shapes",
+    "freshness_line",
     "gs1_check_digit",
     "load_private_key",
     "load_public_key",

@@ -26,6 +26,7 @@ PUBLIC = {
         "LabelSignatureError",
         "Layout",
         "LayoutError",
+        "freshness_line",
         "gs1_check_digit",
         "load_private_key",
         "load_public_key",

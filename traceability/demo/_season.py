@@ -214,9 +214,27 @@ _HARVESTS = {
 }
 
 
+def _feed(w: _Writer, grower: str, plot: str, at: str) -> None:
+    # A base dressing of compound fertiliser before flowering (no pre-harvest interval).
+    w(
+        grower,
+        InputApplication,
+        "fertiliser applications",
+        plot=plot,
+        category="fertiliser",
+        product_name="复合肥 15-15-15",
+        active_substance="NPK 15-15-15",
+        dose="300",
+        dose_unit="kg/ha",
+        time=at,
+        operator=grower,
+    )
+
+
 def _fields(w: _Writer, rng: random.Random) -> None:
     for f in FARMS:
         for plot in f.plots:
+            _feed(w, f.grower_actor, plot, _at(-30))
             # Sprayed well before harvest: carbendazim (PHI 14 d), imidacloprid (PHI 7 d).
             _spray(w, f.grower_actor, plot, "carbendazim", "多菌灵 50% WP", _at(-22))
             _spray(w, f.grower_actor, plot, "imidacloprid", "吡虫啉 10% WP", _at(-12))
