@@ -175,6 +175,10 @@ def test_replace_swaps_the_dict_for_a_catalog_load(tmp_path: Path) -> None:
     assert wording("formats", LANGUAGES, LOCALE_DIR) == rewritten.TABLE
 
 
+def _plain(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in table.items()}
+
+
 def test_the_app_tables_are_all_in_catalogs(tmp_path: Path) -> None:
     # Every table the converter knows converts, and loads back equal to the Python mapping.
     for table in converter.TABLES:
@@ -182,9 +186,5 @@ def test_the_app_tables_are_all_in_catalogs(tmp_path: Path) -> None:
         converter.merge(table.domain, source, tmp_path)
         nested = any(isinstance(v, Mapping) for w in source.values() for v in w.values())
         loader = wording_tables if nested else wording
-        loaded = loader(table.domain, LANGUAGES, tmp_path)
-
-        def plain(table: Mapping[str, Any]) -> dict[str, Any]:
-            return {k: plain(v) if isinstance(v, Mapping) else v for k, v in table.items()}
-
-        assert plain(loaded) == plain(source), table.domain
+        loaded: Mapping[str, Any] = loader(table.domain, LANGUAGES, tmp_path)
+        assert _plain(loaded) == _plain(source), table.domain
