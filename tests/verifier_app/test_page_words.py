@@ -76,40 +76,9 @@ PENDING = (
         }),
     ),
     Pending(
-        "a lot's status reason: the domain's English sentence (staff and regulator lists)",
-        ("/staff", "/regulator/lots"),
-        frozenset({
-            "above", "at", "by", "chain", "cold", "core", "entry", "harvest", "min", "not", "of",
-            "precool", "profile", "within", "residue", "mrl", "a", "an", "grower", "mix", "on",
-            "plot", "precautionary", "product", "recall", "reported", "sprayer",
-            "unregistered", "up", "with", "passed", "tests",
-        }),
-    ),
-    Pending(
-        "grade codes shown as recorded (super, processing) beside lot codes",
-        ("/staff", "/regulator/trace"),
-        frozenset({"super", "processing"}),
-    ),
-    Pending(
-        "substance names from the MRL table, which has no Chinese or Uyghur names",
-        ("/staff", "/regulator/lots", "/01/"),
+        "substance names on the consumer page (being localised on another branch)",
+        ("/01/",),
         frozenset({"chlorpyrifos", "carbendazim", "imidacloprid"}),
-    ),
-    Pending(
-        "product names shown in all three languages at once (草莓 قۇلۇپناي Strawberries)",
-        ("/staff",),
-        frozenset({"Strawberries", "Almonds", "Jujubes", "Walnuts"}),
-    ),
-    Pending(
-        "the regulator's lineage drawing: statuses, event kinds and its label in English",
-        ("/regulator/trace",),
-        frozenset({"lineage", "harvest", "packed", "recalled", "received", "consumed"}),
-    ),
-    Pending(
-        'menus\' labels for screen readers: base.html <nav aria-label="language">, '
-        'regulator_nav.html <nav aria-label="regulator">',
-        ("/",),
-        frozenset({"language", "regulator"}),
     ),
 )  # fmt: skip
 
