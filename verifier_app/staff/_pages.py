@@ -334,6 +334,7 @@ def show_lot(
         caller,
         status,
         lot=summary,
+        commodity=state.commodity,
         made_from=made_from,
         made_into=made_into,
         steps=steps,
