@@ -86,12 +86,12 @@ def rule_name(code: str, language: Language) -> str:
     return words.get(f"v_rule_{code}") or words["v_rule_unknown"].format(code=code)
 
 
-def quantity_text(value: str, unit: str, language: Language) -> str:
+def quantity_text(value: str, unit: str, language: Language, *, jin: bool = True) -> str:
     """A quantity with its unit in words: ``120 KGM`` -> ``120 公斤（240 斤）`` / ``120 kg``.
 
     ``value`` is the recorded decimal text (all digits kept); ``unit`` its UN/CEFACT code.
-    Chinese pages add the weight in 斤 for kilograms. A value that is not a number or a unit
-    without wording is shown as recorded.
+    Chinese pages add the weight in 斤 for kilograms (``jin=False``: not, where space is
+    short). A value that is not a number or a unit without wording is shown as recorded.
     """
     key = f"v_unit_{unit.strip()}"
     words = VALUE_WORDING[language]
@@ -102,9 +102,9 @@ def quantity_text(value: str, unit: str, language: Language) -> str:
     if key not in words or not number.is_finite():
         return f"{format_number(value, language)} {unit}".strip()
     text = words[key].format(n=format_number(value, language))
-    if unit.strip() == "KGM" and words["v_jin"]:
-        jin = (number * JIN_PER_KG).normalize()
-        text += words["v_jin"].format(n=format_number(format(jin, "f"), language))
+    if jin and unit.strip() == "KGM" and words["v_jin"]:
+        jin_count = (number * JIN_PER_KG).normalize()
+        text += words["v_jin"].format(n=format_number(format(jin_count, "f"), language))
     return text
 
 
@@ -125,7 +125,7 @@ def lineage_detail(
     what = grade_name(grade, language) if grade else words.get(f"v_kind_{kind}", kind)
     parts = [what] if what else []
     if quantity:
-        parts.append(quantity_text(quantity, unit, language))
+        parts.append(quantity_text(quantity, unit, language, jin=False))  # boxes are narrow
     if packed:
         parts.append(words["v_packed"])
     return words["v_list"].join(parts)
