@@ -28,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from verifier_app._bidi import PDI, isolate_ltr
 from verifier_app._formats import Clock, format_moment, format_number
-from verifier_app._i18n import Language
+from verifier_app._i18n import DIRECTION, Language
 from verifier_app._value_wording import VALUE_WORDING
 from verifier_app._values import rule_name, substance_name
 
@@ -124,6 +125,23 @@ _DETAILS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ),
 )
 
+_FSI: Final = "\u2068"
+
+
+def _fill(language: Language, key: str, **fields: object) -> str:
+    """The wording ``key`` filled with ``fields``; right to left, every run kept in order.
+
+    In a right-to-left sentence a filled value (a lot code, a number, a name in any script)
+    is isolated (FSI … PDI) and the wording's own left-to-right runs (``°C``, ``mg/kg``) too
+    (LRI … PDI), so the bidirectional algorithm cannot reorder them against the Uyghur.
+    """
+    text = VALUE_WORDING[language][key]
+    if DIRECTION[language] != "rtl":
+        return text.format(**fields)
+    isolated = {name: f"{_FSI}{value}{PDI}" for name, value in fields.items()}
+    return isolate_ltr(text).format(**isolated)
+
+
 _TIMES: Final = frozenset({"time", "deadline"})
 _TEXTS: Final = frozenset({"entry", "days", "minutes"})
 
@@ -149,7 +167,7 @@ def _detail(text: str, language: Language, clock: Clock | None) -> str | None:
         match = pattern.match(text)
         if match is not None:
             fields = _say(match.groupdict(), language, clock)
-            return VALUE_WORDING[language][key].format(**fields)
+            return _fill(language, key, **fields)
     return None
 
 
@@ -166,7 +184,7 @@ def _route(m: re.Match[str], language: Language, clock: Clock | None) -> Worded 
     detail = _details(m["detail"], language, clock)
     if detail is None:
         return None
-    head = rule_name(m["rule"], language) + words["v_profile_entry"].format(entry=m["entry"])
+    head = rule_name(m["rule"], language) + _fill(language, "v_profile_entry", entry=m["entry"])
     late = words["v_recorded_late"] if m["late"] else ""
     return Worded(head + words["v_said"] + detail + late)
 
@@ -176,24 +194,23 @@ def _residue(m: re.Match[str], language: Language, clock: Clock | None) -> Worde
     detail = _details(m["detail"], language, clock)
     if detail is None:
         return None
-    source = words["v_edition_entry"].format(edition=m["edition"], entry=m["entry"])
+    source = _fill(language, "v_edition_entry", edition=m["edition"], entry=m["entry"])
     return Worded(rule_name("residue-above-mrl", language) + source + words["v_said"] + detail)
 
 
 def _typed_hold(m: re.Match[str], language: Language, clock: Clock | None) -> Worded:
-    words = VALUE_WORDING[language]
-    return Worded(rule_name(m["rule"], language) + words["v_entry"].format(entry=m["entry"]),
-                  m["typed"] or None)  # fmt: skip
+    text = rule_name(m["rule"], language) + _fill(language, "v_entry", entry=m["entry"])
+    return Worded(text, m["typed"] or None)
 
 
 def _recall(m: re.Match[str], language: Language, clock: Clock | None) -> Worded:
     lot = m["key"].rpartition("(10)")[2] or m["key"]
-    text = VALUE_WORDING[language]["v_recall_of"].format(lot=lot, entry=m["entry"])
+    text = _fill(language, "v_recall_of", lot=lot, entry=m["entry"])
     return Worded(text, m["typed"] or None)
 
 
 def _lifted(m: re.Match[str], language: Language, clock: Clock | None) -> Worded:
-    text = VALUE_WORDING[language]["v_lifted_by"].format(actor=m["actor"], entry=m["entry"])
+    text = _fill(language, "v_lifted_by", actor=m["actor"], entry=m["entry"])
     return Worded(text, m["typed"] or None)
 
 
@@ -239,13 +256,16 @@ def word_finding(detail: str, language: Language, clock: Clock | None = None) ->
     A residue finding ends with its source (``(GB 2763-2021; lab …, sample …)``); a cold-chain
     finding is the rule's sentence alone. Unreadable: the detail as recorded, unworded.
     """
-    words = VALUE_WORDING[language]
     recorded, source = detail, ""
     match = _FINDING_SOURCE.match(detail)
     if match is not None:
         detail = match["detail"]
-        source = words["v_residue_source"].format(
-            edition=match["edition"], lab=match["lab"], sample=match["sample"]
+        source = _fill(
+            language,
+            "v_residue_source",
+            edition=match["edition"],
+            lab=match["lab"],
+            sample=match["sample"],
         )
     said = _details(detail, language, clock)
     if said is None:

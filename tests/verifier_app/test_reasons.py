@@ -133,3 +133,17 @@ def test_numbers_in_a_reason_follow_the_page_language() -> None:
     worded = word_reason(reason, "on_hold", "en")
     assert worded is not None
     assert "1,250.5 mg/kg, above the limit of 1,000 mg/kg" in worded.text
+
+
+def test_right_to_left_sentences_isolate_their_values_and_latin_runs() -> None:
+    reason = "recall of (01)0691(10)SB26-H02 (entry 93): x"
+    ug = word_reason(reason, "recalled", "ug")
+    assert ug is not None
+    assert "\u2068SB26-H02\u2069" in ug.text
+    assert "\u2068" + "93" + "\u2069" in ug.text
+    residue = word_reason(_residue_fail(), "on_hold", "ug")
+    assert residue is not None
+    assert "\u2066mg/kg\u2069" in residue.text
+    zh = word_reason(reason, "recalled", "zh")
+    assert zh is not None
+    assert not set("\u2066\u2068\u2069") & set(zh.text)
