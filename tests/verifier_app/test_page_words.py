@@ -11,6 +11,7 @@ that was not translated.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -190,7 +191,7 @@ def pages(world: SeasonWorld) -> dict[str, dict[str, str]]:
         "/regulator/lots?status=recalled",
         "/regulator/recall",
         "/regulator/exports",
-    ]
+    ]  # and an audit's page with its verdict (below)
     consumer = [f"/01/{gtin}/10/{lot}" for lot in (season.released, season.recalled)]
     consumer += [f"/01/{gtin}/10/{season.residue_hold}", f"/01/{gtin}/10/NO-SUCH-LOT-9", "/"]
     out: dict[str, dict[str, str]] = {}
@@ -212,14 +213,28 @@ def pages(world: SeasonWorld) -> dict[str, dict[str, str]]:
             fetch(client, path)
     for role, paths in (("cooperative", staff), ("regulator", regulator)):
         with world.client() as client:
-            world.sign_in(client, role)
+            csrf = world.sign_in(client, role)
             for path in paths:
                 fetch(client, path)
+            if role == "regulator":
+                fetch(client, _finished_audit(client, csrf))
     for form in FORMS.values():
         with world.client() as client:
             world.sign_in(client, sorted(form.roles)[0])
             fetch(client, f"/staff/record/{form.kind}")
     return out
+
+
+def _finished_audit(client: TestClient, csrf: str) -> str:
+    """Run an audit of the season's ledger; return its page's path once it has a verdict."""
+    started = client.post("/regulator/audits", data={"csrf": csrf}, follow_redirects=False)
+    assert started.status_code == 303, started.text
+    path = str(started.headers["location"])
+    deadline = time.monotonic() + 60
+    while "refresh" in client.get(path, headers=HTML).headers:
+        assert time.monotonic() < deadline, "the audit did not finish"
+        time.sleep(0.1)
+    return path
 
 
 def test_no_page_in_chinese_or_uyghur_shows_an_english_word(
@@ -241,6 +256,9 @@ def test_the_pages_were_really_rendered(pages: dict[str, dict[str, str]]) -> Non
     assert len(pages) >= 20
     assert "包装车间" in pages["/staff"]["zh"]
     assert "监管审计" in pages["/regulator"]["zh"]
+    audits = [p for path, p in pages.items() if path.startswith("/regulator/audits/")]
+    assert len(audits) == 1
+    assert "<code>valid</code>" in audits[0]["zh"]
     assert any("已验证" in p["zh"] for path, p in pages.items() if path.startswith("/01/"))
 
 
