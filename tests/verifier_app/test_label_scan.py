@@ -38,6 +38,7 @@ from traceability import (
 )
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
+from verifier_app._formats import format_day
 
 ORIGIN = "labels.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
@@ -92,7 +93,8 @@ def test_a_printed_serial_is_verified_and_counted(world: tuple[TestClient, Seaso
     second = client.get(path, headers=JSON).json()
     assert second["label"]["scans"] == first["label"]["scans"] + 1  # counted, never cached
     page = client.get(path + "&lang=en").text
-    assert f"scanned {second['label']['scans'] + 1} times since {first['label']['since']}" in page
+    since = format_day(first["label"]["since"], "en")
+    assert f"scanned {second['label']['scans'] + 1} times since {since}" in page
     client.head(path)
     assert client.get(path, headers=JSON).json()["label"]["scans"] == second["label"]["scans"] + 2
 

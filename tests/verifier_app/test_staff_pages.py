@@ -424,7 +424,9 @@ def test_a_late_cooling_holds_the_lot_and_the_lot_page_says_why(
     assert response.status_code == 303, response.text
     page = staff_client.get(response.headers["location"], headers=HTML)
     assert "On hold: may not be sold" in page.text
-    assert "cold-chain-precool" in page.text
+    # The rule and its finding in the reader's words (the hold reason's structure, worded).
+    assert "Pre-cooling out of range (standard in ledger entry" in page.text
+    assert "core not at 4–6 °C within 60 min of harvest" in page.text  # noqa: RUF001
     assert "This lot may not be labelled for sale or certified now" in page.text
 
 

@@ -40,6 +40,11 @@ class LineageNode:
         focus: Whether this is the lot or shipment the trace started from.
         gtin: The lot's GTIN (lots only), for links.
         lot: The lot code (lots only), for links.
+        grade: The lot's grade code (graded lots only), for wording ``detail`` in a language.
+        made_by: The event kind that made the lot (``harvest``, ``grading``...; lots only).
+        quantity: The lot's quantity as recorded (decimal text; lots only).
+        unit: The quantity's unit (UN/CEFACT code; lots only).
+        packed: Whether the lot was packed (lots only).
     """
 
     id: str
@@ -51,6 +56,11 @@ class LineageNode:
     focus: bool = False
     gtin: str | None = None
     lot: str | None = None
+    grade: str | None = None
+    made_by: str = ""
+    quantity: str = ""
+    unit: str = ""
+    packed: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,11 @@ def lineage_graph(
                 focus,
                 row.gtin,
                 row.lot,
+                row.grade,
+                row.origin_kind.removeprefix("trace."),
+                row.quantity,
+                row.unit,
+                key in packed,
             )
         )
     last = max(depth.values(), default=0)

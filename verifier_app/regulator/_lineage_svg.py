@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from xml.sax.saxutils import escape
@@ -116,7 +116,10 @@ def _status_words(counts: Counter[str], words: Mapping[str, str]) -> str:
 
 
 def _boxes(
-    graph: LineageGraph, limit: int, words: Mapping[str, str]
+    graph: LineageGraph,
+    limit: int,
+    words: Mapping[str, str],
+    describe: Callable[[LineageNode], str] | None = None,
 ) -> tuple[list[_Box], dict[str, str]]:
     """Lay out boxes per column; return them and each node id's drawn box id."""
     columns: dict[int, list[LineageNode]] = {}
@@ -136,10 +139,9 @@ def _boxes(
                 else _COLOURS.get(node.status or "", _COLOURS["active"])
             )
             state = _word(node.status, words) if node.status else ""
-            title = " \u2014 ".join(part for part in (node.label, node.detail, state) if part)
-            box = _Box(
-                node.id, node.label, node.detail, state, colours, node.focus, index, row, title
-            )
+            detail = describe(node) if describe is not None else node.detail
+            title = " \u2014 ".join(part for part in (node.label, detail, state) if part)
+            box = _Box(node.id, node.label, detail, state, colours, node.focus, index, row, title)
             boxes.append(box)
             drawn[node.id] = node.id
         rest = nodes[len(shown) :]
@@ -199,6 +201,8 @@ def lineage_svg(
     legend: tuple[str, str, str] = ("recalled", "on hold", "ok"),
     words: Mapping[str, str] | None = None,
     rtl: bool = False,
+    describe: Callable[[LineageNode], str] | None = None,
+    title: str = "lineage",
 ) -> str:
     """Return the graph drawn as an SVG document (UTF-8 text, no XML declaration).
 
@@ -210,10 +214,13 @@ def lineage_svg(
             language.
         words: Status -> its words in the page's language (default: the status's name).
         rtl: Lay the picture out right to left (columns, arrows, text alignment).
+        describe: A box's second line in the page's language (default: the node's
+            ``detail``, the domain's own words).
+        title: The picture's name, in the page's language.
     """
     if max_per_column < 2:
         raise ValueError(f"expected max_per_column >= 2, got {max_per_column}")
-    boxes, drawn = _boxes(graph, max_per_column, words or {})
+    boxes, drawn = _boxes(graph, max_per_column, words or {}, describe)
     columns = max((b.column for b in boxes), default=0) + 1
     rows = max((b.row for b in boxes), default=0) + 1
     width = max(2 * _MARGIN + columns * _BOX_W + (columns - 1) * _COL_GAP, 3 * 160)
@@ -225,7 +232,7 @@ def lineage_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" font-family="system-ui, sans-serif" '
         f'font-size="{_FONT_PX}">',
-        "<title>lineage</title>",
+        f"<title>{_title(title)}</title>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for source, target in _edges(graph, drawn):

@@ -11,22 +11,24 @@ templates, and the lineage picture escapes its own text
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger import Ledger
-from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph
+from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph, LineageNode
 from verifier_app._auth import Caller
 from verifier_app._bidi import isolated_wording
 from verifier_app._drift import drift_state
 from verifier_app._errors import ApiError, NotFoundError
-from verifier_app._i18n import DIRECTION
+from verifier_app._i18n import DIRECTION, Language
 from verifier_app._idempotency import check_same, form_key, previous
 from verifier_app._negotiate import page_language
 from verifier_app._session import page_caller, read_form, signed_in_page
 from verifier_app._signing import AppRecorder, RecorderDep
+from verifier_app._values import lineage_detail, value_word
 from verifier_app.regulator._audits import AuditJobs
 from verifier_app.regulator._lineage_svg import lineage_svg
 from verifier_app.regulator._views import (
@@ -73,7 +75,21 @@ def _svg(request: Request, graph: LineageGraph) -> str:
     t = REGULATOR_WORDING[language]
     words = {k.removeprefix("st_"): v for k, v in t.items() if k.startswith("st_")}
     legend = (t["legend_recalled"], t["legend_held"], t["legend_ok"])
-    return lineage_svg(graph, legend=legend, words=words, rtl=DIRECTION[language] == "rtl")
+    return lineage_svg(
+        graph,
+        legend=legend,
+        words=words,
+        rtl=DIRECTION[language] == "rtl",
+        describe=functools.partial(_lot_line, language=language),
+        title=value_word(language, "v_lineage_title"),
+    )
+
+
+def _lot_line(node: LineageNode, language: Language) -> str:
+    """A box's second line in ``language``: a lot's grade or making, quantity, packed."""
+    if node.kind != "lot":
+        return node.detail  # a plot's grower and village, a shipment's route: names
+    return lineage_detail(node.grade, node.made_by, node.quantity, node.unit, node.packed, language)
 
 
 async def _form(request: Request) -> dict[str, str]:

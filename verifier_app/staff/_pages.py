@@ -51,7 +51,6 @@ from verifier_app.staff._forms import (
     with_kg,
     with_zone,
 )
-from verifier_app.staff._reasons import reason_text
 from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._wording import STAFF_WORDING
@@ -71,7 +70,6 @@ def _page(
     # Every staff page says which clock its times are in, and the home page lets it change.
     language = page_language(request)
     zone = {"zone": device_zone(request), "zones": ZONES}
-    ctx["reason"] = lambda text, status: reason_text(text, status, language)
     wording = isolated_wording(STAFF_WORDING, language)
     return signed_in_page(request, caller, template, zone | ctx, wording, status)
 
@@ -337,6 +335,7 @@ def show_lot(
         caller,
         status,
         lot=summary,
+        commodity=state.commodity,
         made_from=made_from,
         made_into=made_into,
         steps=steps,
