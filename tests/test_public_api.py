@@ -33,6 +33,21 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Complaints, decisions and alerts (docs/adr/0022-complaints-on-the-ledger.md).
+        "ACTIONS",
+        "ALERT_SOURCES",
+        "CATEGORIES",
+        "MAX_COMPLAINT",
+        "MAX_CONTACT",
+        "Alert",
+        "Complaint",
+        "ComplaintCounts",
+        "ComplaintView",
+        "Decision",
+        "DecisionView",
+        "alert_kind",
+        "forget_contact",
+        "keep_contact",
         # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",

@@ -24,6 +24,13 @@ from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsed
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
 from traceability._witness_check import StatusMapError, check_before_cosigning
+from traceability.events._complaints import (
+    ACTIONS,
+    CATEGORIES,
+    MAX_COMPLAINT,
+    Complaint,
+    Decision,
+)
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -60,6 +67,7 @@ from traceability.exports._epcis_import import (
 )
 from traceability.exports._export import export_epcis, export_fsma204
 from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
+from traceability.projection._alerts import ALERT_SOURCES, Alert, alert_kind
 from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
@@ -69,6 +77,8 @@ from traceability.projection._check import (
     check_projection,
     projection_exists,
 )
+from traceability.projection._complaints import ComplaintCounts, ComplaintView, DecisionView
+from traceability.projection._contacts import MAX_CONTACT, forget_contact, keep_contact
 from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
@@ -102,22 +112,33 @@ from traceability.rules._tables import (
 )
 
 __all__ = [
+    "ACTIONS",
+    "ALERT_SOURCES",
+    "CATEGORIES",
     "EVENT_TYPES",
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
+    "MAX_COMPLAINT",
+    "MAX_CONTACT",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
     "TABLE",
     "Action",
+    "Alert",
     "BackTrace",
     "BatchError",
     "CertificateCheck",
     "CertificateIssued",
+    "Complaint",
+    "ComplaintCounts",
+    "ComplaintView",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "Decision",
+    "DecisionView",
     "Drift",
     "DriftReport",
     "EpcisImport",
@@ -187,6 +208,7 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "Verdict",
+    "alert_kind",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
@@ -195,9 +217,11 @@ __all__ = [
     "derive_facts",
     "export_epcis",
     "export_fsma204",
+    "forget_contact",
     "import_epcis",
     "is_sealing_entry",
     "issued_serials",
+    "keep_contact",
     "label_keys",
     "load_mrl_csv",
     "load_profile",
