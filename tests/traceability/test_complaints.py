@@ -193,7 +193,8 @@ def test_hold_decision_needs_the_regulators_own_hold(coop: Coop) -> None:
     hold = ev(Hold, lot=ref("H1"), reason="complaint: mould", time=at(230))
     receipts = coop.recorder.record_batch([(hold, key), (decision(seq, "hold"), key)])
     found = coop.projection.complaint(seq).decision
-    assert found is not None and found.action_seq == receipts[0].seq
+    assert found is not None
+    assert found.action_seq == receipts[0].seq
 
 
 def test_recall_decision_separated_from_its_recall_is_refused(coop: Coop) -> None:
@@ -252,7 +253,8 @@ def test_contact_is_kept_apart_and_checked_against_the_signed_digest(coop: Coop)
     # Salted: the digest of the bare number is not what is signed (no guess-and-check).
     assert hashlib.sha256(b"13800138000").hexdigest() != body["contact_sha256"]
     found = coop.projection.complaint(seq)
-    assert found.has_contact and coop.projection.contact(found) == "13800138000"
+    assert found.has_contact
+    assert coop.projection.contact(found) == "13800138000"
     # A row edited in the database no longer matches the signed digest: not answered.
     with coop.ledger.engine.begin() as conn:
         conn.execute(update(t.complaint_contacts).values(contact="13900000000"))
