@@ -42,6 +42,7 @@ from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
 from verifier_app._witnessing import WitnessSubmitter
+from verifier_app.consumer import _report as complaints
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
@@ -50,6 +51,7 @@ from verifier_app.consumer._proofs import page_scripts
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _complaints as regulator_complaints
 from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
 from verifier_app.regulator import _trace as regulator_trace
@@ -195,6 +197,17 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         if settings.rate_file is None
         else SharedRateLimiter(settings.rate_file, settings.rate_per_second, settings.rate_burst)
     )
+    # Complaints have their own, much smaller budget per address (docs/security.md).
+    complaint_rate = settings.complaints_per_hour / 3600
+    app.state.complaint_limiter = (
+        RateLimiter(complaint_rate, settings.complaint_burst)
+        if settings.rate_file is None
+        else SharedRateLimiter(
+            settings.rate_file.with_name(settings.rate_file.name + ".complaints"),
+            complaint_rate,
+            settings.complaint_burst,
+        )
+    )
     app.state.auth_limits = AuthLimits(
         settings.auth_failure_burst,
         settings.auth_failures_per_minute / 60,
@@ -222,11 +235,13 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     install_error_handlers(app)
     app.include_router(consumer.router)
     app.include_router(consumer_static.router)
+    app.include_router(complaints.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)
     app.include_router(regulator_labels.router)
     app.include_router(regulator_pages.router)
+    app.include_router(regulator_complaints.router)
     app.include_router(session.router)
     app.include_router(events.router)
     # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would

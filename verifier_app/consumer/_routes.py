@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -27,7 +28,14 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
-from traceability import CertificateCheck, count_scan, issued_serials, label_keys
+from traceability import (
+    CertificateCheck,
+    DecisionView,
+    TraceError,
+    count_scan,
+    issued_serials,
+    label_keys,
+)
 from verifier_app._deps import SettingsDep
 from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
@@ -407,10 +415,32 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             if proof is None or check is None or check.state == "unproven"
             else proof.model_dump_json().replace("<", "\\u003c"),
             "scripts": page_scripts(),
+            # The regulator's decisions on complaints about the lot, and "report a problem".
+            "decisions": [] if lot is None or counterfeit else _decisions(state, link),
+            "report_url": None if lot is None else _report_url(link, language),
         },
     )
     headers["Content-Language"] = language
     return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _decisions(state: Any, link: DigitalLink) -> list[DecisionView]:
+    """The regulator's decisions that apply to the scanned lot (none for a custom lookup)."""
+    if link.lot is None:
+        return []
+    try:
+        decisions: list[DecisionView] = state.recorder.projection.decisions(link.gtin, link.lot)
+    except TraceError:
+        return []  # a lookup other than the projection's knows lots the projection does not
+    return decisions
+
+
+def _report_url(link: DigitalLink, language: Language) -> str | None:
+    """Where the "report a problem" link of a scanned lot goes (the scanned unit named)."""
+    if link.lot is None:
+        return None
+    serial = f"&serial={quote(link.serial)}" if link.serial else ""
+    return f"/report/01/{link.gtin}/10/{quote(link.lot, safe='')}?lang={language}{serial}"
 
 
 def _certificate(link: DigitalLink, lot: LotView | None) -> CertificateCheck | None:
