@@ -31,6 +31,7 @@ from ledger import (
     WitnessStateFile,
 )
 from traceability import seal_with_status_map
+from verifier_app import _feed as feed
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._drift import DriftMonitor
@@ -41,6 +42,7 @@ from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
+from verifier_app._webhook import AlertWebhook
 from verifier_app._witnessing import WitnessSubmitter
 from verifier_app.consumer import _report as complaints
 from verifier_app.consumer import _routes as consumer
@@ -159,9 +161,17 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         if submitter is not None:
             asking = asyncio.create_task(submitter.run(settings.checkpoint_seconds))
         watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
+        telling = None
+        if webhook is not None:
+            telling = asyncio.create_task(webhook.run(settings.alert_webhook_seconds))
         try:
             yield
         finally:
+            if telling is not None and webhook is not None:
+                telling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await telling
+                webhook.close()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -231,11 +241,18 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         }
         submitter = WitnessSubmitter(ledger, asked, settings.witness_retry_seconds, drop_answers)
     app.state.witness_submitter = submitter
+    # New alerts POSTed to the configured URL, by one worker (verifier_app/_webhook.py).
+    webhook = None
+    if settings.alert_webhook is not None:
+        state_file = settings.alert_webhook_state or settings.keys.parent / "alert-webhook.json"
+        webhook = AlertWebhook(holder, settings, state_file)
+    app.state.alert_webhook = webhook
 
     install_error_handlers(app)
     app.include_router(consumer.router)
     app.include_router(consumer_static.router)
     app.include_router(complaints.router)
+    app.include_router(feed.router)
     app.include_router(statements.router)
     app.include_router(regulator.router)
     app.include_router(regulator_trace.router)
