@@ -89,9 +89,14 @@ class AlertWebhook:
             method="POST",
             headers={"Content-Type": "application/json", "User-Agent": "agritrace-alerts"},
         )
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
-            if not 200 <= answer.status < 300:
-                raise OSError(f"{self.url} answered {answer.status}")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
+                status = answer.status
+        except urllib.error.HTTPError as e:
+            e.close()  # the error holds the connection
+            status = e.code
+        if not 200 <= status < 300:
+            raise OSError(f"{self.url} answered {status}")
 
     def send_new(self) -> int:
         """Send the alerts since the last send (blocking); return how many were sent.
@@ -126,11 +131,11 @@ class AlertWebhook:
     async def run(self, interval: float) -> None:
         """Send new alerts every ``interval`` seconds until cancelled; failures are logged."""
         while True:
+            await asyncio.sleep(interval)
             try:
                 await run_in_threadpool(self.send_new)
             except (OSError, urllib.error.URLError, ValueError) as e:
                 _log.warning("alert webhook %s: not sent, retried later: %s", self.url, e)
-            await asyncio.sleep(interval)
 
     def close(self) -> None:
         """Let another worker take the sending over."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, inspect, select
 
 from traceability.projection import _schema as t
 from traceability.projection._scans import SUSPICIOUS_SCANS, scans
@@ -199,7 +199,8 @@ def _suspicious(conn: Connection, since: int, limit: int) -> list[Alert]:
     Scans are counted, not logged, so ``since`` does not apply: the alert stands while the
     count is over :data:`SUSPICIOUS_SCANS`, with the same id, and is sent once.
     """
-    scans.create(conn, checkfirst=True)
+    if not inspect(conn).has_table(scans.name):
+        return []  # no label scanned yet (the table is made by the first count)
     rows = conn.execute(
         select(scans)
         .where(scans.c.count > SUSPICIOUS_SCANS)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger import Ledger
-from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph
+from traceability import DecisionView, IdempotencyKey, IdempotencyKeyUsedError, LineageGraph
 from verifier_app._auth import Caller
 from verifier_app._drift import drift_state
 from verifier_app._errors import ApiError, NotFoundError
@@ -123,6 +123,7 @@ def _trace_context(
         forward_lots: tuple[str, ...] = ()
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         missing: tuple[str, ...] = ()
+        decisions: list[DecisionView] = []
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -132,6 +133,7 @@ def _trace_context(
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
+        decisions = holder.projection.decisions(state.gtin, state.lot)
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
     def rows(keys: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
@@ -146,6 +148,7 @@ def _trace_context(
         "forward_more": max(0, len(forward_lots) - TABLE_ROWS),
         "shipments": shipments[:TABLE_ROWS],
         "missing": missing,
+        "decisions": decisions,
     }
 
 
