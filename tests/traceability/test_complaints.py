@@ -302,3 +302,26 @@ def test_time_is_the_logs_not_the_clients(coop: Coop) -> None:
     (alert,) = coop.projection.alerts(kinds=["complaint"])
     assert alert.time == coop.ledger.entry(seq).log_time
     assert datetime.fromisoformat(alert.time.replace("Z", "+00:00")) <= datetime.now(UTC)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def coop_on(request: pytest.FixtureRequest, make_coop: Any) -> Coop:
+    """The cooperative on a SQLite file, then on PostgreSQL."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    coop: Coop = make_coop(url)
+    return coop
+
+
+def test_complaint_to_recall_decision_on_both_engines(coop_on: Coop) -> None:
+    coop = coop_on
+    seq = complained(coop)
+    key = coop.keys[Role.REGULATOR]
+    recall = ev(Recall, lot=ref("H1"), reason="complaint: mould", time=at(230))
+    receipts = coop.recorder.record_batch([(recall, key), (decision(seq, "recall"), key)])
+    assert coop.projection.complaints(open_only=True) == []
+    assert coop.projection.complaint_counts().decided == 1
+    kinds = {(a.kind, a.seq) for a in coop.projection.alerts()}
+    assert {("recall", receipts[0].seq), ("decision", receipts[1].seq)} <= kinds
+    assert ("complaint", seq) in kinds
+    reindex(coop.ledger)
+    assert coop.projection.complaint(seq).decision is not None
