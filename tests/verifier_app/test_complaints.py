@@ -233,7 +233,7 @@ def test_bad_fields_come_back_with_the_form(
     before = size(client)
     refused = send(client, gtin, form(client, gtin), **fields)
     assert refused.status_code == 422
-    assert field in refused.text
+    assert f'data-problem="{field}"' in refused.text  # explained in the reader's language
     assert 'name="token"' in refused.text  # the form again, with a fresh token
     assert size(client) == before
 

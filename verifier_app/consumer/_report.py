@@ -62,6 +62,8 @@ router = APIRouter(tags=["complaints"])
 #: (9 bytes each), is 9 KB; the rest of the form is small.
 MAX_FORM_BYTES: Final = 16 * 1024
 _SCOPE = "complaint-form"  # the idempotency scope of form tokens
+#: Fields whose refusal the form explains in the reader's language (``report_bad_<field>``).
+_EXPLAINED: Final = frozenset({"text", "category", "contact", "token"})
 
 
 class ComplaintTooLargeError(ApiError):
@@ -264,6 +266,7 @@ def _page(
             "token": context.pop("token", ""),
             "values": values,
             "error": context.pop("error", None),
+            "problem": context.pop("problem", "other"),
             "done": context.pop("done", None),
             "closed": context.pop("closed", False),
         },
@@ -324,9 +327,22 @@ async def report_send(request: Request, gtin: str, lot: str) -> HTMLResponse:
         if isinstance(e, RateLimitedError | NotFoundError | ComplaintsClosedError):
             raise
         message = e.message if isinstance(e, ApiError) else str(e)
+        # What the reader is told in their language: by the field at fault.
+        field = (e.field or "").split(".")[0].split("[")[0]
+        problem = field if field in _EXPLAINED else "other"
         # A fresh token: the refused one may have been the problem (expired, too fresh).
         token = _tokens(request).issue(gtin, lot, time.time())
-        return _page(request, language, gtin, lot, 422, token=token, values=values, error=message)
+        return _page(
+            request,
+            language,
+            gtin,
+            lot,
+            422,
+            token=token,
+            values=values,
+            error=message,
+            problem=problem,
+        )
     return _page(request, language, gtin, lot, 201 if seq else 200, done=seq or 0, values=values)
 
 
