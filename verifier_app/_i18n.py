@@ -121,6 +121,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "decision_rule": "依据",
         "decision_by": "决定者",
         "decision_reason": "理由",
+        "complaints_about_lot": "关于此批次的投诉：待处理 {open} 件，已决定 {decided} 件",
     },
     "ug": {
         "language_name": "ئۇيغۇرچە",
@@ -235,6 +236,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "decision_rule": "ئاساس",
         "decision_by": "ھۆكۈم قىلغۇچى",
         "decision_reason": "سەۋەب",
+        "complaints_about_lot": (
+            "بۇ تۈركۈم توغرىسىدىكى ئەرز: {open} كۈتۈۋاتىدۇ، {decided} ھۆكۈم قىلىندى"
+        ),
     },
     "en": {
         "language_name": "English",
@@ -350,6 +354,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "decision_rule": "Rule",
         "decision_by": "Decided by",
         "decision_reason": "Reason",
+        "complaints_about_lot": "Complaints about this lot: {open} waiting, {decided} decided",
     },
 }
 

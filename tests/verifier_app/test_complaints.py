@@ -139,6 +139,7 @@ def test_decision_shows_on_the_staff_and_regulator_lot_pages(
     world.sign_in(client, "cooperative")
     staff = client.get(f"/staff/lots/{gtin}/{lot}")
     assert 'data-action="warning"' in staff.text
+    assert 'data-open="0"' in staff.text  # one complaint, decided
     world.sign_in(client, "regulator")
     trace = client.get(f"/regulator/trace?gtin={gtin}&lot={lot}")
     assert 'data-action="warning"' in trace.text

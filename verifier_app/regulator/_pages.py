@@ -124,6 +124,7 @@ def _trace_context(
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         missing: tuple[str, ...] = ()
         decisions: list[DecisionView] = []
+        counts = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -134,6 +135,7 @@ def _trace_context(
         forward_lots = forward.lots
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         decisions = holder.projection.decisions(state.gtin, state.lot)
+        counts = holder.projection.complaint_counts(state.gtin, state.lot)
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
     def rows(keys: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
@@ -149,6 +151,7 @@ def _trace_context(
         "shipments": shipments[:TABLE_ROWS],
         "missing": missing,
         "decisions": decisions,
+        "complaint_counts": counts,
     }
 
 
