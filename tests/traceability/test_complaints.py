@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from tests.ledger.conftest import Actor
 from tests.traceability.conftest import STRAWBERRY, Coop, at, ev, ref
@@ -28,6 +28,7 @@ from traceability import (
     RoleError,
     UnknownError,
     ValidationError,
+    check_projection,
     forget_contact,
     keep_contact,
     reindex,
@@ -325,3 +326,27 @@ def test_complaint_to_recall_decision_on_both_engines(coop_on: Coop) -> None:
     assert ("complaint", seq) in kinds
     reindex(coop.ledger)
     assert coop.projection.complaint(seq).decision is not None
+
+
+def test_decision_written_straight_into_the_database_is_drift(coop: Coop) -> None:
+    seq = complained(coop)
+    report = check_projection(coop.ledger)
+    assert report.verdict == "clean", [d.describe() for d in report.drifts]
+    # A dismissal no regulator signed, inserted into the projection: the page would show it.
+    row = {
+        "seq": seq + 1,
+        "complaint": seq,
+        "lot": "(01)06912345678902(10)H1",
+        "action": "dismiss",
+        "rule": "none",
+        "reason": "forged",
+        "actor": "regulator-1",
+        "action_seq": None,
+        "time": at(300),
+    }
+    with coop.ledger.engine.begin() as conn:
+        conn.execute(insert(t.decisions), row)
+        conn.execute(update(t.complaints).values(text="edited"))
+    drifts = {(d.table, d.field) for d in check_projection(coop.ledger).drifts}
+    assert ("trace_decisions", "(row)") in drifts
+    assert ("trace_complaints", "text") in drifts
