@@ -123,7 +123,10 @@ def test_complaint_reaches_the_regulator_leads_to_a_recall_and_shows_on_the_page
         scan = client.get(f"/01/{gtin}/10/{RELEASED}?lang={lang}", headers=HTML)
         assert 'data-action="recall"' in scan.text
         assert word in scan.text
-    assert client.get(f"/01/{gtin}/10/{RELEASED}", headers={"Accept": "application/json"}).json()
+    scanned = client.get(f"/01/{gtin}/10/{RELEASED}", headers={"Accept": "application/json"})
+    (decision,) = scanned.json()["decisions"]
+    assert (decision["complaint"], decision["action"]) == (seq, "recall")
+    assert decision["entry"] in [e["seq"] for e in scanned.json()["lot"]["entries"]]
     feed = client.get("/alerts.json").json()
     kinds = {(a["kind"], a["entry"]) for a in feed["alerts"]}
     assert ("complaint", seq) in kinds

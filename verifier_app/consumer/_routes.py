@@ -236,6 +236,38 @@ def scan_status(lot: LotView | None, check: Verification | None) -> Status:
     return lot.status
 
 
+class DecisionOut(BaseModel):
+    """A regulator's decision on a complaint about the lot (or a lot it was made from)."""
+
+    entry: int
+    complaint: int
+    gtin: str
+    lot: str
+    action: str
+    rule: str
+    reason: str
+    decided_by: str
+    time: str
+    #: The hold or recall entry that carried it out.
+    action_entry: int | None
+
+    @classmethod
+    def of(cls, d: DecisionView) -> DecisionOut:
+        """Build from the domain's view."""
+        return cls(
+            entry=d.seq,
+            complaint=d.complaint,
+            gtin=d.gtin,
+            lot=d.lot,
+            action=d.action,
+            rule=d.rule,
+            reason=d.reason,
+            decided_by=d.actor,
+            time=d.time,
+            action_entry=d.action_seq,
+        )
+
+
 class ScanAnswer(BaseModel):
     """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
 
@@ -255,6 +287,10 @@ class ScanAnswer(BaseModel):
     lot: ScannedLotOut | None
     checkpoint: str
     proof: ProofBundle | None = None
+    #: The regulator's decisions on complaints that apply to the lot (their entries are
+    #: among ``lot.entries``), and where to report a problem with it.
+    decisions: list[DecisionOut] = []
+    report: str | None = None
 
     @classmethod
     def of(
@@ -391,8 +427,14 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
                 keys = [k.seq for k in label_keys(ledger, proof.size)]
                 update = {"label": label_proof(ledger, link, keys, proof.size)}
                 proof = proof.model_copy(update=update)
+    decisions = [] if lot is None or counterfeit else _decisions(state, link)
+    report_url = None if lot is None else _report_url(link, language)
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof, check, label, certificate).model_dump())
+        answer = ScanAnswer.of(link, lot, proof, check, label, certificate)
+        answer = answer.model_copy(
+            update={"decisions": [DecisionOut.of(d) for d in decisions], "report": report_url}
+        )
+        body = _json(answer.model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     page = render_page(
         "lot.html",
@@ -416,8 +458,8 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             else proof.model_dump_json().replace("<", "\\u003c"),
             "scripts": page_scripts(),
             # The regulator's decisions on complaints about the lot, and "report a problem".
-            "decisions": [] if lot is None or counterfeit else _decisions(state, link),
-            "report_url": None if lot is None else _report_url(link, language),
+            "decisions": decisions,
+            "report_url": report_url,
         },
     )
     headers["Content-Language"] = language
