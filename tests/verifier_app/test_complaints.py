@@ -250,8 +250,12 @@ def test_server_without_an_intake_key_takes_no_complaints(world: SeasonWorld) ->
     (world.folder / "keys" / "complaint-intake.pem").unlink()
     with client_for(world) as client:
         page = client.get(f"/report/01/{world.season.gtin}/10/{RELEASED}?lang=en")
-        assert page.status_code == 503
+        assert page.status_code == 404
         assert "12315" in page.text
+        offer = client.get(
+            "/api/v1/complaints/form", params={"gtin": world.season.gtin, "lot": RELEASED}
+        )
+        assert offer.json()["error"]["code"] == "complaints_closed"
 
 
 def test_json_api_takes_a_complaint_once(world: SeasonWorld, client: TestClient) -> None:

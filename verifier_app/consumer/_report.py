@@ -74,9 +74,12 @@ class ComplaintTooLargeError(ApiError):
 
 
 class ComplaintsClosedError(ApiError):
-    """This server holds no intake key: it takes no complaints (a setup choice)."""
+    """This server holds no intake key: it takes no complaints (a setup choice).
 
-    status = 503
+    404, not 503: nothing is down and retrying will not help; there is no intake here.
+    """
+
+    status = 404
     code = "complaints_closed"
 
 
@@ -299,7 +302,7 @@ def report_form(
     try:
         token = _tokens(request).issue(gtin, lot, time.time())
     except ComplaintsClosedError:
-        return _page(request, language, gtin, lot, 503, closed=True, values=values)
+        return _page(request, language, gtin, lot, 404, closed=True, values=values)
     return _page(request, language, gtin, lot, token=token, values=values)
 
 
