@@ -256,7 +256,7 @@ def _page(
     scan = f"/01/{gtin}/10/{lot}"
     values = {"category": "", "text": "", "contact": "", "serial": ""} | context.pop("values", {})
     page = render_page(
-        "report.html",
+        "complaint_form.html",
         language,
         {
             "here": here,
