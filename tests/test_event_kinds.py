@@ -17,6 +17,7 @@ import pytest
 
 from traceability import MrlTable, Profile
 from traceability.events._events import EVENT_TYPES
+from traceability.projection._complaints import COMPLAINT_HANDLERS
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
@@ -65,6 +66,7 @@ HANDLED = (
     | set(SIGNER_HANDLERS)
     | set(ISSUE_HANDLERS)
     | set(STATUS_MAP_HANDLERS)
+    | set(COMPLAINT_HANDLERS)
 )
 EPCIS = _classes_tested("traceability/exports/_epcis.py")
 FSMA = _classes_tested("traceability/exports/_fsma.py")

@@ -29,6 +29,13 @@ from traceability._witness_check import (
     StatusMapWitnessCheck,
     check_before_cosigning,
 )
+from traceability.events._complaints import (
+    ACTIONS,
+    CATEGORIES,
+    MAX_COMPLAINT,
+    Complaint,
+    Decision,
+)
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -65,6 +72,7 @@ from traceability.exports._epcis_import import (
 )
 from traceability.exports._export import export_epcis, export_fsma204
 from traceability.exports._selection import ExportSelection, SelectionFields, parse_selection
+from traceability.projection._alerts import ALERT_SOURCES, Alert, alert_kind
 from traceability.projection._certificates import CertificateCheck
 from traceability.projection._check import (
     Drift,
@@ -74,6 +82,8 @@ from traceability.projection._check import (
     check_projection,
     projection_exists,
 )
+from traceability.projection._complaints import ComplaintCounts, ComplaintView, DecisionView
+from traceability.projection._contacts import MAX_CONTACT, forget_contact, keep_contact
 from traceability.projection._dashboard import (
     HoldCount,
     Monitoring,
@@ -120,23 +130,34 @@ from traceability.rules._tables import (
 )
 
 __all__ = [
+    "ACTIONS",
+    "ALERT_SOURCES",
+    "CATEGORIES",
     "EVENT_TYPES",
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
     "LOSS_TARGET",
+    "MAX_COMPLAINT",
+    "MAX_CONTACT",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
     "TABLE",
     "Action",
+    "Alert",
     "BackTrace",
     "BatchError",
     "CertificateCheck",
     "CertificateIssued",
+    "Complaint",
+    "ComplaintCounts",
+    "ComplaintView",
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "Decision",
+    "DecisionView",
     "DomainMirror",
     "Drift",
     "DriftReport",
@@ -215,6 +236,7 @@ __all__ = [
     "ValidationError",
     "Verdict",
     "WeekFigures",
+    "alert_kind",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
@@ -223,9 +245,11 @@ __all__ = [
     "derive_facts",
     "export_epcis",
     "export_fsma204",
+    "forget_contact",
     "import_epcis",
     "is_sealing_entry",
     "issued_serials",
+    "keep_contact",
     "label_keys",
     "load_mrl_csv",
     "load_profile",

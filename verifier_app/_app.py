@@ -34,6 +34,7 @@ from ledger import (
     http_fetch,
 )
 from traceability import DomainMirror, StatusMapWitnessCheck, seal_with_status_map
+from verifier_app import _feed as feed
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._auth import TokenTable
@@ -47,7 +48,9 @@ from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
+from verifier_app._webhook import AlertWebhook
 from verifier_app._witnessing import WitnessSubmitter
+from verifier_app.consumer import _report as complaints
 from verifier_app.consumer import _routes as consumer
 from verifier_app.consumer import _static as consumer_static
 from verifier_app.consumer._domain_lookup import TraceLookup
@@ -56,6 +59,7 @@ from verifier_app.consumer._proofs import page_scripts
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _complaints as regulator_complaints
 from verifier_app.regulator import _dashboard as regulator_dashboard
 from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
@@ -213,6 +217,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         following = None
         if follower is not None:
             following = asyncio.create_task(follower.run())
+        telling = None
+        if webhook is not None:
+            telling = asyncio.create_task(webhook.run(settings.alert_webhook_seconds))
         try:
             yield
         finally:
@@ -221,6 +228,11 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
                 with contextlib.suppress(asyncio.CancelledError):
                     await following
                 follower.close()
+            if telling is not None and webhook is not None:
+                telling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await telling
+                webhook.close()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -257,6 +269,17 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         if settings.rate_file is None
         else SharedRateLimiter(settings.rate_file, settings.rate_per_second, settings.rate_burst)
     )
+    # Complaints have their own, much smaller budget per address (docs/security.md).
+    complaint_rate = settings.complaints_per_hour / 3600
+    app.state.complaint_limiter = (
+        RateLimiter(complaint_rate, settings.complaint_burst)
+        if settings.rate_file is None
+        else SharedRateLimiter(
+            settings.rate_file.with_name(settings.rate_file.name + ".complaints"),
+            complaint_rate,
+            settings.complaint_burst,
+        )
+    )
     app.state.auth_limits = AuthLimits(
         settings.auth_failure_burst,
         settings.auth_failures_per_minute / 60,
@@ -282,6 +305,12 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         }
         submitter = WitnessSubmitter(ledger, asked, settings.witness_retry_seconds, drop_answers)
     app.state.witness_submitter = submitter
+    # New alerts POSTed to the configured URL, by one worker (verifier_app/_webhook.py).
+    webhook = None
+    if settings.alert_webhook is not None:
+        state_file = settings.alert_webhook_state or settings.keys.parent / "alert-webhook.json"
+        webhook = AlertWebhook(holder, settings, state_file)
+    app.state.alert_webhook = webhook
 
     install_error_handlers(app)
     app.include_router(consumer.router)
@@ -290,6 +319,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         app.include_router(statements.router)
     # The public log API (checkpoint, entries, proofs) and the tiles serve a mirror too.
     app.include_router(regulator.router)
+    # The alert feeds are public reads: a mirror serves them too.
+    app.include_router(feed.router)
     if mirror is None:
         _mount_writers(app)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
@@ -337,6 +368,9 @@ def _mount_writers(app: FastAPI) -> None:
     app.include_router(regulator_labels.router)
     app.include_router(regulator_pages.router)
     app.include_router(regulator_dashboard.router)
+    app.include_router(regulator_complaints.router)
+    # A shopper's complaint from the scan page is a write (signed by the intake key).
+    app.include_router(complaints.router)
     # Published quarterly evaluations: public, like the scan pages (no sign-in).
     app.include_router(reports.router)
     app.include_router(session.router)

@@ -50,7 +50,9 @@ __all__ = [
 ]
 
 #: A token's role, spelled as the domain spells it (so call sites are checked by mypy).
-Role = Literal["cooperative", "grower", "packing_station", "lab", "logistics", "regulator"]
+Role = Literal[
+    "cooperative", "grower", "packing_station", "lab", "logistics", "regulator", "intake"
+]
 #: Every role a token may carry: the domain's roles. Consumers have none: they are anonymous.
 ROLES: Final = frozenset(get_args(Role))
 if frozenset(r.value for r in DomainRole) != ROLES:  # one vocabulary, or the app refuses to load

@@ -107,6 +107,18 @@ class Settings(BaseSettings):
             and ``X-Forwarded-Proto`` are believed (the client's address for rate limits,
             HTTPS for HSTS and ``Secure`` cookies); empty: the headers are ignored.
             ``AGRITRACE_FORWARDED_ALLOW_IPS`` takes a JSON list, e.g. ``["127.0.0.1"]``.
+        complaint_key: The key in ``keys`` (registered with role ``intake``) that signs the
+            complaints the scan page's "report a problem" form receives; when the folder
+            lacks it, the form says complaints are not taken here (docs/adr/0022).
+        complaint_burst: Complaints an address may send at once.
+        complaints_per_hour: How many more an address may send per hour after that.
+        complaint_min_seconds: The least time between showing the form and sending it.
+        alert_webhook: A URL the server POSTs each new alert to as JSON (holds, failed
+            residue tests, cold-chain excursions, recalls, complaints, decisions, labels
+            scanned unusually often); None: only the feeds (``/alerts.atom``, ``.json``).
+        alert_webhook_state: The file holding which alerts were sent (and the lock that
+            lets one worker send them); default: ``alert-webhook.json`` beside the keys.
+        alert_webhook_seconds: How often new alerts are looked for and sent.
     """
 
     model_config = SettingsConfigDict(env_prefix="AGRITRACE_", frozen=True, extra="forbid")
@@ -163,6 +175,24 @@ class Settings(BaseSettings):
     auth_failure_burst: Annotated[int, Field(ge=1)] = 10
     auth_failures_per_minute: Annotated[float, Field(gt=0)] = 10.0
     forwarded_allow_ips: tuple[str, ...] = ()
+    complaint_key: str = "complaint-intake"
+    # A shopper reports one problem, maybe two; five at once and one more every ten minutes
+    # per address keeps a flood of fake complaints slow (one carrier NAT address may carry
+    # many honest shoppers: the regulator still sees every complaint that came through).
+    complaint_burst: Annotated[int, Field(ge=1)] = 5
+    complaints_per_hour: Annotated[float, Field(gt=0)] = 6.0
+    # A person reads the form and types; a script posts the instant it has the page.
+    complaint_min_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+    alert_webhook: str | None = None
+    alert_webhook_state: Path | None = None
+    alert_webhook_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    @field_validator("alert_webhook")
+    @classmethod
+    def _check_webhook(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"AGRITRACE_ALERT_WEBHOOK: expected an http(s) URL, got {url!r}")
+        return url
 
     @field_validator("witnesses")
     @classmethod

@@ -131,6 +131,11 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/log/proof/consistency"),
     ("get", "/log/checkpoint"),
     ("get", "/log/tile/{path}"),
+    # Complaints need no account (rate limited, a form token: tests/verifier_app/test_complaints).
+    ("get", "/api/v1/complaints/form"),
+    ("post", "/api/v1/complaints"),
+    ("get", "/alerts.json"),
+    ("get", "/alerts.atom"),
 }
 _SAMPLE = {"gtin": "06912345678902", "lot": "KS-1", "serial": "1", "seq": "0"}
 

@@ -127,6 +127,18 @@ def test_every_event_route_records_a_season(
         lot["lot"]: lot["status"] for lot in ok(c, w, "cooperative", "recall", recall)["lots"]
     }
     assert statuses["H2"] == "recalled"
+    # A complaint taken by phone (the scan page's form has its own route), and a warning.
+    complaint = {"lot": ref("G2"), "category": "spoiled", "text": "mould", "language": "zh"}
+    taken = ok(c, w, "cooperative", "complaint", complaint | {"time": ago(0.2)})
+    decision = {
+        "complaint": taken["seq"],
+        "lot": ref("G2"),
+        "action": "warning",
+        "rule": "GB 2763",
+        "reason": "packaging",
+        "time": ago(0.1),
+    }
+    ok(c, w, "regulator", "decision", decision)
     # The lot-status map's root: only the one the projection's own map gives is taken.
     with w.ledger.engine.connect() as conn, conn.begin() as scratch:
         root, lots = update_map(conn, w.size())

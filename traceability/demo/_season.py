@@ -38,8 +38,10 @@ from traceability.demo._cast import (
 )
 from traceability.events._events import (
     CertificateIssued,
+    Complaint,
     Cooling,
     Cooperative,
+    Decision,
     Farm,
     Grading,
     Harvest,
@@ -73,6 +75,8 @@ ACTORS: Mapping[str, tuple[Role, ...]] = {
     "market-regulator": (Role.REGULATOR,),
     # The server's key for the lot-status map it appends before each checkpoint.
     "status-map": (Role.COOPERATIVE,),
+    # The server's key for complaints from the public scan page (docs/adr/0022).
+    "complaint-intake": (Role.INTAKE,),
 } | {f.grower_actor: (Role.GROWER,) for f in FARMS}
 
 # Grade -> (lot suffix, share of the harvest's mass, size range in mm drawn for the sample).
@@ -99,6 +103,7 @@ class Season:
         recalled: A graded lot recalled with the harvest lot it came from.
         recalled_harvest: The harvest lot the recall was recorded on.
         quarter: The calendar quarter the season falls in (its quarterly evaluation).
+        complained: A shipped lot a buyer complained about; the regulator decided (warning).
     """
 
     gtin: str
@@ -110,6 +115,7 @@ class Season:
     recalled: str = "SB26-H02-SU"
     recalled_harvest: str = "SB26-H02"
     quarter: str = f"{T0.year}-Q{(T0.month - 1) // 3 + 1}"
+    complained: str = "SB26-H05-G1"
 
     @property
     def interesting(self) -> tuple[str, ...]:
@@ -379,6 +385,21 @@ def _ship(
     )
 
 
+def _complaints(w: _Writer, season: Season) -> None:
+    """A buyer in Shanghai reports mould; the regulator warns the cooperative. One stays open."""
+    w("complaint-intake", Complaint, "complaints", lot=_ref(season.complained),
+      category="spoiled", language="zh", text="收到的草莓有一半发霉，包装里有积水。",
+      time=_at(7, 30))  # fmt: skip
+    complaint = w.recorder.ledger.size() - 1
+    w("market-regulator", Decision, "decisions", complaint=complaint, lot=_ref(season.complained),
+      action="warning", rule="《农产品质量安全法》第四十二条 (storage and transport)",
+      reason="冷藏车记录在范围内，包装透气不足。责令合作社改进包装 — packaging to be improved.",
+      time=_at(7, 90))  # fmt: skip
+    w("complaint-intake", Complaint, "complaints", lot=_ref(season.released), category="label",
+      language="en", text="The label on my punnet looks blurred; is it genuine?",
+      time=_at(7, 120))  # fmt: skip
+
+
 def build_season(
     ledger: Ledger,
     root: Ed25519PrivateKey,
@@ -436,6 +457,7 @@ def build_season(
         "unregistered product on plot YK-F02-P1; precautionary recall",
         time=_at(7, 60),
     )
+    _complaints(w, season)
     season.counts["ledger entries"] = ledger.size()
     # From here on every checkpoint ends with the lot-status map (the demo's next one, too).
     seal_with_status_map(ledger, keys["status-map"])

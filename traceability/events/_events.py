@@ -14,12 +14,14 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
+from traceability.events._complaints import Complaint, Decision
 from traceability.events._model import (
     Amount,
     Gln,
     Gtin,
     LocalId,
     LotCode,
+    LotRef,
     Measure,
     Model,
     SerialNo,
@@ -30,8 +32,10 @@ from traceability.events._model import (
 __all__ = [
     "EVENT_TYPES",
     "CertificateIssued",
+    "Complaint",
     "Cooling",
     "Cooperative",
+    "Decision",
     "Farm",
     "GradedLot",
     "Grading",
@@ -64,13 +68,6 @@ def _distinct(field: str, keys: Sequence[object]) -> None:
         if key in seen:
             raise ValidationError(f"{field}[{i}]", f"no repeat within {field}", key)
         seen.add(key)
-
-
-class LotRef(Model):
-    """A lot: product GTIN-14 and lot code (AI 01 + AI 10)."""
-
-    gtin: Gtin
-    lot: LotCode
 
 
 class UnitRef(Model):
@@ -462,5 +459,7 @@ EVENT_TYPES: dict[str, type[Model]] = {
         CertificateIssued,
         LabelRun,
         StatusMap,
+        Complaint,
+        Decision,
     )
 }

@@ -33,6 +33,7 @@ __all__ = [
     "Gtin",
     "LocalId",
     "LotCode",
+    "LotRef",
     "Measure",
     "Model",
     "SerialNo",
@@ -127,3 +128,10 @@ def _domain_error(error: pydantic.ValidationError) -> ValidationError:
             converted = ValidationError(_dotted(loc), message, first.get("input"))
     converted.nested = True
     return converted
+
+
+class LotRef(Model):
+    """A lot: product GTIN-14 and lot code (AI 01 + AI 10)."""
+
+    gtin: Gtin
+    lot: LotCode

@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import Record, format_time
+from traceability.events._complaints import Complaint, Decision
 from traceability.events._events import (
     Cooling,
     Grading,
@@ -304,7 +305,43 @@ class _Mapper:
                 event["bizStep"] = "holding"
             event["agt:reason"] = e.note if isinstance(e, Release) else e.reason
             return event
+        if isinstance(e, Complaint | Decision):
+            return self._post_trace(e)
         return None  # master data and rule tables are not EPCIS events
+
+    def _post_trace(self, e: Complaint | Decision) -> dict[str, Any]:
+        """A complaint or a decision: an OBSERVE of the lot with the project's own bizStep.
+
+        CBV 2.0 has no business step for either, so each has one in the ``agt`` vocabulary
+        (EPCIS allows a URI there). A decision carries the disposition its action gives;
+        a complaint's contact is never exported (only whether one was left).
+        """
+        event: dict[str, Any] = {
+            "type": "ObjectEvent",
+            "action": "OBSERVE",
+            "quantityList": self.quantities([e.lot]),
+        }
+        if isinstance(e, Complaint):
+            event |= {
+                "bizStep": self.uri("voc", "complaint"),
+                "agt:category": e.category,
+                "agt:text": e.text,
+                "agt:language": e.language,
+                "agt:contactLeft": e.contact_sha256 is not None,
+            }
+            if e.serial is not None:
+                event["agt:serial"] = e.serial
+            return event
+        disposition = {"recall": "recalled", "hold": "non_sellable_other"}.get(e.action)
+        if disposition is not None:
+            event["disposition"] = disposition
+        return event | {
+            "bizStep": self.uri("voc", "decision"),
+            "agt:complaint": self.uri("entry", str(e.complaint)),
+            "agt:action": e.action,
+            "agt:rule": e.rule,
+            "agt:reason": e.reason,
+        }
 
 
 def build_document(

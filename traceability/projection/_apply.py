@@ -18,6 +18,7 @@ from traceability.events._events import EVENT_TYPES, Harvest, InputApplication, 
 from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
+from traceability.projection._complaints import COMPLAINT_HANDLERS
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
@@ -51,7 +52,7 @@ def apply_entry(
     check_role(event.KIND, actor, roles)
     if isinstance(event, InputApplication | Harvest):
         _check_own_plot(conn, event.KIND, event.plot, actor, roles)
-    signer_handler = SIGNER_HANDLERS.get(type(event))
+    signer_handler = SIGNER_HANDLERS.get(type(event)) or COMPLAINT_HANDLERS.get(type(event))
     if signer_handler is not None:
         signer_handler(conn, seq, event, actor, roles)
     else:

@@ -13,7 +13,8 @@ another worker, or through ``POST /api/v1/statements``) are applied by
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,13 +27,25 @@ from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
 from traceability.projection import _dashboard, _lists
 from traceability.projection import _schema as t
+from traceability.projection._alerts import ALERT_SOURCES, Alert
 from traceability.projection._certificates import CertificateCheck, certificate_check
+from traceability.projection._complaints import (
+    ComplaintCounts,
+    ComplaintView,
+    DecisionView,
+    complaint_counts,
+    complaint_view,
+    complaint_views,
+    decisions_on,
+)
+from traceability.projection._contacts import find_contact
 from traceability.projection._dashboard import Monitoring
 from traceability.projection._export_reads import ExportSnapshot
 from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
     BackTrace,
     ForwardTrace,
+    ancestors,
     shipment_lots,
     trace_back,
     trace_forward,
@@ -62,6 +75,11 @@ from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import GradeBand
 
 __all__ = ["Projection"]
+
+
+def _newest(alert: Alert) -> tuple[int, str]:
+    # Entries by position; an alert about no entry (a scan count) goes first, by its time.
+    return (alert.seq if alert.seq is not None else 2**62, alert.time)
 
 
 class Projection:
@@ -378,3 +396,98 @@ class Projection:
             if upto is not None and not 0 <= upto <= size:
                 raise ValidationError("upto", f"a position from 0 to {size} (applied)", upto)
             return quarterly(conn, wanted, size if upto is None else upto)
+
+    # --- complaints and decisions ----------------------------------------------------------
+
+    def complaints(
+        self,
+        *,
+        open_only: bool = False,
+        gtin: str | None = None,
+        lot: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[ComplaintView]:
+        """Return complaints, newest first, with their decisions.
+
+        Args:
+            open_only: Only those still waiting for a decision (the regulator's queue).
+            gtin: With ``lot``: only complaints about that lot.
+            lot: The lot code (its GTIN may be left out when one product has it).
+            offset: How many to skip (requires ``offset >= 0``).
+            limit: The most to return (requires ``limit >= 1``).
+
+        Raises:
+            ValidationError: the lot is malformed or unknown.
+        """
+        keys = None if lot is None else [self.resolve(lot, gtin).key]
+        with self._read() as conn:
+            return complaint_views(conn, open_only=open_only, lots=keys, offset=offset, limit=limit)
+
+    def complaint(self, seq: int) -> ComplaintView:
+        """Return complaint entry ``seq`` with its decision.
+
+        Raises:
+            UnknownError: entry ``seq`` is no complaint (field ``complaint``).
+        """
+        with self._read() as conn:
+            found = complaint_view(conn, seq)
+        if found is None:
+            raise UnknownError("complaint", "the entry of a trace.complaint", seq)
+        return found
+
+    def complaint_counts(self, gtin: str | None = None, lot: str | None = None) -> ComplaintCounts:
+        """Count open and decided complaints: all, or about one lot (dashboards use it)."""
+        keys = None if lot is None else [self.resolve(lot, gtin).key]
+        with self._read() as conn:
+            return complaint_counts(conn, keys)
+
+    def decisions(self, gtin: str, lot: str) -> list[DecisionView]:
+        """Return the regulator's decisions that apply to a lot: on it or a lot it came from.
+
+        A recall decided on a harvest lot applies to every lot graded or processed from it.
+
+        Raises:
+            ValidationError: the lot is malformed or unknown.
+        """
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return decisions_on(conn, ancestors(conn, state.key))
+
+    def contact(self, complaint: ComplaintView) -> str | None:
+        """Return the contact left with ``complaint`` (personal data: regulators only).
+
+        None when none was left, it was erased, or the stored row does not match the
+        signed ``contact_sha256``.
+        """
+        if complaint.contact_sha256 is None:
+            return None
+        return find_contact(self._ledger.engine, complaint.contact_sha256)
+
+    # --- alerts ------------------------------------------------------------------------------
+
+    def alerts(
+        self, *, since: int = 0, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> list[Alert]:
+        """Return the newest alerts of every kind (or of ``kinds``), newest first.
+
+        Args:
+            since: Only alerts about entries after this one (alerts about no entry, such as
+                a label scanned unusually often, are always included while they stand).
+            limit: The most alerts to return (requires ``limit >= 1``).
+            kinds: Alert kinds to include (keys of ``ALERT_SOURCES``); None: all.
+
+        Raises:
+            ValidationError: an unknown kind (field ``kind``).
+        """
+        wanted = list(ALERT_SOURCES) if kinds is None else list(kinds)
+        for kind in wanted:
+            if kind not in ALERT_SOURCES:
+                raise ValidationError("kind", f"one of {sorted(ALERT_SOURCES)}", kind)
+        with self._read() as conn:
+            found = [a for kind in wanted for a in ALERT_SOURCES[kind](conn, since, limit)]
+        dated = [
+            a if a.seq is None else dataclasses.replace(a, time=self._ledger.entry(a.seq).log_time)
+            for a in sorted(found, key=_newest, reverse=True)[:limit]
+        ]
+        return sorted(dated, key=lambda a: a.time, reverse=True)

@@ -22,7 +22,10 @@ from sqlalchemy import (
 __all__ = [
     "anomalies",
     "arrivals",
+    "complaint_contacts",
+    "complaints",
     "cooperative",
+    "decisions",
     "edges",
     "event_lots",
     "farms",
@@ -345,6 +348,39 @@ status_maps = Table(
     Column("lots", Integer, nullable=False),
 )
 
+#: Complaints about lots (``trace.complaint``): what was reported, in which language, by
+#: which intake key, and the hash committing to a contact (the contact itself is not on the
+#: log: :data:`complaint_contacts`).
+complaints = Table(
+    "trace_complaints",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("serial", String(20)),
+    Column("category", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("contact_sha256", String(64)),
+    Column("actor", Text, nullable=False),
+    Column("time", String(40), nullable=False),
+)
+
+#: The regulator's decisions (``trace.decision``), one per complaint: who, which rule, what
+#: action and why; ``action_seq`` is the hold or recall entry that carried it out.
+decisions = Table(
+    "trace_decisions",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("complaint", Integer, nullable=False, unique=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("action", String(16), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action_seq", Integer),
+    Column("time", String(40), nullable=False),
+)
+
 #: Tables written in the append transaction but not derived from the log: never dropped by
 #: a reindex, never compared by the drift check.
 retained = MetaData()
@@ -365,4 +401,17 @@ idempotency = Table(
     Column("receipts", Text),
     Column("status", Integer),
     Column("response", Text),
+)
+
+#: Contacts left with complaints (personal data, never signed): the complaint's
+#: ``contact_sha256`` names the row; ``salt`` (hex) and ``contact`` reproduce it. Written just
+#: before the complaint is recorded (a refused complaint's row is deleted); deleting a row
+#: erases the contact and leaves the log intact. ``created`` is Unix seconds.
+complaint_contacts = Table(
+    "trace_complaint_contacts",
+    retained,
+    Column("digest", String(64), primary_key=True),
+    Column("salt", String(32), nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("created", Integer, nullable=False),
 )

@@ -24,6 +24,9 @@ class Role(StrEnum):
     LAB = "lab"
     LOGISTICS = "logistics"
     REGULATOR = "regulator"
+    #: The server's complaint intake: signs the complaints the public scan page receives,
+    #: and nothing else (docs/adr/0022-complaints-on-the-ledger.md).
+    INTAKE = "intake"
 
 
 _C, _G, _P, _L, _T, _R = (
@@ -65,6 +68,10 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     # The server's commitment to every lot's status, signed with a cooperative key; the
     # projection accepts only the root its own map gives.
     "trace.status_map": frozenset({_C}),
+    # A complaint from the public page is signed by the intake key; the cooperative may
+    # record one taken by phone. Only a regulator decides on it.
+    "trace.complaint": frozenset({Role.INTAKE, _C}),
+    "trace.decision": frozenset({_R}),
 }
 
 

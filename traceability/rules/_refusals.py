@@ -73,6 +73,10 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "pre-harvest-interval/unlisted": ("substance", "entry", "days"),
     "grading-conserves-mass": ("total", "quantity"),
     "grade-band": ("output", "size", "grade"),
+    # Decisions on complaints (rules/_complaints.py).
+    "decision-once": ("complaint", "entry"),
+    "decision-same-lot": ("complaint", "lot", "expected"),
+    "decision-follows-action": ("action", "lot"),
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -27,7 +28,14 @@ from pydantic import BaseModel
 
 from labels import DigitalLink, parse_digital_link
 from ledger import Ledger
-from traceability import CertificateCheck, count_scan, issued_serials, label_keys
+from traceability import (
+    CertificateCheck,
+    DecisionView,
+    TraceError,
+    count_scan,
+    issued_serials,
+    label_keys,
+)
 from verifier_app._deps import SettingsDep
 from verifier_app._drift import vouched
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
@@ -236,6 +244,38 @@ def scan_status(lot: LotView | None, check: Verification | None) -> Status:
     return lot.status
 
 
+class DecisionOut(BaseModel):
+    """A regulator's decision on a complaint about the lot (or a lot it was made from)."""
+
+    entry: int
+    complaint: int
+    gtin: str
+    lot: str
+    action: str
+    rule: str
+    reason: str
+    decided_by: str
+    time: str
+    #: The hold or recall entry that carried it out.
+    action_entry: int | None
+
+    @classmethod
+    def of(cls, d: DecisionView) -> DecisionOut:
+        """Build from the domain's view."""
+        return cls(
+            entry=d.seq,
+            complaint=d.complaint,
+            gtin=d.gtin,
+            lot=d.lot,
+            action=d.action,
+            rule=d.rule,
+            reason=d.reason,
+            decided_by=d.actor,
+            time=d.time,
+            action_entry=d.action_seq,
+        )
+
+
 class ScanAnswer(BaseModel):
     """The JSON answer to a scan; ``status`` is ``unknown`` for a possible counterfeit.
 
@@ -255,6 +295,10 @@ class ScanAnswer(BaseModel):
     lot: ScannedLotOut | None
     checkpoint: str
     proof: ProofBundle | None = None
+    #: The regulator's decisions on complaints that apply to the lot (their entries are
+    #: among ``lot.entries``), and where to report a problem with it.
+    decisions: list[DecisionOut] = []
+    report: str | None = None
 
     @classmethod
     def of(
@@ -393,8 +437,14 @@ def _compute(
                 keys = [k.seq for k in label_keys(ledger, proof.size)]
                 update = {"label": label_proof(ledger, link, keys, proof.size)}
                 proof = proof.model_copy(update=update)
+    decisions = [] if lot is None or counterfeit else _decisions(state, link)
+    report_url = None if lot is None else _report_url(link, language)
     if form == "json":
-        body = _json(ScanAnswer.of(link, lot, proof, check, label, certificate).model_dump())
+        answer = ScanAnswer.of(link, lot, proof, check, label, certificate)
+        answer = answer.model_copy(
+            update={"decisions": [DecisionOut.of(d) for d in decisions], "report": report_url}
+        )
+        body = _json(answer.model_dump())
         return Answer.build(status_code, "application/json", body, headers)
     shown = None if counterfeit else lot
     story = None
@@ -423,10 +473,32 @@ def _compute(
             if proof is None or check is None or check.state == "unproven"
             else proof.model_dump_json().replace("<", "\\u003c"),
             "scripts": page_scripts(),
+            # The regulator's decisions on complaints about the lot, and "report a problem".
+            "decisions": decisions,
+            "report_url": report_url,
         },
     )
     headers["Content-Language"] = language
     return Answer.build(status_code, "text/html; charset=utf-8", page.encode(), headers)
+
+
+def _decisions(state: Any, link: DigitalLink) -> list[DecisionView]:
+    """The regulator's decisions that apply to the scanned lot (none for a custom lookup)."""
+    if link.lot is None:
+        return []
+    try:
+        decisions: list[DecisionView] = state.recorder.projection.decisions(link.gtin, link.lot)
+    except TraceError:
+        return []  # a lookup other than the projection's knows lots the projection does not
+    return decisions
+
+
+def _report_url(link: DigitalLink, language: Language) -> str | None:
+    """Where the "report a problem" link of a scanned lot goes (the scanned unit named)."""
+    if link.lot is None:
+        return None
+    serial = f"&serial={quote(link.serial)}" if link.serial else ""
+    return f"/report/01/{link.gtin}/10/{quote(link.lot, safe='')}?lang={language}{serial}"
 
 
 def _certificate(link: DigitalLink, lot: LotView | None) -> CertificateCheck | None:

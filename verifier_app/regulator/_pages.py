@@ -18,7 +18,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger import Ledger
-from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph, LineageNode
+from traceability import (
+    DecisionView,
+    IdempotencyKey,
+    IdempotencyKeyUsedError,
+    LineageGraph,
+    LineageNode,
+)
 from verifier_app._auth import Caller
 from verifier_app._bidi import isolated_wording
 from verifier_app._drift import drift_state
@@ -145,6 +151,8 @@ def _trace_context(
         forward_lots: tuple[str, ...] = ()
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         missing: tuple[str, ...] = ()
+        decisions: list[DecisionView] = []
+        counts = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -154,6 +162,8 @@ def _trace_context(
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
+        decisions = holder.projection.decisions(state.gtin, state.lot)
+        counts = holder.projection.complaint_counts(state.gtin, state.lot)
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
     def rows(keys: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
@@ -168,6 +178,8 @@ def _trace_context(
         "forward_more": max(0, len(forward_lots) - TABLE_ROWS),
         "shipments": shipments[:TABLE_ROWS],
         "missing": missing,
+        "decisions": decisions,
+        "complaint_counts": counts,
     }
 
 

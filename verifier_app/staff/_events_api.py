@@ -30,8 +30,10 @@ from traceability import (
     EVENT_TYPES,
     PERMITTED,
     CertificateIssued,
+    Complaint,
     Cooling,
     Cooperative,
+    Decision,
     Farm,
     Grading,
     Harvest,
@@ -66,11 +68,12 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 #: Route name -> the token roles that may call it: the domain's permission table
 #: (:data:`traceability.PERMITTED`), so residue results stay the lab's and releases the
-#: cooperative's. A regulator's holds and recalls have their own routes (``/api/v1/recalls``).
+#: cooperative's. A regulator's holds and recalls have their own routes (``/api/v1/recalls``);
+#: a decision, which only a regulator signs, is this API's one regulator route.
 EVENT_ROLES: Final[Mapping[str, tuple[TokenRole, ...]]] = {
     kind.removeprefix("trace."): cast(
         "tuple[TokenRole, ...]",
-        tuple(sorted(r.value for r in PERMITTED[kind] - {Role.REGULATOR})),
+        tuple(sorted(r.value for r in (PERMITTED[kind] - {Role.REGULATOR} or PERMITTED[kind]))),
     )
     for kind in EVENT_TYPES
 }
@@ -369,6 +372,37 @@ def record_status_map(event: StatusMap, caller: EventCaller, app: RecorderDep) -
     The server appends one itself before each checkpoint (docs/adr/0017-lot-status-map.md).
     """
     return record_for(caller, app, event)
+
+
+@router.post("/complaint", status_code=status.HTTP_201_CREATED)
+def record_complaint(
+    event: Complaint,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Record a complaint about a lot taken by the cooperative (by phone, at a market stall).
+
+    The public scan page has its own form and JSON route (``POST /api/v1/complaints``).
+    """
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/decision", status_code=status.HTTP_201_CREATED)
+def record_decision(
+    event: Decision,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Record a regulator's warning or dismissal of a complaint.
+
+    A hold or recall decision must follow its hold or recall in one batch: the regulator's
+    complaint page records both (``POST /regulator/complaints/<entry>/decide``).
+    """
+    return _record(caller, app, event, sent, response)
 
 
 # Each route's OpenAPI description says who may call it, from the one table.

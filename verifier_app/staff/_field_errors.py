@@ -88,6 +88,7 @@ KINDS: Final[tuple[Kind, ...]] = (
     _k("unknown_lot", r"a lot recorded on this ledger"),
     _k("unknown_plot", r"a plot registered with a trace\.farm entry"),
     _k("unknown_shipment", r"a shipment recorded on this ledger"),
+    _k("unknown_complaint", r"the entry of a trace\.complaint"),
     _k("choose_product", r"(?P<field>\S+) to choose between (?P<choices>.+)"),
     _k("one_of", r"one of (?P<choices>.+)"),
     _k("precool_order", r"<= precool_max_celsius (?P<most>.+)"),

@@ -376,4 +376,6 @@ NO_FORM: Final[Mapping[str, str]] = {
     "processing": "processors record by CLI or API",
     "recall": "recalls are recorded on the regulator's pages (/regulator)",
     "status_map": "appended by the server before each checkpoint it publishes",
+    "complaint": "consumers report on the scan page (/report/...); signed by the intake key",
+    "decision": "regulators decide on the complaint's page (/regulator/complaints)",
 }

@@ -346,4 +346,8 @@ def show_lot(
         bases=COMMITMENT_BASES,
         done=done if done in FORMS else "",
         weighed=weighed,
+        # The regulator's decisions on complaints that apply to the lot (templates/lot_report).
+        decisions=projection.decisions(state.gtin, state.lot),
+        complaint_counts=projection.complaint_counts(state.gtin, state.lot),
+        report_url=None,
     )

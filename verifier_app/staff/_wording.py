@@ -476,6 +476,15 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         ),
         "grading-conserves-mass": "分级后的批次共 {total}，而原批次只有 {quantity}",
         "grade-band": "批次 {output}：{size} 毫米不在「{grade}」等级的果径范围内",
+        "decision-once": (
+            "投诉（账本第 {complaint} 条）已在账本第 {entry} 条作出决定，每件投诉只有一个决定"
+        ),
+        "decision-same-lot": (
+            "投诉（账本第 {complaint} 条）针对批次 {expected}，决定却写的是批次 {lot}"
+        ),
+        "decision-follows-action": (
+            "「{action}」决定必须紧跟在监管部门对批次 {lot} 的{action}记录之后（同一次提交）"
+        ),
     },
     "ug": {
         **_table_rules(
@@ -575,6 +584,16 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "grade-band": (
             "{output} تۈركۈمى: {size} مىللىمېتىر «{grade}» دەرىجىسىنىڭ چوڭلۇق دائىرىسىدە ئەمەس"
         ),
+        "decision-once": (
+            "ئەرز ({complaint}-خاتىرە) {entry}-خاتىرىدە ھۆكۈم قىلىنغان؛ ھەر بىر ئەرزگە بىرلا ھۆكۈم"
+        ),
+        "decision-same-lot": (
+            "ئەرز ({complaint}-خاتىرە) {expected} تۈركۈمى توغرىسىدا، ھۆكۈمدە {lot} تۈركۈمى يېزىلغان"
+        ),
+        "decision-follows-action": (
+            "«{action}» ھۆكۈمى نازارەتچىنىڭ {lot} تۈركۈمىگە قىلغان {action} خاتىرىسىدىن"
+            " كېيىنلا كېلىشى كېرەك (بىر قېتىمدا يوللاڭ)"
+        ),
     },
     "en": {
         **_table_rules("cannot {action}: lot {lot} is {status}; this step needs {allowed}"),
@@ -651,6 +670,16 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         ),
         "grading-conserves-mass": "the graded lots weigh {total}, the input lot only {quantity}",
         "grade-band": "lot {output}: {size} mm is outside the size band of grade {grade}",
+        "decision-once": (
+            "complaint {complaint} was decided at entry {entry}; a complaint has one decision"
+        ),
+        "decision-same-lot": (
+            "complaint {complaint} is about lot {expected}; the decision names lot {lot}"
+        ),
+        "decision-follows-action": (
+            "a {action} decision must directly follow the regulator's {action} of lot {lot} "
+            "(recorded together)"
+        ),
     },
 }
 
