@@ -33,6 +33,18 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Quality, qualification and analyses by kind (issue 14, docs/adr/0021-*).
+        "ANALYSIS_GROUPS",
+        "ANALYSIS_KINDS",
+        "AnalysisGroup",
+        "Assessment",
+        "InputFinding",
+        "LotQuality",
+        "QualificationLine",
+        "QualityLine",
+        "QualityReading",
+        "Training",
+        "derive_analyses",
         # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",

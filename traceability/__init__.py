@@ -17,7 +17,15 @@ from traceability._errors import (
     UnknownError,
     ValidationError,
 )
-from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._facts import (
+    ANALYSIS_GROUPS,
+    FACT_NAMES,
+    Fact,
+    Mismatch,
+    compare_facts,
+    derive_analyses,
+    derive_facts,
+)
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
@@ -52,6 +60,7 @@ from traceability.events._events import (
     UnitRef,
 )
 from traceability.events._model import Model
+from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -74,6 +83,12 @@ from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._quality_reads import (
+    AnalysisGroup,
+    LotQuality,
+    QualificationLine,
+    QualityLine,
+)
 from traceability.projection._read import Projection
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
@@ -91,6 +106,7 @@ from traceability.projection._status import (
 from traceability.projection._status_map import status_map_proof
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
+from traceability.rules._quality import ANALYSIS_KINDS, InputFinding
 from traceability.rules._tables import (
     GradeBand,
     MrlRow,
@@ -102,6 +118,8 @@ from traceability.rules._tables import (
 )
 
 __all__ = [
+    "ANALYSIS_GROUPS",
+    "ANALYSIS_KINDS",
     "EVENT_TYPES",
     "FACT_NAMES",
     "KEY_RETENTION",
@@ -111,6 +129,8 @@ __all__ = [
     "SUSPICIOUS_SCANS",
     "TABLE",
     "Action",
+    "AnalysisGroup",
+    "Assessment",
     "BackTrace",
     "BatchError",
     "CertificateCheck",
@@ -137,6 +157,7 @@ __all__ = [
     "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
+    "InputFinding",
     "LabelKey",
     "LabelRun",
     "LifecycleError",
@@ -144,6 +165,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LotPage",
+    "LotQuality",
     "LotRef",
     "LotState",
     "LotStatus",
@@ -162,6 +184,9 @@ __all__ = [
     "Profile",
     "Projection",
     "ProjectionCheck",
+    "QualificationLine",
+    "QualityLine",
+    "QualityReading",
     "Reading",
     "Recall",
     "Receiving",
@@ -182,6 +207,7 @@ __all__ = [
     "StoredKey",
     "SubstanceResult",
     "TraceError",
+    "Training",
     "Transition",
     "UnitRef",
     "UnknownError",
@@ -192,6 +218,7 @@ __all__ = [
     "check_projection",
     "compare_facts",
     "count_scan",
+    "derive_analyses",
     "derive_facts",
     "export_epcis",
     "export_fsma204",

@@ -274,11 +274,19 @@ class EventReader:
         site = self.site(e) if "readPoint" in e else None
         if step == "agt:grading" or "agt:grades" in ilmd:
             grades, sizes = ilmd.get("agt:grades", {}), ilmd.get("agt:sizesMm", {})
+            measures, quality = ilmd.get("agt:measures", {}), ilmd.get("agt:quality", {})
             if len(inputs) != 1:
                 raise Unsupported("inputQuantityList", "grading splits exactly one lot")
             keys = [f"(01){o['gtin']}(10){o['lot']}" for o in outputs]
             graded = [
-                {"lot": o, "grade": grades.get(k), "quantity": q, "sizes_mm": sizes.get(k)}
+                {
+                    "lot": o,
+                    "grade": grades.get(k),
+                    "quantity": q,
+                    "sizes_mm": sizes.get(k),
+                    "measures": measures.get(k),
+                    "quality": _readings(quality.get(k)),
+                }
                 for o, k, q in zip(outputs, keys, amounts, strict=True)
             ]
             return Grading.from_body(
@@ -315,3 +323,10 @@ class EventReader:
                 "time": _time(e),
             }
         )
+
+
+def _readings(values: Any) -> list[dict[str, Any]] | None:
+    """``agt:quality`` of one lot (indicator -> value) as quality readings, or None."""
+    if not isinstance(values, dict) or not values:
+        return None
+    return [{"indicator": k, "value": v} for k, v in values.items()]

@@ -15,8 +15,10 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy import Connection, select
 
+from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._lineage import ancestors, descendants
+from traceability.projection._query import profile_for
 
 __all__ = [
     "CooperativeRow",
@@ -187,6 +189,20 @@ class ExportSnapshot:
         """Return the verdicts of residue-test entry ``seq``, by substance."""
         rows = self._conn.execute(select(t.results).where(t.results.c.seq == seq))
         return {r.substance: ResultRow(r.substance, r.outcome, r.limit, r.rule_seq) for r in rows}
+
+    def analysis_kind(self, key: str, substance: str) -> str:
+        """Return the kind of analysis ``substance`` is for lot ``key``'s commodity profile.
+
+        ``pesticide_residue`` when the profile lists no kind for it (or the lot is unknown).
+        """
+        row = self.lot(key)
+        if row is None:
+            return "pesticide_residue"
+        try:
+            _, profile = profile_for(self._conn, row.commodity)
+        except LifecycleError:
+            return "pesticide_residue"
+        return profile.analysis_kind(substance)
 
     def entries_of_lots(self, keys: Collection[str]) -> list[int]:
         """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""

@@ -371,6 +371,8 @@ NO_FORM: Final[Mapping[str, str]] = {
     "certificate": "issued from the lot page, with `agritrace lot certificate` or the API",
     "labels": "printed with `agritrace lot labels` or the lot page (or the API)",
     "input": "growers' farm records arrive by CLI import or the API",
+    "training": "the cooperative's qualification records arrive by CLI or the API",
+    "assessment": "the cooperative's qualification records arrive by CLI or the API",
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
     "receiving": "logistics upload logger files (CLI import) or use the API",
     "processing": "processors record by CLI or API",

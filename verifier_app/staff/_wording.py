@@ -385,7 +385,20 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "不能采收：{substance}（账本第 {entry} 条）没有列出安全间隔期，无法证明合规"
         ),
         "grading-conserves-mass": "分级后的批次共 {total}，而原批次只有 {quantity}",
-        "grade-band": "批次 {output}：{size} 毫米不在「{grade}」等级的果径范围内",
+        "grade-band": "批次 {output}：{size} {unit} 不在「{grade}」等级的范围内",
+        "grade-quality": "批次 {output}：{indicator} 为 {value}，「{grade}」等级要求 {needs}",
+        "grade-quality/missing": (
+            "批次 {output}：没有 {indicator} 测定值，「{grade}」等级要求 {needs}"
+        ),
+        "grower-qualified/none": (
+            "不能采收：种植户 {grower}（农场 {farm}）没有「{topic}」考核合格记录"
+        ),
+        "grower-qualified/failed": (
+            "不能采收：种植户 {grower}（农场 {farm}）的「{topic}」考核 {assessment} 于 {day} 未通过"
+        ),
+        "grower-qualified/expired": (
+            "不能采收：种植户 {grower}（农场 {farm}）的「{topic}」考核 {assessment} 已于 {day} 过期"
+        ),
     },
     "ug": {
         **_table_rules(
@@ -482,8 +495,24 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "دەرىجىگە ئايرىلغان تۈركۈملەرنىڭ ئومۇمىي ئېغىرلىقى {total}، "
             "لېكىن ئەسلى تۈركۈم پەقەت {quantity}"
         ),
-        "grade-band": (
-            "{output} تۈركۈمى: {size} مىللىمېتىر «{grade}» دەرىجىسىنىڭ چوڭلۇق دائىرىسىدە ئەمەس"
+        "grade-band": ("{output} تۈركۈمى: {size} {unit} «{grade}» دەرىجىسىنىڭ دائىرىسىدە ئەمەس"),
+        "grade-quality": (
+            "{output} تۈركۈمى: {indicator} {value}، «{grade}» دەرىجىسى {needs} نى تەلەپ قىلىدۇ"
+        ),
+        "grade-quality/missing": (
+            "{output} تۈركۈمى: {indicator} ئۆلچەنمىگەن، «{grade}» دەرىجىسى {needs} نى تەلەپ قىلىدۇ"
+        ),
+        "grower-qualified/none": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm} دېھقانچىلىق مەيدانى) "
+            "«{topic}» باھالىشىدىن ئۆتمىگەن"
+        ),
+        "grower-qualified/failed": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm}) «{topic}» باھالىشى "
+            "{assessment} دىن {day} كۈنى ئۆتەلمىگەن"
+        ),
+        "grower-qualified/expired": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm}) نىڭ «{topic}» باھالىشى "
+            "{assessment} نىڭ ۋاقتى {day} كۈنى توشقان"
         ),
     },
     "en": {
@@ -560,7 +589,22 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "cannot harvest: no pre-harvest interval is listed for {substance} (entry {entry})"
         ),
         "grading-conserves-mass": "the graded lots weigh {total}, the input lot only {quantity}",
-        "grade-band": "lot {output}: {size} mm is outside the size band of grade {grade}",
+        "grade-band": "lot {output}: {size} {unit} is outside the band of grade {grade}",
+        "grade-quality": "lot {output}: {indicator} {value} misses grade {grade} ({needs})",
+        "grade-quality/missing": (
+            "lot {output}: no {indicator} reading; grade {grade} needs {needs}"
+        ),
+        "grower-qualified/none": (
+            "cannot harvest: grower {grower} (farm {farm}) has no assessment on {topic}"
+        ),
+        "grower-qualified/failed": (
+            "cannot harvest: grower {grower} (farm {farm}) failed assessment {assessment} "
+            "on {topic} ({day})"
+        ),
+        "grower-qualified/expired": (
+            "cannot harvest: grower {grower} (farm {farm}): assessment {assessment} on "
+            "{topic} expired {day}"
+        ),
     },
 }
 
