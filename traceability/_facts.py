@@ -467,7 +467,8 @@ def _quality_readings(
             )
             bounds = {str(b["indicator"]): b for b in band.get("thresholds", [])}
             seqs.append(int(entry["seq"]))
-            for q in graded["quality"]:
+            # By indicator within a grading, as the projection lists them.
+            for q in sorted(graded["quality"], key=lambda q: str(q["indicator"])):
                 unit = units.get(str(q["indicator"]), "")
                 out.append(
                     {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -98,6 +98,17 @@ class GradeBand(Model):
 def _distinct_names(field: str, names: Sequence[str]) -> None:
     if len(set(names)) != len(names):
         raise ValidationError(field, "distinct names", list(names))
+
+
+#: Profile fields added with issue 14 and their defaults as a body holds them.
+_LATER_FIELDS: dict[str, object] = {
+    "grade_by": "size_mm",
+    "indicators": [],
+    "analysis_kinds": {},
+    "qualifications": [],
+    "input_requirements": [],
+    "season_start": "01-01",
+}
 
 
 class Profile(Model):
@@ -208,6 +219,21 @@ class Profile(Model):
         low, high = self.precool_min_celsius, self.precool_max_celsius
         if low is not None and high is not None and low > high:
             raise ValidationError("precool_min_celsius", f"<= precool_max_celsius {high}", low)
+
+    def to_body(self) -> dict[str, Any]:
+        """Return the statement body, leaving out the issue-14 fields left at their defaults.
+
+        A profile that uses none of them keeps the bytes it had before they existed, so a
+        reloaded strawberry profile signs the same body as before.
+        """
+        body = super().to_body()
+        for grade in body["grades"]:
+            if grade.get("thresholds") == []:
+                del grade["thresholds"]
+        for name in _LATER_FIELDS:
+            if body.get(name) == _LATER_FIELDS[name]:
+                del body[name]
+        return body
 
     def grade_of(self, size: Decimal) -> str:
         """Return the grade a fruit measuring ``size`` belongs to (bands cover every value)."""
