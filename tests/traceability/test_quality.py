@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -455,10 +456,10 @@ def test_the_seasons_organic_fertiliser_is_added_up_against_the_profile(farm: Co
     harvest(farm, "J1", JUJUBE)
     _fertilise(farm, "5000", 60)  # after the harvest: not toward it
     (finding,) = farm.projection.quality(JUJUBE, "J1").inputs
-    assert (finding.total, finding.needed, finding.met) == (27000, 30000, False)
+    assert (finding.total, finding.needed, finding.met) == (Decimal(27000), Decimal(30000), False)
     _fertilise(farm, "4000", -60 * 24 * 10)  # recorded late, applied before the harvest
     (finding,) = farm.projection.quality(JUJUBE, "J1").inputs
-    assert (finding.total, finding.met) == (31000, True)
+    assert (finding.total, finding.met) == (Decimal(31000), True)
 
 
 # --- the derivation from the entries agrees with the projection ------------------------------

@@ -123,6 +123,7 @@ def _trace_context(
         forward_lots: tuple[str, ...] = ()
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         missing: tuple[str, ...] = ()
+        quality = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -131,6 +132,7 @@ def _trace_context(
         forward = holder.projection.trace_forward(state.gtin, state.lot)
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
+        quality = holder.projection.quality(state.gtin, state.lot)
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
@@ -146,6 +148,7 @@ def _trace_context(
         "forward_more": max(0, len(forward_lots) - TABLE_ROWS),
         "shipments": shipments[:TABLE_ROWS],
         "missing": missing,
+        "quality": quality,
     }
 
 

@@ -317,6 +317,7 @@ def show_lot(
         caller,
         status,
         lot=summary,
+        quality=projection.quality(state.gtin, state.lot),
         made_from=made_from,
         made_into=made_into,
         steps=steps,
