@@ -27,9 +27,11 @@ from ledger import sign_statement as sign
 from traceability._errors import LifecycleError
 from traceability._recorder import Recorder
 from traceability._seal import seal_with_status_map
+from traceability.demo._autumn import JUJUBE_LOTS, record_autumn
 from traceability.demo._cast import (
     COOPERATIVE_BODY,
     FARMS,
+    JUJUBE,
     LAB,
     PACKING_STATION,
     PRODUCTS,
@@ -97,6 +99,8 @@ class Season:
         residue_hold: A graded lot held because its harvest lot failed the residue test.
         recalled: A graded lot recalled with the harvest lot it came from.
         recalled_harvest: The harvest lot the recall was recorded on.
+        jujube_gtin: The jujubes' GTIN-14 (the autumn's lots).
+        jujube_released: A released jujube lot (graded by count, with Brix readings).
     """
 
     gtin: str
@@ -107,6 +111,8 @@ class Season:
     residue_hold: str = "SB26-H03-SU"
     recalled: str = "SB26-H02-SU"
     recalled_harvest: str = "SB26-H02"
+    jujube_gtin: str = JUJUBE.gtin
+    jujube_released: str = JUJUBE_LOTS[2]
 
     @property
     def interesting(self) -> tuple[str, ...]:
@@ -179,7 +185,8 @@ def _master_data(w: _Writer) -> None:
     coop = w.keys["coop-admin"]
     w.recorder.record(load_profile(_DATA / "strawberry.toml"), coop, at=T0 - timedelta(days=35))
     w.recorder.record(load_mrl_csv(_DATA / "mrl-sample.csv"), coop, at=T0 - timedelta(days=35))
-    w.season.counts["rule tables"] += 2
+    w.recorder.record(load_profile(_DATA / "jujube.toml"), coop, at=T0 - timedelta(days=35))
+    w.season.counts["rule tables"] += 3
 
 
 def _spray(w: _Writer, grower: str, plot: str, substance: str, product: str, at: str) -> None:
@@ -265,12 +272,16 @@ def _grade(w: _Writer, rng: random.Random, lot: str) -> None:
     for grade, (suffix, share, (low, high)) in _GRADES.items():
         sizes = [f"{rng.uniform(low, high):.1f}" for _ in range(8)]
         quantity = (Decimal(kg) * share).quantize(Decimal("0.1"))
+        # A refractometer reading per graded lot (7.5-11.5 °Bx), drawn from a generator of
+        # its own so that adding it left every other drawn value as it was.
+        brix = random.Random(f"brix {lot} {grade}").uniform(7.5, 11.5)  # noqa: S311 (demo)
         outputs.append(
             {
                 "lot": _ref(f"{lot}-{suffix}"),
                 "grade": grade,
                 "quantity": str(quantity),
                 "sizes_mm": sizes,
+                "quality": [{"indicator": "brix", "value": f"{brix:.1f}"}],
             }
         )
     w(
@@ -402,6 +413,7 @@ def build_season(
         "unregistered product on plot YK-F02-P1; precautionary recall",
         time=_at(7, 60),
     )
+    record_autumn(w, season.refused, _at)
     season.counts["ledger entries"] = ledger.size()
     # From here on every checkpoint ends with the lot-status map (the demo's next one, too).
     seal_with_status_map(ledger, keys["status-map"])
