@@ -36,6 +36,7 @@ from traceability import (
     ValidationError,
     check_projection,
     derive_analyses,
+    import_epcis,
     load_profile,
 )
 from traceability.projection import _schema as t
@@ -531,3 +532,28 @@ def test_assessments_quality_readings_and_analysis_kinds_export_as_valid_epcis(
     }
     (inspecting,) = [e for e in events if e.get("bizStep") == "inspecting"]
     assert inspecting["agt:residueResults"][0]["agt:analysisKind"] == "mycotoxin"
+
+
+def test_the_export_of_a_walnut_chain_imports_back_to_the_same_events(farm: Coop) -> None:
+    assess(farm)
+    harvest(farm, "W1", WALNUT)
+    out = {
+        "lot": lot("W1S", WALNUT),
+        "grade": "super",
+        "sizes_mm": ["35"],
+        "quality": [
+            {"indicator": "moisture", "value": "7.5"},
+            {"indicator": "defects", "value": "2"},
+        ],
+    }
+    grade(farm, "W1", WALNUT, [out])
+    document = farm.epcis()
+    imported = import_epcis(json.dumps(document), origin=farm.ledger.origin)
+    sent = document["epcisBody"]["eventList"]
+    assert len(imported.events) == len(sent)
+    kinds = set()
+    for event, original_event in zip(imported.events, sent, strict=True):
+        original = farm.ledger.entry(int(original_event["agt:ledgerEntry"].rsplit("/", 1)[1]))
+        assert (event.KIND, event.to_body()) == (original.statement.kind, original.statement.body)
+        kinds.add(event.KIND)
+    assert {"trace.assessment", "trace.grading"} <= kinds

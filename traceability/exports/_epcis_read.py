@@ -23,6 +23,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.events._model import Model
+from traceability.events._quality import Assessment, Training
 from traceability.exports._epcis_terms import (
     Unsupported,
     decimal_text,
@@ -197,6 +198,8 @@ class EventReader:
             )
         if step == "inspecting" and "agt:residueResults" in e:
             return self.residue(e, time)
+        if step in ("agt:training", "agt:assessing"):
+            return self.qualification(e, step, time)
         if disposition in ("recalled", "non_sellable_other", "sellable_accessible"):
             lot = self.one_lot(e)
             reason = e.get("agt:reason") or f"EPCIS {disposition} ({e.get('eventID', 'no id')})"
@@ -220,6 +223,30 @@ class EventReader:
             "bizStep",
             f"an OBSERVE with bizStep {e.get('bizStep')!r} and disposition "
             f"{e.get('disposition')!r} has no counterpart among the cooperative's events",
+        )
+
+    def qualification(self, e: dict[str, Any], step: str, time: str) -> Model:
+        """Return the grower's training or assessment an OBSERVE at a farm records."""
+        farm = local_id(get(e, "readPoint").get("id"), "readPoint.id", self.base, "farm")
+        common = {"farm": farm, "grower": e.get("agt:grower"), "time": time}
+        if step == "agt:training":
+            return Training.from_body(
+                common
+                | {
+                    "course": e.get("agt:course"),
+                    "hours": e.get("agt:hours"),
+                    "trainer": e.get("agt:trainer"),
+                }
+            )
+        return Assessment.from_body(
+            common
+            | {
+                "assessment": e.get("agt:assessment"),
+                "topic": e.get("agt:topic"),
+                "outcome": e.get("agt:outcome"),
+                "valid_until": e.get("agt:validUntil"),
+                "assessor": e.get("agt:assessor"),
+            }
         )
 
     def shipment(self, e: dict[str, Any]) -> str:
