@@ -8,6 +8,8 @@ harvest naming the grower, and a key without the cooperative role an assessment.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +21,8 @@ from tests.verifier_app.staff_world import (
     staff_client,
     staff_world,
 )
-from traceability import Product, Recorder, load_profile
+from traceability import Product, Projection, Recorder, load_profile
+from verifier_app.staff._forms import local_now, lot_value
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
 
@@ -180,3 +183,75 @@ def test_only_the_cooperative_may_record_an_assessment(
         )
         assert response.status_code == 403, (role, response.text)
     assert staff_world.size() == size
+
+
+JUJUBE = "06912345678933"
+
+
+def _jujube_harvest(client: TestClient, world: StaffWorld) -> None:
+    coop = world.keys.load("coop-admin")
+    recorder = Recorder(world.ledger)
+    recorder.record(
+        Product.from_body({"gtin": JUJUBE, "commodity": "jujube", "name": "红枣"}), coop
+    )
+    recorder.record(load_profile(DATA / "jujube.toml"), coop)
+    api(client, world, "cooperative", "assessment", assessment())
+    harvest = {
+        "lot": {"gtin": JUJUBE, "lot": "J1"},
+        "plot": "YK-P1",
+        "variety": "Junzao",
+        "quantity": "300",
+        "time": ago(100),
+    }
+    api(client, world, "packing_station", "harvest", harvest)
+
+
+def _submit_grading(
+    client: TestClient, world: StaffWorld, grade: str, counts: str, readings: str
+) -> Any:
+    csrf = world.sign_in(client, "packing_station")
+    values = {
+        "csrf": csrf,
+        "lot": lot_value(JUJUBE, "J1"),
+        "site": "PS1",
+        "out0_lot": "J1-A",
+        "out0_grade": grade,
+        "out0_quantity": "200",
+        "out0_measures": counts,
+        "out0_quality": readings,
+        "time": local_now(),
+    }
+    return client.post(
+        "/staff/record/grading?lang=en", data=values, headers=HTML, follow_redirects=False
+    )
+
+
+def test_the_grading_form_records_counts_and_readings_and_refuses_a_low_brix(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    _jujube_harvest(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    page = staff_client.get(
+        f"/staff/record/grading?lot={lot_value(JUJUBE, 'J1')}&lang=en", headers=HTML
+    ).text
+    assert "brix ≥ 28" in page  # the super grade's bound, next to its band
+    size = staff_world.size()
+    low = _submit_grading(
+        staff_client, staff_world, "super", "92, 96", "brix 26.5, moisture 22, defects 1"
+    )
+    assert low.status_code == 409, low.text
+    assert (
+        "<bdi>brix</bdi> <bdi>26.5 °Bx</bdi> misses grade <bdi>super</bdi> "
+        "(<bdi>&gt;= 28 °Bx</bdi>)"
+    ) in low.text
+    assert staff_world.size() == size
+    junk = _submit_grading(staff_client, staff_world, "grade_1", "110", "sweet")
+    assert junk.status_code == 422, junk.text
+    assert "brix 9.5, moisture 20" in junk.text
+    ok = _submit_grading(
+        staff_client, staff_world, "grade_1", "110, 118", "brix=26.5; moisture: 22, defects 1"
+    )
+    assert ok.status_code == 303, ok.text
+    projection = Projection(staff_world.ledger)
+    readings = {m.indicator: m.value for m in projection.quality(JUJUBE, "J1-A").measurements}
+    assert readings == {"brix": "26.5", "moisture": "22", "defects": "1"}

@@ -65,6 +65,9 @@ FIELD_ERROR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "idempotency_key": "表单的提交编号已损坏，请重新打开本页再填",
         "lot_from_list": "请从列表中选择批次",
         "graded_weight": "至少填写一个分级后的批次和它的重量",
+        "quality_readings": "请按「指标 数值」填写，用逗号分开 — 例如 brix 9.5, moisture 20",
+        "basis_values": "这个品种按 {basis} 分级，请在对应的框里填写测得的数值 — 例如 96, 104",
+        "profile_indicator": "品种规范里没有这个指标，可用的有：{choices}",
     },
     "ug": {
         "required": "بۇ تۈرنى تولدۇرۇڭ.",
@@ -113,6 +116,9 @@ FIELD_ERROR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "idempotency_key": "جەدۋەلنىڭ يوللاش نومۇرى بۇزۇلۇپتۇ، بەتنى قايتا ئېچىپ تولدۇرۇڭ",
         "lot_from_list": "تىزىملىكتىن بىر تۈركۈم تاللاڭ",
         "graded_weight": "ئەڭ ئاز بىر دەرىجە تۈركۈمى ۋە ئۇنىڭ ئېغىرلىقىنى يېزىڭ",
+        "quality_readings": "«كۆرسەتكۈچ قىممەت» شەكلىدە يېزىڭ، پەش بىلەن ئايرىڭ — مەسىلەن brix 9.5, moisture 20",
+        "basis_values": "بۇ مەھسۇلات {basis} بويىچە دەرىجىگە ئايرىلىدۇ، ئۆلچەنگەن قىممەتنى ماس رامكىغا يېزىڭ — مەسىلەن 96, 104",
+        "profile_indicator": "ئۆلچەمدە بۇ كۆرسەتكۈچ يوق، ئىشلەتكىلى بولىدىغانلىرى: {choices}",
     },
     "en": {
         "required": "Please fill this in.",
@@ -165,5 +171,8 @@ FIELD_ERROR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "idempotency_key": "The form's submission key is damaged: open the page again and refill it",
         "lot_from_list": "Choose a lot from the list",
         "graded_weight": "Fill in at least one graded lot with its weight",
+        "quality_readings": "Type readings as name and value, separated by commas — e.g. brix 9.5, moisture 20",
+        "basis_values": "This product is graded by {basis}: type the measured values in that box — e.g. 96, 104",
+        "profile_indicator": "The product's profile has no such indicator; it has {choices}",
     },
 }

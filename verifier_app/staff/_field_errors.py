@@ -97,6 +97,10 @@ KINDS: Final[tuple[Kind, ...]] = (
     # The forms' own refusals (FormError), before the domain sees the event.
     _k("lot_from_list", r"a lot from the list"),
     _k("graded_weight", r"at least one graded lot with its weight"),
+    # Grading under a profile's basis and indicators (issue 14).
+    _k("quality_readings", r"readings like brix 9\.5, moisture 20"),
+    _k("basis_values", r"the values graded by \((?P<basis>\S+)\), at least one"),
+    _k("profile_indicator", r"an indicator of the profile \((?P<choices>.+)\)"),
     _k("readable_file", r"a readable (TOML profile|CSV file)"),
 )
 

@@ -56,6 +56,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "批次",
         "output": "分级后的批次",
         "sizes_mm": "量得的果径（毫米，用逗号分开）",
+        "measures": "按个数或单果重分级时：每公斤个数或单果重（克，用逗号分开）",
+        "quality_readings": "品质测定（例如 brix 9.5, moisture 20）",
         "unit_id": "包装单元编号（托盘或箱）",
         "shipment": "发货单号",
         "origin_site": "发出地点编号",
@@ -151,6 +153,11 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "تۈركۈم",
         "output": "دەرىجىگە ئايرىلغان تۈركۈم",
         "sizes_mm": "ئۆلچەنگەن چوڭلۇقى (مىللىمېتىر، پەش بىلەن ئايرىڭ)",
+        "measures": (
+            "سان ياكى ئېغىرلىق بويىچە: ھەر كىلوگىرامدىكى سانى ياكى "
+            "بىر دانىسىنىڭ ئېغىرلىقى (گىرام، پەش بىلەن)"
+        ),
+        "quality_readings": "سۈپەت ئۆلچىمى (مەسىلەن brix 9.5, moisture 20)",
         "unit_id": "ئوراش بىرلىكى نومۇرى (پالېت ياكى قاپ)",
         "shipment": "يۈك نومۇرى",
         "origin_site": "چىققان ئورۇن نومۇرى",
@@ -242,6 +249,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "Lot",
         "output": "Graded lot",
         "sizes_mm": "Sizes measured (mm, separated by commas)",
+        "measures": "Graded by count or weight: count per kg or unit weight in g (commas between)",
+        "quality_readings": "Quality readings (e.g. brix 9.5, moisture 20)",
         "unit_id": "Packing unit code (pallet or case)",
         "shipment": "Shipment code",
         "origin_site": "Leaving from (site code)",
