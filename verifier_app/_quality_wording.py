@@ -1,9 +1,10 @@
-"""Wording of a lot's quality sections, shared by the staff and regulator lot pages (issue 14).
+"""Wording of a lot's quality sections, shared by the lot pages of every audience (issue 14).
 
 Analyses grouped by kind, quality readings at grading, the growers' qualification and the
 season's inputs against the commodity profile (``templates/lot_quality.html``). Spread into
-``staff._wording.STAFF_WORDING`` and ``regulator._wording.REGULATOR_WORDING``, so each
-audience's table holds it. The Uyghur wording needs a native speaker's review.
+the consumer table :data:`verifier_app._i18n.MESSAGES` that every page shares (a word the
+pages share is defined there once), so the staff lot page, the regulator's trace and the
+consumer page can all say the kinds. The Uyghur wording needs a native speaker's review.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from verifier_app._i18n import Language
-
 __all__ = ["QUALITY_WORDING"]
 
-QUALITY_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
+#: Language code (``zh``, ``ug``, ``en``) -> key -> text; keyed by plain strings because
+#: :mod:`verifier_app._i18n` imports this table.
+QUALITY_WORDING: Final[Mapping[str, Mapping[str, str]]] = {
     "zh": {
         "q_verdict_pass": "合格",
         "q_verdict_fail": "不合格",

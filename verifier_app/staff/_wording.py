@@ -12,13 +12,11 @@ from collections.abc import Mapping
 from typing import Final
 
 from verifier_app._i18n import Language
-from verifier_app._quality_wording import QUALITY_WORDING
 
 __all__ = ["STAFF_WORDING"]
 
 STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
     "zh": {
-        **QUALITY_WORDING["zh"],
         "staff_title": "包装车间",
         "what_now": "现在要做什么？",  # noqa: RUF001 (Chinese punctuation)
         "do_harvest": "登记采收",
@@ -108,7 +106,6 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "staff_missing_precool": "没有预冷记录：这个批次不能标为冷链合规，不能贴标签或开具合格证。",
     },
     "ug": {
-        **QUALITY_WORDING["ug"],
         "staff_title": "ئوراش سېخى",
         "what_now": "ھازىر نېمە قىلىسىز؟",
         "do_harvest": "ھوسۇل تىزىملاش",
@@ -211,7 +208,6 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         ),
     },
     "en": {
-        **QUALITY_WORDING["en"],
         "staff_title": "Packing shed",
         "what_now": "What are you doing now?",
         "do_harvest": "Record a harvest",
