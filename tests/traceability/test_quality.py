@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from tests.traceability.conftest import DATA, Coop, at, ev
 from traceability import (
@@ -557,3 +557,26 @@ def test_the_export_of_a_walnut_chain_imports_back_to_the_same_events(farm: Coop
         assert (event.KIND, event.to_body()) == (original.statement.kind, original.statement.body)
         kinds.add(event.KIND)
     assert {"trace.assessment", "trace.grading"} <= kinds
+
+
+def test_an_assessment_recorded_twice_is_refused_so_a_fail_cannot_be_overwritten(
+    farm: Coop,
+) -> None:
+    seq = assess(farm, "fail", assessment="GAP-2026-031", time=at(-60 * 24))
+    error = refused(lambda: assess(farm, assessment="GAP-2026-031"))
+    assert error.key == "assessment-ids-unique"
+    assert error.params == {"assessment": "GAP-2026-031", "entry": str(seq)}
+
+
+def test_a_quality_reading_changed_in_the_database_is_reported_as_drift(farm: Coop) -> None:
+    assess(farm)
+    harvest(farm, "J1", JUJUBE)
+    grade(farm, "J1", JUJUBE, [_jujube("J1S", "super", ["95"], "29")])
+    with farm.ledger.engine.begin() as conn:
+        conn.execute(
+            update(t.measurements).where(t.measurements.c.indicator == "brix").values(value="35")
+        )
+    report = check_projection(farm.ledger)
+    assert [(d.table, d.field, d.stored, d.replayed) for d in report.drifts] == [
+        ("trace_measurements", "value", "35", "29")
+    ]

@@ -65,6 +65,16 @@ def _training(conn: Connection, seq: int, e: Training) -> None:
 
 def _assessment(conn: Connection, seq: int, e: Assessment) -> None:
     _grower_of(conn, e)
+    earlier = conn.execute(
+        select(t.assessments.c.seq).where(t.assessments.c.assessment == e.assessment)
+    ).first()
+    if earlier is not None:
+        # One sheet, one entry: a second entry could turn a recorded fail into a pass.
+        raise LifecycleError(
+            "assessment-ids-unique",
+            f"assessment {e.assessment} is already recorded (entry {earlier.seq})",
+            {"assessment": e.assessment, "entry": earlier.seq},
+        )
     conn.execute(
         insert(t.assessments),
         {

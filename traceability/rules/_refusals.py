@@ -79,6 +79,7 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "grower-qualified/none": ("grower", "farm", "topic", "assessment", "day"),
     "grower-qualified/failed": ("grower", "farm", "topic", "assessment", "day"),
     "grower-qualified/expired": ("grower", "farm", "topic", "assessment", "day"),
+    "assessment-ids-unique": ("assessment", "entry"),
 }
 
 

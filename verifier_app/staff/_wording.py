@@ -399,6 +399,7 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "grade-quality/missing": (
             "批次 {output}：没有 {indicator} 测定值，「{grade}」等级要求 {needs}"
         ),
+        "assessment-ids-unique": "考核 {assessment} 已经记录过了（账本第 {entry} 条）",
         "grower-qualified/none": (
             "不能采收：种植户 {grower}（农场 {farm}）没有「{topic}」考核合格记录"
         ),
@@ -511,6 +512,9 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "grade-quality/missing": (
             "{output} تۈركۈمى: {indicator} ئۆلچەنمىگەن، «{grade}» دەرىجىسى {needs} نى تەلەپ قىلىدۇ"
         ),
+        "assessment-ids-unique": (
+            "{assessment} باھالىشى ئاللىقاچان خاتىرىلەنگەن (دەپتەردىكى {entry}-خاتىرە)"
+        ),
         "grower-qualified/none": (
             "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm} دېھقانچىلىق مەيدانى) "
             "«{topic}» باھالىشىدىن ئۆتمىگەن"
@@ -603,6 +607,7 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "grade-quality/missing": (
             "lot {output}: no {indicator} reading; grade {grade} needs {needs}"
         ),
+        "assessment-ids-unique": "assessment {assessment} is already recorded (entry {entry})",
         "grower-qualified/none": (
             "cannot harvest: grower {grower} (farm {farm}) has no assessment on {topic}"
         ),
