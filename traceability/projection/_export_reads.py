@@ -19,6 +19,7 @@ from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._lineage import ancestors, descendants
 from traceability.projection._query import profile_for
+from traceability.rules._tables import Profile
 
 __all__ = [
     "CooperativeRow",
@@ -112,6 +113,7 @@ class ExportSnapshot:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._profiles: dict[str, Profile | None] = {}  # by commodity, read once per export
 
     def lot(self, key: str) -> LotRow | None:
         """Return the lot with element-string ``key`` and its product name, or None."""
@@ -198,11 +200,13 @@ class ExportSnapshot:
         row = self.lot(key)
         if row is None:
             return "pesticide_residue"
-        try:
-            _, profile = profile_for(self._conn, row.commodity)
-        except LifecycleError:
-            return "pesticide_residue"
-        return profile.analysis_kind(substance)
+        if row.commodity not in self._profiles:
+            try:
+                self._profiles[row.commodity] = profile_for(self._conn, row.commodity)[1]
+            except LifecycleError:
+                self._profiles[row.commodity] = None
+        profile = self._profiles[row.commodity]
+        return "pesticide_residue" if profile is None else profile.analysis_kind(substance)
 
     def entries_of_lots(self, keys: Collection[str]) -> list[int]:
         """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""
