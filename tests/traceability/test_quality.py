@@ -51,9 +51,14 @@ def lot(code: str, gtin: str) -> dict[str, str]:
     return {"gtin": gtin, "lot": code}
 
 
-@pytest.fixture
-def farm(coop: Coop) -> Coop:
-    """The cooperative with jujube, walnut and honey products, profiles and a second farm."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def farm(request: pytest.FixtureRequest, make_coop: Callable[[str], Coop], sqlite_url: str) -> Coop:
+    """The cooperative with jujube, walnut and honey products, profiles and a second farm.
+
+    On SQLite and on PostgreSQL (the new tables and their queries on both engines).
+    """
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    coop = make_coop(url)
     for gtin, commodity, name in (
         (JUJUBE, "jujube", "红枣"),
         (WALNUT, "walnut", "核桃"),
