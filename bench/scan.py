@@ -226,6 +226,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="closed-loop rounds (median)")
     parser.add_argument("--offered", type=float, default=0.6, help="fixed rate, x bare rate")
     parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also serve the SQLite copy from the checkout at PATH (its own code), measured "
+        "in the same alternating rounds as NAME: an A/B of two revisions in one run",
+    )
+    parser.add_argument(
         "--skip-drift-wait",
         action="store_true",
         help="measure without waiting for the servers' first full drift check",
@@ -265,6 +273,16 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     databases = {"SQLite": f"sqlite:///{db}"}
     if args.postgres:
         databases["PostgreSQL"] = copy_to_postgres(databases["SQLite"], args.postgres, args.schema)
+    # Each compared checkout serves its own copy (a server may write beside its database).
+    checkouts: dict[str, tuple[Path, str]] = {}
+    for given in args.compare:
+        name, _, checkout = given.partition("=")
+        if not name or not Path(checkout, "verifier_app").is_dir():
+            raise SystemExit(f"--compare {given!r}: expected NAME=PATH of an agritrace checkout")
+        copy = work / f"ledger-{len(checkouts)}.db"
+        with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        checkouts[name] = (Path(checkout).resolve(), f"sqlite:///{copy}")
 
     # Every server runs throughout (an idle one costs nothing), so the rounds can alternate
     # between them: the machine's load changes by the minute when it is shared, and each
@@ -282,7 +300,12 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
         ))  # fmt: skip
         targets["bare FastAPI endpoint"] = (f"http://127.0.0.1:{port}/bare", "text/html")
         targets["bare, async def"] = (f"http://127.0.0.1:{port}/bare-async", "text/html")
-        for name, url in databases.items():
+        # (name, database URL, checkout whose code serves it: None for this one)
+        served: list[tuple[str, str, Path | None]] = [
+            (f"{name} page", url, None) for name, url in databases.items()
+        ]
+        served += [(name, url, checkout) for name, (checkout, url) in checkouts.items()]
+        for label, url, checkout in served:
             port = free_port()
             # No token file: demo mode then accepts the demo regulator token the drift wait uses.
             env = {k: v for k, v in os.environ.items() if k != "AGRITRACE_TOKENS"} | {
@@ -291,16 +314,22 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
                 "AGRITRACE_RATE_PER_SECOND": "1000000",
                 "AGRITRACE_RATE_BURST": "1000000",
             }
+            if checkout is not None:
+                # The other checkout's packages first on the path: its code, this venv.
+                env["PYTHONPATH"] = str(checkout)
             servers.append(start(
                 [sys.executable, "-m", "agritrace", "serve", "--demo", "--db", url,
                  "--port", str(port), "--workers", str(args.workers)],
                 env,
                 f"http://127.0.0.1:{port}/.well-known/gs1resolver",
+                # python -m puts the working folder first on the path: the checkout's code.
+                checkout,
             ))  # fmt: skip
             scan = f"http://127.0.0.1:{port}{path}"
-            targets[f"{name} page"] = (scan, "text/html")
-            targets[f"{name} JSON"] = (scan, "application/json")
-            waits.append((f"http://127.0.0.1:{port}", f"agritrace serve on {name}"))
+            targets[label] = (scan, "text/html")
+            if checkout is None:
+                targets[label.replace(" page", " JSON")] = (scan, "application/json")
+            waits.append((f"http://127.0.0.1:{port}", f"agritrace serve: {label}"))
         if not args.skip_drift_wait:
             # A full drift check is a replay of the whole log on one core: measuring during
             # it would measure the check.

@@ -7,6 +7,15 @@ import pytest
 PUBLIC = {
     "labels": {
         "COMMITMENT_BASES",
+        # Reports and their charts (issue 14): the PDF draws what the page's SVG draws.
+        "BarChart",
+        "ChartLabel",
+        "ChartRect",
+        "ChartSegment",
+        "Report",
+        "ReportSection",
+        "chart_shapes",
+        "render_report",
         "Certificate",
         "DigitalLink",
         "FontMissingError",
@@ -45,6 +54,16 @@ PUBLIC = {
         "QualityReading",
         "Training",
         "derive_analyses",
+        # Monitoring and the quarterly evaluation (issue 14).
+        "LOSS_TARGET",
+        "HoldCount",
+        "Monitoring",
+        "Quarter",
+        "QuarterlyEvaluation",
+        "RouteFigures",
+        "ShipmentLoss",
+        "WeekFigures",
+        "parse_quarter",
         # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",
@@ -235,6 +254,7 @@ PUBLIC = {
         "create_app",
         "create_app_from_env",
         "hash_token",
+        "quarterly_report_pdf",
         "require_role",
     },
 }

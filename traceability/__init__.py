@@ -78,6 +78,13 @@ from traceability.projection._check import (
     check_projection,
     projection_exists,
 )
+from traceability.projection._dashboard import (
+    HoldCount,
+    Monitoring,
+    RouteFigures,
+    ShipmentLoss,
+    WeekFigures,
+)
 from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
@@ -88,6 +95,12 @@ from traceability.projection._quality_reads import (
     LotQuality,
     QualificationLine,
     QualityLine,
+)
+from traceability.projection._quarterly import (
+    LOSS_TARGET,
+    Quarter,
+    QuarterlyEvaluation,
+    parse_quarter,
 )
 from traceability.projection._read import Projection
 from traceability.projection._scans import (
@@ -124,6 +137,7 @@ __all__ = [
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
+    "LOSS_TARGET",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -153,6 +167,7 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "HoldCount",
     "IdempotencyKey",
     "IdempotencyKeyUsedError",
     "ImportProblem",
@@ -174,6 +189,7 @@ __all__ = [
     "MapVerdict",
     "Mismatch",
     "Model",
+    "Monitoring",
     "MrlRow",
     "MrlTable",
     "Packing",
@@ -187,6 +203,8 @@ __all__ = [
     "QualificationLine",
     "QualityLine",
     "QualityReading",
+    "Quarter",
+    "QuarterlyEvaluation",
     "Reading",
     "Recall",
     "Receiving",
@@ -196,10 +214,12 @@ __all__ = [
     "ResidueTest",
     "Role",
     "RoleError",
+    "RouteFigures",
     "RuleFinding",
     "ScanCount",
     "SelectionFields",
     "Shipment",
+    "ShipmentLoss",
     "Shipping",
     "Site",
     "StatusMap",
@@ -213,6 +233,7 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "Verdict",
+    "WeekFigures",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
@@ -229,6 +250,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_quarter",
     "parse_selection",
     "projection_exists",
     "register_label_key",

@@ -50,12 +50,16 @@ from verifier_app.consumer._proofs import page_scripts
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _dashboard as regulator_dashboard
 from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
+from verifier_app.regulator import _reports as reports
 from verifier_app.regulator import _trace as regulator_trace
 from verifier_app.regulator._audits import AuditJobs
 from verifier_app.staff import _certificates as staff_certificates
+from verifier_app.staff import _dashboard as staff_dashboard
 from verifier_app.staff import _events_api as events
+from verifier_app.staff import _lab as staff_lab
 from verifier_app.staff import _labels as staff_labels
 from verifier_app.staff import _pages as staff
 from verifier_app.staff import _statements_api as statements
@@ -227,12 +231,18 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.include_router(regulator_trace.router)
     app.include_router(regulator_labels.router)
     app.include_router(regulator_pages.router)
+    app.include_router(regulator_dashboard.router)
+    # Published quarterly evaluations: public, like the scan pages (no sign-in).
+    app.include_router(reports.router)
     app.include_router(session.router)
     app.include_router(events.router)
     # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
     # also match ".../labels".
     app.include_router(staff_labels.router)
     app.include_router(staff_certificates.router)
+    # Before the staff pages, whose form routes take any one-segment name.
+    app.include_router(staff_dashboard.router)
+    app.include_router(staff_lab.router)
     app.include_router(staff.router)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)

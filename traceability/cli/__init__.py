@@ -13,6 +13,7 @@ from traceability.cli._audit import audit, reindex
 from traceability.cli._import import import_app
 from traceability.cli._query import export_app, lot_app, trace_app
 from traceability.cli._record import recall, record_app, rules_app
+from traceability.cli._report import report
 
 __all__ = ["audit", "mount", "reindex"]
 
@@ -28,3 +29,4 @@ def mount(root: typer.Typer) -> None:
     root.command()(recall)
     root.command()(reindex)
     root.command()(audit)
+    root.command()(report)
