@@ -250,7 +250,7 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
     _line(
         console,
         f"  {c['farms']} farms ({c['plots']} plots), {c['products']} products, "
-        f"{c['actor keys']} actor keys, {c['rule tables']} rule tables (profile, MRL table)",
+        f"{c['actor keys']} actor keys, {c['rule tables']} rule tables (profiles, MRL table)",
     )
     _line(
         console,
@@ -263,6 +263,12 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
         f"  {c['residue tests']} residue tests (signed by the lab), {c['releases']} "
         f"releases, {c['packing units']} packing units, {c['shipments']} shipments, "
         f"{c['receivings']} receivings, {c['recalls']} recall",
+    )
+    _line(
+        console,
+        f"  autumn: {c['trainings']} grower training, {c['assessments']} assessment, "
+        f"{c['fertiliser applications']} fertiliser applications; jujube lot "
+        f"{season.jujube_released} graded by count with Brix (no cold chain)",
     )
     for refusal in season.refused:
         _line(console, f"  refused, nothing appended: {refusal}")
@@ -284,12 +290,15 @@ def _tour(folder: Path, season: Season, console: Console) -> None:
     with Ledger.open(f"sqlite:///{folder / 'ledger.db'}") as ledger:
         projection = Projection(ledger)
         statuses = {lot: projection.summary(season.gtin, lot) for lot in season.interesting}
+        jujube = projection.summary(season.jujube_gtin, season.jujube_released)
     trust = TrustFile.load(folder / "trust.toml")
     _line(console, "lots to look at:")
     for lot, summary in statuses.items():
         if summary is not None:
             why = f" — {summary.reason}" if summary.reason else ""
             _line(console, f"  {lot:<12} {summary.status.value}{why}")
+    if jujube is not None:
+        _line(console, f"  {season.jujube_released:<12} {jujube.status.value} (jujubes)")
     labels = ", ".join(trust.label_keys)
     _line(
         console,

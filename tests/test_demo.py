@@ -40,8 +40,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_demo_prints_counts_statuses_and_an_audit(demo: tuple[Path, str]) -> None:
     _, out = demo
     assert "4 farms (7 plots), 4 products" in out
-    assert "6 harvests" in out
+    assert "7 harvests" in out  # six strawberry harvests and the autumn's jujube harvest
     assert "refused, nothing appended: harvest SB26-H06" in out
+    assert "refused, nothing appended: harvest JJ26-H02" in out
+    assert re.search(r"JJ26-H01-G1\s+released \(jujubes\)", out)
     assert re.search(r"audit: valid — \d+ entries", out)
     assert re.search(r"SB26-H01-G1\s+released", out)
     assert re.search(r"SB26-H04\s+on_hold — cold-chain-precool", out)

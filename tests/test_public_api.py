@@ -43,6 +43,18 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Quality, qualification and analyses by kind (issue 14, docs/adr/0021-*).
+        "ANALYSIS_GROUPS",
+        "ANALYSIS_KINDS",
+        "AnalysisGroup",
+        "Assessment",
+        "InputFinding",
+        "LotQuality",
+        "QualificationLine",
+        "QualityLine",
+        "QualityReading",
+        "Training",
+        "derive_analyses",
         # Monitoring and the quarterly evaluation (issue 14).
         "LOSS_TARGET",
         "HoldCount",

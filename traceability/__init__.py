@@ -17,7 +17,15 @@ from traceability._errors import (
     UnknownError,
     ValidationError,
 )
-from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
+from traceability._facts import (
+    ANALYSIS_GROUPS,
+    FACT_NAMES,
+    Fact,
+    Mismatch,
+    compare_facts,
+    derive_analyses,
+    derive_facts,
+)
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._mirror_follow import DomainMirror
@@ -64,6 +72,7 @@ from traceability.events._events import (
     UnitRef,
 )
 from traceability.events._model import Model
+from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -96,6 +105,12 @@ from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._quality_reads import (
+    AnalysisGroup,
+    LotQuality,
+    QualificationLine,
+    QualityLine,
+)
 from traceability.projection._quarterly import (
     LOSS_TARGET,
     Quarter,
@@ -119,6 +134,7 @@ from traceability.projection._status import (
 from traceability.projection._status_map import status_map_proof
 from traceability.rules._actors import PERMITTED, Role
 from traceability.rules._lifecycle import TABLE, Action, LotStatus, Transition
+from traceability.rules._quality import ANALYSIS_KINDS, InputFinding
 from traceability.rules._tables import (
     GradeBand,
     MrlRow,
@@ -132,6 +148,8 @@ from traceability.rules._tables import (
 __all__ = [
     "ACTIONS",
     "ALERT_SOURCES",
+    "ANALYSIS_GROUPS",
+    "ANALYSIS_KINDS",
     "CATEGORIES",
     "EVENT_TYPES",
     "FACT_NAMES",
@@ -146,6 +164,8 @@ __all__ = [
     "TABLE",
     "Action",
     "Alert",
+    "AnalysisGroup",
+    "Assessment",
     "BackTrace",
     "BatchError",
     "CertificateCheck",
@@ -179,6 +199,7 @@ __all__ = [
     "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
+    "InputFinding",
     "LabelKey",
     "LabelRun",
     "LifecycleError",
@@ -186,6 +207,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LotPage",
+    "LotQuality",
     "LotRef",
     "LotState",
     "LotStatus",
@@ -205,6 +227,9 @@ __all__ = [
     "Profile",
     "Projection",
     "ProjectionCheck",
+    "QualificationLine",
+    "QualityLine",
+    "QualityReading",
     "Quarter",
     "QuarterlyEvaluation",
     "Reading",
@@ -230,6 +255,7 @@ __all__ = [
     "StoredKey",
     "SubstanceResult",
     "TraceError",
+    "Training",
     "Transition",
     "UnitRef",
     "UnknownError",
@@ -242,6 +268,7 @@ __all__ = [
     "check_projection",
     "compare_facts",
     "count_scan",
+    "derive_analyses",
     "derive_facts",
     "export_epcis",
     "export_fsma204",

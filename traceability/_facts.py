@@ -42,7 +42,15 @@ from typing import Any
 
 from traceability._story import STORY_FACTS, story_facts
 
-__all__ = ["FACT_NAMES", "Fact", "Mismatch", "compare_facts", "derive_facts"]
+__all__ = [
+    "ANALYSIS_GROUPS",
+    "FACT_NAMES",
+    "Fact",
+    "Mismatch",
+    "compare_facts",
+    "derive_analyses",
+    "derive_facts",
+]
 
 #: Every fact the page shows and the check compares, in display order.
 FACT_NAMES = (
@@ -160,6 +168,8 @@ def _precool_findings(
     complete: bool,
 ) -> list[str]:
     # traceability.rules.precool_findings, with each finding as a key rather than a sentence.
+    if profile.get("precool_min_celsius") is None:
+        return []  # a profile without pre-cooling limits (walnuts, honey) judges no log
     low, high = Decimal(profile["precool_min_celsius"]), Decimal(profile["precool_max_celsius"])
     deadline = harvested + timedelta(minutes=int(profile["precool_within_minutes"]))
     ordered = sorted(readings, key=lambda r: _time(r["time"]))
@@ -361,11 +371,34 @@ def _receiving(s: _State, seq: int, body: Mapping[str, Any]) -> None:
         s.set_status("received", seq)
     for lot in set(lots) & s.lineage():
         _, profile = _latest(s.profiles, s.commodity[lot])
+        if profile.get("transport_tolerance_celsius") is None:
+            continue  # a profile without transport limits judges no logger
         tolerance = Decimal(profile["transport_tolerance_celsius"])
         point = shipment.get("set_point_celsius")
         old = _transport_findings(tolerance, point, before)
         if _transport_findings(tolerance, point, now) - old:
             s.hold_forward(lot, seq, "transport")
+
+
+def _walk(entries: Sequence[Mapping[str, Any]], gtin: str, lot: str) -> tuple[_State, list[Any]]:
+    s = _State((gtin, lot))
+    ordered = sorted(entries, key=lambda e: int(e["seq"]))
+    try:
+        # The lineage first: a result on a harvest lot counts for the lots graded from it
+        # later, as the projection's summary counts every result on the lot's ancestors.
+        for entry in ordered:
+            body = entry["body"]
+            if entry["kind"] == "trace.grading":
+                for out in body["outputs"]:
+                    s.parents.setdefault(_ref(out["lot"]), set()).add(_ref(body["input"]))
+            elif entry["kind"] == "trace.processing":
+                for ref in body["inputs"]:
+                    s.parents.setdefault(_ref(body["output"]), set()).add(_ref(ref))
+        for entry in ordered:
+            _step(s, int(entry["seq"]), str(entry["kind"]), entry["body"])
+    except KeyError as e:
+        raise ValueError(f"an entry lacks the member {e.args[0]!r}") from e
+    return s, ordered
 
 
 def derive_facts(entries: Sequence[Mapping[str, Any]], gtin: str, lot: str) -> dict[str, Fact]:
@@ -384,24 +417,89 @@ def derive_facts(entries: Sequence[Mapping[str, Any]], gtin: str, lot: str) -> d
         ValueError: the entries lack one that a listed entry needs (a product, a profile, an
             MRL table), naming it.
     """
-    s = _State((gtin, lot))
-    ordered = sorted(entries, key=lambda e: int(e["seq"]))
-    try:
-        # The lineage first: a result on a harvest lot counts for the lots graded from it
-        # later, as the projection's summary counts every result on the lot's ancestors.
-        for entry in ordered:
-            body = entry["body"]
-            if entry["kind"] == "trace.grading":
-                for out in body["outputs"]:
-                    s.parents.setdefault(_ref(out["lot"]), set()).add(_ref(body["input"]))
-            elif entry["kind"] == "trace.processing":
-                for ref in body["inputs"]:
-                    s.parents.setdefault(_ref(body["output"]), set()).add(_ref(ref))
-        for entry in ordered:
-            _step(s, int(entry["seq"]), str(entry["kind"]), entry["body"])
-    except KeyError as e:
-        raise ValueError(f"an entry lacks the member {e.args[0]!r}") from e
+    s, ordered = _walk(entries, gtin, lot)
     return _finish(s, ordered)
+
+
+#: The kinds analyses are grouped under, in display order (``traceability.rules``'s
+#: ``ANALYSIS_KINDS``; repeated here so the command-line verifier needs no rule code).
+ANALYSIS_GROUPS = ("pesticide_residue", "mycotoxin", "veterinary_drug", "heavy_metal", "quality")
+
+
+def derive_analyses(entries: Sequence[Mapping[str, Any]], gtin: str, lot: str) -> Fact:
+    """Derive the lot's analyses grouped by kind, and its quality readings (issue 14).
+
+    Not one of :data:`FACT_NAMES` (so the page's check is unchanged until a page shows it):
+    a page that shows analyses by kind takes them from here. The value is
+    ``{"groups": [{"kind", "results": [residue line ...]}], "quality": [{indicator, value,
+    unit, needs}]}``: each residue line of :func:`derive_facts` under the kind the lot's
+    commodity profile gives its substance (``analysis_kinds``; unlisted: pesticide
+    residue), groups in :data:`ANALYSIS_GROUPS` order, empty ones left out; ``quality`` the
+    indicators measured when the lot (or the lot it was graded from) was graded, with the
+    unit and the grade's bound from the profile (``needs``, None when the grade sets none).
+
+    Raises:
+        ValueError: as :func:`derive_facts`.
+    """
+    s, ordered = _walk(entries, gtin, lot)
+    facts = _finish(s, ordered)
+    commodity = s.commodity.get(s.lot)
+    if not commodity or commodity not in s.profiles:
+        return Fact({"groups": [], "quality": []}, ())
+    profile_seq, profile = s.profiles[commodity]
+    kinds = {str(k).lower(): str(v) for k, v in profile.get("analysis_kinds", {}).items()}
+    groups: dict[str, list[Any]] = {}
+    for line in facts["residues"].value or []:
+        kind = kinds.get(str(line["substance"]).lower(), "pesticide_residue")
+        groups.setdefault(kind, []).append(line)
+    quality, seqs = _quality_readings(s, ordered, profile)
+    value = {
+        "groups": [{"kind": k, "results": groups[k]} for k in ANALYSIS_GROUPS if k in groups],
+        "quality": quality,
+    }
+    return Fact(value, (*facts["residues"].entries, profile_seq, *seqs))
+
+
+def _quality_readings(
+    s: _State, ordered: Sequence[Mapping[str, Any]], profile: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    units = {str(i["name"]): str(i["unit"]) for i in profile.get("indicators", [])}
+    lineage = s.lineage()
+    out, seqs = [], []
+    for entry in ordered:
+        if entry["kind"] != "trace.grading":
+            continue
+        for graded in entry["body"]["outputs"]:
+            if _ref(graded["lot"]) not in lineage or not graded.get("quality"):
+                continue
+            band: Mapping[str, Any] = next(
+                (g for g in profile["grades"] if g["name"] == graded["grade"]), {}
+            )
+            bounds = {str(b["indicator"]): b for b in band.get("thresholds", [])}
+            seqs.append(int(entry["seq"]))
+            # By indicator within a grading, as the projection lists them.
+            for q in sorted(graded["quality"], key=lambda q: str(q["indicator"])):
+                unit = units.get(str(q["indicator"]), "")
+                out.append(
+                    {
+                        "indicator": str(q["indicator"]),
+                        "value": str(q["value"]),
+                        "unit": unit,
+                        "needs": _bound_text(bounds.get(str(q["indicator"])), unit),
+                    }
+                )
+    return out, seqs
+
+
+def _bound_text(bound: Mapping[str, Any] | None, unit: str) -> str | None:
+    # traceability.rules.Threshold.text
+    if bound is None:
+        return None
+    if bound.get("max") is None:
+        return f">= {bound['min']} {unit}"
+    if bound.get("min") is None:
+        return f"<= {bound['max']} {unit}"
+    return f"{bound['min']}-{bound['max']} {unit}"
 
 
 def _finish(s: _State, ordered: Sequence[Mapping[str, Any]]) -> dict[str, Fact]:

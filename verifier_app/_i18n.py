@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
+from verifier_app._quality_wording import QUALITY_WORDING
+
 __all__ = ["DEFAULT_LANGUAGE", "DIRECTION", "LANGUAGES", "MESSAGES", "Language", "choose_language"]
 
 Language = Literal["zh", "ug", "en"]
@@ -18,6 +20,7 @@ DIRECTION: Final[Mapping[Language, str]] = {"zh": "ltr", "ug": "rtl", "en": "ltr
 
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     "zh": {
+        **QUALITY_WORDING["zh"],  # the lot pages' quality sections (issue 14)
         "language_name": "中文",
         "site": "农产品溯源验证",
         "status_unknown": "未知编码：可能是假冒产品",
@@ -303,6 +306,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "complaints_about_lot": "关于此批次的投诉：待处理 {open} 件，已决定 {decided} 件",
     },
     "ug": {
+        **QUALITY_WORDING["ug"],  # the lot pages' quality sections (issue 14)
         "language_name": "ئۇيغۇرچە",
         "site": "يېزا ئىگىلىك مەھسۇلاتلىرىنى ئىز قوغلاش",
         "status_unknown": "نامەلۇم كود: ساختا مەھسۇلات بولۇشى مۇمكىن",
@@ -627,6 +631,7 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         ),
     },
     "en": {
+        **QUALITY_WORDING["en"],  # the lot pages' quality sections (issue 14)
         "language_name": "English",
         "site": "Produce traceability check",
         "status_unknown": "Unknown code: possible counterfeit",

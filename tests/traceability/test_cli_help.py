@@ -37,7 +37,8 @@ COMMANDS = _traceability_commands()
 def test_every_event_kind_can_be_recorded() -> None:
     recordable = {p[1] for p in COMMANDS if p[0] == "record" and len(p) == 2}
     assert recordable == {
-        "cooperative", "product", "farm", "site", "input", "harvest", "cooling", "grading",
+        "cooperative", "product", "farm", "site", "input", "training", "assessment", "harvest",
+        "cooling", "grading",
         "residue", "packing", "shipping", "receiving", "processing", "hold", "release", "recall",
         "complaint", "decision",
     }  # fmt: skip

@@ -101,9 +101,38 @@ def test_recall_propagates_to_graded_lots_and_shipment(built: tuple[Ledger, Seas
 
 def test_pre_harvest_interval_refusal_appended_nothing(built: tuple[Ledger, Season]) -> None:
     _, season = built
-    assert len(season.refused) == 1
-    assert "pre-harvest-interval" in season.refused[0]
-    assert season.counts["harvests"] == 6
+    phi = [r for r in season.refused if "pre-harvest-interval" in r]
+    assert len(phi) == 1
+    assert phi[0].startswith("harvest SB26-H06")
+    # Six strawberry harvests (H06 once, days later) and one jujube harvest were recorded.
+    assert season.counts["harvests"] == 7
+
+
+def test_an_unassessed_growers_jujube_harvest_is_refused(built: tuple[Ledger, Season]) -> None:
+    ledger, season = built
+    (refusal,) = [r for r in season.refused if "grower-qualified" in r]
+    assert "Li Hua" in refusal
+    assert "gap_basics" in refusal
+    assert Projection(ledger).find(season.jujube_gtin, "JJ26-H02") is None
+
+
+def test_the_jujube_lot_is_released_with_brix_and_its_profiles_checks(
+    built: tuple[Ledger, Season],
+) -> None:
+    ledger, season = built
+    projection = Projection(ledger)
+    state = projection.lot(season.jujube_gtin, season.jujube_released)
+    assert state.status == LotStatus.RELEASED
+    quality = projection.quality(season.jujube_gtin, season.jujube_released)
+    brix = {m.indicator: (m.value, m.needs) for m in quality.measurements}["brix"]
+    assert brix == ("26.4", ">= 25 °Bx")
+    (qualified,) = quality.qualifications
+    assert (qualified.topic, qualified.outcome) == ("gap_basics", "pass")
+    (organic,) = quality.inputs
+    assert organic.met
+    # Strawberries carry a Brix reading too (no bound set by their profile).
+    summer = projection.quality(season.gtin, season.released).measurements
+    assert [(m.indicator, m.unit, m.needs) for m in summer] == [("brix", "°Bx", None)]
 
 
 def test_every_key_is_registered_with_its_roles(built: tuple[Ledger, Season]) -> None:

@@ -92,6 +92,17 @@ def test_every_event_route_records_a_season(
         "operator": "Ali",
     }
     ok(c, w, "cooperative", "input", spray)
+    grower = {"farm": "YK-F2", "grower": "G", "time": ago(700)}
+    course = {"course": "IPM", "hours": "4", "trainer": "extension station"}
+    ok(c, w, "cooperative", "training", grower | course)
+    assessed = {"assessment": "A-1", "topic": "gap_basics", "outcome": "pass"}
+    ok(
+        c,
+        w,
+        "cooperative",
+        "assessment",
+        grower | assessed | {"valid_until": "2099-01-01", "assessor": "X"},
+    )
     released_lot(c, w, "H1")
     ok(c, w, "packing_station", "harvest", harvest_body("H2"))
     ok(c, w, "packing_station", "grading", grading_body("H2", "G2"))

@@ -15,6 +15,7 @@ __all__ = [
     "COOPERATIVE",
     "COOPERATIVE_BODY",
     "FARMS",
+    "JUJUBE",
     "LAB",
     "PACKING_STATION",
     "PRODUCTS",
@@ -96,11 +97,15 @@ class DemoFarm:
 
 STRAWBERRY = DemoProduct(gtin("001"), "strawberry", "草莓 قۇلۇپناي Strawberries")
 
-#: Only strawberries carry lots this season; the other products are registered for the
-#: autumn (jujubes, walnuts, almonds) and show what a product list looks like.
+#: Jujubes: the autumn lot of the demo, under its own profile (no cold chain, graded by
+#: count per kg with Brix thresholds, qualified growers only).
+JUJUBE = DemoProduct(gtin("002"), "jujube", "红枣 چىلان Jujubes")
+
+#: Strawberries carry the summer's lots and jujubes the autumn's; walnuts and almonds are
+#: registered for later and show what a product list looks like.
 PRODUCTS = (
     STRAWBERRY,
-    DemoProduct(gtin("002"), "jujube", "红枣 چىلان Jujubes"),
+    JUJUBE,
     DemoProduct(gtin("003"), "walnut", "核桃 ياڭاق Walnuts"),
     DemoProduct(gtin("004"), "almond", "巴旦木 بادام Almonds"),
 )

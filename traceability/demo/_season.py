@@ -27,9 +27,11 @@ from ledger import sign_statement as sign
 from traceability._errors import LifecycleError
 from traceability._recorder import Recorder
 from traceability._seal import seal_with_status_map
+from traceability.demo._autumn import JUJUBE_LOTS, record_autumn
 from traceability.demo._cast import (
     COOPERATIVE_BODY,
     FARMS,
+    JUJUBE,
     LAB,
     PACKING_STATION,
     PRODUCTS,
@@ -102,6 +104,8 @@ class Season:
         residue_hold: A graded lot held because its harvest lot failed the residue test.
         recalled: A graded lot recalled with the harvest lot it came from.
         recalled_harvest: The harvest lot the recall was recorded on.
+        jujube_gtin: The jujubes' GTIN-14 (the autumn's lots).
+        jujube_released: A released jujube lot (graded by count, with Brix readings).
         quarter: The calendar quarter the season falls in (its quarterly evaluation).
         complained: A shipped lot a buyer complained about; the regulator decided (warning).
     """
@@ -114,6 +118,8 @@ class Season:
     residue_hold: str = "SB26-H03-SU"
     recalled: str = "SB26-H02-SU"
     recalled_harvest: str = "SB26-H02"
+    jujube_gtin: str = JUJUBE.gtin
+    jujube_released: str = JUJUBE_LOTS[2]
     quarter: str = f"{T0.year}-Q{(T0.month - 1) // 3 + 1}"
     complained: str = "SB26-H05-G1"
 
@@ -293,12 +299,16 @@ def _grade(w: _Writer, rng: random.Random, lot: str) -> None:
     for grade, (suffix, share, (low, high)) in _GRADES.items():
         sizes = [f"{rng.uniform(low, high):.1f}" for _ in range(8)]
         quantity = (Decimal(kg) * share).quantize(Decimal("0.1"))
+        # A refractometer reading per graded lot (7.5-11.5 °Bx), drawn from a generator of
+        # its own so that adding it left every other drawn value as it was.
+        brix = random.Random(f"brix {lot} {grade}").uniform(7.5, 11.5)  # noqa: S311 (demo)
         outputs.append(
             {
                 "lot": _ref(f"{lot}-{suffix}"),
                 "grade": grade,
                 "quantity": str(quantity),
                 "sizes_mm": sizes,
+                "quality": [{"indicator": "brix", "value": f"{brix:.1f}"}],
             }
         )
     w(
@@ -458,6 +468,10 @@ def build_season(
         time=_at(7, 60),
     )
     _complaints(w, season)
+    # The autumn comes after the summer's entries, so theirs keep their positions.
+    w.recorder.record(load_profile(_DATA / "jujube.toml"), keys["coop-admin"], at=T0)
+    season.counts["rule tables"] += 1
+    record_autumn(w, season.refused, _at)
     season.counts["ledger entries"] = ledger.size()
     # From here on every checkpoint ends with the lot-status map (the demo's next one, too).
     seal_with_status_map(ledger, keys["status-map"])

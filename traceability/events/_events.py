@@ -28,9 +28,11 @@ from traceability.events._model import (
     Text,
     Time,
 )
+from traceability.events._quality import Assessment, QualityReading, Training
 
 __all__ = [
     "EVENT_TYPES",
+    "Assessment",
     "CertificateIssued",
     "Complaint",
     "Cooling",
@@ -47,6 +49,7 @@ __all__ = [
     "Packing",
     "Processing",
     "Product",
+    "QualityReading",
     "Reading",
     "Recall",
     "Receiving",
@@ -56,6 +59,7 @@ __all__ = [
     "Site",
     "StatusMap",
     "SubstanceResult",
+    "Training",
 ]
 
 _COMMODITY = r"^[a-z][a-z_]{1,30}$"
@@ -190,12 +194,25 @@ class Cooling(Model):
 
 
 class GradedLot(Model):
-    """One output of grading: a new lot of one grade with the sizes measured on it."""
+    """One output of grading: a new lot of one grade with what was measured on it.
+
+    What the grade rests on follows the commodity profile's ``grade_by``: ``sizes_mm`` (fruit
+    diameters), ``measures`` (count per kg or unit weight in g), and ``quality`` (indicators
+    such as Brix or moisture that the grade's thresholds name). Absent fields are omitted
+    from the body, so gradings recorded before these existed keep their bytes.
+    """
 
     lot: LotRef
     grade: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     quantity: Amount
-    sizes_mm: tuple[Measure, ...] = Field(min_length=1, max_length=500)
+    sizes_mm: tuple[Measure, ...] | None = Field(default=None, min_length=1, max_length=500)
+    measures: tuple[Measure, ...] | None = Field(default=None, min_length=1, max_length=500)
+    quality: tuple[QualityReading, ...] | None = Field(default=None, min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_reading_per_indicator(self) -> GradedLot:
+        _distinct("quality", [q.indicator for q in self.quality or ()])
+        return self
 
 
 class Grading(Model):
@@ -445,6 +462,8 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Farm,
         Site,
         InputApplication,
+        Training,
+        Assessment,
         Harvest,
         Cooling,
         Grading,

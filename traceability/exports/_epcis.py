@@ -10,6 +10,9 @@ cooling         ObjectEvent OBSERVE, Temperature/CEL    storing       (unchanged
                 (a part: agt:moreReadings true)
 grading         TransformationEvent                     <origin>/voc/grading  active
 residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged)
+                (each with agt:analysisKind)
+training        ObjectEvent OBSERVE, farm readPoint     <origin>/voc/training  (none)
+assessment      ObjectEvent OBSERVE, farm readPoint     <origin>/voc/assessing (none)
 packing         AggregationEvent ADD                    packing       (unchanged)
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
@@ -38,6 +41,7 @@ from typing import Any
 from ledger import Record, format_time
 from traceability.events._complaints import Complaint, Decision
 from traceability.events._events import (
+    Assessment,
     Cooling,
     Grading,
     Harvest,
@@ -51,6 +55,7 @@ from traceability.events._events import (
     Release,
     ResidueTest,
     Shipping,
+    Training,
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
@@ -178,14 +183,7 @@ class _Mapper:
                 inputs, outputs = [e.input], [o.lot for o in e.outputs]
                 amounts = [o.quantity for o in e.outputs]
                 step = "grading"
-                ilmd: dict[str, Any] = {
-                    "agt:grades": {lot_key(o.lot.gtin, o.lot.lot): o.grade for o in e.outputs},
-                    # Kept so an import of this document rebuilds the same grading event.
-                    "agt:sizesMm": {
-                        lot_key(o.lot.gtin, o.lot.lot): [format(s, "f") for s in o.sizes_mm]
-                        for o in e.outputs
-                    },
-                }
+                ilmd = _grading_ilmd(e)
                 uom = "KGM"
             else:
                 inputs, outputs, amounts, step, uom = (
@@ -215,6 +213,11 @@ class _Mapper:
                     "agt:value": r.to_body()["value"],
                     "agt:loq": format(r.loq, "f"),
                     "agt:unit": r.unit,
+                    # The profile's kind for the substance (pesticide residue, mycotoxin,
+                    # veterinary drug, heavy metal, quality).
+                    "agt:analysisKind": self.reads.analysis_kind(
+                        lot_key(e.lot.gtin, e.lot.lot), r.substance
+                    ),
                 }
                 if v is not None:
                     item |= {
@@ -307,6 +310,8 @@ class _Mapper:
             return event
         if isinstance(e, Complaint | Decision):
             return self._post_trace(e)
+        if isinstance(e, Training | Assessment):
+            return _qualification(self, e)
         return None  # master data and rule tables are not EPCIS events
 
     def _post_trace(self, e: Complaint | Decision) -> dict[str, Any]:
@@ -342,6 +347,51 @@ class _Mapper:
             "agt:rule": e.rule,
             "agt:reason": e.reason,
         }
+
+
+def _grading_ilmd(e: Grading) -> dict[str, Any]:
+    """The grading's per-lot data; kept so an import rebuilds the same grading event."""
+    keys = [(lot_key(o.lot.gtin, o.lot.lot), o) for o in e.outputs]
+    ilmd: dict[str, Any] = {"agt:grades": {k: o.grade for k, o in keys}}
+    values = {
+        "agt:sizesMm": {k: o.sizes_mm for k, o in keys if o.sizes_mm},
+        "agt:measures": {k: o.measures for k, o in keys if o.measures},
+    }
+    for name, per_lot in values.items():
+        if per_lot or name == "agt:sizesMm":
+            ilmd[name] = {k: [format(v, "f") for v in vs or ()] for k, vs in per_lot.items()}
+    quality = {
+        k: {q.indicator: format(q.value, "f") for q in o.quality} for k, o in keys if o.quality
+    }
+    if quality:
+        ilmd["agt:quality"] = quality
+    return ilmd
+
+
+def _qualification(mapper: _Mapper, e: Training | Assessment) -> dict[str, Any]:
+    """A grower's training or assessment: an observation at the farm, about no lot."""
+    event: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "epcList": [],
+        "readPoint": {"id": mapper.uri("farm", e.farm)},
+        "agt:grower": e.grower,
+    }
+    if isinstance(e, Training):
+        return event | {
+            "bizStep": mapper.uri("voc", "training"),
+            "agt:course": e.course,
+            "agt:hours": format(e.hours, "f"),
+            "agt:trainer": e.trainer,
+        }
+    return event | {
+        "bizStep": mapper.uri("voc", "assessing"),
+        "agt:assessment": e.assessment,
+        "agt:topic": e.topic,
+        "agt:outcome": e.outcome,
+        **({"agt:validUntil": e.valid_until.isoformat()} if e.valid_until else {}),
+        "agt:assessor": e.assessor,
+    }
 
 
 def build_document(

@@ -23,6 +23,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.events._model import Model
+from traceability.events._quality import Assessment, Training
 from traceability.exports._epcis_terms import (
     Unsupported,
     decimal_text,
@@ -202,6 +203,8 @@ class EventReader:
             )
         if step == "inspecting" and "agt:residueResults" in e:
             return self.residue(e, time)
+        if step in ("agt:training", "agt:assessing"):
+            return self.qualification(e, step, time)
         if disposition in ("recalled", "non_sellable_other", "sellable_accessible"):
             lot = self.one_lot(e)
             reason = e.get("agt:reason") or f"EPCIS {disposition} ({e.get('eventID', 'no id')})"
@@ -225,6 +228,30 @@ class EventReader:
             "bizStep",
             f"an OBSERVE with bizStep {e.get('bizStep')!r} and disposition "
             f"{e.get('disposition')!r} has no counterpart among the cooperative's events",
+        )
+
+    def qualification(self, e: dict[str, Any], step: str, time: str) -> Model:
+        """Return the grower's training or assessment an OBSERVE at a farm records."""
+        farm = local_id(get(e, "readPoint").get("id"), "readPoint.id", self.base, "farm")
+        common = {"farm": farm, "grower": e.get("agt:grower"), "time": time}
+        if step == "agt:training":
+            return Training.from_body(
+                common
+                | {
+                    "course": e.get("agt:course"),
+                    "hours": e.get("agt:hours"),
+                    "trainer": e.get("agt:trainer"),
+                }
+            )
+        return Assessment.from_body(
+            common
+            | {
+                "assessment": e.get("agt:assessment"),
+                "topic": e.get("agt:topic"),
+                "outcome": e.get("agt:outcome"),
+                "valid_until": e.get("agt:validUntil"),
+                "assessor": e.get("agt:assessor"),
+            }
         )
 
     def shipment(self, e: dict[str, Any]) -> str:
@@ -279,11 +306,19 @@ class EventReader:
         site = self.site(e) if "readPoint" in e else None
         if step == "agt:grading" or "agt:grades" in ilmd:
             grades, sizes = ilmd.get("agt:grades", {}), ilmd.get("agt:sizesMm", {})
+            measures, quality = ilmd.get("agt:measures", {}), ilmd.get("agt:quality", {})
             if len(inputs) != 1:
                 raise Unsupported("inputQuantityList", "grading splits exactly one lot")
             keys = [f"(01){o['gtin']}(10){o['lot']}" for o in outputs]
             graded = [
-                {"lot": o, "grade": grades.get(k), "quantity": q, "sizes_mm": sizes.get(k)}
+                {
+                    "lot": o,
+                    "grade": grades.get(k),
+                    "quantity": q,
+                    "sizes_mm": sizes.get(k),
+                    "measures": measures.get(k),
+                    "quality": _readings(quality.get(k)),
+                }
                 for o, k, q in zip(outputs, keys, amounts, strict=True)
             ]
             return Grading.from_body(
@@ -320,3 +355,10 @@ class EventReader:
                 "time": _time(e),
             }
         )
+
+
+def _readings(values: Any) -> list[dict[str, Any]] | None:
+    """``agt:quality`` of one lot (indicator -> value) as quality readings, or None."""
+    if not isinstance(values, dict) or not values:
+        return None
+    return [{"indicator": k, "value": v} for k, v in values.items()]

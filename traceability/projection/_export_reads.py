@@ -15,8 +15,11 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy import Connection, select
 
+from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._lineage import ancestors, descendants
+from traceability.projection._query import profile_for
+from traceability.rules._tables import Profile
 
 __all__ = [
     "CooperativeRow",
@@ -110,6 +113,7 @@ class ExportSnapshot:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._profiles: dict[str, Profile | None] = {}  # by commodity, read once per export
 
     def lot(self, key: str) -> LotRow | None:
         """Return the lot with element-string ``key`` and its product name, or None."""
@@ -187,6 +191,22 @@ class ExportSnapshot:
         """Return the verdicts of residue-test entry ``seq``, by substance."""
         rows = self._conn.execute(select(t.results).where(t.results.c.seq == seq))
         return {r.substance: ResultRow(r.substance, r.outcome, r.limit, r.rule_seq) for r in rows}
+
+    def analysis_kind(self, key: str, substance: str) -> str:
+        """Return the kind of analysis ``substance`` is for lot ``key``'s commodity profile.
+
+        ``pesticide_residue`` when the profile lists no kind for it (or the lot is unknown).
+        """
+        row = self.lot(key)
+        if row is None:
+            return "pesticide_residue"
+        if row.commodity not in self._profiles:
+            try:
+                self._profiles[row.commodity] = profile_for(self._conn, row.commodity)[1]
+            except LifecycleError:
+                self._profiles[row.commodity] = None
+        profile = self._profiles[row.commodity]
+        return "pesticide_residue" if profile is None else profile.analysis_kind(substance)
 
     def entries_of_lots(self, keys: Collection[str]) -> list[int]:
         """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""

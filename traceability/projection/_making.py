@@ -27,6 +27,13 @@ from traceability.events._events import (
 from traceability.projection import _schema as t
 from traceability.projection._cold_chain import new_precool_findings
 from traceability.projection._holds import hold_forward, place_hold
+from traceability.projection._quality import (
+    QUALITY_HANDLERS,
+    check_graded_lot,
+    check_qualified,
+    keep_dose,
+    keep_measurements,
+)
 from traceability.projection._query import (
     commodity_of,
     find_lot,
@@ -158,6 +165,7 @@ def _input(conn: Connection, seq: int, e: InputApplication) -> None:
             "time": e.time.isoformat(),
         },
     )
+    keep_dose(conn, seq, e)
     if e.category == "pesticide":
         _late_spray(conn, seq, e)
 
@@ -209,6 +217,7 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
     commodity = commodity_of(conn, e.lot.gtin, "lot.gtin")
     require_plot(conn, e.plot)
     profile_seq, profile = profile_for(conn, commodity)
+    check_qualified(conn, profile_seq, profile, e.plot, e.time)
     problem = None
     params: dict[str, object] = {}
     for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
@@ -285,7 +294,6 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             f"outputs weigh {total}, the input lot only {row.quantity}",
             {"total": total, "quantity": row.quantity},
         )
-    rule = f"grade-band (profile entry {profile_seq})"
     for i, out in enumerate(e.outputs):
         try:
             band = profile.band(out.grade)
@@ -293,14 +301,7 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             raise ValidationError(f"outputs[{i}].grade", error.expected, error.got) from error
         if out.lot.gtin != row.gtin:
             commodity_of(conn, out.lot.gtin, f"outputs[{i}].lot.gtin")
-        for size in out.sizes_mm:
-            if not band.admits(size):
-                raise LifecycleError(
-                    rule,
-                    f"outputs[{i}]: {size} mm is outside {out.grade} "
-                    f"[{band.min_mm or '-'}, {band.max_mm or '-'}) mm",
-                    {"output": out.lot.lot, "size": size, "grade": out.grade},
-                )
+        check_graded_lot(profile_seq, profile, band, i, out)
     set_status(conn, row.key, LotStatus.CONSUMED, seq)
     keys = [row.key]
     for out in e.outputs:
@@ -317,6 +318,7 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             stage_time=e.time.isoformat(),
         )
         conn.execute(_EDGE, {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        keep_measurements(conn, seq, profile_seq, profile, key, out)
         keys.append(key)
     touch(conn, seq, *keys)
 
@@ -372,4 +374,5 @@ MAKING_HANDLERS: dict[type[Any], Any] = {
     Cooling: _cooling,
     Grading: _grading,
     ResidueTest: _residue,
+    **QUALITY_HANDLERS,
 }

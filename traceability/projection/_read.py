@@ -61,6 +61,7 @@ from traceability.projection._lookup import (
     residue_lines,
 )
 from traceability.projection._once import ensure_table, lookup
+from traceability.projection._quality_reads import LotQuality, lot_quality
 from traceability.projection._quarterly import (
     Quarter,
     QuarterlyEvaluation,
@@ -221,6 +222,18 @@ class Projection:
             )
             return residue_lines(rows)
 
+    def quality(self, gtin: str, lot: str) -> LotQuality:
+        """Return the lot's analyses by kind, quality readings, qualification and inputs.
+
+        Raises:
+            ValidationError: as :meth:`lot`.
+        """
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            found = lot_quality(conn, state.key)
+        assert found is not None  # the lot exists: self.lot found it
+        return found
+
     def neighbours(self, state: LotState) -> tuple[list[LotState], list[LotState]]:
         """Return the lots ``state`` was made from and the lots made from it (one step)."""
         with self._read() as conn:
@@ -331,7 +344,7 @@ class Projection:
                 _, profile = profile_for(conn, commodity)
             except LifecycleError:
                 return ()
-        return tuple(sorted(profile.grades, key=lambda g: (g.min_mm is not None, g.min_mm or 0)))
+        return tuple(sorted(profile.grades, key=lambda g: (g.low is not None, g.low or 0)))
 
     def plots(self) -> list[PlotInfo]:
         """Return every plot with its farm and grower, by plot."""

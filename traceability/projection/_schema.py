@@ -22,6 +22,7 @@ from sqlalchemy import (
 __all__ = [
     "anomalies",
     "arrivals",
+    "assessments",
     "complaint_contacts",
     "complaints",
     "cooperative",
@@ -31,12 +32,14 @@ __all__ = [
     "farms",
     "holds",
     "idempotency",
+    "input_doses",
     "inputs",
     "issued",
     "lots",
     "map_lots",
     "map_nodes",
     "map_state",
+    "measurements",
     "metadata",
     "packed",
     "plots",
@@ -50,6 +53,7 @@ __all__ = [
     "sites",
     "state",
     "status_maps",
+    "trainings",
 ]
 
 metadata = MetaData()
@@ -138,6 +142,59 @@ inputs = Table(
     Column("product_name", Text, nullable=False),
     Column("substance", Text, nullable=False),
     Column("time", String(40), nullable=False),
+)
+
+#: The dose of every input (issue 14: inputs checked against the profile's season minimums);
+#: a table of its own so that ``trace_inputs`` keeps its columns.
+input_doses = Table(
+    "trace_input_doses",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("plot", String(40), nullable=False, index=True),
+    Column("dose", String(24), nullable=False),
+    Column("dose_unit", String(8), nullable=False),
+)
+
+#: Growers' trainings (``trace.training``), by farm.
+trainings = Table(
+    "trace_trainings",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("farm", String(40), nullable=False, index=True),
+    Column("grower", Text, nullable=False),
+    Column("course", Text, nullable=False),
+    Column("hours", String(24), nullable=False),
+    Column("trainer", Text, nullable=False),
+    Column("time", String(40), nullable=False),
+)
+
+#: Growers' assessments (``trace.assessment``), by farm: the harvest qualification rule.
+assessments = Table(
+    "trace_assessments",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("farm", String(40), nullable=False, index=True),
+    Column("grower", Text, nullable=False),
+    Column("assessment", String(40), nullable=False),
+    Column("topic", String(32), nullable=False),
+    Column("outcome", String(8), nullable=False),
+    Column("valid_until", String(10)),
+    Column("assessor", Text, nullable=False),
+    Column("time", String(40), nullable=False),
+)
+
+#: Quality indicators measured on a lot (a graded lot's ``quality`` readings), with the
+#: unit and the threshold the profile entry gave when the lot was graded.
+measurements = Table(
+    "trace_measurements",
+    metadata,
+    Column("lot", String(64), primary_key=True),
+    Column("indicator", String(32), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("value", String(24), nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("needs", Text),
+    Column("rule_seq", Integer, nullable=False),
 )
 
 lots = Table(

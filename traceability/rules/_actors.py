@@ -50,6 +50,10 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.profile": frozenset({_C}),
     "trace.mrl": frozenset({_C}),
     "trace.input": frozenset({_G, _C}),
+    # The cooperative runs the growers' qualification scheme (issue 14): a grower may not
+    # vouch for its own training or assessment.
+    "trace.training": frozenset({_C}),
+    "trace.assessment": frozenset({_C}),
     "trace.harvest": frozenset({_G, _P, _C}),
     "trace.cooling": frozenset({_P}),
     "trace.grading": frozenset({_P}),

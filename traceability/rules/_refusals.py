@@ -72,7 +72,14 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "pre-harvest-interval": ("substance", "entry", "days"),
     "pre-harvest-interval/unlisted": ("substance", "entry", "days"),
     "grading-conserves-mass": ("total", "quantity"),
-    "grade-band": ("output", "size", "grade"),
+    "grade-band": ("output", "size", "unit", "grade"),
+    # Quality and qualification (projection/_quality.py, issue 14).
+    "grade-quality": ("output", "grade", "indicator", "value", "needs"),
+    "grade-quality/missing": ("output", "grade", "indicator", "value", "needs"),
+    "grower-qualified/none": ("grower", "farm", "topic", "assessment", "day"),
+    "grower-qualified/failed": ("grower", "farm", "topic", "assessment", "day"),
+    "grower-qualified/expired": ("grower", "farm", "topic", "assessment", "day"),
+    "assessment-ids-unique": ("assessment", "entry"),
     # Decisions on complaints (rules/_complaints.py).
     "decision-once": ("complaint", "entry"),
     "decision-same-lot": ("complaint", "lot", "expected"),

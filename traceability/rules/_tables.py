@@ -12,16 +12,22 @@ import io
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
 from traceability.events._events import Reading, SubstanceResult
 from traceability.events._model import Amount, Measure, Model, Text
+from traceability.rules._quality import (
+    AnalysisKind,
+    Indicator,
+    InputRequirement,
+    Threshold,
+)
 
 __all__ = [
     "GradeBand",
@@ -40,32 +46,89 @@ __all__ = [
 ]
 
 
+GradeBasis = Literal["size_mm", "count_per_kg", "weight_g", "quality"]
+#: How a basis's measured values are written after the number.
+BASIS_UNIT: dict[str, str] = {
+    "size_mm": "mm",
+    "count_per_kg": "/kg",
+    "weight_g": "g",
+    "quality": "",
+}
+
+
 class GradeBand(Model):
-    """A grade's size band in mm: ``min_mm <= size < max_mm`` (either end may be open)."""
+    """A grade: its band on the profile's basis and its quality thresholds.
+
+    The band is ``min <= value < max`` (either end may be open), on the basis the profile
+    grades by: sizes in mm (``min_mm``/``max_mm``, the names strawberry profiles recorded
+    before other bases existed), or count per kg / unit weight in g (``min``/``max``).
+    A profile graded by quality alone has no bands, only ``thresholds``.
+    """
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     min_mm: Measure | None = None
     max_mm: Measure | None = None
+    min: Measure | None = None
+    max: Measure | None = None
+    #: Indicator bounds every lot of this grade must meet (e.g. Brix >= 9 °Bx).
+    thresholds: tuple[Threshold, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_kind_of_band(self) -> GradeBand:
+        if (self.min_mm, self.max_mm) != (None, None) and (self.min, self.max) != (None, None):
+            raise ValidationError("min", "either min_mm/max_mm or min/max, not both", self.name)
+        _distinct_names("thresholds", [t.indicator for t in self.thresholds])
+        return self
+
+    @property
+    def low(self) -> Decimal | None:
+        """The band's lower end on the profile's basis (inclusive), or None."""
+        return self.min_mm if self.min_mm is not None else self.min
+
+    @property
+    def high(self) -> Decimal | None:
+        """The band's upper end on the profile's basis (exclusive), or None."""
+        return self.max_mm if self.max_mm is not None else self.max
 
     def admits(self, size: Decimal) -> bool:
-        """Whether a fruit of ``size`` mm belongs in this band."""
-        return (self.min_mm is None or size >= self.min_mm) and (
-            self.max_mm is None or size < self.max_mm
-        )
+        """Whether a fruit measuring ``size`` (on the profile's basis) belongs in this band."""
+        return (self.low is None or size >= self.low) and (self.high is None or size < self.high)
+
+
+def _distinct_names(field: str, names: Sequence[str]) -> None:
+    if len(set(names)) != len(names):
+        raise ValidationError(field, "distinct names", list(names))
+
+
+#: Profile fields added with issue 14 and their defaults as a body holds them.
+_LATER_FIELDS: dict[str, object] = {
+    "grade_by": "size_mm",
+    "indicators": [],
+    "analysis_kinds": {},
+    "qualifications": [],
+    "input_requirements": [],
+    "season_start": "01-01",
+}
 
 
 class Profile(Model):
-    """A commodity profile: grade bands, cold-chain limits, required tests, PHI table."""
+    """A commodity profile: grades, cold-chain limits, required tests, PHI table, quality.
+
+    Cold chain is optional: a profile without pre-cooling limits (walnuts, honey) lists no
+    ``precool`` stage and its cooling records, if any, are kept without findings.
+    """
 
     KIND: ClassVar[str] = "trace.profile"
     name: Text
     commodity: str = Field(pattern=r"^[a-z][a-z_]{1,30}$")
     source: Text
     grades: tuple[GradeBand, ...] = Field(min_length=1)
-    precool_min_celsius: Measure
-    precool_max_celsius: Measure
-    precool_within_minutes: int = Field(gt=0, le=24 * 60)
-    transport_tolerance_celsius: Amount
+    #: What the grade bands measure (docs/adr/0021-profiles-quality-qualification.md).
+    grade_by: GradeBasis = "size_mm"
+    precool_min_celsius: Measure | None = None
+    precool_max_celsius: Measure | None = None
+    precool_within_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
+    transport_tolerance_celsius: Amount | None = None
     mrl_edition: Text
     required_substances: tuple[Text, ...] = Field(min_length=1)
     phi_policy: Literal["refuse", "hold"]
@@ -81,35 +144,118 @@ class Profile(Model):
     #: Days a lot keeps from its harvest date (GS1 AI 7007); harvest plus this is the
     #: best-before date (AI 15) on labels, certificates and the consumer page.
     shelf_life_days: int | None = Field(default=None, gt=0, le=3650)
+    #: Quality indicators the grades' thresholds may name, each with its unit.
+    indicators: tuple[Indicator, ...] = ()
+    #: Substance -> the kind of analysis it belongs to; unlisted substances are pesticide
+    #: residues (the only kind before profiles listed any), so old profiles read the same.
+    analysis_kinds: dict[str, AnalysisKind] = Field(default_factory=dict)
+    #: Assessment topics a farm's grower must hold a passed, unexpired assessment on before
+    #: a harvest of this commodity is accepted.
+    qualifications: tuple[str, ...] = ()
+    #: Inputs required per season on each harvested plot, and the season's first day.
+    input_requirements: tuple[InputRequirement, ...] = ()
+    season_start: str = Field(
+        default="01-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
-        if self.precool_min_celsius > self.precool_max_celsius:
+        self._cold_chain_limits()
+        month, day = (int(x) for x in self.season_start.split("-"))
+        if day > (28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31):
+            raise ValidationError("season_start", "a day every year has (MM-DD)", self.season_start)
+        _distinct_names("grades", [g.name for g in self.grades])
+        _distinct_names("indicators", [i.name for i in self.indicators])
+        known = {i.name for i in self.indicators}
+        for g in self.grades:
+            for th in g.thresholds:
+                if th.indicator not in known:
+                    raise ValidationError(
+                        f"grades.{g.name}.thresholds",
+                        f"an indicator the profile declares ({sorted(known)})",
+                        th.indicator,
+                    )
+        if self.grade_by == "quality":
+            if any(g.low is not None or g.high is not None for g in self.grades):
+                raise ValidationError("grades", "no bands when grade_by is quality", self.name)
+            return self
+        sized = self.grade_by == "size_mm"
+        if any(
+            (g.min, g.max) != (None, None) if sized else (g.min_mm, g.max_mm) != (None, None)
+            for g in self.grades
+        ):
             raise ValidationError(
-                "precool_min_celsius",
-                f"<= precool_max_celsius {self.precool_max_celsius}",
-                self.precool_min_celsius,
+                "grades",
+                "min_mm/max_mm bands" if sized else f"min/max bands ({self.grade_by})",
+                self.grade_by,
             )
-        names = [g.name for g in self.grades]
-        if len(set(names)) != len(names):
-            raise ValidationError("grades", "distinct grade names", names)
-        # Every fruit must land in exactly one grade: bands ordered by size must meet
+        # Every fruit must land in exactly one grade: bands ordered on the basis must meet
         # end to end, from open below to open above.
-        bands = sorted(self.grades, key=lambda g: (g.min_mm is not None, g.min_mm or 0))
+        bands = sorted(self.grades, key=lambda g: (g.low is not None, g.low or 0))
         edge: Decimal | None = None
         for i, band in enumerate(bands):
-            if band.min_mm != edge or (band.max_mm is None) != (i == len(bands) - 1):
+            if band.low != edge or (band.high is None) != (i == len(bands) - 1):
                 raise ValidationError(
                     "grades",
-                    "size bands that cover every size once, end to end",
-                    [(g.name, g.min_mm, g.max_mm) for g in bands],
+                    "size bands that cover every size once, end to end"
+                    if sized
+                    else f"{self.grade_by} bands that cover every value once, end to end",
+                    [(g.name, g.low, g.high) for g in bands],
                 )
-            edge = band.max_mm
+            edge = band.high
         return self
 
+    def _cold_chain_limits(self) -> None:
+        precool = (self.precool_min_celsius, self.precool_max_celsius, self.precool_within_minutes)
+        if None in precool and precool != (None, None, None):
+            raise ValidationError(
+                "precool_min_celsius", "all three precool limits or none", precool
+            )
+        if "precool" in self.cold_chain_stages and None in precool:
+            raise ValidationError(
+                "precool_min_celsius", "pre-cooling limits (cold_chain_stages has precool)", None
+            )
+        if "transport" in self.cold_chain_stages and self.transport_tolerance_celsius is None:
+            raise ValidationError(
+                "transport_tolerance_celsius", "a tolerance (cold_chain_stages has transport)", None
+            )
+        low, high = self.precool_min_celsius, self.precool_max_celsius
+        if low is not None and high is not None and low > high:
+            raise ValidationError("precool_min_celsius", f"<= precool_max_celsius {high}", low)
+
+    def to_body(self) -> dict[str, Any]:
+        """Return the statement body, leaving out the issue-14 fields left at their defaults.
+
+        A profile that uses none of them keeps the bytes it had before they existed, so a
+        reloaded strawberry profile signs the same body as before.
+        """
+        body = super().to_body()
+        for grade in body["grades"]:
+            if grade.get("thresholds") == []:
+                del grade["thresholds"]
+        for name in _LATER_FIELDS:
+            if body.get(name) == _LATER_FIELDS[name]:
+                del body[name]
+        return body
+
     def grade_of(self, size: Decimal) -> str:
-        """Return the grade a fruit of ``size`` mm belongs to (the bands cover every size)."""
+        """Return the grade a fruit measuring ``size`` belongs to (bands cover every value)."""
         return next(g.name for g in self.grades if g.admits(size))
+
+    def analysis_kind(self, substance: str) -> AnalysisKind:
+        """Return the kind of analysis ``substance`` belongs to (default: pesticide residue)."""
+        kinds = {k.lower(): v for k, v in self.analysis_kinds.items()}
+        return kinds.get(substance.lower(), "pesticide_residue")
+
+    def indicator(self, name: str) -> Indicator:
+        """Return the declared indicator ``name`` (thresholds only name declared ones)."""
+        return next(i for i in self.indicators if i.name == name)
+
+    def season_start_for(self, harvested: datetime) -> date:
+        """Return the first day of the season a harvest at ``harvested`` belongs to."""
+        month, day = (int(x) for x in self.season_start.split("-"))
+        start = date(harvested.year, month, day)
+        return start if start <= harvested.date() else date(harvested.year - 1, month, day)
 
     def band(self, grade: str) -> GradeBand:
         """Return the band named ``grade`` or raise :class:`ValidationError`."""
@@ -209,6 +355,8 @@ def precool_findings(
     log is ``complete`` (no later part announced); until then it has no finding.
     """
     low, high = profile.precool_min_celsius, profile.precool_max_celsius
+    if low is None or high is None or profile.precool_within_minutes is None:
+        return []  # a profile without pre-cooling limits judges no cooling log
     deadline = harvested + timedelta(minutes=profile.precool_within_minutes)
     ordered = sorted(readings, key=lambda r: r.time)
     first_in_band = next((r for r in ordered if low <= r.celsius <= high), None)
@@ -237,9 +385,9 @@ def transport_findings(
     profile: Profile, set_point: Decimal | None, readings: Sequence[Reading]
 ) -> list[str]:
     """Return every logger reading outside set point ± tolerance, in time order."""
-    if set_point is None:
-        return []
     tolerance = profile.transport_tolerance_celsius
+    if set_point is None or tolerance is None:
+        return []
     return [
         f"logger {r.celsius} °C at {r.time.isoformat()} outside set point "
         f"{set_point} ± {tolerance} °C"

@@ -153,6 +153,7 @@ def _trace_context(
         missing: tuple[str, ...] = ()
         decisions: list[DecisionView] = []
         counts = None
+        quality = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -161,6 +162,7 @@ def _trace_context(
         forward = holder.projection.trace_forward(state.gtin, state.lot)
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
+        quality = holder.projection.quality(state.gtin, state.lot)
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         decisions = holder.projection.decisions(state.gtin, state.lot)
         counts = holder.projection.complaint_counts(state.gtin, state.lot)
@@ -180,6 +182,7 @@ def _trace_context(
         "missing": missing,
         "decisions": decisions,
         "complaint_counts": counts,
+        "quality": quality,
     }
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from traceability import (
     EVENT_TYPES,
     PERMITTED,
+    Assessment,
     CertificateIssued,
     Complaint,
     Cooling,
@@ -56,6 +57,7 @@ from traceability import (
     Site,
     StatusMap,
     StoredKey,
+    Training,
 )
 from verifier_app._auth import Caller, authenticated_caller, require_role
 from verifier_app._auth import Role as TokenRole
@@ -262,6 +264,26 @@ def record_input(
     response: Response,
 ) -> EventOut:
     """Record a pesticide or fertiliser applied to a plot (pre-harvest intervals use it)."""
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/training", status_code=status.HTTP_201_CREATED)
+def record_training(
+    event: Training, caller: EventCaller, app: RecorderDep, sent: IdempotencyDep, response: Response
+) -> EventOut:
+    """Record a training a farm's grower attended."""
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/assessment", status_code=status.HTTP_201_CREATED)
+def record_assessment(
+    event: Assessment,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Record a grower's assessment: a pass qualifies harvests until it expires."""
     return _record(caller, app, event, sent, response)
 
 

@@ -98,6 +98,29 @@ KINDS: Final[tuple[Kind, ...]] = (
     # The forms' own refusals (FormError), before the domain sees the event.
     _k("lot_from_list", r"a lot from the list"),
     _k("graded_weight", r"at least one graded lot with its weight"),
+    # Grading under a profile's basis and indicators (issue 14).
+    _k("quality_readings", r"readings like brix 9\.5, moisture 20"),
+    _k("basis_values", r"the values graded by \((?P<basis>\S+)\), at least one"),
+    _k("profile_indicator", r"an indicator of the profile \((?P<choices>.+)\)"),
+    # Growers' training and assessment records (API and CLI; said here all the same).
+    _k("unknown_farm", r"a farm registered with a trace\.farm entry"),
+    _k("farm_grower", r"the grower farm (?P<farm>\S+) registers \((?P<grower>.+)\)"),
+    _k("valid_until", r"the date a passed assessment expires"),
+    _k("valid_from", r"a day on or after the assessment \((?P<day>.+)\)"),
+    # A commodity profile's own consistency (loaded by the cooperative admin).
+    _k("threshold_bound", r"a min, a max or both"),
+    _k("threshold_order", r"<= max (?P<most>.+)"),
+    _k("season_day", r"a day every year has \(MM-DD\)"),
+    _k(
+        "profile_parts",
+        r"(?P<rule>all three precool limits or none"
+        r"|pre-cooling limits \(cold_chain_stages has precool\)"
+        r"|a tolerance \(cold_chain_stages has transport\)"
+        r"|either min_mm/max_mm or min/max, not both"
+        r"|no bands when grade_by is quality"
+        r"|distinct names"
+        r"|an indicator the profile declares \(.+\))",
+    ),
     _k("readable_file", r"a readable (TOML profile|CSV file)"),
 )
 

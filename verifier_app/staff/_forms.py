@@ -211,18 +211,45 @@ def _grading(v: Mapping[str, str]) -> dict[str, Any]:
     for i in range(GRADING_ROWS):
         if not v.get(f"out{i}_quantity", "").strip():
             continue  # a row left empty: fewer grades this time
-        sizes = [s.strip() for s in re.split(r"[,，、\s]+", v.get(f"out{i}_sizes", "")) if s]
-        outputs.append(
-            {
-                "lot": {"gtin": source["gtin"], "lot": v.get(f"out{i}_lot", "")},
-                "grade": v.get(f"out{i}_grade", ""),
-                "quantity": v[f"out{i}_quantity"],
-                "sizes_mm": sizes,
-            }
-        )
+        sizes = _numbers(v.get(f"out{i}_sizes", ""))
+        measures = _numbers(v.get(f"out{i}_measures", ""))
+        graded: dict[str, Any] = {
+            "lot": {"gtin": source["gtin"], "lot": v.get(f"out{i}_lot", "")},
+            "grade": v.get(f"out{i}_grade", ""),
+            "quantity": v[f"out{i}_quantity"],
+        }
+        # Sizes, counts or weights: the profile's basis decides which the grade rests on.
+        if sizes or not measures:
+            graded["sizes_mm"] = sizes
+        if measures:
+            graded["measures"] = measures
+        quality = _readings(f"out{i}_quality", v.get(f"out{i}_quality", ""))
+        if quality:
+            graded["quality"] = quality
+        outputs.append(graded)
     if not outputs:
         raise FormError("out0_quantity", "at least one graded lot with its weight")
     return {"input": source, "outputs": outputs, "site": v["site"], "time": _time(v)}
+
+
+def _numbers(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"[,，、\s]+", text) if s]
+
+
+_READING = re.compile(r"([a-z][a-z0-9_]{0,30})\s*[=:：]?\s*(-?[0-9]+(?:\.[0-9]+)?)")
+
+
+def _readings(name: str, text: str) -> list[dict[str, str]]:
+    """Quality readings typed as ``brix 9.5, moisture 20`` (``=`` or ``:`` allowed)."""
+    out = []
+    for part in (p.strip() for p in re.split("[,，、;\uff1b]+", text.strip().lower())):
+        if not part:
+            continue
+        found = _READING.fullmatch(part)
+        if found is None:
+            raise FormError(name, "readings like brix 9.5, moisture 20")
+        out.append({"indicator": found[1], "value": found[2]})
+    return out
 
 
 def _packing(v: Mapping[str, str]) -> dict[str, Any]:
@@ -263,6 +290,8 @@ def _grading_fields() -> tuple[Field, ...]:
             Field(f"out{i}_grade", "grade", "grade", required=False, group=i),
             Field(f"out{i}_quantity", "weight", "weight", required=False, group=i),
             Field(f"out{i}_sizes", "sizes_mm", required=False, group=i),
+            Field(f"out{i}_measures", "measures", required=False, group=i),
+            Field(f"out{i}_quality", "quality_readings", required=False, group=i),
         ]
     return (_LOT, _SITE, *rows, _TIME)
 
@@ -275,6 +304,8 @@ def _grading_aliases() -> tuple[tuple[str, str], ...]:
             (f"outputs[{i}].grade", f"out{i}_grade"),
             (f"outputs[{i}].quantity", f"out{i}_quantity"),
             (f"outputs[{i}].sizes_mm", f"out{i}_sizes"),
+            (f"outputs[{i}].measures", f"out{i}_measures"),
+            (f"outputs[{i}].quality", f"out{i}_quality"),
         ]
     return (*aliases, ("outputs", "out0_lot"))
 
@@ -371,6 +402,8 @@ NO_FORM: Final[Mapping[str, str]] = {
     "certificate": "issued from the lot page, with `agritrace lot certificate` or the API",
     "labels": "printed with `agritrace lot labels` or the lot page (or the API)",
     "input": "growers' farm records arrive by CLI import or the API",
+    "training": "the cooperative's qualification records arrive by CLI or the API",
+    "assessment": "the cooperative's qualification records arrive by CLI or the API",
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
     "receiving": "logistics upload logger files (CLI import) or use the API",
     "processing": "processors record by CLI or API",

@@ -336,6 +336,7 @@ def show_lot(
         status,
         lot=summary,
         commodity=state.commodity,
+        quality=projection.quality(state.gtin, state.lot),
         made_from=made_from,
         made_into=made_into,
         steps=steps,

@@ -54,6 +54,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "批次",
         "output": "分级后的批次",
         "sizes_mm": "量得的果径（毫米，用逗号分开）",
+        "measures": "按个数或单果重分级时：每公斤个数或单果重（克，用逗号分开）",
+        "quality_readings": "品质测定（例如 brix 9.5, moisture 20）",
         "unit_id": "包装单元编号（托盘或箱）",
         "shipment": "发货单号",
         "origin_site": "发出地点编号",
@@ -176,6 +178,11 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "تۈركۈم",
         "output": "دەرىجىگە ئايرىلغان تۈركۈم",
         "sizes_mm": "ئۆلچەنگەن چوڭلۇقى (مىللىمېتىر، پەش بىلەن ئايرىڭ)",
+        "measures": (
+            "سان ياكى ئېغىرلىق بويىچە: ھەر كىلوگىرامدىكى سانى ياكى "
+            "بىر دانىسىنىڭ ئېغىرلىقى (گىرام، پەش بىلەن)"
+        ),
+        "quality_readings": "سۈپەت ئۆلچىمى (مەسىلەن brix 9.5, moisture 20)",
         "unit_id": "ئوراش بىرلىكى نومۇرى (پالېت ياكى قاپ)",
         "shipment": "يۈك نومۇرى",
         "origin_site": "چىققان ئورۇن نومۇرى",
@@ -297,6 +304,8 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "lot_heading": "Lot",
         "output": "Graded lot",
         "sizes_mm": "Sizes measured (mm, separated by commas)",
+        "measures": "Graded by count or weight: count per kg or unit weight in g (commas between)",
+        "quality_readings": "Quality readings (e.g. brix 9.5, moisture 20)",
         "unit_id": "Packing unit code (pallet or case)",
         "shipment": "Shipment code",
         "origin_site": "Leaving from (site code)",
@@ -475,7 +484,6 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "不能采收：{substance}（账本第 {entry} 条）没有列出安全间隔期，无法证明合规"
         ),
         "grading-conserves-mass": "分级后的批次共 {total}，而原批次只有 {quantity}",
-        "grade-band": "批次 {output}：{size} 毫米不在「{grade}」等级的果径范围内",
         "decision-once": (
             "投诉（账本第 {complaint} 条）已在账本第 {entry} 条作出决定，每件投诉只有一个决定"
         ),
@@ -484,6 +492,21 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         ),
         "decision-follows-action": (
             "「{action}」决定必须紧跟在监管部门对批次 {lot} 的{action}记录之后（同一次提交）"
+        ),
+        "grade-band": "批次 {output}：{size} {unit} 不在「{grade}」等级的范围内",
+        "grade-quality": "批次 {output}：{indicator} 为 {value}，「{grade}」等级要求 {needs}",
+        "grade-quality/missing": (
+            "批次 {output}：没有 {indicator} 测定值，「{grade}」等级要求 {needs}"
+        ),
+        "assessment-ids-unique": "考核 {assessment} 已经记录过了（账本第 {entry} 条）",
+        "grower-qualified/none": (
+            "不能采收：种植户 {grower}（农场 {farm}）没有「{topic}」考核合格记录"
+        ),
+        "grower-qualified/failed": (
+            "不能采收：种植户 {grower}（农场 {farm}）的「{topic}」考核 {assessment} 于 {day} 未通过"
+        ),
+        "grower-qualified/expired": (
+            "不能采收：种植户 {grower}（农场 {farm}）的「{topic}」考核 {assessment} 已于 {day} 过期"
         ),
     },
     "ug": {
@@ -581,8 +604,27 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "دەرىجىگە ئايرىلغان تۈركۈملەرنىڭ ئومۇمىي ئېغىرلىقى {total}، "
             "لېكىن ئەسلى تۈركۈم پەقەت {quantity}"
         ),
-        "grade-band": (
-            "{output} تۈركۈمى: {size} مىللىمېتىر «{grade}» دەرىجىسىنىڭ چوڭلۇق دائىرىسىدە ئەمەس"
+        "grade-band": ("{output} تۈركۈمى: {size} {unit} «{grade}» دەرىجىسىنىڭ دائىرىسىدە ئەمەس"),
+        "grade-quality": (
+            "{output} تۈركۈمى: {indicator} {value}، «{grade}» دەرىجىسى {needs} نى تەلەپ قىلىدۇ"
+        ),
+        "grade-quality/missing": (
+            "{output} تۈركۈمى: {indicator} ئۆلچەنمىگەن، «{grade}» دەرىجىسى {needs} نى تەلەپ قىلىدۇ"
+        ),
+        "assessment-ids-unique": (
+            "{assessment} باھالىشى ئاللىقاچان خاتىرىلەنگەن (دەپتەردىكى {entry}-خاتىرە)"
+        ),
+        "grower-qualified/none": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm} دېھقانچىلىق مەيدانى) "
+            "«{topic}» باھالىشىدىن ئۆتمىگەن"
+        ),
+        "grower-qualified/failed": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm}) «{topic}» باھالىشى "
+            "{assessment} دىن {day} كۈنى ئۆتەلمىگەن"
+        ),
+        "grower-qualified/expired": (
+            "ھوسۇل ئېلىش مۇمكىن ئەمەس: تېرىقچى {grower} ({farm}) نىڭ «{topic}» باھالىشى "
+            "{assessment} نىڭ ۋاقتى {day} كۈنى توشقان"
         ),
         "decision-once": (
             "ئەرز ({complaint}-خاتىرە) {entry}-خاتىرىدە ھۆكۈم قىلىنغان؛ ھەر بىر ئەرزگە بىرلا ھۆكۈم"
@@ -669,7 +711,6 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
             "cannot harvest: no pre-harvest interval is listed for {substance} (entry {entry})"
         ),
         "grading-conserves-mass": "the graded lots weigh {total}, the input lot only {quantity}",
-        "grade-band": "lot {output}: {size} mm is outside the size band of grade {grade}",
         "decision-once": (
             "complaint {complaint} was decided at entry {entry}; a complaint has one decision"
         ),
@@ -679,6 +720,23 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "decision-follows-action": (
             "a {action} decision must directly follow the regulator's {action} of lot {lot} "
             "(recorded together)"
+        ),
+        "grade-band": "lot {output}: {size} {unit} is outside the band of grade {grade}",
+        "grade-quality": "lot {output}: {indicator} {value} misses grade {grade} ({needs})",
+        "grade-quality/missing": (
+            "lot {output}: no {indicator} reading; grade {grade} needs {needs}"
+        ),
+        "assessment-ids-unique": "assessment {assessment} is already recorded (entry {entry})",
+        "grower-qualified/none": (
+            "cannot harvest: grower {grower} (farm {farm}) has no assessment on {topic}"
+        ),
+        "grower-qualified/failed": (
+            "cannot harvest: grower {grower} (farm {farm}) failed assessment {assessment} "
+            "on {topic} ({day})"
+        ),
+        "grower-qualified/expired": (
+            "cannot harvest: grower {grower} (farm {farm}): assessment {assessment} on "
+            "{topic} expired {day}"
         ),
     },
 }

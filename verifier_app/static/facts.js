@@ -59,6 +59,8 @@
   }
 
   function precoolFindings(profile, harvested, readings, complete) {
+    // A profile without pre-cooling limits (walnuts, honey) judges no cooling log.
+    if (profile.precool_min_celsius === undefined || profile.precool_min_celsius === null) return [];
     const low = profile.precool_min_celsius;
     const high = profile.precool_max_celsius;
     const deadline = harvested + Number(profile.precool_within_minutes) * 60000;
@@ -288,6 +290,7 @@
         if (!lineage.has(lot)) continue;
         const profile = latest(this.profiles, this.commodity.get(lot))[1];
         const tolerance = profile.transport_tolerance_celsius;
+        if (tolerance === undefined || tolerance === null) continue; // no transport limits
         const point = shipment.set_point_celsius;
         const old = transportFindings(tolerance, point, before);
         if (adds(transportFindings(tolerance, point, now), old)) this.holdForward(lot, seq, "transport");
