@@ -33,6 +33,16 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Sampling plans and independent labs (docs/adr/0020).
+        "LabApproval",
+        "LabEnrolment",
+        "LabInfo",
+        "OverdueSample",
+        "PlanInfo",
+        "Sample",
+        "SampleLine",
+        "SamplingPlan",
+        "enrol_lab",
         # The lot-status map (docs/adr/0015-lot-status-map.md).
         "MapFault",
         "MapVerdict",

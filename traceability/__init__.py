@@ -19,6 +19,7 @@ from traceability._errors import (
 )
 from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, derive_facts
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
+from traceability._labs import enrol_lab
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
@@ -52,6 +53,7 @@ from traceability.events._events import (
     UnitRef,
 )
 from traceability.events._model import Model
+from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -75,6 +77,7 @@ from traceability.projection._lineage_graph import LineageEdge, LineageGraph, Li
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
 from traceability.projection._read import Projection
+from traceability.projection._sampling_reads import LabInfo, OverdueSample, PlanInfo, SampleLine
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
     ScanCount,
@@ -137,6 +140,9 @@ __all__ = [
     "IdempotencyKeyUsedError",
     "ImportProblem",
     "InputApplication",
+    "LabApproval",
+    "LabEnrolment",
+    "LabInfo",
     "LabelKey",
     "LabelRun",
     "LifecycleError",
@@ -154,7 +160,9 @@ __all__ = [
     "Model",
     "MrlRow",
     "MrlTable",
+    "OverdueSample",
     "Packing",
+    "PlanInfo",
     "PlotInfo",
     "Processing",
     "Product",
@@ -172,6 +180,9 @@ __all__ = [
     "Role",
     "RoleError",
     "RuleFinding",
+    "Sample",
+    "SampleLine",
+    "SamplingPlan",
     "ScanCount",
     "SelectionFields",
     "Shipment",
@@ -193,6 +204,7 @@ __all__ = [
     "compare_facts",
     "count_scan",
     "derive_facts",
+    "enrol_lab",
     "export_epcis",
     "export_fsma204",
     "import_epcis",
