@@ -16,6 +16,8 @@ __all__ = [
     "COOPERATIVE_BODY",
     "FARMS",
     "LAB",
+    "LAB_CMA",
+    "LAB_ID",
     "PACKING_STATION",
     "PRODUCTS",
     "SITES",
@@ -60,6 +62,8 @@ SITES = (
     },
 )
 LAB = "喀什地区农产品质量检测中心 Kashgar Agri Testing Lab"
+#: The lab's id on the ledger and its CMA (资质认定) certificate number: illustrative.
+LAB_ID, LAB_CMA = "KS-QTC", "236512340001"
 
 
 def gtin(item: str) -> str:

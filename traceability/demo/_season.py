@@ -6,6 +6,12 @@ one harvest misses pre-cooling (held), one lot fails the residue test (held with
 graded from it), one harvest is refused by the pre-harvest interval and picked days later,
 and one harvest lot is recalled (its graded lots and their shipment follow).
 
+Sampling (issue 14): the Kashgar lab enrols its own key (kept outside the cooperative's key
+folder) and the market regulator approves it; a weekly plan covers the strawberries and a
+3-day plan the Yengisar farm; the lab takes a sample before each test, and the regulator
+pre-samples (抽检) one lot. One late release is refused while the weekly plan is overdue and
+passes after the regulator's sample.
+
 Seeded: the same seed gives the same lots, sizes, readings and results.
 """
 
@@ -25,12 +31,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import KEY_REGISTER, Ledger, Statement, format_time, key_id_for, register_body
 from ledger import sign_statement as sign
 from traceability._errors import LifecycleError
+from traceability._labs import enrol_lab
 from traceability._recorder import Recorder
 from traceability._seal import seal_with_status_map
 from traceability.demo._cast import (
     COOPERATIVE_BODY,
     FARMS,
     LAB,
+    LAB_CMA,
+    LAB_ID,
     PACKING_STATION,
     PRODUCTS,
     SITES,
@@ -54,6 +63,7 @@ from traceability.events._events import (
     Site,
 )
 from traceability.events._model import Model
+from traceability.events._sampling import Sample, SamplingPlan
 from traceability.rules._actors import Role
 from traceability.rules._tables import load_mrl_csv, load_profile
 
@@ -73,6 +83,12 @@ ACTORS: Mapping[str, tuple[Role, ...]] = {
     # The server's key for the lot-status map it appends before each checkpoint.
     "status-map": (Role.COOPERATIVE,),
 } | {f.grower_actor: (Role.GROWER,) for f in FARMS}
+
+#: The lab's key name (kept by the lab, not in the cooperative's key folder).
+LAB_ACTOR = "kashgar-lab"
+#: The weekly plan for every strawberry lot, and a closer one for the Yengisar farm, whose
+#: lot failed last season's residue test (the regulator asked for it).
+WEEKLY_PLAN, FARM_PLAN = "SP-SB-WEEKLY", "SP-YS-F04"
 
 # Grade -> (lot suffix, share of the harvest's mass, size range in mm drawn for the sample).
 # The ranges sit inside the profile's bands (super >= 35, grade_1 30-35, grade_2 25-30).
@@ -97,6 +113,8 @@ class Season:
         residue_hold: A graded lot held because its harvest lot failed the residue test.
         recalled: A graded lot recalled with the harvest lot it came from.
         recalled_harvest: The harvest lot the recall was recorded on.
+        late_release: A lot whose release is refused while the weekly sampling plan is
+            overdue, then passes after the regulator's pre-sample.
     """
 
     gtin: str
@@ -107,6 +125,7 @@ class Season:
     residue_hold: str = "SB26-H03-SU"
     recalled: str = "SB26-H02-SU"
     recalled_harvest: str = "SB26-H02"
+    late_release: str = "SB26-H01-G2"
 
     @property
     def interesting(self) -> tuple[str, ...]:
@@ -144,13 +163,17 @@ def _at(days: float = 0, minutes: float = 0) -> str:
 
 
 def _enrol(
-    ledger: Ledger, root: Ed25519PrivateKey, new_key: Callable[[str], Ed25519PrivateKey]
+    ledger: Ledger,
+    root: Ed25519PrivateKey,
+    new_key: Callable[[str], Ed25519PrivateKey],
+    lab_key: Callable[[str], Ed25519PrivateKey],
 ) -> dict[str, Ed25519PrivateKey]:
     root_id = key_id_for(root.public_key().public_bytes_raw())
     when = format_time(T0 - timedelta(days=40))
     keys = {}
     for name, roles in ACTORS.items():
-        key = keys[name] = new_key(name)
+        # The lab makes its own key; the cooperative registers only its public half.
+        key = keys[name] = (lab_key if name == LAB_ACTOR else new_key)(name)
         body = register_body(key.public_key().public_bytes_raw(), name, [r.value for r in roles])
         ledger.append(sign(Statement(ledger.origin, KEY_REGISTER, body, root_id, when), root))
     return keys
@@ -180,6 +203,22 @@ def _master_data(w: _Writer) -> None:
     w.recorder.record(load_profile(_DATA / "strawberry.toml"), coop, at=T0 - timedelta(days=35))
     w.recorder.record(load_mrl_csv(_DATA / "mrl-sample.csv"), coop, at=T0 - timedelta(days=35))
     w.season.counts["rule tables"] += 2
+    when = T0 - timedelta(days=30)
+    enrol_lab(
+        w.recorder,
+        w.keys[LAB_ACTOR],
+        w.keys["market-regulator"],
+        lab=LAB_ID,
+        name=LAB,
+        accreditation=LAB_CMA,
+        at=when,
+    )
+    w.season.counts["labs"] += 1
+    analyses = ["pesticide_residues"]
+    w("coop-admin", SamplingPlan, "sampling plans", plan=WEEKLY_PLAN, gtin=STRAWBERRY.gtin,
+      every_days=7, analyses=analyses, time=_at(-1))  # fmt: skip
+    w("market-regulator", SamplingPlan, "sampling plans", plan=FARM_PLAN, gtin=STRAWBERRY.gtin,
+      farm=FARMS[3].farm, every_days=3, analyses=analyses, time=_at(-1))  # fmt: skip
 
 
 def _spray(w: _Writer, grower: str, plot: str, substance: str, product: str, at: str) -> None:
@@ -291,6 +330,10 @@ def _test(w: _Writer, rng: random.Random, lot: str, fail: bool) -> None:
     def value(low: float, high: float) -> str:
         return "<LOQ" if rng.random() < 0.4 else f"{rng.uniform(low, high):.3f}"
 
+    sample_id = f"S26-{lot[-3:]}"
+    w(LAB_ACTOR, Sample, "samples", sample_id=sample_id, lot=_ref(lot), taken_by="lab",
+      lab=LAB_ID, sampler="吐尔逊·阿里 Tursun Ali", analyses=["pesticide_residues"],
+      time=_at(day + 1, 30))  # fmt: skip
     results = [
         # 0.12 mg/kg against the sample table's 0.05: the failing lot of the season.
         {"substance": "chlorpyrifos", "value": "0.120" if fail else "<LOQ", "loq": "0.01"},
@@ -302,7 +345,7 @@ def _test(w: _Writer, rng: random.Random, lot: str, fail: bool) -> None:
         ResidueTest,
         "residue tests",
         lot=_ref(lot),
-        sample_id=f"S26-{lot[-3:]}",
+        sample_id=sample_id,
         lab=LAB,
         method="GB 23200.113-2018 (GC-MS/MS)",
         results=results,
@@ -347,12 +390,35 @@ def _ship(
     )
 
 
+def _late_release(w: _Writer, lot: str) -> None:
+    """A lot kept back past the weekly plan's due date: refused, pre-sampled, released."""
+    day, note = 13, "监管抽检合格 regulator's pre-sample passed"
+    try:
+        w("coop-admin", Release, "releases", lot=_ref(lot), note=note, time=_at(day, 60))
+    except LifecycleError as e:
+        w.season.refused.append(f"release {lot} on {_at(day)[:10]}: {e}")
+    w("market-regulator", Sample, "samples", sample_id="JG26-0614-01", lot=_ref(lot),
+      taken_by="regulator", lab=LAB_ID, sampler="市场监管局 王明 Wang Ming",
+      analyses=["pesticide_residues"], time=_at(day, 120))  # fmt: skip
+    results = [
+        {"substance": s, "value": "<LOQ", "loq": "0.01"}
+        for s in ("chlorpyrifos", "carbendazim", "imidacloprid")
+    ]
+    w(LAB_ACTOR, ResidueTest, "residue tests", lot=_ref(lot), sample_id="JG26-0614-01",
+      lab=LAB, method="GB 23200.113-2018 (GC-MS/MS)", results=results,
+      time=_at(day, 300))  # fmt: skip
+    w("coop-admin", Release, "releases", lot=_ref(lot), note=note, time=_at(day, 360))
+    w("coop-admin", CertificateIssued, "certificates", lot=_ref(lot), basis=["委托检测"],
+      quantity="整批 whole lot", time=_at(day, 365))  # fmt: skip
+
+
 def build_season(
     ledger: Ledger,
     root: Ed25519PrivateKey,
     new_key: Callable[[str], Ed25519PrivateKey],
     *,
     seed: int = 2026,
+    lab_key: Callable[[str], Ed25519PrivateKey] | None = None,
 ) -> Season:
     """Record the demo season on a fresh ledger.
 
@@ -361,6 +427,8 @@ def build_season(
         root: The cooperative's root key: it registers every actor's key.
         new_key: Makes (and keeps) a private key for an actor name, e.g. in a key folder.
         seed: Seeds sizes, readings, varieties and residue values.
+        lab_key: Makes the lab's own key, kept apart from the cooperative's (e.g. a
+            ``lab-keys`` folder); ``new_key`` when None.
 
     Returns:
         The counts and the lots a visitor should look at.
@@ -370,7 +438,7 @@ def build_season(
     """
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     season = Season(STRAWBERRY.gtin)
-    keys = _enrol(ledger, root, new_key)
+    keys = _enrol(ledger, root, new_key, lab_key or new_key)
     season.counts["actor keys"] = len(keys)
     w = _Writer(ledger, keys, season)
     _master_data(w)
@@ -384,6 +452,8 @@ def build_season(
         if lot == "SB26-H03":
             continue  # failed: its graded lots are on hold, never released
         for suffix in ("SU", "G1", "G2"):
+            if f"{lot}-{suffix}" == season.late_release:
+                continue  # released after the season's last sample: see _late_release
             day = _HARVESTS[lot][2] + 1
             note = "三项农残检测合格 residue tests passed"
             w("coop-admin", Release, "releases", lot=_ref(f"{lot}-{suffix}"), note=note,
@@ -402,6 +472,7 @@ def build_season(
         "unregistered product on plot YK-F02-P1; precautionary recall",
         time=_at(7, 60),
     )
+    _late_release(w, season.late_release)
     season.counts["ledger entries"] = ledger.size()
     # From here on every checkpoint ends with the lot-status map (the demo's next one, too).
     seal_with_status_map(ledger, keys["status-map"])
