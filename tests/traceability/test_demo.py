@@ -148,7 +148,7 @@ def test_same_seed_same_season_other_seed_other_sizes(tmp_path: Path) -> None:
     def facts(folder: Path, seed: int) -> list[Mapping[str, Any]]:
         ledger, _ = _season(folder, seed)
         # Keys are new each run: the lab approval's key id is the one body member that differs.
-        bodies = [
+        bodies: list[Mapping[str, Any]] = [
             {k: v for k, v in r.statement.body.items() if k != "key_id"}
             for r in ledger.entries()
             if r.statement.kind.startswith("trace.")

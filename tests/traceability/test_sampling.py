@@ -7,9 +7,11 @@ enrolled itself and that a regulator approved; samples name who took them.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import select
 
@@ -313,3 +315,37 @@ def test_overdue_decisions_replay_the_same_after_reindex(coop: Coop) -> None:
     reindex(coop.ledger)
     assert coop.projection.sampling_plans(T0 + timedelta(days=20)) == before
     assert coop.projection.lot(STRAWBERRY, "H1").status == "released"
+
+
+# --- EPCIS ---------------------------------------------------------------------------------
+
+
+def test_samples_labs_and_plans_export_to_epcis_and_validate(coop: Coop) -> None:
+    from tests.traceability.test_epcis import SCHEMA, errors
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(
+        schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    coop.record(Role.COOPERATIVE, plan(farm="YK-F1"))
+    coop.harvest("H1")
+    coop.cool("H1")
+    pre = sample("H1", 60, "REG-1", taken_by="regulator", sampler="市场监管局 王明")
+    coop.record(Role.REGULATOR, pre)
+    coop.record(Role.LAB, residue("H1", 120, "REG-1"))
+    document = coop.epcis(gtin=STRAWBERRY, lot="H1")
+    assert errors(validator, document) == []
+    events = document["epcisBody"]["eventList"]
+    (sampled,) = [e for e in events if e.get("bizStep") == "sampling"]
+    assert (sampled["agt:sampleID"], sampled["agt:takenBy"]) == ("REG-1", "regulator")
+    (tested,) = [e for e in events if e.get("bizStep") == "inspecting"]
+    assert tested["agt:takenBy"] == "regulator"
+    assert tested["agt:labParty"].endswith(f"/party/{LAB_ID}")
+    vocabularies = {
+        v["type"]: v["vocabularyElementList"]
+        for v in document["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    }
+    parties = [p["id"] for p in vocabularies["urn:epcglobal:epcis:vtype:Party"]]
+    assert any(p.endswith(f"/party/{LAB_ID}") for p in parties)
+    (plan_element,) = next(v for k, v in vocabularies.items() if k.endswith("/voc/SamplingPlan"))
+    assert plan_element["id"].endswith("/plan/SP-SB-WEEKLY")

@@ -10,6 +10,7 @@ cooling         ObjectEvent OBSERVE, Temperature/CEL    storing       (unchanged
                 (a part: agt:moreReadings true)
 grading         TransformationEvent                     <origin>/voc/grading  active
 residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged)
+sample          ObjectEvent OBSERVE, agt:takenBy        sampling      (unchanged)
 packing         AggregationEvent ADD                    packing       (unchanged)
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
@@ -19,6 +20,11 @@ hold            ObjectEvent OBSERVE                     holding       non_sellab
 release         ObjectEvent OBSERVE                     (none)        sellable_accessible
 recall          ObjectEvent OBSERVE                     (none)        recalled
 ==============  ======================================  ============  =====================
+
+Master data in the header: the cooperative and every enrolled lab as ``Party`` elements (a
+lab's accreditation number, its enrolment and approval entries), and the sampling plans as
+``<origin>/voc/SamplingPlan`` elements. A residue result names its lab party
+(``agt:labParty``, from the approved signing key) and who took its sample (``agt:takenBy``).
 
 Identifiers: lots are GS1 Digital Link URIs (EPCIS 2.0 accepts them as EPC classes); plots,
 sites, parties and units are URIs under the log's origin. ``eventID`` is the CBV 2.0
@@ -53,6 +59,7 @@ from traceability.events._events import (
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
+from traceability.events._sampling import Sample
 from traceability.exports._event_hash import event_hash
 from traceability.projection._apply import parse_event
 from traceability.projection._export_reads import ExportSnapshot
@@ -128,6 +135,42 @@ class _Mapper:
         ]
         attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
         return {"id": party, "attributes": attributes}
+
+    def labs(self) -> list[dict[str, Any]]:
+        """Every enrolled lab as EPCIS master data (a Party under the log's origin)."""
+        mda = "urn:epcglobal:cbv:mda#"
+        out = []
+        for lab in self.reads.labs():
+            values = [
+                (f"{mda}name", lab.name),
+                (self.uri("voc", "accreditation"), lab.accreditation),
+                (self.uri("voc", "ledgerEntry"), self.uri("entry", str(lab.seq))),
+            ]
+            if lab.approved_seq is not None:
+                values.append(
+                    (self.uri("voc", "approvedBy"), self.uri("entry", str(lab.approved_seq)))
+                )
+            attributes = [{"id": k, "attribute": v} for k, v in values]
+            out.append({"id": self.uri("party", lab.lab), "attributes": attributes})
+        return out
+
+    def plans(self) -> list[dict[str, Any]]:
+        """Every sampling plan as a master-data element of the cooperative's own vocabulary."""
+        out = []
+        for p in self.reads.sampling_plans():
+            values: list[tuple[str, Any]] = [
+                (self.uri("voc", "gtin"), p.gtin),
+                (self.uri("voc", "farm"), p.farm),
+                (self.uri("voc", "plot"), p.plot),
+                (self.uri("voc", "everyDays"), p.every_days),
+                (self.uri("voc", "analyses"), " ".join(json.loads(p.analyses))),
+                (self.uri("voc", "start"), p.start),
+                (self.uri("voc", "ends"), p.ends),
+                (self.uri("voc", "ledgerEntry"), self.uri("entry", str(p.seq))),
+            ]
+            attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
+            out.append({"id": self.uri("plan", p.plan), "attributes": attributes})
+        return out
 
     def lot_quantity(self, key: str) -> Decimal | None:
         row = self.reads.lot(key)
@@ -222,6 +265,15 @@ class _Mapper:
                         "agt:ruleEntry": self.uri("entry", str(v.rule_seq)),
                     }
                 results.append(item)
+            source = self.reads.entry_source(entry.seq)
+            named = (
+                {}
+                if source is None
+                else {
+                    "agt:labParty": self.uri("party", source.lab),
+                    "agt:takenBy": source.taken_by,
+                }
+            )
             return obs | {
                 "bizStep": "inspecting",
                 "quantityList": self.quantities([e.lot]),
@@ -229,6 +281,18 @@ class _Mapper:
                 "agt:lab": e.lab,
                 "agt:method": e.method,
                 "agt:residueResults": results,
+                **named,
+            }
+        if isinstance(e, Sample):
+            # CBV 2.0 "sampling"; a regulator's pre-sample (抽检) says so in agt:takenBy.
+            return obs | {
+                "bizStep": "sampling",
+                "quantityList": self.quantities([e.lot]),
+                "agt:sampleID": e.sample_id,
+                "agt:takenBy": e.taken_by,
+                "agt:sampler": e.sampler,
+                "agt:analyses": list(e.analyses),
+                **({"agt:labParty": self.uri("party", e.lab)} if e.lab else {}),
             }
         if isinstance(e, Packing):
             return {
@@ -322,10 +386,19 @@ def build_document(
         "schemaVersion": "2.0",
         "creationDate": format_time(created or datetime.now(UTC)),
     }
-    party = mapper.cooperative()
-    if party is not None:
-        vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
-        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
+    parties = [p for p in [mapper.cooperative(), *mapper.labs()] if p is not None]
+    vocabularies = []
+    if parties:
+        vocabularies.append(
+            {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": parties}
+        )
+    plans = mapper.plans()
+    if plans:
+        vocabularies.append(
+            {"type": mapper.uri("voc", "SamplingPlan"), "vocabularyElementList": plans}
+        )
+    if vocabularies:
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabularies}}
     return document | {"epcisBody": {"eventList": events}}
 
 
