@@ -75,13 +75,17 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, caller: Regulator) -> HTMLResponse:
-    """The regulator's start page: the log's size, its latest checkpoint, what to do."""
+def home(request: Request, caller: Regulator, holder: RecorderDep) -> HTMLResponse:
+    """The regulator's start page: the log's size, overdue sampling plans, labs, checkpoint."""
     ledger: Ledger = request.app.state.ledger
+    holder.projection.catch_up()
     context = {
         "size": ledger.size(),
         "checkpoint": ledger.latest_checkpoint(),
         "drift": drift_state(request.app),
+        # The alert rows (Projection.overdue_samples) and who may sign lab results.
+        "overdue": holder.projection.overdue_samples(),
+        "labs": holder.projection.labs(),
     }
     return _page(request, caller, "regulator_home.html", context)
 
@@ -123,6 +127,7 @@ def _trace_context(
         forward_lots: tuple[str, ...] = ()
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         missing: tuple[str, ...] = ()
+        samples = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -132,6 +137,7 @@ def _trace_context(
         graph = lot_graph(holder, state)
         forward_lots = forward.lots
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
+        samples = holder.projection.samples(state.gtin, state.lot)
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
     def rows(keys: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
@@ -146,6 +152,7 @@ def _trace_context(
         "forward_more": max(0, len(forward_lots) - TABLE_ROWS),
         "shipments": shipments[:TABLE_ROWS],
         "missing": missing,
+        "samples": samples,
     }
 
 
