@@ -349,3 +349,23 @@ def test_samples_labs_and_plans_export_to_epcis_and_validate(coop: Coop) -> None
     assert any(p.endswith(f"/party/{LAB_ID}") for p in parties)
     (plan_element,) = next(v for k, v in vocabularies.items() if k.endswith("/voc/SamplingPlan"))
     assert plan_element["id"].endswith("/plan/SP-SB-WEEKLY")
+
+
+def test_a_lab_enrols_and_reports_with_statements_it_signed_itself(coop: Coop) -> None:
+    from ledger import key_id_for
+
+    coop.harvest("H1")
+    lab = coop.world.actor("urumqi-lab", ("lab",))  # the cooperative holds only its public key
+    enrolment = ev(
+        LabEnrolment, lab="URC-LAB", name="Urumqi lab", accreditation="236500000002", time=at(1)
+    )
+    coop.recorder.record_signed([lab.sign(LabEnrolment.KIND, enrolment.to_body())])
+    lab_id = key_id_for(lab.public_key)
+    coop.record(Role.REGULATOR, ev(LabApproval, lab="URC-LAB", key_id=lab_id, time=at(2)))
+    taken = sample("H1", 60, "URC-1", lab="URC-LAB")
+    result = residue("H1", 120, "URC-1")
+    coop.recorder.record_signed(
+        [lab.sign(Sample.KIND, taken.to_body()), lab.sign(ResidueTest.KIND, result.to_body())]
+    )
+    (line,) = coop.projection.samples(STRAWBERRY, "H1")
+    assert (line.lab, line.lab_name, len(line.result_seqs)) == ("URC-LAB", "Urumqi lab", 1)
