@@ -60,6 +60,7 @@ from traceability.events._events import (
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
 from traceability.events._sampling import Sample
+from traceability.exports._epcis_master import lab_parties, plan_elements
 from traceability.exports._event_hash import event_hash
 from traceability.projection._apply import parse_event
 from traceability.projection._export_reads import ExportSnapshot
@@ -135,42 +136,6 @@ class _Mapper:
         ]
         attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
         return {"id": party, "attributes": attributes}
-
-    def labs(self) -> list[dict[str, Any]]:
-        """Every enrolled lab as EPCIS master data (a Party under the log's origin)."""
-        mda = "urn:epcglobal:cbv:mda#"
-        out = []
-        for lab in self.reads.labs():
-            values = [
-                (f"{mda}name", lab.name),
-                (self.uri("voc", "accreditation"), lab.accreditation),
-                (self.uri("voc", "ledgerEntry"), self.uri("entry", str(lab.seq))),
-            ]
-            if lab.approved_seq is not None:
-                values.append(
-                    (self.uri("voc", "approvedBy"), self.uri("entry", str(lab.approved_seq)))
-                )
-            attributes = [{"id": k, "attribute": v} for k, v in values]
-            out.append({"id": self.uri("party", lab.lab), "attributes": attributes})
-        return out
-
-    def plans(self) -> list[dict[str, Any]]:
-        """Every sampling plan as a master-data element of the cooperative's own vocabulary."""
-        out = []
-        for p in self.reads.sampling_plans():
-            values: list[tuple[str, Any]] = [
-                (self.uri("voc", "gtin"), p.gtin),
-                (self.uri("voc", "farm"), p.farm),
-                (self.uri("voc", "plot"), p.plot),
-                (self.uri("voc", "everyDays"), p.every_days),
-                (self.uri("voc", "analyses"), " ".join(json.loads(p.analyses))),
-                (self.uri("voc", "start"), p.start),
-                (self.uri("voc", "ends"), p.ends),
-                (self.uri("voc", "ledgerEntry"), self.uri("entry", str(p.seq))),
-            ]
-            attributes = [{"id": k, "attribute": v} for k, v in values if v is not None]
-            out.append({"id": self.uri("plan", p.plan), "attributes": attributes})
-        return out
 
     def lot_quantity(self, key: str) -> Decimal | None:
         row = self.reads.lot(key)
@@ -386,13 +351,14 @@ def build_document(
         "schemaVersion": "2.0",
         "creationDate": format_time(created or datetime.now(UTC)),
     }
-    parties = [p for p in [mapper.cooperative(), *mapper.labs()] if p is not None]
+    labs = lab_parties(reads, mapper.uri)
+    parties = [p for p in [mapper.cooperative(), *labs] if p is not None]
     vocabularies = []
     if parties:
         vocabularies.append(
             {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": parties}
         )
-    plans = mapper.plans()
+    plans = plan_elements(reads, mapper.uri)
     if plans:
         vocabularies.append(
             {"type": mapper.uri("voc", "SamplingPlan"), "vocabularyElementList": plans}
