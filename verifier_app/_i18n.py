@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
+from verifier_app._sampling_wording import SAMPLING_WORDING
+
 __all__ = ["DEFAULT_LANGUAGE", "DIRECTION", "LANGUAGES", "MESSAGES", "Language", "choose_language"]
 
 Language = Literal["zh", "ug", "en"]
@@ -18,6 +20,8 @@ DIRECTION: Final[Mapping[Language, str]] = {"zh": "ltr", "ug": "rtl", "en": "ltr
 
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     "zh": {
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["zh"],
         "language_name": "中文",
         "site": "农产品溯源验证",
         "status_unknown": "未知编码：可能是假冒产品",
@@ -92,6 +96,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "entry": "账本条目",
     },
     "ug": {
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["ug"],
         "language_name": "ئۇيغۇرچە",
         "site": "يېزا ئىگىلىك مەھسۇلاتلىرىنى ئىز قوغلاش",
         "status_unknown": "نامەلۇم كود: ساختا مەھسۇلات بولۇشى مۇمكىن",
@@ -172,6 +178,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "entry": "خاتىرە",
     },
     "en": {
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["en"],
         "language_name": "English",
         "site": "Produce traceability check",
         "status_unknown": "Unknown code: possible counterfeit",

@@ -39,6 +39,7 @@ def test_every_event_kind_can_be_recorded() -> None:
     assert recordable == {
         "cooperative", "product", "farm", "site", "input", "harvest", "cooling", "grading",
         "residue", "packing", "shipping", "receiving", "processing", "hold", "release", "recall",
+        "sampling_plan", "lab", "lab_approval", "sample",
     }  # fmt: skip
 
 

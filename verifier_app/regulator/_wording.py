@@ -10,13 +10,11 @@ from collections.abc import Mapping
 from typing import Final
 
 from verifier_app._i18n import Language
-from verifier_app._sampling_wording import SAMPLING_WORDING
 
 __all__ = ["REGULATOR_WORDING"]
 
 REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
     "zh": {
-        **SAMPLING_WORDING["zh"],
         "reg_title": "监管审计",
         "reg_home": "监管首页",
         "reg_log_size": "账本条目数",
@@ -108,7 +106,6 @@ REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "st_in_transit": "运输中",
     },
     "ug": {
-        **SAMPLING_WORDING["ug"],
         "reg_title": "نازارەت تەكشۈرۈش",
         "reg_home": "نازارەت باش بېتى",
         "reg_log_size": "دەپتەر خاتىرىسى سانى",
@@ -210,7 +207,6 @@ REGULATOR_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "st_in_transit": "يولدا",
     },
     "en": {
-        **SAMPLING_WORDING["en"],
         "reg_title": "Regulator",
         "reg_home": "Regulator home",
         "reg_log_size": "Entries in the ledger",

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Final
 
 from verifier_app._i18n import Language
-from verifier_app._sampling_wording import SAMPLING_WORDING
 
 __all__ = ["STAFF_WORDING"]
 
@@ -86,7 +85,6 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "verdict_fail": "不合格",
         "verdict_not_assessable": "无法判定",
         "no_residues": "还没有检测结果。",
-        **SAMPLING_WORDING["zh"],
         "grown_by": "种植",
         "made_from": "来自这些批次",
         "made_into": "分成或加工成",
@@ -181,7 +179,6 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "verdict_fail": "ئۆلچەمگە توشمايدۇ",
         "verdict_not_assessable": "باھالىغىلى بولمايدۇ",
         "no_residues": "تېخى تەكشۈرۈش نەتىجىسى يوق.",
-        **SAMPLING_WORDING["ug"],
         "grown_by": "تېرىغۇچى",
         "made_from": "بۇ تۈركۈملەردىن كەلگەن",
         "made_into": "ئايرىلغان ياكى پىششىقلانغان",
@@ -272,7 +269,6 @@ STAFF_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "verdict_fail": "FAIL",
         "verdict_not_assessable": "not assessable",
         "no_residues": "No test results yet.",
-        **SAMPLING_WORDING["en"],
         "grown_by": "Grown by",
         "made_from": "Made from",
         "made_into": "Made into",
