@@ -369,3 +369,22 @@ def test_a_lab_enrols_and_reports_with_statements_it_signed_itself(coop: Coop) -
     )
     (line,) = coop.projection.samples(STRAWBERRY, "H1")
     assert (line.lab, line.lab_name, len(line.result_seqs)) == ("URC-LAB", "Urumqi lab", 1)
+
+
+def test_in_a_batch_a_sample_before_the_release_counts_and_one_after_does_not(coop: Coop) -> None:
+    from traceability import BatchError
+
+    coop.record(Role.COOPERATIVE, plan())
+    sampled_and_tested(coop)
+    late = 9 * DAY
+    lab, cooperative = coop.keys[Role.LAB], coop.keys[Role.COOPERATIVE]
+    with pytest.raises(BatchError) as refused:
+        coop.recorder.record_batch(
+            [(release("H1", late), cooperative), (sample("H1", late + 5, "SMP-L"), lab)]
+        )
+    assert refused.value.index == 0
+    assert "sampling-plan-overdue" in str(refused.value.error)
+    coop.recorder.record_batch(
+        [(sample("H1", late - 5, "SMP-L"), lab), (release("H1", late), cooperative)]
+    )
+    assert coop.projection.lot(STRAWBERRY, "H1").status == "released"
