@@ -9,11 +9,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agritrace.mirror import mirror
 from agritrace.verify import verify
 from labels import cli as labels_cli
 from ledger import LedgerError
 from ledger.cli import app as ledger_app
-from ledger.cli import mirror
 from traceability.cli import mount as mount_traceability
 from verifier_app.cli import serve
 

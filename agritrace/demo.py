@@ -127,6 +127,10 @@ def _labels(
         pack_date=dt.date.fromisoformat((summary.harvested or "2026-06-01")[:10]),
         cooperative=COOPERATIVE,
         grown_in=grown_in,
+        harvested=None if summary.harvested is None else dt.date.fromisoformat(summary.harvested),
+        best_before=None
+        if summary.best_before is None
+        else dt.date.fromisoformat(summary.best_before),
     )
     key = keys.create("label")
     # On the ledger, so that the phone and `agritrace verify` check labels with a proven key.
@@ -176,6 +180,15 @@ def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
     return verifier_key
 
 
+def _report(folder: Path, ledger: Ledger, season: Season) -> Path:
+    """The season's quarterly evaluation as a PDF, at the checkpoint just published."""
+    from verifier_app import quarterly_report_pdf  # the web stack, only when the demo runs
+
+    path = folder / f"report-{season.quarter}.pdf"
+    path.write_bytes(quarterly_report_pdf(ledger, season.quarter, "zh"))
+    return path
+
+
 def _line(console: Console, text: str) -> None:
     console.print(escape(text), highlight=False, soft_wrap=True)
 
@@ -221,6 +234,7 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
         _write_tokens(folder)
         _, _, public = _labels(folder, ledger, keys, season)
         witness = _witness(folder, keys, ledger, ledger.checkpoint())
+        _report(folder, ledger, season)
         log_key = ledger.log_key()
         TrustFile(ORIGIN, log_key, (witness,), (public,)).write(folder / "trust.toml")
         (folder / "witnesses.txt").write_text(witness + "\n", encoding="utf-8")
@@ -288,6 +302,9 @@ def _tour(folder: Path, season: Season, console: Console) -> None:
         f"{folder / f'label-{season.released}.png'}",
     )
     _line(console, f"label sheet, 24 serials: {folder / f'labels-{season.released}.pdf'}")
+    report = folder / f"report-{season.quarter}.pdf"
+    if report.exists():
+        _line(console, f"quarterly evaluation {season.quarter} (PDF): {report}")
     tokens = folder / "tokens.txt"
     _line(
         console,
@@ -308,6 +325,8 @@ def _tour(folder: Path, season: Season, console: Console) -> None:
         console, f"  staff     {RESOLVER}/sign-in  (token: the 'packing_station' line of {tokens})"
     )
     _line(console, f"  regulator {RESOLVER}/sign-in  (token: the 'regulator' line of {tokens})")
+    _line(console, f"  dashboards {RESOLVER}/regulator/dashboard and {RESOLVER}/staff/dashboard")
+    _line(console, f"  report    {RESOLVER}/reports/{season.quarter}  (public, no sign-in)")
     _line(console, "check a code without trusting the server (while it serves):")
     trust_path = shlex.quote(str(folder / "trust.toml"))
     lot_url = f"{RESOLVER}/01/{season.gtin}/10/{season.released}"

@@ -7,6 +7,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 __all__ = ["free_port", "start", "stop"]
 
@@ -18,9 +19,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(command: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
-    """Run ``command`` and wait (up to 60 s) until ``probe`` answers with any HTTP status."""
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(
+    command: list[str], env: dict[str, str], probe: str, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Run ``command`` (in ``cwd``) and wait up to 60 s until ``probe`` answers any status."""
+    server = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         for _ in range(600):
             try:

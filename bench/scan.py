@@ -32,6 +32,13 @@ and uncompressed, the ratio to both bare rates, and the load average before each
 measurement (it includes the benchmark's own wrk and servers, about 4 when saturated).
 Target (issue 5): the page at >= 60% of the bare endpoint's rate with p99 < 50 ms, under
 30 KB on the wire.
+
+``--mirror`` adds a read-only mirror of the SQLite server (``agritrace mirror URL --serve``,
+issue 15), measured the same way ("SQLite mirror page" and "JSON"): its database starts as a
+copy of the origin's, as if it had caught up (catching up is ``bench/mirror.py``'s figure),
+and it follows the origin over HTTP throughout. Before measuring, the benchmark waits until
+the mirror serves the origin's checkpoint and checks that the lot's page is the origin's,
+byte for byte. Target (issue 15): the mirror's page at >= 60% of the bare endpoint's rate.
 """
 
 from __future__ import annotations
@@ -226,6 +233,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="closed-loop rounds (median)")
     parser.add_argument("--offered", type=float, default=0.6, help="fixed rate, x bare rate")
     parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also serve the SQLite copy from the checkout at PATH (its own code), measured "
+        "in the same alternating rounds as NAME: an A/B of two revisions in one run",
+    )
+    parser.add_argument(
+        "--mirror",
+        action="store_true",
+        help="also measure a read-only mirror of the SQLite server (agritrace mirror --serve)",
+    )
+    parser.add_argument(
         "--skip-drift-wait",
         action="store_true",
         help="measure without waiting for the servers' first full drift check",
@@ -265,6 +285,16 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
     databases = {"SQLite": f"sqlite:///{db}"}
     if args.postgres:
         databases["PostgreSQL"] = copy_to_postgres(databases["SQLite"], args.postgres, args.schema)
+    # Each compared checkout serves its own copy (a server may write beside its database).
+    checkouts: dict[str, tuple[Path, str]] = {}
+    for given in args.compare:
+        name, _, checkout = given.partition("=")
+        if not name or not Path(checkout, "verifier_app").is_dir():
+            raise SystemExit(f"--compare {given!r}: expected NAME=PATH of an agritrace checkout")
+        copy = work / f"ledger-{len(checkouts)}.db"
+        with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        checkouts[name] = (Path(checkout).resolve(), f"sqlite:///{copy}")
 
     # Every server runs throughout (an idle one costs nothing), so the rounds can alternate
     # between them: the machine's load changes by the minute when it is shared, and each
@@ -282,7 +312,12 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
         ))  # fmt: skip
         targets["bare FastAPI endpoint"] = (f"http://127.0.0.1:{port}/bare", "text/html")
         targets["bare, async def"] = (f"http://127.0.0.1:{port}/bare-async", "text/html")
-        for name, url in databases.items():
+        # (name, database URL, checkout whose code serves it: None for this one)
+        served: list[tuple[str, str, Path | None]] = [
+            (f"{name} page", url, None) for name, url in databases.items()
+        ]
+        served += [(name, url, checkout) for name, (checkout, url) in checkouts.items()]
+        for label, url, checkout in served:
             port = free_port()
             # No token file: demo mode then accepts the demo regulator token the drift wait uses.
             env = {k: v for k, v in os.environ.items() if k != "AGRITRACE_TOKENS"} | {
@@ -291,16 +326,28 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
                 "AGRITRACE_RATE_PER_SECOND": "1000000",
                 "AGRITRACE_RATE_BURST": "1000000",
             }
+            if checkout is not None:
+                # The other checkout's packages first on the path: its code, this venv.
+                env["PYTHONPATH"] = str(checkout)
             servers.append(start(
                 [sys.executable, "-m", "agritrace", "serve", "--demo", "--db", url,
                  "--port", str(port), "--workers", str(args.workers)],
                 env,
                 f"http://127.0.0.1:{port}/.well-known/gs1resolver",
+                # python -m puts the working folder first on the path: the checkout's code.
+                checkout,
             ))  # fmt: skip
             scan = f"http://127.0.0.1:{port}{path}"
-            targets[f"{name} page"] = (scan, "text/html")
-            targets[f"{name} JSON"] = (scan, "application/json")
-            waits.append((f"http://127.0.0.1:{port}", f"agritrace serve on {name}"))
+            targets[label] = (scan, "text/html")
+            if checkout is None:
+                targets[label.replace(" page", " JSON")] = (scan, "application/json")
+            waits.append((f"http://127.0.0.1:{port}", f"agritrace serve: {label}"))
+            if label == "SQLite page" and args.mirror:
+                server, mirror_base = _start_mirror(args, work, db, port, env)
+                servers.append(server)
+                targets["SQLite mirror page"] = (f"{mirror_base}{path}", "text/html")
+                targets["SQLite mirror JSON"] = (f"{mirror_base}{path}", "application/json")
+                waits.append((mirror_base, "agritrace mirror --serve"))
         if not args.skip_drift_wait:
             # A full drift check is a replay of the whole log on one core: measuring during
             # it would measure the check.
@@ -327,6 +374,56 @@ def _run(args: argparse.Namespace, paths: str, work: Path) -> None:
         for server in servers:
             stop(server)
     _report(rows, base, _median(closed["bare, async def"]), offered, args.connections)
+
+
+def _start_mirror(
+    args: argparse.Namespace, work: Path, db: Path, origin_port: int, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a read-only mirror of the origin on ``origin_port``; wait until it serves its pages.
+
+    The mirror's database starts as a copy of the origin's (a mirror's database is an
+    ordinary ledger database), so it only has to verify what the origin adds.
+    """
+    mirror_db = work / "mirror.db"
+    with (
+        sqlite3.connect(f"file:{db}?mode=ro", uri=True) as source,
+        sqlite3.connect(mirror_db) as target,
+    ):
+        source.backup(target)
+    origin = f"http://127.0.0.1:{origin_port}"
+    with Ledger.open(f"sqlite:///{db}") as ledger:
+        log_key = ledger.log_key()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(
+        [sys.executable, "-m", "agritrace", "mirror", f"{origin}/log", "--log-key", log_key,
+         "--db", f"sqlite:///{mirror_db}", "--state", str(work / "mirror-state"), "--serve",
+         "--demo", "--port", str(port), "--workers", str(args.workers), "--interval", "2"],
+        env | {"AGRITRACE_KEYS": str(work / "mirror-keys")},
+        f"{base}/.well-known/gs1resolver",
+    )  # fmt: skip
+    deadline = time.monotonic() + 600
+    while _get(f"{base}/log/checkpoint") != _get(f"{origin}/log/checkpoint"):
+        if time.monotonic() > deadline:
+            stop(server)
+            raise SystemExit("the mirror did not catch up with the origin in 10 minutes")
+        time.sleep(1)
+    path = args.path or pick_lot(db)
+    for accept in ("text/html", "application/json"):
+        if _get(f"{base}{path}", accept) != _get(f"{origin}{path}", accept):
+            stop(server)
+            raise SystemExit(f"the mirror's {accept} answer for {path} is not the origin's")
+    print(f"mirror at {base}: serves the origin's checkpoint and the lot's page, byte for byte")
+    return server, base
+
+
+def _get(url: str, accept: str = "text/plain") -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return bytes(response.read())
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code}".encode()
 
 
 def _seal(db: Path, keys_path: Path) -> None:

@@ -122,8 +122,14 @@ def setup(
     return ledger, recorder, keys
 
 
-def chain(i: int, keys: dict[Role, Ed25519PrivateKey], farms: int = FARMS) -> list[Pair]:
-    """One harvest lot's season: 9 events, built from JSON-like bodies as devices send them."""
+def chain(
+    i: int, keys: dict[Role, Ed25519PrivateKey], farms: int = FARMS, weigh: bool = False
+) -> list[Pair]:
+    """One harvest lot's season: 9 events, built from JSON-like bodies as devices send them.
+
+    With ``weigh``, the receiving carries what arrived (190 kg shipped, 0-19 kg lost), so
+    the dashboards' loss figures have rows to read (bench/dashboards.py).
+    """
     t = T0 + timedelta(seconds=90 * i)
 
     def when(minutes: int) -> str:
@@ -207,6 +213,7 @@ def chain(i: int, keys: dict[Role, Ed25519PrivateKey], farms: int = FARMS) -> li
         (
             Receiving.from_body(
                 {"shipment": f"SH{i:07d}", "receiver": "URUMQI-DC", "time": when(600)}
+                | ({"quantity": str(190 - i % 20)} if weigh else {})
             ),
             haul,
         ),
@@ -214,7 +221,11 @@ def chain(i: int, keys: dict[Role, Ed25519PrivateKey], farms: int = FARMS) -> li
 
 
 def season(
-    recorder: Recorder, keys: dict[Role, Ed25519PrivateKey], events: int, farms: int = FARMS
+    recorder: Recorder,
+    keys: dict[Role, Ed25519PrivateKey],
+    events: int,
+    farms: int = FARMS,
+    weigh: bool = False,
 ) -> float:
     """Record ``events`` (rounded to whole chains); return events per second."""
     chains = max(1, events // EVENTS_PER_CHAIN)
@@ -225,7 +236,9 @@ def season(
     cpu_started = time.process_time()
     for first in range(0, chains, per_batch):
         batch = [
-            p for i in range(first, min(first + per_batch, chains)) for p in chain(i, keys, farms)
+            p
+            for i in range(first, min(first + per_batch, chains))
+            for p in chain(i, keys, farms, weigh)
         ]
         recorder.record_batch(batch)
         done += len(batch)
@@ -354,6 +367,9 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--keep", help="build the SQLite ledger at this path and keep it")
     parser.add_argument("--reindex", action="store_true", help="time a full reindex at the end")
+    parser.add_argument(
+        "--weigh", action="store_true", help="receivings carry a received quantity (loss)"
+    )
     args = parser.parse_args()
     url, raw_url = _urls(args)
     folder = KeyFolder(f"{args.keep}-keys") if args.keep else None
@@ -362,7 +378,7 @@ def main() -> None:
     ledger, recorder, keys = setup(url, folder=folder)
     first = ledger.size()
     print(f"recording about {args.events:,} events in batches of {BATCH}...")
-    domain = season(recorder, keys, args.events)
+    domain = season(recorder, keys, args.events, weigh=args.weigh)
     load_after_season = os.getloadavg()
     verify_after = verify_rate()[0]
     count = min(50_000, ledger.size() - first)

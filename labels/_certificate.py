@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from labels._digital_link import DigitalLink
 from labels._errors import LayoutError
 from labels._fonts import FontSet
-from labels._layout import TextLine
+from labels._layout import TextLine, freshness_line
 from labels._pdfdoc import PT_PER_MM, PDFDocument
 from labels._qr import QREncoder
 from labels._qrpath import qr_ops
@@ -55,6 +55,8 @@ class Certificate:
         link: The batch's Digital Link, printed as the QR code; its ``certificate`` (the
             certificate's number) is printed under the code too.
         bases: The grounds of the commitment, from ``COMMITMENT_BASES``.
+        harvested: Harvest date (GS1 AI 7007); printed with ``best_before`` when both given.
+        best_before: Best-before date (GS1 AI 15): the harvest date plus the shelf life.
     """
 
     producer: str
@@ -65,6 +67,8 @@ class Certificate:
     issued: dt.date
     link: DigitalLink
     bases: tuple[str, ...] = ("自我承诺",)
+    harvested: dt.date | None = None
+    best_before: dt.date | None = None
 
     def __post_init__(self) -> None:
         for name in ("producer", "contact", "product", "quantity", "grown_in"):
@@ -131,6 +135,9 @@ def certificate_text(
         out.append(("■ " + promise, 12.0, y, 8.5))
     marks = "  ".join(("■ " if b in c.bases else "□ ") + b for b in COMMITMENT_BASES)
     out.append(("承诺依据：" + marks, 8.0, y + 6.5, 8.5))
+    fresh = freshness_line(c.harvested, c.best_before)
+    if fresh:
+        out.append((fresh, 8.0, y + 12.5, 8.5))
     y = 24 + qr_box + 1
     for ai, value in c.link.path_elements:
         y += 3

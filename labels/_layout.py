@@ -24,6 +24,7 @@ __all__ = [
     "Layout",
     "Placement",
     "TextLine",
+    "freshness_line",
     "place",
     "qr_module_mm",
 ]
@@ -50,6 +51,8 @@ class LabelData:
         pack_date: Packing date.
         cooperative: The cooperative's name.
         grown_in: Place of origin, e.g. ``"新疆喀什 Kashgar"``.
+        harvested: Harvest date (GS1 AI 7007), printed with ``best_before`` when both given.
+        best_before: Best-before date (GS1 AI 15): the harvest date plus the shelf life.
     """
 
     product: str
@@ -57,6 +60,8 @@ class LabelData:
     pack_date: dt.date
     cooperative: str
     grown_in: str
+    harvested: dt.date | None = None
+    best_before: dt.date | None = None
 
     def __post_init__(self) -> None:
         for name in ("product", "grade", "cooperative", "grown_in"):
@@ -229,6 +234,21 @@ def _fits(module: float, modules: int, across: float, along: float) -> bool:
     return box + 2 * inset <= across + 1e-9 and box + inset <= along + 1e-9
 
 
+def freshness_line(harvested: dt.date | None, best_before: dt.date | None) -> str:
+    """The human-readable freshness line: ``采收 2026-06-01 保质至 2026-06-08`` (empty: none).
+
+    The harvest date is GS1 AI 7007 and the best-before date AI 15; printed in words, as a
+    shopper reads them, beside the code.
+    """
+    if harvested is None or best_before is None:
+        return ""
+    if best_before < harvested:
+        raise LayoutError(
+            f"best_before: expected on or after the harvest date {harvested}, got {best_before}"
+        )
+    return f"采收 {harvested.isoformat()} 保质至 {best_before.isoformat()}"
+
+
 def place(
     layout: Layout,
     data: LabelData,
@@ -249,6 +269,7 @@ def place(
         (data.grade, True, 1.0),
         (f"批号 {link.lot}" if link.lot else "", False, 1.0),
         (f"包装 {data.pack_date.isoformat()}", True, 1.0),
+        (freshness_line(data.harvested, data.best_before), True, 1.0),
         (data.cooperative, True, 1.0),
         (data.grown_in, True, 1.0),
     ]

@@ -96,21 +96,43 @@ def shape_line(text: str, fonts: FontSet, size: float) -> Line:
     placed: list[Run] = []
     glyphs: list[Glyph] = []
     x = 0.0
-    for chunk, rtl in reversed(runs) if paragraph_rtl else runs:
-        face = fonts.arabic if rtl else fonts.cjk
-        if not face.covers(chunk):
-            missing = next(c for c in chunk if not c.isspace() and ord(c) not in face.cmap)
-            raise FontMissingError(
-                f"text: no glyph for {missing!r} (U+{ord(missing):04X}) in {face.path.name}; "
-                "pass a font that covers it"
-            )
-        scale = size / face.units_per_em
-        start = x
-        for gid, dx, gx, gy in _shape(face, chunk, rtl):
-            glyphs.append(Glyph(face, gid, x + gx * scale, gy * scale))
-            x += dx * scale
-        placed.append(Run(chunk, face, rtl, start, x - start))
+    for run, rtl in reversed(runs) if paragraph_rtl else runs:
+        for chunk, face in _faces(run, rtl, fonts):
+            scale = size / face.units_per_em
+            start = x
+            for gid, dx, gx, gy in _shape(face, chunk, rtl):
+                glyphs.append(Glyph(face, gid, x + gx * scale, gy * scale))
+                x += dx * scale
+            placed.append(Run(chunk, face, rtl, start, x - start))
     return Line(text, tuple(glyphs), tuple(placed), x, size)
+
+
+def _faces(run: str, rtl: bool, fonts: FontSet) -> list[tuple[str, Face]]:
+    """The run in pieces by face, left to right as drawn.
+
+    A right-to-left run is set in the Arabic-script face, a left-to-right run in the CJK
+    face; punctuation the run's face lacks (a bracket in Uyghur text, an Arabic comma after
+    a number) is set in the other face, as its own piece, in the run's direction (HarfBuzz
+    mirrors brackets in a right-to-left piece).
+    """
+    face, other = (fonts.arabic, fonts.cjk) if rtl else (fonts.cjk, fonts.arabic)
+    if face.covers(run):
+        return [(run, face)]
+    pieces: list[tuple[str, Face]] = []
+    for char in run:
+        use = face if char.isspace() or ord(char) in face.cmap else other
+        if pieces and pieces[-1][1] is use:
+            pieces[-1] = (pieces[-1][0] + char, use)
+        else:
+            pieces.append((char, use))
+    if all(f.covers(p) for p, f in pieces):
+        # Right to left: the run's last piece is drawn leftmost.
+        return list(reversed(pieces)) if rtl else pieces
+    missing = next(c for c in run if not c.isspace() and ord(c) not in face.cmap)
+    raise FontMissingError(
+        f"text: no glyph for {missing!r} (U+{ord(missing):04X}) in {face.path.name}; "
+        "pass a font that covers it"
+    )
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:

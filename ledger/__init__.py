@@ -61,13 +61,16 @@ from ledger._witness import witness_checkpoint
 from ledger._witness_client import WitnessClientError, request_cosignature
 from ledger._witness_protocol import (
     AddCheckpoint,
+    CheckpointCheck,
     LogWitness,
     UnknownLogError,
     UntrustedLogError,
+    WitnessCheckError,
     WitnessConflictError,
     WitnessError,
     WitnessProofError,
     WitnessRequestError,
+    WitnessUnavailableError,
 )
 from ledger._witness_state import WitnessStateFile
 
@@ -84,6 +87,7 @@ __all__ = [
     "AuditFailure",
     "AuditReport",
     "Checkpoint",
+    "CheckpointCheck",
     "CheckpointConflictError",
     "CosignatureVerifier",
     "Cosigner",
@@ -120,12 +124,14 @@ __all__ = [
     "TilesExport",
     "UnknownLogError",
     "UntrustedLogError",
+    "WitnessCheckError",
     "WitnessClientError",
     "WitnessConflictError",
     "WitnessError",
     "WitnessProofError",
     "WitnessRequestError",
     "WitnessStateFile",
+    "WitnessUnavailableError",
     "database_url",
     "export_tiles",
     "format_time",

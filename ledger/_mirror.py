@@ -200,6 +200,28 @@ class Mirror:
         if head.checkpoint_size < checkpoint.size:  # an interrupted sync held it as pending
             self._store_checkpoint(checkpoint, note)
             (self.state / PENDING_NOTE).unlink(missing_ok=True)
+        self._take_cosignatures(checkpoint.size, note)
+
+    def _take_cosignatures(self, size: int, note: bytes) -> None:
+        """Keep the source's note of a checkpoint held if it adds cosignatures to ours.
+
+        The source publishes a checkpoint at once and its witnesses cosign it a moment
+        later: without this, the mirror would serve that checkpoint without them until the
+        next one. Only a note with the same signed text and every signature line of the
+        stored one (and more) replaces it, so a stale cache cannot take cosignatures away.
+        Cosignatures are not verified here (the mirror knows no witness keys), as for the
+        note of a new checkpoint: verifiers check them with the keys they trust.
+        """
+        with self.store.read() as conn:
+            row = self.store.checkpoint_row(conn, size)
+        if row is None:
+            return
+        held, fetched = str(row.note), note.decode()
+        held_text, _, held_lines = held.partition("\n\n")
+        text, _, lines = fetched.partition("\n\n")
+        if text != held_text or not set(held_lines.splitlines()) < set(lines.splitlines()):
+            return
+        self.store.replace_checkpoint_note(size, held, fetched)
 
     def _verified_leaves(
         self, tree: TiledTree, checkpoint: Checkpoint, note: bytes, head: Head

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +14,11 @@ from rich.markup import escape
 from ledger._cli_options import Db
 from ledger._errors import LedgerError
 from ledger._http_fetch import http_fetch
-from ledger._mirror import ForkError, Mirror, MirrorNetworkError
+from ledger._mirror import ForkError, Mirror, MirrorNetworkError, MirrorProgress
 from ledger._note import NoteVerifier
 from ledger._store import database_url
 
-__all__ = ["mirror"]
+__all__ = ["follow_log", "mirror"]
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
@@ -53,10 +54,19 @@ def mirror(
     except LedgerError as e:
         _err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from e
+    follow_log(copy.sync, follow=follow, interval=interval)
+
+
+def follow_log(sync: Callable[[], MirrorProgress], *, follow: bool, interval: float) -> None:
+    """Run ``sync`` once, or with ``follow`` for ever, printing progress; exit as ``mirror``.
+
+    Network failures are retried with backoff when following (exit 1 otherwise); a fork
+    exits 3, data that does not verify exits 1.
+    """
     backoff = FIRST_BACKOFF
     while True:
         try:
-            progress = copy.sync()
+            progress = sync()
             backoff = FIRST_BACKOFF
             _out.print(
                 f"mirrored {progress.after} entries (+{progress.after - progress.before}), "

@@ -13,11 +13,22 @@ refusal                          status  when
 :class:`WitnessConflictError`    409     old size is not the latest cosigned size (the
                                          body says which), or same size, other root
 :class:`WitnessProofError`       422     the consistency proof does not verify
+:class:`WitnessCheckError`       422     the witness's own check of the checkpoint's
+                                         content (``check``, e.g. the domain's map
+                                         replay) refuses it
+:class:`WitnessUnavailableError` 503     that check cannot run now (e.g. the log's
+                                         entries cannot be fetched): submit again later
 ===============================  ======  ==============================================
 
 A checkpoint refused with 409 (same size, other root) or 422 whose signature verified is
 kept as evidence: it is the log's own signature on a history its earlier checkpoint
-contradicts.
+contradicts, or on content the witness's check refutes.
+
+The ledger knows nothing of what the entries mean; a layer above may give the witness a
+``check`` (:class:`CheckpointCheck`), called after the signature and consistency passed and
+before cosigning, that refuses with :class:`WitnessCheckError` or
+:class:`WitnessUnavailableError` (``traceability.StatusMapWitnessCheck`` replays the log and
+recomputes the lot-status map).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ledger._checkpoint import Checkpoint
 from ledger._cosignature import Cosigner
@@ -38,13 +50,16 @@ from ledger._witness_state import WitnessStateFile
 
 __all__ = [
     "AddCheckpoint",
+    "CheckpointCheck",
     "LogWitness",
     "UnknownLogError",
     "UntrustedLogError",
+    "WitnessCheckError",
     "WitnessConflictError",
     "WitnessError",
     "WitnessProofError",
     "WitnessRequestError",
+    "WitnessUnavailableError",
 ]
 
 #: tlog-witness: "The client MUST NOT send more than 63 consistency proof lines."
@@ -82,6 +97,34 @@ class WitnessConflictError(WitnessError):
 
 class WitnessProofError(WitnessError):
     """The consistency proof from the old size to the checkpoint does not verify (422)."""
+
+
+class WitnessCheckError(WitnessError):
+    """The witness's own check of what the checkpoint commits to refuses it (422)."""
+
+
+class WitnessUnavailableError(WitnessError):
+    """The witness cannot run its check now, e.g. the log is unreachable (503, retry).
+
+    Attributes:
+        retry_after: Seconds the client should wait before submitting again.
+    """
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CheckpointCheck(Protocol):
+    """A witness's extra check of a checkpoint that passed signature and consistency."""
+
+    def __call__(self, checkpoint: Checkpoint, note: bytes) -> None:
+        """Return to let the witness cosign; raise to refuse.
+
+        Raises:
+            WitnessCheckError: the checkpoint's content is refuted (422, kept as evidence).
+            WitnessUnavailableError: the check cannot run now (503, submit again later).
+        """
 
 
 @dataclass(frozen=True)
@@ -147,6 +190,9 @@ class LogWitness:
         logs: Trusted checkpoint keys by log origin.
         state: Where the latest cosigned checkpoint of each log is kept.
         clock: Seconds since the epoch for cosignature timestamps.
+        checks: Extra checks by log origin (:class:`CheckpointCheck`), run after the
+            signature and consistency passed, before cosigning; a log without one is
+            cosigned on those alone.
     """
 
     def __init__(
@@ -155,11 +201,13 @@ class LogWitness:
         logs: Mapping[str, Sequence[NoteVerifier]],
         state: WitnessStateFile,
         clock: Callable[[], float] = time.time,
+        checks: Mapping[str, CheckpointCheck] | None = None,
     ) -> None:
         self.cosigner = cosigner
         self.logs = {origin: tuple(keys) for origin, keys in logs.items()}
         self.state = state
         self.clock = clock
+        self.checks = dict(checks or {})
 
     def add_checkpoint(self, body: bytes) -> str:
         """Check an ``add-checkpoint`` request; cosign, persist and return the signature line.
@@ -198,6 +246,14 @@ class LogWitness:
                 # The log signed a tree its earlier checkpoint contradicts: keep the proof.
                 record.add_evidence(str(e), body)
                 raise
+            check = self.checks.get(origin)
+            if check is not None:
+                try:
+                    check(checkpoint, request.note)
+                except WitnessCheckError as e:
+                    # Signed by the log, refuted by the witness's replay: keep it.
+                    record.add_evidence(str(e), body)
+                    raise
             line = self.cosigner.cosign(checkpoint, int(self.clock()))
             record.checkpoint = request.note.decode()
         return line

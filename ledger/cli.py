@@ -32,7 +32,7 @@ from ledger._keys import (
 )
 from ledger._log import Ledger
 from ledger._merkle import verify_consistency, verify_inclusion
-from ledger._mirror_cli import mirror  # mounted at the root: `agritrace mirror`
+from ledger._mirror_cli import follow_log, mirror  # `agritrace mirror` builds on them
 from ledger._note import NoteVerifier, parse_note
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._store import database_url
@@ -40,7 +40,7 @@ from ledger._tile_export import export_tiles
 from ledger._witness import witness_checkpoint
 from ledger._witness_client import request_cosignature
 
-__all__ = ["Db", "Keys", "app", "mirror"]
+__all__ = ["Db", "Keys", "app", "follow_log", "mirror"]
 
 app = typer.Typer(
     help="The tamper-evident log: signed statements, hash chain, Merkle proofs, checkpoints.",
@@ -313,7 +313,11 @@ def checkpoint(
     db: Db = None,
     keys: Keys = _DEFAULT_KEYS,
 ) -> None:
-    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note).
+
+    The ledger knows nothing of lots: a checkpoint signed here does not end with the
+    lot-status map. `agritrace checkpoint` signs one that does, as serve's do.
+    """
     with _errors():
         ledger = _open(db, keys)
         note = ledger.checkpoint() if new and ledger.log_signer else ledger.latest_checkpoint()

@@ -214,6 +214,9 @@ def test_recall_left_out_everywhere_fails_on_the_status_map(answers: Any, trust:
     answer["lot"]["claims"]["status"]["value"] = "received"
     answer["proof"]["facts"]["status"] = "received"
     answer["lot"]["facts"]["status"] = "received"
+    # ... and no reason (the recall's words went with the recall).
+    answer["lot"]["claims"]["reason"]["value"] = None
+    answer["proof"]["facts"]["reason"] = None
     problems = failed(check_answer(uri, answer, trust))
     assert set(problems) == {"status map"}, problems
     assert "the page shows 'received', the signed map 'recalled'" in problems["status map"]
@@ -262,6 +265,17 @@ LIES: dict[str, tuple[str, Any]] = {
     "packed": ("released", "2020-01-01T00:00:00+08:00"),
     "residues": ("residue_hold", []),
     "cold_chain": ("released", ["pre-cooling at nowhere"]),
+    # The story (traceability/_story.py): a nicer story than the entries tell.
+    "harvests": ("released", []),
+    "inputs": ("released", []),
+    "precool": ("released", []),
+    "grade_band": ("released", {"grade": "super", "min_mm": "35", "max_mm": None}),
+    "tests": ("released", []),
+    "shipments": ("recalled", []),
+    "certificates": ("residue_hold", [{"number": 1, "time": "2026-06-02T11:05:00+08:00"}]),
+    "contact": ("released", {"phone": "+86 400 000 0000", "address": "x", "county": "y"}),
+    "best_before": ("released", {"date": "2027-01-01", "shelf_life_days": 200}),
+    "reason": ("recalled", None),
 }
 
 

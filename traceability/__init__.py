@@ -21,10 +21,15 @@ from traceability._facts import FACT_NAMES, Fact, Mismatch, compare_facts, deriv
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
 from traceability._labs import enrol_lab
 from traceability._map_claim import MapVerdict, check_map_claim
+from traceability._mirror_follow import DomainMirror
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
 from traceability._seal import is_sealing_entry, seal_with_status_map
-from traceability._witness_check import StatusMapError, check_before_cosigning
+from traceability._witness_check import (
+    StatusMapError,
+    StatusMapWitnessCheck,
+    check_before_cosigning,
+)
 from traceability.events._events import (
     EVENT_TYPES,
     CertificateIssued,
@@ -71,11 +76,24 @@ from traceability.projection._check import (
     check_projection,
     projection_exists,
 )
+from traceability.projection._dashboard import (
+    HoldCount,
+    Monitoring,
+    RouteFigures,
+    ShipmentLoss,
+    WeekFigures,
+)
 from traceability.projection._evidence import lot_evidence
 from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace, Shipment
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._quarterly import (
+    LOSS_TARGET,
+    Quarter,
+    QuarterlyEvaluation,
+    parse_quarter,
+)
 from traceability.projection._read import Projection
 from traceability.projection._sampling_reads import LabInfo, OverdueSample, PlanInfo, SampleLine
 from traceability.projection._scans import (
@@ -109,6 +127,7 @@ __all__ = [
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
+    "LOSS_TARGET",
     "PERMITTED",
     "STATUS_FILTERS",
     "SUSPICIOUS_SCANS",
@@ -121,6 +140,7 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "DomainMirror",
     "Drift",
     "DriftReport",
     "EpcisImport",
@@ -136,6 +156,7 @@ __all__ = [
     "Grading",
     "Harvest",
     "Hold",
+    "HoldCount",
     "IdempotencyKey",
     "IdempotencyKeyUsedError",
     "ImportProblem",
@@ -158,6 +179,7 @@ __all__ = [
     "MapVerdict",
     "Mismatch",
     "Model",
+    "Monitoring",
     "MrlRow",
     "MrlTable",
     "OverdueSample",
@@ -170,6 +192,8 @@ __all__ = [
     "Profile",
     "Projection",
     "ProjectionCheck",
+    "Quarter",
+    "QuarterlyEvaluation",
     "Reading",
     "Recall",
     "Receiving",
@@ -179,6 +203,7 @@ __all__ = [
     "ResidueTest",
     "Role",
     "RoleError",
+    "RouteFigures",
     "RuleFinding",
     "Sample",
     "SampleLine",
@@ -186,10 +211,12 @@ __all__ = [
     "ScanCount",
     "SelectionFields",
     "Shipment",
+    "ShipmentLoss",
     "Shipping",
     "Site",
     "StatusMap",
     "StatusMapError",
+    "StatusMapWitnessCheck",
     "StoredKey",
     "SubstanceResult",
     "TraceError",
@@ -198,6 +225,7 @@ __all__ = [
     "UnknownError",
     "ValidationError",
     "Verdict",
+    "WeekFigures",
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
@@ -214,6 +242,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "parse_quarter",
     "parse_selection",
     "projection_exists",
     "register_label_key",

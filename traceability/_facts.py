@@ -27,6 +27,7 @@ can show them:
 ``packed``              the time of the first packing entry naming the lot
 ``residues``            ``[{substance, value, loq, limit, outcome, edition, lab, sample_id}]``
 ``cold_chain``          one line per pre-cooling log and per shipment
+(the story)             the field-to-shelf facts of ``traceability/_story.py``
 ======================  ===============================================================
 """
 
@@ -38,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from traceability._story import STORY_FACTS, story_facts
 
 __all__ = ["FACT_NAMES", "Fact", "Mismatch", "compare_facts", "derive_facts"]
 
@@ -53,6 +56,7 @@ FACT_NAMES = (
     "packed",
     "residues",
     "cold_chain",
+    *STORY_FACTS,
 )
 
 Lot = tuple[str, str]  # (gtin, lot code)
@@ -102,6 +106,8 @@ class _State:
     transport: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     status: str | None = None
     status_seq: int = -1
+    #: Why the lot is in its status: (code, the entry's own words or None); see _story.py.
+    cause: tuple[str, str | None] | None = None
     failed: bool = False
     passed: set[str] = field(default_factory=set)
     facts: dict[str, Fact] = field(default_factory=dict)
@@ -116,17 +122,19 @@ class _State:
                 todo += self.parents.get(lot, ())
         return seen
 
-    def set_status(self, status: str, seq: int) -> None:
-        self.status, self.status_seq = status, seq
+    def set_status(
+        self, status: str, seq: int, cause: tuple[str, str | None] | None = None
+    ) -> None:
+        self.status, self.status_seq, self.cause = status, seq, cause
 
-    def hold_forward(self, source: Lot, seq: int, *, failed: bool = False) -> None:
+    def hold_forward(self, source: Lot, seq: int, cause: str, *, failed: bool = False) -> None:
         # A failing result or a cold-chain finding holds the lot and all made from it,
         # except what is already recalled or used up.
         if self.status is None or source not in self.lineage():
             return
         self.failed |= failed
         if self.status not in ("recalled", "consumed"):
-            self.set_status("on_hold", seq)
+            self.set_status("on_hold", seq, (cause, None))
 
 
 def _latest(table: dict[str, tuple[int, Mapping[str, Any]]], name: str) -> tuple[int, Any]:
@@ -198,9 +206,11 @@ def _phi_problem(s: _State, seq: int, body: Mapping[str, Any], profile: Mapping[
     return False
 
 
-def _create(s: _State, lot: Lot, seq: int, status: str = "active") -> None:
+def _create(
+    s: _State, lot: Lot, seq: int, status: str = "active", cause: str | None = None
+) -> None:
     if lot == s.lot:
-        s.set_status(status, seq)
+        s.set_status(status, seq, None if cause is None else (cause, None))
 
 
 def _harvested(s: _State) -> datetime | None:
@@ -228,7 +238,7 @@ def _step(s: _State, seq: int, kind: str, body: Mapping[str, Any]) -> None:
         s.unit[lot] = body.get("unit", "KGM")
         _, profile = _latest(s.profiles, s.commodity[lot])
         held = _phi_problem(s, seq, body, profile)
-        _create(s, lot, seq, "on_hold" if held else "active")
+        _create(s, lot, seq, "on_hold" if held else "active", "phi" if held else None)
     elif kind == "trace.cooling":
         lot = _ref(body["lot"])
         harvested = _harvested_of(s, lot)
@@ -241,7 +251,7 @@ def _step(s: _State, seq: int, kind: str, body: Mapping[str, Any]) -> None:
         _, profile = _latest(s.profiles, s.commodity[lot])
         old = set(_precool_findings(profile, harvested, before, complete))
         if set(_precool_findings(profile, harvested, now, complete or not more)) - old:
-            s.hold_forward(lot, seq)
+            s.hold_forward(lot, seq, "precool")
     elif kind == "trace.grading":
         source = _ref(body["input"])
         if source == s.lot:
@@ -279,7 +289,7 @@ def _step(s: _State, seq: int, kind: str, body: Mapping[str, Any]) -> None:
     elif kind == "trace.receiving":
         _receiving(s, seq, body)
     elif kind == "trace.hold" and _ref(body["lot"]) == s.lot:
-        s.set_status("on_hold", seq)
+        s.set_status("on_hold", seq, ("hold", str(body["reason"])))
     elif kind == "trace.release" and _ref(body["lot"]) == s.lot:
         # The projection refuses a release after a failed result or without a passing
         # result for each required substance; a refused entry changes nothing.
@@ -288,7 +298,7 @@ def _step(s: _State, seq: int, kind: str, body: Mapping[str, Any]) -> None:
         if not s.failed and required <= s.passed:
             s.set_status("released", seq)
     elif kind == "trace.recall" and s.status is not None and _ref(body["lot"]) in s.lineage():
-        s.set_status("recalled", seq)
+        s.set_status("recalled", seq, ("recall", str(body["reason"])))
 
 
 def _harvested_of(s: _State, lot: Lot) -> datetime | None:
@@ -335,7 +345,7 @@ def _residue(s: _State, seq: int, body: Mapping[str, Any]) -> None:
             old = s.facts.get("residues", Fact([], ()))
             s.facts["residues"] = Fact([*old.value, line], (*old.entries, seq, table_seq))
     if failed:
-        s.hold_forward(lot, seq, failed=True)
+        s.hold_forward(lot, seq, "residue", failed=True)
 
 
 def _receiving(s: _State, seq: int, body: Mapping[str, Any]) -> None:
@@ -355,7 +365,7 @@ def _receiving(s: _State, seq: int, body: Mapping[str, Any]) -> None:
         point = shipment.get("set_point_celsius")
         old = _transport_findings(tolerance, point, before)
         if _transport_findings(tolerance, point, now) - old:
-            s.hold_forward(lot, seq)
+            s.hold_forward(lot, seq, "transport")
 
 
 def derive_facts(entries: Sequence[Mapping[str, Any]], gtin: str, lot: str) -> dict[str, Fact]:
@@ -431,6 +441,8 @@ def _finish(s: _State, ordered: Sequence[Mapping[str, Any]]) -> dict[str, Fact]:
         seq, body = s.harvests[s.lot]
         facts["quantity"] = Fact(f"{body['quantity']} {body.get('unit', 'KGM')}", (seq,))
     facts["cold_chain"] = _cold_chain(ordered)
+    for name, (value, seqs_of) in story_facts(s, ordered).items():
+        facts[name] = Fact(value, seqs_of)
     return {name: facts.get(name, Fact(None, ())) for name in FACT_NAMES}
 
 

@@ -8,21 +8,52 @@ It cannot know whether the lot-status map the checkpoint ends with is the map of
 page for omissions), and a replay of the log (:func:`~traceability.check_projection`)
 must reproduce every map root up to it. A witness that calls it first therefore refuses
 to cosign a wrong or stale map, so a green page rests on a root an auditor recomputed.
+
+:class:`StatusMapWitnessCheck` is the same check for the HTTP witness
+(``POST /witness/add-checkpoint``), which is handed only a signed note: it follows the log
+as a :class:`~traceability.DomainMirror` (its entries, verified, and its own projection,
+replayed incrementally), so each map entry is recomputed once, when the mirror takes it.
 """
 
 from __future__ import annotations
 
-from ledger import Checkpoint, Ledger, parse_note
+import threading
+
+from ledger import (
+    Checkpoint,
+    ForkError,
+    Ledger,
+    LedgerError,
+    MirrorError,
+    MirrorNetworkError,
+    WitnessCheckError,
+    WitnessUnavailableError,
+    parse_note,
+)
 from traceability._errors import TraceError
+from traceability._mirror_follow import DomainMirror
 from traceability._seal import is_sealing_entry
+from traceability.events._events import StatusMap
+from traceability.projection._anomalies import refused_entries
 from traceability.projection._check import check_projection
 from traceability.projection._replay import catch_up
 
-__all__ = ["StatusMapError", "check_before_cosigning"]
+__all__ = ["StatusMapError", "StatusMapWitnessCheck", "check_before_cosigning"]
 
 
 class StatusMapError(TraceError):
     """The checkpoint's lot-status map is missing, stale, or not what the log gives."""
+
+
+def _check_sealed(ledger: Ledger, size: int) -> None:
+    if size == 0:
+        raise StatusMapError("the checkpoint is of an empty log: no lot-status map")
+    last = ledger.entry(size - 1).statement
+    if not is_sealing_entry(last.kind, last.body, size - 1):
+        raise StatusMapError(
+            f"entry {size - 1}, the checkpoint's last, is {last.kind}, not a "
+            f"trace.status_map of the {size - 1} entries before it: refusing to cosign"
+        )
 
 
 def check_before_cosigning(ledger: Ledger, note: str) -> None:
@@ -37,16 +68,79 @@ def check_before_cosigning(ledger: Ledger, note: str) -> None:
             it, or a map entry up to it states a root the replay does not give (named).
     """
     size = Checkpoint.parse(parse_note(note.encode()).text).size
-    if size == 0:
-        raise StatusMapError("the checkpoint is of an empty log: no lot-status map")
-    last = ledger.entry(size - 1).statement
-    if not is_sealing_entry(last.kind, last.body, size - 1):
-        raise StatusMapError(
-            f"entry {size - 1}, the checkpoint's last, is {last.kind}, not a "
-            f"trace.status_map of the {size - 1} entries before it: refusing to cosign"
-        )
+    _check_sealed(ledger, size)
     catch_up(ledger)  # the replay covers what the projection has applied: all of the log
     faults = [f for f in check_projection(ledger).map_faults if f.seq < size]
     if faults:
         named = "; ".join(f.describe() for f in faults)
         raise StatusMapError(f"refusing to cosign: {named}")
+
+
+class StatusMapWitnessCheck:
+    """A :class:`ledger.CheckpointCheck` for one log: recompute its map before cosigning.
+
+    Given a checkpoint that passed the witness's signature and consistency checks, it
+    brings the mirror up to at least the checkpoint's size (a sync over the log's tiles),
+    checks that the mirrored tree at that size has the checkpoint's root (so the entries
+    replayed are the ones the checkpoint commits to), replays the new entries into the
+    mirror's projection — which recomputes every ``trace.status_map`` root and refuses one
+    it does not reproduce — and then requires that the checkpoint end with a map of every
+    entry before it and that no map entry up to it was refused.
+
+    Args:
+        mirror: The witness's mirror of the log (its own database).
+    """
+
+    def __init__(self, mirror: DomainMirror) -> None:
+        self.mirror = mirror
+        self._lock = threading.Lock()  # one sync and replay at a time per mirror
+
+    def __call__(self, checkpoint: Checkpoint, note: bytes) -> None:
+        """Refuse (raise) unless a replay reproduces the map ``checkpoint`` ends with.
+
+        Raises:
+            ledger.WitnessCheckError: the map is missing, stale or false (422), or the
+                log's served entries are not the checkpoint's (a fork).
+            ledger.WitnessUnavailableError: the log's entries cannot be fetched now (503).
+        """
+        with self._lock:
+            self._bring_to(checkpoint.size)
+            ledger = self.mirror.ledger
+            if ledger.root(checkpoint.size) != checkpoint.root_hash:
+                raise WitnessCheckError(
+                    f"the log's entries at size {checkpoint.size} are not the ones this "
+                    "checkpoint commits to (another root): refusing to cosign"
+                )
+            self.mirror.replay()
+            try:
+                _check_sealed(ledger, checkpoint.size)
+            except StatusMapError as e:
+                raise WitnessCheckError(str(e)) from e
+            faults = [
+                f"trace.status_map entry {seq} does not reproduce: {error}"
+                for seq, error in refused_entries(ledger, checkpoint.size)
+                if ledger.entry(seq).statement.kind == StatusMap.KIND
+            ]
+            if faults:
+                raise WitnessCheckError(f"refusing to cosign: {'; '.join(faults)}")
+
+    def _bring_to(self, size: int) -> None:
+        if self.mirror.ledger.size() >= size:
+            return
+        try:
+            self.mirror.sync()
+        except MirrorNetworkError as e:
+            raise WitnessUnavailableError(
+                f"cannot fetch the log's entries to recompute its lot-status map: {e}"
+            ) from e
+        except ForkError as e:
+            raise WitnessCheckError(f"the log's tiles contradict its checkpoints: {e}") from e
+        except (MirrorError, LedgerError) as e:
+            # Bad tiles may be a broken cache in front of the log: not evidence, try later.
+            raise WitnessUnavailableError(f"the log's tiles do not verify: {e}") from e
+        held = self.mirror.ledger.size()
+        if held < size:
+            raise WitnessUnavailableError(
+                f"the log serves {held} entries, fewer than the checkpoint's {size}: "
+                "submit again once its tiles cover the checkpoint"
+            )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from verifier_app._auth import ROLES, Caller, TokenTable, hash_token, require_role
     from verifier_app._settings import Settings
     from verifier_app.consumer._lookup import LotLookup, LotView
+    from verifier_app.regulator._reports import quarterly_report_pdf
 
 __all__ = [
     "ROLES",
@@ -26,6 +27,7 @@ __all__ = [
     "create_app",
     "create_app_from_env",
     "hash_token",
+    "quarterly_report_pdf",
     "require_role",
 ]
 
@@ -40,6 +42,7 @@ _HOMES = {
     "LotLookup": "consumer._lookup",
     "LotView": "consumer._lookup",
     "Settings": "_settings",
+    "quarterly_report_pdf": "regulator._reports",
 }
 
 

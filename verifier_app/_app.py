@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ledger import (
+    CheckpointCheck,
     CosignatureVerifier,
     Cosigner,
     KeyFolder,
@@ -29,14 +31,18 @@ from ledger import (
     NoteSigner,
     NoteVerifier,
     WitnessStateFile,
+    http_fetch,
 )
-from traceability import seal_with_status_map
+from traceability import DomainMirror, StatusMapWitnessCheck, seal_with_status_map
 from verifier_app import _sign_in as session
 from verifier_app import tiles
+from verifier_app._auth import TokenTable
 from verifier_app._drift import DriftMonitor
+from verifier_app._drift_share import CheckerLock
 from verifier_app._errors import install_error_handlers
 from verifier_app._headers import SecurityHeaders, content_security_policy
 from verifier_app._limits import AuthLimits, BodySizeLimit, PathLengthLimit, RateLimiter
+from verifier_app._mirroring import MirrorFollower, ReadOnly
 from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
@@ -50,12 +56,16 @@ from verifier_app.consumer._proofs import page_scripts
 from verifier_app.consumer._scan_cache import AnswerCache, LogVersion
 from verifier_app.consumer._scan_fast import ScanFastPath
 from verifier_app.regulator import _api as regulator
+from verifier_app.regulator import _dashboard as regulator_dashboard
 from verifier_app.regulator import _labels as regulator_labels
 from verifier_app.regulator import _pages as regulator_pages
+from verifier_app.regulator import _reports as reports
 from verifier_app.regulator import _trace as regulator_trace
 from verifier_app.regulator._audits import AuditJobs
 from verifier_app.staff import _certificates as staff_certificates
+from verifier_app.staff import _dashboard as staff_dashboard
 from verifier_app.staff import _events_api as events
+from verifier_app.staff import _lab as staff_lab
 from verifier_app.staff import _labels as staff_labels
 from verifier_app.staff import _pages as staff
 from verifier_app.staff import _statements_api as statements
@@ -90,7 +100,33 @@ def _log_witness(settings: Settings) -> LogWitness:
         verifier = NoteVerifier.from_key_string(text)
         logs.setdefault(verifier.name, []).append(verifier)
     state = WitnessStateFile(state_folder / "witness-state.json")
-    return LogWitness(Cosigner(str(settings.witness_name), key), logs, state)
+    checks: dict[str, CheckpointCheck] = {}
+    for origin, tiles_url in settings.witness_follow.items():
+        # The witness follows the log as a mirror and recomputes its lot-status map.
+        # A readable file name, so an operator can catch a large log up beforehand with
+        # `agritrace mirror URL --db sqlite:///<state>/mirrors/<name>.db` (docs/trust.md).
+        name = _file_name(origin)
+        folder = state_folder / "mirrors"
+        folder.mkdir(parents=True, exist_ok=True)
+        mirror = DomainMirror.open(
+            f"sqlite:///{folder / (name + '.db')}",
+            logs[origin][0],
+            http_fetch(tiles_url),
+            folder / name,
+        )
+        checks[origin] = StatusMapWitnessCheck(mirror)
+    for origin in logs.keys() - checks.keys():
+        _log.warning(
+            "witness: %s is cosigned on signature and consistency alone; set "
+            "AGRITRACE_WITNESS_FOLLOW to recompute its lot-status map before cosigning",
+            origin,
+        )
+    return LogWitness(Cosigner(str(settings.witness_name), key), logs, state, checks=checks)
+
+
+def _file_name(origin: str) -> str:
+    """``origin`` as a file name: letters, digits, '.' and '-' kept, anything else '_'."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", origin).strip(".") or "log"
 
 
 async def _publish_checkpoints(ledger: Ledger, settings: Settings) -> None:
@@ -121,15 +157,32 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         ledger.LedgerError: the database has no ledger, or a witness key is malformed.
         TokenFileError: the token file cannot be read.
     """
+    mirror = None
+    if settings.mirror_of is not None:
+        # A read-only mirror: its own database, synced from the origin's tiles and replayed.
+        mirror = DomainMirror.open(
+            settings.db,
+            NoteVerifier.from_key_string(str(settings.mirror_log_key)),
+            http_fetch(settings.mirror_of),
+            settings.mirror_folder(),
+        )
     tokens = settings.token_table()
+    if mirror is not None and settings.tokens is None and not settings.demo:
+        tokens = TokenTable({})  # a mirror needs no token: the regulator's reads need one
     witnesses = {
         verifier.name: verifier
         for verifier in (CosignatureVerifier.from_key_string(k) for k in settings.witness_keys())
     }
     interval = timedelta(seconds=settings.checkpoint_seconds)
-    ledger = Ledger.open(
-        settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
-    )
+    follower = None
+    if mirror is not None:
+        ledger = mirror.ledger  # no log key: a mirror never signs
+        lock = CheckerLock(settings.mirror_folder() / "sync.lock")
+        follower = MirrorFollower(mirror, lock, settings.mirror_seconds)
+    else:
+        ledger = Ledger.open(
+            settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
+        )
     folder = KeyFolder(settings.keys)
     if ledger.log_signer is not None and folder.exists(settings.status_map_key):
         # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
@@ -157,9 +210,17 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         if submitter is not None:
             asking = asyncio.create_task(submitter.run(settings.checkpoint_seconds))
         watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
+        following = None
+        if follower is not None:
+            following = asyncio.create_task(follower.run())
         try:
             yield
         finally:
+            if following is not None and follower is not None:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
+                follower.close()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -186,6 +247,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.tokens = tokens
     app.state.witnesses = witnesses
     app.state.audits = audits
+    app.state.mirror_follower = follower
     app.state.recorder = holder = AppRecorder(ledger, KeyFolder(settings.keys))
     app.state.lot_lookup = lot_lookup or TraceLookup(ledger, holder)
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
@@ -207,6 +269,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # Answers are cached per log version; a drift verdict changes them without an append.
         app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
 
+    if follower is not None:
+        follower.on_change = drop_answers  # a cosignature taken later changes the answers
     app.state.drift = drift = DriftMonitor(
         ledger, settings.drift_full_seconds, drop_answers, settings.drift_state_file
     )
@@ -222,21 +286,15 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     install_error_handlers(app)
     app.include_router(consumer.router)
     app.include_router(consumer_static.router)
-    app.include_router(statements.router)
+    if mirror is None:
+        app.include_router(statements.router)
+    # The public log API (checkpoint, entries, proofs) and the tiles serve a mirror too.
     app.include_router(regulator.router)
-    app.include_router(regulator_trace.router)
-    app.include_router(regulator_labels.router)
-    app.include_router(regulator_pages.router)
-    app.include_router(session.router)
-    app.include_router(events.router)
-    # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
-    # also match ".../labels".
-    app.include_router(staff_labels.router)
-    app.include_router(staff_certificates.router)
-    app.include_router(staff.router)
+    if mirror is None:
+        _mount_writers(app)
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)
-    if settings.is_witness():
+    if settings.is_witness() and mirror is None:
         # This server is a witness too (a regulator's hub): C2SP tlog-witness add-checkpoint.
         app.include_router(witness_router(_log_witness(settings)), prefix=WITNESS_PREFIX)
     # Inside CORS, so a replayed scan gets the CORS headers from the same middleware.
@@ -256,6 +314,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         ],
         expose_headers=["Link", "Retry-After", "Idempotent-Replayed"],
     )
+    if settings.mirror_of is not None:
+        # A mirror records nothing: every write is refused before any route sees it.
+        app.add_middleware(ReadOnly, origin=settings.mirror_of)
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # A path no route could want is refused before the body is even read.
@@ -268,6 +329,26 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # Outermost: every layer within sees the client and scheme the proxy saw.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.forwarded_allow_ips))
     return app
+
+
+def _mount_writers(app: FastAPI) -> None:
+    """Mount the routers that sign in, record or need a token: not on a mirror."""
+    app.include_router(regulator_trace.router)
+    app.include_router(regulator_labels.router)
+    app.include_router(regulator_pages.router)
+    app.include_router(regulator_dashboard.router)
+    # Published quarterly evaluations: public, like the scan pages (no sign-in).
+    app.include_router(reports.router)
+    app.include_router(session.router)
+    app.include_router(events.router)
+    # Labels before the lot page: a lot code may hold "/", so the page's {lot:path} would
+    # also match ".../labels".
+    app.include_router(staff_labels.router)
+    app.include_router(staff_certificates.router)
+    # Before the staff pages, whose form routes take any one-segment name.
+    app.include_router(staff_dashboard.router)
+    app.include_router(staff_lab.router)
+    app.include_router(staff.router)
 
 
 def create_app_from_env() -> FastAPI:

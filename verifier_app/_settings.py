@@ -53,6 +53,23 @@ class Settings(BaseSettings):
             (``witness-state.json``) and the refused submissions it keeps as evidence.
         witness_logs: The checkpoint verifier keys of the logs this witness follows (the
             key's name is the log's origin); ``AGRITRACE_WITNESS_LOGS`` takes a JSON list.
+        witness_follow: The tiles URL of each followed log whose lot-status map the witness
+            recomputes before cosigning: origin -> tiles prefix (e.g.
+            ``https://coop.example/log``); ``AGRITRACE_WITNESS_FOLLOW`` takes a JSON object.
+            The witness mirrors the log into ``<witness_state>/mirrors`` and replays it
+            (``traceability.StatusMapWitnessCheck``); a log not named here is cosigned on
+            its signature and consistency alone.
+        mirror_of: Serve as a read-only mirror of the log at this tiles URL (e.g.
+            ``https://coop.example/log``): the database is the mirror's own, kept in sync
+            in the background and replayed into its projection; consumer pages and JSON,
+            tiles and the read-only log API are served, no staff pages, no append API, no
+            regulator API, and every write is refused (405).
+        mirror_log_key: The mirrored log's checkpoint verifier key (``name+hex+base64``),
+            obtained out of band; required with ``mirror_of``.
+        mirror_state: The mirror's state folder (the sync in progress, fork evidence);
+            default: ``mirror`` next to the key folder.
+        mirror_seconds: How often the mirror syncs; after a failure it waits longer
+            (doubling, up to five minutes) and resumes where it stopped.
         max_body_bytes: Largest request body accepted; larger ones get 413 unread.
         max_batch: Most signed statements in one append request.
         rate_per_second: Public resolver requests a client IP may make per second.
@@ -109,6 +126,11 @@ class Settings(BaseSettings):
     witness_key: Path | None = None
     witness_state: Path | None = None
     witness_logs: tuple[str, ...] = ()
+    witness_follow: dict[str, str] = Field(default_factory=dict)
+    mirror_of: str | None = None
+    mirror_log_key: str | None = None
+    mirror_state: Path | None = None
+    mirror_seconds: Annotated[float, Field(gt=0)] = 5.0
     # A batch of 1,000 statements of a few hundred bytes each fits in 1 MiB; one statement's
     # body may be 64 KiB (ledger.MAX_BODY_BYTES), so 4 MiB leaves room for big bodies too.
     max_body_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
@@ -177,6 +199,50 @@ class Settings(BaseSettings):
                 raise ValueError(f"AGRITRACE_WITNESS_LOGS: {key!r}: {e}") from e
         return keys
 
+    @field_validator("witness_follow")
+    @classmethod
+    def _parse_witness_follow(cls, urls: dict[str, str]) -> dict[str, str]:
+        for origin, url in urls.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"AGRITRACE_WITNESS_FOLLOW: {origin!r}: expected an http(s) tiles URL, "
+                    f"got {url!r}"
+                )
+        return urls
+
+    @field_validator("mirror_of")
+    @classmethod
+    def _parse_mirror_of(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"AGRITRACE_MIRROR_OF: expected an http(s) tiles URL, got {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _mirror_needs_its_key(self) -> Self:
+        if self.mirror_of is None:
+            return self
+        if self.mirror_log_key is None:
+            raise ValueError(
+                "AGRITRACE_MIRROR_LOG_KEY: a mirror needs the log's checkpoint key "
+                "(name+hex+base64), obtained out of band"
+            )
+        try:
+            NoteVerifier.from_key_string(self.mirror_log_key)
+        except LedgerError as e:
+            raise ValueError(f"AGRITRACE_MIRROR_LOG_KEY: {e}") from e
+        return self
+
+    @model_validator(mode="after")
+    def _follow_only_witnessed_logs(self) -> Self:
+        origins = {NoteVerifier.from_key_string(k).name for k in self.witness_logs}
+        for origin in self.witness_follow:
+            if origin not in origins:
+                raise ValueError(
+                    f"AGRITRACE_WITNESS_FOLLOW: {origin!r} is not the origin of a log in "
+                    "AGRITRACE_WITNESS_LOGS"
+                )
+        return self
+
     @model_validator(mode="after")
     def _witness_all_or_none(self) -> Self:
         given = {
@@ -202,6 +268,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:
+        if self.mirror_of is not None and self.tokens is None:
+            # A read-only mirror accepts no token: it has nothing to sign in to. The
+            # resolver URL is still checked: its pages must equal the origin's.
+            return self._check_resolver()
         if self.demo:
             if self.tokens is not None:
                 try:
@@ -225,6 +295,11 @@ class Settings(BaseSettings):
                 f"AGRITRACE_TOKENS: {self.tokens} accepts a published demo token; "
                 "replace it with a random one"
             )
+        return self._check_resolver()
+
+    def _check_resolver(self) -> Self:
+        if self.demo:
+            return self
         if not self.resolver.startswith("https://"):
             raise InsecureSettingsError(
                 f"AGRITRACE_RESOLVER: expected an https:// URL outside demo mode, "
@@ -236,6 +311,14 @@ class Settings(BaseSettings):
                 "cooperative's resolver host"
             )
         return self
+
+    def is_mirror(self) -> bool:
+        """Whether this server is a read-only mirror of another's log (``mirror_of``)."""
+        return self.mirror_of is not None
+
+    def mirror_folder(self) -> Path:
+        """Return the mirror's state folder (:attr:`mirror_state` or next to the keys)."""
+        return self.mirror_state if self.mirror_state is not None else self.keys.parent / "mirror"
 
     def session_folder(self) -> Path:
         """Return where the server-side sessions live (:attr:`sessions` or next to the keys)."""

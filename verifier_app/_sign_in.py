@@ -57,6 +57,7 @@ HOMES: dict[str, tuple[str, str]] = {
     "cooperative": ("/staff", "staff_pages"),
     "logistics": ("/staff", "staff_pages"),
     "regulator": ("/regulator", "regulator_pages"),
+    "lab": ("/staff/lab", "lab_pages"),
 }
 
 

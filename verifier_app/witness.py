@@ -19,10 +19,12 @@ from ledger import (
     LogWitness,
     UnknownLogError,
     UntrustedLogError,
+    WitnessCheckError,
     WitnessConflictError,
     WitnessError,
     WitnessProofError,
     WitnessRequestError,
+    WitnessUnavailableError,
 )
 
 __all__ = ["MAX_REQUEST_BYTES", "witness_router"]
@@ -36,6 +38,8 @@ _STATUS: tuple[tuple[type[WitnessError], int], ...] = (
     (UnknownLogError, 404),
     (WitnessConflictError, 409),
     (WitnessProofError, 422),
+    (WitnessCheckError, 422),
+    (WitnessUnavailableError, 503),
 )
 
 
@@ -72,5 +76,8 @@ def _refusal(error: WitnessError) -> Response:
         # tlog-witness: the body is the latest cosigned size and a newline, this media type.
         # Set as a header: Starlette would append "; charset=utf-8" to a text/* media type.
         return Response(f"{error.known_size}\n", 409, {"Content-Type": "text/x.tlog.size"})
+    if isinstance(error, WitnessUnavailableError):
+        headers = {"Retry-After": str(error.retry_after)}
+        return Response(f"{error}\n", 503, headers=headers, media_type=_TEXT)
     status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
     return Response(f"{error}\n", status, media_type=_TEXT)

@@ -231,6 +231,23 @@ class Store(KeyRows, PublishedRows):
             return False
         return True
 
+    def replace_checkpoint_note(self, size: int, old: str, new: str) -> bool:
+        """Replace the stored note of checkpoint ``size`` if it is still ``old``; True if done.
+
+        For a mirror: the source's note of a checkpoint it holds, with more cosignatures.
+        """
+        with self.cas() as conn:
+            done = conn.execute(
+                update(checkpoints)
+                .where(
+                    checkpoints.c.log_id == self.log_id,
+                    checkpoints.c.size == size,
+                    checkpoints.c.note == old,
+                )
+                .values(note=new)
+            )
+        return bool(done.rowcount)
+
     # --- writes (inside :meth:`write`) -----------------------------------------------------
 
     def insert_entries(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:

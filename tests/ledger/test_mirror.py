@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from agritrace.cli import app as cli_app
 from ledger import (
     Checkpoint,
+    CosignatureVerifier,
+    Cosigner,
     ForkError,
     Ledger,
     Mirror,
@@ -30,6 +32,7 @@ from ledger import (
     export_tiles,
     http_fetch,
     leaf_hash,
+    parse_note,
     sign_checkpoint,
     tiles_for_size,
 )
@@ -91,6 +94,32 @@ def test_mirror_follows_a_growing_log(source: LogWorld, tmp_path: Path) -> None:
     assert (progress.before, progress.after) == (302, 703)
     same_log(mirror, source.ledger)
     assert mirror.sync().after == 703  # nothing new
+
+
+def test_mirror_takes_cosignatures_added_later_and_never_drops_one(
+    source: LogWorld, tmp_path: Path
+) -> None:
+    grow(source, 300)
+    stale = (source.ledger.cosigned_checkpoint() or "").encode()
+    mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
+    mirror.sync()
+    # A witness cosigns the checkpoint the mirror holds: the next sync takes the line.
+    size = source.ledger.size()
+    checkpoint = Checkpoint.parse(parse_note(stale).text)
+    cosigner = Cosigner.generate("witness.example/late")
+    line = cosigner.cosign(checkpoint, 1_800_000_000)
+    source.ledger.add_cosignature(
+        line, CosignatureVerifier.from_key_string(cosigner.verifier_key()), size
+    )
+    assert mirror.sync().after == size
+    same_log(mirror, source.ledger)
+    assert line in (Ledger(mirror.store).latest_checkpoint() or "")
+    # A stale copy of the note (a cache) does not take it away; another text is no update.
+    fetch_stale = open_mirror(source, tmp_path, lambda p: stale if p == "checkpoint" else b"")
+    fetch_stale.sync()
+    assert line in (Ledger(mirror.store).latest_checkpoint() or "")
+    mirror._take_cosignatures(size, stale.replace(b"\n\n", b"\nx\n\n", 1) + line.encode())
+    assert Ledger(mirror.store).latest_checkpoint() == source.ledger.cosigned_checkpoint()
 
 
 def test_mirror_on_postgresql(source: LogWorld, tmp_path: Path, postgres_url: str) -> None:

@@ -141,8 +141,10 @@ def liar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             for s in kept
             for r in (ledger.entry(s),)
         ]
-        status = derive_facts(entries, link.gtin, link.lot)["status"].value
-        claims = dict(view.claims) | {"status": status}
+        derived = derive_facts(entries, link.gtin, link.lot)
+        status = derived["status"].value
+        # The story's reason (why recalled) goes with the status it explains.
+        claims = dict(view.claims) | {"status": status, "reason": derived["reason"].value}
         facts = tuple((n, status if n == "status" else v) for n, v in view.facts)
         return replace(view, status="verified", facts=facts, entries=tuple(kept), claims=claims)
 

@@ -133,7 +133,10 @@ def test_regulator_page_and_api_list_the_drifting_row(world: SeasonWorld) -> Non
         page = client.get("/regulator?lang=en", headers=HTML).text
         assert "differ from a replay of the ledger" in page
         assert f"trace_lots key={held}" in page
-        assert "<td>status</td><td>released</td><td>on_hold</td>" in page
+        assert (
+            "<td><bdi>status</bdi></td><td><bdi>released</bdi></td><td><bdi>on_hold</bdi></td>"
+            in page
+        )
 
 
 def test_incremental_check_after_an_append_names_an_edit_of_the_touched_lot(

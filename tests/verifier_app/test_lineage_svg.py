@@ -61,7 +61,7 @@ def test_free_text_stays_text_in_the_picture(text: str) -> None:
 def test_escaped_text_is_still_readable() -> None:
     svg = lineage_svg(_graph("A&B <farm>"))
     texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter(f"{SVG}text")]
-    assert "A&B <farm>" in texts
+    assert "\u2068A&B <farm>\u2069" in texts  # isolated: keeps its order in a RTL line
     assert "A&amp;B &lt;farm&gt;" in svg
 
 
@@ -69,7 +69,7 @@ def test_statuses_are_coloured_and_written() -> None:
     root = ET.fromstring(lineage_svg(_graph("x")))
     fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
     assert {"#fde2e1", "#fff4d6"} <= fills  # recalled red, held amber
-    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    texts = ["".join(t.itertext()).strip("\u2068\u2069") for t in root.iter(f"{SVG}text")]
     assert {"recalled", "on hold"} <= set(texts)
     assert any(r.get("stroke-width") == "4" for r in root.iter(f"{SVG}rect"))  # the focus
 
@@ -85,11 +85,11 @@ def test_ten_thousand_descendants_are_summarised_per_column() -> None:
     root = ET.fromstring(svg)
     groups = list(root.iter(f"{SVG}g"))
     assert len(groups) == 1 + MAX_PER_COLUMN
-    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
-    assert f"+ {10_000 - MAX_PER_COLUMN + 1:,} more" in texts
-    assert any(
-        re.fullmatch(r"[\d,]+ (recalled|active), [\d,]+ (recalled|active)", t) for t in texts
-    )
+    texts = ["".join(t.itertext()).strip("\u2068\u2069") for t in root.iter(f"{SVG}text")]
+    assert f"+ {10_000 - MAX_PER_COLUMN + 1:,}" in texts
+    # The summary's counts by status, one per line when both do not fit on one.
+    counted = [t for t in texts if re.fullmatch(r"[\d,]+ (recalled|active)", t)]
+    assert len(counted) >= 2
     assert len(list(root.iter(f"{SVG}path"))) == MAX_PER_COLUMN
     assert len(svg) < 20_000
 
@@ -98,7 +98,7 @@ def test_the_traced_node_is_drawn_even_beyond_the_column_limit() -> None:
     lots = [LineageNode(f"lot:{i:03}", "lot", f"L{i:03}", "", "active", 1) for i in range(50)]
     lots.append(LineageNode("lot:zzz", "lot", "ZZZ", "", "active", 1, focus=True))
     texts = [
-        "".join(t.itertext())
+        "".join(t.itertext()).strip("\u2068\u2069")
         for t in ET.fromstring(lineage_svg(LineageGraph(tuple(lots), ()))).iter(f"{SVG}text")
     ]
     assert "ZZZ" in texts
@@ -109,3 +109,33 @@ def test_an_empty_graph_is_still_a_picture() -> None:
     assert root.tag == f"{SVG}svg"
     with pytest.raises(ValueError, match="max_per_column"):
         lineage_svg(LineageGraph((), ()), max_per_column=1)
+
+
+def test_right_to_left_puts_the_farm_at_the_right_and_arrows_leftwards() -> None:
+    graph = _graph("KS-F01")
+    ltr = ET.fromstring(lineage_svg(graph))
+    rtl = ET.fromstring(lineage_svg(graph, rtl=True))
+    width = float(rtl.get("width", "0"))
+
+    def plot_x(root: ET.Element) -> float:
+        return float(next(root.iter(f"{SVG}g")).find(f"{SVG}rect").get("x", ""))  # type: ignore[union-attr]
+
+    assert plot_x(ltr) < width / 2 < plot_x(rtl)  # the first column: left, or right
+    for path in rtl.iter(f"{SVG}path"):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
+        assert numbers[-2] < numbers[0]  # ends left of where it starts
+    assert all(t.get("direction") == "rtl" for t in rtl.iter(f"{SVG}text"))
+
+
+def test_wide_text_is_fitted_inside_its_box() -> None:
+    name = "阿依夏·吐尔逊 ئايشە تۇرسۇن Aysha Tursun, 阿亚格村, 莎车县"
+    svg = lineage_svg(_graph(name), words={"recalled": "已召回"})
+    texts = [
+        "".join(t.itertext()).strip("\u2068\u2069") for t in ET.fromstring(svg).iter(f"{SVG}text")
+    ]
+    assert "已召回" in texts
+    # 13 px characters, 194 px of room: no line of CJK text longer than 15 characters.
+    for text in texts:
+        wide = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+        assert wide <= 15, text
+    assert any(t.endswith("\u2026") for t in texts)  # cut, and says so

@@ -71,7 +71,7 @@ def test_the_harvest_form_goes_to_the_page_of_a_lot_with_a_slash_and_a_query_cha
     response = submit(staff_client, staff_world, "packing_station", "harvest", values)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
-    assert location == f"/staff/lots/{STRAWBERRY}/H/7%3Fx?lang=en&done=harvest"
+    assert location == f"/staff/record/cooling?lang=en&lot={STRAWBERRY}H%2F7%3Fx&done=harvest"
     page = staff_client.get(location, headers=HTML)
     assert page.status_code == 200
     assert "Saved on the ledger." in page.text

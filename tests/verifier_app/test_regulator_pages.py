@@ -91,7 +91,7 @@ def test_a_stranger_is_sent_to_sign_in(client: TestClient, world: SeasonWorld) -
 def test_home_shows_log_size_and_latest_checkpoint(client: TestClient, world: SeasonWorld) -> None:
     world.sign_in(client, "regulator")
     page = client.get("/regulator?lang=en", headers=HTML).text
-    assert f"<dd>{log_size(client)}</dd>" in page
+    assert f"<dd><bdi>{log_size(client)}</bdi></dd>" in page
     assert "test.kashgar-coop.example/log" in page  # the checkpoint's origin line
 
 
@@ -113,8 +113,8 @@ def test_audit_runs_with_a_self_refreshing_progress_page_then_a_verdict(
         assert '<meta http-equiv="refresh" content="2">' in page.text
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert "The ledger is intact (valid)" in page.text
-    assert f"Checked {log_size(client)} of {log_size(client)}" in page.text
+    assert "The ledger is intact (<bdi>valid</bdi>)" in page.text
+    assert f"Checked <bdi>{log_size(client)}</bdi> of <bdi>{log_size(client)}</bdi>" in page.text
     assert 'http-equiv="refresh"' not in page.text
     missing = client.get("/regulator/audits/nope", headers=HTML)
     assert missing.status_code == 404
@@ -154,7 +154,7 @@ def test_recall_is_confirmed_listing_what_it_reaches_then_recorded(
         assert log_size(client) == before  # nothing recorded by looking
         done = client.post("/regulator/recall?lang=en", data=form, headers=HTML)
         assert done.status_code == 201
-        assert f"Recalled. Ledger entry {before}" in done.text
+        assert f"Recalled. Ledger entry <bdi>{before}</bdi>" in done.text
         assert "SH-0606-SHA" in done.text
         assert appended_since(client, before) == ["trace.recall"]
         again = client.post("/regulator/recall", data=form, headers=HTML)

@@ -18,6 +18,7 @@ from tests.verifier_app.staff_world import (
     ago,
     build_staff_world,
     cooling_body,
+    grading_body,
     harvest_body,
     ref,
     residue_body,
@@ -185,7 +186,7 @@ def test_harvest_form_defaults_to_now_and_lists_products_and_plots(
     assert "YK-P1 — Aysha Tursun" in page.text
 
 
-def test_harvest_form_records_and_goes_to_the_lot_page(
+def test_harvest_form_records_and_goes_to_the_cooling_form_for_that_lot(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
     size = staff_world.size()
@@ -199,12 +200,15 @@ def test_harvest_form_records_and_goes_to_the_lot_page(
     }
     response = submit(staff_client, staff_world, "packing_station", "harvest", values)
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == f"/staff/lots/{STRAWBERRY}/H7?lang=en&done=harvest"
+    location = response.headers["location"]
+    assert location == f"/staff/record/cooling?lang=en&lot={STRAWBERRY}H7&done=harvest"
     assert staff_world.size() == size + 1
-    page = staff_client.get(response.headers["location"], headers=HTML)
+    page = staff_client.get(location, headers=HTML)
     assert "Saved on the ledger." in page.text
-    assert "Recorded, waiting for tests or release" in page.text
-    assert "Aysha Tursun" in page.text
+    assert f'<option value="{STRAWBERRY}H7" selected>' in page.text
+    lot = staff_client.get(f"/staff/lots/{STRAWBERRY}/H7?lang=en", headers=HTML)
+    assert "Recorded, waiting for tests or release" in lot.text
+    assert "Aysha Tursun" in lot.text
 
 
 def _choose_zone(client: TestClient, world: StaffWorld, zone: str) -> Any:
@@ -446,7 +450,13 @@ def test_grading_form_suggests_output_lots_and_records_the_filled_rows(
     }
     response = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert response.status_code == 303, response.text
-    assert response.headers["location"].startswith(f"/staff/lots/{STRAWBERRY}/H1-SU")
+    location = response.headers["location"]
+    assert location == f"/staff/record/grading?lang=en&lot={STRAWBERRY}H1&done=grading"
+    # The same screen now lists the graded lot; not released yet, so no print button.
+    screen = staff_client.get(location, headers=HTML).text
+    assert 'data-lot="H1-SU"' in screen
+    assert "label-requires-released" in screen
+    assert "/labels" not in screen
     values |= {"lot": lot_value(STRAWBERRY, "H1"), "out0_sizes": "20"}
     refused = submit(staff_client, staff_world, "packing_station", "grading", values)
     assert refused.status_code in (409, 422)
@@ -468,7 +478,11 @@ def test_grading_form_shows_the_weight_to_account_for_and_the_profiles_bands(
         Path(__file__).resolve().parents[2] / "traceability/data/strawberry.toml"
     )
     for band in profile.grades:
-        assert f"<li><bdi>{band.name}</bdi>: " in account
+        # In the page's words ("Grade I"), or by the profile's name when it has none.
+        assert (
+            f"<li><bdi>{STAFF_WORDING['en'].get('grade_name_' + band.name, band.name)}</bdi>: "
+            in account
+        )
         for edge in (band.min_mm, band.max_mm):
             assert edge is None or f"{edge} mm" in account
     # Only the grading form, and only for a chosen lot.
@@ -662,3 +676,70 @@ def test_script_in_every_free_text_field_is_inert_on_every_page(tmp_path: Path) 
             assert "&lt;script&gt;" in bodies[5]  # what was typed
     finally:
         world.ledger.close()
+
+
+def test_the_site_typed_last_is_remembered_on_this_device_only(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    # Picked ten minutes ago: cooled in time, so the save goes on to the grading screen.
+    api(staff_client, staff_world, "packing_station", "harvest", harvest_body("H1", 10))
+    values = {"lot": lot_value(STRAWBERRY, "H1"), "site": "KS-PS2", "celsius": "5"}
+    response = submit(
+        staff_client, staff_world, "packing_station", "cooling", values | {"time": local_now()}
+    )
+    assert response.status_code == 303, response.text
+    assert "agritrace_site=KS-PS2" in response.headers["set-cookie"]
+    page = staff_client.get(response.headers["location"], headers=HTML).text
+    assert 'name="site" dir="ltr" value="KS-PS2"' in page  # the grading screen
+    # Another device (no cookie) gets an empty box, not this device's site.
+    with TestClient(staff_client.app) as other:
+        staff_world.sign_in(other, "packing_station")
+        fresh = other.get("/staff/record/packing?lang=en", headers=HTML).text
+        assert 'name="site" dir="ltr" value=""' in fresh
+
+
+@pytest.mark.parametrize("cookie", ['"><script>alert(1)</script>', "PS 1", "x" * 41, "-PS"])
+def test_a_site_cookie_that_is_no_site_code_is_ignored(
+    staff_client: TestClient, staff_world: StaffWorld, cookie: str
+) -> None:
+    staff_world.sign_in(staff_client, "packing_station")
+    staff_client.cookies.set("agritrace_site", cookie)
+    page = staff_client.get("/staff/record/cooling?lang=en", headers=HTML).text
+    assert 'name="site" dir="ltr" value=""' in page
+    assert "<script>alert(1)" not in page
+
+
+def test_a_refused_save_stays_on_its_form_and_remembers_no_site(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    harvested(staff_client, staff_world)
+    values = {"lot": lot_value(STRAWBERRY, "H1"), "site": "PS9", "celsius": "hot"}
+    response = submit(
+        staff_client, staff_world, "packing_station", "cooling", values | {"time": local_now()}
+    )
+    assert response.status_code == 422
+    assert "agritrace_site" not in response.headers.get("set-cookie", "")
+
+
+def test_the_grading_screen_of_a_graded_lot_offers_print_only_for_released_lots(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    released(staff_client, staff_world, "H2")  # harvest, cooling, tests, then released
+    graded = grading_body("H2", "H2-G1") | {"time": ago(0.5)}  # after the release
+    api(staff_client, staff_world, "packing_station", "grading", graded)
+    staff_world.sign_in(staff_client, "packing_station")
+    chosen = lot_value(STRAWBERRY, "H2")
+    page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML).text
+    assert 'data-lot="H2-G1"' in page
+    assert "label-requires-released" in page  # a graded lot starts unreleased
+    assert 'action="/staff/record/grading' not in page  # graded already: no second grading
+    release = {"lot": ref("H2-G1"), "note": "ok", "time": ago(0)}
+    api(staff_client, staff_world, "cooperative", "release", release)
+    page = staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML).text
+    assert f'action="/staff/lots/{STRAWBERRY}/H2-G1/labels?lang=en"' in page
+    # Logistics may not print labels: the screen shows no print form to them.
+    staff_world.sign_in(staff_client, "logistics")
+    assert (
+        staff_client.get(f"/staff/record/grading?lot={chosen}&lang=en", headers=HTML).status_code
+        == 403
+    )

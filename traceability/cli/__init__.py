@@ -10,11 +10,13 @@ import typer
 
 from traceability.cli import _issue  # noqa: F401  (adds `lot certificate`, `lot labels`)
 from traceability.cli._audit import audit, reindex
+from traceability.cli._checkpoint import checkpoint
 from traceability.cli._import import import_app
 from traceability.cli._query import export_app, lot_app, trace_app
 from traceability.cli._record import recall, record_app, rules_app
+from traceability.cli._report import report
 
-__all__ = ["audit", "mount", "reindex"]
+__all__ = ["audit", "checkpoint", "mount", "reindex"]
 
 
 def mount(root: typer.Typer) -> None:
@@ -28,3 +30,5 @@ def mount(root: typer.Typer) -> None:
     root.command()(recall)
     root.command()(reindex)
     root.command()(audit)
+    root.command()(report)
+    root.command()(checkpoint)

@@ -116,6 +116,8 @@ def certificate(
                 dt.date.today(),
                 _link(resolver, gtin, code, link_key, receipt.seq),
                 tuple(event.basis),
+                harvested=_day(summary.harvested),
+                best_before=_day(summary.best_before),
             )
             out_file.write_bytes(render_certificate(cert, FontSet.find()))
         except LabelError as e:
@@ -160,6 +162,8 @@ def labels(
                 dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
                 coop.name("zh") if coop is not None else recorder.ledger.origin,
                 f"{farm.county} {farm.village}" if farm else "-",
+                harvested=_day(summary.harvested),
+                best_before=_day(summary.best_before),
             )
             links = [_link(resolver, gtin, code, link_key)] * count
             chosen = Layout.named(layout)
@@ -170,3 +174,8 @@ def labels(
         except LabelError as e:
             raise _label_error(e) from e
     out.print(f"{count} label(s) recorded at entry {receipt.seq} -> {out_file}", highlight=False)
+
+
+def _day(text: str | None) -> dt.date | None:
+    # The summary's ISO dates (harvest, best-before) as dates for the label and certificate.
+    return None if text is None else dt.date.fromisoformat(text[:10])

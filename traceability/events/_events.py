@@ -312,7 +312,24 @@ class Receiving(Model):
     receiver: LocalId
     readings: tuple[Reading, ...] = Field(default=(), max_length=1000)
     more_readings: bool | None = None
+    #: What arrived, weighed (or counted) at the receiver: the shipment's loss is what its
+    #: lots weighed at shipping less this. Optional; only on the part that receives.
+    quantity: Amount | None = None
+    #: The quantity's unit (kilograms when absent); only with ``quantity``.
+    unit: _UNIT | None = None
     time: Time
+
+    @model_validator(mode="after")
+    def _quantity_on_the_receipt(self) -> Receiving:
+        if self.unit is not None and self.quantity is None:
+            raise ValidationError("unit", "a unit only together with a quantity", self.unit)
+        if self.quantity is not None and self.more_readings:
+            raise ValidationError(
+                "quantity",
+                "the received quantity on the last part (more_readings false), not a part",
+                format(self.quantity, "f"),
+            )
+        return self
 
 
 class Processing(Model):

@@ -311,6 +311,13 @@ class _Mapper:
                     "bizLocation": {"id": self.uri("site", e.receiver)},
                     "agt:shipment": self.uri("shipment", e.shipment),
                 }
+                if e.quantity is not None:
+                    # What arrived as weighed at the receiver (the shipment's loss is read
+                    # against it); a quantityList entry would name a lot, this names none.
+                    event["agt:receivedQuantity"] = {
+                        "quantity": format(e.quantity, "f"),
+                        "uom": e.unit or "KGM",
+                    }
             if e.readings:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event

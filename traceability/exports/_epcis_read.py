@@ -175,14 +175,19 @@ class EventReader:
                 }
             )
         if step == "receiving":
-            return Receiving.from_body(
-                {
-                    "shipment": self.shipment(e),
-                    "receiver": self.site(e, "bizLocation"),
-                    "readings": self.readings(e),
-                    "time": time,
-                }
-            )
+            body: dict[str, Any] = {
+                "shipment": self.shipment(e),
+                "receiver": self.site(e, "bizLocation"),
+                "readings": self.readings(e),
+                "time": time,
+            }
+            received = e.get("agt:receivedQuantity")
+            if isinstance(received, dict):
+                body["quantity"] = received.get("quantity")
+                body["unit"] = received.get("uom")
+            elif received is not None:
+                body["quantity"] = received  # refused by the model, naming the field
+            return Receiving.from_body(body)
         if step == "sensor_reporting" and "agt:shipment" in e:
             # A part of a long transport log recorded ahead of the receipt.
             receiver = local_id(e.get("agt:receiver"), "agt:receiver", self.base, "site")

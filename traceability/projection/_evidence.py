@@ -45,7 +45,8 @@ def lot_evidence(ledger: Ledger, gtin: str, lot: str) -> tuple[int, ...] | None:
             conn.execute(select(t.products.c.seq).where(t.products.c.gtin.in_(gtins))).scalars()
         )
         back = trace_back(conn, [key])
-        # Only a pesticide recorded before a harvest can hold it (pre-harvest interval).
+        # Only an input recorded before a harvest can hold it (a pesticide's pre-harvest
+        # interval) or belong to its story (the page lists fertiliser and pesticide both).
         harvested = conn.execute(
             select(t.lots.c.created_seq).where(t.lots.c.key.in_([o.lot for o in back.origins]))
         ).scalars()
@@ -54,7 +55,6 @@ def lot_evidence(ledger: Ledger, gtin: str, lot: str) -> tuple[int, ...] | None:
             conn.execute(
                 select(t.inputs.c.seq).where(
                     t.inputs.c.seq.in_(back.inputs),
-                    t.inputs.c.category == "pesticide",
                     t.inputs.c.seq < last,
                 )
             ).scalars()

@@ -11,6 +11,7 @@ the ledger's head first (:meth:`Recorder.catch_up`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from traceability._errors import LifecycleError
 from traceability.projection import _schema as t
 from traceability.projection._gate import missing_stages
 from traceability.projection._lineage import FarmOrigin, ancestors, trace_back
+from traceability.projection._query import profile_for
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import residue_text
 
@@ -92,6 +94,9 @@ class LotSummary:
         missing_stages: The cold-chain stages its profile requires that neither the lot
             nor a lot it came from has a record of (``"precool"``: "no pre-cooling
             record"); such a lot is never shown as cold-chain compliant.
+        best_before: The harvest date plus the profile's ``shelf_life_days`` (ISO date),
+            printed on labels and certificates (GS1 AI 15 beside AI 7007); None when the
+            profile names no shelf life or the lot has no harvest.
     """
 
     gtin: str
@@ -108,6 +113,7 @@ class LotSummary:
     cold_chain: tuple[str, ...]
     entries: tuple[int, ...]
     missing_stages: tuple[str, ...] = ()
+    best_before: str | None = None
 
 
 def _range(readings: list[dict[str, Any]]) -> str:
@@ -217,7 +223,21 @@ def _summary(conn: Connection, ledger: Ledger, row: Any) -> LotSummary:
         cold_chain=_cold_chain(ledger, seqs),
         entries=tuple(seqs),
         missing_stages=_missing(conn, row.key),
+        best_before=_best_before(conn, row.commodity, harvests[0][:10] if harvests else None),
     )
+
+
+def _best_before(conn: Connection, commodity: str, harvested: str | None) -> str | None:
+    # The same rule as traceability/_story.py: harvest date plus the current profile's days.
+    if harvested is None:
+        return None
+    try:
+        _, profile = profile_for(conn, commodity)
+    except LifecycleError:
+        return None
+    if profile.shelf_life_days is None:
+        return None
+    return (date.fromisoformat(harvested) + timedelta(days=profile.shelf_life_days)).isoformat()
 
 
 def _missing(conn: Connection, key: str) -> tuple[str, ...]:

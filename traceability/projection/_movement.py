@@ -53,6 +53,7 @@ _PACKED = select(t.packed).where(
 _PACK = insert(t.packed)
 _NEW_SHIPMENT = insert(t.shipments)
 _SHIPMENT_LOT = insert(t.shipment_lots)
+_ARRIVAL = insert(t.arrivals)
 _EDGE = insert(t.edges)
 _SHIPMENT = select(t.shipments).where(t.shipments.c.shipment == bindparam("shipment"))
 _SHIPMENT_LOTS = select(t.shipment_lots.c.lot).where(
@@ -164,6 +165,8 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         # are is on the ledger. The lots stay recalled.
         keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
         if not e.more_readings:
+            keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
+            _arrival(conn, seq, e, {r.unit for r in _lot_rows(conn, keys)})
             conn.execute(_RECEIVED_RECALLED, {"ship": e.shipment, "at": seq, "by": e.receiver})
         touch(conn, seq, *(r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})))
         return
@@ -195,6 +198,7 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         problems.append((row, target, profile_seq, found))
     keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
     if final:
+        _arrival(conn, seq, e, {row.unit for row in lot_rows})
         conn.execute(_RECEIVED, {"ship": e.shipment, "at": seq, "by": e.receiver})
     for row, target, profile_seq, found in problems:
         if target is not None:
@@ -209,6 +213,21 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
             reason = f"cold-chain-transport (profile entry {profile_seq}): {found[0]}"
             hold_forward(conn, seq, row.key, reason, rule="cold-chain-transport", failed=False)
     touch(conn, seq, *keys)
+
+
+def _arrival(conn: Connection, seq: int, e: Receiving, units: set[str]) -> None:
+    """Keep the received quantity, refusing a unit no lot of the shipment was counted in."""
+    if e.quantity is None:
+        return
+    unit = e.unit or "KGM"
+    if unit not in units:
+        raise ValidationError(
+            "unit", f"the unit of the shipment's lots ({', '.join(sorted(units))})", unit
+        )
+    conn.execute(
+        _ARRIVAL,
+        {"shipment": e.shipment, "seq": seq, "quantity": format(e.quantity, "f"), "unit": unit},
+    )
 
 
 def _lot_rows(conn: Connection, keys: list[str]) -> list[Any]:

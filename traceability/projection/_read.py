@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
@@ -23,9 +24,10 @@ from ledger import Ledger
 from traceability._errors import LifecycleError, UnknownError, ValidationError
 from traceability._once import StoredKey
 from traceability.events._ids import lot_key, parse_gtin, parse_lot
-from traceability.projection import _lists
+from traceability.projection import _dashboard, _lists
 from traceability.projection import _schema as t
 from traceability.projection._certificates import CertificateCheck, certificate_check
+from traceability.projection._dashboard import Monitoring
 from traceability.projection._export_reads import ExportSnapshot
 from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
@@ -46,6 +48,12 @@ from traceability.projection._lookup import (
     residue_lines,
 )
 from traceability.projection._once import ensure_table, lookup
+from traceability.projection._quarterly import (
+    Quarter,
+    QuarterlyEvaluation,
+    parse_quarter,
+    quarterly,
+)
 from traceability.projection._query import profile_for
 from traceability.projection._replay import catch_up
 from traceability.projection._sampling_reads import (
@@ -58,6 +66,7 @@ from traceability.projection._sampling_reads import (
     overdue_list,
     plan_list,
 )
+from traceability.projection._scans import suspicious_serials
 from traceability.projection._status import LotPage, StatusFilter, lots_by_status
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._tables import GradeBand
@@ -359,3 +368,57 @@ class Projection:
         """Return every enrolled lab key, with the regulator's approval if given."""
         with self._read() as conn:
             return lab_list(conn)
+
+    # --- monitoring --------------------------------------------------------------------------
+
+    def applied_size(self) -> int:
+        """How many ledger entries the projection has applied (its answers' position)."""
+        with self._read() as conn:
+            return _dashboard.applied_size(conn)
+
+    def monitoring(self, *, upto: int | None = None, at: datetime | None = None) -> Monitoring:
+        """Return a dashboard's figures: holds, failures, excursions, loss, trends, scans.
+
+        Args:
+            upto: Count only entries before this position (default: all applied).
+            at: "Now" for the overdue sampling plans (default: the current time).
+        """
+        with self._read() as conn:
+            size = _dashboard.applied_size(conn)
+            found = _dashboard.monitoring(conn, size if upto is None else min(upto, size))
+        suspicious = tuple(
+            (gtin, serial, count.count)
+            for gtin, serial, count in suspicious_serials(self._ledger.engine)[:20]
+        )
+        return replace(
+            found,
+            suspicious=suspicious,
+            overdue_samples=self._optional_count("overdue_samples", at or datetime.now(UTC)),
+            complaints=self._optional_count("complaints"),
+        )
+
+    def _optional_count(self, read: str, *args: object) -> int | None:
+        # Sampling plans (``overdue_samples(at)``) and complaints (``complaints()``) are
+        # read by methods other branches add to this class; until one is here, its
+        # dashboard section is not shown (None), never shown as zero.
+        method = getattr(self, read, None)
+        return None if method is None else len(method(*args))
+
+    def quarterly(self, quarter: str | Quarter, *, upto: int | None = None) -> QuarterlyEvaluation:
+        """Return the quarterly evaluation of the ledger's cooperative at position ``upto``.
+
+        Args:
+            quarter: ``YYYY-Qn`` (e.g. ``2026-Q4``) or a parsed :class:`Quarter`.
+            upto: Count only entries before this position, e.g. the size of the checkpoint
+                the report names (default: all applied).
+
+        Raises:
+            ValidationError: a malformed quarter (field ``quarter``), or ``upto`` beyond
+                what the projection has applied (field ``upto``).
+        """
+        wanted = parse_quarter(quarter) if isinstance(quarter, str) else quarter
+        with self._read() as conn:
+            size = _dashboard.applied_size(conn)
+            if upto is not None and not 0 <= upto <= size:
+                raise ValidationError("upto", f"a position from 0 to {size} (applied)", upto)
+            return quarterly(conn, wanted, size if upto is None else upto)

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 __all__ = [
     "anomalies",
+    "arrivals",
     "cooperative",
     "edges",
     "event_lots",
@@ -258,6 +259,20 @@ shipment_lots = Table(
     metadata,
     Column("shipment", String(40), primary_key=True),
     Column("lot", String(64), primary_key=True, index=True),
+)
+
+#: What arrived of a shipment, as its receiving entry weighed (or counted) it: the
+#: shipment's loss is its lots' quantity at shipping less this. Only shipments received
+#: with a quantity have a row. A table of its own, not columns of ``trace_shipments``, so a
+#: projection made before it gains it without a reindex (no entry before it had one).
+arrivals = Table(
+    "trace_arrivals",
+    metadata,
+    Column("shipment", String(40), primary_key=True),
+    # Indexed: the monitoring sums read the arrivals of a range of entries.
+    Column("seq", Integer, nullable=False, index=True),
+    Column("quantity", String(24), nullable=False),
+    Column("unit", String(8), nullable=False),
 )
 
 #: Certificates (``kind`` certificate) and label runs (``kind`` labels) issued for a lot,

@@ -78,6 +78,9 @@ class Profile(Model):
     #: The reefer set points the haulier contract allows (both or neither).
     set_point_min_celsius: Measure | None = None
     set_point_max_celsius: Measure | None = None
+    #: Days a lot keeps from its harvest date (GS1 AI 7007); harvest plus this is the
+    #: best-before date (AI 15) on labels, certificates and the consumer page.
+    shelf_life_days: int | None = Field(default=None, gt=0, le=3650)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -16,7 +16,14 @@ from typing import Any
 
 from labels import DigitalLink
 from ledger import Ledger
-from traceability import CooperativeInfo, LotStatus, LotSummary, lot_evidence
+from traceability import (
+    FACT_NAMES,
+    CooperativeInfo,
+    LotStatus,
+    LotSummary,
+    derive_facts,
+    lot_evidence,
+)
 from verifier_app._signing import AppRecorder
 from verifier_app.consumer._lookup import Banner, LotView
 
@@ -33,6 +40,21 @@ _BANNER: dict[LotStatus, Banner] = {
 _NOT_RELEASED = "not released for sale: residue tests pending or not passed"
 # A missing cold-chain stage as the JSON's facts say it (the page says it in its language).
 _GAPS = {"precool": "no pre-cooling record: not cold-chain compliant"}
+# The facts read from projection rows (claimed_facts); the rest are the story's.
+_PROJECTED = frozenset(
+    {
+        "status",
+        "product",
+        "cooperative",
+        "origins",
+        "harvested",
+        "grade",
+        "quantity",
+        "packed",
+        "residues",
+        "cold_chain",
+    }
+)
 
 
 def claimed_facts(summary: LotSummary, info: CooperativeInfo | None) -> dict[str, Any]:
@@ -161,7 +183,7 @@ class TraceLookup:
         view = lot_view(
             summary,
             cooperative_name(info, self._ledger.origin),
-            claimed_facts(summary, info),
+            claimed_facts(summary, info) | self._story(link.gtin, link.lot, evidence),
             evidence,
         )
         if link.certificate is None:
@@ -171,6 +193,23 @@ class TraceLookup:
             # The certificate's entry is among the entries the proof covers.
             view = replace(view, entries=tuple(sorted({*view.entries, certificate.number})))
         return replace(view, certificate=certificate)
+
+    def _story(self, gtin: str, lot: str, evidence: tuple[int, ...]) -> dict[str, Any]:
+        """The story facts (inputs, pre-cooling, shipments ...), read from the entries.
+
+        The projection keeps no rows for these; they are what the one derivation gives for
+        the entries the scan hands the browser, which derives them again and compares. A
+        derivation that fails leaves them out, and the check then reports the mismatch.
+        """
+        entries = []
+        for seq in evidence:
+            statement = self._ledger.entry(seq).statement
+            entries.append({"seq": seq, "kind": statement.kind, "body": statement.body})
+        try:
+            derived = derive_facts(entries, gtin, lot)
+        except ValueError:
+            return {}
+        return {name: derived[name].value for name in FACT_NAMES if name not in _PROJECTED}
 
 
 def cooperative_name(info: CooperativeInfo | None, origin: str) -> str:

@@ -17,7 +17,7 @@ client IP.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -39,8 +39,16 @@ from verifier_app.consumer._check import Verification, check_lot
 from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
 from verifier_app.consumer._proofs import ProofBundle, label_proof, page_scripts, proof_bundle
-from verifier_app.consumer._scan_cache import Answer, AnswerCache, LogVersion, answer_key, respond
+from verifier_app.consumer._scan_cache import (
+    Answer,
+    AnswerCache,
+    LogVersion,
+    answer_key,
+    respond,
+    today,
+)
 from verifier_app.consumer._scan_fast import is_scan_path
+from verifier_app.consumer._story import tell
 
 __all__ = ["GS1_VOC", "LINKSET_CONTEXT", "router"]
 
@@ -337,7 +345,9 @@ class ResolverDescription(BaseModel):
     contact: ResolverContact
 
 
-def _compute(request: Request, form: Representation, language: Language) -> Answer:
+def _compute(
+    request: Request, form: Representation, language: Language, day: date | None = None
+) -> Answer:
     """Build the answer from the ledger (blocking: lookup, proofs, rendering)."""
     state = request.app.state
     settings: Settings = state.settings
@@ -386,6 +396,10 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
     if form == "json":
         body = _json(ScanAnswer.of(link, lot, proof, check, label, certificate).model_dump())
         return Answer.build(status_code, "application/json", body, headers)
+    shown = None if counterfeit else lot
+    story = None
+    if shown is not None:
+        story = tell(shown.claims, shown.status, language, day or today())
     page = render_page(
         "lot.html",
         language,
@@ -393,7 +407,9 @@ def _compute(request: Request, form: Representation, language: Language) -> Answ
             "here": path,
             "status": "counterfeit" if counterfeit else "unknown" if lot is None else lot.status,
             "link": link,
-            "lot": None if counterfeit else lot,
+            "lot": shown,
+            # The checked facts told from field to shelf (None: the lookup tells none).
+            "story": story,
             "check": check,
             "label": label,
             "certificate": certificate,
@@ -457,14 +473,17 @@ async def _resolve(request: Request) -> Response:
     log: LogVersion = state.log_version
     version = await log.current(run_in_threadpool)
     key = answer_key(request, version)
-    _, _, form, language, _ = key
+    _, _, form, language, _, day = key
     if form != "linkset" and is_scan_path(request.url.path) and "/21/" in request.url.path:
         # A unit's answer counts its scan and shows the count: built afresh every time.
         answer = await run_in_threadpool(_compute, request, form, language)
+
         return respond(answer, request)
     cache: AnswerCache = state.scan_answers
     answer = await cache.get_or_compute(
-        key, lambda: _compute(request, form, language), run_in_threadpool
+        key,
+        lambda: _compute(request, form, language, date.fromisoformat(day)),
+        run_in_threadpool,
     )
     return respond(answer, request)
 

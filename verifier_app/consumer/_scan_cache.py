@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,14 +42,19 @@ __all__ = [
     "accepts_gzip",
     "answer_key",
     "respond",
+    "today",
 ]
 
 #: The log's size and the size of its latest checkpoint.
 Version = tuple[int, int]
-#: What an answer is kept under: raw path, query, form, language, log version.
-AnswerKey = tuple[bytes, str, Representation, Language, Version]
+#: What an answer is kept under: raw path, query, form, language, log version, and the day
+#: (Beijing time) it is built on: the page says plainly when a best-before date has passed,
+#: so an answer kept from yesterday must not be replayed today.
+AnswerKey = tuple[bytes, str, Representation, Language, Version, str]
 #: Runs a blocking function off the event loop (``run_in_threadpool``).
 AsyncRunner = Callable[[Callable[[], "Answer"]], Awaitable["Answer"]]
+
+_BEIJING = timezone(timedelta(hours=8))
 
 # Shared caches may keep an answer but must ask again before reusing it: a recall has to
 # reach the next scan, and asking again costs one round trip and, with the ETag, no body.
@@ -109,7 +115,12 @@ def answer_key(request: Request, version: Version) -> AnswerKey:
     form = representation(request)
     language = page_language(request) if form == "html" else "zh"
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
-    return (raw_path, request.url.query, form, language, version)
+    return (raw_path, request.url.query, form, language, version, today().isoformat())
+
+
+def today() -> date:
+    """The date in Beijing time (UTC+8), the time zone the cooperatives' labels print."""
+    return datetime.now(_BEIJING).date()
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

@@ -19,8 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ledger import Ledger
 from traceability import IdempotencyKey, IdempotencyKeyUsedError, LineageGraph
 from verifier_app._auth import Caller
+from verifier_app._bidi import isolated_wording
 from verifier_app._drift import drift_state
 from verifier_app._errors import ApiError, NotFoundError
+from verifier_app._i18n import DIRECTION
 from verifier_app._idempotency import check_same, form_key, previous
 from verifier_app._negotiate import page_language
 from verifier_app._session import page_caller, read_form, signed_in_page
@@ -62,12 +64,16 @@ def _page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return signed_in_page(request, caller, template, context, REGULATOR_WORDING, status, headers)
+    wording = isolated_wording(REGULATOR_WORDING, page_language(request))
+    return signed_in_page(request, caller, template, context, wording, status, headers)
 
 
 def _svg(request: Request, graph: LineageGraph) -> str:
-    t = REGULATOR_WORDING[page_language(request)]
-    return lineage_svg(graph, legend=(t["legend_recalled"], t["legend_held"], t["legend_ok"]))
+    language = page_language(request)
+    t = REGULATOR_WORDING[language]
+    words = {k.removeprefix("st_"): v for k, v in t.items() if k.startswith("st_")}
+    legend = (t["legend_recalled"], t["legend_held"], t["legend_ok"])
+    return lineage_svg(graph, legend=legend, words=words, rtl=DIRECTION[language] == "rtl")
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -94,6 +94,10 @@ async def issue_certificate(
         issued=dt.date.fromisoformat(event.time.date().isoformat()),
         link=link,
         bases=tuple(event.basis),
+        harvested=None if summary.harvested is None else dt.date.fromisoformat(summary.harvested),
+        best_before=None
+        if summary.best_before is None
+        else dt.date.fromisoformat(summary.best_before),
     )
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", summary.lot)
     return Response(

@@ -138,6 +138,11 @@ async def print_labels(
         pack_date=dt.date.fromisoformat(packed[:10]) if packed else dt.date.today(),
         cooperative=cooperative_line(app),
         grown_in=one_line(f"{farm.county} {farm.village}" if farm else "-"),
+        # Harvest (AI 7007) and best-before (AI 15) dates, printed beside the code.
+        harvested=None if summary.harvested is None else dt.date.fromisoformat(summary.harvested),
+        best_before=None
+        if summary.best_before is None
+        else dt.date.fromisoformat(summary.best_before),
     )
     link = DigitalLink(settings.resolver, summary.gtin, lot=summary.lot)
     if app.keys.exists("label"):

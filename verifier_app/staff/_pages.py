@@ -31,6 +31,7 @@ from traceability import (
     ValidationError,
 )
 from verifier_app._auth import Caller
+from verifier_app._bidi import isolated_wording
 from verifier_app._errors import NotFoundError
 from verifier_app._idempotency import KeyMismatchError, form_key
 from verifier_app._negotiate import page_language
@@ -38,6 +39,7 @@ from verifier_app._session import WrongRoleError, page_caller, read_form, signed
 from verifier_app._signing import AppRecorder, RecorderDep
 from verifier_app.staff._events_api import record_once_for
 from verifier_app.staff._field_errors import field_error_text
+from verifier_app.staff._flow import graded_lots, next_screen, remember_site, remembered_site
 from verifier_app.staff._forms import (
     FORMS,
     GRADE_ROWS,
@@ -49,6 +51,7 @@ from verifier_app.staff._forms import (
     with_kg,
     with_zone,
 )
+from verifier_app.staff._reasons import reason_text
 from verifier_app.staff._refusals import refusal_text
 from verifier_app.staff._weights import Weighed, read_weight
 from verifier_app.staff._wording import STAFF_WORDING
@@ -66,8 +69,11 @@ def _page(
     request: Request, template: str, caller: Caller, status: int = 200, **ctx: Any
 ) -> HTMLResponse:
     # Every staff page says which clock its times are in, and the home page lets it change.
+    language = page_language(request)
     zone = {"zone": device_zone(request), "zones": ZONES}
-    return signed_in_page(request, caller, template, zone | ctx, STAFF_WORDING, status)
+    ctx["reason"] = lambda text, status: reason_text(text, status, language)
+    wording = isolated_wording(STAFF_WORDING, language)
+    return signed_in_page(request, caller, template, zone | ctx, wording, status)
 
 
 def _may(caller: Caller, form: Form) -> bool:
@@ -140,6 +146,8 @@ def _defaults(form: Form, request: Request, app: AppRecorder) -> dict[str, str]:
     values["time"] = local_now(device_zone(request))
     chosen = request.query_params.get("lot", "")
     values["lot"] = chosen
+    if "site" in values:
+        values["site"] = remembered_site(request)
     known = app.projection.products()
     if known:
         values["product"] = known[0].gtin
@@ -180,6 +188,10 @@ def _show_form(
     source = next((r for r in lot_choices if lot_value(r.gtin, r.lot) == chosen), None)
     source = source if form.kind == "grading" else None
     bands = projection.grade_bands(source.commodity) if source is not None else ()
+    # Graded already: the same screen lists what it was graded into, with the print buttons.
+    graded = graded_lots(request, app, source) if source is not None else []
+    typed = (read_weight(text) for text in request.query_params.getlist("weighed"))
+    done = request.query_params.get("done", "")
     return _page(
         request,
         "staff_form.html",
@@ -197,6 +209,10 @@ def _show_form(
         rows=range(GRADING_ROWS),
         source=source,
         bands=bands,
+        graded=graded,
+        may_label=bool(caller.roles & set(PERMITTED[LabelRun.KIND])),
+        done=done if done in FORMS and status == 200 else "",
+        weighed=[w for w in typed if w is not None and w.converted] if status == 200 else [],
     )
 
 
@@ -261,8 +277,12 @@ async def record_submit(
     except TraceError as e:
         return _show_form(request, caller, app, form, values, refusal=str(e), status=422)
     target = _target(kind, body)
-    path = _lot_path(target["gtin"], target["lot"], request, kind, weighed)
-    return RedirectResponse(path, 303)
+    path = next_screen(kind, body, request, app, weighed) or _lot_path(
+        target["gtin"], target["lot"], request, kind, weighed
+    )
+    response = RedirectResponse(path, 303)
+    remember_site(response, values)
+    return response
 
 
 @router.get("/lots/{gtin}/{lot:path}", response_class=HTMLResponse)

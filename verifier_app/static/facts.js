@@ -11,6 +11,9 @@
   const FACT_NAMES = [
     "status", "product", "cooperative", "origins", "harvested", "grade", "quantity", "packed",
     "residues", "cold_chain",
+    // The story (traceability/_story.py).
+    "harvests", "inputs", "precool", "grade_band", "tests", "shipments", "certificates", "contact",
+    "best_before", "reason",
   ];
 
   // Exact decimals (the bodies hold decimal strings): [BigInt digits, scale].
@@ -98,6 +101,7 @@
       this.transport = new Map();
       this.status = null;
       this.statusSeq = -1;
+      this.cause = null;
       this.failed = false;
       this.passed = new Set();
       this.facts = new Map();
@@ -115,19 +119,20 @@
       return seen;
     }
 
-    setStatus(status, seq) {
+    setStatus(status, seq, cause = null) {
       this.status = status;
       this.statusSeq = seq;
+      this.cause = cause;
     }
 
-    holdForward(source, seq, failed = false) {
+    holdForward(source, seq, cause, failed = false) {
       if (this.status === null || !this.lineage().has(source)) return;
       this.failed = this.failed || failed;
-      if (this.status !== "recalled" && this.status !== "consumed") this.setStatus("on_hold", seq);
+      if (this.status !== "recalled" && this.status !== "consumed") this.setStatus("on_hold", seq, [cause, null]);
     }
 
-    create(lot, seq, status = "active") {
-      if (lot === this.lot) this.setStatus(status, seq);
+    create(lot, seq, status = "active", cause = null) {
+      if (lot === this.lot) this.setStatus(status, seq, cause === null ? null : [cause, null]);
     }
 
     addParent(child, parent) {
@@ -168,7 +173,8 @@
           this.harvests.set(lot, [seq, body]);
           this.unit.set(lot, body.unit || "KGM");
           const profile = latest(this.profiles, this.commodity.get(lot))[1];
-          this.create(lot, seq, this.phiProblem(seq, body, profile) ? "on_hold" : "active");
+          const held = this.phiProblem(seq, body, profile);
+          this.create(lot, seq, held ? "on_hold" : "active", held ? "phi" : null);
           break;
         }
         case "trace.cooling": this.cool(seq, body); break;
@@ -211,7 +217,7 @@
           if (body.lots.some((r) => ref(r) === this.lot)) this.setStatus("shipped", seq);
           break;
         case "trace.receiving": this.receive(seq, body); break;
-        case "trace.hold": if (ref(body.lot) === this.lot) this.setStatus("on_hold", seq); break;
+        case "trace.hold": if (ref(body.lot) === this.lot) this.setStatus("on_hold", seq, ["hold", String(body.reason)]); break;
         case "trace.release": {
           if (ref(body.lot) !== this.lot) break;
           // Refused by the projection after a failed result or without every required pass.
@@ -221,7 +227,7 @@
           break;
         }
         case "trace.recall":
-          if (this.status !== null && this.lineage().has(ref(body.lot))) this.setStatus("recalled", seq);
+          if (this.status !== null && this.lineage().has(ref(body.lot))) this.setStatus("recalled", seq, ["recall", String(body.reason)]);
           break;
         default: break;
       }
@@ -237,7 +243,7 @@
       this.cooling.set(lot, [now, complete || !more]);
       const profile = latest(this.profiles, this.commodity.get(lot))[1];
       const old = new Set(precoolFindings(profile, harvested, before, complete));
-      if (adds(precoolFindings(profile, harvested, now, complete || !more), old)) this.holdForward(lot, seq);
+      if (adds(precoolFindings(profile, harvested, now, complete || !more), old)) this.holdForward(lot, seq, "precool");
     }
 
     residue(seq, body) {
@@ -265,7 +271,7 @@
           this.facts.set("residues", [lines, seqs.concat([seq, tableSeq])]);
         }
       }
-      if (failed) this.holdForward(lot, seq, true);
+      if (failed) this.holdForward(lot, seq, "residue", true);
     }
 
     receive(seq, body) {
@@ -284,7 +290,7 @@
         const tolerance = profile.transport_tolerance_celsius;
         const point = shipment.set_point_celsius;
         const old = transportFindings(tolerance, point, before);
-        if (adds(transportFindings(tolerance, point, now), old)) this.holdForward(lot, seq);
+        if (adds(transportFindings(tolerance, point, now), old)) this.holdForward(lot, seq, "transport");
       }
     }
   }
@@ -334,6 +340,137 @@
       seqs.push(seq);
     }
     return [[...lines.values()], seqs];
+  }
+
+
+  // The story facts: traceability/_story.py, rule for rule.
+  const byTime = (readings) => readings.slice().sort((a, b) => time(a.time) - time(b.time))
+    .map((r) => ({ time: String(r.time), celsius: String(r.celsius) }));
+  const inBandOf = (low, high) => (r) => cmp(low, r.celsius) <= 0 && cmp(r.celsius, high) <= 0;
+
+  function story(walk, ordered) {
+    const lineage = walk.lineage();
+    const commodityOf = new Map();
+    const profiles = new Map();
+    const profileOf = (commodity) => (commodity === undefined ? undefined : profiles.get(commodity));
+    const out = {
+      harvests: [[], []], inputs: [[], []], precool: [[], []], shipments: [[], []],
+      certificates: [[], []], tests: [[], []],
+    };
+    const inputs = [];
+    const logs = new Map();
+    const ships = new Map();
+    for (const { seq, kind, body } of ordered) {
+      if (kind === "trace.product") commodityOf.set(String(body.gtin), String(body.commodity));
+      else if (kind === "trace.profile") profiles.set(String(body.commodity), body);
+      else if (kind === "trace.input") inputs.push([seq, body]);
+      else if (kind === "trace.harvest" && lineage.has(ref(body.lot))) {
+        out.harvests[0].push({
+          lot: body.lot.lot, plot: String(body.plot), variety: String(body.variety),
+          time: String(body.time), quantity: String(body.quantity), unit: String(body.unit || "KGM"),
+        });
+        out.harvests[1].push(seq);
+        const profile = profileOf(commodityOf.get(String(body.lot.gtin)));
+        const daysFor = new Map(Object.entries(profile ? profile.pre_harvest_interval_days : {})
+          .map(([k, v]) => [k.toLowerCase(), Number(v)]));
+        const when = time(body.time);
+        for (const [inputSeq, applied] of inputs) {
+          const at = time(applied.time);
+          if (applied.plot !== body.plot || at > when) continue;
+          const waited = when - at;
+          const pesticide = applied.category === "pesticide";
+          const phi = pesticide ? daysFor.get(String(applied.active_substance).toLowerCase()) : undefined;
+          out.inputs[0].push({
+            plot: String(applied.plot), category: String(applied.category),
+            product: String(applied.product_name), substance: String(applied.active_substance),
+            dose: String(applied.dose), dose_unit: String(applied.dose_unit), time: String(applied.time),
+            days_before_harvest: Math.floor(waited / 86400000),
+            phi_days: phi === undefined ? null : phi,
+            phi_kept: !pesticide ? null : phi !== undefined && waited >= phi * 86400000,
+          });
+          out.inputs[1].push(inputSeq);
+        }
+      } else if (kind === "trace.grading") {
+        for (const graded of body.outputs) {
+          if (ref(graded.lot) !== walk.lot) continue;
+          const profile = profileOf(walk.commodity.get(walk.lot));
+          const band = (profile ? profile.grades : []).find((b) => b.name === graded.grade);
+          if (band === undefined) continue;
+          const end = (k) => (band[k] === undefined || band[k] === null ? null : String(band[k]));
+          out.grade_band = [{ grade: String(graded.grade), min_mm: end("min_mm"), max_mm: end("max_mm") }, [seq]];
+        }
+      } else if (kind === "trace.cooling" && lineage.has(ref(body.lot))) {
+        const lot = ref(body.lot);
+        const first = [...walk.harvests].filter(([k]) => walk.lineage(lot).has(k)).map(([, [, b]]) => String(b.time))
+          .sort((a, b) => time(a) - time(b))[0];
+        const profile = profileOf(walk.commodity.get(lot));
+        if (first === undefined || profile === undefined) continue;
+        const key = JSON.stringify([lot, String(body.site)]);
+        if (!logs.has(key)) {
+          logs.set(key, { lot: body.lot.lot, site: String(body.site), readings: [] });
+          out.precool[0].push(logs.get(key));
+        }
+        const line = logs.get(key);
+        const low = String(profile.precool_min_celsius);
+        const high = String(profile.precool_max_celsius);
+        const readings = byTime(line.readings.concat(body.readings));
+        const hit = readings.find(inBandOf(low, high));
+        Object.assign(line, {
+          low, high, within_minutes: Number(profile.precool_within_minutes), harvested: first,
+          reached_minutes: hit === undefined ? null : Math.floor((time(hit.time) - time(first)) / 60000),
+          readings,
+        });
+        out.precool[1].push(seq);
+      } else if (kind === "trace.shipping") {
+        let tolerance = null;
+        for (const r of body.lots) {
+          const profile = profileOf(walk.commodity.get(ref(r)));
+          if (profile !== undefined) { tolerance = String(profile.transport_tolerance_celsius); break; }
+        }
+        const point = body.set_point_celsius;
+        const line = {
+          shipment: String(body.shipment), origin: String(body.origin), destination: String(body.destination),
+          set_point: point === undefined || point === null ? null : String(point), tolerance,
+          shipped: String(body.time), receiver: null, received: null, readings: byTime(body.readings || []),
+        };
+        ships.set(line.shipment, line);
+        out.shipments[0].push(line);
+        out.shipments[1].push(seq);
+      } else if (kind === "trace.receiving" && ships.has(body.shipment)) {
+        const line = ships.get(body.shipment);
+        line.readings = byTime(line.readings.concat(body.readings || []));
+        line.receiver = String(body.receiver);
+        if (!body.more_readings) line.received = String(body.time);
+        out.shipments[1].push(seq);
+      } else if (kind === "trace.residue" && lineage.has(ref(body.lot))) {
+        out.tests[0].push({
+          lot: String(body.lot.lot), sample_id: String(body.sample_id), lab: String(body.lab),
+          method: String(body.method), time: String(body.time),
+        });
+        out.tests[1].push(seq);
+      } else if (kind === "trace.certificate" && ref(body.lot) === walk.lot) {
+        out.certificates[0].push({ number: seq, time: String(body.time) });
+        out.certificates[1].push(seq);
+      } else if (kind === "trace.cooperative") {
+        const contact = {};
+        for (const k of ["phone", "address", "county"]) contact[k] = body[k] === undefined ? null : body[k];
+        out.contact = [contact, [seq]];
+      }
+    }
+    // Harvest date (GS1 AI 7007) plus the profile's shelf life: the best-before (AI 15).
+    const profile = profileOf(walk.commodity.get(walk.lot));
+    const days = profile === undefined ? undefined : profile.shelf_life_days;
+    const harvests = [...walk.harvests].filter(([k]) => lineage.has(k)).map(([, [seq, b]]) => [seq, String(b.time)]);
+    out.best_before = [null, []];
+    if (days !== undefined && days !== null && harvests.length) {
+      const first = harvests.map(([, t]) => t.slice(0, 10)).sort()[0];
+      const date = new Date(Date.parse(`${first}T00:00:00Z`) + Number(days) * 86400000);
+      out.best_before = [{ date: date.toISOString().slice(0, 10), shelf_life_days: Number(days) }, harvests.map(([seq]) => seq)];
+    }
+    let cause = walk.cause;
+    if (cause === null && walk.status === "active") cause = ["pending", null];
+    out.reason = cause === null ? [null, []] : [{ code: cause[0], text: cause[1] }, [walk.statusSeq]];
+    return out;
   }
 
   // entries: [{seq, kind, body}]; returns {name: [value, [seqs]]} for every FACT_NAMES.
@@ -387,20 +524,23 @@
       facts.set("quantity", [`${body.quantity} ${body.unit || "KGM"}`, [seq]]);
     }
     facts.set("cold_chain", coldChain(ordered));
+    for (const [name, fact] of Object.entries(story(walk, ordered))) facts.set(name, fact);
     const out = {};
     for (const name of FACT_NAMES) out[name] = facts.get(name) || [null, []];
     return out;
   }
 
   // Python's json.dumps(sort_keys=True, ensure_ascii=False) shape, lists as sorted multisets.
+  function sortKeys(value) {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value === null || typeof value !== "object") return value === undefined ? null : value;
+    const sorted = {};
+    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]);
+    return sorted;
+  }
   function canonical(value) {
     if (Array.isArray(value)) return JSON.stringify(value.map(canonical).sort());
-    if (value !== null && typeof value === "object") {
-      const sorted = {};
-      for (const key of Object.keys(value).sort()) sorted[key] = value[key];
-      return JSON.stringify(sorted);
-    }
-    return JSON.stringify(value === undefined ? null : value);
+    return JSON.stringify(sortKeys(value));
   }
 
   // The facts that differ: [{fact, shown, derived}].

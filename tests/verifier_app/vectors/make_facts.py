@@ -205,7 +205,7 @@ def _negative(season: Any, lots: dict[str, dict[str, Any]], log: dict[str, Any])
             "the recall entry left out: the shown recall rests on nothing",
             recalled,
             drop=[recall],
-            want_mismatch=["status"],
+            want_mismatch=["status", "reason"],
         )
     )
     residue = next(s for s in released["seqs"] if log[str(s)]["kind"] == "trace.residue")
@@ -216,7 +216,7 @@ def _negative(season: Any, lots: dict[str, dict[str, Any]], log: dict[str, Any])
             "an entry body differs from the log's (a result above the MRL): verdict and status",
             released,
             replace={str(residue): {"kind": "trace.residue", "body": body}},
-            want_mismatch=["status", "residues"],
+            want_mismatch=["status", "residues", "reason"],
         )
     )
     mrl = next(s for s in released["seqs"] if log[str(s)]["kind"] == "trace.mrl")
@@ -232,7 +232,103 @@ def _negative(season: Any, lots: dict[str, dict[str, Any]], log: dict[str, Any])
     release = next(s for s in released["seqs"] if log[str(s)]["kind"] == "trace.release")
     out.append(
         _case(
-            "the release left out: not released", released, drop=[release], want_mismatch=["status"]
+            "the release left out: not released (tests pending)",
+            released,
+            drop=[release],
+            want_mismatch=["status", "reason"],
+        )
+    )
+    return out + _story_negative(season, lots, log)
+
+
+def _story_negative(season: Any, lots: dict[str, dict[str, Any]], log: dict[str, Any]) -> list[Any]:
+    # The story facts (traceability/_story.py): each changed or left out must disagree.
+    released, recalled = lots[season.released], lots[season.recalled]
+    out = []
+    inputs = copy.deepcopy(released["shown"]["inputs"])
+    sprayed = next(i for i in inputs if i["category"] == "pesticide")
+    sprayed["days_before_harvest"] = 40
+    out.append(
+        _case(
+            "a spray shown earlier than recorded",
+            released,
+            shown=_shown(released, "inputs", inputs),
+            want_mismatch=["inputs"],
+        )
+    )
+    fed = next(s for s in released["seqs"] if log[str(s)]["body"].get("category") == "fertiliser")
+    out.append(
+        _case(
+            "the fertiliser entry left out: the shown application rests on nothing",
+            released,
+            drop=[fed],
+            want_mismatch=["inputs"],
+        )
+    )
+    precool = copy.deepcopy(released["shown"]["precool"])
+    precool[0]["reached_minutes"] = 20
+    out.append(
+        _case(
+            "pre-cooling shown faster than the readings",
+            released,
+            shown=_shown(released, "precool", precool),
+            want_mismatch=["precool"],
+        )
+    )
+    best = dict(released["shown"]["best_before"], date="2026-06-30")
+    out.append(
+        _case(
+            "a later best-before date",
+            released,
+            shown=_shown(released, "best_before", best),
+            want_mismatch=["best_before"],
+        )
+    )
+    ships = copy.deepcopy(recalled["shown"]["shipments"])
+    ships[0]["readings"][0]["celsius"] = "2.0"
+    out.append(
+        _case(
+            "a logger reading smoothed",
+            recalled,
+            shown=_shown(recalled, "shipments", ships),
+            want_mismatch=["shipments"],
+        )
+    )
+    reason = dict(recalled["shown"]["reason"], text="precautionary")
+    out.append(
+        _case(
+            "the recall's reason softened",
+            recalled,
+            shown=_shown(recalled, "reason", reason),
+            want_mismatch=["reason"],
+        )
+    )
+    contact = dict(released["shown"]["contact"], phone="+86 400 000 0000")
+    out.append(
+        _case(
+            "the cooperative's phone changed",
+            released,
+            shown=_shown(released, "contact", contact),
+            want_mismatch=["contact"],
+        )
+    )
+    band = dict(released["shown"]["grade_band"], min_mm="35")
+    out.append(
+        _case(
+            "the grade's size band widened",
+            released,
+            shown=_shown(released, "grade_band", band),
+            want_mismatch=["grade_band"],
+        )
+    )
+    tests = copy.deepcopy(released["shown"]["tests"])
+    tests[0]["time"] = "2026-06-01T06:00:00+08:00"
+    out.append(
+        _case(
+            "the sample shown as taken earlier",
+            released,
+            shown=_shown(released, "tests", tests),
+            want_mismatch=["tests"],
         )
     )
     return out
