@@ -98,9 +98,12 @@ def _write_tokens(folder: Path) -> None:
     entries, plain = [], []
     for role, actor in TOKEN_ROLES.items():
         token = secrets.token_urlsafe(24)
+        # The lab's key is the lab's (lab-keys/): the server signs nothing for it, the lab
+        # posts statements it signed itself (POST /api/v1/statements).
+        key = "" if role == "lab" else f'key = "{actor}"\n'
         entries.append(
             f'[[token]]\nsha256 = "{hash_token(token)}"\n'
-            f'actor = "{actor}"\nroles = ["{role}"]\nkey = "{actor}"\n'
+            f'actor = "{actor}"\nroles = ["{role}"]\n{key}'
         )
         plain.append(f"{role} {token}\n")
     (folder / "tokens.toml").write_text("\n".join(entries), encoding="utf-8")
@@ -225,7 +228,9 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
     root = keys.create("root")
     ledger = Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN))
     try:
-        season = build_season(ledger, root, keys.create)
+        # The lab's key stays with the lab, apart from the cooperative's key folder.
+        lab_keys = KeyFolder(folder / "lab-keys")
+        season = build_season(ledger, root, keys.create, lab_key=lab_keys.create)
         _write_tokens(folder)
         _, _, public = _labels(folder, ledger, keys, season)
         witness = _witness(folder, keys, ledger, ledger.checkpoint())

@@ -62,6 +62,7 @@ from traceability import (
     ResidueTest,
     Role,
     Shipping,
+    enrol_lab,
     load_mrl_csv,
     load_profile,
     reindex,
@@ -97,11 +98,14 @@ def setup(
     root_id = key_id_for(root.public_key().public_bytes_raw())
     at = format_time(datetime.now(UTC) - timedelta(minutes=1))
     keys: dict[Role, Ed25519PrivateKey] = {}
-    for role in (Role.COOPERATIVE, Role.PACKING_STATION, Role.LAB, Role.LOGISTICS):
+    for role in (Role.COOPERATIVE, Role.PACKING_STATION, Role.LAB, Role.LOGISTICS, Role.REGULATOR):
         keys[role] = Ed25519PrivateKey.generate() if folder is None else folder.create(role)
         body = register_body(keys[role].public_key().public_bytes_raw(), f"{role}-1", [role])
         ledger.append(sign_statement(Statement(ORIGIN, KEY_REGISTER, body, root_id, at), root))
     recorder = Recorder(ledger)
+    # Residue results count only from an enrolled lab key a regulator approved.
+    enrol_lab(recorder, keys[Role.LAB], keys[Role.REGULATOR], lab="BENCH-LAB", name="Bench lab",
+              accreditation="210000000001")  # fmt: skip
     coop = keys[Role.COOPERATIVE]
     master: list[Pair] = [
         (Product.from_body({"gtin": GTIN, "commodity": "strawberry", "name": "草莓"}), coop),

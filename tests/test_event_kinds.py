@@ -21,6 +21,7 @@ from traceability.projection._complaints import COMPLAINT_HANDLERS
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
+from traceability.projection._sampling import KEY_HANDLERS, SAMPLING_HANDLERS
 from traceability.projection._status_map import STATUS_MAP_HANDLERS
 from verifier_app._i18n import MESSAGES
 from verifier_app.staff._events_api import router as events_router
@@ -67,6 +68,8 @@ HANDLED = (
     | set(ISSUE_HANDLERS)
     | set(STATUS_MAP_HANDLERS)
     | set(COMPLAINT_HANDLERS)
+    | set(KEY_HANDLERS)
+    | set(SAMPLING_HANDLERS)
 )
 EPCIS = _classes_tested("traceability/exports/_epcis.py")
 FSMA = _classes_tested("traceability/exports/_fsma.py")

@@ -55,6 +55,16 @@ PUBLIC = {
         "QualityReading",
         "Training",
         "derive_analyses",
+        # Sampling plans and independent labs (docs/adr/0020).
+        "LabApproval",
+        "LabEnrolment",
+        "LabInfo",
+        "OverdueSample",
+        "PlanInfo",
+        "Sample",
+        "SampleLine",
+        "SamplingPlan",
+        "enrol_lab",
         # Monitoring and the quarterly evaluation (issue 14).
         "LOSS_TARGET",
         "HoldCount",

@@ -27,6 +27,7 @@ from traceability._facts import (
     derive_facts,
 )
 from traceability._label_keys import LABEL_ROLE, LabelKey, label_keys, register_label_key
+from traceability._labs import enrol_lab
 from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._mirror_follow import DomainMirror
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
@@ -73,6 +74,7 @@ from traceability.events._events import (
 )
 from traceability.events._model import Model
 from traceability.events._quality import Assessment, QualityReading, Training
+from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -118,6 +120,7 @@ from traceability.projection._quarterly import (
     parse_quarter,
 )
 from traceability.projection._read import Projection
+from traceability.projection._sampling_reads import LabInfo, OverdueSample, PlanInfo, SampleLine
 from traceability.projection._scans import (
     SUSPICIOUS_SCANS,
     ScanCount,
@@ -200,6 +203,9 @@ __all__ = [
     "ImportProblem",
     "InputApplication",
     "InputFinding",
+    "LabApproval",
+    "LabEnrolment",
+    "LabInfo",
     "LabelKey",
     "LabelRun",
     "LifecycleError",
@@ -219,7 +225,9 @@ __all__ = [
     "Monitoring",
     "MrlRow",
     "MrlTable",
+    "OverdueSample",
     "Packing",
+    "PlanInfo",
     "PlotInfo",
     "Processing",
     "Product",
@@ -243,6 +251,9 @@ __all__ = [
     "RoleError",
     "RouteFigures",
     "RuleFinding",
+    "Sample",
+    "SampleLine",
+    "SamplingPlan",
     "ScanCount",
     "SelectionFields",
     "Shipment",
@@ -270,6 +281,7 @@ __all__ = [
     "count_scan",
     "derive_analyses",
     "derive_facts",
+    "enrol_lab",
     "export_epcis",
     "export_fsma204",
     "forget_contact",

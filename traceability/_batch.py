@@ -99,13 +99,13 @@ def record_batch(
             try:
                 info = signer_at(keys, key_id, next_seq if seq is None else seq, event.KIND)
                 if seq is not None:
-                    apply_entry(conn, seq, event, info.actor, info.roles)
+                    apply_entry(conn, seq, event, info.actor, info.roles, key_id=key_id)
                     next_seq = seq + 1
                     continue
                 cache.flush()
                 dry = conn.begin_nested()  # a duplicate: checked, never applied twice
                 try:
-                    apply_entry(conn, next_seq, event, info.actor, info.roles)
+                    apply_entry(conn, next_seq, event, info.actor, info.roles, key_id=key_id)
                 finally:
                     dry.rollback()
                     cache.reset()

@@ -84,7 +84,7 @@ class StatusMapSeal:
                 format_time(datetime.now(UTC)),
             )
             info = signer_at(appender.keys(), self.key_id, size, event.KIND)
-            apply_entry(conn, size, event, info.actor, info.roles)
+            apply_entry(conn, size, event, info.actor, info.roles, key_id=self.key_id)
             appender.append(self.ledger.prepare_batch([sign_statement(statement, self.key)]))
             set_applied_size(conn, appender.size)
         except (TraceError, LedgerError) as e:

@@ -59,7 +59,7 @@ def record_signed(
                 # lifecycle refusal (raises the ledger's SignatureError).
                 signed.verify(info.public_key)
                 event = parse_event(statement.kind, statement.body)
-                apply_entry(conn, seq, event, info.actor, info.roles)
+                apply_entry(conn, seq, event, info.actor, info.roles, key_id=statement.key_id)
             except TraceError as e:
                 raise BatchError(i, e) from e
 

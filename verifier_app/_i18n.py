@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Final, Literal
 
 from verifier_app._quality_wording import QUALITY_WORDING
+from verifier_app._sampling_wording import SAMPLING_WORDING
 
 __all__ = ["DEFAULT_LANGUAGE", "DIRECTION", "LANGUAGES", "MESSAGES", "Language", "choose_language"]
 
@@ -21,6 +22,8 @@ DIRECTION: Final[Mapping[Language, str]] = {"zh": "ltr", "ug": "rtl", "en": "ltr
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     "zh": {
         **QUALITY_WORDING["zh"],  # the lot pages' quality sections (issue 14)
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["zh"],
         "language_name": "中文",
         "site": "农产品溯源验证",
         "status_unknown": "未知编码：可能是假冒产品",
@@ -307,6 +310,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     },
     "ug": {
         **QUALITY_WORDING["ug"],  # the lot pages' quality sections (issue 14)
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["ug"],
         "language_name": "ئۇيغۇرچە",
         "site": "يېزا ئىگىلىك مەھسۇلاتلىرىنى ئىز قوغلاش",
         "status_unknown": "نامەلۇم كود: ساختا مەھسۇلات بولۇشى مۇمكىن",
@@ -632,6 +637,8 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     },
     "en": {
         **QUALITY_WORDING["en"],  # the lot pages' quality sections (issue 14)
+        # Sampling (issue 14): the staff and regulator pages share these words.
+        **SAMPLING_WORDING["en"],
         "language_name": "English",
         "site": "Produce traceability check",
         "status_unknown": "Unknown code: possible counterfeit",

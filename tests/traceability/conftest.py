@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner, Result
 
 from agritrace.cli import app as agritrace_app
-from ledger import Ledger
+from ledger import KeyFolder, Ledger, key_id_for
 from tests.ledger.conftest import LogWorld, db_url, make_log, postgres_server, postgres_url
 from traceability import (
     Cooling,
@@ -39,6 +39,7 @@ from traceability import (
     Role,
     Shipping,
     SubstanceResult,
+    enrol_lab,
     export_epcis,
     export_fsma204,
     load_mrl_csv,
@@ -59,6 +60,8 @@ __all__ = ["db_url", "ev", "make_log", "postgres_server", "postgres_url"]
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
 STRAWBERRY = "06912345678902"  # bulk strawberries (harvest and graded lots)
 JAM = "06912345678919"  # strawberry jam
+#: The test lab: enrolled by its own key, approved by the regulator (docs/adr/0020).
+LAB_ID, LAB_NAME, LAB_CMA = "KS-LAB", "Kashgar Agri Testing Lab", "211234567890"
 T0 = datetime.fromisoformat("2026-06-01T08:00:00+08:00")
 
 
@@ -175,6 +178,16 @@ def make_coop(make_log: Callable[[str], LogWorld]) -> Callable[[str], Coop]:
         recorder = Recorder(world.ledger)
         recorders.append(recorder)
         coop = Coop(world, recorder, keys)
+        # Residue results are refused unless the lab's key is enrolled and approved.
+        enrol_lab(
+            recorder,
+            keys[Role.LAB],
+            keys[Role.REGULATOR],
+            lab=LAB_ID,
+            name=LAB_NAME,
+            accreditation=LAB_CMA,
+            at=T0 - timedelta(days=30),
+        )
         c = Role.COOPERATIVE
         coop.record(c, ev(Product, gtin=STRAWBERRY, commodity="strawberry", name="草莓 bulk"))
         coop.record(c, ev(Product, gtin=JAM, commodity="strawberry_jam", name="草莓酱"))
@@ -272,6 +285,18 @@ def staff(tmp_path: Path) -> Staff:
     for role in Role:
         s.ok("ledger", "keygen", role.value)
         s.ok("ledger", "register", role.value, "--actor", f"{role.value} 1", "--role", role.value)
+    enrolment = {"lab": LAB_ID, "name": LAB_NAME, "accreditation": LAB_CMA, "time": at(-60 * 24)}
+    s.ok("record", "lab", "--signer", "lab", "--file", s.write_json("lab.json", enrolment))
+    lab_key = KeyFolder(s.keys).load("lab").public_key().public_bytes_raw()
+    approval = {"lab": LAB_ID, "key_id": key_id_for(lab_key), "time": at(-60 * 24)}
+    s.ok(
+        "record",
+        "lab_approval",
+        "--signer",
+        "regulator",
+        "--file",
+        s.write_json("la.json", approval),
+    )
     product = {"gtin": STRAWBERRY, "commodity": "strawberry", "name": "草莓 bulk"}
     s.ok("record", "product", "--signer", "cooperative", "--file", s.write_json("p.json", product))
     farm = {

@@ -56,6 +56,7 @@ from traceability import (
     Role,
     Shipping,
     TraceError,
+    enrol_lab,
     load_mrl_csv,
     load_profile,
     reindex,
@@ -106,6 +107,15 @@ class Adversary(RuleBasedStateMachine):
             )
             self.keys[role] = actor.key
         self.recorder = Recorder(self.ledger)
+        enrol_lab(
+            self.recorder,
+            self.keys[Role.LAB],
+            self.keys[Role.REGULATOR],
+            lab="KS-LAB",
+            name="Kashgar Agri Testing Lab",
+            accreditation="211234567890",
+            at=T0 - timedelta(days=30),
+        )
         c = Role.COOPERATIVE
         strawberry = load_profile(DATA / "strawberry.toml")
         jam = strawberry.to_body() | {"name": "jam", "commodity": "strawberry_jam"}

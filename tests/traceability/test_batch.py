@@ -92,9 +92,12 @@ def season(coop: Coop) -> list[tuple[Model, Ed25519PrivateKey]]:
 
 
 def projection(coop: Coop) -> dict[str, list[tuple[Any, ...]]]:
+    # Each cooperative has its own keys: the lab's key id is the one column that must differ.
     with coop.ledger.engine.connect() as conn:
         return {
-            table.name: sorted(tuple(r) for r in conn.execute(select(table)))
+            table.name: sorted(
+                tuple(r) for r in conn.execute(select(*(c for c in table.c if c.name != "key_id")))
+            )
             for table in t.metadata.sorted_tables
         }
 

@@ -81,7 +81,9 @@ def test_export_carries_the_cooperative_as_party_master_data(coop: Coop) -> None
     assert [e.message for e in validator.iter_errors(document)] == []
     (vocabulary,) = document["epcisHeader"]["epcisMasterData"]["vocabularyList"]
     assert vocabulary["type"] == "urn:epcglobal:epcis:vtype:Party"
-    (party,) = vocabulary["vocabularyElementList"]
+    # The cooperative first, then every enrolled lab (the fixture's), each a Party.
+    party, lab = vocabulary["vocabularyElementList"]
+    assert lab["id"] == f"https://{coop.ledger.origin}/party/KS-LAB"
     assert party["id"] == "https://id.gs1.org/417/6912345670005"  # party GLN, AI 417
     attributes = {a["id"]: a["attribute"] for a in party["attributes"]}
     assert attributes["urn:epcglobal:cbv:mda#name"] == "喀什果农合作社"
@@ -91,9 +93,11 @@ def test_export_carries_the_cooperative_as_party_master_data(coop: Coop) -> None
     assert attributes[f"https://{origin}/voc/county"] == KASHGAR["county"]
 
 
-def test_export_without_a_cooperative_entry_has_no_header(coop: Coop) -> None:
+def test_export_without_a_cooperative_entry_names_only_the_lab(coop: Coop) -> None:
     coop.harvest()
-    assert "epcisHeader" not in coop.epcis()
+    (vocabulary,) = coop.epcis()["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    (lab,) = vocabulary["vocabularyElementList"]
+    assert lab["id"].endswith("/party/KS-LAB")
 
 
 def test_record_cooperative_command(staff: Staff) -> None:
@@ -112,5 +116,5 @@ def test_record_cooperative_command(staff: Staff) -> None:
     assert staff.size() == size + 1
     document = json.loads(staff.ok("export", "epcis", "--from", "2000-01-01").stdout)
     (vocabulary,) = document["epcisHeader"]["epcisMasterData"]["vocabularyList"]
-    (party,) = vocabulary["vocabularyElementList"]
+    party, _lab = vocabulary["vocabularyElementList"]
     assert party["id"] == "https://kashgar-coop.example/log/party/cooperative"

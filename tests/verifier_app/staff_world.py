@@ -29,7 +29,15 @@ from ledger import (
     sign_statement,
 )
 from tests.verifier_app.signing_in import sign_in
-from traceability import Farm, Product, Recorder, load_mrl_csv, load_profile, register_label_key
+from traceability import (
+    Farm,
+    Product,
+    Recorder,
+    enrol_lab,
+    load_mrl_csv,
+    load_profile,
+    register_label_key,
+)
 from verifier_app import Settings, create_app, hash_token
 
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
@@ -122,6 +130,17 @@ def build_staff_world(
     token_file.write_text("\n".join(lines), encoding="utf-8")
     coop = keys.load("coop-admin")
     recorder = Recorder(ledger)
+    # Residue results count only from a lab key enrolled by itself and approved by the
+    # regulator (docs/adr/0020).
+    enrol_lab(
+        recorder,
+        keys.load("kashgar-lab"),
+        keys.load("market-regulator"),
+        lab="KS-LAB",
+        name="Kashgar Agri Testing Lab",
+        accreditation="211234567890",
+        at=datetime.now(UTC) - timedelta(days=29),
+    )
     recorder.record(
         Product.from_body({"gtin": STRAWBERRY, "commodity": "strawberry", "name": "草莓 bulk"}),
         coop,

@@ -25,6 +25,7 @@ from tests.verifier_app.staff_world import (
     staff_world,
 )
 from traceability.projection._status_map import update_map
+from verifier_app import create_app
 from verifier_app.staff._events_api import EVENT_ROLES
 
 __all__ = ["staff_client", "staff_world"]  # fixtures used by name
@@ -150,6 +151,13 @@ def test_every_event_route_records_a_season(
         "time": ago(0.1),
     }
     ok(c, w, "regulator", "decision", decision)
+    # Sampling (the fixture enrolled the lab and the regulator approved it: trace.lab and
+    # trace.lab_approval are on the ledger already).
+    plan = {"plan": "SP-1", "gtin": STRAWBERRY, "every_days": 7, "analyses": ["pesticide_residues"]}
+    ok(c, w, "cooperative", "sampling_plan", plan | {"time": ago(0.15)})
+    sample = {"sample_id": "SMP-1", "lot": ref("H1"), "taken_by": "lab", "lab": "KS-LAB"}
+    sample |= {"sampler": "Ali", "analyses": ["pesticide_residues"], "time": ago(0.1)}
+    ok(c, w, "lab", "sample", sample)
     # The lot-status map's root: only the one the projection's own map gives is taken.
     with w.ledger.engine.connect() as conn, conn.begin() as scratch:
         root, lots = update_map(conn, w.size())
@@ -164,17 +172,20 @@ def test_every_event_route_records_a_season(
     assert {f"trace.{k}" for k in EVENT_ROLES} <= kinds | {"trace.residue"}
 
 
-def test_role_matrix(staff_client: TestClient, staff_world: StaffWorld) -> None:
+def test_role_matrix(staff_world: StaffWorld) -> None:
     # The token's role is checked before the body is read: an empty body is enough to see
-    # the refusal (403) or get past it to the body's check (422). One world for the matrix.
+    # the refusal (403) or get past it to the body's check (422). One world for the matrix;
+    # its ~160 requests from one address would meet the per-address burst (100), so the
+    # burst is raised: this test is about roles, not rates.
     size = staff_world.size()
     seen = {}
-    for kind in EVENT_ROLES:
-        for role in ROLES:
-            response = post(staff_client, staff_world, role, kind, {})
-            seen[kind, role] = response.status_code
-            if response.status_code == 403:
-                assert response.json()["error"]["code"] == "forbidden"
+    with TestClient(create_app(staff_world.settings(api_burst=10_000))) as staff_client:
+        for kind in EVENT_ROLES:
+            for role in ROLES:
+                response = post(staff_client, staff_world, role, kind, {})
+                seen[kind, role] = response.status_code
+                if response.status_code == 403:
+                    assert response.json()["error"]["code"] == "forbidden"
     assert seen == {
         (kind, role): 422 if role in EVENT_ROLES[kind] else 403
         for kind in EVENT_ROLES
@@ -186,7 +197,8 @@ def test_role_matrix(staff_client: TestClient, staff_world: StaffWorld) -> None:
 def test_lab_may_submit_only_residue_and_staff_never(
     staff_client: TestClient, staff_world: StaffWorld
 ) -> None:
-    assert [k for k, roles in EVENT_ROLES.items() if "lab" in roles] == ["residue"]
+    # A lab records its results, its own enrolment and the samples it takes; nothing else.
+    assert [k for k, roles in EVENT_ROLES.items() if "lab" in roles] == ["residue", "lab", "sample"]
     assert "packing_station" not in EVENT_ROLES["residue"]
     ok(staff_client, staff_world, "packing_station", "harvest", harvest_body())
     size = staff_world.size()

@@ -27,7 +27,15 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Not reached from a staff form: the command line's import/record and the exports say
 #: their errors on the command line or in the API's English ``detail``; the lot-status map
 #: is appended by the checkpoint's signer, never by a form.
-NOT_FORMS = ("traceability/cli/", "traceability/exports/", "traceability/projection/_status_map")
+#: Sampling plans, lab enrolments and samples have no staff form (NO_FORM): labs sign their
+#: own, the admin and the regulator use the API or the command line (docs/adr/0020).
+NOT_FORMS = (
+    "traceability/cli/",
+    "traceability/exports/",
+    "traceability/projection/_status_map",
+    "traceability/events/_sampling",
+    "traceability/projection/_sampling",
+)
 HTML = {"Accept": "text/html"}
 
 

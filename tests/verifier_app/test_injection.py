@@ -46,6 +46,7 @@ from traceability import (
     Recorder,
     Release,
     ResidueTest,
+    enrol_lab,
     load_mrl_csv,
     load_profile,
 )
@@ -138,6 +139,10 @@ def _test(r: Recorder, k: dict[str, Ed25519PrivateKey], lot: str, chlorpyrifos: 
 
 def _record_season(ledger: Ledger, k: dict[str, Ed25519PrivateKey]) -> None:
     r = Recorder(ledger)
+    # The lab's name is shown on the regulator's page: an attack string there too.
+    at = T0 - timedelta(days=8)
+    enrol_lab(r, k["kashgar-lab"], k["market-regulator"], lab="KS-LAB", name=ATTACK,
+              accreditation="211234567890", at=at)  # fmt: skip
     coop = k["coop-admin"]
     r.record(Product.from_body({"gtin": GTIN, "commodity": "strawberry", "name": ATTACK}), coop)
     farm = {

@@ -45,4 +45,5 @@ def test_event_routes_admit_the_token_roles_the_domain_permits() -> None:
         permitted = domain - {Role.REGULATOR.value} or domain
         assert set(roles) == permitted, route
     assert EVENT_ROLES["residue"] == ("lab",)  # only a lab vouches for a measurement
+    assert EVENT_ROLES["lab_approval"] == ("regulator",)
     assert EVENT_ROLES["release"] == ("cooperative",)

@@ -29,6 +29,7 @@ from traceability.cli._common import (
 )
 from traceability.events._events import EVENT_TYPES, Cooperative, Harvest, Hold, Recall, Release
 from traceability.events._model import Model
+from traceability.events._sampling import LabApproval
 from traceability.projection._read import Projection
 from traceability.rules._tables import load_mrl_csv, load_profile
 
@@ -114,7 +115,7 @@ def _file_command(model: type[Model]) -> Callable[..., None]:
     return command
 
 
-_FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND}
+_FRIENDLY = {Cooperative.KIND, Harvest.KIND, Hold.KIND, Release.KIND, LabApproval.KIND}
 # Certificates and label runs are recorded by `agritrace lot certificate` / `lot labels`,
 # which render what they record: no entry without its document.
 _ISSUED = {"trace.certificate", "trace.labels"}
@@ -196,6 +197,44 @@ def hold(
     with errors():
         body = {"lot": _lot_ref(db, lot, gtin), "reason": reason, "time": time or now_text()}
         event = Hold.from_body(body)
+        _record(event, db, keys, signer, idempotency_key, time_given=time is not None)
+
+
+@record_app.command("lab_approval")
+def lab_approval(
+    signer: Signer,
+    lab: Annotated[str | None, typer.Option(help="The lab id its enrolment names.")] = None,
+    key_id: Annotated[
+        str | None,
+        typer.Option(help="The enrolled key to approve [default: the lab's one pending key]."),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why, e.g. the CMA certificate seen.")] = None,
+    file: EventFile = None,
+    time: When = None,
+    db: Db = None,
+    keys: Keys = DEFAULT_KEYS,
+    idempotency_key: IdemKey = None,
+) -> None:
+    """Approve a lab's enrolment (a regulator key): its key may then sign samples and results.
+
+    Without --key-id, approves the one enrolment of --lab not approved yet.
+    """
+    with errors():
+        if file is None and lab is not None and key_id is None:
+            with open_projection(db) as projection:
+                pending = [
+                    e.key_id for e in projection.labs() if e.lab == lab and not e.approved_seq
+                ]
+            if len(pending) != 1:
+                raise ValidationError(
+                    "--key-id", f"one of the pending enrolments of lab {lab}", pending or None
+                )
+            key_id = pending[0]
+        body = {"lab": lab, "key_id": key_id, "note": note, "time": time or now_text()}
+        required = {"lab": lab, "key_id": key_id}
+        event = _options_or_file(
+            LabApproval, file, required, {k: v for k, v in body.items() if v is not None}
+        )
         _record(event, db, keys, signer, idempotency_key, time_given=time is not None)
 
 

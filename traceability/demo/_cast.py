@@ -17,6 +17,8 @@ __all__ = [
     "FARMS",
     "JUJUBE",
     "LAB",
+    "LAB_CMA",
+    "LAB_ID",
     "PACKING_STATION",
     "PRODUCTS",
     "SITES",
@@ -61,6 +63,8 @@ SITES = (
     },
 )
 LAB = "喀什地区农产品质量检测中心 Kashgar Agri Testing Lab"
+#: The lab's id on the ledger and its CMA (资质认定) certificate number: illustrative.
+LAB_ID, LAB_CMA = "KS-QTC", "236512340001"
 
 
 def gtin(item: str) -> str:

@@ -6,6 +6,12 @@ one harvest misses pre-cooling (held), one lot fails the residue test (held with
 graded from it), one harvest is refused by the pre-harvest interval and picked days later,
 and one harvest lot is recalled (its graded lots and their shipment follow).
 
+Sampling (issue 14): the Kashgar lab enrols its own key (kept outside the cooperative's key
+folder) and the market regulator approves it; a weekly plan covers the strawberries and a
+3-day plan the Yengisar farm; the lab takes a sample before each test, and the regulator
+pre-samples (抽检) one lot. One late release is refused while the weekly plan is overdue and
+passes after the regulator's sample.
+
 Seeded: the same seed gives the same lots, sizes, readings and results.
 """
 
@@ -25,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import KEY_REGISTER, Ledger, Statement, format_time, key_id_for, register_body
 from ledger import sign_statement as sign
 from traceability._errors import LifecycleError
+from traceability._labs import enrol_lab
 from traceability._recorder import Recorder
 from traceability._seal import seal_with_status_map
 from traceability.demo._autumn import JUJUBE_LOTS, record_autumn
@@ -33,6 +40,8 @@ from traceability.demo._cast import (
     FARMS,
     JUJUBE,
     LAB,
+    LAB_CMA,
+    LAB_ID,
     PACKING_STATION,
     PRODUCTS,
     SITES,
@@ -58,6 +67,7 @@ from traceability.events._events import (
     Site,
 )
 from traceability.events._model import Model
+from traceability.events._sampling import Sample, SamplingPlan
 from traceability.projection._read import Projection
 from traceability.rules._actors import Role
 from traceability.rules._tables import load_mrl_csv, load_profile
@@ -80,6 +90,12 @@ ACTORS: Mapping[str, tuple[Role, ...]] = {
     # The server's key for complaints from the public scan page (docs/adr/0022).
     "complaint-intake": (Role.INTAKE,),
 } | {f.grower_actor: (Role.GROWER,) for f in FARMS}
+
+#: The lab's key name (kept by the lab, not in the cooperative's key folder).
+LAB_ACTOR = "kashgar-lab"
+#: The weekly plan for every strawberry lot, and a closer one for the Yengisar farm, whose
+#: lot failed last season's residue test (the regulator asked for it).
+WEEKLY_PLAN, FARM_PLAN = "SP-SB-WEEKLY", "SP-YS-F04"
 
 # Grade -> (lot suffix, share of the harvest's mass, size range in mm drawn for the sample).
 # The ranges sit inside the profile's bands (super >= 35, grade_1 30-35, grade_2 25-30).
@@ -106,6 +122,8 @@ class Season:
         recalled_harvest: The harvest lot the recall was recorded on.
         jujube_gtin: The jujubes' GTIN-14 (the autumn's lots).
         jujube_released: A released jujube lot (graded by count, with Brix readings).
+        late_release: A lot whose release is refused while the weekly sampling plan is
+            overdue, then passes after the regulator's pre-sample.
         quarter: The calendar quarter the season falls in (its quarterly evaluation).
         complained: A shipped lot a buyer complained about; the regulator decided (warning).
     """
@@ -120,6 +138,7 @@ class Season:
     recalled_harvest: str = "SB26-H02"
     jujube_gtin: str = JUJUBE.gtin
     jujube_released: str = JUJUBE_LOTS[2]
+    late_release: str = "SB26-H01-G2"
     quarter: str = f"{T0.year}-Q{(T0.month - 1) // 3 + 1}"
     complained: str = "SB26-H05-G1"
 
@@ -160,13 +179,17 @@ def _at(days: float = 0, minutes: float = 0) -> str:
 
 
 def _enrol(
-    ledger: Ledger, root: Ed25519PrivateKey, new_key: Callable[[str], Ed25519PrivateKey]
+    ledger: Ledger,
+    root: Ed25519PrivateKey,
+    new_key: Callable[[str], Ed25519PrivateKey],
+    lab_key: Callable[[str], Ed25519PrivateKey],
 ) -> dict[str, Ed25519PrivateKey]:
     root_id = key_id_for(root.public_key().public_bytes_raw())
     when = format_time(T0 - timedelta(days=40))
     keys = {}
     for name, roles in ACTORS.items():
-        key = keys[name] = new_key(name)
+        # The lab makes its own key; the cooperative registers only its public half.
+        key = keys[name] = (lab_key if name == LAB_ACTOR else new_key)(name)
         body = register_body(key.public_key().public_bytes_raw(), name, [r.value for r in roles])
         ledger.append(sign(Statement(ledger.origin, KEY_REGISTER, body, root_id, when), root))
     return keys
@@ -196,6 +219,22 @@ def _master_data(w: _Writer) -> None:
     w.recorder.record(load_profile(_DATA / "strawberry.toml"), coop, at=T0 - timedelta(days=35))
     w.recorder.record(load_mrl_csv(_DATA / "mrl-sample.csv"), coop, at=T0 - timedelta(days=35))
     w.season.counts["rule tables"] += 2
+    when = T0 - timedelta(days=30)
+    enrol_lab(
+        w.recorder,
+        w.keys[LAB_ACTOR],
+        w.keys["market-regulator"],
+        lab=LAB_ID,
+        name=LAB,
+        accreditation=LAB_CMA,
+        at=when,
+    )
+    w.season.counts["labs"] += 1
+    analyses = ["pesticide_residues"]
+    w("coop-admin", SamplingPlan, "sampling plans", plan=WEEKLY_PLAN, gtin=STRAWBERRY.gtin,
+      every_days=7, analyses=analyses, time=_at(-1))  # fmt: skip
+    w("market-regulator", SamplingPlan, "sampling plans", plan=FARM_PLAN, gtin=STRAWBERRY.gtin,
+      farm=FARMS[3].farm, every_days=3, analyses=analyses, time=_at(-1))  # fmt: skip
 
 
 def _spray(w: _Writer, grower: str, plot: str, substance: str, product: str, at: str) -> None:
@@ -329,6 +368,10 @@ def _test(w: _Writer, rng: random.Random, lot: str, fail: bool) -> None:
     def value(low: float, high: float) -> str:
         return "<LOQ" if rng.random() < 0.4 else f"{rng.uniform(low, high):.3f}"
 
+    sample_id = f"S26-{lot[-3:]}"
+    w(LAB_ACTOR, Sample, "samples", sample_id=sample_id, lot=_ref(lot), taken_by="lab",
+      lab=LAB_ID, sampler="吐尔逊·阿里 Tursun Ali", analyses=["pesticide_residues"],
+      time=_at(day + 1, 30))  # fmt: skip
     results = [
         # 0.12 mg/kg against the sample table's 0.05: the failing lot of the season.
         {"substance": "chlorpyrifos", "value": "0.120" if fail else "<LOQ", "loq": "0.01"},
@@ -340,7 +383,7 @@ def _test(w: _Writer, rng: random.Random, lot: str, fail: bool) -> None:
         ResidueTest,
         "residue tests",
         lot=_ref(lot),
-        sample_id=f"S26-{lot[-3:]}",
+        sample_id=sample_id,
         lab=LAB,
         method="GB 23200.113-2018 (GC-MS/MS)",
         results=results,
@@ -410,12 +453,35 @@ def _complaints(w: _Writer, season: Season) -> None:
       time=_at(7, 120))  # fmt: skip
 
 
+def _late_release(w: _Writer, lot: str) -> None:
+    """A lot kept back past the weekly plan's due date: refused, pre-sampled, released."""
+    day, note = 13, "监管抽检合格 regulator's pre-sample passed"
+    try:
+        w("coop-admin", Release, "releases", lot=_ref(lot), note=note, time=_at(day, 60))
+    except LifecycleError as e:
+        w.season.refused.append(f"release {lot} on {_at(day)[:10]}: {e}")
+    w("market-regulator", Sample, "samples", sample_id="JG26-0614-01", lot=_ref(lot),
+      taken_by="regulator", lab=LAB_ID, sampler="市场监管局 王明 Wang Ming",
+      analyses=["pesticide_residues"], time=_at(day, 120))  # fmt: skip
+    results = [
+        {"substance": s, "value": "<LOQ", "loq": "0.01"}
+        for s in ("chlorpyrifos", "carbendazim", "imidacloprid")
+    ]
+    w(LAB_ACTOR, ResidueTest, "residue tests", lot=_ref(lot), sample_id="JG26-0614-01",
+      lab=LAB, method="GB 23200.113-2018 (GC-MS/MS)", results=results,
+      time=_at(day, 300))  # fmt: skip
+    w("coop-admin", Release, "releases", lot=_ref(lot), note=note, time=_at(day, 360))
+    w("coop-admin", CertificateIssued, "certificates", lot=_ref(lot), basis=["委托检测"],
+      quantity="整批 whole lot", time=_at(day, 365))  # fmt: skip
+
+
 def build_season(
     ledger: Ledger,
     root: Ed25519PrivateKey,
     new_key: Callable[[str], Ed25519PrivateKey],
     *,
     seed: int = 2026,
+    lab_key: Callable[[str], Ed25519PrivateKey] | None = None,
 ) -> Season:
     """Record the demo season on a fresh ledger.
 
@@ -424,6 +490,8 @@ def build_season(
         root: The cooperative's root key: it registers every actor's key.
         new_key: Makes (and keeps) a private key for an actor name, e.g. in a key folder.
         seed: Seeds sizes, readings, varieties and residue values.
+        lab_key: Makes the lab's own key, kept apart from the cooperative's (e.g. a
+            ``lab-keys`` folder); ``new_key`` when None.
 
     Returns:
         The counts and the lots a visitor should look at.
@@ -433,7 +501,7 @@ def build_season(
     """
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     season = Season(STRAWBERRY.gtin)
-    keys = _enrol(ledger, root, new_key)
+    keys = _enrol(ledger, root, new_key, lab_key or new_key)
     season.counts["actor keys"] = len(keys)
     w = _Writer(ledger, keys, season)
     _master_data(w)
@@ -447,6 +515,8 @@ def build_season(
         if lot == "SB26-H03":
             continue  # failed: its graded lots are on hold, never released
         for suffix in ("SU", "G1", "G2"):
+            if f"{lot}-{suffix}" == season.late_release:
+                continue  # released after the season's last sample: see _late_release
             day = _HARVESTS[lot][2] + 1
             note = "三项农残检测合格 residue tests passed"
             w("coop-admin", Release, "releases", lot=_ref(f"{lot}-{suffix}"), note=note,
@@ -468,6 +538,7 @@ def build_season(
         time=_at(7, 60),
     )
     _complaints(w, season)
+    _late_release(w, season.late_release)
     # The autumn comes after the summer's entries, so theirs keep their positions.
     w.recorder.record(load_profile(_DATA / "jujube.toml"), keys["coop-admin"], at=T0)
     season.counts["rule tables"] += 1

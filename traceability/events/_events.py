@@ -482,3 +482,9 @@ EVENT_TYPES: dict[str, type[Model]] = {
         Decision,
     )
 }
+
+# Sampling plans, labs and samples (issue 14) live in their own module, which builds on
+# LotRef above: imported last, and first through the package (traceability/events/__init__).
+from traceability.events._sampling import SAMPLING_TYPES  # noqa: E402
+
+EVENT_TYPES.update(SAMPLING_TYPES)

@@ -13,6 +13,7 @@ residue test    ObjectEvent OBSERVE, agt:residueResults inspecting    (unchanged
                 (each with agt:analysisKind)
 training        ObjectEvent OBSERVE, farm readPoint     <origin>/voc/training  (none)
 assessment      ObjectEvent OBSERVE, farm readPoint     <origin>/voc/assessing (none)
+sample          ObjectEvent OBSERVE, agt:takenBy        sampling      (unchanged)
 packing         AggregationEvent ADD                    packing       (unchanged)
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
@@ -22,6 +23,11 @@ hold            ObjectEvent OBSERVE                     holding       non_sellab
 release         ObjectEvent OBSERVE                     (none)        sellable_accessible
 recall          ObjectEvent OBSERVE                     (none)        recalled
 ==============  ======================================  ============  =====================
+
+Master data in the header: the cooperative and every enrolled lab as ``Party`` elements (a
+lab's accreditation number, its enrolment and approval entries), and the sampling plans as
+``<origin>/voc/SamplingPlan`` elements. A residue result names its lab party
+(``agt:labParty``, from the approved signing key) and who took its sample (``agt:takenBy``).
 
 Identifiers: lots are GS1 Digital Link URIs (EPCIS 2.0 accepts them as EPC classes); plots,
 sites, parties and units are URIs under the log's origin. ``eventID`` is the CBV 2.0
@@ -59,6 +65,8 @@ from traceability.events._events import (
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
 from traceability.events._model import Model
+from traceability.events._sampling import Sample
+from traceability.exports._epcis_master import lab_parties, plan_elements
 from traceability.exports._event_hash import event_hash
 from traceability.projection._apply import parse_event
 from traceability.projection._export_reads import ExportSnapshot
@@ -226,6 +234,15 @@ class _Mapper:
                         "agt:ruleEntry": self.uri("entry", str(v.rule_seq)),
                     }
                 results.append(item)
+            source = self.reads.entry_source(entry.seq)
+            named = (
+                {}
+                if source is None
+                else {
+                    "agt:labParty": self.uri("party", source.lab),
+                    "agt:takenBy": source.taken_by,
+                }
+            )
             return obs | {
                 "bizStep": "inspecting",
                 "quantityList": self.quantities([e.lot]),
@@ -233,6 +250,18 @@ class _Mapper:
                 "agt:lab": e.lab,
                 "agt:method": e.method,
                 "agt:residueResults": results,
+                **named,
+            }
+        if isinstance(e, Sample):
+            # CBV 2.0 "sampling"; a regulator's pre-sample (抽检) says so in agt:takenBy.
+            return obs | {
+                "bizStep": "sampling",
+                "quantityList": self.quantities([e.lot]),
+                "agt:sampleID": e.sample_id,
+                "agt:takenBy": e.taken_by,
+                "agt:sampler": e.sampler,
+                "agt:analyses": list(e.analyses),
+                **({"agt:labParty": self.uri("party", e.lab)} if e.lab else {}),
             }
         if isinstance(e, Packing):
             return {
@@ -416,10 +445,20 @@ def build_document(
         "schemaVersion": "2.0",
         "creationDate": format_time(created or datetime.now(UTC)),
     }
-    party = mapper.cooperative()
-    if party is not None:
-        vocabulary = {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": [party]}
-        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": [vocabulary]}}
+    labs = lab_parties(reads, mapper.uri)
+    parties = [p for p in [mapper.cooperative(), *labs] if p is not None]
+    vocabularies = []
+    if parties:
+        vocabularies.append(
+            {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": parties}
+        )
+    plans = plan_elements(reads, mapper.uri)
+    if plans:
+        vocabularies.append(
+            {"type": mapper.uri("voc", "SamplingPlan"), "vocabularyElementList": plans}
+        )
+    if vocabularies:
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": vocabularies}}
     return document | {"epcisBody": {"eventList": events}}
 
 

@@ -14,7 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from traceability._errors import RoleError, ValidationError
-from traceability.events._events import EVENT_TYPES, Harvest, InputApplication, Product
+from traceability.events._events import (
+    EVENT_TYPES,
+    Harvest,
+    InputApplication,
+    Product,
+    ResidueTest,
+)
 from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
@@ -23,6 +29,13 @@ from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
 from traceability.projection._query import profile_for
+from traceability.projection._sampling import (
+    KEY_HANDLERS,
+    SAMPLING_HANDLERS,
+    Signer,
+    check_residue_signer,
+    record_result_source,
+)
 from traceability.projection._status_map import STATUS_MAP_HANDLERS
 from traceability.rules._actors import Role, check_role
 from traceability.rules._tables import MrlTable, Profile
@@ -40,9 +53,18 @@ def parse_event(kind: str, body: Mapping[str, Any]) -> Model:
 
 
 def apply_entry(
-    conn: Connection, seq: int, event: Model, actor: str, roles: tuple[str, ...]
+    conn: Connection,
+    seq: int,
+    event: Model,
+    actor: str,
+    roles: tuple[str, ...],
+    *,
+    key_id: str,
 ) -> None:
     """Check ``event`` (entry ``seq``, signed by ``actor``) against the projection and apply it.
+
+    ``key_id`` is the signing key's: a lab is known by its approved key
+    (:mod:`traceability.projection._sampling`), not by a name any key could claim.
 
     Raises:
         RoleError: the signer's roles may not record this kind.
@@ -52,9 +74,17 @@ def apply_entry(
     check_role(event.KIND, actor, roles)
     if isinstance(event, InputApplication | Harvest):
         _check_own_plot(conn, event.KIND, event.plot, actor, roles)
+    key_handler = KEY_HANDLERS.get(type(event))
     signer_handler = SIGNER_HANDLERS.get(type(event)) or COMPLAINT_HANDLERS.get(type(event))
-    if signer_handler is not None:
+    if key_handler is not None:
+        key_handler(conn, seq, event, Signer(key_id, actor, roles))
+    elif signer_handler is not None:
         signer_handler(conn, seq, event, actor, roles)
+    elif isinstance(event, ResidueTest):
+        # Only an approved lab's key vouches for a measurement (docs/adr/0020).
+        lab, sample = check_residue_signer(conn, seq, event, Signer(key_id, actor, roles))
+        _HANDLERS[ResidueTest](conn, seq, event)
+        record_result_source(conn, seq, lab, sample, key_id)
     else:
         _HANDLERS[type(event)](conn, seq, event)
     if isinstance(event, Profile | MrlTable | Product):
@@ -88,4 +118,5 @@ _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
     **MOVEMENT_HANDLERS,
     **ISSUE_HANDLERS,
     **STATUS_MAP_HANDLERS,
+    **SAMPLING_HANDLERS,
 }

@@ -250,9 +250,8 @@ class _EntryReplay(_Replay):
         info: KeyInfo | None = self.ring.keys.get(statement.key_id)
         roles = info.roles if info is not None and info.valid_at(record.seq) else ()
         actor = info.actor if info is not None else statement.key_id
-        apply_entry(
-            self.conn, record.seq, parse_event(statement.kind, statement.body), actor, roles
-        )
+        event = parse_event(statement.kind, statement.body)
+        apply_entry(self.conn, record.seq, event, actor, roles, key_id=statement.key_id)
 
 
 def _scratch_schema(engine: Engine) -> str:

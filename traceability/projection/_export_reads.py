@@ -25,10 +25,13 @@ __all__ = [
     "CooperativeRow",
     "ExportSnapshot",
     "FarmRow",
+    "LabRow",
     "LotRow",
+    "PlanRow",
     "ResultRow",
     "ShipmentRow",
     "SiteRow",
+    "SourceRow",
 ]
 
 
@@ -102,6 +105,41 @@ class ShipmentRow:
     shipment: str
     origin: str
     destination: str
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """The approved lab behind a residue entry, its sample and who took the sample."""
+
+    lab: str
+    sample_id: str
+    taken_by: str
+
+
+@dataclass(frozen=True)
+class LabRow:
+    """An enrolled lab: id, name, accreditation, enrolment and approval entries."""
+
+    lab: str
+    name: str
+    accreditation: str
+    seq: int
+    approved_seq: int | None
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """A sampling plan as stored (``analyses`` a JSON list; times ISO 8601)."""
+
+    plan: str
+    gtin: str
+    farm: str | None
+    plot: str | None
+    every_days: int
+    analyses: str
+    start: str
+    ends: str | None
+    seq: int
 
 
 class ExportSnapshot:
@@ -207,6 +245,35 @@ class ExportSnapshot:
                 self._profiles[row.commodity] = None
         profile = self._profiles[row.commodity]
         return "pesticide_residue" if profile is None else profile.analysis_kind(substance)
+
+    def entry_source(self, seq: int) -> SourceRow | None:
+        """Return who stands behind residue entry ``seq``: lab, sample, who took it."""
+        row = self._conn.execute(
+            select(t.result_sources).where(t.result_sources.c.seq == seq)
+        ).first()
+        return None if row is None else SourceRow(row.lab, row.sample_id, row.taken_by)
+
+    def labs(self) -> list[LabRow]:
+        """Return every enrolled lab once (its first key's enrolment), approved or not."""
+        rows = self._conn.execute(select(t.lab_keys).order_by(t.lab_keys.c.seq)).all()
+        out: dict[str, LabRow] = {}
+        for r in rows:
+            if r.lab not in out:
+                approved = [k.approved_seq for k in rows if k.lab == r.lab and k.approved_seq]
+                out[r.lab] = LabRow(
+                    r.lab, r.name, r.accreditation, r.seq, min(approved, default=None)
+                )
+        return list(out.values())
+
+    def sampling_plans(self) -> list[PlanRow]:
+        """Return every sampling plan in force (the latest entry per plan id)."""
+        rows = self._conn.execute(select(t.sampling_plans).order_by(t.sampling_plans.c.plan))
+        return [
+            PlanRow(
+                r.plan, r.gtin, r.farm, r.plot, r.every_days, r.analyses, r.start, r.ends, r.seq
+            )
+            for r in rows
+        ]
 
     def entries_of_lots(self, keys: Collection[str]) -> list[int]:
         """Return the seqs of every entry naming any of the lots ``keys``, in ledger order."""

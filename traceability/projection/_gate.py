@@ -9,8 +9,9 @@ mass. Shares follow the recorded quantities (a graded lot is all of its one inpu
 processed lot's inputs weigh in by their quantities, equally when their units differ).
 
 Also refused here: a lot with a failing residue result in its history not lifted by a
-re-test or a regulator's decision, a processing-grade lot offered for fresh sale, and a
-decision dated before the results it relies on.
+re-test or a regulator's decision, a processing-grade lot offered for fresh sale, a
+decision dated before the results it relies on, and the release of a lot a sampling plan
+covers while that plan is overdue (:func:`traceability.projection._sampling.check_plans`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from traceability.projection import _schema as t
 from traceability.projection._cache import active
 from traceability.projection._lineage import ancestors
 from traceability.projection._query import profile_for
+from traceability.projection._sampling import check_plans
 from traceability.rules._lifecycle import Action, LotStatus, transition
 from traceability.rules._refusals import lot_code
 
@@ -125,7 +127,8 @@ def check_sale(conn: Connection, row: Any, when: datetime, action: str) -> None:
     Raises:
         LifecycleError: ``release-refused-after-failed-residue``,
             ``processing-grade-not-for-sale``, ``release-requires-passed-tests`` (names the
-            untested input and its share of the mass) or ``decision-after-results``.
+            untested input and its share of the mass), ``decision-after-results`` or, for a
+            release, ``sampling-plan-overdue``.
     """
     if row.failed:
         raise LifecycleError(
@@ -160,6 +163,9 @@ def check_sale(conn: Connection, row: Any, when: datetime, action: str) -> None:
             },
             case="self" if gap.lot == row.key else None,
         )
+    if action == "release":
+        # Release only: a lot released while its plan was kept stays labelable.
+        check_plans(conn, row, when, action)
     if relied is not None and when < relied:
         raise LifecycleError(
             "decision-after-results",

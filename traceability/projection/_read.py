@@ -70,6 +70,16 @@ from traceability.projection._quarterly import (
 )
 from traceability.projection._query import profile_for
 from traceability.projection._replay import catch_up
+from traceability.projection._sampling_reads import (
+    LabInfo,
+    OverdueSample,
+    PlanInfo,
+    SampleLine,
+    lab_list,
+    lot_samples,
+    overdue_list,
+    plan_list,
+)
 from traceability.projection._scans import suspicious_serials
 from traceability.projection._status import LotPage, StatusFilter, lots_by_status
 from traceability.rules._lifecycle import LotStatus
@@ -355,6 +365,40 @@ class Projection:
         """Return the cooperative's master data, or None when no entry names it yet."""
         with self._read() as conn:
             return cooperative_info(conn)
+
+    # --- sampling (issue 14; docs/adr/0020) --------------------------------------------------
+
+    def overdue_samples(self, at: datetime | None = None) -> list[OverdueSample]:
+        """Return the sampling plans overdue at ``at`` (default now): the alert rows.
+
+        One row per plan whose next third-party sample was due before ``at`` and not taken
+        by then, longest overdue first. The release gate judges with the same rule, so every
+        lot a listed plan covers is refused release at ``at`` (``sampling-plan-overdue``).
+        The cooperative's and the regulator's pages list these rows; an alert feed polls it.
+        """
+        when = at or datetime.now(UTC)
+        with self._read() as conn:
+            return overdue_list(conn, when)
+
+    def sampling_plans(self, at: datetime | None = None) -> list[PlanInfo]:
+        """Return every sampling plan with its next due time as of ``at`` (default now)."""
+        with self._read() as conn:
+            return plan_list(conn, at or datetime.now(UTC))
+
+    def samples(self, gtin: str, lot: str) -> list[SampleLine]:
+        """Return the samples taken of a lot (by a lab or the regulator), oldest first.
+
+        Raises:
+            ValidationError: as :meth:`lot`.
+        """
+        state = self.lot(gtin, lot)
+        with self._read() as conn:
+            return lot_samples(conn, state.key)
+
+    def labs(self) -> list[LabInfo]:
+        """Return every enrolled lab key, with the regulator's approval if given."""
+        with self._read() as conn:
+            return lab_list(conn)
 
     # --- monitoring --------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ class _Replay:
         roles = info.roles if info is not None and info.valid_at(record.seq) else ()
         actor = info.actor if info is not None else statement.key_id
         event = parse_event(statement.kind, statement.body)
-        apply_entry(self.conn, record.seq, event, actor, roles)
+        apply_entry(self.conn, record.seq, event, actor, roles, key_id=statement.key_id)
 
     def chunk(self, records: list[Record]) -> None:
         with batch_cache(self.conn) as cache:

@@ -35,6 +35,7 @@ __all__ = [
     "input_doses",
     "inputs",
     "issued",
+    "lab_keys",
     "lots",
     "map_lots",
     "map_nodes",
@@ -45,9 +46,12 @@ __all__ = [
     "plots",
     "products",
     "readings",
+    "result_sources",
     "results",
     "retained",
     "rules",
+    "samples",
+    "sampling_plans",
     "shipment_lots",
     "shipments",
     "sites",
@@ -393,6 +397,74 @@ map_state = Table(
     Column("size", Integer, nullable=False),
     Column("lots", Integer, nullable=False),
     Column("root", String(64), nullable=False),
+)
+
+#: Labs' enrolled keys (``trace.lab``, signed by the key itself) and the regulator's approval
+#: of each (``trace.lab_approval``): only a key with ``approved_seq`` signs as a lab
+#: (docs/adr/0020-independent-labs-and-sampling-plans.md).
+lab_keys = Table(
+    "trace_lab_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("lab", String(40), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("accreditation", String(32), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("approved_seq", Integer),
+    Column("approved_by", Text),
+)
+
+#: Sampling plans: the latest ``trace.sampling_plan`` entry per plan id. ``analyses`` is a
+#: JSON list; ``start`` the plan's time, ``ends`` when it closes (or NULL).
+sampling_plans = Table(
+    "trace_sampling_plans",
+    metadata,
+    Column("plan", String(40), primary_key=True),
+    Column("gtin", String(14), nullable=False, index=True),
+    Column("farm", String(40)),
+    Column("plot", String(40)),
+    Column("every_days", Integer, nullable=False),
+    Column("analyses", Text, nullable=False),
+    Column("start", String(40), nullable=False),
+    Column("ends", String(40)),
+    Column("seq", Integer, nullable=False),
+)
+
+#: Samples taken (``trace.sample``): of which lot, by whom (``taken_by`` lab or regulator,
+#: the signer ``actor``, the ``sampler`` person), when; ``plots`` and ``farms`` are the JSON
+#: lists of where the lot was grown (through its ancestors), which plans it counts for.
+samples = Table(
+    "trace_samples",
+    metadata,
+    Column("sample_id", String(40), primary_key=True),
+    Column("lot", String(64), nullable=False, index=True),
+    Column("gtin", String(14), nullable=False, index=True),
+    Column("taken_by", String(16), nullable=False),
+    Column("lab", String(40)),
+    Column("sampler", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("analyses", Text, nullable=False),
+    Column("plots", Text, nullable=False),
+    Column("farms", Text, nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+#: Who stands behind each residue result entry: the approved lab (from the signing key, not
+#: the free-text ``lab`` field), the sample, and who took it (``lab`` when the entry names
+#: no recorded sample: the lab's own sampling, as its signed result says).
+result_sources = Table(
+    "trace_result_sources",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lab", String(40), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("sample_id", String(40), nullable=False),
+    Column("taken_by", String(16), nullable=False),
+    Column("sampler", Text),
+    Column("sample_seq", Integer),
 )
 
 #: Every ``trace.status_map`` entry applied: its position, the size it covers, its root.

@@ -76,6 +76,13 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     # record one taken by phone. Only a regulator decides on it.
     "trace.complaint": frozenset({Role.INTAKE, _C}),
     "trace.decision": frozenset({_R}),
+    # Sampling (issue 14, docs/adr/0020): the cooperative or the regulator states a plan;
+    # a lab enrols its own key and the regulator approves it; a sample is taken by an
+    # approved lab or by the regulator (pre-sampling), never by the cooperative.
+    "trace.sampling_plan": frozenset({_C, _R}),
+    "trace.lab": frozenset({_L}),
+    "trace.lab_approval": frozenset({_R}),
+    "trace.sample": frozenset({_L, _R}),
 }
 
 

@@ -46,6 +46,8 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "release-requires-passed-tests/self": ("action", "lot", "input", "share", "missing", "more"),
     "decision-after-results": ("action", "lot", "time", "relied"),
     "cold-chain-incomplete": ("action", "lot", "stage"),
+    # Sampling plans (projection/_sampling.py, rules/_sampling.py).
+    "sampling-plan-overdue": ("action", "lot", "plan", "due"),
     # Holds (rules/_holds.py, projection/_movement.py).
     "hold-lift-authority": ("lot", "hold_rule", "hold_entry", "who"),
     "hold-lift-evidence": ("lot", "hold_rule", "hold_entry"),

@@ -103,13 +103,17 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, caller: Regulator) -> HTMLResponse:
-    """The regulator's start page: the log's size, its latest checkpoint, what to do."""
+def home(request: Request, caller: Regulator, holder: RecorderDep) -> HTMLResponse:
+    """The regulator's start page: the log's size, overdue sampling plans, labs, checkpoint."""
     ledger: Ledger = request.app.state.ledger
+    holder.projection.catch_up()
     context = {
         "size": ledger.size(),
         "checkpoint": ledger.latest_checkpoint(),
         "drift": drift_state(request.app),
+        # The alert rows (Projection.overdue_samples) and who may sign lab results.
+        "overdue": holder.projection.overdue_samples(),
+        "labs": holder.projection.labs(),
     }
     return _page(request, caller, "regulator_home.html", context)
 
@@ -154,6 +158,7 @@ def _trace_context(
         decisions: list[DecisionView] = []
         counts = None
         quality = None
+        samples = None
     else:
         state = find_lot(holder, gtin, lot)
         summary = holder.projection.summary(state.gtin, state.lot)
@@ -166,6 +171,7 @@ def _trace_context(
         shipments = [n for n in graph.nodes if n.kind == "shipment"]
         decisions = holder.projection.decisions(state.gtin, state.lot)
         counts = holder.projection.complaint_counts(state.gtin, state.lot)
+        samples = holder.projection.samples(state.gtin, state.lot)
     status = {n.id.removeprefix("lot:"): n.status for n in graph.nodes if n.kind == "lot"}
 
     def rows(keys: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
@@ -183,6 +189,7 @@ def _trace_context(
         "decisions": decisions,
         "complaint_counts": counts,
         "quality": quality,
+        "samples": samples,
     }
 
 

@@ -42,7 +42,9 @@ from traceability import (
     IdempotencyKey,
     IdempotencyKeyUsedError,
     InputApplication,
+    LabApproval,
     LabelRun,
+    LabEnrolment,
     LotState,
     Model,
     Packing,
@@ -53,6 +55,8 @@ from traceability import (
     Release,
     ResidueTest,
     Role,
+    Sample,
+    SamplingPlan,
     Shipping,
     Site,
     StatusMap,
@@ -75,6 +79,7 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 EVENT_ROLES: Final[Mapping[str, tuple[TokenRole, ...]]] = {
     kind.removeprefix("trace."): cast(
         "tuple[TokenRole, ...]",
+        # A kind only a regulator records (a lab approval, a decision) keeps the regulator's.
         tuple(sorted(r.value for r in (PERMITTED[kind] - {Role.REGULATOR} or PERMITTED[kind]))),
     )
     for kind in EVENT_TYPES
@@ -413,17 +418,61 @@ def record_complaint(
 
 @router.post("/decision", status_code=status.HTTP_201_CREATED)
 def record_decision(
-    event: Decision,
-    caller: EventCaller,
-    app: RecorderDep,
-    sent: IdempotencyDep,
-    response: Response,
+    event: Decision, caller: EventCaller, app: RecorderDep, sent: IdempotencyDep, response: Response
 ) -> EventOut:
     """Record a regulator's warning or dismissal of a complaint.
 
     A hold or recall decision must follow its hold or recall in one batch: the regulator's
     complaint page records both (``POST /regulator/complaints/<entry>/decide``).
     """
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/sampling_plan", status_code=status.HTTP_201_CREATED)
+def record_sampling_plan(
+    event: SamplingPlan,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """State how often a third-party sample of a product (farm, plot) must be taken."""
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/lab", status_code=status.HTTP_201_CREATED)
+def record_lab(
+    event: LabEnrolment,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Enrol a lab's key (name, CMA number), signed by that key: it counts once approved.
+
+    The server holds no lab key, so a lab posts its enrolment signed to
+    ``/api/v1/statements``; this route serves a server that signs for the caller.
+    """
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/lab_approval", status_code=status.HTTP_201_CREATED)
+def record_lab_approval(
+    event: LabApproval,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Approve a lab's enrolment (a regulator only): the key may then sign results."""
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/sample", status_code=status.HTTP_201_CREATED)
+def record_sample(
+    event: Sample, caller: EventCaller, app: RecorderDep, sent: IdempotencyDep, response: Response
+) -> EventOut:
+    """Record a sample taken of a lot by an approved lab (signed by its key)."""
     return _record(caller, app, event, sent, response)
 
 

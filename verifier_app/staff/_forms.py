@@ -411,4 +411,8 @@ NO_FORM: Final[Mapping[str, str]] = {
     "status_map": "appended by the server before each checkpoint it publishes",
     "complaint": "consumers report on the scan page (/report/...); signed by the intake key",
     "decision": "regulators decide on the complaint's page (/regulator/complaints)",
+    "sampling_plan": "sampling plans are stated by the cooperative admin or the regulator",
+    "lab": "a lab signs its own enrolment (API or CLI); the server holds no lab key",
+    "lab_approval": "the regulator approves a lab's enrolment (CLI or API)",
+    "sample": "a lab signs its own samples; the regulator's pre-samples by CLI or API",
 }

@@ -101,6 +101,8 @@ def staff_home(request: Request, caller: StaffCaller, app: RecorderDep, q: str =
         caller,
         forms=forms,
         attention=attention,
+        # The alert rows: sampling plans overdue now block the release of their lots.
+        overdue=projection.overdue_samples(),
         recent=recent,
         q=q,
         found=found,
@@ -339,6 +341,7 @@ def show_lot(
         quality=projection.quality(state.gtin, state.lot),
         made_from=made_from,
         made_into=made_into,
+        samples=projection.samples(state.gtin, state.lot),
         steps=steps,
         chosen=lot_value(summary.gtin, summary.lot),
         label_refusal=label_refusal,

@@ -436,6 +436,9 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "cold-chain-incomplete": (
             "不能{action}：批次 {lot} 及其来源批次没有{stage}记录，不能标为冷链合规"
         ),
+        "sampling-plan-overdue": (
+            "不能{action}：批次 {lot} 所属的抽样计划 {plan} 应在 {due} 前抽样，至今没有第三方抽样"
+        ),
         "hold-lift-authority": (
             "不能解除：批次 {lot} 按「{hold_rule}」被暂停（账本第 {hold_entry} 条），"
             "只有{who}可以解除"
@@ -538,6 +541,10 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "cold-chain-incomplete": (
             "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى ۋە ئۇ كەلگەن تۈركۈملەردە {stage} خاتىرىسى "
             "يوق، شۇڭا سوغۇق زەنجىر ئۆلچىمىگە ئۇيغۇن دېيىشكە بولمايدۇ"
+        ),
+        "sampling-plan-overdue": (
+            "{action} مۇمكىن ئەمەس: {lot} تۈركۈمى تەۋە {plan} ئەۋرىشكە پىلانى بويىچە {due} "
+            "دىن بۇرۇن ئەۋرىشكە ئېلىنىشى كېرەك ئىدى، تېخى ئۈچىنچى تەرەپ ئەۋرىشكىسى يوق"
         ),
         "hold-lift-authority": (
             "بىكار قىلىش مۇمكىن ئەمەس: {lot} تۈركۈمى «{hold_rule}» بويىچە توختىتىلغان "
@@ -660,6 +667,10 @@ REFUSAL_WORDING: Final[Mapping[Language, Mapping[str, str]]] = {
         "cold-chain-incomplete": (
             "cannot {action}: lot {lot} and the lots it came from have no {stage} record, so "
             "it cannot be called cold-chain compliant"
+        ),
+        "sampling-plan-overdue": (
+            "cannot {action}: sampling plan {plan}, which covers lot {lot}, needed a "
+            "third-party sample by {due} and has none since"
         ),
         "hold-lift-authority": (
             "cannot lift: lot {lot} is held under {hold_rule} (entry {hold_entry}); only {who} "
