@@ -333,7 +333,7 @@ def _residue(tt: _Teller, claims: Mapping[str, Any]) -> Step:
         rows.append(Row(tt.t["lab"], escape(s["lab"]), "tests"))
         rows.append(Row(tt.t["sample"], _bdi(s["sample_id"]), "tests"))
         rows.append(Row(tt.t["sampled"], tt.time(s["time"]), "tests"))
-        rows.append(Row(tt.t["method"], _bdi(s["method"]), "tests"))
+        rows.append(Row(tt.t["test_method"], _bdi(s["method"]), "tests"))
     editions = dict.fromkeys(r["edition"] for r in claims.get("residues") or [])
     if editions:
         rows.append(Row(tt.t["limits_standard"], _bdi("; ".join(editions)), "residues"))

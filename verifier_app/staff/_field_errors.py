@@ -122,6 +122,15 @@ KINDS: Final[tuple[Kind, ...]] = (
         r"|an indicator the profile declares \(.+\))",
     ),
     _k("readable_file", r"a readable (TOML profile|CSV file)"),
+    # Received quantities and the monitoring reads (issue 14).
+    _k("unit_needs_quantity", r"a unit only together with a quantity"),
+    _k(
+        "quantity_last_part",
+        r"the received quantity on the last part \(more_readings false\), not a part",
+    ),
+    _k("shipment_unit", r"the unit of the shipment's lots \((?P<unit>.+)\)"),
+    _k("quarter", r"a quarter written YYYY-Qn, e\.g\. 2026-Q4"),
+    _k("log_position", r"a position from 0 to (?P<size>\S+) \(applied\)"),
 )
 
 
