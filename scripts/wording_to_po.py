@@ -71,6 +71,7 @@ TABLES: tuple[Table, ...] = (
     Table("verifier_app.staff._wording:REFUSAL_TERMS", "refusal_terms"),
     Table("verifier_app.staff._field_error_wording:FIELD_ERROR_WORDING", "field_errors"),
     Table("verifier_app.regulator._wording:REGULATOR_WORDING", "regulator"),
+    Table("verifier_app._value_wording:VALUE_WORDING", "values"),
 )
 
 # (context, key) -> text, the flat form of a table; context is None for a flat table.

@@ -126,7 +126,16 @@ CHECKS = [completeness_problems, placeholder_problems, collision_problems, comme
 
 
 def test_the_app_has_catalogs() -> None:
-    assert "formats" in domains(LOCALE_DIR)
+    assert set(domains(LOCALE_DIR)) == {
+        "consumer",
+        "staff",
+        "refusals",
+        "refusal_terms",
+        "field_errors",
+        "regulator",
+        "formats",
+        "values",
+    }
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

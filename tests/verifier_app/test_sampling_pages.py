@@ -15,10 +15,9 @@ from fastapi.testclient import TestClient
 
 from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
 from traceability.demo._season import FARM_PLAN, WEEKLY_PLAN
-from verifier_app._sampling_wording import SAMPLING_WORDING
+from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 
 HTML = {"Accept": "text/html"}
-LANGUAGES = ("zh", "ug", "en")
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +39,11 @@ def page(client: TestClient, path: str, lang: str, **query: str) -> str:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_regulator_home_lists_overdue_plans_and_approved_labs(
-    client: TestClient, world: SeasonWorld, lang: str
+    client: TestClient, world: SeasonWorld, lang: Language
 ) -> None:
     world.sign_in(client, "regulator")
     text = page(client, "/regulator", lang)
-    words = SAMPLING_WORDING[lang]
+    words = MESSAGES[lang]
     assert words["overdue_title"] in text
     assert words["overdue_blocks"] in text
     assert f'data-plan="{WEEKLY_PLAN}"' in text
@@ -55,20 +54,20 @@ def test_regulator_home_lists_overdue_plans_and_approved_labs(
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_cooperative_home_lists_the_same_overdue_plans(
-    client: TestClient, world: SeasonWorld, lang: str
+    client: TestClient, world: SeasonWorld, lang: Language
 ) -> None:
     world.sign_in(client, "cooperative")
     text = page(client, "/staff", lang)
-    assert SAMPLING_WORDING[lang]["overdue_title"] in text
+    assert MESSAGES[lang]["overdue_title"] in text
     assert f'data-plan="{WEEKLY_PLAN}"' in text
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_lot_pages_show_the_regulators_pre_sample_as_such(
-    client: TestClient, world: SeasonWorld, lang: str
+    client: TestClient, world: SeasonWorld, lang: Language
 ) -> None:
     lot, gtin = world.season.late_release, world.season.gtin
-    words = SAMPLING_WORDING[lang]
+    words = MESSAGES[lang]
     world.sign_in(client, "cooperative")
     staff = page(client, f"/staff/lots/{gtin}/{lot}", lang)
     assert 'class="sample regulator"' in staff
