@@ -31,7 +31,11 @@ CODES = frozenset(
         "GTIN", "GS1", "GLN", "QR", "PDF", "PNG", "ZPL", "A4", "UTC", "LOQ", "MRL", "JSON",
         "CSV", "EPCIS", "FSMA", "JavaScript", "ID", "SSCC", "LD",
         # Units: SI symbols are written in Latin letters in Chinese and Uyghur texts too.
-        "kg", "mg", "mm", "g", "C", "KGM",
+        "kg", "mg", "mm", "g", "C", "KGM", "Bx",
+        # China's lab accreditation mark (资质认定 CMA), printed as such on reports.
+        "CMA",
+        # Quality indicators' codes, typed as such in the grading form's readings field.
+        "brix", "moisture",
         # The app's own name and its command.
         "agritrace", "reindex",
     }
@@ -63,25 +67,7 @@ class Pending:
     words: frozenset[str]
 
 
-PENDING = (
-    Pending(
-        "consumer page values (the facts' words; being localised on another branch)",
-        ("/01/",),
-        frozenset({
-            "Cooperative", "Fruit", "Growers", "Strawberries", "pass", "passed", "fail",
-            "released", "residue", "tests", "cooling", "core", "readings", "pre", "at", "to",
-            "limits", "entry", "hold", "above", "mrl", "on", "a", "an", "grower",
-            "logger", "mix", "of", "plot", "point", "precautionary", "product", "recall",
-            "recalled", "received", "reported", "set", "shipment", "sprayer", "super",
-            "unregistered", "up", "with",
-        }),
-    ),
-    Pending(
-        "substance names on the consumer page (being localised on another branch)",
-        ("/01/",),
-        frozenset({"chlorpyrifos", "carbendazim", "imidacloprid"}),
-    ),
-)  # fmt: skip
+PENDING: tuple[Pending, ...] = ()
 
 
 def pending_for(path: str) -> frozenset[str]:

@@ -101,15 +101,16 @@ def test_commodity_names_and_an_unknown_commodity() -> None:
 
 @pytest.mark.parametrize(
     ("language", "want"),
-    [("zh", "120 公斤（240 斤）"), ("ug", "120 كىلوگرام"), ("en", "120 kg")],
+    [("zh", "120 公斤（240 斤）"), ("ug", "120 كىلوگرام (240 جىڭ)"), ("en", "120 kg (240 jin)")],
 )
-def test_kilograms_in_words_with_jin_in_chinese(language: Language, want: str) -> None:
+def test_kilograms_in_words_with_jin_beside_them(language: Language, want: str) -> None:
     assert quantity_text("120", "KGM", language) == want
 
 
 def test_quantities_keep_their_digits_and_group_thousands() -> None:
     assert quantity_text("42.5", "KGM", "zh") == "42.5 公斤（85 斤）"
-    assert quantity_text("1250.5", "KGM", "en") == "1,250.5 kg"
+    assert quantity_text("1250.5", "KGM", "en") == "1,250.5 kg (2,501 jin)"
+    assert quantity_text("1250.5", "KGM", "en", jin=False) == "1,250.5 kg"
     assert quantity_text("0.5", "KGM", "zh", jin=False) == "0.5 公斤"
     assert quantity_text("500", "GRM", "zh") == "500 克"
 

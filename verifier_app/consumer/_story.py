@@ -97,6 +97,12 @@ def _bdi(value: object) -> Markup:
     return Markup("<bdi>{}</bdi>").format(value)
 
 
+def _said(value: object) -> Markup:
+    # What a person typed (a product's trade name, a variety, a method, a lab): shown as
+    # recorded, in no language of the page's (``lang="und"``), never translated.
+    return Markup('<bdi lang="und">{}</bdi>').format(value)
+
+
 class _Teller:
     """Formats values in one language."""
 
@@ -138,7 +144,7 @@ class _Teller:
 
     def substance(self, code: str) -> Markup:
         row = substance_names().get(code.lower())
-        return escape(code) if row is None else escape(row[self.language] or code)
+        return _said(code) if row is None else escape(row[self.language] or code)
 
     def status(self, code: str) -> Markup:
         return escape(self.t.get(f"lot_is_{code}", code))
@@ -227,7 +233,7 @@ def _field(tt: _Teller, claims: Mapping[str, Any]) -> Step:
         rows.append(Row(tt.t["grower"], escape(o["grower"]), "origins"))
     varieties = dict.fromkeys(h["variety"] for h in claims.get("harvests") or [])
     if varieties:
-        rows.append(Row(tt.t["grown_variety"], escape("; ".join(varieties)), "harvests"))
+        rows.append(Row(tt.t["grown_variety"], _said("; ".join(varieties)), "harvests"))
     return Step("field", tt.t["step_field"], tuple(rows))
 
 
@@ -239,7 +245,7 @@ def _inputs(tt: _Teller, claims: Mapping[str, Any]) -> Step:
             "input_line",
             date=tt.date(i["time"]),
             category=tt.t.get(f"cat_{i['category']}", i["category"]),
-            product=_bdi(i["product"]),
+            product=_said(i["product"]),
             substance=tt.substance(i["substance"]),
             dose=escape(dose).format(n=_bdi(i["dose"])),
         )
@@ -333,7 +339,7 @@ def _residue(tt: _Teller, claims: Mapping[str, Any]) -> Step:
         rows.append(Row(tt.t["lab"], escape(s["lab"]), "tests"))
         rows.append(Row(tt.t["sample"], _bdi(s["sample_id"]), "tests"))
         rows.append(Row(tt.t["sampled"], tt.time(s["time"]), "tests"))
-        rows.append(Row(tt.t["test_method"], _bdi(s["method"]), "tests"))
+        rows.append(Row(tt.t["test_method"], _said(s["method"]), "tests"))
     editions = dict.fromkeys(r["edition"] for r in claims.get("residues") or [])
     if editions:
         rows.append(Row(tt.t["limits_standard"], _bdi("; ".join(editions)), "residues"))
