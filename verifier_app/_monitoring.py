@@ -168,7 +168,10 @@ def report_content(
     if e.complaints is None:
         complaints = ((t["rep_complaints"], t["rep_not_kept"]),)
     else:
-        complaints = tuple((outcome, str(n)) for outcome, n in sorted(e.complaints.items()))
+        complaints = tuple(
+            (t.get(f"action_{outcome}", t["rep_complaint_open"]), str(n))
+            for outcome, n in sorted(e.complaints.items())
+        ) or ((t["rep_complaints"], "0"),)
     sampling = t["rep_not_kept"] if e.sampling_overdue is None else str(e.sampling_overdue)
     lines = checkpoint.strip().splitlines()
     last_day = q.end - timedelta(days=1)

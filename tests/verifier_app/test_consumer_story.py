@@ -302,7 +302,9 @@ def test_held_and_recalled_lots_say_why_in_plain_words(
     assert '实际用了 <bdi dir="ltr">95</bdi> 分钟' in cold
     recalled = client.get(_url(season, season.recalled), params={"lang": "ug"}).text
     assert "يېمەڭ. سېتىۋالغان بولسىڭىز" in recalled
-    assert '<q lang="und"><bdi>种植户报告喷雾器混用未登记农药' in recalled  # their words, quoted as recorded
+    assert (
+        '<q lang="und"><bdi>种植户报告喷雾器混用未登记农药' in recalled
+    )  # their words, quoted as recorded
 
 
 def test_a_story_fact_the_entries_do_not_give_makes_the_answer_not_verified(

@@ -16,7 +16,7 @@ import pytest
 
 from ledger import Checkpoint, Ledger, parse_note
 from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
-from traceability import LOSS_TARGET, Projection
+from traceability import LOSS_TARGET, ComplaintCounts, Projection
 
 QUARTER = "2026-Q2"  # the demo season starts 1 June 2026
 
@@ -49,10 +49,10 @@ def test_regulator_dashboard_shows_holds_failures_routes_and_charts(
     assert "12.0%" in html
     assert "3.0%" in html
     # The season's two sampling plans (weekly, and the Yengisar farm's) lapsed in June: both
-    # overdue now (Projection.overdue_samples, docs/adr/0020). Complaints are not kept by
-    # this ledger: no section, not a zero.
+    # overdue now (Projection.overdue_samples, docs/adr/0020). One of the season's two
+    # complaints is still open (the other was decided: a warning).
     assert re.search(r'id="fig-overdue">[^<]*<strong>2</strong>', html)
-    assert 'id="fig-complaints"' not in html
+    assert re.search(r'id="fig-complaints">[^<]*<strong>1</strong>', html)
     assert f'href="/reports/{QUARTER}?lang={language}"' in html
 
 
@@ -111,7 +111,10 @@ def test_report_page_is_public_and_names_its_checkpoint(world: SeasonWorld) -> N
     assert "7.3% (Target ≤ 10.0%: within the target)" in html
     assert "Shipment SH-0606-SHA (KS-PS1 → SHA-EC-WH2)" in html
     assert "121.0 kg left, 106.5 kg arrived: 12.0% lost" in html
-    assert "not recorded on this ledger yet" in html  # complaints, sampling: not kept yet
+    # The season's complaints: one warned about, one still open; its two lapsed plans.
+    assert "not recorded on this ledger yet" not in html
+    assert "open: no decision yet" in html
+    assert "Warning" in html
 
 
 ORIGIN_LINE = "test.kashgar-coop.example/log\n"
@@ -166,13 +169,13 @@ def test_quarter_without_events_reports_zeros_not_an_error(world: SeasonWorld) -
     assert "nothing weighed" in page.text
 
 
-def test_overdue_samples_and_complaints_show_once_the_projection_reads_them(
+def test_the_dashboard_counts_what_the_projection_reads(
     world: SeasonWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The sampling and complaints features add these reads to Projection; the dashboard
-    # shows their sections from then on (here: stand-ins returning two and three rows).
-    monkeypatch.setattr(Projection, "overdue_samples", lambda self, at: ["p1", "p2"], raising=False)
-    monkeypatch.setattr(Projection, "complaints", lambda self: ["c1", "c2", "c3"], raising=False)
+    # The figures come from the projection's own reads, not from the page: two and three.
+    monkeypatch.setattr(Projection, "overdue_samples", lambda self, at: ["p1", "p2"])
+    counts = ComplaintCounts(open=3, decided=0)
+    monkeypatch.setattr(Projection, "complaint_counts", lambda self, *a, **k: counts)
     with world.client() as client:
         world.sign_in(client, "regulator")
         html = client.get("/regulator/dashboard", params={"lang": "en"}).text

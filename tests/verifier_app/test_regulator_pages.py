@@ -114,7 +114,7 @@ def test_audit_runs_with_a_self_refreshing_progress_page_then_a_verdict(
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert "The ledger is intact (<code>valid</code>)" in page.text
-    assert f"Checked {log_size(client)} of {log_size(client)}" in page.text
+    assert f"Checked <bdi>{log_size(client)}</bdi> of <bdi>{log_size(client)}</bdi>" in page.text
     assert 'http-equiv="refresh"' not in page.text
     missing = client.get("/regulator/audits/nope", headers=HTML)
     assert missing.status_code == 404

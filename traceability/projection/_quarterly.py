@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
@@ -32,6 +32,7 @@ from traceability.projection._dashboard import (
     weeks_of,
 )
 from traceability.projection._rollup import Rollup, rollup_at
+from traceability.projection._sampling_reads import overdue_list
 
 __all__ = ["LOSS_TARGET", "Quarter", "QuarterlyEvaluation", "parse_quarter", "quarterly"]
 
@@ -196,4 +197,28 @@ def quarterly(conn: Connection, quarter: Quarter, upto: int) -> QuarterlyEvaluat
         routes=tuple(routes_of(conn, sums, upto, start, end)),
         # Arrivals come after their shipping: those from the quarter's first entry on.
         shipments=tuple(losses(conn, upto, start, end, since=first)),
+        complaints=_complaint_outcomes(conn, first, after, upto),
+        sampling_overdue=_overdue_at_end(conn, quarter),
     )
+
+
+def _complaint_outcomes(conn: Connection, first: int, after: int, upto: int) -> dict[str, int]:
+    # Complaints received in the quarter, each by the regulator's decision taken before
+    # ``upto`` (warning, hold, recall, dismiss), or "open".
+    c, d = t.complaints.c, t.decisions.c
+    rows = conn.execute(
+        select(c.seq, d.action, d.seq.label("decided"))
+        .select_from(t.complaints.outerjoin(t.decisions, d.complaint == c.seq))
+        .where(c.seq >= first, c.seq < after)
+    ).all()
+    outcomes: dict[str, int] = {}
+    for row in rows:
+        outcome = row.action if row.decided is not None and row.decided < upto else "open"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _overdue_at_end(conn: Connection, quarter: Quarter) -> int:
+    # Plans overdue on the quarter's last instant, or now while the quarter runs.
+    end = datetime.combine(quarter.end, time(), tzinfo=UTC)
+    return len(overdue_list(conn, min(end, datetime.now(UTC))))

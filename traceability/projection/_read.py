@@ -424,16 +424,9 @@ class Projection:
         return replace(
             found,
             suspicious=suspicious,
-            overdue_samples=self._optional_count("overdue_samples", at or datetime.now(UTC)),
-            complaints=self._optional_count("complaints"),
+            overdue_samples=len(self.overdue_samples(at or datetime.now(UTC))),
+            complaints=self.complaint_counts().open,
         )
-
-    def _optional_count(self, read: str, *args: object) -> int | None:
-        # Sampling plans (``overdue_samples(at)``) and complaints (``complaints()``) are
-        # read by methods other branches add to this class; until one is here, its
-        # dashboard section is not shown (None), never shown as zero.
-        method = getattr(self, read, None)
-        return None if method is None else len(method(*args))
 
     def quarterly(self, quarter: str | Quarter, *, upto: int | None = None) -> QuarterlyEvaluation:
         """Return the quarterly evaluation of the ledger's cooperative at position ``upto``.
