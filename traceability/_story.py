@@ -241,7 +241,8 @@ def _cooling(
     lot = _ref(body["lot"])
     harvested = _earliest_harvest(s, lot)
     profile = rules.of(s.commodity.get(lot))
-    if harvested is None or profile is None:
+    # A profile without a cold chain (nuts, honey) sets no band to reach: no pre-cooling step.
+    if harvested is None or profile is None or profile.get("precool_min_celsius") is None:
         return
     key = (lot, str(body["site"]))
     if key not in logs:
@@ -279,7 +280,9 @@ def _shipping(
     for ref in body["lots"]:
         profile = rules.of(s.commodity.get(_ref(ref)))
         if profile is not None:
-            tolerance = str(profile["transport_tolerance_celsius"])
+            # A profile without a cold chain allows any temperature on the road: no band.
+            allowed = profile.get("transport_tolerance_celsius")
+            tolerance = None if allowed is None else str(allowed)
             break
     point = body.get("set_point_celsius")
     line: dict[str, Any] = {

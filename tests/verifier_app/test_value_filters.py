@@ -50,6 +50,6 @@ def test_filters_word_known_codes_and_show_unknown_ones_as_recorded(source: str,
 
 def test_the_page_language_chooses_the_words() -> None:
     assert _render("{{ 'super' | grade }}", "ug") == "ئالاھىدە دەرىجە"
-    assert _render("{{ '120 KGM' | quantity }}", "en") == "120 kg"
+    assert _render("{{ '120 KGM' | quantity }}", "en") == "120 kg (240 jin)"
     # A language the app does not have falls back to Chinese, the default.
     assert _render("{{ 'super' | grade }}", "fr") == "特级"  # type: ignore[arg-type]

@@ -407,7 +407,8 @@
         const first = [...walk.harvests].filter(([k]) => walk.lineage(lot).has(k)).map(([, [, b]]) => String(b.time))
           .sort((a, b) => time(a) - time(b))[0];
         const profile = profileOf(walk.commodity.get(lot));
-        if (first === undefined || profile === undefined) continue;
+        // A profile without a cold chain (nuts, honey) sets no band to reach: no pre-cooling step.
+        if (first === undefined || profile === undefined || profile.precool_min_celsius == null) continue;
         const key = JSON.stringify([lot, String(body.site)]);
         if (!logs.has(key)) {
           logs.set(key, { lot: body.lot.lot, site: String(body.site), readings: [] });
@@ -428,7 +429,12 @@
         let tolerance = null;
         for (const r of body.lots) {
           const profile = profileOf(walk.commodity.get(ref(r)));
-          if (profile !== undefined) { tolerance = String(profile.transport_tolerance_celsius); break; }
+          if (profile !== undefined) {
+            // A profile without a cold chain allows any temperature on the road: no band.
+            const allowed = profile.transport_tolerance_celsius;
+            tolerance = allowed === undefined || allowed === null ? null : String(allowed);
+            break;
+          }
         }
         const point = body.set_point_celsius;
         const line = {
