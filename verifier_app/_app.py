@@ -33,7 +33,12 @@ from ledger import (
     WitnessStateFile,
     http_fetch,
 )
-from traceability import DomainMirror, StatusMapWitnessCheck, seal_with_status_map
+from traceability import (
+    DomainMirror,
+    StatusMapWitnessCheck,
+    projection_exists,
+    seal_with_status_map,
+)
 from verifier_app import _feed as feed
 from verifier_app import _sign_in as session
 from verifier_app import tiles
@@ -371,6 +376,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
 
 async def _warm_dashboards(holder: AppRecorder) -> None:
+    # Only over a domain's projection: opening one would create its tables in a log that
+    # has none yet (and nothing to sum).
+    if not await asyncio.to_thread(projection_exists, holder.ledger):
+        return
     try:
         await asyncio.to_thread(holder.projection.monitoring)
     except Exception:  # a cache warm-up: the first dashboard read builds it instead
