@@ -12,6 +12,7 @@ grading-and-labels screen. Screenshots go to ``test-artifacts/packer-*.png``.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,10 @@ def test_a_packer_goes_from_new_harvest_to_a_label_pdf_on_three_screens(
     assert graded.locator("form.print").count() == 0
 
     # The cooperative releases the graded lot (its role, its key); the packer looks again.
+    # A release is stated to the second and must come after the results it rests on: one
+    # recorded within the same second as the lab's results would be refused
+    # (decision-after-results), as it should.
+    time.sleep(1.1)
     release = {"lot": ref(f"{lot}-SU"), "note": "tests passed", "time": ago(0)}
     _api(base, world, "cooperative", "release", release)
     packer.reload()
