@@ -52,7 +52,7 @@ from ledger._record import Record
 from ledger._statement import MAX_BODY_BYTES as MAX_BODY_BYTES
 from ledger._statement import SignedStatement, Statement, format_time, key_id_for, sign_statement
 from ledger._statement import parse_time as parse_time
-from ledger._store import database_url
+from ledger._store import begin_write, database_url
 from ledger._tile_export import TilesExport, export_tiles
 from ledger._tile_reader import TiledTree
 from ledger._tile_store import TileNotFoundError, TileSource
@@ -132,6 +132,7 @@ __all__ = [
     "WitnessRequestError",
     "WitnessStateFile",
     "WitnessUnavailableError",
+    "begin_write",
     "database_url",
     "export_tiles",
     "format_time",

@@ -233,6 +233,7 @@ PUBLIC = {
         "Statement",
         "StatementError",
         "StoreError",
+        "begin_write",
         "database_url",
         "format_time",
         "key_id_for",

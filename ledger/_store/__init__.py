@@ -6,7 +6,7 @@ with the ledger's durability and locking settings. The table definitions are in
 builds a query.
 """
 
-from ledger._store._engine import DEFAULT_URL_ENV, database_url, open_engine
+from ledger._store._engine import DEFAULT_URL_ENV, begin_write, database_url, open_engine
 from ledger._store._rows import LEVEL_SHIFT, Head, Store, node_id
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "LEVEL_SHIFT",
     "Head",
     "Store",
+    "begin_write",
     "database_url",
     "node_id",
     "open_engine",

@@ -8,6 +8,8 @@ with ``BEGIN IMMEDIATE``; PostgreSQL writers lock the log's head row (see ``Stor
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ledger._errors import StoreError
 
-__all__ = ["DEFAULT_URL_ENV", "database_url", "open_engine"]
+__all__ = ["DEFAULT_URL_ENV", "begin_write", "database_url", "open_engine"]
 
 #: Environment variable holding the database URL when none is given.
 DEFAULT_URL_ENV = "AGRITRACE_DB"
@@ -55,6 +57,22 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """Open a transaction that will write, holding SQLite's write lock from its first statement.
+
+    A plain (DEFERRED) SQLite transaction that reads first (``CREATE TABLE IF NOT EXISTS``,
+    a check, a select) and writes after fails at once with "database is locked" when another
+    connection wrote in between: its snapshot is stale and waiting cannot help, so the busy
+    timeout is never used. Beginning IMMEDIATE makes it wait its turn instead. On PostgreSQL
+    this is an ordinary transaction.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(ledger_write=True)
+        with conn.begin():
+            yield conn
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

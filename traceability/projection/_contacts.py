@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from traceability._text import check_text
 from traceability.projection import _schema as t
+from traceability.projection._ddl import ensure_tables
 
 __all__ = ["MAX_CONTACT", "contact_digest", "find_contact", "forget_contact", "keep_contact"]
 
@@ -40,8 +41,8 @@ def keep_contact(engine: Engine, contact: str) -> str:
     text = check_text(contact.strip(), "contact", max_length=MAX_CONTACT)
     salt = secrets.token_bytes(16)
     digest = contact_digest(salt, text)
+    ensure_tables(engine, t.retained)
     with engine.begin() as conn:
-        t.retained.create_all(conn)
         conn.execute(
             insert(t.complaint_contacts),
             {

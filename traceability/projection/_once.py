@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from ledger import Receipt
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability.projection import _schema as t
+from traceability.projection._ddl import ensure_tables
 
 __all__ = ["claim", "ensure_table", "lookup", "remember", "settle"]
 
@@ -27,7 +28,7 @@ _table = t.idempotency
 
 def ensure_table(engine: Engine) -> None:
     """Create the keys' table when the database has none (a fresh or older ledger)."""
-    t.retained.create_all(engine)
+    ensure_tables(engine, t.retained)
 
 
 def _now() -> int:

@@ -40,6 +40,7 @@ from traceability.projection._complaints import (
 )
 from traceability.projection._contacts import find_contact
 from traceability.projection._dashboard import Monitoring
+from traceability.projection._ddl import ensure_tables
 from traceability.projection._export_reads import ExportSnapshot
 from traceability.projection._gate import check_issue
 from traceability.projection._lineage import (
@@ -105,7 +106,7 @@ class Projection:
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
-        t.metadata.create_all(ledger.engine)
+        ensure_tables(ledger.engine, t.metadata)
         ensure_table(ledger.engine)
 
     def catch_up(self) -> int:

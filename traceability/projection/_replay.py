@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledger import Appender, KeyInfo, Ledger, Record
+from ledger import Appender, KeyInfo, Ledger, Record, begin_write
 from traceability._errors import TraceError
 from traceability.projection import _schema as t
 from traceability.projection._apply import apply_entry, parse_event
@@ -124,6 +124,7 @@ def catch_up(ledger: Ledger) -> int:
 
 def rebuild(ledger: Ledger) -> int:
     """Drop the ``trace_*`` tables, recreate them and replay the whole ledger into them."""
-    t.metadata.drop_all(ledger.engine)
-    t.metadata.create_all(ledger.engine)
+    with begin_write(ledger.engine) as conn:
+        t.metadata.drop_all(conn)
+        t.metadata.create_all(conn)
     return catch_up(ledger)

@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Column,
-    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -29,9 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ledger import Ledger
+from ledger import Ledger, begin_write
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
+from traceability.projection._ddl import ensure_tables
 
 _log = logging.getLogger("traceability")
 
@@ -94,8 +94,8 @@ def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None
     return frozenset(serials)
 
 
-def _ensure(conn: Connection) -> None:
-    scans.create(conn, checkfirst=True)
+def _ensure(engine: Engine) -> None:
+    ensure_tables(engine, _metadata)
 
 
 def count_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount | None:
@@ -113,8 +113,9 @@ def count_scan(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCou
 
 
 def _count(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
-    with engine.begin() as conn:
-        _ensure(conn)
+    _ensure(engine)
+    # Written from its first statement: see ledger.begin_write.
+    with begin_write(engine) as conn:
         where = (scans.c.gtin == gtin) & (scans.c.serial == serial)
         # One statement, so concurrent scans of one label are all counted.
         done = conn.execute(update(scans).where(where).values(count=scans.c.count + 1))
@@ -134,8 +135,8 @@ def _count(engine: Engine, gtin: str, serial: str, now: datetime) -> ScanCount:
 
 def suspicious_serials(engine: Engine) -> list[tuple[str, str, ScanCount]]:
     """Every serial scanned more than :data:`SUSPICIOUS_SCANS` times: (gtin, serial, count)."""
-    with engine.begin() as conn:
-        _ensure(conn)
+    _ensure(engine)
+    with engine.connect() as conn:
         rows = conn.execute(
             select(scans).where(scans.c.count > SUSPICIOUS_SCANS).order_by(scans.c.count.desc())
         ).all()
