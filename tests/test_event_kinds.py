@@ -18,6 +18,7 @@ import pytest
 from traceability import MrlTable, Profile
 from traceability.events._events import EVENT_TYPES
 from traceability.projection._complaints import COMPLAINT_HANDLERS
+from traceability.projection._intake import INTAKE_HANDLERS
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
@@ -70,6 +71,7 @@ HANDLED = (
     | set(COMPLAINT_HANDLERS)
     | set(KEY_HANDLERS)
     | set(SAMPLING_HANDLERS)
+    | set(INTAKE_HANDLERS)
 )
 EPCIS = _classes_tested("traceability/exports/_epcis.py")
 FSMA = _classes_tested("traceability/exports/_fsma.py")

@@ -43,6 +43,23 @@ PUBLIC = {
     },
     "traceability": {
         "EVENT_TYPES",
+        # Many members' logs read together, and lots moving between them (issue 15,
+        # docs/adr/0023-county-cross-log-intake.md).
+        "LOT_FILTERS",
+        "LINK_PROBLEMS",
+        "Alliance",
+        "AllianceMember",
+        "AllianceMonitoring",
+        "CrossTrace",
+        "IntakeView",
+        "Intake",
+        "LinkCheck",
+        "MemberAudit",
+        "MemberCounts",
+        "MemberLot",
+        "StatusCounts",
+        "TraceLot",
+        "trace_across",
         # Quality, qualification and analyses by kind (issue 14, docs/adr/0021-*).
         "ANALYSIS_GROUPS",
         "ANALYSIS_KINDS",

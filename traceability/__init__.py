@@ -9,6 +9,17 @@ tables in step. Refused events append nothing. Every question about lots, lineag
 master data goes to a :class:`Projection`, which answers with frozen views.
 """
 
+from traceability._alliance import (
+    LOT_FILTERS,
+    Alliance,
+    AllianceMember,
+    MemberAudit,
+    MemberCounts,
+    MemberLot,
+)
+from traceability._alliance_links import LINK_PROBLEMS, LinkCheck
+from traceability._alliance_sums import AllianceMonitoring
+from traceability._alliance_trace import CrossTrace, TraceLot, trace_across
 from traceability._errors import (
     BatchError,
     LifecycleError,
@@ -72,6 +83,7 @@ from traceability.events._events import (
     SubstanceResult,
     UnitRef,
 )
+from traceability.events._intake import Intake
 from traceability.events._model import Model
 from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
@@ -107,6 +119,7 @@ from traceability.projection._lineage import BackTrace, FarmOrigin, ForwardTrace
 from traceability.projection._lineage_graph import LineageEdge, LineageGraph, LineageNode
 from traceability.projection._lists import LotState, PlotInfo, ProductInfo
 from traceability.projection._lookup import CooperativeInfo, LotSummary, ResidueLine
+from traceability.projection._member_reads import IntakeView, StatusCounts
 from traceability.projection._quality_reads import (
     AnalysisGroup,
     LotQuality,
@@ -158,7 +171,9 @@ __all__ = [
     "FACT_NAMES",
     "KEY_RETENTION",
     "LABEL_ROLE",
+    "LINK_PROBLEMS",
     "LOSS_TARGET",
+    "LOT_FILTERS",
     "MAX_COMPLAINT",
     "MAX_CONTACT",
     "PERMITTED",
@@ -167,6 +182,9 @@ __all__ = [
     "TABLE",
     "Action",
     "Alert",
+    "Alliance",
+    "AllianceMember",
+    "AllianceMonitoring",
     "AnalysisGroup",
     "Assessment",
     "BackTrace",
@@ -179,6 +197,7 @@ __all__ = [
     "Cooling",
     "Cooperative",
     "CooperativeInfo",
+    "CrossTrace",
     "Decision",
     "DecisionView",
     "DomainMirror",
@@ -203,6 +222,8 @@ __all__ = [
     "ImportProblem",
     "InputApplication",
     "InputFinding",
+    "Intake",
+    "IntakeView",
     "LabApproval",
     "LabEnrolment",
     "LabInfo",
@@ -212,6 +233,7 @@ __all__ = [
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
+    "LinkCheck",
     "LotPage",
     "LotQuality",
     "LotRef",
@@ -220,6 +242,9 @@ __all__ = [
     "LotSummary",
     "MapFault",
     "MapVerdict",
+    "MemberAudit",
+    "MemberCounts",
+    "MemberLot",
     "Mismatch",
     "Model",
     "Monitoring",
@@ -260,12 +285,14 @@ __all__ = [
     "ShipmentLoss",
     "Shipping",
     "Site",
+    "StatusCounts",
     "StatusMap",
     "StatusMapError",
     "StatusMapWitnessCheck",
     "StoredKey",
     "SubstanceResult",
     "TraceError",
+    "TraceLot",
     "Training",
     "Transition",
     "UnitRef",
@@ -301,4 +328,5 @@ __all__ = [
     "seal_with_status_map",
     "status_map_proof",
     "suspicious_serials",
+    "trace_across",
 ]

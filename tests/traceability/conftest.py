@@ -166,49 +166,50 @@ class Coop:
         return self.record(Role.LOGISTICS, ev(Shipping, **(fields | kw)))
 
 
+def setup_coop(world: LogWorld) -> Coop:
+    """Make ``world``'s log a cooperative: a key per role, the lab, products, a farm, rules."""
+    keys: dict[Role, Ed25519PrivateKey] = {}
+    for role in Role:
+        keys[role] = world.actor(f"{role.value}-1", (role.value,)).key
+    recorder = Recorder(world.ledger)
+    coop = Coop(world, recorder, keys)
+    # Residue results are refused unless the lab's key is enrolled and approved.
+    enrol_lab(
+        recorder,
+        keys[Role.LAB],
+        keys[Role.REGULATOR],
+        lab=LAB_ID,
+        name=LAB_NAME,
+        accreditation=LAB_CMA,
+        at=T0 - timedelta(days=30),
+    )
+    c = Role.COOPERATIVE
+    coop.record(c, ev(Product, gtin=STRAWBERRY, commodity="strawberry", name="草莓 bulk"))
+    coop.record(c, ev(Product, gtin=JAM, commodity="strawberry_jam", name="草莓酱"))
+    coop.record(
+        c,
+        ev(
+            Farm,
+            farm="YK-F1",
+            grower="Aysha Tursun",
+            village="Ayagh Village",
+            county="Yarkant",
+            plots=["YK-P1", "YK-P2"],
+            grower_actor="grower-1",
+        ),
+    )
+    strawberry = load_profile(DATA / "strawberry.toml")
+    coop.record(c, strawberry)
+    jam = strawberry.to_body() | {"name": "strawberry jam 2026", "commodity": "strawberry_jam"}
+    coop.record(c, Profile.from_body(jam))
+    coop.record(c, load_mrl_csv(DATA / "mrl-sample.csv"))
+    return coop
+
+
 @pytest.fixture
 def make_coop(make_log: Callable[[str], LogWorld]) -> Callable[[str], Coop]:
-    recorders: list[Recorder] = []
-
     def make(url: str) -> Coop:
-        world = make_log(url)
-        keys: dict[Role, Ed25519PrivateKey] = {}
-        for role in Role:
-            keys[role] = world.actor(f"{role.value}-1", (role.value,)).key
-        recorder = Recorder(world.ledger)
-        recorders.append(recorder)
-        coop = Coop(world, recorder, keys)
-        # Residue results are refused unless the lab's key is enrolled and approved.
-        enrol_lab(
-            recorder,
-            keys[Role.LAB],
-            keys[Role.REGULATOR],
-            lab=LAB_ID,
-            name=LAB_NAME,
-            accreditation=LAB_CMA,
-            at=T0 - timedelta(days=30),
-        )
-        c = Role.COOPERATIVE
-        coop.record(c, ev(Product, gtin=STRAWBERRY, commodity="strawberry", name="草莓 bulk"))
-        coop.record(c, ev(Product, gtin=JAM, commodity="strawberry_jam", name="草莓酱"))
-        coop.record(
-            c,
-            ev(
-                Farm,
-                farm="YK-F1",
-                grower="Aysha Tursun",
-                village="Ayagh Village",
-                county="Yarkant",
-                plots=["YK-P1", "YK-P2"],
-                grower_actor="grower-1",
-            ),
-        )
-        strawberry = load_profile(DATA / "strawberry.toml")
-        coop.record(c, strawberry)
-        jam = strawberry.to_body() | {"name": "strawberry jam 2026", "commodity": "strawberry_jam"}
-        coop.record(c, Profile.from_body(jam))
-        coop.record(c, load_mrl_csv(DATA / "mrl-sample.csv"))
-        return coop
+        return setup_coop(make_log(url))
 
     return make
 

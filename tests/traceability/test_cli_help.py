@@ -41,7 +41,7 @@ def test_every_event_kind_can_be_recorded() -> None:
         "cooling", "grading",
         "residue", "packing", "shipping", "receiving", "processing", "hold", "release", "recall",
         "complaint", "decision",
-        "sampling_plan", "lab", "lab_approval", "sample",
+        "sampling_plan", "lab", "lab_approval", "sample", "intake",
     }  # fmt: skip
 
 

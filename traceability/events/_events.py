@@ -488,3 +488,8 @@ EVENT_TYPES: dict[str, type[Model]] = {
 from traceability.events._sampling import SAMPLING_TYPES  # noqa: E402
 
 EVENT_TYPES.update(SAMPLING_TYPES)
+
+# A lot taken in from another member's log (issue 15), likewise built on LotRef.
+from traceability.events._intake import INTAKE_TYPES  # noqa: E402
+
+EVENT_TYPES.update(INTAKE_TYPES)

@@ -64,6 +64,7 @@ from traceability.events._events import (
     Training,
 )
 from traceability.events._ids import epc_class, lot_key, unit_uri
+from traceability.events._intake import Intake
 from traceability.events._model import Model
 from traceability.events._sampling import Sample
 from traceability.exports._epcis_master import lab_parties, plan_elements
@@ -325,6 +326,22 @@ class _Mapper:
             if e.readings:
                 event["sensorElementList"] = self.sensors(e.readings)
             return event
+        if isinstance(e, Intake):
+            # A receiving whose shipping is in another log: the source entry is named by its
+            # own log's URI space (https://<source origin>/entry/<seq>) and leaf hash.
+            source = f"https://{e.source_log.rstrip('/')}"
+            return obs | {
+                "bizStep": "receiving",
+                "disposition": "in_progress",
+                "quantityList": self.quantities([e.lot], [e.quantity], e.unit),
+                "bizLocation": {"id": self.uri("site", e.site)},
+                "sourceList": [{"type": "possessing_party", "source": source}],
+                "agt:sourceLog": e.source_log,
+                "agt:sourceEntry": f"{source}/entry/{e.source_seq}",
+                "agt:sourceLeafHash": e.source_leaf,
+                "agt:sourceShipment": f"{source}/shipment/{e.source_shipment}",
+                "agt:sourceLot": {"epcClass": epc_class(e.source_lot.gtin, e.source_lot.lot)},
+            }
         if isinstance(e, Hold | Release | Recall):
             if isinstance(e, Hold):
                 disposition = "non_sellable_other"

@@ -22,6 +22,7 @@ from traceability.events._events import (
     ResidueTest,
     Shipping,
 )
+from traceability.events._intake import Intake
 from traceability.events._model import Model
 from traceability.events._quality import Assessment, Training
 from traceability.exports._epcis_terms import (
@@ -175,6 +176,8 @@ class EventReader:
                     "time": time,
                 }
             )
+        if step == "receiving" and "agt:sourceEntry" in e:
+            return self.intake(e, time)
         if step == "receiving":
             body: dict[str, Any] = {
                 "shipment": self.shipment(e),
@@ -228,6 +231,35 @@ class EventReader:
             "bizStep",
             f"an OBSERVE with bizStep {e.get('bizStep')!r} and disposition "
             f"{e.get('disposition')!r} has no counterpart among the cooperative's events",
+        )
+
+    def intake(self, e: dict[str, Any], time: str) -> Model:
+        """Return the ``trace.intake`` a receiving from another log's shipping records."""
+        source_log = e.get("agt:sourceLog")
+        if not isinstance(source_log, str) or not source_log:
+            raise Unsupported("agt:sourceLog", "expected the source log's origin")
+        base = f"https://{source_log.rstrip('/')}"
+        entry = local_id(e.get("agt:sourceEntry"), "agt:sourceEntry", base, "entry")
+        if not entry.isdigit():
+            raise Unsupported("agt:sourceEntry", f"expected {base}/entry/<seq>, got {entry!r}")
+        quantity = get(e, "quantityList")[0]
+        source_lot = e.get("agt:sourceLot")
+        epc = source_lot.get("epcClass") if isinstance(source_lot, dict) else None
+        return Intake.from_body(
+            {
+                "lot": self.one_lot(e),
+                "quantity": decimal_text(quantity.get("quantity"), "quantityList[0].quantity"),
+                "unit": quantity.get("uom", "H87"),
+                "site": self.site(e, "bizLocation"),
+                "source_log": source_log,
+                "source_lot": lot_of(epc, "agt:sourceLot.epcClass"),
+                "source_shipment": local_id(
+                    e.get("agt:sourceShipment"), "agt:sourceShipment", base, "shipment"
+                ),
+                "source_seq": int(entry),
+                "source_leaf": e.get("agt:sourceLeafHash"),
+                "time": time,
+            }
         )
 
     def qualification(self, e: dict[str, Any], step: str, time: str) -> Model:

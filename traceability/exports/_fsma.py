@@ -36,6 +36,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.events._ids import lot_key
+from traceability.events._intake import Intake
 from traceability.events._model import Model
 from traceability.exports._csv_safe import csv_text
 from traceability.projection._apply import parse_event
@@ -319,6 +320,22 @@ class _Sheet:
                     event_location=self.site(e.receiver),
                     immediate_previous_source=self.site(None if ship is None else ship.origin),
                 )
+
+        elif isinstance(e, Intake):
+            # The receiving CTE of a lot shipped from another member's log: the previous
+            # source is that log's shipping site, named here by the log and its shipment.
+            self.add(
+                "receiving",
+                entry,
+                e.time,
+                e.lot,
+                tlc=True,
+                event_location=self.site(e.site),
+                immediate_previous_source=(
+                    f"{e.source_log}, shipment {e.source_shipment} (entry {e.source_seq})",
+                    [],
+                ),
+            )
 
     def initial_packing(self, entry: Record, e: Grading) -> None:
         source = lot_key(e.input.gtin, e.input.lot)

@@ -25,6 +25,7 @@ from traceability.events._model import Model
 from traceability.projection import _schema as t
 from traceability.projection._cache import active
 from traceability.projection._complaints import COMPLAINT_HANDLERS
+from traceability.projection._intake import INTAKE_HANDLERS
 from traceability.projection._issue import ISSUE_HANDLERS
 from traceability.projection._making import MAKING_HANDLERS
 from traceability.projection._movement import MOVEMENT_HANDLERS, SIGNER_HANDLERS
@@ -119,4 +120,5 @@ _HANDLERS: dict[type[Model], Callable[[Connection, int, Any], None]] = {
     **ISSUE_HANDLERS,
     **STATUS_MAP_HANDLERS,
     **SAMPLING_HANDLERS,
+    **INTAKE_HANDLERS,
 }

@@ -61,6 +61,7 @@ from traceability.projection._lookup import (
     lot_summary,
     residue_lines,
 )
+from traceability.projection._member_reads import IntakeView, StatusCounts, intakes, status_counts
 from traceability.projection._once import ensure_table, lookup
 from traceability.projection._quality_reads import LotQuality, lot_quality
 from traceability.projection._quarterly import (
@@ -336,6 +337,18 @@ class Projection:
             if state is not None:
                 return lineage_graph(conn, [state.key])
             return lineage_graph(conn, shipment=shipment)
+
+    # --- across logs (an alliance's members) --------------------------------------------------
+
+    def status_counts(self) -> StatusCounts:
+        """Count lots per status, and those with a failing residue verdict."""
+        with self._read() as conn:
+            return status_counts(conn)
+
+    def intakes(self) -> list[IntakeView]:
+        """Every lot taken in from another member's log (``trace.intake``), in entry order."""
+        with self._read() as conn:
+            return intakes(conn)
 
     # --- master data -------------------------------------------------------------------------
 

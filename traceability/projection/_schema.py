@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "idempotency",
     "input_doses",
     "inputs",
+    "intakes",
     "issued",
     "lab_keys",
     "lots",
@@ -333,6 +335,26 @@ arrivals = Table(
     Column("seq", Integer, nullable=False, index=True),
     Column("quantity", String(24), nullable=False),
     Column("unit", String(8), nullable=False),
+)
+
+#: Lots taken in from another member's log (``trace.intake``): the lot as this log knows it
+#: and the source log's shipping entry it names (origin, shipment, lot, seq, leaf hash). A
+#: lot of a source entry is taken in once; whether the source really shipped it here is
+#: checked where both logs are read (traceability/_alliance_links.py). A table of its own,
+#: so a projection made before it gains it without a reindex.
+intakes = Table(
+    "trace_intakes",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("lot", String(64), nullable=False, unique=True),
+    Column("site", String(40), nullable=False),
+    Column("source_log", Text, nullable=False),
+    Column("source_gtin", String(14), nullable=False),
+    Column("source_lot", String(20), nullable=False),
+    Column("source_shipment", String(40), nullable=False),
+    Column("source_seq", Integer, nullable=False),
+    Column("source_leaf", String(64), nullable=False),
+    UniqueConstraint("source_log", "source_seq", "source_gtin", "source_lot"),
 )
 
 #: Certificates (``kind`` certificate) and label runs (``kind`` labels) issued for a lot,

@@ -62,6 +62,9 @@ PERMITTED: Mapping[str, frozenset[Role]] = {
     "trace.shipping": frozenset({_P, _T}),
     "trace.receiving": frozenset({_T}),
     "trace.processing": frozenset({_P}),
+    # A lot taken in from another member's log (the alliance's packing centre receiving a
+    # cooperative's shipment): whoever receives at the site, as for trace.receiving.
+    "trace.intake": frozenset({_P, _T}),
     "trace.hold": frozenset({_C, _R}),
     "trace.release": frozenset({_C, _R}),
     "trace.recall": frozenset({_C, _R}),

@@ -63,6 +63,8 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "lot-codes-unique": ("lot", "existing"),
     "lot-codes-unique/look-alike": ("lot", "existing"),
     "shipment-ids-unique": ("shipment",),
+    # A lot of another member's shipping entry, taken in twice (projection/_intake.py).
+    "intake-once-per-source-lot": ("lot", "source_log", "entry", "existing"),
     "pack-once-per-unit": ("lot", "unit"),
     "farm-ids-unique": ("farm",),
     "plot-ids-unique": ("plot",),

@@ -42,6 +42,7 @@ from traceability import (
     IdempotencyKey,
     IdempotencyKeyUsedError,
     InputApplication,
+    Intake,
     LabApproval,
     LabelRun,
     LabEnrolment,
@@ -353,6 +354,18 @@ def record_receiving(
     response: Response,
 ) -> EventOut:
     """Record a shipment's arrival with the transport logger's readings."""
+    return _record(caller, app, event, sent, response)
+
+
+@router.post("/intake", status_code=status.HTTP_201_CREATED)
+def record_intake(
+    event: Intake,
+    caller: EventCaller,
+    app: RecorderDep,
+    sent: IdempotencyDep,
+    response: Response,
+) -> EventOut:
+    """Take in a lot another member's log shipped here, naming that shipping entry."""
     return _record(caller, app, event, sent, response)
 
 

@@ -407,6 +407,8 @@ NO_FORM: Final[Mapping[str, str]] = {
     "residue": "the lab signs its own results (API or CLI); the server holds no lab key",
     "receiving": "logistics upload logger files (CLI import) or use the API",
     "processing": "processors record by CLI or API",
+    "intake": "taken in from another member's shipping entry (its seq and leaf hash): "
+    "the alliance's tools or the API, never typed",
     "recall": "recalls are recorded on the regulator's pages (/regulator)",
     "status_map": "appended by the server before each checkpoint it publishes",
     "complaint": "consumers report on the scan page (/report/...); signed by the intake key",
