@@ -186,7 +186,7 @@ class Alliance:
         """
         if status is not None and status not in LOT_FILTERS:
             raise ValidationError("status", f"one of {', '.join(LOT_FILTERS)}", status)
-        out = []
+        out: list[MemberLot] = []
         for m in self._members:
             m.projection.catch_up()
             if status == "failed":
@@ -231,11 +231,11 @@ class Alliance:
             if report.failure is not None:
                 where = "log" if report.failure.seq is None else f"entry {report.failure.seq}"
                 failure = f"{where}: {report.failure.reason}"
+            verdict: str = "missing"
+            drifts: tuple[str, ...] = ()
             if projection_exists(m.ledger):
                 drift = check_projection(m.ledger)
                 verdict, drifts = drift.verdict, tuple(d.describe() for d in drift.drifts[:10])
-            else:
-                verdict, drifts = "missing", ()
             out.append(
                 MemberAudit(
                     m.slug,

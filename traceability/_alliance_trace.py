@@ -129,9 +129,9 @@ def trace_across(alliance: Alliance, member: str, gtin: str, lot: str) -> CrossT
     done = {(member, focus_state.key)}
     while todo:
         slug, key, carried = todo.pop(0)
-        traced = alliance.member(slug).projection.trace_forward(*_split(key))
-        shipments.extend((slug, s) for s in traced.shipments if (slug, s) not in shipments)
-        for k in traced.lots:
+        ahead = alliance.member(slug).projection.trace_forward(*_split(key))
+        shipments.extend((slug, s) for s in ahead.shipments if (slug, s) not in shipments)
+        for k in ahead.lots:
             if (slug, k) not in done:
                 done.add((slug, k))
                 found = state(slug, k)

@@ -37,15 +37,18 @@ def make_member(url: str, origin: str) -> Coop:
     return setup_coop(LogWorld(url, root, signer, ledger))
 
 
-def intake_of(source: Coop, seq: int, lot: str, **kw: Any) -> Intake:
-    """An intake of ``lot`` from ``source``'s entry ``seq`` at the centre's site, as a tool builds it."""
+def intake_of(source: Coop, seq: int, shipped: str, **kw: Any) -> Intake:
+    """An intake of lot ``shipped`` of ``source``'s entry ``seq`` at the centre's site.
+
+    As a tool builds it from the source entry; ``kw`` overrides fields.
+    """
     record = source.ledger.entry(seq)
     fields: dict[str, Any] = {
-        "lot": ref(f"C-{lot}"),
+        "lot": ref(f"C-{shipped}"),
         "quantity": "30",
         "site": CENTRE_SITE,
         "source_log": source.ledger.origin,
-        "source_lot": ref(lot),
+        "source_lot": ref(shipped),
         "source_shipment": record.statement.body.get("shipment", "NONE"),
         "source_seq": seq,
         "source_leaf": record.leaf_hash().hex(),

@@ -158,6 +158,12 @@ def test_every_event_route_records_a_season(
     sample = {"sample_id": "SMP-1", "lot": ref("H1"), "taken_by": "lab", "lab": "KS-LAB"}
     sample |= {"sampler": "Ali", "analyses": ["pesticide_residues"], "time": ago(0.1)}
     ok(c, w, "lab", "sample", sample)
+    # A lot taken in from another member's log (issue 15): this log checks what it can see;
+    # the source entry is verified where both logs are read (traceability.Alliance).
+    intake = {"lot": ref("IN-1"), "quantity": "5", "site": "PS1", "source_seq": 21}
+    intake |= {"source_log": "coop-a.example/log", "source_lot": ref("A-G1")}
+    intake |= {"source_shipment": "SH-A1", "source_leaf": "ab" * 32, "time": ago(0.1)}
+    assert ok(c, w, "packing_station", "intake", intake)["lots"][0]["status"] == "active"
     # The lot-status map's root: only the one the projection's own map gives is taken.
     with w.ledger.engine.connect() as conn, conn.begin() as scratch:
         root, lots = update_map(conn, w.size())

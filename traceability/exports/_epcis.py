@@ -18,6 +18,8 @@ packing         AggregationEvent ADD                    packing       (unchanged
 shipping        ObjectEvent OBSERVE, source/dest        shipping      in_transit
 receiving       ObjectEvent OBSERVE, logger readings    receiving     in_progress
 receiving part  ObjectEvent OBSERVE, agt:moreReadings    sensor_reporting  in_transit
+intake          ObjectEvent OBSERVE, sourceList, the    receiving     in_progress
+                source log's agt:sourceEntry/LeafHash
 processing      TransformationEvent                     <origin>/voc/processing active
 hold            ObjectEvent OBSERVE                     holding       non_sellable_other
 release         ObjectEvent OBSERVE                     (none)        sellable_accessible
@@ -329,17 +331,17 @@ class _Mapper:
         if isinstance(e, Intake):
             # A receiving whose shipping is in another log: the source entry is named by its
             # own log's URI space (https://<source origin>/entry/<seq>) and leaf hash.
-            source = f"https://{e.source_log.rstrip('/')}"
+            log = f"https://{e.source_log.rstrip('/')}"
             return obs | {
                 "bizStep": "receiving",
                 "disposition": "in_progress",
                 "quantityList": self.quantities([e.lot], [e.quantity], e.unit),
                 "bizLocation": {"id": self.uri("site", e.site)},
-                "sourceList": [{"type": "possessing_party", "source": source}],
+                "sourceList": [{"type": "possessing_party", "source": log}],
                 "agt:sourceLog": e.source_log,
-                "agt:sourceEntry": f"{source}/entry/{e.source_seq}",
+                "agt:sourceEntry": f"{log}/entry/{e.source_seq}",
                 "agt:sourceLeafHash": e.source_leaf,
-                "agt:sourceShipment": f"{source}/shipment/{e.source_shipment}",
+                "agt:sourceShipment": f"{log}/shipment/{e.source_shipment}",
                 "agt:sourceLot": {"epcClass": epc_class(e.source_lot.gtin, e.source_lot.lot)},
             }
         if isinstance(e, Hold | Release | Recall):
