@@ -23,7 +23,11 @@ from verifier_app._i18n import LANGUAGES
 MAY_FALL_BACK = {("refusal_terms", "en")}
 #: The domains a page lays over each other (render_page: audience wording over the
 #: consumer wording): a key in two of them silently takes one meaning.
-COMBINED = {"staff pages": ("consumer", "staff"), "regulator pages": ("consumer", "regulator")}
+COMBINED = {
+    "staff pages": ("consumer", "staff"),
+    "regulator pages": ("consumer", "regulator"),
+    "county pages": ("consumer", "county"),
+}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%[ds]")
 
 Key = tuple[str | None, str]
@@ -136,6 +140,7 @@ CHECKS = [completeness_problems, placeholder_problems, collision_problems, comme
 def test_the_app_has_catalogs() -> None:
     assert set(domains(LOCALE_DIR)) == {
         "consumer",
+        "county",
         "staff",
         "refusals",
         "refusal_terms",
