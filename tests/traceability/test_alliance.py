@@ -23,17 +23,19 @@ from tests.conftest import SHARED
 from tests.traceability.alliance_world import (
     A_ORIGIN,
     CENTRE_ORIGIN,
+    CENTRE_SITE,
     County,
     build_county,
     intake_of,
     make_member,
 )
-from tests.traceability.conftest import STRAWBERRY, at, ev, ref
+from tests.traceability.conftest import JAM, STRAWBERRY, at, ev, ref
 from traceability import (
     Alliance,
     AllianceMember,
     Intake,
     LifecycleError,
+    Processing,
     Recall,
     Role,
     RoleError,
@@ -173,6 +175,24 @@ def test_a_recall_in_coop_a_reaches_the_centres_lots_in_the_trace(county: County
     )
     back = trace_across(alliance, "centre", STRAWBERRY, "C-G1")
     assert back.focus.alarm == "recalled"
+
+
+def test_a_recall_in_coop_a_reaches_what_the_centre_made_of_the_lot(county: County) -> None:
+    a, centre = county.a, county.centre
+    a.test("G2", minutes=200)
+    a.release("G2", minutes=210)
+    shipped = a.ship("SH-A2", ["G2"], minutes=220, destination=CENTRE_SITE)
+    centre.record(Role.PACKING_STATION, intake_of(a, shipped, "G2", time=at(310)))
+    jam = {"inputs": [ref("C-G2")], "output": ref("J1", JAM), "quantity": "12"}
+    centre.record(Role.PACKING_STATION, ev(Processing, **jam, process="jam", time=at(350)))
+    a.record(Role.REGULATOR, ev(Recall, lot=ref("H1"), reason="illegal spray", time=at(400)))
+    forward = trace_across(county.alliance(), "coop-a", STRAWBERRY, "H1")
+    alarms = {(x.member, x.state.lot): x.alarm for x in forward.forward}
+    assert alarms[("centre", "C-G2")] == "recalled"
+    assert alarms[("centre", "J1")] == "recalled"  # made in the centre's log from C-G2
+    back = trace_across(county.alliance(), "centre", JAM, "J1")
+    assert back.focus.alarm == "recalled"
+    assert ("coop-a", "H1") in _keys(back.back)
 
 
 def test_a_failing_result_in_coop_a_after_shipping_flags_the_centres_lot(county: County) -> None:
