@@ -190,7 +190,7 @@ class Alliance:
         for m in self._members:
             m.projection.catch_up()
             if status == "failed":
-                found = [s for s in m.projection.lots(limit=100_000) if s.failed][:limit]
+                found = m.projection.failed_lots(limit=limit)
             else:
                 statuses = () if status is None else (LotStatus(status),)
                 found = m.projection.lots(statuses=statuses, limit=limit)

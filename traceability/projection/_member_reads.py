@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from traceability.projection import _schema as t
+from traceability.projection._lists import LotState, lot_rows
 
-__all__ = ["IntakeView", "StatusCounts", "intakes", "status_counts"]
+__all__ = ["IntakeView", "StatusCounts", "failed_lots", "intakes", "status_counts"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,10 @@ def intakes(conn: Connection) -> list[IntakeView]:
     """Every lot this log took in from another log, in entry order."""
     rows = conn.execute(select(t.intakes).order_by(t.intakes.c.seq)).all()
     return [IntakeView(**row._mapping) for row in rows]
+
+
+def failed_lots(conn: Connection, limit: int) -> list[LotState]:
+    """Lots with a failing residue verdict on them or upstream, newest first."""
+    lots = t.lots.c
+    query = select(t.lots).where(lots.failed.is_(True)).order_by(lots.created_seq.desc())
+    return lot_rows(conn.execute(query.limit(limit)))

@@ -61,7 +61,13 @@ from traceability.projection._lookup import (
     lot_summary,
     residue_lines,
 )
-from traceability.projection._member_reads import IntakeView, StatusCounts, intakes, status_counts
+from traceability.projection._member_reads import (
+    IntakeView,
+    StatusCounts,
+    failed_lots,
+    intakes,
+    status_counts,
+)
 from traceability.projection._once import ensure_table, lookup
 from traceability.projection._quality_reads import LotQuality, lot_quality
 from traceability.projection._quarterly import (
@@ -344,6 +350,11 @@ class Projection:
         """Count lots per status, and those with a failing residue verdict."""
         with self._read() as conn:
             return status_counts(conn)
+
+    def failed_lots(self, *, limit: int = 200) -> list[LotState]:
+        """Lots with a failing residue verdict on them or upstream (any status), newest first."""
+        with self._read() as conn:
+            return failed_lots(conn, limit)
 
     def intakes(self) -> list[IntakeView]:
         """Every lot taken in from another member's log (``trace.intake``), in entry order."""
