@@ -54,6 +54,7 @@ PUBLIC = {
         "IntakeView",
         "Intake",
         "LinkCheck",
+        "LinkChecker",
         "MemberAudit",
         "MemberCounts",
         "MemberLot",

@@ -17,7 +17,7 @@ from traceability._alliance import (
     MemberCounts,
     MemberLot,
 )
-from traceability._alliance_links import LINK_PROBLEMS, LinkCheck
+from traceability._alliance_links import LINK_PROBLEMS, LinkCheck, LinkChecker
 from traceability._alliance_sums import AllianceMonitoring
 from traceability._alliance_trace import CrossTrace, TraceLot, trace_across
 from traceability._errors import (
@@ -234,6 +234,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LinkCheck",
+    "LinkChecker",
     "LotPage",
     "LotQuality",
     "LotRef",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger import Ledger, LedgerError
-from traceability._alliance_links import LinkCheck, check_links
+from traceability._alliance_links import LinkCheck, LinkChecker
 from traceability._alliance_sums import AllianceMonitoring, sum_monitoring
 from traceability._errors import UnknownError, ValidationError
 from traceability.events._ids import lot_key
@@ -258,24 +258,22 @@ class Alliance:
 
         The intake is read from the receiving member's own log entry, not its projection row
         (a cache anyone with database access could edit); a row that differs from its
-        entry is reported as a broken link (``row-differs-from-entry``).
+        entry is reported as a broken link (``row-differs-from-entry``). Reads two entries
+        per intake: a county's pages run it with the audit, not on every view.
         """
-        intakes: dict[str, list[IntakeView]] = {}
-        drifted: list[LinkCheck] = []
+        return self.link_checker().all()
+
+    def link_checker(self) -> LinkChecker:
+        """A checker of this alliance's intakes, one at a time as a trace meets them."""
+        rows = {}
         for m in self._members:
             m.projection.catch_up()
-            intakes[m.slug] = []
-            for row in m.projection.intakes():
-                stated = _intake_entry(m.ledger, row)
-                if stated != row:
-                    detail = f"projection row of entry {row.seq} differs from the entry"
-                    drifted.append(
-                        LinkCheck(m.slug, row, None, "broken", "row-differs-from-entry", detail)
-                    )
-                    continue
-                intakes[m.slug].append(stated)
+            rows[m.slug] = m.projection.intakes()
         members = [(m.slug, m.ledger.origin) for m in self._members]
-        return drifted + check_links(members, intakes, self._entry, self._lot)
+        return LinkChecker(members, rows, self._stated, self._entry, self._lot)
+
+    def _stated(self, slug: str, row: IntakeView) -> IntakeView | None:
+        return _intake_entry(self.member(slug).ledger, row)
 
     def _entry(self, slug: str, seq: int) -> tuple[str, Mapping[str, Any], str] | None:
         ledger = self.member(slug).ledger

@@ -31,7 +31,7 @@ from traceability.events._ids import lot_key
 from traceability.projection._lists import LotState
 from traceability.projection._member_reads import IntakeView
 
-__all__ = ["LINK_PROBLEMS", "LinkCheck", "check_links"]
+__all__ = ["LINK_PROBLEMS", "LinkCheck", "LinkChecker"]
 
 #: Why a link is broken or unverified (the wording key of each, in every language).
 LINK_PROBLEMS = (
@@ -97,36 +97,64 @@ class LinkCheck:
         return "failed" if state.failed else None
 
 
-def check_links(
-    members: Sequence[tuple[str, str]],
-    intakes: Mapping[str, Sequence[IntakeView]],
-    source_entry: EntryReader,
-    source_lot: LotReader,
-) -> list[LinkCheck]:
-    """Check every intake of every member (module docstring, steps 1-6).
+class LinkChecker:
+    """Checks members' intakes against their source logs, one at a time, each once.
 
     Args:
         members: (slug, origin) of each member.
-        intakes: slug -> that member's intakes.
+        rows: slug -> that member's intakes as its projection keeps them (where to look).
+        stated: reads the intake that entry ``row.seq`` of member ``slug`` states, or None
+            when that entry is no intake: what is checked (the row is only a cache).
         source_entry: reads (kind, body, leaf hash hex) of entry ``seq`` of member ``slug``,
             or None when the log has no such entry.
         source_lot: reads a lot's state in member ``slug``'s projection, or None.
     """
-    by_origin = {origin: slug for slug, origin in members}
-    origin_of = dict(members)
-    claims = Counter(
-        (i.source_log, i.source_seq, i.source_gtin, i.source_lot)
-        for found in intakes.values()
-        for i in found
-    )
-    out = []
-    for slug, _ in members:
-        for intake in intakes.get(slug, ()):
-            twice = claims[(intake.source_log, intake.source_seq, intake.source_gtin,
-                            intake.source_lot)] > 1  # fmt: skip
-            out.append(_check(slug, origin_of[slug], intake, by_origin, source_entry,
-                              source_lot, twice))  # fmt: skip
-    return out
+
+    def __init__(
+        self,
+        members: Sequence[tuple[str, str]],
+        rows: Mapping[str, Sequence[IntakeView]],
+        stated: Callable[[str, IntakeView], IntakeView | None],
+        source_entry: EntryReader,
+        source_lot: LotReader,
+    ) -> None:
+        self.members = tuple(members)
+        self.rows = rows
+        self._by_origin = {origin: slug for slug, origin in members}
+        self._origin_of = dict(members)
+        self._stated = stated
+        self._entry = source_entry
+        self._lot = source_lot
+        self._claims = Counter(_claim(i) for found in rows.values() for i in found)
+        self._done: dict[tuple[str, int], LinkCheck] = {}
+
+    def source_member(self, row: IntakeView) -> str | None:
+        """The member whose log the row names as its source, or None."""
+        return self._by_origin.get(row.source_log)
+
+    def check(self, slug: str, row: IntakeView) -> LinkCheck:
+        """Check member ``slug``'s intake ``row`` (module docstring, steps 1-6)."""
+        done = self._done.get((slug, row.seq))
+        if done is not None:
+            return done
+        stated = self._stated(slug, row)
+        if stated != row:
+            detail = f"projection row of entry {row.seq} differs from the entry"
+            found = LinkCheck(slug, row, None, "broken", "row-differs-from-entry", detail)
+        else:
+            twice = self._claims[_claim(row)] > 1
+            found = _check(slug, self._origin_of[slug], row, self._by_origin, self._entry,
+                           self._lot, twice)  # fmt: skip
+        self._done[(slug, row.seq)] = found
+        return found
+
+    def all(self) -> list[LinkCheck]:
+        """Every intake of every member, checked, member by member in entry order."""
+        return [self.check(slug, row) for slug, _ in self.members for row in self.rows[slug]]
+
+
+def _claim(i: IntakeView) -> tuple[str, int, str, str]:
+    return (i.source_log, i.source_seq, i.source_gtin, i.source_lot)
 
 
 def _check(

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 from traceability._alliance import Alliance
 from traceability._alliance_links import LinkCheck
+from traceability.events._ids import lot_key
 from traceability.projection._lineage import FarmOrigin, Shipment
 from traceability.projection._lists import LotState
+from traceability.projection._member_reads import IntakeView
 
 __all__ = ["CrossTrace", "TraceLot", "trace_across"]
 
@@ -80,12 +82,16 @@ def trace_across(alliance: Alliance, member: str, gtin: str, lot: str) -> CrossT
     start = alliance.member(member)
     start.projection.catch_up()
     focus_state = start.projection.lot(gtin, lot)
-    checks = alliance.links()
-    into = {(c.member, c.intake.lot): c for c in checks}
-    out_of: dict[tuple[str, str], list[LinkCheck]] = defaultdict(list)
-    for c in checks:
-        if c.source_member is not None:
-            out_of[(c.source_member, c.source_key)].append(c)
+    checker = alliance.link_checker()
+    # Where to look, from the projections' rows; each link is checked when the trace meets it.
+    into = {(slug, row.lot): row for slug, rows in checker.rows.items() for row in rows}
+    out_of: dict[tuple[str, str], list[tuple[str, IntakeView]]] = defaultdict(list)
+    for slug, rows in checker.rows.items():
+        for intake in rows:
+            sender = checker.source_member(intake)
+            if sender is not None:
+                key = lot_key(intake.source_gtin, intake.source_lot)
+                out_of[(sender, key)].append((slug, intake))
     met: dict[tuple[str, int], LinkCheck] = {}
 
     def state(slug: str, key: str) -> LotState | None:
@@ -106,9 +112,10 @@ def trace_across(alliance: Alliance, member: str, gtin: str, lot: str) -> CrossT
                 found = state(slug, k)
                 if found is not None:
                     back.append(TraceLot(slug, found))
-            link = into.get((slug, k))
-            if link is None:
+            taken = into.get((slug, k))
+            if taken is None:
                 continue
+            link = checker.check(slug, taken)
             met[(link.member, link.intake.seq)] = link
             if link.verdict != "verified" or link.source_member is None:
                 continue
@@ -137,7 +144,8 @@ def trace_across(alliance: Alliance, member: str, gtin: str, lot: str) -> CrossT
                 found = state(slug, k)
                 if found is not None:
                     forward.append(TraceLot(slug, found, *(carried or (None, None))))
-            for link in out_of.get((slug, k), []):
+            for receiver, intake in out_of.get((slug, k), []):
+                link = checker.check(receiver, intake)
                 met[(link.member, link.intake.seq)] = link
                 if link.verdict != "verified" or (link.member, link.intake.lot) in done:
                     continue
