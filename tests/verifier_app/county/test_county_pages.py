@@ -219,3 +219,43 @@ def test_member_pages_of_one_deployment_do_not_share_the_county_session(
     with TestClient(county_app.app) as other:
         other.cookies.set("agritrace_session", cookie)  # a member's cookie name: not ours
         assert other.get("/county/", follow_redirects=False).status_code == 303
+
+
+def test_refused_tokens_are_rate_limited_per_address(county_app: CountyApp) -> None:
+    with county_app.client() as client:
+        form = client.get("/county/sign-in", headers=HTML)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        codes = [
+            client.post(
+                "/county/sign-in", data={"token": f"guess-{i}", "csrf": csrf.group(1)}
+            ).status_code
+            for i in range(12)
+        ]
+        assert codes[:10] == [401] * 10
+        assert codes[10:] == [429, 429]
+        # Even the right token waits now: the address spent its tries.
+        right = client.post("/county/sign-in", data={"token": COUNTY_TOKEN, "csrf": csrf.group(1)})
+        assert right.status_code == 429
+
+
+def test_sign_in_goes_on_only_to_a_county_page(county_app: CountyApp) -> None:
+    with county_app.client() as client:
+        form = client.get("/county/sign-in", headers=HTML)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        for target, expected in (
+            ("//evil.example/x", "/county/"),
+            ("/staff", "/county/"),
+            ("/county/lots?status=on_hold", "/county/lots?status=on_hold"),
+        ):
+            client.cookies.clear()
+            client.get("/county/sign-in")
+            fresh = re.search(r'name="csrf" value="([^"]+)"', client.get("/county/sign-in").text)
+            assert fresh is not None
+            answer = client.post(
+                "/county/sign-in",
+                data={"token": COUNTY_TOKEN, "csrf": fresh.group(1), "next": target},
+                follow_redirects=False,
+            )
+            assert answer.headers["location"] == expected, target
