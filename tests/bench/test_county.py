@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import county
+from bench.trace import GTIN
 from traceability import trace_across
 
 
@@ -13,7 +14,7 @@ def test_tiny_county_links_verify_and_trace_back_into_the_coop(tmp_path: Path) -
     alliance, codes = county.build(*urls, lots=3)
     try:
         assert [c.verdict for c in alliance.links()] == ["verified"] * 3
-        traced = trace_across(alliance, "centre", county.GTIN, codes[1])
+        traced = trace_across(alliance, "centre", GTIN, codes[1])
         assert {(x.member, x.state.lot) for x in traced.back} == {
             ("coop-a", "H0000001A"),
             ("coop-a", "H0000001"),
