@@ -305,4 +305,5 @@ def _intake_entry(ledger: Ledger, row: IntakeView) -> IntakeView | None:
         source_shipment=e.source_shipment,
         source_seq=e.source_seq,
         source_leaf=e.source_leaf,
+        time=e.time.isoformat(),
     )

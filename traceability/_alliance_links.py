@@ -11,7 +11,7 @@ alliance the claim is checked against A's own log, step by step:
 3. that entry is a ``trace.shipping`` of ``source_shipment``;
 4. whose lots include ``source_lot``;
 5. whose ``destination`` is the site the intake says it received at (so a member cannot
-   claim a lot A shipped elsewhere);
+   claim a lot A shipped elsewhere), and whose time is not after the intake's;
 6. and no other intake in the alliance takes in the same lot of the same entry (a lot is
    received once, by one member).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from ledger import LedgerError
@@ -43,6 +44,7 @@ LINK_PROBLEMS = (
     "other-shipment",
     "lot-not-shipped",
     "other-destination",
+    "taken-in-before-shipped",
     "claimed-twice",
     "row-differs-from-entry",
 )
@@ -202,8 +204,20 @@ def _check(
         went = body.get("destination")
         detail = f"shipment {i.source_shipment} ({where}) went to {went}, not {i.site}"
         return broken("other-destination", detail, source)
+    shipped_at = _time(body.get("time"))
+    if shipped_at is None or shipped_at > datetime.fromisoformat(i.time):
+        detail = f"{where} shipped at {body.get('time')}, after the intake at {i.time}"
+        return broken("taken-in-before-shipped", detail, source)
     if twice:
         detail = f"lot {i.source_lot} of {where} is taken in by more than one intake"
         return broken("claimed-twice", detail, source)
     state = source_lot(source, i.source_gtin, i.source_lot)
     return LinkCheck(slug, i, source, "verified", source_state=state)
+
+
+def _time(value: object) -> datetime | None:
+    """A statement body's ISO 8601 time, or None when it holds none that parses."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

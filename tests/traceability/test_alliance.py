@@ -217,6 +217,7 @@ def _link_of(county: County, lot: str) -> tuple[str, str | None, str]:
         ({"source_lot": ref("G2")}, "lot-not-shipped"),  # A never shipped G2
         ({"site": "PC9"}, "other-destination"),  # A shipped to PC1, not here
         ({"source_shipment": "SH-OTHER"}, "other-shipment"),
+        ({"time": at(100)}, "taken-in-before-shipped"),  # A shipped at minute 180
     ],
 )
 def test_a_link_that_does_not_match_the_source_log_is_broken(

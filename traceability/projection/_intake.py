@@ -70,6 +70,7 @@ def _intake(conn: Connection, seq: int, e: Intake) -> None:
             "source_shipment": e.source_shipment,
             "source_seq": e.source_seq,
             "source_leaf": e.source_leaf,
+            "time": e.time.isoformat(),
         },
     )
     touch(conn, seq, key)

@@ -49,6 +49,7 @@ class IntakeView:
         source_shipment: the shipment id in the source log.
         source_seq: the source's shipping entry.
         source_leaf: that entry's leaf hash as the intake states it (hex).
+        time: when it was taken in (ISO 8601 with its offset).
     """
 
     seq: int
@@ -60,6 +61,7 @@ class IntakeView:
     source_shipment: str
     source_seq: int
     source_leaf: str
+    time: str
 
 
 def status_counts(conn: Connection) -> StatusCounts:

@@ -354,6 +354,7 @@ intakes = Table(
     Column("source_shipment", String(40), nullable=False),
     Column("source_seq", Integer, nullable=False),
     Column("source_leaf", String(64), nullable=False),
+    Column("time", String(40), nullable=False),  # taken in: not before the source shipped it
     UniqueConstraint("source_log", "source_seq", "source_gtin", "source_lot"),
 )
 
