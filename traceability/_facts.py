@@ -287,6 +287,14 @@ def _step(s: _State, seq: int, kind: str, body: Mapping[str, Any]) -> None:
         _create(s, out, seq)
         if out == s.lot:
             s.facts["quantity"] = Fact(f"{body['quantity']} {s.unit[out]}", (seq,))
+    elif kind == "trace.intake":
+        # A lot taken in from another member's log: this log's own lot from here on.
+        lot = _ref(body["lot"])
+        s.commodity[lot] = _latest(s.products, lot[0])[1]["commodity"]
+        s.unit[lot] = body.get("unit", "KGM")
+        _create(s, lot, seq)
+        if lot == s.lot:
+            s.facts["quantity"] = Fact(f"{body['quantity']} {s.unit[lot]}", (seq,))
     elif kind == "trace.residue":
         _residue(s, seq, body)
     elif kind == "trace.packing":

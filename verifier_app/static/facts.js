@@ -208,6 +208,15 @@
           if (out === this.lot) this.facts.set("quantity", [`${body.quantity} ${this.unit.get(out)}`, [seq]]);
           break;
         }
+        case "trace.intake": {
+          // A lot taken in from another member's log: this log's own lot from here on.
+          const lot = ref(body.lot);
+          this.commodity.set(lot, latest(this.products, body.lot.gtin)[1].commodity);
+          this.unit.set(lot, body.unit || "KGM");
+          this.create(lot, seq);
+          if (lot === this.lot) this.facts.set("quantity", [`${body.quantity} ${this.unit.get(lot)}`, [seq]]);
+          break;
+        }
         case "trace.residue": this.residue(seq, body); break;
         case "trace.packing":
           if (body.lots.some((r) => ref(r) === this.lot) && !this.facts.has("packed")) {
