@@ -8,9 +8,13 @@ on hold. Built by the traceability and the county page tests alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+import sqlalchemy
 
 from ledger import Ledger, NoteSigner
 from tests.ledger.conftest import Actor, LogWorld
@@ -100,3 +104,24 @@ def build_county(a_url: str, b_url: str, centre_url: str) -> County:
     )
     centre.ship("SH-C1", ["C-G1"], minutes=340, origin=CENTRE_SITE, destination="URUMQI-DC")
     return County(a, b, centre, shipped, taken)
+
+
+@contextmanager
+def fresh_databases(server: str, *names: str) -> Iterator[list[str]]:
+    """Databases ``names`` created empty on the PostgreSQL ``server``, dropped afterwards.
+
+    Named after the branch (``county_...``) so that other suites on the server never clash.
+    """
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    base = server.split("?", 1)[0].rsplit("/", 1)[0]
+    try:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        yield [f"{base}/{name}" for name in names]
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()

@@ -26,6 +26,7 @@ from tests.traceability.alliance_world import (
     CENTRE_SITE,
     County,
     build_county,
+    fresh_databases,
     intake_of,
     make_member,
 )
@@ -333,18 +334,8 @@ def test_the_intake_is_the_centres_fsma_receiving_row(county: County) -> None:
 @pytest.fixture
 def two_databases(postgres_server: str) -> Iterator[tuple[str, str]]:
     """Fresh databases county_a and county_b on the real server, dropped afterwards."""
-    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    base = postgres_server.rsplit("/", 1)[0]
-    names = ("county_a", "county_b")
-    with admin.connect() as conn:
-        for name in names:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield f"{base}/county_a", f"{base}/county_b"
-    with admin.connect() as conn:
-        for name in names:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    with fresh_databases(postgres_server, "county_a", "county_b") as (a, b):
+        yield a, b
 
 
 @pytest.mark.postgres

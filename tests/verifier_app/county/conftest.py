@@ -65,9 +65,10 @@ def sign_in(client: TestClient, token: str = COUNTY_TOKEN, next: str = "/county/
     return found.group(1)
 
 
-def build_county_app(folder: Path) -> CountyApp:
-    """Three members on SQLite files in ``folder``, their county pages at /county/."""
-    county = build_county(*(f"sqlite:///{folder / name}.db" for name in ("a", "b", "centre")))
+def build_county_app(folder: Path, urls: tuple[str, str, str] | None = None) -> CountyApp:
+    """Three members (on SQLite files in ``folder``, or ``urls``), county pages at /county/."""
+    a, b, centre = urls or [f"sqlite:///{folder / name}.db" for name in ("a", "b", "centre")]
+    county = build_county(a, b, centre)
     tokens = token_file(
         folder / "county-tokens.toml",
         [(COUNTY_TOKEN, "county-inspector", "regulator"), (CLERK_TOKEN, "clerk", "lab")],

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 import sqlalchemy
 from fastapi.testclient import TestClient
 
+from tests.traceability.alliance_world import fresh_databases
 from tests.traceability.conftest import STRAWBERRY, at, ev, ref
 from tests.verifier_app.county.conftest import (
     CLERK_TOKEN,
@@ -14,6 +17,7 @@ from tests.verifier_app.county.conftest import (
     HTML,
     STAFF_TOKEN,
     CountyApp,
+    build_county_app,
     sign_in,
     token_file,
 )
@@ -259,3 +263,27 @@ def test_sign_in_goes_on_only_to_a_county_page(county_app: CountyApp) -> None:
                 follow_redirects=False,
             )
             assert answer.headers["location"] == expected, target
+
+
+@pytest.mark.postgres
+def test_the_pages_over_members_on_two_postgresql_databases(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    with fresh_databases(postgres_server, "county_pages_a", "county_pages_centre") as urls:
+        built = build_county_app(
+            tmp_path, urls=(urls[0], f"sqlite:///{tmp_path / 'b.db'}", urls[1])
+        )
+        try:
+            with built.client() as client:
+                csrf = sign_in(client)
+                page = client.get(f"{TRACE}&lang=en", headers=HTML).text
+                client.post("/county/audit", data={"csrf": csrf})
+                audit = client.get("/county/audit?lang=en", headers=HTML).text
+            back = page.split('id="back"', 1)[1].split("</ol>", 1)[0]
+            assert "coop-a" in back
+            assert "H1" in back
+            verdicts = set(re.findall(r'data-verdict="([^"]+)"', audit))
+            assert verdicts == {"valid"}
+        finally:
+            for coop in (built.county.a, built.county.b, built.county.centre):
+                coop.ledger.close()
