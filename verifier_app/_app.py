@@ -229,6 +229,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # million entries): built now, in the background, a signed-in regulator's first
         # dashboard is as quick as every later one (docs/performance.md).
         warming = None if mirror is not None else asyncio.create_task(_warm_dashboards(holder))
+        # Kept where a test can wait for it: it reads the log while it runs.
+        app.state.warming = warming
         try:
             yield
         finally:
