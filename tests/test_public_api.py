@@ -74,6 +74,8 @@ PUBLIC = {
         "RouteFigures",
         "ShipmentLoss",
         "WeekFigures",
+        # The GS1 company prefix a GTIN belongs to (a deployment routes scans by it).
+        "matching_prefix",
         "parse_quarter",
         # Complaints, decisions and alerts (docs/adr/0022-complaints-on-the-ledger.md).
         "ACTIONS",
