@@ -281,6 +281,12 @@ PUBLIC = {
     "verifier_app": {
         "ROLES",
         "Caller",
+        # Many cooperatives, one server (docs/deployment.md).
+        "Deployment",
+        "DeploymentError",
+        "create_deployment_app",
+        "load_deployment",
+        "migrate_folder",
         "LotLookup",
         "LotView",
         "Settings",

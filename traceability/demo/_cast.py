@@ -8,6 +8,7 @@ range with a made-up company prefix; their check digits are computed, not typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from labels import gs1_check_digit
 
@@ -32,7 +33,7 @@ __all__ = [
 #: GLN in the demo company prefix (check digit computed below) and that prefix itself, so a
 #: deployment of several cooperatives routes the demo's labels to its log.
 COMPANY_PREFIX = "691234567"
-COOPERATIVE_BODY = {
+COOPERATIVE_BODY: dict[str, Any] = {
     "name_zh": "喀什果农合作社",
     "name_ug": "قەشقەر مېۋىچىلەر كوپېراتىپى",
     "name_en": "Kashgar Fruit Growers' Cooperative",
