@@ -43,7 +43,7 @@ SHARED_LOT = "L2026-001"
 
 def gtin_of(prefix: str, item: str = "001") -> str:
     """A GTIN-14 (indicator 0) under the GS1 company prefix ``prefix``."""
-    body = ("0" + prefix + item)[:13]
+    body = "0" + prefix + item.rjust(12 - len(prefix), "0")
     return body + gs1_check_digit(body)
 
 
@@ -73,9 +73,19 @@ class Member:
 
 
 def build_member(
-    folder: Path, slug: str, prefix: str, name_zh: str, url: str | None = None
+    folder: Path,
+    slug: str,
+    prefix: str,
+    name_zh: str,
+    url: str | None = None,
+    *,
+    declare: bool = True,
 ) -> Member:
-    """Create member ``slug``'s ledger and folder; record its master data and one lot."""
+    """Create member ``slug``'s ledger and folder; record its master data and one lot.
+
+    Its GTIN is under ``prefix``; ``declare=False`` leaves the prefix off its ledger (a
+    cooperative from before prefixes were master data).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     origin = f"{slug}.coop.example/log"
     keys = KeyFolder(folder / "keys")
@@ -90,7 +100,9 @@ def build_member(
         for actor, roles in ACTORS.values():
             public = keys.create(actor).public_key().public_bytes_raw()
             body = register_body(public, actor, roles)
-            ledger.append(sign_statement(Statement(origin, KEY_REGISTER, body, root_id, when), root))
+            ledger.append(
+                sign_statement(Statement(origin, KEY_REGISTER, body, root_id, when), root)
+            )
         tokens = {role: secrets.token_urlsafe(24) for role in ACTORS}
         lines = [
             f'[[token]]\nsha256 = "{hash_token(token)}"\nactor = "{ACTORS[role][0]}"\n'
@@ -113,8 +125,9 @@ def build_member(
             "name_zh": name_zh,
             "address": "托克扎克镇",
             "county": "疏附县",
-            "company_prefixes": [prefix],
         }
+        if declare:
+            cooperative["company_prefixes"] = [prefix]  # type: ignore[assignment]
         recorder.record(Cooperative.from_body(cooperative), coop)
         gtin = gtin_of(prefix)
         product = {"gtin": gtin, "commodity": "strawberry", "name": f"{name_zh} 草莓"}
