@@ -362,3 +362,70 @@ def test_every_members_background_tasks_run(tmp_path: Path, members: tuple[Membe
             time.sleep(0.1)
         assert set(covered) == {"kashgar", "yarkant"}
         assert size > 0
+
+
+# --- wording and the county mount point ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh", "ug"])
+def test_the_deployments_own_pages_show_no_english(client: TestClient, language: str) -> None:
+    nobody = gtin_of("693456789")
+    for path in (f"/?lang={language}", f"/01/{nobody}/10/X?lang={language}"):
+        page = client.get(path, headers=HTML).text
+        body = re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.S)
+        # The language switcher names English in English; GS1 is a code.
+        words = set(re.findall(r"[A-Za-z]{2,}", body)) - {"GS", "English"}
+        assert not words, (path, words)
+
+
+def test_the_county_views_are_mounted_with_the_members_and_the_regulator_tokens(
+    tmp_path: Path, members: tuple[Member, Member], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stand-ins for the county helper's package: router_for(members, tokens) -> APIRouter,
+    # traceability.AllianceMember(slug, ledger, projection).
+    import dataclasses
+    import importlib.machinery
+    import sys
+    import types
+    from collections.abc import Callable, Sequence
+
+    from fastapi import APIRouter
+
+    import traceability
+
+    @dataclasses.dataclass(frozen=True)
+    class AllianceMember:
+        slug: str
+        ledger: object
+        projection: object
+
+    seen: dict[str, object] = {}
+
+    def router_for(members: Callable[[], Sequence[AllianceMember]], tokens: Path) -> APIRouter:
+        router = APIRouter()
+        seen["tokens"] = tokens
+
+        @router.get("/sizes")
+        def sizes() -> dict[str, int]:
+            return {m.slug: m.ledger.size() for m in members()}  # type: ignore[attr-defined]
+
+        return router
+
+    county = types.ModuleType("verifier_app.county")
+    county.__spec__ = importlib.machinery.ModuleSpec("verifier_app.county", None)
+    county.router_for = router_for  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "verifier_app.county", county)
+    monkeypatch.setattr(traceability, "AllianceMember", AllianceMember, raising=False)
+    tokens = tmp_path / "county-tokens.toml"
+    tokens.write_text("", encoding="utf-8")
+    file = write_deployment(tmp_path / "deployment.toml", list(members), regulator_tokens=tokens)
+    with TestClient(create_deployment_app(load_deployment(file))) as c:
+        sizes = c.get("/county/sizes").json()
+        assert set(sizes) == {"kashgar", "yarkant"}
+        assert sizes["kashgar"] == _size(members[0])
+        assert 'href="/county/?lang=zh"' in c.get("/", headers=HTML).text
+    assert seen["tokens"] == tokens
+
+
+def test_without_a_regulator_token_file_no_county_view_is_mounted(client: TestClient) -> None:
+    assert client.get("/county/sizes").status_code == 404
