@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,24 @@ def test_only_the_json_link_fields_are_rewritten_never_a_value_like_a_lot_code()
 )
 def test_every_cookie_is_scoped_to_its_member(header: str, want: str) -> None:
     assert prefix_cookie(header, "/c/a") == want
+
+
+def test_the_docs_example_file_loads(tmp_path: Path) -> None:
+    # docs/deployment.md's example, with the files it names made: it must stay loadable.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text("utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
+    assert len(blocks) == 1
+    for slug in ("kashgar", "yarkant-jujube"):
+        (tmp_path / slug / "keys").mkdir(parents=True)
+        write_token_file(
+            tmp_path / slug / "tokens.toml", {f"t-{slug}-0123456789ab": (slug, ["lab"])}
+        )
+    (tmp_path / "yarkant-jujube" / "witnesses.txt").write_text("", encoding="utf-8")
+    (tmp_path / "county-tokens.toml").write_text("", encoding="utf-8")
+    loaded = load_deployment(_write(tmp_path, blocks[0]))
+    assert [m.slug for m in loaded.members] == ["kashgar", "yarkant-jujube"]
+    assert loaded.regulator_tokens == tmp_path / "county-tokens.toml"
+    assert (
+        loaded.members[1].settings.witnesses_file == tmp_path / "yarkant-jujube" / "witnesses.txt"
+    )
+    assert loaded.members[0].settings.witnesses_file is None
