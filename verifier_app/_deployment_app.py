@@ -16,6 +16,8 @@ mirror follower, webhook, dashboard warm-up) and leaves them in reverse order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -29,7 +31,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from labels import GS1SyntaxError, normalize_gtin
@@ -148,14 +149,15 @@ def create_deployment_app(deployment: Deployment) -> DeploymentApp:
         async with AsyncExitStack() as stack:
             for m in members:
                 await stack.enter_async_context(m.app.router.lifespan_context(m.app))
-            _log.info(
-                "serving %d cooperatives: %s",
-                len(members),
-                ", ".join(
-                    f"{m.slug} ({', '.join(table.prefixes_of(m.slug)) or '-'})" for m in members
-                ),
-            )
-            yield
+            routed = [f"{m.slug} ({', '.join(table.prefixes_of(m.slug)) or '-'})" for m in members]
+            _log.info("serving %d cooperatives: %s", len(members), ", ".join(routed))
+            refreshing = asyncio.create_task(_refresh(table))
+            try:
+                yield
+            finally:
+                refreshing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refreshing
 
     outer = FastAPI(
         title="agritrace deployment",
@@ -172,7 +174,17 @@ def create_deployment_app(deployment: Deployment) -> DeploymentApp:
     _pages(outer, deployment, members, table)
     _mount_county(outer, deployment, members)
     outer.add_middleware(SecurityHeaders, policy=content_security_policy([]))
-    return DeploymentApp(outer, GZipMiddleware(_Dispatch(outer, members, table), minimum_size=500))
+    return DeploymentApp(outer, _Dispatch(outer, members, table))
+
+
+async def _refresh(table: PrefixTable) -> None:
+    """Read the members' prefixes again as their logs grow (off the scans' path)."""
+    while True:
+        await asyncio.sleep(table.refresh_seconds)
+        try:
+            await asyncio.to_thread(table.refresh)
+        except Exception:  # a database hiccup: the table keeps its last routes
+            _log.exception("reading the members' company prefixes failed")
 
 
 class DeploymentApp:
@@ -248,7 +260,7 @@ class _Dispatch:
         except GS1SyntaxError:
             # Not a GTIN at all: any member's resolver says so in the consumer's words.
             return self.first
-        slug = await run_in_threadpool(self.table.member_for, gtin)
+        slug = self.table.member_for(gtin)  # a lookup: the lifespan task refreshes the table
         return None if slug is None else self.members[slug]
 
 

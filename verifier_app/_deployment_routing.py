@@ -5,10 +5,11 @@ Every member's cooperative declares its GS1 company prefixes on its own ledger
 prefix of the GTIN (:func:`traceability.matching_prefix`). The table is read from the members'
 projections at start, where two members claiming one prefix stop the server
 (:class:`PrefixConflictError` names both), and read again when a member's log has grown
-(looked at most every ``refresh_seconds``), so a cooperative that records its prefix is
-routed to without a restart. A claim made later on a prefix another member already holds is
-not taken: the earlier holder keeps it and the conflict is logged (one log cannot refuse an
-entry for what another log holds).
+(the deployment's lifespan calls :meth:`PrefixTable.refresh` every ``refresh_seconds``, off
+the scans' path), so a cooperative that records its prefix is routed to without a restart.
+A claim made later on a prefix another member already holds is not taken: the earlier
+holder keeps it and the conflict is logged (one log cannot refuse an entry for what another
+log holds).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class PrefixTable:
 
     def __init__(self, sources: Sequence[PrefixSource], refresh_seconds: float = 1.0) -> None:
         self._sources = tuple(sources)
-        self._refresh = refresh_seconds
+        self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
         self._declared: dict[str, tuple[str, ...]] = {}
@@ -93,19 +94,21 @@ class PrefixTable:
     def member_for(self, gtin: str) -> str | None:
         """Return the slug of the member whose log holds ``gtin`` (a GTIN-14), or None.
 
-        Blocking (it may read the members' databases): call it from a worker thread.
+        A lookup in the table as last refreshed (no database is read).
         """
-        self.refresh()
         prefix = matching_prefix(gtin, self._owner)
         return None if prefix is None else self._owner[prefix]
 
     def refresh(self, *, force: bool = False) -> None:
-        """Read again the prefixes of members whose logs grew, at most every interval."""
+        """Read again the prefixes of members whose logs grew, at most every interval.
+
+        Blocking (it reads the members' databases): call it from a worker thread.
+        """
         now = time.monotonic()
-        if not force and now - self._checked < self._refresh:
+        if not force and now - self._checked < self.refresh_seconds:
             return
         with self._lock:
-            if not force and now - self._checked < self._refresh:
+            if not force and now - self._checked < self.refresh_seconds:
                 return
             changed = False
             for source in self._sources:

@@ -147,6 +147,27 @@ def test_a_member_path_without_its_slash_is_redirected(client: TestClient) -> No
     assert client.get("/c/nobody/", headers=HTML).status_code == 404
 
 
+def test_a_scan_answer_keeps_its_etag_and_304_and_is_rewritten_once(
+    client: TestClient, members: tuple[Member, Member]
+) -> None:
+    a, _ = members
+    url = f"/01/{a.gtin}/10/{SHARED_LOT}"
+    first = client.get(url, headers={**HTML, "Accept-Encoding": "gzip"})
+    assert first.headers["content-encoding"] == "gzip"
+    tag = first.headers["etag"]
+    assert tag.endswith('-kashgar"')  # not the member's tag: the bytes differ from its own
+    again = client.get(url, headers={**HTML, "Accept-Encoding": "gzip"})
+    assert again.content == first.content
+    assert 'href="/c/kashgar/' in again.text
+    unchanged = client.get(url, headers={**HTML, "Accept-Encoding": "gzip", "If-None-Match": tag})
+    assert unchanged.status_code == 304
+    assert unchanged.headers["etag"] == tag
+    plain = client.get(url, headers={**HTML, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == first.text
+    assert plain.headers["etag"] != tag
+
+
 # --- staff isolation --------------------------------------------------------------------------
 
 
@@ -314,7 +335,10 @@ def test_a_prefix_recorded_while_serving_is_routed_to_without_a_restart(
             "/c/yarkant/api/v1/events/harvest", json=harvest, headers=b.auth("packing_station")
         )
         assert added.status_code == 201, added.text
-        app.state.prefixes.refresh(force=True)  # what the next look (within a second) does
+        # The deployment's lifespan reads the prefixes again within a second or so.
+        deadline = time.monotonic() + 10
+        while app.state.prefixes.member_for(new_gtin) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert _origin_of_scan(c, new_gtin) == b.origin
         # A's claim on B's prefix, recorded on A's own ledger, does not take B's scans.
         grab = {"name_zh": a.name_zh, "address": "x", "county": "y"}
