@@ -133,7 +133,15 @@ class MemberMount:
         """Serve the HTTP request ``scope`` as the member's request for ``path``."""
         inner = dict(scope)
         inner["path"] = path
-        inner["raw_path"] = path.encode("utf-8")
+        # The raw path keeps percent-escapes (a lot code may hold "/" as %2F): the resolver
+        # reads the code from it, so only the member's prefix is taken off.
+        raw = scope.get("raw_path")
+        mark = self.prefix.encode("ascii") + b"/"
+        if raw is None:
+            raw = path.encode("utf-8")
+        elif raw.startswith(mark):
+            raw = raw[len(mark) - 1 :]
+        inner["raw_path"] = raw
         inner["headers"] = [
             (k, self._member_tags(v) if k == b"if-none-match" else v) for k, v in scope["headers"]
         ]

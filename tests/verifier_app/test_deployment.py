@@ -168,6 +168,22 @@ def test_a_scan_answer_keeps_its_etag_and_304_and_is_rewritten_once(
     assert plain.headers["etag"] != tag
 
 
+def test_a_lot_code_holding_a_slash_resolves_at_the_root_and_under_the_member(
+    client: TestClient, members: tuple[Member, Member]
+) -> None:
+    a, _ = members
+    recorded = client.post(
+        "/c/kashgar/api/v1/events/harvest",
+        json=_harvest(a, "A/7"),
+        headers=a.auth("packing_station"),
+    )
+    assert recorded.status_code == 201, recorded.text
+    for base in ("", "/c/kashgar"):
+        answer = client.get(f"{base}/01/{a.gtin}/10/A%2F7", headers=JSON)
+        assert answer.status_code == 200, (base, answer.text)
+        assert answer.json()["link"]["lot"] == "A/7"
+
+
 # --- staff isolation --------------------------------------------------------------------------
 
 
