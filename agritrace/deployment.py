@@ -79,4 +79,5 @@ def check(
         _err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from e
     for member in loaded.members:
-        _out.print(f"{escape(member.slug)}\t{escape(member.name)}\t{escape(member.settings.db)}")
+        # Tab-separated, one member a line: for scripts as well as people.
+        typer.echo("\t".join((member.slug, member.name, member.settings.db)))

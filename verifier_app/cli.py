@@ -107,10 +107,12 @@ def _serve_deployment(file: Path, demo: bool, port: int) -> None:
     os.environ[PORT_ENV] = str(port)
     if demo:
         os.environ["AGRITRACE_DEMO"] = "1"
+    from ledger import LedgerError
+
     try:
         loaded = with_run_files(load_deployment(file.resolve(), demo=demo), port)
         app = create_deployment_app(loaded)
-    except (DeploymentError, PrefixConflictError) as e:
+    except (DeploymentError, PrefixConflictError, LedgerError, OSError) as e:
         raise _fail(str(e)) from e
     app.close()
     for member in loaded.members:

@@ -177,3 +177,45 @@ def test_a_folder_without_a_ledger_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DeploymentError, match="expected a ledger"):
         migrate_folder(tmp_path, "kashgar")
     assert not (tmp_path / "deployment.toml").exists()
+
+
+# --- the commands around it ---------------------------------------------------------------------
+
+_ISOLATED = {
+    "AGRITRACE_DEPLOYMENT": None,
+    "AGRITRACE_DEPLOYMENT_PORT": None,
+    "AGRITRACE_DEMO": None,
+}
+
+
+def test_check_lists_the_members_of_a_migrated_folder(demo: Path) -> None:
+    migrate_folder(demo, "kashgar")
+    listed = RUNNER.invoke(cli, ["deployment", "check", str(demo / "deployment.toml"), "--demo"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith("kashgar\t喀什果农合作社\tsqlite:///")
+    refused = RUNNER.invoke(cli, ["deployment", "check", str(demo / "deployment.toml")])
+    assert refused.exit_code == 2  # outside demo mode the demo's http resolver is refused
+    assert "members[0] (kashgar)" in refused.output
+
+
+def test_serve_refuses_two_members_with_one_prefix_in_one_line(tmp_path: Path) -> None:
+    from tests.verifier_app.deployment_world import write_deployment
+
+    a = build_member(tmp_path / "a", "kashgar", "691234567", "喀什果农合作社")
+    b = build_member(tmp_path / "b", "yengisar", "691234567", "英吉沙合作社")
+    file = write_deployment(tmp_path / "deployment.toml", [a, b])
+    result = RUNNER.invoke(cli, ["serve", "--deployment", str(file)], env=_ISOLATED)
+    assert result.exit_code == 2
+    said = result.output.replace("\n", " ")
+    assert "members 'kashgar' and 'yengisar' both declare the GS1 company prefix 691234567" in said
+    assert "Traceback" not in result.output
+
+
+def test_serve_refuses_db_and_deployment_together(tmp_path: Path) -> None:
+    result = RUNNER.invoke(
+        cli,
+        ["serve", "--deployment", str(tmp_path / "d.toml"), "--db", "sqlite:///x.db"],
+        env=_ISOLATED,
+    )
+    assert result.exit_code == 2
+    assert "--db and --deployment" in result.output
