@@ -78,6 +78,8 @@ PUBLIC = {
         "RouteFigures",
         "ShipmentLoss",
         "WeekFigures",
+        # The GS1 company prefix a GTIN belongs to (a deployment routes scans by it).
+        "matching_prefix",
         "parse_quarter",
         # Complaints, decisions and alerts (docs/adr/0022-complaints-on-the-ledger.md).
         "ACTIONS",
@@ -283,6 +285,12 @@ PUBLIC = {
     "verifier_app": {
         "ROLES",
         "Caller",
+        # Many cooperatives, one server (docs/deployment.md).
+        "Deployment",
+        "DeploymentError",
+        "create_deployment_app",
+        "load_deployment",
+        "migrate_folder",
         "LotLookup",
         "LotView",
         "Settings",

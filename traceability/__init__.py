@@ -78,6 +78,7 @@ from traceability.events._events import (
     UnitRef,
 )
 from traceability.events._model import Model
+from traceability.events._prefixes import matching_prefix
 from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
 from traceability.exports._epcis_import import (
@@ -301,6 +302,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "matching_prefix",
     "parse_quarter",
     "parse_selection",
     "projection_exists",

@@ -23,7 +23,11 @@ from verifier_app._i18n import LANGUAGES
 MAY_FALL_BACK = {("refusal_terms", "en")}
 #: The domains a page lays over each other (render_page: audience wording over the
 #: consumer wording): a key in two of them silently takes one meaning.
-COMBINED = {"staff pages": ("consumer", "staff"), "regulator pages": ("consumer", "regulator")}
+COMBINED = {
+    "staff pages": ("consumer", "staff"),
+    "regulator pages": ("consumer", "regulator"),
+    "deployment pages": ("consumer", "deployment"),
+}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%[ds]")
 
 Key = tuple[str | None, str]
@@ -143,6 +147,8 @@ def test_the_app_has_catalogs() -> None:
         "regulator",
         "formats",
         "values",
+        # The landing and unknown-GTIN pages of a deployment of many cooperatives.
+        "deployment",
     }
 
 
