@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agritrace.deployment import app as deployment_app
 from agritrace.mirror import mirror
 from agritrace.verify import verify
 from labels import cli as labels_cli
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(labels_cli.app, name="label")
+app.add_typer(deployment_app, name="deployment")
 mount_traceability(app)
 app.command()(serve)
 app.command()(mirror)

@@ -44,7 +44,7 @@ PUBLIC = {
     "traceability": {
         "EVENT_TYPES",
         # Many members' logs read together, and lots moving between them (issue 15,
-        # docs/adr/0023-county-cross-log-intake.md).
+        # docs/adr/0024-county-cross-log-intake.md).
         "LOT_FILTERS",
         "LINK_PROBLEMS",
         "Alliance",
@@ -83,6 +83,10 @@ PUBLIC = {
         "SampleLine",
         "SamplingPlan",
         "enrol_lab",
+        # Regulator keys pinned by the regulator's witness (docs/adr/0020).
+        "RegulatorKeyError",
+        "check_regulator_keys",
+        "foreign_regulator_keys",
         # Monitoring and the quarterly evaluation (issue 14).
         "LOSS_TARGET",
         "HoldCount",
@@ -92,6 +96,8 @@ PUBLIC = {
         "RouteFigures",
         "ShipmentLoss",
         "WeekFigures",
+        # The GS1 company prefix a GTIN belongs to (a deployment routes scans by it).
+        "matching_prefix",
         "parse_quarter",
         # Complaints, decisions and alerts (docs/adr/0022-complaints-on-the-ledger.md).
         "ACTIONS",
@@ -297,6 +303,12 @@ PUBLIC = {
     "verifier_app": {
         "ROLES",
         "Caller",
+        # Many cooperatives, one server (docs/deployment.md).
+        "Deployment",
+        "DeploymentError",
+        "create_deployment_app",
+        "load_deployment",
+        "migrate_folder",
         "LotLookup",
         "LotView",
         "Settings",

@@ -43,6 +43,11 @@ from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._mirror_follow import DomainMirror
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
+from traceability._regulator_anchor import (
+    RegulatorKeyError,
+    check_regulator_keys,
+    foreign_regulator_keys,
+)
 from traceability._seal import is_sealing_entry, seal_with_status_map
 from traceability._witness_check import (
     StatusMapError,
@@ -85,6 +90,7 @@ from traceability.events._events import (
 )
 from traceability.events._intake import Intake
 from traceability.events._model import Model
+from traceability.events._prefixes import matching_prefix
 from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
 from traceability.exports._epcis_import import (
@@ -270,6 +276,7 @@ __all__ = [
     "Recall",
     "Receiving",
     "Recorder",
+    "RegulatorKeyError",
     "Release",
     "ResidueLine",
     "ResidueTest",
@@ -305,6 +312,7 @@ __all__ = [
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
+    "check_regulator_keys",
     "compare_facts",
     "count_scan",
     "derive_analyses",
@@ -312,6 +320,7 @@ __all__ = [
     "enrol_lab",
     "export_epcis",
     "export_fsma204",
+    "foreign_regulator_keys",
     "forget_contact",
     "import_epcis",
     "is_sealing_entry",
@@ -321,6 +330,7 @@ __all__ = [
     "load_mrl_csv",
     "load_profile",
     "lot_evidence",
+    "matching_prefix",
     "parse_quarter",
     "parse_selection",
     "projection_exists",

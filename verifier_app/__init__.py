@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from verifier_app._app import create_app, create_app_from_env
     from verifier_app._auth import ROLES, Caller, TokenTable, hash_token, require_role
+    from verifier_app._deployment import Deployment, DeploymentError, load_deployment
+    from verifier_app._deployment_app import create_deployment_app
+    from verifier_app._deployment_migrate import migrate_folder
     from verifier_app._settings import Settings
     from verifier_app.consumer._lookup import LotLookup, LotView
     from verifier_app.regulator._reports import quarterly_report_pdf
@@ -20,13 +23,18 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLES",
     "Caller",
+    "Deployment",
+    "DeploymentError",
     "LotLookup",
     "LotView",
     "Settings",
     "TokenTable",
     "create_app",
     "create_app_from_env",
+    "create_deployment_app",
     "hash_token",
+    "load_deployment",
+    "migrate_folder",
     "quarterly_report_pdf",
     "require_role",
 ]
@@ -42,6 +50,11 @@ _HOMES = {
     "LotLookup": "consumer._lookup",
     "LotView": "consumer._lookup",
     "Settings": "_settings",
+    "Deployment": "_deployment",
+    "DeploymentError": "_deployment",
+    "load_deployment": "_deployment",
+    "create_deployment_app": "_deployment_app",
+    "migrate_folder": "_deployment_migrate",
     "quarterly_report_pdf": "regulator._reports",
 }
 

@@ -123,7 +123,7 @@ def _log_witness(settings: Settings) -> LogWitness:
             http_fetch(tiles_url),
             folder / name,
         )
-        checks[origin] = StatusMapWitnessCheck(mirror)
+        checks[origin] = StatusMapWitnessCheck(mirror, settings.regulator_public_keys())
     for origin in logs.keys() - checks.keys():
         _log.warning(
             "witness: %s is cosigned on signature and consistency alone; set "
@@ -229,6 +229,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # million entries): built now, in the background, a signed-in regulator's first
         # dashboard is as quick as every later one (docs/performance.md).
         warming = None if mirror is not None else asyncio.create_task(_warm_dashboards(holder))
+        # Kept where a test can wait for it: it reads the log while it runs.
+        app.state.warming = warming
         try:
             yield
         finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,11 +52,78 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (client address, path, status).")
     ] = False,
+    deployment: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="AGRITRACE_DEPLOYMENT",
+            help="Serve every cooperative of this deployment file (docs/deployment.md).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the resolver, the append API and the regulator API (settings: AGRITRACE_*)."""
     # The web stack is imported here, not at the top: every other agritrace command would
     # pay for it (~0.6 s) otherwise.
     import uvicorn
+
+    if deployment is not None:
+        if db is not None:
+            raise _fail("--db and --deployment: the deployment file names each member's database")
+        _serve_deployment(deployment, demo, port)
+        target = "verifier_app._deployment_app:create_deployment_app_from_env"
+    else:
+        target = _check_single(db, demo, port)
+    # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["verifier_app"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    uvicorn.run(
+        target,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        # Off by default: a line per scan costs the resolver a good part of its rate, the
+        # reverse proxy in front logs requests already, and a scan's line (client address
+        # and lot) tells where a consumer bought what, which nothing here needs to keep.
+        access_log=access_log,
+        log_config=log_config,
+    )
+
+
+def _serve_deployment(file: Path, demo: bool, port: int) -> None:
+    """Check the deployment and build it once, so a fault is one line and exit status 2."""
+    from verifier_app._deployment import DeploymentError, load_deployment, with_run_files
+    from verifier_app._deployment_app import DEPLOYMENT_ENV, PORT_ENV, create_deployment_app
+    from verifier_app._deployment_routing import PrefixConflictError
+
+    # Workers are separate processes: they load the same file, named in the environment.
+    os.environ[DEPLOYMENT_ENV] = str(file.resolve())
+    os.environ[PORT_ENV] = str(port)
+    if demo:
+        os.environ["AGRITRACE_DEMO"] = "1"
+    from ledger import LedgerError
+
+    try:
+        loaded = with_run_files(load_deployment(file.resolve(), demo=demo), port)
+        app = create_deployment_app(loaded)
+    except (DeploymentError, PrefixConflictError, LedgerError, OSError) as e:
+        raise _fail(str(e)) from e
+    app.close()
+    for member in loaded.members:
+        # Each member's drift state and rate buckets are its own (verifier_app._app).
+        state = member.settings.drift_state_file
+        if state is not None:
+            state.unlink(missing_ok=True)
+
+
+def _check_single(db: str | None, demo: bool, port: int) -> str:
+    """Check the one log's settings and build its app once; return uvicorn's factory."""
     from pydantic import ValidationError
 
     from ledger import LedgerError
@@ -94,25 +162,4 @@ def serve(
     if settings.drift_state_file is not None:
         # A state left by an earlier run speaks of a database that may have changed since.
         settings.drift_state_file.unlink(missing_ok=True)
-    # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["verifier_app"] = {
-        "handlers": ["default"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    uvicorn.run(
-        "verifier_app._app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
-        # Off by default: a line per scan costs the resolver a good part of its rate, the
-        # reverse proxy in front logs requests already, and a scan's line (client address
-        # and lot) tells where a consumer bought what, which nothing here needs to keep.
-        access_log=access_log,
-        log_config=log_config,
-    )
+    return "verifier_app._app:create_app_from_env"

@@ -8,10 +8,12 @@ range with a made-up company prefix; their check digits are computed, not typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from labels import gs1_check_digit
 
 __all__ = [
+    "COMPANY_PREFIX",
     "COOPERATIVE",
     "COOPERATIVE_BODY",
     "FARMS",
@@ -27,9 +29,11 @@ __all__ = [
     "gtin",
 ]
 
-#: The cooperative's ``trace.cooperative`` entry: names per language, township, county, and
-#: a GLN in the demo company prefix (check digit computed below).
-COOPERATIVE_BODY = {
+#: The cooperative's ``trace.cooperative`` entry: names per language, township, county, a
+#: GLN in the demo company prefix (check digit computed below) and that prefix itself, so a
+#: deployment of several cooperatives routes the demo's labels to its log.
+COMPANY_PREFIX = "691234567"
+COOPERATIVE_BODY: dict[str, Any] = {
     "name_zh": "喀什果农合作社",
     "name_ug": "قەشقەر مېۋىچىلەر كوپېراتىپى",
     "name_en": "Kashgar Fruit Growers' Cooperative",
@@ -37,6 +41,8 @@ COOPERATIVE_BODY = {
     "county": "疏附县 Shufu, Kashgar",
     "gln": "691234567000" + gs1_check_digit("691234567000"),
     "phone": "+86 998 555 0100",  # 555-01xx: a fictional number range
+    # GS1 China's range 690-699; the GTIN-14s below are "0" (indicator) + this + item.
+    "company_prefixes": [COMPANY_PREFIX],
 }
 COOPERATIVE = f"{COOPERATIVE_BODY['name_zh']} {COOPERATIVE_BODY['name_ug']}"
 PACKING_STATION = "KS-PS1"  # the packing shed in Tokkuzak
@@ -68,12 +74,14 @@ LAB_ID, LAB_CMA = "KS-QTC", "236512340001"
 
 
 def gtin(item: str) -> str:
-    """Return a GTIN-14 for the demo company prefix ``0691234567`` and a 3-digit item.
+    """Return a GTIN-14 for the demo company prefix ``691234567`` and a 3-digit item.
+
+    The GTIN-14 is the indicator digit ``0``, the prefix, the item and the check digit.
 
     >>> gtin("001")
     '06912345670012'
     """
-    body = "0691234567" + item
+    body = "0" + COMPANY_PREFIX + item
     return body + gs1_check_digit(body)
 
 

@@ -28,6 +28,7 @@ from traceability.events._model import (
     Text,
     Time,
 )
+from traceability.events._prefixes import MAX_PREFIXES, CompanyPrefix, check_prefix_set
 from traceability.events._quality import Assessment, QualityReading, Training
 
 __all__ = [
@@ -108,6 +109,18 @@ class Cooperative(Model):
     gln: Gln | None = None  # GS1 Global Location Number of the cooperative as a party
     #: A phone number: part of an FDA FSMA 204 location description (21 CFR 1.1310).
     phone: Text | None = None
+    #: The GS1 company prefixes its GTINs are issued under (docs/deployment.md). Once a log
+    #: declares them, a product outside them is refused, and a deployment routes scans of
+    #: their GTINs to this log. Omitted in a later entry: the declared ones stay.
+    company_prefixes: tuple[CompanyPrefix, ...] | None = Field(
+        default=None, min_length=1, max_length=MAX_PREFIXES
+    )
+
+    @model_validator(mode="after")
+    def _distinct_prefixes(self) -> Cooperative:
+        if self.company_prefixes is not None:
+            check_prefix_set(self.company_prefixes, "company_prefixes")
+        return self
 
 
 class Product(Model):

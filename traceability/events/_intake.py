@@ -10,7 +10,7 @@ any lot of its own (packed, graded, processed, tested, released under its rules)
 No database joins two logs, so the link is checked where both logs are read:
 :mod:`traceability._alliance_links` verifies that A's entry at ``source_seq`` has that leaf
 hash, is a shipping of that shipment to the intake's site, and carries that lot
-(docs/adr/0023-county-cross-log-intake.md).
+(docs/adr/0024-county-cross-log-intake.md).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from traceability.events._events import (
     ResidueTest,
     Site,
 )
+from traceability.events._prefixes import matching_prefix
 from traceability.projection import _schema as t
 from traceability.projection._cold_chain import new_precool_findings
 from traceability.projection._holds import hold_forward, place_hold
@@ -56,11 +57,39 @@ __all__ = ["MAKING_HANDLERS"]
 
 def _cooperative(conn: Connection, seq: int, e: Cooperative) -> None:
     # One cooperative keeps the ledger: a later entry (a new name, a GLN) replaces the row.
+    if e.company_prefixes is not None:
+        _declare_prefixes(conn, seq, e.company_prefixes)
     conn.execute(t.cooperative.delete())
-    conn.execute(insert(t.cooperative), {"id": 1, "seq": seq, **e.model_dump()})
+    row = e.model_dump(exclude={"company_prefixes"})
+    conn.execute(insert(t.cooperative), {"id": 1, "seq": seq, **row})
+
+
+def _declare_prefixes(conn: Connection, seq: int, prefixes: tuple[str, ...]) -> None:
+    # Every product already registered must stay inside: a prefix set that leaves one out
+    # would route its labels' scans to another log (or to none).
+    for gtin, product_seq in conn.execute(select(t.products.c.gtin, t.products.c.seq)):
+        if matching_prefix(gtin, prefixes) is None:
+            raise LifecycleError(
+                "company-prefixes-cover-products",
+                f"GTIN {gtin} (product entry {product_seq}) is outside the company prefixes "
+                f"{', '.join(prefixes)}",
+                {"gtin": gtin, "entry": str(product_seq), "prefixes": ", ".join(prefixes)},
+            )
+    conn.execute(t.company_prefixes.delete())
+    conn.execute(insert(t.company_prefixes), [{"prefix": p, "seq": seq} for p in prefixes])
 
 
 def _product(conn: Connection, seq: int, e: Product) -> None:
+    declared = [p for (p,) in conn.execute(select(t.company_prefixes.c.prefix))]
+    if declared and matching_prefix(e.gtin, declared) is None:
+        # A GTIN of someone else's prefix on this log: a typo, or labels that would resolve
+        # to the other company's log in a deployment (docs/deployment.md).
+        prefixes = ", ".join(sorted(declared))
+        raise LifecycleError(
+            "product-in-company-prefixes",
+            f"GTIN {e.gtin} is outside the cooperative's company prefixes {prefixes}",
+            {"gtin": e.gtin, "prefixes": prefixes},
+        )
     row = conn.execute(select(t.products).where(t.products.c.gtin == e.gtin)).first()
     if row is not None and row.commodity != e.commodity:
         # Lots already made under this GTIN were judged by that commodity's profile.

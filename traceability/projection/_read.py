@@ -391,6 +391,12 @@ class Projection:
         with self._read() as conn:
             return cooperative_info(conn)
 
+    def company_prefixes(self) -> tuple[str, ...]:
+        """Return the GS1 company prefixes the cooperative declared, sorted; () when none."""
+        with self._read() as conn:
+            rows = conn.execute(select(t.company_prefixes.c.prefix))
+            return tuple(sorted(prefix for (prefix,) in rows))
+
     # --- sampling (issue 14; docs/adr/0020) --------------------------------------------------
 
     def overdue_samples(self, at: datetime | None = None) -> list[OverdueSample]:

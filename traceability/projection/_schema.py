@@ -24,6 +24,7 @@ __all__ = [
     "anomalies",
     "arrivals",
     "assessments",
+    "company_prefixes",
     "complaint_contacts",
     "complaints",
     "cooperative",
@@ -84,6 +85,16 @@ cooperative = Table(
     Column("county", Text, nullable=False),
     Column("gln", String(13)),
     Column("phone", Text),
+    Column("seq", Integer, nullable=False),
+)
+
+#: The GS1 company prefixes the cooperative declared (``trace.cooperative``
+#: ``company_prefixes``): a table of its own rather than a column of ``trace_cooperative``,
+#: so a database projected before prefixes existed gains it without a migration.
+company_prefixes = Table(
+    "trace_company_prefixes",
+    metadata,
+    Column("prefix", String(12), primary_key=True),
     Column("seq", Integer, nullable=False),
 )
 

@@ -69,6 +69,9 @@ REFUSALS: Final[Mapping[str, tuple[str, ...]]] = {
     "farm-ids-unique": ("farm",),
     "plot-ids-unique": ("plot",),
     "product-commodity-fixed": ("gtin", "commodity", "entry", "new"),
+    # Company prefixes (projection/_making.py; docs/deployment.md).
+    "product-in-company-prefixes": ("gtin", "prefixes"),
+    "company-prefixes-cover-products": ("gtin", "entry", "prefixes"),
     "profile-required": ("commodity",),
     "mrl-table-required": ("edition",),
     "mrl-edition-reload-keeps-commodities": ("edition", "entry", "dropped"),
