@@ -52,6 +52,7 @@ from traceability.events._model import Model
 from traceability.projection._apply import apply_entry
 from traceability.projection._cache import BatchCache, batch_cache
 from traceability.projection._once import claim, settle
+from traceability.projection._prefetch import prefetch
 from traceability.projection._replay import catch_up, catch_up_locked, set_applied_size
 
 __all__ = ["Keys", "Positions", "append_checked", "record_batch", "signer_at"]
@@ -95,6 +96,7 @@ def record_batch(
         conn: Connection, cache: BatchCache, keys: Keys, size: int, positions: Positions
     ) -> None:
         next_seq = size
+        prefetch(conn, [event for event, _ in batch])
         for i, ((event, _), key_id, seq) in enumerate(zip(batch, key_ids, positions, strict=True)):
             try:
                 info = signer_at(keys, key_id, next_seq if seq is None else seq, event.KIND)
