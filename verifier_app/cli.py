@@ -48,6 +48,13 @@ def serve(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Proxy addresses trusted for X-Forwarded-* headers.")
     ] = "127.0.0.1",
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Serve a database this server cannot write (a PostgreSQL streaming replica).",
+        ),
+    ] = False,
     access_log: Annotated[
         bool, typer.Option(help="Log every request (client address, path, status).")
     ] = False,
@@ -68,6 +75,8 @@ def serve(
         os.environ["AGRITRACE_DB"] = db
     if demo:
         os.environ["AGRITRACE_DEMO"] = "1"
+    if read_only:
+        os.environ["AGRITRACE_READ_ONLY"] = "1"
     try:
         settings = Settings()
         run = settings.keys.parent / "run"
