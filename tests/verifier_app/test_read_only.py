@@ -10,8 +10,11 @@ streaming replica is made by ``scripts/read-only-replica`` (docs/read-only.md).
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,9 @@ import sqlalchemy
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
-from bench.trace import GTIN, chain, setup
+from bench.trace import GTIN, T0, chain, setup
 from tests.verifier_app.conftest import RESOLVER
+from traceability import Recall, Role
 from verifier_app import Settings, create_app
 
 pytestmark = pytest.mark.postgres
@@ -111,3 +115,75 @@ def test_read_only_refuses_writes_and_has_no_sign_in(replica_url: str, tmp_path:
             assert client.get(path).status_code == 404, path
         assert app.state.ledger.size() == size
         assert app.state.ledger.log_signer is None  # no checkpoint can be signed here
+
+
+#: A streaming replica of the server at AGRITRACE_TEST_PG (scripts/read-only-replica makes
+#: one on this machine and runs this test with it).
+REPLICA = os.environ.get("AGRITRACE_TEST_PG_REPLICA")
+T0_TEXT = (T0 + timedelta(days=1)).isoformat()  # after the season's first lot was received
+
+
+def _replayed(replica_server: str, name: str, size: int, seconds: float = 60) -> str:
+    """The replica's URL of database ``name`` once its log has ``size`` entries."""
+    url = replica_server.rsplit("/", 1)[0] + f"/{name}"
+    deadline = time.monotonic() + seconds
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    query = sqlalchemy.text("SELECT max(size) FROM ledger_head")
+                    got = conn.execute(query).scalar()
+                if got is not None and got >= size:
+                    return url
+            except DBAPIError:
+                pass  # the database or its tables not replayed yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the replica did not replay {name} to {size} entries")
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(
+    REPLICA is None,
+    reason="no streaming replica: set AGRITRACE_TEST_PG_REPLICA (scripts/read-only-replica)",
+)
+def test_a_streaming_replica_serves_what_the_primary_records(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    assert REPLICA is not None
+    name = f"ro_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    primary = postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        ledger, recorder, keys = setup(primary, farms=2)
+        recorder.record_batch(chain(0, keys, farms=2))
+        ledger.checkpoint()
+        replica = _replayed(REPLICA, name, ledger.size())
+        engine = sqlalchemy.create_engine(replica)
+        with pytest.raises(DBAPIError, match="read-only transaction"), engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE trace_probe (x integer)")
+        engine.dispose()
+        app = create_app(settings(replica, tmp_path, scan_freshness_seconds=0))
+        path = f"/01/{GTIN}/10/H0000000A"
+        with TestClient(app) as client:
+            before = client.get(path, headers={"Accept": "application/json"}).json()
+            assert before["lot"]["facts"]["status"] == "received"
+            # The primary recalls the harvest lot; the replica's page shows it once replayed.
+            recall = Recall.from_body(
+                {"lot": {"gtin": GTIN, "lot": "H0000000"}, "reason": "test", "time": T0_TEXT}
+            )
+            recorder.record(recall, keys[Role.COOPERATIVE])
+            ledger.checkpoint()
+            _replayed(REPLICA, name, ledger.size())
+            after = client.get(path, headers={"Accept": "application/json"}).json()
+            assert after["lot"]["facts"]["status"].startswith("recalled"), after["lot"]["facts"]
+            assert client.post("/api/v1/statements", json=[]).status_code == 405
+        ledger.close()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
