@@ -86,7 +86,13 @@ def record_batch(
     if not batch:
         return []
     when = format_time(at or datetime.now(UTC))
-    key_ids = [key_id_for(key.public_key().public_bytes_raw()) for _, key in batch]
+    # A batch is signed by a handful of keys: each key's id (a public-key derivation, an
+    # elliptic-curve multiplication) is worked out once, not once per event.
+    ids: dict[int, str] = {}
+    for _, key in batch:
+        if id(key) not in ids:
+            ids[id(key)] = key_id_for(key.public_key().public_bytes_raw())
+    key_ids = [ids[id(key)] for _, key in batch]
     signed = [
         sign_statement(Statement(ledger.origin, event.KIND, event.to_body(), key_id, when), key)
         for (event, key), key_id in zip(batch, key_ids, strict=True)
