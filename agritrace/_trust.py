@@ -16,11 +16,18 @@ key, the witnesses that cosign its checkpoints, and the keys its labels are sign
     # Ed25519 public keys (base64) the cooperative signs its labels' ``s`` parameter with.
     keys = ["MCowBQYDK2VwAyEA..."]
 
+    [regulators]
+    # The market regulator's own Ed25519 public keys (base64), obtained from the regulator:
+    # every lab behind a result the page shows must be approved by one of them.
+    keys = ["q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k="]
+
 ``agritrace demo`` writes one (``agritrace-demo/trust.toml``).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import tomllib
 from dataclasses import dataclass
@@ -52,14 +59,26 @@ class TrustFile:
         log_key: the log's C2SP note verifier key.
         witnesses: cosignature verifier keys; each must have cosigned.
         label_keys: label public keys (base64), any of which may sign a label.
+        regulator_keys: the regulator's raw Ed25519 public keys (base64): a lab's
+            approval must be signed by one of them.
     """
 
     origin: str
     log_key: str
     witnesses: tuple[str, ...] = ()
     label_keys: tuple[str, ...] = ()
+    regulator_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for key in self.regulator_keys:
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except binascii.Error:
+                raw = b""
+            if len(raw) != 32:
+                raise TrustFileError(
+                    f"regulators.keys: {key!r}: expected the base64 of a 32-byte Ed25519 public key"
+                )
         try:
             verifier = NoteVerifier.from_key_string(self.log_key)
             for key in self.witnesses:
@@ -95,7 +114,12 @@ class TrustFile:
             log["key"],
             _strings(data.get("witnesses", {}), "keys", "witnesses"),
             _strings(data.get("labels", {}), "keys", "labels"),
+            _strings(data.get("regulators", {}), "keys", "regulators"),
         )
+
+    def regulator_public_keys(self) -> list[bytes]:
+        """The regulator keys, raw (checked well-formed when the file was read)."""
+        return [base64.b64decode(k) for k in self.regulator_keys]
 
     def write(self, path: Path) -> None:
         """Write the file (TOML; strings quoted as JSON, which TOML basic strings accept)."""
@@ -112,6 +136,8 @@ class TrustFile:
             "# Every witness listed must have cosigned the checkpoint a page uses.\n"
             f"[witnesses]\nkeys = {listed(self.witnesses)}\n\n"
             "# Ed25519 public keys (base64) that may sign labels (the s= parameter).\n"
-            f"[labels]\nkeys = {listed(self.label_keys)}\n",
+            f"[labels]\nkeys = {listed(self.label_keys)}\n\n"
+            "# The regulator's own Ed25519 public keys (base64): labs must be approved by one.\n"
+            f"[regulators]\nkeys = {listed(self.regulator_keys)}\n",
             encoding="utf-8",
         )

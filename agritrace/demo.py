@@ -161,15 +161,16 @@ def _labels(
     return png, pdf, public
 
 
-def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str) -> str:
+def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str, regulator: bytes) -> str:
     """The regulator witnesses the demo's checkpoint; return the witness's verifier key.
 
     The witness keeps the checkpoint it cosigned (``witness-checkpoint.txt``): with it,
     ``agritrace ledger witness`` refuses any later checkpoint that rewrites or cuts history.
     """
     # The regulator cosigns only a checkpoint ending with a lot-status map that its own
-    # replay of the log reproduces (traceability.check_before_cosigning).
-    check_before_cosigning(ledger, note)
+    # replay of the log reproduces, and in which no key but its own holds the regulator
+    # role (traceability.check_before_cosigning).
+    check_before_cosigning(ledger, note, {regulator})
     cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
     log_key = NoteVerifier.from_key_string(str(ledger.entry(0).statement.body["log_key"]))
     line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))
@@ -233,10 +234,14 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
         season = build_season(ledger, root, keys.create, lab_key=lab_keys.create)
         _write_tokens(folder)
         _, _, public = _labels(folder, ledger, keys, season)
-        witness = _witness(folder, keys, ledger, ledger.checkpoint())
+        # The regulator's own key (in the demo its file sits in the cooperative's folder;
+        # in the field only the regulator holds it): the witness and the trust file pin it.
+        regulator = keys.load(TOKEN_ROLES["regulator"]).public_key().public_bytes_raw()
+        witness = _witness(folder, keys, ledger, ledger.checkpoint(), regulator)
         _report(folder, ledger, season)
         log_key = ledger.log_key()
-        TrustFile(ORIGIN, log_key, (witness,), (public,)).write(folder / "trust.toml")
+        pinned = (b64encode(regulator).decode(),)
+        TrustFile(ORIGIN, log_key, (witness,), (public,), pinned).write(folder / "trust.toml")
         (folder / "witnesses.txt").write_text(witness + "\n", encoding="utf-8")
         report = ledger.audit()
         if report.failure is not None:

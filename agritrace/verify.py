@@ -52,6 +52,7 @@ from ledger import (
     LedgerError,
     NoteVerifier,
     Record,
+    key_id_for,
     leaf_hash,
     open_checkpoint,
     verify_cosignature,
@@ -61,6 +62,7 @@ from traceability import (
     FACT_NAMES,
     LABEL_ROLE,
     Fact,
+    LabApproval,
     ResidueLine,
     check_map_claim,
     compare_facts,
@@ -111,6 +113,25 @@ def _label(uri: str, trust: TrustFile, ledger_keys: list[bytes]) -> Finding:
     return Finding("label", False, "possible counterfeit: " + "; ".join(dict.fromkeys(problems)))
 
 
+def _prove(entry: Mapping[str, Any], checkpoint: Checkpoint, what: str) -> Record:
+    """The entry an answer lists with its proof, checked in ``checkpoint``'s tree.
+
+    Raises:
+        LedgerError, ValueError, KeyError, TypeError: no proof, a bad one, or a leaf that
+            is another entry than the one listed.
+    """
+    index = entry.get("index")
+    leaf = _b64(entry["leaf"], f"{what} {index} leaf")
+    path = [_b64(h, f"{what} {index} proof") for h in entry["proof"]]
+    verify_inclusion(
+        int(entry["index"]), checkpoint.size, leaf_hash(leaf), path, checkpoint.root_hash
+    )
+    record = Record.from_leaf(leaf)
+    if record.seq != index:
+        raise ValueError(f"the leaf is entry {record.seq}, listed as {index}")
+    return record
+
+
 def _label_keys(
     bundle: Mapping[str, Any], checkpoint: Checkpoint, out: list[Finding]
 ) -> list[bytes]:
@@ -122,14 +143,9 @@ def _label_keys(
     for entry in label.get("keys", []):
         index = entry.get("index")
         try:
-            leaf = _b64(entry["leaf"], f"label key entry {index} leaf")
-            path = [_b64(h, f"label key entry {index} proof") for h in entry["proof"]]
-            verify_inclusion(
-                int(index), checkpoint.size, leaf_hash(leaf), path, checkpoint.root_hash
-            )
-            record = Record.from_leaf(leaf)
+            record = _prove(entry, checkpoint, "label key entry")
             body = record.statement.body
-            if record.seq != index or record.statement.kind != KEY_REGISTER:
+            if record.statement.kind != KEY_REGISTER:
                 raise ValueError(f"entry {record.seq} is not a key registration")
             if LABEL_ROLE not in body.get("roles", []):
                 raise ValueError(f"entry {record.seq} does not register a label key")
@@ -175,25 +191,107 @@ def _proofs(
     for entry in bundle.get("entries", []):
         index = entry.get("index")
         try:
-            leaf = _b64(entry["leaf"], f"entry {index} leaf")
-            path = [_b64(h, f"entry {index} proof") for h in entry["proof"]]
-            verify_inclusion(
-                int(index), checkpoint.size, leaf_hash(leaf), path, checkpoint.root_hash
-            )
-            record = Record.from_leaf(leaf)
-            if record.seq != index:
-                raise ValueError(f"the leaf is entry {record.seq}, listed as {index}")
+            record = _prove(entry, checkpoint, "entry")
         except (LedgerError, ValueError, KeyError, TypeError) as e:
             out.append(Finding("inclusion", False, f"entry {index}: {e}"))
             continue
         records[record.seq] = record
     out.append(Finding("inclusion", True, f"{len(records)} entries proven in the signed tree"))
     label_keys += _label_keys(bundle, checkpoint, out)
+    out.extend(_labs(bundle, checkpoint, records, trust))
     lot = answer.get("lot") or {}
     listed = {int(e["seq"]) for e in lot.get("entries", [])}
     for seq in sorted(listed - records.keys()):
         out.append(Finding("inclusion", False, f"entry {seq} is listed but not proven"))
     return checkpoint.size, records
+
+
+#: Entries only a lab the regulator approved may sign (docs/adr/0020).
+_LAB_SIGNED = frozenset({"trace.residue"})
+
+
+def _labs(
+    bundle: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    records: Mapping[int, Record],
+    trust: TrustFile,
+) -> list[Finding]:
+    """Check that each lab result the page rests on was approved by a trusted regulator key.
+
+    The answer's ``labs`` proves each result key's registration and the ``trace.lab_approval``
+    of it; the result's signature must verify with the registered key, and the approval,
+    made before the result, with one of the trust file's regulator keys. The cooperative
+    registers every key, so only a key obtained from the regulator tells its approval from
+    one the cooperative signed itself.
+    """
+    results = [r for r in records.values() if r.statement.kind in _LAB_SIGNED]
+    if not results:
+        return []
+    if not trust.regulator_keys:
+        return [
+            Finding(
+                "lab",
+                False,
+                "lab approvals not checked: the trust file names no regulator key "
+                "([regulators] keys, obtained from the market regulator)",
+            )
+        ]
+    registered: dict[str, bytes] = {}
+    approvals: dict[str, list[Record]] = {}
+    found: list[Finding] = []
+    for entry in bundle.get("labs", []):
+        try:
+            record = _prove(entry, checkpoint, "lab entry")
+            body = record.statement.body
+            if record.statement.kind == KEY_REGISTER:
+                public = _b64(body["public_key"], f"lab entry {record.seq} public_key")
+                registered[key_id_for(public)] = public
+            elif record.statement.kind == LabApproval.KIND:
+                approvals.setdefault(str(body["key_id"]), []).append(record)
+        except (LedgerError, ValueError, KeyError, TypeError) as e:
+            found.append(Finding("lab", False, f"lab entry {entry.get('index')}: {e}"))
+    regulators = {key_id_for(k): k for k in trust.regulator_public_keys()}
+    for result in sorted(results, key=lambda r: r.seq):
+        found.append(_lab_result(result, registered, approvals, regulators))
+    return found
+
+
+def _lab_result(
+    result: Record,
+    registered: Mapping[str, bytes],
+    approvals: Mapping[str, list[Record]],
+    regulators: Mapping[str, bytes],
+) -> Finding:
+    """One result's lab: its key registered, its signature, an approval by a regulator key."""
+    key_id = result.statement.key_id
+    where = f"result entry {result.seq}"
+    public = registered.get(key_id)
+    if public is None:
+        return Finding("lab", False, f"{where}: its key {key_id} is not proven registered")
+    try:
+        result.signed.verify(public)
+    except LedgerError as e:
+        return Finding("lab", False, f"{where}: {e}")
+    problems = []
+    for approval in approvals.get(key_id, []):
+        signer = regulators.get(approval.statement.key_id)
+        if approval.seq >= result.seq:
+            problems.append(f"approval entry {approval.seq} comes after the result")
+        elif signer is None:
+            problems.append(
+                f"approval entry {approval.seq} is signed by key {approval.statement.key_id}, "
+                "not a regulator key the trust file names"
+            )
+        else:
+            try:
+                approval.signed.verify(signer)
+            except LedgerError as e:
+                problems.append(f"approval entry {approval.seq}: {e}")
+                continue
+            lab = approval.statement.body.get("lab")
+            return Finding("lab", True, f"{where}: lab {lab} approved by a trusted regulator key")
+    why = "; ".join(problems) or "no approval of its key is proven"
+    return Finding("lab", False, f"{where}: possible self-approved lab: {why}")
 
 
 def _status_map(

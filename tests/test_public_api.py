@@ -65,6 +65,10 @@ PUBLIC = {
         "SampleLine",
         "SamplingPlan",
         "enrol_lab",
+        # Regulator keys pinned by the regulator's witness (docs/adr/0020).
+        "RegulatorKeyError",
+        "check_regulator_keys",
+        "foreign_regulator_keys",
         # Monitoring and the quarterly evaluation (issue 14).
         "LOSS_TARGET",
         "HoldCount",

@@ -124,7 +124,8 @@ def test_the_label_key_proven_on_the_ledger_checks_labels_without_a_trusted_one(
 ) -> None:
     folder, season = demo
     full = TrustFile.load(folder / "trust.toml")
-    trust = TrustFile(full.origin, full.log_key, full.witnesses)  # no label key trusted
+    # No label key trusted (the regulator's keys kept: the labs are checked as ever).
+    trust = TrustFile(full.origin, full.log_key, full.witnesses, (), full.regulator_keys)
     link = DigitalLink(live.base, season.gtin, lot=season.released, serial="000002")
     good = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
     findings = check_answer(good, fetch_answer(good), trust)
@@ -399,3 +400,56 @@ def test_trust_md_documents_the_format_the_demo_writes(demo: tuple[Path, Season]
     assert {k: sorted(v) for k, v in documented.items()} == {
         k: sorted(v) for k, v in written.items()
     }
+
+
+# --- the lab behind each result: approved by the regulator's own key (issue 14) -------------
+
+
+def _regulators(trust: TrustFile, *keys: str) -> TrustFile:
+    return TrustFile(trust.origin, trust.log_key, trust.witnesses, trust.label_keys, keys)
+
+
+def test_each_result_names_its_lab_approved_by_the_trusted_regulator(
+    answers: Any, trust: TrustFile
+) -> None:
+    uri, answer = lie(answers, "released")
+    found = [f for f in check_answer(uri, answer, trust) if f.check == "lab"]
+    assert found
+    assert all(f.ok for f in found), found
+    assert "approved by a trusted regulator key" in found[0].detail
+
+
+def test_an_approval_by_a_key_the_regulator_does_not_hold_fails(
+    answers: Any, trust: TrustFile
+) -> None:
+    # What a cooperative that registered its own "regulator" would show: the approval is
+    # signed by a key the verifier did not get from the regulator.
+    uri, answer = lie(answers, "released")
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    elsewhere = _regulators(trust, base64.b64encode(other).decode())
+    why = failed(check_answer(uri, answer, elsewhere))["lab"]
+    assert "possible self-approved lab" in why
+    assert "not a regulator key the trust file names" in why
+
+
+def test_a_result_whose_lab_evidence_is_left_out_fails(answers: Any, trust: TrustFile) -> None:
+    uri, answer = lie(answers, "released")
+    answer["proof"]["labs"] = []
+    assert "is not proven registered" in failed(check_answer(uri, answer, trust))["lab"]
+    # The registration alone, without the approval: named as missing.
+    uri, answer = lie(answers, "released")
+    answer["proof"]["labs"] = answer["proof"]["labs"][:1]
+    assert "no approval of its key is proven" in failed(check_answer(uri, answer, trust))["lab"]
+
+
+def test_a_trust_file_without_regulator_keys_says_labs_were_not_checked(
+    answers: Any, trust: TrustFile
+) -> None:
+    uri, answer = lie(answers, "released")
+    why = failed(check_answer(uri, answer, _regulators(trust)))["lab"]
+    assert "lab approvals not checked" in why
+
+
+def test_a_malformed_regulator_key_is_refused_by_name(trust: TrustFile) -> None:
+    with pytest.raises(TrustFileError, match=r"regulators\.keys: 'abc'"):
+        _regulators(trust, "abc")

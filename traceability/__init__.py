@@ -32,6 +32,11 @@ from traceability._map_claim import MapVerdict, check_map_claim
 from traceability._mirror_follow import DomainMirror
 from traceability._once import KEY_RETENTION, IdempotencyKey, IdempotencyKeyUsedError, StoredKey
 from traceability._recorder import Recorder, reindex
+from traceability._regulator_anchor import (
+    RegulatorKeyError,
+    check_regulator_keys,
+    foreign_regulator_keys,
+)
 from traceability._seal import is_sealing_entry, seal_with_status_map
 from traceability._witness_check import (
     StatusMapError,
@@ -244,6 +249,7 @@ __all__ = [
     "Recall",
     "Receiving",
     "Recorder",
+    "RegulatorKeyError",
     "Release",
     "ResidueLine",
     "ResidueTest",
@@ -277,6 +283,7 @@ __all__ = [
     "check_before_cosigning",
     "check_map_claim",
     "check_projection",
+    "check_regulator_keys",
     "compare_facts",
     "count_scan",
     "derive_analyses",
@@ -284,6 +291,7 @@ __all__ = [
     "enrol_lab",
     "export_epcis",
     "export_fsma204",
+    "foreign_regulator_keys",
     "forget_contact",
     "import_epcis",
     "is_sealing_entry",

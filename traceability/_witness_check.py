@@ -18,6 +18,7 @@ replayed incrementally), so each map entry is recomputed once, when the mirror t
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 
 from ledger import (
     Checkpoint,
@@ -32,6 +33,7 @@ from ledger import (
 )
 from traceability._errors import TraceError
 from traceability._mirror_follow import DomainMirror
+from traceability._regulator_anchor import RegulatorKeyError, check_regulator_keys
 from traceability._seal import is_sealing_entry
 from traceability.events._events import StatusMap
 from traceability.projection._anomalies import refused_entries
@@ -56,19 +58,26 @@ def _check_sealed(ledger: Ledger, size: int) -> None:
         )
 
 
-def check_before_cosigning(ledger: Ledger, note: str) -> None:
+def check_before_cosigning(
+    ledger: Ledger, note: str, regulator_keys: Collection[bytes] = ()
+) -> None:
     """Refuse (raise) unless ``note``'s checkpoint ends with a map a replay reproduces.
 
     Args:
         ledger: The log the checkpoint is of (its projection tables must exist).
         note: The signed checkpoint the witness is asked to cosign.
+        regulator_keys: The regulator's own public keys (raw Ed25519): when given, no other
+            key may hold the regulator role in the log (:mod:`traceability._regulator_anchor`).
 
     Raises:
         StatusMapError: the last entry is not a ``trace.status_map`` of the entries before
             it, or a map entry up to it states a root the replay does not give (named).
+        RegulatorKeyError: a key not among ``regulator_keys`` holds the regulator role.
     """
     size = Checkpoint.parse(parse_note(note.encode()).text).size
     _check_sealed(ledger, size)
+    if regulator_keys:
+        check_regulator_keys(ledger, size, regulator_keys)
     catch_up(ledger)  # the replay covers what the projection has applied: all of the log
     faults = [f for f in check_projection(ledger).map_faults if f.seq < size]
     if faults:
@@ -87,12 +96,18 @@ class StatusMapWitnessCheck:
     it does not reproduce — and then requires that the checkpoint end with a map of every
     entry before it and that no map entry up to it was refused.
 
+    With ``regulator_keys`` (the regulator's own public keys) it also refuses a log in
+    which any other key holds the regulator role: the cooperative registers every key, so
+    only the witness can tell the regulator's keys from one the cooperative made.
+
     Args:
         mirror: The witness's mirror of the log (its own database).
+        regulator_keys: Raw Ed25519 public keys of the regulator; empty: not checked.
     """
 
-    def __init__(self, mirror: DomainMirror) -> None:
+    def __init__(self, mirror: DomainMirror, regulator_keys: Collection[bytes] = ()) -> None:
         self.mirror = mirror
+        self.regulator_keys = frozenset(regulator_keys)
         self._lock = threading.Lock()  # one sync and replay at a time per mirror
 
     def __call__(self, checkpoint: Checkpoint, note: bytes) -> None:
@@ -123,6 +138,11 @@ class StatusMapWitnessCheck:
             ]
             if faults:
                 raise WitnessCheckError(f"refusing to cosign: {'; '.join(faults)}")
+            if self.regulator_keys:
+                try:
+                    check_regulator_keys(ledger, checkpoint.size, self.regulator_keys)
+                except RegulatorKeyError as e:
+                    raise WitnessCheckError(str(e)) from e
 
     def _bring_to(self, size: int) -> None:
         if self.mirror.ledger.size() >= size:

@@ -124,7 +124,7 @@ def _log_witness(settings: Settings) -> LogWitness:
             http_fetch(tiles_url),
             folder / name,
         )
-        checks[origin] = StatusMapWitnessCheck(mirror)
+        checks[origin] = StatusMapWitnessCheck(mirror, settings.regulator_public_keys())
     for origin in logs.keys() - checks.keys():
         _log.warning(
             "witness: %s is cosigned on signature and consistency alone; set "

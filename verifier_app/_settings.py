@@ -8,6 +8,8 @@ token file, serves the demo tokens.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
             The witness mirrors the log into ``<witness_state>/mirrors`` and replays it
             (``traceability.StatusMapWitnessCheck``); a log not named here is cosigned on
             its signature and consistency alone.
+        witness_regulator_keys: The regulator's own Ed25519 public keys (base64 of the 32
+            raw bytes): the witness refuses to cosign a followed log in which any other key
+            holds the regulator role (the cooperative registers every key, so it could make
+            a "regulator" to approve its own lab); ``AGRITRACE_WITNESS_REGULATOR_KEYS`` takes
+            a JSON list. Needs ``witness_follow`` (the check reads the followed log).
         read_only: Serve a database this server cannot write, such as a PostgreSQL
             streaming replica of the cooperative's database (docs/read-only.md): consumer
             pages and JSON, proofs, tiles, the read-only log API, the alert feeds and the
@@ -147,6 +154,7 @@ class Settings(BaseSettings):
     witness_state: Path | None = None
     witness_logs: tuple[str, ...] = ()
     witness_follow: dict[str, str] = Field(default_factory=dict)
+    witness_regulator_keys: tuple[str, ...] = ()
     read_only: bool = False
     mirror_of: str | None = None
     mirror_log_key: str | None = None
@@ -238,6 +246,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"AGRITRACE_WITNESS_LOGS: {key!r}: {e}") from e
         return keys
 
+    @field_validator("witness_regulator_keys")
+    @classmethod
+    def _parse_regulator_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except binascii.Error:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(
+                    f"AGRITRACE_WITNESS_REGULATOR_KEYS: {key!r}: expected the base64 of a "
+                    "32-byte Ed25519 public key"
+                )
+        return keys
+
+    def regulator_public_keys(self) -> frozenset[bytes]:
+        """The regulator's pinned public keys, raw (see ``witness_regulator_keys``)."""
+        return frozenset(base64.b64decode(k) for k in self.witness_regulator_keys)
+
     @field_validator("witness_follow")
     @classmethod
     def _parse_witness_follow(cls, urls: dict[str, str]) -> dict[str, str]:
@@ -269,6 +296,15 @@ class Settings(BaseSettings):
             NoteVerifier.from_key_string(self.mirror_log_key)
         except LedgerError as e:
             raise ValueError(f"AGRITRACE_MIRROR_LOG_KEY: {e}") from e
+        return self
+
+    @model_validator(mode="after")
+    def _regulator_keys_need_follow(self) -> Self:
+        if self.witness_regulator_keys and not self.witness_follow:
+            raise ValueError(
+                "AGRITRACE_WITNESS_REGULATOR_KEYS: checked only on followed logs; set "
+                "AGRITRACE_WITNESS_FOLLOW too"
+            )
         return self
 
     @model_validator(mode="after")

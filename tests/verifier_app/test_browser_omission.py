@@ -74,7 +74,9 @@ def serve(folder: Path, **options: Any) -> Served:
     with Ledger.create(url, ORIGIN, root, keys.create_log_signer(ORIGIN)) as ledger:
         season = build_season(ledger, root, keys.create)
         ledger.checkpoint()
-        TrustFile(ORIGIN, ledger.log_key(), (), ()).write(folder / "trust.toml")
+        regulator = keys.load("market-regulator").public_key().public_bytes_raw()
+        pinned = (base64.b64encode(regulator).decode(),)
+        TrustFile(ORIGIN, ledger.log_key(), (), (), pinned).write(folder / "trust.toml")
     settings = Settings(
         db=url,
         keys=folder / "keys",

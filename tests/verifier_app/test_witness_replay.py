@@ -14,9 +14,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -72,9 +74,18 @@ class World:
         return db
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def witnessed(tmp_path: Path, pin: str | None = None, **witness: Any) -> Iterator[World]:
+    """A cooperative's app and the regulator's witnessing app; ``witness``: more settings.
+
+    ``pin`` names the season's key the witness pins as the regulator's own (in the season
+    the regulator's key sits in the cooperative's key folder; in the field only the
+    regulator holds it).
+    """
     coop = Coop(tmp_path / "coop")
+    if pin is not None:
+        public = coop.keys.load(pin).public_key().public_bytes_raw()
+        witness["witness_regulator_keys"] = (base64.b64encode(public).decode(),)
     coop_settings = Settings(
         db=coop.url,
         keys=coop.folder / "keys",
@@ -89,7 +100,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     url = f"sqlite:///{folder / 'ledger.db'}"
     origin = "market-regulator.test/log"
     Ledger.create(url, origin, root, keys.create_log_signer(origin)).close()
-    witness = keys.create("witness")
+    key = keys.create("witness")
     settings = Settings(
         db=url,
         keys=folder / "keys",
@@ -100,14 +111,21 @@ def world(tmp_path: Path) -> Iterator[World]:
         witness_state=folder / "witness",
         witness_logs=(coop.log_key,),
         witness_follow={ORIGIN: f"{served.base}/log"},
+        **witness,
     )
     regulator = Served(create_app(settings))
-    key = CosignatureVerifier.from_key_string(Cosigner(WITNESS, witness).verifier_key())
+    verifier = CosignatureVerifier.from_key_string(Cosigner(WITNESS, key).verifier_key())
     try:
-        yield World(coop, served, regulator, key, folder / "witness")
+        yield World(coop, served, regulator, verifier, folder / "witness")
     finally:
         regulator.close()
         served.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with witnessed(tmp_path) as made:
+        yield made
 
 
 def _signed_map(coop: Coop, ledger: Ledger, root: str, lots: int) -> int:

@@ -12,6 +12,7 @@ from traceability.cli import _issue  # noqa: F401  (adds `lot certificate`, `lot
 from traceability.cli._audit import audit, reindex
 from traceability.cli._checkpoint import checkpoint
 from traceability.cli._import import import_app
+from traceability.cli._lab import lab_app
 from traceability.cli._query import export_app, lot_app, trace_app
 from traceability.cli._record import recall, record_app, rules_app
 from traceability.cli._report import report
@@ -27,6 +28,7 @@ def mount(root: typer.Typer) -> None:
     root.add_typer(lot_app, name="lot")
     root.add_typer(export_app, name="export")
     root.add_typer(import_app, name="import")
+    root.add_typer(lab_app, name="lab")
     root.command()(recall)
     root.command()(reindex)
     root.command()(audit)

@@ -15,7 +15,7 @@ committed to.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -32,7 +32,7 @@ from ledger import (
     parse_note,
     verify_cosignature,
 )
-from traceability import is_sealing_entry, status_map_proof
+from traceability import LabInfo, is_sealing_entry, status_map_proof
 
 __all__ = [
     "CosignatureOut",
@@ -97,11 +97,29 @@ class ProofBundle(BaseModel):
     #: checkpoint does not end with a map (the page is then not checked for omissions).
     statusMap: dict[str, Any] | None = None
     label: LabelProof | None = None
+    #: For each lab key that signed an entry among ``entries``: its ``ledger.key.register``
+    #: entry and the regulator's ``trace.lab_approval`` of it, each proven in the tree. A
+    #: verifier holding the regulator's own key checks the approval's signature
+    #: (``agritrace verify``: the trust file's ``[regulators]``).
+    labs: list[EntryProof] = []
     cosignatures: list[CosignatureOut] = []
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def proven_entries(ledger: Ledger, seqs: Collection[int], size: int) -> list[EntryProof]:
+    """Entries ``seqs`` (those before ``size``), each with its inclusion proof at ``size``."""
+    return [
+        EntryProof(
+            index=seq,
+            leaf=_b64(ledger.entry(seq).leaf()),
+            proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
+        )
+        for seq in sorted(set(seqs))
+        if seq < size
+    ]
 
 
 def proof_bundle(
@@ -141,15 +159,7 @@ def proof_bundle(
             status_map = status_map_proof(ledger, lot[0], lot[1], size)
         if status_map is not None:
             seqs = [*seqs, size - 1]
-    entries = [
-        EntryProof(
-            index=seq,
-            leaf=_b64(ledger.entry(seq).leaf()),
-            proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
-        )
-        for seq in sorted(set(seqs))
-        if seq < size
-    ]
+    entries = proven_entries(ledger, seqs, size)
     return ProofBundle(
         checkpoint=note,
         logKey=str(log_key),
@@ -167,16 +177,31 @@ def label_proof(ledger: Ledger, link: DigitalLink, keys: Sequence[int], size: in
         lot=link.lot,
         serial=link.serial,
         signature=link.signature,
-        keys=[
-            EntryProof(
-                index=seq,
-                leaf=_b64(ledger.entry(seq).leaf()),
-                proof=[_b64(h) for h in ledger.inclusion_proof(seq, size)],
-            )
-            for seq in sorted(set(keys))
-            if seq < size
-        ],
+        keys=proven_entries(ledger, keys, size),
     )
+
+
+def lab_proof(
+    ledger: Ledger, labs: Sequence[LabInfo], seqs: Sequence[int], size: int
+) -> list[EntryProof]:
+    """The key registrations and approvals of the lab keys that signed entries ``seqs``.
+
+    Only entries before ``size`` (the checkpoint's) are proven; a lab key without an
+    approval contributes its registration alone (the verifier then names what is missing).
+    """
+    approved = {lab.key_id: lab.approved_seq for lab in labs}
+    keys = ledger.keys()
+    evidence: set[int] = set()
+    for seq in seqs:
+        if seq >= size:
+            continue  # not in the checkpoint's tree: nothing of it is proven
+        key_id = ledger.entry(seq).statement.key_id
+        if key_id not in approved or key_id not in keys:
+            continue
+        evidence.add(keys[key_id].registered_seq)
+        if approved[key_id] is not None:
+            evidence.add(int(approved[key_id] or 0))
+    return proven_entries(ledger, evidence, size)
 
 
 @cache

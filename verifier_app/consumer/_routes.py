@@ -46,7 +46,13 @@ from verifier_app._settings import Settings
 from verifier_app.consumer._check import Verification, check_lot
 from verifier_app.consumer._label import LabelCheck, check_label
 from verifier_app.consumer._lookup import LotLookup, LotView
-from verifier_app.consumer._proofs import ProofBundle, label_proof, page_scripts, proof_bundle
+from verifier_app.consumer._proofs import (
+    ProofBundle,
+    lab_proof,
+    label_proof,
+    page_scripts,
+    proof_bundle,
+)
 from verifier_app.consumer._scan_cache import (
     Answer,
     AnswerCache,
@@ -428,9 +434,14 @@ def _compute(
         check = check_lot(ledger, link.gtin, link.lot, lot, proof)
         if proof is not None:
             # What the browser re-derives from the entries and compares (static/facts.js).
-            proof = proof.model_copy(
-                update={"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
-            )
+            update: dict[str, Any] = {"gtin": link.gtin, "lot": link.lot, "facts": dict(lot.claims)}
+            if form == "json":
+                # For `agritrace verify` (the regulator's key in its trust file); the page's
+                # in-browser check leans on the regulator witness's cosignature instead, so
+                # the page does not carry these bytes.
+                labs = state.recorder.projection.labs()
+                update["labs"] = lab_proof(ledger, labs, lot.entries, proof.size)
+            proof = proof.model_copy(update=update)
             if link.serial is not None or link.signature is not None:
                 # The phone checks the label too, with the label keys the log holds (at the
                 # checkpoint: a key valid there, proven in its tree).
