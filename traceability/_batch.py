@@ -52,6 +52,7 @@ from traceability.events._model import Model
 from traceability.projection._apply import apply_entry
 from traceability.projection._cache import BatchCache, batch_cache
 from traceability.projection._once import claim, settle
+from traceability.projection._prefetch import prefetch
 from traceability.projection._replay import catch_up, catch_up_locked, set_applied_size
 
 __all__ = ["Keys", "Positions", "append_checked", "record_batch", "signer_at"]
@@ -85,7 +86,13 @@ def record_batch(
     if not batch:
         return []
     when = format_time(at or datetime.now(UTC))
-    key_ids = [key_id_for(key.public_key().public_bytes_raw()) for _, key in batch]
+    # A batch is signed by a handful of keys: each key's id (a public-key derivation, an
+    # elliptic-curve multiplication) is worked out once, not once per event.
+    ids: dict[int, str] = {}
+    for _, key in batch:
+        if id(key) not in ids:
+            ids[id(key)] = key_id_for(key.public_key().public_bytes_raw())
+    key_ids = [ids[id(key)] for _, key in batch]
     signed = [
         sign_statement(Statement(ledger.origin, event.KIND, event.to_body(), key_id, when), key)
         for (event, key), key_id in zip(batch, key_ids, strict=True)
@@ -95,6 +102,7 @@ def record_batch(
         conn: Connection, cache: BatchCache, keys: Keys, size: int, positions: Positions
     ) -> None:
         next_seq = size
+        prefetch(conn, [event for event, _ in batch])
         for i, ((event, _), key_id, seq) in enumerate(zip(batch, key_ids, positions, strict=True)):
             try:
                 info = signer_at(keys, key_id, next_seq if seq is None else seq, event.KIND)

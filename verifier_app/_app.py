@@ -49,6 +49,7 @@ from verifier_app._errors import install_error_handlers
 from verifier_app._headers import SecurityHeaders, content_security_policy
 from verifier_app._limits import AuthLimits, BodySizeLimit, PathLengthLimit, RateLimiter
 from verifier_app._mirroring import MirrorFollower, ReadOnly
+from verifier_app._read_only import ReadOnlyDatabase
 from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
@@ -189,9 +190,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         lock = CheckerLock(settings.mirror_folder() / "sync.lock")
         follower = MirrorFollower(mirror, lock, settings.mirror_seconds)
     else:
-        ledger = Ledger.open(
-            settings.db, log_signer=_log_signer(settings), checkpoint_interval=interval
-        )
+        # Read-only (a streaming replica): no log key, so no checkpoint is ever signed here.
+        signer = None if settings.read_only else _log_signer(settings)
+        ledger = Ledger.open(settings.db, log_signer=signer, checkpoint_interval=interval)
     folder = KeyFolder(settings.keys)
     if ledger.log_signer is not None and folder.exists(settings.status_map_key):
         # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
@@ -218,7 +219,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         asking = None
         if submitter is not None:
             asking = asyncio.create_task(submitter.run(settings.checkpoint_seconds))
-        watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
+        # Its scratch tables are writes: a read-only server leaves the check to the primary's.
+        watcher = None
+        if not settings.read_only:
+            watcher = asyncio.create_task(drift.run(settings.drift_poll_seconds))
         following = None
         if follower is not None:
             following = asyncio.create_task(follower.run())
@@ -228,7 +232,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         # The dashboards' kept sums are built from nothing once per process (seconds at a
         # million entries): built now, in the background, a signed-in regulator's first
         # dashboard is as quick as every later one (docs/performance.md).
-        warming = None if mirror is not None else asyncio.create_task(_warm_dashboards(holder))
+        warming = None
+        if writable:
+            warming = asyncio.create_task(_warm_dashboards(holder))
         # Kept where a test can wait for it: it reads the log while it runs.
         app.state.warming = warming
         try:
@@ -248,9 +254,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
                 with contextlib.suppress(asyncio.CancelledError):
                     await telling
                 webhook.close()
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             drift.close()
             if asking is not None:
                 asking.cancel()
@@ -275,7 +282,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.witnesses = witnesses
     app.state.audits = audits
     app.state.mirror_follower = follower
-    app.state.recorder = holder = AppRecorder(ledger, KeyFolder(settings.keys))
+    writable = mirror is None and not settings.read_only
+    app.state.recorder = holder = AppRecorder(
+        ledger, KeyFolder(settings.keys), read_only=settings.read_only
+    )
     app.state.lot_lookup = lot_lookup or TraceLookup(ledger, holder)
     app.state.log_version = LogVersion(ledger, settings.scan_freshness_seconds)
     app.state.scan_answers = AnswerCache(SCAN_CACHE_BYTES)
@@ -322,7 +332,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     app.state.witness_submitter = submitter
     # New alerts POSTed to the configured URL, by one worker (verifier_app/_webhook.py).
     webhook = None
-    if settings.alert_webhook is not None:
+    if settings.alert_webhook is not None and not settings.read_only:
         state_file = settings.alert_webhook_state or settings.keys.parent / "alert-webhook.json"
         webhook = AlertWebhook(holder, settings, state_file)
     app.state.alert_webhook = webhook
@@ -330,14 +340,16 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     install_error_handlers(app)
     app.include_router(consumer.router)
     app.include_router(consumer_static.router)
-    if mirror is None:
+    if writable:
         app.include_router(statements.router)
     # The public log API (checkpoint, entries, proofs) and the tiles serve a mirror too.
     app.include_router(regulator.router)
     # The alert feeds are public reads: a mirror serves them too.
     app.include_router(feed.router)
-    if mirror is None:
+    if writable:
         _mount_writers(app)
+    elif settings.read_only:
+        app.include_router(reports.router)  # published reports: public reads
     # The log as C2SP tlog-tiles, for mirrors, monitors and CDNs (docs/ledger.md).
     app.include_router(tiles.router, prefix=TILES_PREFIX)
     if settings.is_witness() and mirror is None:
@@ -363,6 +375,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if settings.mirror_of is not None:
         # A mirror records nothing: every write is refused before any route sees it.
         app.add_middleware(ReadOnly, origin=settings.mirror_of)
+    if settings.read_only:
+        app.add_middleware(ReadOnlyDatabase)
     # Outermost, so an oversize body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # A path no route could want is refused before the body is even read.

@@ -66,6 +66,15 @@ class Settings(BaseSettings):
             holds the regulator role (the cooperative registers every key, so it could make
             a "regulator" to approve its own lab); ``AGRITRACE_WITNESS_REGULATOR_KEYS`` takes
             a JSON list. Needs ``witness_follow`` (the check reads the followed log).
+        read_only: Serve a database this server cannot write, such as a PostgreSQL
+            streaming replica of the cooperative's database (docs/deployment.md, "Read-only
+            replicas"): consumer
+            pages and JSON, proofs, tiles, the read-only log API, the alert feeds and the
+            published reports are served from the replica's projection (the primary writes
+            it in each append's transaction); no sign-in, no staff or regulator pages, every
+            write refused (405), no checkpoint signed, no drift check (its scratch tables
+            are writes; the primary's server checks the same rows), no alert webhook, scans
+            not counted, no table created.
         mirror_of: Serve as a read-only mirror of the log at this tiles URL (e.g.
             ``https://coop.example/log``): the database is the mirror's own, kept in sync
             in the background and replayed into its projection; consumer pages and JSON,
@@ -147,6 +156,7 @@ class Settings(BaseSettings):
     witness_logs: tuple[str, ...] = ()
     witness_follow: dict[str, str] = Field(default_factory=dict)
     witness_regulator_keys: tuple[str, ...] = ()
+    read_only: bool = False
     mirror_of: str | None = None
     mirror_log_key: str | None = None
     mirror_state: Path | None = None
@@ -299,6 +309,20 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _read_only_alone(self) -> Self:
+        if self.read_only and self.mirror_of is not None:
+            raise ValueError(
+                "AGRITRACE_READ_ONLY with AGRITRACE_MIRROR_OF: a mirror writes its own "
+                "database; choose one"
+            )
+        if self.read_only and self.is_witness():
+            raise ValueError(
+                "AGRITRACE_READ_ONLY with AGRITRACE_WITNESS_NAME: a witness keeps state; "
+                "serve it from the primary's server"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _follow_only_witnessed_logs(self) -> Self:
         origins = {NoteVerifier.from_key_string(k).name for k in self.witness_logs}
         for origin in self.witness_follow:
@@ -334,9 +358,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Self:
-        if self.mirror_of is not None and self.tokens is None:
-            # A read-only mirror accepts no token: it has nothing to sign in to. The
-            # resolver URL is still checked: its pages must equal the origin's.
+        if (self.mirror_of is not None or self.read_only) and self.tokens is None:
+            # A read-only mirror or replica accepts no token: it has nothing to sign in to.
+            # The resolver URL is still checked: its pages must equal the origin's.
             return self._check_resolver()
         if self.demo:
             if self.tokens is not None:

@@ -34,9 +34,11 @@ class AppRecorder:
     ledger; one per process, because the recorder serialises its process's writers.
     """
 
-    def __init__(self, ledger: Ledger, keys: KeyFolder) -> None:
+    def __init__(self, ledger: Ledger, keys: KeyFolder, *, read_only: bool = False) -> None:
         self.ledger = ledger
         self.keys = keys
+        #: Serving a database it cannot write (``AGRITRACE_READ_ONLY``): no recorder.
+        self.read_only = read_only
         self._recorder: Recorder | None = None
         self._projection: Projection | None = None
         self._loaded: dict[str, Ed25519PrivateKey] = {}
@@ -47,6 +49,8 @@ class AppRecorder:
     @property
     def recorder(self) -> Recorder:
         """The recorder (its projection caught up when it was made)."""
+        if self.read_only:
+            raise RuntimeError("a read-only server records nothing (AGRITRACE_READ_ONLY)")
         with self._lock:
             if self._recorder is None:
                 self._recorder = Recorder(self.ledger)
@@ -57,7 +61,7 @@ class AppRecorder:
         """The domain's read API over this ledger (its tables created on first use)."""
         with self._lock:
             if self._projection is None:
-                self._projection = Projection(self.ledger)
+                self._projection = Projection(self.ledger, read_only=self.read_only)
             return self._projection
 
     def key_for(self, caller: Caller) -> Ed25519PrivateKey:

@@ -49,6 +49,13 @@ def serve(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="Proxy addresses trusted for X-Forwarded-* headers.")
     ] = "127.0.0.1",
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Serve a database this server cannot write (a PostgreSQL streaming replica).",
+        ),
+    ] = False,
     access_log: Annotated[
         bool, typer.Option(help="Log every request (client address, path, status).")
     ] = False,
@@ -68,10 +75,12 @@ def serve(
     if deployment is not None:
         if db is not None:
             raise _fail("--db and --deployment: the deployment file names each member's database")
+        if read_only:
+            raise _fail("--read-only and --deployment: serve each member's replica on its own")
         _serve_deployment(deployment, demo, port)
         target = "verifier_app._deployment_app:create_deployment_app_from_env"
     else:
-        target = _check_single(db, demo, port)
+        target = _check_single(db, demo, port, read_only)
     # uvicorn's own logging, plus the app's (startup line, refused tokens, store failures).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["verifier_app"] = {
@@ -122,7 +131,7 @@ def _serve_deployment(file: Path, demo: bool, port: int) -> None:
             state.unlink(missing_ok=True)
 
 
-def _check_single(db: str | None, demo: bool, port: int) -> str:
+def _check_single(db: str | None, demo: bool, port: int, read_only: bool) -> str:
     """Check the one log's settings and build its app once; return uvicorn's factory."""
     from pydantic import ValidationError
 
@@ -136,6 +145,8 @@ def _check_single(db: str | None, demo: bool, port: int) -> str:
         os.environ["AGRITRACE_DB"] = db
     if demo:
         os.environ["AGRITRACE_DEMO"] = "1"
+    if read_only:
+        os.environ["AGRITRACE_READ_ONLY"] = "1"
     try:
         settings = Settings()
         run = settings.keys.parent / "run"

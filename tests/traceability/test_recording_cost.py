@@ -130,18 +130,50 @@ def test_one_by_one_still_writes_each_stage_time(coop: Coop) -> None:
 
 
 def test_a_receiving_without_readings_does_not_read_the_transport_log(coop: Coop) -> None:
+    # Shipped in one batch, received in the next: the shipment is not the receiving batch's
+    # own, so only the database could tell its log (and with readings it is read, below).
+    *shipped, receiving = chain(coop)
+    coop.recorder.record_batch(shipped)
+    with statements() as seen:
+        coop.recorder.record_batch([receiving])
+    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
+    assert reads == []
+
+
+def test_a_receiving_with_readings_of_an_earlier_shipment_reads_its_log(coop: Coop) -> None:
+    *shipped, receiving = chain(coop, receiving_readings="5")
+    coop.recorder.record_batch(shipped)
+    with statements() as seen:
+        coop.recorder.record_batch([receiving])
+    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
+    assert ["transport" in str(p) for p in reads] == [True]
+
+
+def test_a_batch_asks_nothing_per_event_about_what_it_created(coop: Coop) -> None:
+    # The lot, its readings, results, packing and shipment are this batch's own: the batch
+    # answers questions about them itself (projection/_cache.py), so no statement names a
+    # lot or shipment one at a time.
     with statements() as seen:
         coop.recorder.record_batch(chain(coop))
-    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
-    assert ["cooling" in str(p) for p in reads] == [True]  # the pre-cooling log only
+    asked = [sql for sql, _, _ in seen if sql.startswith("SELECT") and "trace_" in sql]
+    per_event = [sql for sql in asked if "IN (" not in sql and "trace_state" not in sql]
+    per_event = [sql for sql in per_event if not any(n in sql for n in _ONCE_PER_BATCH)]
+    assert per_event == []
 
 
+# Rule tables, products and keys: asked once per batch, not per event.
+_ONCE_PER_BATCH = ("trace_rules", "trace_products", "trace_lab_keys", "trace_sampling_plans")
+
+
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("excursion", ["5", "12"])
-def test_a_receiving_with_readings_is_still_judged(coop: Coop, excursion: str) -> None:
-    with statements() as seen:
-        coop.recorder.record_batch(chain(coop, receiving_readings=excursion))
-    reads = [p for sql, p, _ in seen if sql.startswith("SELECT") and "FROM trace_readings" in sql]
-    assert any("transport" in str(p) for p in reads)
+def test_a_receiving_with_readings_is_still_judged(coop: Coop, excursion: str, split: bool) -> None:
+    # In the shipment's own batch (its log answered from the batch) or in a later one.
+    events = chain(coop, receiving_readings=excursion)
+    if split:
+        coop.recorder.record_batch(events[:-1])
+        events = events[-1:]
+    coop.recorder.record_batch(events)
     status = coop.projection.lot(ref("H1")["gtin"], "H1").status
     assert status == ("received" if excursion == "5" else "on_hold")
 
@@ -174,9 +206,13 @@ def harvest(coop: Coop, lot: str, minutes: float = 0) -> tuple[Model, Any]:
 
 
 def test_a_new_lot_is_not_looked_up_before_it_is_inserted(coop: Coop) -> None:
+    # One read ahead for the whole batch's new codes (projection/_prefetch.py), none per lot.
     with statements() as seen:
-        coop.recorder.record_batch([harvest(coop, "H1")])
-    assert not [sql for sql, _, _ in seen if "trace_lots.folded" in sql]
+        coop.recorder.record_batch([harvest(coop, "H1"), harvest(coop, "H2"), harvest(coop, "H3")])
+    looked = [(sql, p) for sql, p, _ in seen if "trace_lots.folded" in sql]
+    assert len(looked) == 1, looked
+    assert "IN (" in looked[0][0]
+    assert "H3" in str(looked[0][1])
 
 
 @pytest.mark.parametrize(

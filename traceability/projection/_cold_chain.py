@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
 from traceability.events._events import Reading
 from traceability.projection import _schema as t
+from traceability.projection._cache import active, write
 from traceability.rules._tables import Profile, precool_findings, transport_findings
 
 __all__ = ["keep_transport", "new_precool_findings", "new_transport_findings"]
@@ -32,7 +34,15 @@ _KEEP = insert(t.readings)
 
 def _log(conn: Connection, kind: str, subject: str) -> tuple[list[Reading], bool]:
     """Return the readings recorded so far and whether a part without ``more`` was among them."""
-    rows = conn.execute(_READINGS, {"kind": kind, "subject": subject}).all()
+    cache = active(conn)
+    made = None
+    if cache is not None:  # a lot or shipment of this batch: its readings are all cached
+        made = cache.made(t.readings.name, "lot" if kind == _PRECOOL else "shipment", subject)
+    rows: Sequence[Any]
+    if made is not None:
+        rows = [r for r in made if r.kind == kind]
+    else:
+        rows = conn.execute(_READINGS, {"kind": kind, "subject": subject}).all()
     # Built directly, not validated again: the rows came from validated events.
     readings = [
         Reading.model_construct(time=datetime.fromisoformat(r.time), celsius=Decimal(r.celsius))
@@ -61,8 +71,8 @@ def _keep(
         }
         for n, r in enumerate(readings)
     ]
-    if rows:
-        conn.execute(_KEEP, rows)
+    for row in rows:  # queued: one executemany with the batch's other readings (see _cache)
+        write(conn, _KEEP, row)
 
 
 def new_precool_findings(

@@ -67,11 +67,21 @@ class Gap:
     missing: tuple[str, ...]
 
 
+def _results(conn: Connection, keys: list[str]) -> list[Any]:
+    """The residue results of lots ``keys`` (all lots of this batch: its cached rows)."""
+    cache = active(conn)
+    if cache is not None:
+        made = [cache.made(t.results.name, "lot", k) for k in keys]
+        if all(m is not None for m in made):
+            return [r for m in made if m is not None for r in m]
+    return list(conn.execute(_RESULTS, {"keys": keys}).all())
+
+
 def composition_gaps(conn: Connection, key: str) -> tuple[list[Gap], datetime | None]:
     """Return the untested inputs of ``key`` and the time of the latest result relied on."""
     keys = ancestors(conn, key)
     latest: dict[str, dict[str, Any]] = defaultdict(dict)
-    for r in sorted(conn.execute(_RESULTS, {"keys": keys}).all(), key=lambda r: r.seq):
+    for r in sorted(_results(conn, keys), key=lambda r: r.seq):
         latest[r.lot][r.substance.lower()] = r  # later entries replace earlier ones
     parents: dict[str, list[str]] = defaultdict(list)
     if len(keys) == 2:

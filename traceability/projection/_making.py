@@ -26,6 +26,7 @@ from traceability.events._events import (
 )
 from traceability.events._prefixes import matching_prefix
 from traceability.projection import _schema as t
+from traceability.projection._cache import read, write
 from traceability.projection._cold_chain import new_precool_findings
 from traceability.projection._holds import hold_forward, place_hold
 from traceability.projection._quality import (
@@ -39,6 +40,7 @@ from traceability.projection._query import (
     commodity_of,
     find_lot,
     harvest_time,
+    link,
     mrl_table,
     new_lot,
     profile_for,
@@ -169,15 +171,15 @@ def _check_reload(conn: Connection, e: MrlTable) -> None:
 
 
 # Built once: building a statement per event cost about as much as running it.
-_PLOT = select(t.plots).where(t.plots.c.plot == bindparam("plot"))
-_PESTICIDES = select(t.inputs).where(
+PLOT = select(t.plots).where(t.plots.c.plot == bindparam("plot"))
+PESTICIDES = select(t.inputs).where(
     t.inputs.c.plot == bindparam("plot"), t.inputs.c.category == "pesticide"
 )
 
 
 def require_plot(conn: Connection, plot: str) -> None:
     """Refuse a plot no farm entry registered (field ``plot``)."""
-    if conn.execute(_PLOT, {"plot": plot}).first() is None:
+    if not read(conn, PLOT, {"plot": plot}):  # asked ahead by the batch (_prefetch)
         raise ValidationError("plot", "a plot registered with a trace.farm entry", plot)
 
 
@@ -200,7 +202,6 @@ def _input(conn: Connection, seq: int, e: InputApplication) -> None:
 
 
 # Built once: a statement built per call cost about as much as running it (bench/trace.py).
-_EDGE = insert(t.edges)
 _RESULTS = insert(t.results)
 
 _PLOT_HARVESTS = select(t.lots.c.key, t.lots.c.commodity, t.lots.c.harvest_time).where(
@@ -249,7 +250,7 @@ def _harvest(conn: Connection, seq: int, e: Harvest) -> None:
     check_qualified(conn, profile_seq, profile, e.plot, e.time)
     problem = None
     params: dict[str, object] = {}
-    for row in conn.execute(_PESTICIDES, {"plot": e.plot}):
+    for row in read(conn, PESTICIDES, {"plot": e.plot}):
         applied = datetime.fromisoformat(row.time)
         problem = _phi_problem(profile, row.substance, applied, e.time, row.seq)
         if problem:
@@ -346,7 +347,7 @@ def _grading(conn: Connection, seq: int, e: Grading) -> None:
             made_time=e.time.isoformat(),
             stage_time=e.time.isoformat(),
         )
-        conn.execute(_EDGE, {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        link(conn, seq, row.key, key, e.KIND)
         keep_measurements(conn, seq, profile_seq, profile, key, out)
         keys.append(key)
     touch(conn, seq, *keys)
@@ -384,7 +385,8 @@ def _residue(conn: Connection, seq: int, e: ResidueTest) -> None:
         if v.outcome == "fail":
             failures.append(f"{v.substance} {v.reason}")
     if rows:
-        conn.execute(_RESULTS, rows)  # one executemany for the event's results
+        for r in rows:  # queued: one executemany with the batch's other results (see _cache)
+            write(conn, _RESULTS, r)
     if failures:
         # "Local retention": a failing result holds the lot and everything made from it.
         reason = f"residue-above-mrl ({table.edition}, entry {table_seq}): " + "; ".join(failures)

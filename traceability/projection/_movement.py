@@ -22,7 +22,7 @@ from traceability.events._events import (
     Shipping,
 )
 from traceability.projection import _schema as t
-from traceability.projection._cache import active
+from traceability.projection._cache import active, no_wait, write
 from traceability.projection._cold_chain import keep_transport, new_transport_findings
 from traceability.projection._gate import check_sale
 from traceability.projection._holds import hold_forward, lift_holds, place_hold
@@ -30,6 +30,7 @@ from traceability.projection._lineage import descendants
 from traceability.projection._query import (
     commodity_of,
     find_lot,
+    link,
     new_lot,
     profile_for,
     set_lot,
@@ -54,7 +55,6 @@ _PACK = insert(t.packed)
 _NEW_SHIPMENT = insert(t.shipments)
 _SHIPMENT_LOT = insert(t.shipment_lots)
 _ARRIVAL = insert(t.arrivals)
-_EDGE = insert(t.edges)
 _SHIPMENT = select(t.shipments).where(t.shipments.c.shipment == bindparam("shipment"))
 _SHIPMENT_LOTS = select(t.shipment_lots.c.lot).where(
     t.shipment_lots.c.shipment == bindparam("shipment")
@@ -81,19 +81,64 @@ def _packing(conn: Connection, seq: int, e: Packing) -> None:
         row = find_lot(conn, ref, f"lots[{i}]")
         transition(Action.PACK, LotStatus(row.status), row.key)
         advance_stage(conn, row, e.time, "packing")
-        if conn.execute(_PACKED, {"unit": e.unit_id, "lot": row.key}).first() is not None:
+        if _packed(conn, e.unit_id, row.key):
             raise LifecycleError(
                 "pack-once-per-unit",
                 f"lot {row.key} is already in {e.unit_id}",
                 {"lot": lot_code(row.key), "unit": e.unit_id},
             )
-        conn.execute(_PACK, {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
+        write(conn, _PACK, {"unit_id": e.unit_id, "lot": row.key, "seq": seq})
         keys.append(row.key)
     touch(conn, seq, *keys)
 
 
+def _packed(conn: Connection, unit: str, key: str) -> bool:
+    """Whether lot ``key`` is packed in ``unit`` already (a lot of this batch: asked here)."""
+    cache = active(conn)
+    rows = None if cache is None else cache.made(t.packed.name, "lot", key)
+    if rows is not None:
+        return any(r.unit_id == unit for r in rows)
+    return conn.execute(_PACKED, {"unit": unit, "lot": key}).first() is not None
+
+
+def _shipment(conn: Connection, shipment: str) -> Any:
+    """The shipment's row, or None (a shipment of this batch: its cached copy)."""
+    cache = active(conn)
+    rows = None if cache is None else cache.made(t.shipments.name, "shipment", shipment)
+    if rows is not None:
+        return rows[0] if rows else None
+    return conn.execute(_SHIPMENT, {"shipment": shipment}).first()
+
+
+def _shipment_lots(conn: Connection, shipment: str) -> list[str]:
+    """The keys of the lots shipped in ``shipment``."""
+    cache = active(conn)
+    rows = None if cache is None else cache.made(t.shipment_lots.name, "shipment", shipment)
+    if rows is not None:
+        return [r.lot for r in rows]
+    return [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": shipment})]
+
+
+# Whether a shipment id is taken. Asked only for shipments the batch did not create, so the
+# batch's queued shipment rows (all of shipments it created) cannot change the answer.
+_SHIPMENT_TAKEN = select(t.shipments.c.shipment).where(
+    t.shipments.c.shipment == bindparam("shipment")
+)
+no_wait(_SHIPMENT_TAKEN, _NEW_SHIPMENT, _RECEIVED, _RECEIVED_RECALLED)
+
+
+def _taken(conn: Connection, shipment: str) -> bool:
+    """Whether shipment id ``shipment`` is recorded already."""
+    cache = active(conn)
+    if cache is not None and cache.made(t.shipments.name, "shipment", shipment) is not None:
+        return True
+    if cache is not None and shipment in cache.free_shipments:
+        return False  # read ahead (_prefetch), and not inserted since
+    return conn.execute(_SHIPMENT_TAKEN, {"shipment": shipment}).first() is not None
+
+
 def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
-    if conn.execute(_SHIPMENT, {"shipment": e.shipment}).first():
+    if _taken(conn, e.shipment):
         raise LifecycleError(
             "shipment-ids-unique",
             f"shipment {e.shipment} already exists",
@@ -103,21 +148,24 @@ def _shipping(conn: Connection, seq: int, e: Shipping) -> None:
     for row in rows:
         transition(Action.SHIP, LotStatus(row.status), row.key)
         advance_stage(conn, row, e.time, "shipping")
-    conn.execute(
-        _NEW_SHIPMENT,
-        {
-            "shipment": e.shipment,
-            "seq": seq,
-            "origin": e.origin,
-            "destination": e.destination,
-            "status": "in_transit",
-            "set_point": None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
-            "time": e.time.isoformat(),
-        },
-    )
+    shipment = {
+        "shipment": e.shipment,
+        "seq": seq,
+        "origin": e.origin,
+        "destination": e.destination,
+        "status": "in_transit",
+        "set_point": None if e.set_point_celsius is None else format(e.set_point_celsius, "f"),
+        "time": e.time.isoformat(),
+    }
+    write(conn, _NEW_SHIPMENT, shipment)
+    cache = active(conn)
+    if cache is not None:
+        cache.free_shipments.discard(e.shipment)
+        cache.created("shipment", e.shipment)
+        cache.keep_row(t.shipments.name, e.shipment, **shipment)
     for row in rows:
         set_status(conn, row.key, LotStatus.SHIPPED, seq)
-        conn.execute(_SHIPMENT_LOT, {"shipment": e.shipment, "lot": row.key})
+        write(conn, _SHIPMENT_LOT, {"shipment": e.shipment, "lot": row.key})
     _judge_departure(conn, seq, e, rows)
     touch(conn, seq, *(r.key for r in rows))
 
@@ -157,7 +205,8 @@ def _judge_departure(conn: Connection, seq: int, e: Shipping, rows: list[Any]) -
 
 
 def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
-    ship = conn.execute(_SHIPMENT, {"shipment": e.shipment}).first()
+    ship = _shipment(conn, e.shipment)
+    cache = active(conn)
     if ship is None:
         raise ValidationError("shipment", "a shipment recorded on this ledger", e.shipment)
     if ship.status == "recalled" and ship.received_seq is None:
@@ -165,10 +214,14 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
         # are is on the ledger. The lots stay recalled.
         keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
         if not e.more_readings:
-            keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
+            keys = _shipment_lots(conn, e.shipment)
             _arrival(conn, seq, e, {r.unit for r in _lot_rows(conn, keys)})
-            conn.execute(_RECEIVED_RECALLED, {"ship": e.shipment, "at": seq, "by": e.receiver})
-        touch(conn, seq, *(r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})))
+            write(conn, _RECEIVED_RECALLED, {"ship": e.shipment, "at": seq, "by": e.receiver})
+            if cache is not None:
+                cache.update_row(
+                    t.shipments.name, e.shipment, received_seq=seq, receiver=e.receiver
+                )
+        touch(conn, seq, *_shipment_lots(conn, e.shipment))
         return
     if ship.status != "in_transit":
         raise LifecycleError(
@@ -185,7 +238,7 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
             {"shipment": e.shipment, "time": e.time.isoformat(), "shipped": ship.time},
             case="receiving",
         )
-    keys = [r.lot for r in conn.execute(_SHIPMENT_LOTS, {"shipment": e.shipment})]
+    keys = _shipment_lots(conn, e.shipment)
     lot_rows = _lot_rows(conn, keys)
     final = not e.more_readings  # a part with more to come only adds readings
     set_point = None if ship.set_point is None else Decimal(ship.set_point)
@@ -199,7 +252,19 @@ def _receiving(conn: Connection, seq: int, e: Receiving) -> None:
     keep_transport(conn, seq, e.shipment, e.readings, bool(e.more_readings))
     if final:
         _arrival(conn, seq, e, {row.unit for row in lot_rows})
-        conn.execute(_RECEIVED, {"ship": e.shipment, "at": seq, "by": e.receiver})
+        queued = None if cache is None else cache.queued_row(t.shipments.name, e.shipment)
+        if queued is not None:  # shipped in this batch, not sent yet: the row says it
+            queued.update(status="received", received_seq=seq, receiver=e.receiver)
+        else:
+            write(conn, _RECEIVED, {"ship": e.shipment, "at": seq, "by": e.receiver})
+        if cache is not None:
+            cache.update_row(
+                t.shipments.name,
+                e.shipment,
+                status="received",
+                received_seq=seq,
+                receiver=e.receiver,
+            )
     for row, target, profile_seq, found in problems:
         if target is not None:
             advance_stage(conn, row, e.time, "receiving")
@@ -267,7 +332,7 @@ def _processing(conn: Connection, seq: int, e: Processing) -> None:
     )
     for row in rows:
         set_status(conn, row.key, LotStatus.CONSUMED, seq)
-        conn.execute(_EDGE, {"parent": row.key, "child": key, "seq": seq, "kind": e.KIND})
+        link(conn, seq, row.key, key, e.KIND)
     touch(conn, seq, *(r.key for r in rows), key)
 
 

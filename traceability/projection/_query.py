@@ -16,16 +16,18 @@ from traceability._errors import LifecycleError, ValidationError
 from traceability.events._events import LotRef
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
-from traceability.projection._cache import BatchCache, active
+from traceability.projection._cache import BatchCache, active, no_wait, write
 from traceability.projection._lineage import ancestors
 from traceability.rules._lifecycle import LotStatus
 from traceability.rules._refusals import lot_code
 from traceability.rules._tables import MrlTable, Profile
 
 __all__ = [
+    "LOT_INSERTS",
     "commodity_of",
     "find_lot",
     "harvest_time",
+    "link",
     "mrl_table",
     "new_lot",
     "profile_for",
@@ -177,6 +179,16 @@ _NEW_LOT = {
 }
 
 
+_INSERT_LOT = insert(t.lots)
+#: Every statement :func:`new_lot` inserts lots with (the batch cache knows them).
+LOT_INSERTS = frozenset([_INSERT_LOT, *_NEW_LOT.values()])
+
+# Decided by the key and folded code alone, which queued status updates never change: a new
+# lot need not wait for them (each graded lot's insert used to send its input's status).
+for _statement in _NEW_LOT.values():
+    no_wait(_statement, _SET_STATUS)
+
+
 def _new_lot_statement(conn: Connection) -> Any:
     return _NEW_LOT[conn.dialect.name]
 
@@ -217,8 +229,13 @@ def set_status(
     conn: Connection, key: str, status: LotStatus, seq: int, reason: str | None = None
 ) -> None:
     """Move a lot to ``status`` at entry ``seq``, with the reason shown to people."""
-    conn.execute(_SET_STATUS, {"k": key, "status": status.value, "seq": seq, "r": reason})
     cache = active(conn)
+    queued = None if cache is None else cache.queued_row(t.lots.name, key)
+    if queued is not None:  # inserted by this batch, not sent yet: the row says it
+        queued.update(status=status.value, status_seq=seq, status_reason=reason)
+    else:
+        # Queued in a batch (one executemany with the other lots' statuses, see _cache).
+        write(conn, _SET_STATUS, {"k": key, "status": status.value, "seq": seq, "r": reason})
     if cache is not None:
         cache.update_lot(key, status=status.value, status_seq=seq, status_reason=reason)
 
@@ -245,6 +262,15 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
         created_seq=seq,
         **values,
     )
+    if not known and cache is not None and cache.take(key, folded):
+        # Key and code read ahead as free and not taken since: queued with the batch's
+        # other writes (every column given, so that the rows go as one executemany).
+        full = dict.fromkeys(c.name for c in t.lots.c) | row
+        write(conn, _INSERT_LOT, full)
+        cache.keep_lot(full)
+        cache.created("lot", key)
+        cache.ancestors[key] = [key]
+        return key
     # The unique key and folded columns decide: the insert is skipped on a conflict, and
     # only then is the existing lot looked up to name it (no look-up per new lot).
     if known or conn.execute(_new_lot_statement(conn), row).first() is None:
@@ -260,8 +286,26 @@ def new_lot(conn: Connection, seq: int, ref: LotRef, commodity: str, **values: A
             case=None if same == key else "look-alike",
         )
     if cache is not None:
+        cache.free_keys.discard(key)  # taken now, whether or not read ahead
+        cache.free_codes.discard(folded)
         cache.keep_lot(row)
+        cache.created("lot", key)
+        # A new lot has no parents until :func:`link` gives it some (in the same event), so
+        # its ancestry is known without asking the edges.
+        cache.ancestors[key] = [key]
     return key
+
+
+_EDGE = insert(t.edges)
+
+
+def link(conn: Connection, seq: int, parent: str, child: str, kind: str) -> None:
+    """Record that entry ``seq`` (of ``kind``) made lot ``child`` from lot ``parent``."""
+    write(conn, _EDGE, {"parent": parent, "child": child, "seq": seq, "kind": kind})
+    cache = active(conn)
+    if cache is not None and child in cache.ancestors:
+        known = cache.ancestors[child]
+        known.extend(a for a in ancestors(conn, parent) if a not in known)
 
 
 def set_lot(conn: Connection, key: str, **values: Any) -> None:

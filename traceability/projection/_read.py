@@ -109,18 +109,27 @@ class Projection:
 
     Args:
         ledger: An open ledger; its database holds the projection.
+        read_only: Never write: the tables are not created and :meth:`catch_up` applies
+            nothing. For a database the reader cannot write (a PostgreSQL streaming
+            replica), whose projection the primary writes in each append's transaction.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, read_only: bool = False) -> None:
         self._ledger = ledger
-        ensure_tables(ledger.engine, t.metadata)
-        ensure_table(ledger.engine)
+        self.read_only = read_only
+        if not read_only:
+            ensure_tables(ledger.engine, t.metadata)
+            ensure_table(ledger.engine)
 
     def catch_up(self) -> int:
         """Apply entries appended since the projection last saw the ledger; return how many.
 
         Takes no lock and writes nothing when the projection is current (the usual case).
+        A read-only projection applies nothing (returns 0): entries appended around the
+        recorder wait for the primary's next catch-up.
         """
+        if self.read_only:
+            return 0
         return catch_up(self._ledger)
 
     @contextmanager

@@ -27,7 +27,7 @@ from traceability._errors import LifecycleError, RoleError, ValidationError
 from traceability.events._events import ResidueTest
 from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
 from traceability.projection import _schema as t
-from traceability.projection._cache import active
+from traceability.projection._cache import active, read, write
 from traceability.projection._lineage import ancestors
 from traceability.projection._query import find_lot, touch
 from traceability.projection._timing import after_made
@@ -81,9 +81,13 @@ def lot_origin(conn: Connection, key: str) -> tuple[frozenset[str], frozenset[st
     return frozenset(farms), frozenset(plots)
 
 
+_LAB_KEY = select(t.lab_keys).where(t.lab_keys.c.key_id == bindparam("key_id"))
+
+
 def _approved(conn: Connection, key_id: str, seq: int) -> Any:
     """The lab enrolment of ``key_id`` approved before entry ``seq``, or None."""
-    row = conn.execute(select(t.lab_keys).where(t.lab_keys.c.key_id == key_id)).first()
+    # Asked once per batch: every residue result of a batch names the same few lab keys.
+    row = next(iter(read(conn, _LAB_KEY, {"key_id": key_id})), None)
     if row is None or row.approved_seq is None or row.approved_seq >= seq:
         return None
     return row
@@ -96,6 +100,10 @@ def _not_a_lab(kind: str, signer: Signer, why: str) -> RoleError:
         f"{kind} must be signed by a lab key the regulator approved (trace.lab signed by the "
         f"lab's own key, then trace.lab_approval); {signer.actor}'s key {signer.key_id} {why}",
     )
+
+
+#: A sample by its id (read through the batch's memo: :mod:`traceability.projection._prefetch`).
+SAMPLE = select(t.samples).where(t.samples.c.sample_id == bindparam("sample_id"))
 
 
 def check_residue_signer(
@@ -111,7 +119,7 @@ def check_residue_signer(
     lab = _approved(conn, signer.key_id, seq)
     if lab is None:
         raise _not_a_lab(e.KIND, signer, "is no approved lab's")
-    sample = conn.execute(select(t.samples).where(t.samples.c.sample_id == e.sample_id)).first()
+    sample = next(iter(read(conn, SAMPLE, {"sample_id": e.sample_id})), None)
     if sample is not None:
         key = find_lot(conn, e.lot).key
         if sample.lot != key:
@@ -123,10 +131,14 @@ def check_residue_signer(
     return lab, sample
 
 
+_RESULT_SOURCE = insert(t.result_sources)
+
+
 def record_result_source(conn: Connection, seq: int, lab: Any, sample: Any, key_id: str) -> None:
     """Keep who stands behind residue entry ``seq``: the lab, the sample and its taker."""
-    conn.execute(
-        insert(t.result_sources),
+    write(
+        conn,
+        _RESULT_SOURCE,
         {
             "seq": seq,
             "lab": lab.lab,
@@ -260,11 +272,14 @@ def _plan(conn: Connection, seq: int, e: SamplingPlan) -> None:
     )
 
 
+_PLANS = select(t.sampling_plans).order_by(t.sampling_plans.c.plan)
+_PLANS_OF = _PLANS.where(t.sampling_plans.c.gtin == bindparam("gtin"))
+
+
 def plan_rules(conn: Connection, gtin: str | None = None) -> list[PlanRule]:
     """Return the sampling plans in force on the ledger (of ``gtin``, or all)."""
-    query = select(t.sampling_plans).order_by(t.sampling_plans.c.plan)
-    if gtin is not None:
-        query = query.where(t.sampling_plans.c.gtin == gtin)
+    # Asked once per batch and product: every release checks the plans.
+    rows = conn.execute(_PLANS).all() if gtin is None else read(conn, _PLANS_OF, {"gtin": gtin})
     return [
         PlanRule(
             plan=r.plan,
@@ -277,7 +292,7 @@ def plan_rules(conn: Connection, gtin: str | None = None) -> list[PlanRule]:
             ends=datetime.fromisoformat(r.ends) if r.ends else None,
             seq=r.seq,
         )
-        for r in conn.execute(query)
+        for r in rows
     ]
 
 

@@ -534,7 +534,13 @@ def _check_label(request: Request, form: Representation, link: DigitalLink) -> L
     if link.serial is not None and link.lot is not None:
         issued = issued_serials(ledger, link.gtin, link.lot)
     label = check_label(link, keys, issued)
-    if link.serial is not None and label.state != "counterfeit" and request.method == "GET":
+    counting = not state.settings.read_only  # a read-only server cannot write the count
+    if (
+        link.serial is not None
+        and label.state != "counterfeit"
+        and request.method == "GET"
+        and counting
+    ):
         now = datetime.now(UTC)
         # None when the database was too busy to take the count: the answer goes out without.
         label = replace(label, scans=count_scan(ledger.engine, link.gtin, link.serial, now))
