@@ -81,19 +81,20 @@ class Record:
         }
 
     @classmethod
-    def from_leaf(cls, leaf: bytes, *, check_encoding: bool = True) -> Record:
+    def from_leaf(cls, leaf: bytes, *, check_encoding: bool = True, parsed: Any = None) -> Record:
         """Parse stored leaf bytes back into a record.
 
         The statement keeps its stored bytes (what was signed). With ``check_encoding`` the
         parsed record is re-encoded and must reproduce the leaf exactly; the audit
         skips that (the hashes it checks cover the stored bytes whatever their form, and the
-        re-encoding would cost more than the rest of the parse).
+        re-encoding would cost more than the rest of the parse). ``parsed`` is
+        ``json.loads(leaf)`` when the caller already has it (saves a parse).
 
         Raises:
             StoreError: the bytes are not a record this ledger writes.
         """
         try:
-            value = json.loads(leaf)
+            value = json.loads(leaf) if parsed is None else parsed
             if not isinstance(value, dict) or set(value) != _RECORD_FIELDS:
                 raise StoreError(
                     f"record: expected members {sorted(_RECORD_FIELDS)}", field="record"
