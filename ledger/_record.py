@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ledger._canonical import canonical_bytes
-from ledger._errors import EncodingError, StatementError, StoreError
+from ledger._canonical import canonical_bytes, is_canonical
+from ledger._errors import StatementError, StoreError
 from ledger._merkle import HASH_SIZE, leaf_hash
 from ledger._statement import SignedStatement, Statement, parse_time
 
@@ -116,10 +116,7 @@ class Record:
 
 
 def _encodes_to(value: Any, data: bytes) -> bool:
-    try:
-        return canonical_bytes(value) == data
-    except EncodingError:
-        return False
+    return is_canonical(value, data)
 
 
 def statement_bytes_of(leaf: bytes) -> bytes:
