@@ -40,8 +40,8 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def measure(source: Path, mirror_url: str, state: Path) -> dict[str, float]:
-    """Mirror the tiled log in ``source`` into ``mirror_url``; return the figures."""
+def measure(source: Path, mirror_url: str, state: Path) -> None:
+    """Mirror the tiled log in ``source`` into ``mirror_url``; print the figures as they come."""
     with Ledger.open(f"sqlite:///{source / 'source.db'}") as ledger:
         key = NoteVerifier.from_key_string(ledger.log_key())
         size = ledger.size()
@@ -50,41 +50,45 @@ def measure(source: Path, mirror_url: str, state: Path) -> dict[str, float]:
         return (source / "tiles" / path).read_bytes()
 
     mirror = DomainMirror.open(mirror_url, key, fetch, state)
-    load_before = os.getloadavg()[0]
-    print(f"catching up {size:,} entries, load {_load()}", flush=True)
+    load_before = _load()
+    print(f"catching up {size:,} entries, load {load_before}", flush=True)
     before, before_cpu = verify_rate()
     start, cpu = time.perf_counter(), time.process_time()
     progress = mirror.mirror.sync()
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     after, after_cpu = verify_rate()
-    load_catch_up = os.getloadavg()[0]
     if progress.after != size:
         raise SystemExit(f"the mirror holds {progress.after:,} entries, expected {size:,}")
-    print(f"replaying into the projection, load {_load()}", flush=True)
+    cores = os.cpu_count() or 1
+    verify = (before + after) / 2
+    limit, rate = verify * cores, size / seconds
+    ratio = rate / limit
+    # The main process's CPU only: the signatures are verified on worker processes.
+    main_us, verify_us = cpu_seconds / size * 1e6, 2e6 / (before_cpu + after_cpu)
+    # Load-independent: what the catch-up reaches when the cores are its own.
+    ceiling = verify_us / (verify_us + main_us)
+    print(f"\nentries                        {size:>12,}")
+    print(f"mirror catch-up                {rate:>12,.0f} entries/s ({seconds:.1f} s)")
+    print(f"raw Ed25519 verify, 1 core     {verify:>12,.0f} /s "
+          f"(before {before:,.0f}, after {after:,.0f})")  # fmt: skip
+    print(f"cores                          {cores:>12}")
+    print(f"limit: cores x verify          {limit:>12,.0f} /s")
+    print(f"catch-up / limit               {ratio:>12.0%}  (target >= 80%: "
+          f"{'met' if ratio >= 0.8 else 'NOT met'})")  # fmt: skip
+    print(f"CPU per entry: main process {main_us:.1f} us, verify {verify_us:.1f} us "
+          f"-> ceiling on an idle machine {ceiling:.0%} of cores x verify")  # fmt: skip
+    print(f"load average before {load_before}; after the catch-up {_load()}", flush=True)
+    print(f"\nreplaying into the projection, load {_load()}", flush=True)
     start, cpu = time.perf_counter(), time.process_time()
     replayed = mirror.replay()
     replay_seconds, replay_cpu = time.perf_counter() - start, time.process_time() - cpu
     with mirror.ledger.engine.connect() as conn:
         refused = conn.execute(select(func.count()).select_from(anomalies)).scalar_one()
     mirror.close()
-    return {
-        "entries": size,
-        "mirror_per_s": size / seconds,
-        # The main process only: the signatures are verified on worker processes.
-        "main_us": cpu_seconds / size * 1e6,
-        "verify_us": 2e6 / (before_cpu + after_cpu),
-        "verify_before": before,
-        "verify_after": after,
-        "verify_per_s": (before + after) / 2,
-        "cores": os.cpu_count() or 1,
-        "replayed": replayed,
-        "replay_per_s": replayed / replay_seconds,
-        "replay_per_cpu_s": replayed / replay_cpu,
-        "refused": refused,
-        "load_before": load_before,
-        "load_catch_up": load_catch_up,
-        "load_end": os.getloadavg()[0],
-    }
+    print(f"replay into the projection     {replayed / replay_seconds:>12,.0f} entries/s "
+          f"({replayed / replay_cpu:,.0f} per CPU-s; {replayed:,} entries in "
+          f"{replay_seconds:.0f} s, {refused:,} refused)")  # fmt: skip
+    print(f"load average at the end {_load()}")
 
 
 def main() -> None:
@@ -98,28 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         source = season_log(args.source or folder / "source", args.entries)
-        mirror_url = args.db or f"sqlite:///{folder / 'mirror.db'}"
-        r = measure(source, mirror_url, folder / "state")
-    limit = r["verify_per_s"] * r["cores"]
-    ratio = r["mirror_per_s"] / limit
-    print(f"\nentries                        {r['entries']:>12,.0f}")
-    print(f"mirror catch-up                {r['mirror_per_s']:>12,.0f} entries/s")
-    print(f"raw Ed25519 verify, 1 core     {r['verify_per_s']:>12,.0f} /s "
-          f"(before {r['verify_before']:,.0f}, after {r['verify_after']:,.0f})")  # fmt: skip
-    print(f"cores                          {r['cores']:>12.0f}")
-    print(f"limit: cores x verify          {limit:>12,.0f} /s")
-    print(f"catch-up / limit               {ratio:>12.0%}  (target >= 80%: "
-          f"{'met' if ratio >= 0.8 else 'NOT met'})")  # fmt: skip
-    # Load-independent: what the catch-up reaches when nothing else runs, its main process's
-    # CPU per entry beside the workers' (one verification each, measured per CPU-second).
-    ceiling = r["verify_us"] / (r["verify_us"] + r["main_us"])
-    print(f"CPU per entry: main process {r['main_us']:.1f} us, verify {r['verify_us']:.1f} us "
-          f"-> ceiling on an idle machine {ceiling:.0%} of cores x verify")  # fmt: skip
-    print(f"replay into the projection     {r['replay_per_s']:>12,.0f} entries/s "
-          f"({r['replay_per_cpu_s']:,.0f} per CPU-s; {r['replayed']:,.0f} entries, "
-          f"{r['refused']:,.0f} refused)")  # fmt: skip
-    print(f"load average: before {r['load_before']:.1f}, after the catch-up "
-          f"{r['load_catch_up']:.1f}, at the end {r['load_end']:.1f}")  # fmt: skip
+        measure(source, args.db or f"sqlite:///{folder / 'mirror.db'}", folder / "state")
 
 
 if __name__ == "__main__":
