@@ -14,8 +14,8 @@ One :meth:`Mirror.sync` brings the mirror's database up to the source log's chec
    with the right position and the previous leaf hash as ``prev``, be signed for this log,
    and carry a signature by the key valid at its position (keys replayed from the entries).
 4. Store them with their Merkle nodes, key changes and head, 1,024 per transaction (one
-   batch's signatures are verified on worker threads while the next is fetched and
-   checked), then the checkpoint. A cut connection loses at most the batches in flight;
+   batch's signatures are verified on worker threads, or worker processes for a long
+   catch-up, while the next is fetched and checked), then the checkpoint. A cut connection loses at most the batches in flight;
    the next sync resumes from the mirror's head and verifies the stored prefix again
    against the new root.
 
