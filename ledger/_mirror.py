@@ -15,9 +15,9 @@ One :meth:`Mirror.sync` brings the mirror's database up to the source log's chec
    and carry a signature by the key valid at its position (keys replayed from the entries).
 4. Store them with their Merkle nodes, key changes and head, 1,024 per transaction (one
    batch's signatures are verified on worker threads, or worker processes for a long
-   catch-up, while the next is fetched and checked), then the checkpoint. A cut connection loses at most the batches in flight;
-   the next sync resumes from the mirror's head and verifies the stored prefix again
-   against the new root.
+   catch-up, while the next is fetched and checked), then the checkpoint. A cut
+   connection loses at most the batches in flight; the next sync resumes from the
+   mirror's head and verifies the stored prefix again against the new root.
 
 The mirror's database is an ordinary ledger database (the same tables), so ``audit``,
 proofs and the read-only app work on it; it has no log key and never signs.
@@ -27,14 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +47,7 @@ from ledger._store import EntryRow, Head, NodeRow, Store, node_id, open_engine
 from ledger._tile_reader import Fetch, TiledTree
 from ledger._tiles import TILE_WIDTH
 from ledger._tree import CompactRange, root_at
-from ledger._verify import SignatureCheck, first_bad_signature_later, first_bad_signature_on
+from ledger._verify import VerifyLater, signature_verifier
 
 if TYPE_CHECKING:  # the store hands its connections through; no SQL here
     from sqlalchemy import Connection
@@ -64,9 +59,6 @@ PENDING_NOTE = "pending.note"
 BATCH = 4 * TILE_WIDTH
 #: A sync of at least this many entries verifies signatures on worker processes.
 PROCESS_THRESHOLD = 16 * BATCH
-
-#: Starts verifying a batch's signatures; the function returned waits for the verdict.
-_VerifyLater = Callable[[Sequence[SignatureCheck]], Callable[[], "int | None"]]
 
 
 class MirrorError(LedgerError):
@@ -174,7 +166,8 @@ class Mirror:
             raise
         (self.state / PENDING_NOTE).write_bytes(note)
         start = head.size
-        with _verifier(checkpoint.size - start) as verify:
+        # A long catch-up verifies on worker processes (docs/adr/0023-*).
+        with signature_verifier(checkpoint.size - start, PROCESS_THRESHOLD) as verify:
             head = self._take(tree, checkpoint, leaves, head, verify)
         self._store_checkpoint(checkpoint, note)
         (self.state / PENDING_NOTE).unlink(missing_ok=True)
@@ -187,7 +180,7 @@ class Mirror:
         checkpoint: Checkpoint,
         leaves: list[bytes],
         head: Head,
-        verify: _VerifyLater,
+        verify: VerifyLater,
     ) -> Head:
         """Fetch, check, verify and write the entries after ``head``; return the new head."""
         ring = self._key_ring()
@@ -325,7 +318,7 @@ class Mirror:
         leaves: list[bytes],
         hashes: list[bytes],
         ring: KeyRing,
-        verify: _VerifyLater,
+        verify: VerifyLater,
     ) -> _Batch:
         """Check a batch's records against ``head`` and start verifying their signatures.
 
@@ -421,25 +414,6 @@ class Mirror:
         self.store.insert_checkpoint(
             checkpoint.size, checkpoint.root_hash, note.decode(), signed_at
         )
-
-
-@contextmanager
-def _verifier(entries: int) -> Iterator[_VerifyLater]:
-    """How a sync of ``entries`` entries verifies its signatures while it goes on.
-
-    A long catch-up verifies on worker processes, one per core: verifier threads would wait
-    for the GIL between two signatures while the main thread parses and writes (measured:
-    the catch-up at about half the cores' verify rate with threads). A short sync, a
-    follower's usual one, uses the threads: starting processes would cost more.
-    """
-    workers = os.cpu_count() or 1
-    if entries < PROCESS_THRESHOLD or workers == 1:
-        yield first_bad_signature_later
-        return
-    # forkserver: never fork a process that holds database connections and threads.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield partial(first_bad_signature_on, pool, workers)
 
 
 def _deterministic(leaf: bytes) -> Any:

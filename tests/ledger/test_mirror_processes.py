@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import ledger._mirror as mirror_module
+import ledger._verify as verify_module
 from ledger import MirrorError, MirrorNetworkError
 from ledger._verify import SignatureCheck, first_bad_signature_on
 from tests.ledger.conftest import LogWorld
@@ -42,7 +43,7 @@ def on_processes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         assert isinstance(pool, Executor)
         return real(pool, workers, checks)
 
-    monkeypatch.setattr(mirror_module, "first_bad_signature_on", spy)
+    monkeypatch.setattr(verify_module, "first_bad_signature_on", spy)
     return sent
 
 
