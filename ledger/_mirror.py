@@ -14,10 +14,10 @@ One :meth:`Mirror.sync` brings the mirror's database up to the source log's chec
    with the right position and the previous leaf hash as ``prev``, be signed for this log,
    and carry a signature by the key valid at its position (keys replayed from the entries).
 4. Store them with their Merkle nodes, key changes and head, 1,024 per transaction (one
-   batch's signatures are verified on worker threads while the next is fetched and
-   checked), then the checkpoint. A cut connection loses at most the batches in flight;
-   the next sync resumes from the mirror's head and verifies the stored prefix again
-   against the new root.
+   batch's signatures are verified on worker threads, or worker processes for a long
+   catch-up, while the next is fetched and checked), then the checkpoint. A cut
+   connection loses at most the batches in flight; the next sync resumes from the
+   mirror's head and verifies the stored prefix again against the new root.
 
 The mirror's database is an ordinary ledger database (the same tables), so ``audit``,
 proofs and the read-only app work on it; it has no log key and never signs.
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -39,15 +39,15 @@ from ledger._checkpoint import Checkpoint, open_checkpoint
 from ledger._errors import EncodingError, LedgerError, NoteError, ProofError
 from ledger._keys import GENESIS, KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
 from ledger._keystate import KeyState
-from ledger._merkle import leaf_hash, verify_consistency
+from ledger._merkle import verify_consistency
 from ledger._note import NoteVerifier
 from ledger._record import Record
 from ledger._statement import format_time
-from ledger._store import Head, Store, open_engine
+from ledger._store import EntryRow, Head, NodeRow, Store, node_id, open_engine
 from ledger._tile_reader import Fetch, TiledTree
 from ledger._tiles import TILE_WIDTH
 from ledger._tree import CompactRange, root_at
-from ledger._verify import first_bad_signature_later
+from ledger._verify import VerifyLater, signature_verifier
 
 if TYPE_CHECKING:  # the store hands its connections through; no SQL here
     from sqlalchemy import Connection
@@ -57,6 +57,8 @@ __all__ = ["ForkError", "Mirror", "MirrorError", "MirrorNetworkError", "MirrorPr
 PENDING_NOTE = "pending.note"
 #: Entries per transaction: four entry bundles (a cut loses at most this much work).
 BATCH = 4 * TILE_WIDTH
+#: A sync of at least this many entries verifies signatures on worker processes.
+PROCESS_THRESHOLD = 16 * BATCH
 
 
 class MirrorError(LedgerError):
@@ -85,8 +87,8 @@ class _Batch:
 
     before: Head
     after: Head
-    rows: list[dict[str, object]]
-    nodes: list[tuple[tuple[int, int], bytes]]
+    rows: list[EntryRow]
+    nodes: list[NodeRow]
     changes: list[tuple[int, str, KeyInfo, str | None]]
     verdict: Callable[[], int | None]
 
@@ -163,6 +165,24 @@ class Mirror:
                 self._tiles.clear()  # a bad tile must not stick
             raise
         (self.state / PENDING_NOTE).write_bytes(note)
+        start = head.size
+        # A long catch-up verifies on worker processes (docs/adr/0023-*).
+        with signature_verifier(checkpoint.size - start, PROCESS_THRESHOLD) as verify:
+            head = self._take(tree, checkpoint, leaves, head, verify)
+        self._store_checkpoint(checkpoint, note)
+        (self.state / PENDING_NOTE).unlink(missing_ok=True)
+        self._tiles.clear()
+        return MirrorProgress(start, head.size, checkpoint.size)
+
+    def _take(
+        self,
+        tree: TiledTree,
+        checkpoint: Checkpoint,
+        leaves: list[bytes],
+        head: Head,
+        verify: VerifyLater,
+    ) -> Head:
+        """Fetch, check, verify and write the entries after ``head``; return the new head."""
         ring = self._key_ring()
         start, cursor = head.size, head
         pending: _Batch | None = None
@@ -177,16 +197,14 @@ class Mirror:
             except (ProofError, EncodingError) as e:
                 self._tiles.clear()
                 raise MirrorError(f"the source log's entry bundle does not verify: {e}") from e
-            batch = self._prepare(cursor, entries, leaves[cursor.size - start : stop - start], ring)
+            hashes = leaves[cursor.size - start : stop - start]
+            batch = self._prepare(cursor, entries, hashes, ring, verify)
             if pending is not None:
                 head = self._write(pending)
             pending, cursor = batch, batch.after
         if pending is not None:
             head = self._write(pending)
-        self._store_checkpoint(checkpoint, note)
-        (self.state / PENDING_NOTE).unlink(missing_ok=True)
-        self._tiles.clear()
-        return MirrorProgress(start, head.size, checkpoint.size)
+        return head
 
     # --- verification ----------------------------------------------------------------------
 
@@ -275,8 +293,9 @@ class Mirror:
             return KeyState().ring(self.store, conn)  # replayed from the mirrored entries
 
     def _check_record(self, seq: int, prev: bytes, leaf: bytes) -> Record:
+        parsed = _deterministic(leaf)
         try:
-            record = Record.from_leaf(leaf, check_encoding=not _deterministic(leaf))
+            record = Record.from_leaf(leaf, check_encoding=parsed is None, parsed=parsed)
         except LedgerError as e:
             raise MirrorError(f"entry {seq}: {e}") from e
         if record.seq != seq:
@@ -294,7 +313,12 @@ class Mirror:
     # --- writing ---------------------------------------------------------------------------
 
     def _prepare(
-        self, head: Head, leaves: list[bytes], hashes: list[bytes], ring: KeyRing
+        self,
+        head: Head,
+        leaves: list[bytes],
+        hashes: list[bytes],
+        ring: KeyRing,
+        verify: VerifyLater,
     ) -> _Batch:
         """Check a batch's records against ``head`` and start verifying their signatures.
 
@@ -303,9 +327,11 @@ class Mirror:
         the next batch, and :meth:`_write` waits for them.
         """
         prev, last_time = head.last_hash, head.last_log_time
-        rows, checks, changes = [], [], []
+        rows: list[EntryRow] = []
+        checks, changes = [], []
         tree = CompactRange.from_bytes(head.size, head.border)
-        nodes = []
+        nodes: list[NodeRow] = []
+        sha256 = hashlib.sha256
         for seq, (leaf, h) in enumerate(zip(leaves, hashes, strict=True), head.size):
             record = self._check_record(seq, prev, leaf)
             statement = record.statement
@@ -317,25 +343,27 @@ class Mirror:
                 changed = ring.apply(seq, statement)
             except LedgerError as e:
                 raise MirrorError(f"entry {seq}: {e}") from e
-            checks.append((signer.public_key, record.signed.signature, statement.signing_bytes()))
+            signed = statement.signing_bytes()
+            checks.append((signer.public_key, record.signed.signature, signed))
             if changed is not None:
                 changes.append((seq, statement.kind, changed, previous_root))
             rows.append(
-                {
-                    "seq": seq,
-                    "leaf": leaf,
-                    "statement_hash": hashlib.sha256(statement.signing_bytes()).digest(),
-                    "kind": statement.kind,
-                    "key_id": statement.key_id,
-                    "log_time": record.log_time,
-                }
+                (
+                    seq,
+                    leaf,
+                    sha256(signed).digest(),
+                    statement.kind,
+                    statement.key_id,
+                    record.log_time,
+                )
             )
-            nodes.extend(tree.append(h))
-            prev, last_time = leaf_hash(leaf), record.log_time
+            nodes.extend((node_id(key), value) for key, value in tree.append(h))
+            # h is this leaf's hash: TiledTree.entries checked every entry against it.
+            prev, last_time = h, record.log_time
         after = replace(
             head, size=tree.size, last_hash=prev, last_log_time=last_time, border=tree.to_bytes()
         )
-        return _Batch(head, after, rows, nodes, changes, first_bad_signature_later(checks))
+        return _Batch(head, after, rows, nodes, changes, verify(checks))
 
     def _write(self, batch: _Batch) -> Head:
         """Write a prepared batch once its signatures verified; return the new head."""
@@ -345,8 +373,8 @@ class Mirror:
         with self.store.write() as (conn, now):
             if now.size != batch.before.size:
                 raise MirrorError(f"another process moved the mirror to {now.size}; sync again")
-            self.store.insert_entries(conn, batch.rows)
-            self.store.insert_nodes(conn, batch.nodes)
+            self.store.insert_entry_rows(conn, batch.rows)
+            self.store.insert_node_rows(conn, batch.nodes)
             for seq, kind, info, previous_root in batch.changes:
                 self._write_key(conn, seq, kind, info, previous_root)
             after = batch.after
@@ -388,15 +416,18 @@ class Mirror:
         )
 
 
-def _deterministic(leaf: bytes) -> bool:
-    """Whether ``leaf`` is exactly orjson's sorted-key serialization of what it parses to.
+def _deterministic(leaf: bytes) -> Any:
+    """Return what ``leaf`` parses to if it is exactly orjson's sorted-key serialization of it.
 
     Then it has no duplicate member, no insignificant whitespace and one escape form: no
-    two parsers can read it differently, which is what the projection replaying it needs.
-    It is 30 times cheaper than re-encoding with RFC 8785; a leaf it does not vouch for
-    (e.g. a number orjson writes otherwise) gets the full canonical check.
+    two parsers can read it differently, which is what the projection replaying it needs,
+    and the value is what ``json.loads`` would return (so the record is built from it,
+    without a second parse). It is 30 times cheaper than re-encoding with RFC 8785; a leaf
+    it does not vouch for (None: e.g. a number orjson writes otherwise) gets the full
+    canonical check.
     """
     try:
-        return orjson.dumps(orjson.loads(leaf), option=orjson.OPT_SORT_KEYS) == leaf
+        value = orjson.loads(leaf)
     except orjson.JSONDecodeError:
-        return False
+        return None
+    return value if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == leaf else None

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ledger._canonical import canonical_bytes
-from ledger._errors import EncodingError, StatementError, StoreError
+from ledger._canonical import canonical_bytes, is_canonical
+from ledger._errors import StatementError, StoreError
 from ledger._merkle import HASH_SIZE, leaf_hash
 from ledger._statement import SignedStatement, Statement, parse_time
 
@@ -81,19 +81,20 @@ class Record:
         }
 
     @classmethod
-    def from_leaf(cls, leaf: bytes, *, check_encoding: bool = True) -> Record:
+    def from_leaf(cls, leaf: bytes, *, check_encoding: bool = True, parsed: Any = None) -> Record:
         """Parse stored leaf bytes back into a record.
 
         The statement keeps its stored bytes (what was signed). With ``check_encoding`` the
         parsed record is re-encoded and must reproduce the leaf exactly; the audit
         skips that (the hashes it checks cover the stored bytes whatever their form, and the
-        re-encoding would cost more than the rest of the parse).
+        re-encoding would cost more than the rest of the parse). ``parsed`` is
+        ``json.loads(leaf)`` when the caller already has it (saves a parse).
 
         Raises:
             StoreError: the bytes are not a record this ledger writes.
         """
         try:
-            value = json.loads(leaf)
+            value = json.loads(leaf) if parsed is None else parsed
             if not isinstance(value, dict) or set(value) != _RECORD_FIELDS:
                 raise StoreError(
                     f"record: expected members {sorted(_RECORD_FIELDS)}", field="record"
@@ -115,10 +116,7 @@ class Record:
 
 
 def _encodes_to(value: Any, data: bytes) -> bool:
-    try:
-        return canonical_bytes(value) == data
-    except EncodingError:
-        return False
+    return is_canonical(value, data)
 
 
 def statement_bytes_of(leaf: bytes) -> bytes:

@@ -6,13 +6,16 @@ with the ledger's durability and locking settings. The table definitions are in
 builds a query.
 """
 
+from ledger._store._bulk import EntryRow, NodeRow
 from ledger._store._engine import DEFAULT_URL_ENV, begin_write, database_url, open_engine
 from ledger._store._rows import LEVEL_SHIFT, Head, Store, node_id
 
 __all__ = [
     "DEFAULT_URL_ENV",
     "LEVEL_SHIFT",
+    "EntryRow",
     "Head",
+    "NodeRow",
     "Store",
     "begin_write",
     "database_url",

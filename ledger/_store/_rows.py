@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ledger._errors import StoreError
 from ledger._schema import checkpoints, entries, heads, metadata, nodes
+from ledger._store._bulk import BulkRows
 from ledger._store._keys import KeyRows
 from ledger._store._published import PublishedRows
 from ledger._tree import NodeKey
@@ -59,7 +60,7 @@ class Head:
     checkpoint_time: str
 
 
-class Store(KeyRows, PublishedRows):
+class Store(KeyRows, PublishedRows, BulkRows):
     """One log's rows in one database: the only object that runs SQL for the ledger."""
 
     def __init__(self, engine: Engine, log_id: int, origin: str) -> None:
