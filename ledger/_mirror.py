@@ -166,7 +166,7 @@ class Mirror:
             raise
         (self.state / PENDING_NOTE).write_bytes(note)
         start = head.size
-        # A long catch-up verifies on worker processes (docs/adr/0023-*).
+        # A long catch-up verifies on worker processes (docs/adr/0026-*).
         with signature_verifier(checkpoint.size - start, PROCESS_THRESHOLD) as verify:
             head = self._take(tree, checkpoint, leaves, head, verify)
         self._store_checkpoint(checkpoint, note)

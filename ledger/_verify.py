@@ -108,7 +108,7 @@ def signature_verifier(count: int, threshold: int) -> Iterator[VerifyLater]:
 
     From ``threshold`` signatures on, worker processes, one per core: verifier threads would
     wait for the GIL between two signatures while the caller parses and writes (the audit
-    measured it, docs/adr/0005; the mirror's catch-up, docs/adr/0023). Below it, the
+    measured it, docs/adr/0005; the mirror's catch-up, docs/adr/0026). Below it, the
     threads: starting processes would cost more than they save.
     """
     workers = os.cpu_count() or 1
