@@ -56,7 +56,21 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "connect", _postgresql_on_connect)
+    return engine
+
+
+def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # psycopg prepares a statement on the server after a few runs, and PostgreSQL may then
+    # keep one generic plan for the connection's life. A plan made while the log was small
+    # (a sequential scan is cheapest there) stayed in use as it grew: the duplicate check's
+    # IN list took a second per batch at 100,000 entries and recording slowed as the log
+    # grew (docs/performance.md). Custom plans are made for each run's own values and the
+    # table as it is now.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 @contextmanager
