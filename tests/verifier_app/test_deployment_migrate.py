@@ -219,3 +219,12 @@ def test_serve_refuses_db_and_deployment_together(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--db and --deployment" in result.output
+
+
+def test_serve_refuses_read_only_and_deployment_together(tmp_path: Path) -> None:
+    # A replica serves one member's database; a deployment mounts members that record.
+    result = RUNNER.invoke(
+        cli, ["serve", "--deployment", str(tmp_path / "d.toml"), "--read-only"], env=_ISOLATED
+    )
+    assert result.exit_code == 2
+    assert "--read-only and --deployment" in result.output
