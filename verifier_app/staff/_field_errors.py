@@ -131,6 +131,17 @@ KINDS: Final[tuple[Kind, ...]] = (
     _k("shipment_unit", r"the unit of the shipment's lots \((?P<unit>.+)\)"),
     _k("quarter", r"a quarter written YYYY-Qn, e\.g\. 2026-Q4"),
     _k("log_position", r"a position from 0 to (?P<size>\S+) \(applied\)"),
+    # Many cooperatives in one deployment and lots between their logs (issue 15).
+    _k("member_slug", r"1-40 lowercase letters, digits or '-'"),
+    _k(
+        "company_prefix",
+        r"a GS1 company prefix of 6 to 12 digits as GS1 assigned it "
+        r"\(without the GTIN-14 indicator digit\)",
+    ),
+    _k("prefix_covered", r"a prefix not already covered by (?P<prefix>.+) \((?P<where>.+)\)"),
+    _k("member_slug_unique", r"a slug no other member has"),
+    _k("member_log_unique", r"a log no other member has"),
+    _k("log_origin_line", r"a log origin on one line"),
 )
 
 
