@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,10 @@ GENESIS_PREV = bytes(HASH_SIZE)
 # be cut back out of a stored leaf without re-encoding. tests/ledger/test_statement.py checks the
 # composition equals canonical_bytes() of the whole record.
 _STATEMENT_MARK = b',"statement":'
+# The log's time as RFC 3339 UTC in ASCII (a bytes pattern: \d is 0-9 only), and the largest
+# integer RFC 8785 writes: a record within both has a head that needs no encoder.
+_TIME_BYTES = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_SAFE = 2**53 - 1
 _RECORD_FIELDS = frozenset({"log_time", "prev", "seq", "sig", "statement"})
 
 
@@ -56,15 +61,27 @@ class Record:
 
     def leaf(self) -> bytes:
         """Return the record's canonical bytes: the Merkle leaf data and hash-chain input."""
-        head = canonical_bytes(
-            {
-                "log_time": self.log_time,
-                "prev": self.prev.hex(),
-                "seq": self.seq,
-                "sig": base64.b64encode(self.signed.signature).decode(),
-            }
-        )
-        return head[:-1] + _STATEMENT_MARK + self.statement.signing_bytes() + b"}"
+        sig = base64.b64encode(self.signed.signature)
+        if self.seq <= _SAFE and _TIME_BYTES.fullmatch(time := self.log_time.encode()):
+            # RFC 8785 written out: members in name order, and no character of these values
+            # (digits, hex, base64, the checked time) needs escaping. Saves an encoder call
+            # per entry appended or read back.
+            head = b'{"log_time":"%s","prev":"%s","seq":%d,"sig":"%s"' % (
+                time,
+                self.prev.hex().encode(),
+                self.seq,
+                sig,
+            )
+        else:
+            head = canonical_bytes(
+                {
+                    "log_time": self.log_time,
+                    "prev": self.prev.hex(),
+                    "seq": self.seq,
+                    "sig": sig.decode(),
+                }
+            )[:-1]
+        return head + _STATEMENT_MARK + self.statement.signing_bytes() + b"}"
 
     def leaf_hash(self) -> bytes:
         """Return the RFC 6962 leaf hash: the next record's ``prev``."""

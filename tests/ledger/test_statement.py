@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import (
     MAX_BODY_BYTES,
+    EncodingError,
     Record,
     SignedStatement,
     Statement,
@@ -403,10 +405,24 @@ JSON: st.SearchStrategy[Any] = st.recursive(
 BODIES = st.dictionaries(TEXT, JSON, max_size=6)
 
 
-@given(body=BODIES, seq=st.integers(min_value=0, max_value=2**40))
+@given(body=BODIES, seq=st.integers(min_value=0, max_value=2**53 - 1))
 def test_leaf_equals_canonical_bytes_of_the_whole_record(body: dict[str, Any], seq: int) -> None:
     r = record(body, seq)
     assert r.leaf() == canonical_bytes(r.to_json())
+
+
+@pytest.mark.parametrize("log_time", ["2026-06-01T08:30:00Z", "2026-06-01T08:30:00.123456Z"])
+@pytest.mark.parametrize("seq", [0, 2**53 - 1])
+def test_leaf_head_written_out_equals_the_encoders(seq: int, log_time: str) -> None:
+    # The head (log_time, prev, seq, sig) is written without the encoder; at the edges of
+    # the values it accepts it must still be RFC 8785's bytes.
+    r = Record(seq, PREV, log_time, signed())
+    assert r.leaf() == rfc8785.dumps(r.to_json())
+
+
+def test_leaf_beyond_the_safe_integer_refused() -> None:
+    with pytest.raises(EncodingError):
+        Record(2**53, PREV, LOG_TIME, signed()).leaf()
 
 
 @given(body=BODIES)
