@@ -21,7 +21,7 @@ from ledger._keys import KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
 from ledger._keystate import KeyState
 from ledger._record import Record
 from ledger._statement import SignedStatement, format_time
-from ledger._store import Head, Store
+from ledger._store import EntryRow, Head, NodeRow, Store, node_id
 from ledger._tree import CompactRange
 from ledger._verify import first_bad_signature_later
 
@@ -181,7 +181,9 @@ class Appender:
         tree = CompactRange.from_bytes(head.size, head.border)
         seq, prev, last_time = head.size, head.last_hash, head.last_log_time
         seen: dict[bytes, Receipt] = {}
-        entry_rows, node_rows, key_changes = [], [], []
+        entry_rows: list[EntryRow] = []
+        node_rows: list[NodeRow] = []
+        key_changes = []
         for index, p in enumerate(pending):
             if p.statement_hash in existing or p.statement_hash in seen:
                 first = seen.get(p.statement_hash) or self._receipt_of(existing[p.statement_hash])
@@ -206,23 +208,16 @@ class Appender:
             leaf = record.leaf()
             leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
             entry_rows.append(
-                {
-                    "seq": seq,
-                    "leaf": leaf,
-                    "statement_hash": p.statement_hash,
-                    "kind": statement.kind,
-                    "key_id": statement.key_id,
-                    "log_time": log_time,
-                }
+                (seq, leaf, p.statement_hash, statement.kind, statement.key_id, log_time)
             )
-            node_rows.extend(tree.append(leaf_hash))
+            node_rows.extend((node_id(k), h) for k, h in tree.append(leaf_hash))
             p.receipt = Receipt(seq, leaf_hash, log_time)
             seen[p.statement_hash] = p.receipt
             seq, prev, last_time = seq + 1, leaf_hash, log_time
         if entry_rows:
             self._looked_up = None  # the log now holds these statements too
-            self.store.insert_entries(conn, entry_rows)
-            self.store.insert_nodes(conn, node_rows)
+            self.store.insert_entry_rows(conn, entry_rows)
+            self.store.insert_node_rows(conn, node_rows)
             self._write_key_changes(key_changes)
             border = tree.to_bytes()
             self.store.update_head(

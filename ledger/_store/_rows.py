@@ -7,7 +7,7 @@ with ``SELECT ... FOR UPDATE``. Readers never block on either.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -250,17 +250,6 @@ class Store(KeyRows, PublishedRows, BulkRows):
         return bool(done.rowcount)
 
     # --- writes (inside :meth:`write`) -----------------------------------------------------
-
-    def insert_entries(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert entry rows (``seq``, ``leaf``, ``statement_hash``, ``kind``, ...)."""
-        conn.execute(entries.insert(), [{"log_id": self.log_id, **r} for r in rows])
-
-    def insert_nodes(self, conn: Connection, new: Sequence[tuple[NodeKey, bytes]]) -> None:
-        """Insert perfect-subtree hashes."""
-        conn.execute(
-            nodes.insert(),
-            [{"log_id": self.log_id, "node": node_id(k), "hash": h} for k, h in new],
-        )
 
     def update_head(self, conn: Connection, **values: Any) -> None:
         """Move the head (inside the append lock)."""
