@@ -24,7 +24,8 @@ What is kept, and why it cannot go stale:
   shipments, results...): queued in order and sent when a statement is about to touch one of
   their tables (a read, or a write that cannot wait, such as a lot insert that returns its
   key), or at :meth:`BatchCache.flush`. Consecutive rows of the same statement go as one
-  ``executemany``, which psycopg sends in one pipeline: on PostgreSQL each statement is a
+  ``executemany`` (a plain insert's rows as tuples through the driver, by ``COPY`` on
+  PostgreSQL: :mod:`traceability.projection._bulk`): on PostgreSQL each statement is a
   round trip to the server, and these writes were half of recording's statements
   (bench/trace.py). The check runs on every statement the connection executes
   (:func:`batch_cache` listens to it), so no read can miss a queued write, and no caller has
@@ -65,6 +66,7 @@ from sqlalchemy.sql import ClauseElement, Delete, Insert, Select, Update
 from sqlalchemy.sql.util import find_tables
 
 from traceability.projection import _schema as t
+from traceability.projection._bulk import insert_rows, plain_insert
 from traceability.rules._tables import MrlTable, Profile
 
 __all__ = ["BatchCache", "active", "batch_cache", "no_wait", "read", "write"]
@@ -329,7 +331,9 @@ class BatchCache:
                     while end < len(writes) and writes[end][0] is statement:
                         end += 1
                     rows: Sequence[Mapping[str, Any]] = [p[1] for p in writes[start:end]]
-                    self.conn.execute(statement, rows[0] if len(rows) == 1 else list(rows))
+                    table = plain_insert(statement) if len(rows) > 1 else None
+                    if table is None or not insert_rows(self.conn, table, rows):
+                        self.conn.execute(statement, rows[0] if len(rows) == 1 else list(rows))
                     start = end
         finally:
             self._sending = False
@@ -362,7 +366,8 @@ class BatchCache:
         self.send()
         if self.touched:
             rows, self.touched = self.touched, []
-            self.conn.execute(_TOUCH, rows)
+            if len(rows) < 2 or not insert_rows(self.conn, t.event_lots, rows):
+                self.conn.execute(_TOUCH, rows)
         if self.stages:
             stages, self.stages = self.stages, {}
             self.conn.execute(_SET_STAGE, [{"k": k, "at": at} for k, at in stages.items()])
