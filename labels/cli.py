@@ -13,6 +13,7 @@ import base64
 import csv
 import dataclasses
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -231,12 +232,25 @@ def _date(text: str) -> dt.date:
         raise LayoutError(f"date: expected YYYY-MM-DD, got {text!r}") from None
 
 
+def _csv_text(path: Path) -> str:
+    """The file's text: UTF-8 (a BOM dropped), else GBK/GB18030 as Excel on Chinese Windows saves.
+
+    labels/ imports nothing of the domain, so this mirrors traceability's ``decode_csv``.
+    """
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LayoutError(f"csv {path}: expected UTF-8, UTF-8 with BOM, GBK or GB18030 text")
+
+
 def _links(
     resolver: str, gtin: str, lot: str | None, count: int, csv_file: Path | None
 ) -> list[DigitalLink]:
     if csv_file is not None:
-        with csv_file.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(io.StringIO(_csv_text(csv_file), newline="")))
         if not rows or "serial" not in rows[0]:
             raise LayoutError(f"csv {csv_file}: expected a header with a 'serial' column")
         return [DigitalLink(resolver, gtin, r.get("lot") or lot, r["serial"]) for r in rows]

@@ -133,6 +133,9 @@ PUBLIC = {
         "Cooling",
         "Cooperative",
         "CooperativeInfo",
+        # Reading CSV as Excel on Chinese Windows writes it (issue 12): one decoder.
+        "CsvEncodingError",
+        "decode_csv",
         "EpcisImport",
         "EpcisImportError",
         "ImportProblem",

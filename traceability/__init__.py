@@ -93,6 +93,7 @@ from traceability.events._model import Model
 from traceability.events._prefixes import matching_prefix
 from traceability.events._quality import Assessment, QualityReading, Training
 from traceability.events._sampling import LabApproval, LabEnrolment, Sample, SamplingPlan
+from traceability.exports._csv_safe import CsvEncodingError, decode_csv
 from traceability.exports._epcis_import import (
     EpcisImport,
     EpcisImportError,
@@ -204,6 +205,7 @@ __all__ = [
     "Cooperative",
     "CooperativeInfo",
     "CrossTrace",
+    "CsvEncodingError",
     "Decision",
     "DecisionView",
     "DomainMirror",
@@ -315,6 +317,7 @@ __all__ = [
     "check_regulator_keys",
     "compare_facts",
     "count_scan",
+    "decode_csv",
     "derive_analyses",
     "derive_facts",
     "enrol_lab",

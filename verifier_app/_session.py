@@ -44,6 +44,7 @@ __all__ = [
     "current_session",
     "end_session",
     "page_caller",
+    "page_path",
     "read_form",
     "safe_next",
     "signed_in_page",
@@ -109,6 +110,16 @@ def safe_next(path: str | None) -> str | None:
     return path
 
 
+def page_path(request: Request) -> str:
+    """Return the request's path escaped again, to link back to this very page.
+
+    The router sees the path decoded; a lot code may hold ``%``, ``?`` or ``&`` (GS1 set
+    82), so a link built from the decoded path would open another page or none.
+    """
+    path: str = request.scope["path"]
+    return quote(path, safe="/")
+
+
 def current_session(request: Request) -> tuple[Session, Caller] | None:
     """Return the request's live session and its caller, or None.
 
@@ -142,7 +153,7 @@ def page_caller(*roles: Role) -> Callable[[Request], Caller]:
     def dependency(request: Request) -> Caller:
         found = current_session(request)
         if found is None:
-            path = request.url.path
+            path = page_path(request)
             raise SignInRequiredError(f"{path}?{request.url.query}" if request.url.query else path)
         caller = found[1]
         if not caller.roles & allowed:
@@ -197,7 +208,7 @@ def signed_in_page(
     # A fresh key per render: the form, sent twice (a double click, a resend after a
     # dropped connection), records once (verifier_app._idempotency).
     values = {
-        "here": request.url.path,
+        "here": page_path(request),
         "caller": caller,
         "csrf": csrf,
         "idempotency_key": secrets.token_urlsafe(16),

@@ -117,3 +117,30 @@ def test_every_label_command_has_help() -> None:
         result = runner.invoke(app, ["label", command, "--help"])
         assert result.exit_code == 0
         assert len(result.output) > 200
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_a_serials_file_saved_by_excel_on_chinese_windows_is_read(
+    tmp_path: Path, encoding: str
+) -> None:
+    # Excel's "CSV" on Chinese Windows is GBK; a Chinese remarks column was a traceback.
+    csv_file = tmp_path / "serials.csv"
+    csv_file.write_text("serial,lot,备注\nA1,KS-2,草莓\nA2,KS-2,复检\n", encoding=encoding)
+    out = tmp_path / "two.pdf"
+    args = ["label", "make", "--gtin", "6912345678902", "--csv", str(csv_file),
+            "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args + TEXT)
+    assert result.exit_code == 0, result.output
+    assert page_count(out.read_bytes()) == 2
+
+
+def test_a_serials_file_in_no_known_encoding_is_one_clear_error(tmp_path: Path) -> None:
+    csv_file = tmp_path / "serials.csv"
+    csv_file.write_bytes("serial\nA1\n".encode("utf-16"))
+    args = ["label", "make", "--gtin", "6912345678902", "--csv", str(csv_file),
+            "--out", str(tmp_path / "x.pdf")]  # fmt: skip
+    result = runner.invoke(app, args + TEXT)
+    assert result.exit_code != 0
+    assert "expected UTF-8, UTF-8 with BOM, GBK or GB18030" in result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, UnicodeDecodeError)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.traceability.conftest import SAMPLES, STRAWBERRY, Staff, at, plain, ref
+from tests.traceability.conftest import DATA, SAMPLES, STRAWBERRY, Staff, at, plain, ref
+from traceability import load_mrl_csv
 
 HARVEST = datetime.fromisoformat(at(0))
 
@@ -287,3 +288,32 @@ def test_file_in_neither_utf8_nor_gb18030_is_a_clear_error(graded: Staff, tmp_pa
     assert message.startswith("error: lab.csv: expected UTF-8, UTF-8 with BOM, GBK or GB18030")
     assert "Traceback" not in message
     assert graded.size() == size
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_mrl_table_in_excel_encodings_loads_as_the_utf8_file_does(
+    tmp_path: Path, encoding: str
+) -> None:
+    # A regulator's GB 2763 table is Chinese; saved from Excel it is GBK or has a BOM (the
+    # BOM hid the first "# edition" line and a GBK byte was a traceback).
+    text = (DATA / "mrl-sample.csv").read_text(encoding="utf-8")
+    text = text.replace("# source: ", "# source: 国家标准 ")
+    (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "excel.csv").write_text(text, encoding=encoding)
+    table = load_mrl_csv(tmp_path / "excel.csv")
+    assert table == load_mrl_csv(tmp_path / "utf8.csv")
+    assert table.source.startswith("国家标准")
+
+
+def test_mrl_row_with_more_cells_than_the_header_is_named_by_line(
+    staff: Staff, tmp_path: Path
+) -> None:
+    path = tmp_path / "mrl.csv"
+    path.write_text("# edition: X\ncommodity,substance,limit_mg_per_kg\n\nstrawberry,a,0.1,9\n")
+    size = staff.size()
+    message = staff.refused("rules", "load-mrl", str(path), "--signer", "cooperative")
+    assert message == "error: mrl.csv line 4: expected 3 fields, got 'strawberry,a,0.1,9'"
+    path.write_bytes("commodity,substance\n".encode("utf-16"))
+    message = staff.refused("rules", "load-mrl", str(path), "--signer", "cooperative")
+    assert message.startswith("error: mrl.csv: expected UTF-8, UTF-8 with BOM, GBK or GB18030")
+    assert staff.size() == size

@@ -7,19 +7,24 @@ without an intake key; the contact stays off the log and out of the feeds.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ledger import KeyFolder, Ledger
 from tests.verifier_app.regulator_world import SeasonWorld, appended_since, build_season_world
+from traceability import Harvest, Recorder
 from verifier_app import create_app
 
 HTML = {"Accept": "text/html"}
@@ -362,3 +367,49 @@ def test_webhook_sends_new_alerts_once_and_retries_after_a_failure(
     finally:
         server.shutdown()
         server.server_close()
+
+
+# No literal "%" here: Starlette's test client decodes a request path twice (httpx's
+# ``url.path`` is decoded already); tests/verifier_app/test_lot_codes.py checks "%" links.
+@pytest.mark.parametrize("lot", ["SB/26-H9", "Q/?&=1"])
+def test_a_lot_code_with_gs1_punctuation_can_be_reported_from_its_scan_page(
+    world: SeasonWorld, client: TestClient, lot: str
+) -> None:
+    # GS1 set 82 admits "/", "%", "?", "&" and "=" in a lot code; the scan page links to
+    # the form with the code escaped, and the form must open, post back and link back to
+    # this lot (it answered 404 for "/" and posted to another path for "?").
+    gtin = world.season.gtin
+    harvest = {
+        "lot": {"gtin": gtin, "lot": lot},
+        "plot": "KS-F01-P1",
+        "variety": "Hongyan",
+        "quantity": "10",
+        "time": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(),
+    }
+    with Ledger.open(world.settings().db) as ledger:  # the packing shed signs its own
+        shed = KeyFolder(world.folder / "keys").load("packing-shed")
+        Recorder(ledger).record(Harvest.from_body(harvest), shed)
+    code = quote(lot, safe="")
+    scan = client.get(f"/01/{gtin}/10/{code}?lang=en", headers=HTML)
+    assert scan.status_code == 200, scan.text
+    link = re.search(r'href="(/report/[^"]+)"', scan.text)
+    assert link is not None
+    page = client.get(html.unescape(link.group(1)))
+    assert page.status_code == 200, page.text
+    action = re.search(r'<form class="report" method="post" action="([^"]+)"', page.text)
+    back = re.search(r'<a href="([^"]+)\?lang=en">', page.text)
+    assert action is not None
+    assert back is not None
+    assert html.unescape(action.group(1)) == f"/report/01/{gtin}/10/{code}"
+    assert html.unescape(back.group(1)) == f"/01/{gtin}/10/{code}"
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    sent = client.post(
+        html.unescape(action.group(1)),
+        data={"token": token.group(1), "lang": "en", "category": "spoiled", "text": "mould",
+              "contact": "", "serial": "", "website": ""},
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    seq = complaint_entry(sent)
+    entry = client.get("/api/v1/log/entries", params={"start": seq, "count": 1}).json()
+    assert entry["entries"][0]["record"]["statement"]["body"]["lot"] == {"gtin": gtin, "lot": lot}

@@ -9,12 +9,17 @@ from __future__ import annotations
 import gzip
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.verifier_app.staff_world import STRAWBERRY, StaffWorld, staff_world  # noqa: F401
 from tests.verifier_app.test_scan_cache import copy, season  # noqa: F401
 from tests.verifier_app.test_scan_fast import World, _world
+from tests.verifier_app.test_staff_pages import HTML, released
 from traceability.demo import Season
+from verifier_app import create_app
 from verifier_app._headers import HSTS, script_hash
 
 _ALWAYS = {
@@ -157,3 +162,43 @@ def test_hsts_only_over_https(
     trusting = _world(copy, copy / "no-keys", monkeypatch, forwarded_allow_ips=("203.0.113.7",))
     headers = _headers(trusting.send("/", forwarded))
     assert headers[b"strict-transport-security"] == HSTS.encode()
+
+
+def test_signed_in_pages_files_and_refusals_carry_the_headers_and_are_never_stored(
+    staff_world: StaffWorld,  # noqa: F811
+) -> None:
+    # The kinds a signed-in person or an API caller gets, beyond the public ones above:
+    # their pages, label files, exports, the static script, a 422, a 429.
+    settings = staff_world.settings(api_burst=40, api_rate_per_second=0.01)
+    with TestClient(create_app(settings)) as client:
+        released(client, staff_world)
+        regulator = staff_world.auth("regulator")
+        packer = staff_world.auth("packing_station")
+        kinds: dict[str, Any] = {}
+        csrf = staff_world.sign_in(client, "packing_station")
+        kinds["staff page"] = client.get("/staff?lang=en", headers=HTML)
+        kinds["staff lot page"] = client.get(f"/staff/lots/{STRAWBERRY}/H1", headers=HTML)
+        kinds["label PNG"] = client.post(
+            f"/staff/lots/{STRAWBERRY}/H1/labels", data={"csrf": csrf, "format": "png"}
+        )
+        kinds["staff form refused"] = client.post("/staff/record/harvest", data={"csrf": "x"})
+        staff_world.sign_in(client, "regulator")
+        kinds["regulator page"] = client.get("/regulator", headers=HTML)
+        kinds["regulator export page"] = client.get("/regulator/exports/fsma204")
+        kinds["FSMA 204 CSV"] = client.get("/api/v1/exports/fsma204", headers=regulator)
+        kinds["EPCIS"] = client.get("/api/v1/exports/epcis", headers=regulator)
+        kinds["static script"] = client.get("/static/noble-ed25519-2.3.0.js")
+        kinds["API 422"] = client.post("/api/v1/events/harvest", json={}, headers=packer)
+        for _ in range(40):
+            last = client.post("/api/v1/events/harvest", json={}, headers=packer)
+        kinds["API 429"] = last
+    assert kinds["API 429"].status_code == 429
+    assert kinds["label PNG"].content.startswith(b"\x89PNG")
+    assert kinds["FSMA 204 CSV"].content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8
+    for kind, response in kinds.items():
+        headers = response.headers
+        for name, value in _ALWAYS.items():
+            assert headers.get(name.decode()) == value.decode(), (kind, name)
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], kind
+        if kind != "static script":  # public, immutable: the same bytes for everyone
+            assert headers["cache-control"] == "no-store", (kind, headers["cache-control"])

@@ -7,9 +7,10 @@ lot as one path segment answers 404 for "/", and a link or redirect that does no
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from tests.verifier_app.staff_world import (  # noqa: F401
@@ -24,6 +25,7 @@ from tests.verifier_app.staff_world import (  # noqa: F401
     staff_world,
 )
 from tests.verifier_app.test_staff_pages import HTML, api, submit
+from verifier_app._session import page_path
 from verifier_app.staff._forms import local_now
 
 LOTS = ["SB/26/H1", "A?b=1&c", "50%/x", "q+y;1"]
@@ -75,3 +77,21 @@ def test_the_harvest_form_goes_to_the_page_of_a_lot_with_a_slash_and_a_query_cha
     page = staff_client.get(location, headers=HTML)
     assert page.status_code == 200
     assert "Saved on the ledger." in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "linked"),
+    [
+        ("/staff/lots/06912345678902/W%2F", "/staff/lots/06912345678902/W%252F"),
+        ("/staff/lots/06912345678902/A?b=1&c", "/staff/lots/06912345678902/A%3Fb%3D1%26c"),
+        ("/staff/lots/06912345678902/SB/26/H1", "/staff/lots/06912345678902/SB/26/H1"),
+    ],
+)
+def test_a_page_links_back_to_itself_with_the_lot_code_escaped(path: str, linked: str) -> None:
+    # The router hands pages the decoded path; the language links, the forms and sign-in's
+    # way back are built from it, so a lot code holding "%" or "?" must be escaped again
+    # (a literal "%2F" in a code opened the lot "W/" instead). By hand: Starlette's test
+    # client decodes a path twice, so this "%" case cannot go through it.
+    request = Request({"type": "http", "path": path, "headers": [], "query_string": b""})
+    assert page_path(request) == linked
+    assert unquote(linked) == path

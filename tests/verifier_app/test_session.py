@@ -306,3 +306,29 @@ def test_unsigned_in_settings_still_start(make_client: Callable[..., TestClient]
     client = make_client()
     assert isinstance(client.app.state.settings, Settings)  # type: ignore[attr-defined]
     assert client.get("/sign-in").status_code == 200
+
+
+def test_guessing_at_the_sign_in_form_gets_a_429_with_retry_after_even_for_the_right_token(
+    make_client: Callable[..., TestClient], app_world: AppWorld
+) -> None:
+    client = make_client(auth_failure_burst=3, auth_failures_per_minute=1)
+    for guess in range(3):
+        form = {"token": f"guess-{guess}", "lang": "en", "csrf": sign_in_form_value(client)}
+        assert client.post("/sign-in", data=form, headers=HTML).status_code == 401
+    form = {"token": app_world.tokens["regulator"], "csrf": sign_in_form_value(client)}
+    refused = client.post("/sign-in", data=form, headers=HTML, follow_redirects=False)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert f"{COOKIE}=" not in refused.headers.get("set-cookie", "")
+
+
+def test_one_token_signing_in_again_and_again_is_limited_per_credential(
+    make_client: Callable[..., TestClient], app_world: AppWorld
+) -> None:
+    client = make_client(api_burst=2, api_rate_per_second=0.01)
+    statuses = []
+    for _ in range(3):
+        form = {"token": app_world.tokens["regulator"], "csrf": sign_in_form_value(client)}
+        answer = client.post("/sign-in", data=form, headers=HTML, follow_redirects=False)
+        statuses.append(answer.status_code)
+    assert statuses == [303, 303, 429]

@@ -183,6 +183,23 @@ def test_a_csv_upload_records_one_entry_per_lot_and_sample_in_one_batch(
     assert staff_world.size() == size + 3
 
 
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_a_csv_saved_by_excel_on_chinese_windows_uploads(
+    staff_client: TestClient, staff_world: StaffWorld, encoding: str
+) -> None:
+    # Excel's "CSV" on Chinese Windows is GBK; a lab's export carries Chinese remarks.
+    _harvest(staff_client, staff_world, "LB1")
+    csrf = staff_world.sign_in(staff_client, "lab")
+    size = staff_world.size()
+    text = "lot,sample_id,substance,value,loq,备注\nLB1,S-1,chlorpyrifos,<LOQ,0.01,草莓样品 复检\n"
+    form = {"lab": "喀什地区农产品质量检测中心", "method": "GB 23200.113-2018", "time": _now()}
+    files = {"file": ("results.csv", text.encode(encoding), "text/csv")}
+    response = _post(staff_client, csrf, "/staff/lab/upload", form, files=files)
+    assert response.status_code == 303, response.text
+    assert staff_world.size() == size + 1
+    assert staff_world.ledger.entry(size).statement.body["lot"]["lot"] == "LB1"
+
+
 @pytest.mark.parametrize(
     ("rows", "line", "said"),
     [

@@ -26,6 +26,7 @@ from tests.verifier_app.staff_world import (
     build_staff_world,
     harvest_body,
     ref,
+    residue_body,
 )
 from tests.verifier_app.test_staff_pages import HTML
 from traceability import reindex
@@ -41,6 +42,12 @@ TEXT = st.lists(st.one_of(st.text(max_size=6), _NASTY), max_size=8).map("".join)
 _COUNTER = itertools.count()
 
 
+def _fertiliser(operator: str) -> dict[str, Any]:
+    return {"plot": "YK-P1", "category": "fertiliser", "product_name": "compost",
+            "active_substance": "organic matter", "dose": "2", "dose_unit": "kg/ha",
+            "time": ago(120), "operator": operator}  # fmt: skip
+
+
 def _disposition(field: str, minutes: float) -> Callable[[str, str], dict[str, Any]]:
     return lambda lot, text: {"lot": ref(lot), field: text, "time": ago(minutes)}
 
@@ -48,6 +55,10 @@ def _disposition(field: str, minutes: float) -> Callable[[str, str], dict[str, A
 #: (route, role, free-text field, body for a fresh lot and the text)
 FIELDS: list[tuple[str, str, str, Callable[[str, str], dict[str, Any]]]] = [
     ("harvest", "packing_station", "variety", lambda lot, text: harvest_body(lot, variety=text)),
+    # A fertiliser on the lot's plot (no pre-harvest interval) and the lab's name: shown on
+    # the consumer page's story and results.
+    ("input", "cooperative", "operator", lambda lot, text: _fertiliser(text)),
+    ("residue", "lab", "lab", lambda lot, text: residue_body(lot) | {"lab": text}),
     ("hold", "cooperative", "reason", _disposition("reason", 1)),
     ("release", "cooperative", "note", _disposition("note", 0.5)),
     ("recall", "cooperative", "reason", _disposition("reason", 0.2)),

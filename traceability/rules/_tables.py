@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from traceability._errors import ValidationError
 from traceability.events._events import Reading, SubstanceResult
 from traceability.events._model import Amount, Measure, Model, Text
+from traceability.exports._csv_safe import decode_csv
 from traceability.rules._quality import (
     AnalysisKind,
     Indicator,
@@ -416,22 +417,34 @@ def load_mrl_csv(path: Path) -> MrlTable:
     """Load an MRL table from CSV: ``# key: value`` header lines, then rows.
 
     Header keys: ``edition``, ``source``, ``sample`` (``true`` for a sample table).
-    Columns: ``commodity,substance,limit_mg_per_kg`` (limits as decimal strings).
+    Columns: ``commodity,substance,limit_mg_per_kg`` (limits as decimal strings). The file
+    may be UTF-8 (with or without a BOM) or GBK/GB18030, as Excel saves "CSV" on Chinese
+    Windows (:func:`~traceability.exports._csv_safe.decode_csv`).
+
+    Raises:
+        ValidationError: the file cannot be read, or a row has more cells than the header.
+        CsvEncodingError: the file is in none of those encodings.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_csv(path.read_bytes(), path.name)
     except OSError as e:
         raise ValidationError(str(path), "a readable CSV file", str(e)) from e
     meta: dict[str, str] = {}
-    body: list[str] = []
-    for line in text.splitlines():
+    body: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith("#"):
             key, _, value = line[1:].partition(":")
             if value:
                 meta[key.strip()] = value.strip()
         elif line.strip():
-            body.append(line)
-    rows = [dict(row) for row in csv.DictReader(io.StringIO("\n".join(body)))]
+            body.append((number, line))
+    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in body)))
+    rows = []
+    for (number, line), row in zip(body[1:], reader, strict=False):
+        if None in row:  # more cells than the header names: a shifted or merged row
+            width = len(reader.fieldnames or ())
+            raise ValidationError(f"{path.name} line {number}", f"{width} fields", line)
+        rows.append(dict(row))
     return MrlTable.from_body(
         {
             "edition": meta.get("edition"),

@@ -28,7 +28,7 @@ import json
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -252,8 +252,10 @@ def _page(
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    here = f"/report/01/{gtin}/10/{lot}"
-    scan = f"/01/{gtin}/10/{lot}"
+    # Escaped whole: GS1 lot codes may hold "/", "?", "%", "&" (a link must name this lot).
+    code = quote(lot, safe="")
+    here = f"/report/01/{gtin}/10/{code}"
+    scan = f"/01/{gtin}/10/{code}"
     values = {"category": "", "text": "", "contact": "", "serial": ""} | context.pop("values", {})
     page = render_page(
         "complaint_form.html",
@@ -262,7 +264,7 @@ def _page(
             "here": here,
             "gtin": gtin,
             "lot": lot,
-            "scan": scan + (f"/21/{values['serial']}" if values["serial"] else ""),
+            "scan": scan + (f"/21/{quote(values['serial'], safe='')}" if values["serial"] else ""),
             "categories": CATEGORIES,
             "max_text": MAX_COMPLAINT,
             "max_contact": MAX_CONTACT,
@@ -283,8 +285,10 @@ def _language(request: Request, requested: str | None = None) -> Language:
     )
 
 
+# {lot:path}: a lot code may hold "/", which the scan page's link sends as %2F and the
+# router sees decoded.
 @router.get(
-    "/report/01/{gtin}/10/{lot}",
+    "/report/01/{gtin}/10/{lot:path}",
     response_class=HTMLResponse,
     include_in_schema=False,
     dependencies=[Depends(rate_limited)],
@@ -306,7 +310,9 @@ def report_form(
     return _page(request, language, gtin, lot, token=token, values=values)
 
 
-@router.post("/report/01/{gtin}/10/{lot}", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/report/01/{gtin}/10/{lot:path}", response_class=HTMLResponse, include_in_schema=False
+)
 async def report_send(request: Request, gtin: str, lot: str) -> HTMLResponse:
     """Send the form: recorded, or the form again with what to fix."""
     _check_origin(request)

@@ -5,10 +5,11 @@ and a form to upload a CSV of many; both record ``trace.residue`` entries signed
 key the token file names for the signed-in lab (the lab's key, registered on the ledger with
 the lab role), never the cooperative's: the domain admits residue results from lab keys only.
 
-The CSV (UTF-8, a header row; a spreadsheet's "save as CSV" works) has the columns
-``lot,sample_id,substance,value,loq`` and optionally ``gtin`` (needed only when two products
-use the same lot code). Rows of one lot and sample become one result entry; the whole file is
-recorded in one batch or, if any row is refused, not at all, and the page names the row.
+The CSV (UTF-8 with or without a BOM, or GBK/GB18030 as Excel saves "CSV" on Chinese Windows;
+a header row) has the columns ``lot,sample_id,substance,value,loq`` and optionally ``gtin``
+(needed only when two products use the same lot code). Rows of one lot and sample become one
+result entry; the whole file is recorded in one batch or, if any row is refused, not at all,
+and the page names the row.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from traceability import (
     TABLE,
     Action,
     BatchError,
+    CsvEncodingError,
     IdempotencyKey,
     IdempotencyKeyUsedError,
     LifecycleError,
     ResidueTest,
     TraceError,
     ValidationError,
+    decode_csv,
 )
 from verifier_app._auth import Caller
 from verifier_app._bidi import isolated_wording
@@ -200,9 +203,10 @@ def read_csv(
         CsvError: the file is no CSV of :data:`CSV_COLUMNS`, or a row does not make a result
             (a lot not on the ledger, a malformed value): names the line and the column.
     """
+    # UTF-8 with or without a BOM, or GBK/GB18030 (Excel's "CSV" on Chinese Windows).
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        text = decode_csv(data, "file")
+    except CsvEncodingError:
         raise CsvError(1, "file", "a readable CSV file", "csv_not_utf8") from None
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
