@@ -210,6 +210,21 @@ def test_diff_rows_names_each_differing_field() -> None:
     assert drifts[0].entries == (4, 9)
 
 
+def test_a_null_value_is_named_empty_not_a_missing_row() -> None:
+    # A recall's reason erased to NULL: the row is there, so the report must not say "no row".
+    stored = [{"key": "a", "status": "released", "status_reason": None}]
+    replayed = [{"key": "a", "status": "recalled", "status_reason": "recall of a"}]
+    status, reason = diff_rows("trace_lots", ["key"], stored, replayed)
+    assert status.field == "status"
+    assert (reason.field, reason.stored, reason.replayed) == (
+        "status_reason",
+        "(empty)",
+        "recall of a",
+    )
+    assert reason.lot == "a"
+    assert "(no row)" not in reason.describe()
+
+
 # --- the command line ----------------------------------------------------------------------
 
 

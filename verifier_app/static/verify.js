@@ -373,7 +373,8 @@
       return;
     }
     if (result.mismatches.length) {
-      const names = result.mismatches.map((m) => m.fact).join(", ");
+      // A fact can fail twice (its claim, and the status map for "status"): name it once.
+      const names = [...new Set(result.mismatches.map((m) => m.fact))].join(", ");
       const message = `${fail}: ${element.dataset.mismatch || "does not match the ledger"}: ${names}`;
       element.textContent = message;
       element.className = "failed";
