@@ -43,6 +43,7 @@ from verifier_app import _feed as feed
 from verifier_app import _sign_in as session
 from verifier_app import tiles
 from verifier_app._auth import TokenTable
+from verifier_app._cosigned import watch_cosignatures
 from verifier_app._drift import DriftMonitor
 from verifier_app._drift_share import CheckerLock
 from verifier_app._errors import install_error_handlers
@@ -219,6 +220,10 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         asking = None
         if submitter is not None:
             asking = asyncio.create_task(submitter.run(settings.checkpoint_seconds))
+        # A cosignature stored by another process reaches the kept answers too.
+        cosigns = asyncio.create_task(
+            watch_cosignatures(ledger, settings.checkpoint_seconds, drop_answers)
+        )
         # Its scratch tables are writes: a read-only server leaves the check to the primary's.
         watcher = None
         if not settings.read_only:
@@ -259,6 +264,9 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             drift.close()
+            cosigns.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cosigns
             if asking is not None:
                 asking.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -172,6 +172,35 @@ def test_reindex_over_a_faked_revocation_changes_nothing(seasoned: Coop) -> None
     assert any(d.table == "ledger_key" and d.column == "revoked_seq" for d in report.drift)
 
 
+def test_a_lab_role_added_in_the_key_table_records_no_residue_result(coop: Coop) -> None:
+    # The packing station's key row gains the lab role, then a reindex: a recorder opened
+    # afresh (as a new process would) still takes the key's roles from the log, so the
+    # packing station cannot record residue results, and the audit names the edited row.
+    from ledger import key_id_for
+    from traceability import Recorder, Role, RoleError, reindex
+
+    coop.harvest()
+    packer = coop.keys[Role.PACKING_STATION]
+    with coop.ledger.engine.begin() as conn:
+        conn.execute(
+            sqlalchemy.text("UPDATE ledger_key SET roles = :r WHERE key_id = :k"),
+            {
+                "r": '["lab", "packing_station"]',
+                "k": key_id_for(packer.public_key().public_bytes_raw()),
+            },
+        )
+    reindex(coop.ledger)
+    size = coop.ledger.size()
+    coop.recorder = Recorder(coop.world.reopen())
+    coop.keys[Role.LAB] = packer  # the packing station signs the lab's results
+    with pytest.raises(RoleError, match="lab"):
+        coop.test("H1")
+    assert coop.ledger.size() == size
+    assert fields(coop) == set()
+    report = coop.ledger.audit(processes=False)
+    assert any(d.table == "ledger_key" and d.column == "roles" for d in report.drift)
+
+
 def test_incremental_check_compares_only_touched_lots_and_catches_edits_there(
     seasoned: Coop,
 ) -> None:
@@ -208,6 +237,21 @@ def test_diff_rows_names_each_differing_field() -> None:
         ("key=b", "(row)", "(no row)", "present"),
     ]
     assert drifts[0].entries == (4, 9)
+
+
+def test_a_null_value_is_named_empty_not_a_missing_row() -> None:
+    # A recall's reason erased to NULL: the row is there, so the report must not say "no row".
+    stored = [{"key": "a", "status": "released", "status_reason": None}]
+    replayed = [{"key": "a", "status": "recalled", "status_reason": "recall of a"}]
+    status, reason = diff_rows("trace_lots", ["key"], stored, replayed)
+    assert status.field == "status"
+    assert (reason.field, reason.stored, reason.replayed) == (
+        "status_reason",
+        "(empty)",
+        "recall of a",
+    )
+    assert reason.lot == "a"
+    assert "(no row)" not in reason.describe()
 
 
 # --- the command line ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from labels import parse_digital_link
 from tests.labels.conftest import decode_all, pdf_pages
@@ -22,7 +22,9 @@ from traceability import (
     Role,
     RoleError,
     ValidationError,
+    issued_serials,
 )
+from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
 
 
@@ -139,3 +141,17 @@ def test_cli_certificate_for_a_released_lot_is_recorded_and_rendered(staff: Staf
     # Its code names the entry it was recorded in (?cert=N): a scan checks this certificate.
     (uri,) = decode_all(pdf_pages(pdf.read_bytes(), 600)[0])
     assert parse_digital_link(uri).certificate == str(size)
+
+
+def test_a_label_run_row_moved_to_another_lot_issues_no_serials_there(coop: Coop) -> None:
+    # A database editor points the run's row at another lot: the signed run names H1, so its
+    # serials stay H1's and a label of H2 with one of them is still a serial never issued.
+    released(coop)
+    run = ev(LabelRun, lot=ref("H1"), count=2, serials=["000001", "000002"], time=at(170))
+    seq = coop.record(Role.PACKING_STATION, run)
+    assert issued_serials(coop.ledger, STRAWBERRY, "H1") == frozenset({"000001", "000002"})
+    with coop.ledger.engine.begin() as conn:
+        conn.execute(
+            update(t.issued).where(t.issued.c.seq == seq).values(lot=lot_key(STRAWBERRY, "H2"))
+        )
+    assert issued_serials(coop.ledger, STRAWBERRY, "H2") == frozenset()

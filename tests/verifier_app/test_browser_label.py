@@ -227,3 +227,21 @@ def test_an_old_phone_checks_the_label_through_the_fallback(
         assert any(url.endswith("/static/noble-ed25519-2.3.0.js") for url in fetched)
     finally:
         context.close()
+
+
+def test_a_signed_serial_never_issued_is_red_with_no_green_under_it(
+    browser: Any, world: World
+) -> None:
+    # The real server (no lie): the signature is the cooperative's, but no packing issued the
+    # serial. The phone cannot check issuance; its passing proofs must not read "verified".
+    path = world.path("999999", world.label)
+    assert _json(world, path)["status"] == "counterfeit"
+    page = _open(browser, world, path, "never-issued")
+    try:
+        assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
+        assert "serial 999999 was never issued" in page.inner_text("body")
+        assert page.get_attribute("output", "class") == "cannot"
+        assert "do not make this label genuine" in page.inner_text("output")
+        assert "Verified" not in page.inner_text("output")
+    finally:
+        page.close()

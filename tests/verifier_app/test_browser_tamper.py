@@ -230,7 +230,9 @@ def test_a_projection_change_turns_the_page_red_and_the_json_not_verified(
         page.goto(url + "?lang=en")
         page.wait_for_selector("output.failed", timeout=20_000)
         assert "do not trust this page" in page.inner_text("h1.banner")
-        assert fact in page.inner_text("output")
+        named = page.inner_text("output").rsplit(": ", 1)[1].split(", ")
+        assert fact in named
+        assert len(named) == len(set(named)), named  # each fact named once
         assert page.locator(f'dd.mismatch[data-fact="{fact}"]').count() >= 1
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"tamper-{name.replace(' ', '-')}.png"))

@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 ABSENT = "(no row)"
+#: A column holding NULL: the row is there, the value is not (never shown as a missing row).
+EMPTY = "(empty)"
 
 # Columns naming the lot or shipment a row belongs to: an incremental check compares only
 # the rows whose subject new entries touched. Tables not listed are master data (a few
@@ -106,8 +108,10 @@ class Drift:
         key: the row's primary key, ``column=value`` pairs.
         lot: the lot key the row is about, when it is about one.
         field: the column, or ``(row)`` when the row exists on one side only.
-        stored: what the database holds (``(no row)`` for a missing row).
-        replayed: what the log gives (``(no row)`` for a row the log does not make).
+        stored: what the database holds (``(no row)`` for a missing row, ``(empty)`` for
+            NULL).
+        replayed: what the log gives (``(no row)`` for a row the log does not make,
+            ``(empty)`` for NULL).
         entries: the ledger entries (sequence numbers) the row rests on, from either side.
     """
 
@@ -174,7 +178,7 @@ class DriftReport:
 
 
 def _text(value: Any) -> str:
-    return ABSENT if value is None else str(value)
+    return EMPTY if value is None else str(value)
 
 
 def _seqs(row: Mapping[str, Any] | None) -> set[int]:
@@ -207,7 +211,7 @@ def diff_rows(
         either = b if b is not None else a
         assert either is not None  # the key came from one of them
         key = ", ".join(f"{c}={v}" for c, v in zip(primary_key, pk, strict=True))
-        lot = None if lot_column is None else _text(either[lot_column])
+        lot = None if lot_column is None or either[lot_column] is None else str(either[lot_column])
         if table == t.readings.name and either["kind"] == "cooling":
             lot = str(either["subject"])
         entries = tuple(sorted(_seqs(a) | _seqs(b)))

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger import Ledger, begin_write
+from traceability.events._events import LabelRun
 from traceability.events._ids import lot_key
 from traceability.projection import _schema as t
 from traceability.projection._ddl import ensure_tables
@@ -90,7 +91,13 @@ def issued_serials(ledger: Ledger, gtin: str, lot: str) -> frozenset[str] | None
             if unit["gtin"] == gtin and unit["lot"] == lot:
                 serials.add(str(unit["serial"]))
     for seq in runs:
-        serials.update(str(s) for s in ledger.entry(seq).statement.body.get("serials", []))
+        statement = ledger.entry(seq).statement
+        named = statement.body.get("lot") or {}
+        # The row names the lot, but anyone with the database can edit a row: the signed run
+        # itself must name this lot, or another lot's serials would pass as this one's.
+        if statement.kind != LabelRun.KIND or named.get("gtin") != gtin or named.get("lot") != lot:
+            continue
+        serials.update(str(s) for s in statement.body.get("serials", []))
     return frozenset(serials)
 
 

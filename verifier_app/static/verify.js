@@ -373,7 +373,8 @@
       return;
     }
     if (result.mismatches.length) {
-      const names = result.mismatches.map((m) => m.fact).join(", ");
+      // A fact can fail twice (its claim, and the status map for "status"): name it once.
+      const names = [...new Set(result.mismatches.map((m) => m.fact))].join(", ");
       const message = `${fail}: ${element.dataset.mismatch || "does not match the ledger"}: ${names}`;
       element.textContent = message;
       element.className = "failed";
@@ -383,9 +384,16 @@
       setBanner("failed", fail, (element.dataset.mismatch || "does not match the ledger") + ": " + names);
       return;
     }
+    const banner = document.querySelector(".banner");
+    if (element.dataset.labelUnproven) {
+      // The server found the label counterfeit for a reason the phone cannot check (a serial
+      // never issued): proofs that pass say nothing for the label, so no green under the red.
+      element.textContent = element.dataset.labelUnproven + ` (${result.size})`;
+      element.className = "cannot";
+      return;
+    }
     element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
     element.className = "verified";
-    const banner = document.querySelector(".banner");
     if (banner && banner.dataset.status) {
       const released = banner.dataset.status === "verified";
       const checked = "· " + (banner.dataset.checked || "checked on this phone");
