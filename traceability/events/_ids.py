@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from labels import (
     DigitalLink,
@@ -55,9 +56,16 @@ def parse_gtin(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(field, "a GTIN as a string of digits", value)
     try:
-        return normalize_gtin(value)
+        return _gtin14(value)
     except GS1SyntaxError as e:
         raise ValidationError(field, "a GTIN-8/12/13/14 with a valid check digit", value) from e
+
+
+@lru_cache(maxsize=4096)
+def _gtin14(value: str) -> str:
+    # A cooperative has a few dozen products and every event names one: the check digit of
+    # the same string was worked out again for each (a refusal raises and is not kept).
+    return normalize_gtin(value)
 
 
 def parse_gln(value: object, field: str) -> str:
