@@ -16,7 +16,9 @@ from typing import Any
 from labels import BarChart, Report, ReportSection
 from traceability import LOSS_TARGET, Monitoring, QuarterlyEvaluation, RouteFigures
 from verifier_app._charts import chart_svg
+from verifier_app._formats import format_day
 from verifier_app._i18n import MESSAGES, Language
+from verifier_app._values import rule_name
 
 __all__ = ["dashboard_context", "percent", "report_content"]
 
@@ -142,7 +144,10 @@ def report_content(
     none = t["rep_none"]
     charts = _charts(e.weeks, e.routes, t)
     holds = [(t["rep_holds_placed"], str(sum(h.lots for h in e.holds_placed)))]
-    holds += [(t["rep_holds_rule"].format(rule=h.rule), str(h.lots)) for h in e.holds_placed]
+    holds += [
+        (t["rep_holds_rule"].format(rule=rule_name(h.rule, language)), str(h.lots))
+        for h in e.holds_placed
+    ]
     holds += [
         (t["rep_holds_lifted"], str(e.holds_lifted)),
         (t["rep_still_held"], str(e.still_held)),
@@ -179,7 +184,8 @@ def report_content(
         title=t["rep_title"].format(quarter=name),
         subtitle=(
             f"{t['rep_cooperative']}: {cooperative}",
-            f"{t['rep_period']}: {q.start.isoformat()} ~ {last_day.isoformat()}",
+            f"{t['rep_period']}: {format_day(q.start, language)} ~ "
+            f"{format_day(last_day, language)}",
             f"{t['rep_checkpoint']}: {t['rep_checkpoint_size'].format(n=e.upto)}",
         ),
         sections=(

@@ -220,7 +220,7 @@ def test_mixed_direction_values_are_isolated_on_the_uyghur_page(
     client, season, _ = demo
     page = client.get(_url(season, season.released), params={"lang": "ug"}).text
     assert '<html lang="ug" dir="rtl">' in page
-    assert '<bdi dir="ltr">&lt;LOQ 0.01</bdi>' in page
+    assert '<bdi dir="ltr">&lt;LOQ\u00a00.01</bdi>' in page  # no break inside
     assert '<td><bdi dir="ltr">0.05</bdi></td>' in page  # the unit is in the column head
     assert f"<bdi>{season.released}</bdi>" in page
     assert '<bdi dir="ltr">UTC+8</bdi>' in page  # times name their zone
@@ -305,6 +305,23 @@ def test_held_and_recalled_lots_say_why_in_plain_words(
     assert (
         '<q lang="und"><bdi>种植户报告喷雾器混用未登记农药' in recalled
     )  # their words, quoted as recorded
+
+
+def test_a_graded_harvest_lot_says_it_was_graded_not_that_tests_are_pending(
+    demo: tuple[TestClient, Season, list[str]],
+) -> None:
+    # Issue 13: a harvest lot whose tests passed but was graded into sub-lots said "on hold,
+    # tests pending or not passed". SB26-H01 passed its tests and was graded.
+    client, season, _ = demo
+    assert _claims(client, season, "SB26-H01")["status"] == "consumed"
+    for language, graded, pending in (
+        ("en", "graded into smaller lots", "results are not in yet"),
+        ("zh", "这一批已经分级成更小的批次", "检测结果还没有出来"),
+    ):
+        page = client.get(_url(season, "SB26-H01"), params={"lang": language}).text
+        why = page.split('class="why"')[1].split("</p>")[0]
+        assert graded in why, (language, why)
+        assert pending not in page, language
 
 
 def test_a_story_fact_the_entries_do_not_give_makes_the_answer_not_verified(

@@ -14,11 +14,14 @@ from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
+from markupsafe import escape
 
 from ledger import Checkpoint, Ledger, parse_note
 from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
 from traceability import LOSS_TARGET, ComplaintCounts, Projection
 from traceability.projection import _rollup
+from verifier_app._i18n import Language
+from verifier_app._values import rule_name
 
 QUARTER = "2026-Q2"  # the demo season starts 1 June 2026
 
@@ -30,7 +33,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> SeasonWorld:
 
 @pytest.mark.parametrize("language", ["zh", "ug", "en"])
 def test_regulator_dashboard_shows_holds_failures_routes_and_charts(
-    world: SeasonWorld, language: str
+    world: SeasonWorld, language: Language
 ) -> None:
     with world.client() as client:
         world.sign_in(client, "regulator")
@@ -41,8 +44,8 @@ def test_regulator_dashboard_shows_holds_failures_routes_and_charts(
     assert 'id="fig-failures"' in html
     # The season's failed residue test, and its held graded lots by rule.
     assert re.search(r'id="fig-failures">[^<]*<strong>1</strong>', html)
-    assert "residue-above-mrl" in html
-    assert "cold-chain-precool" in html
+    assert escape(rule_name("residue-above-mrl", language)) in html  # in words (issue 13)
+    assert escape(rule_name("cold-chain-precool", language)) in html
     assert world.season.residue_hold in html
     # Two routes, each weighed on arrival; four charts drawn on the server.
     assert html.count("<svg") == 4
@@ -108,7 +111,7 @@ def test_report_page_is_public_and_names_its_checkpoint(world: SeasonWorld) -> N
     assert f"Quarterly evaluation {QUARTER}" in html
     assert f"checkpoint size {size}" in html
     assert f"agritrace report {QUARTER} --upto {size}" in html
-    assert f'<pre id="checkpoint">{ORIGIN_LINE}' in html
+    assert f'<pre id="checkpoint" dir="ltr"><code>{ORIGIN_LINE}' in html
     # The season's loss: 133.5 kg -> 129.5 kg and 121.0 kg -> 106.5 kg, 18.5 of 254.5 kg.
     assert "7.3% (Target ≤ 10.0%: within the target)" in html
     assert "Shipment SH-0606-SHA (KS-PS1 → SHA-EC-WH2)" in html

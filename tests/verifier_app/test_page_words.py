@@ -31,7 +31,7 @@ CODES = frozenset(
         "GTIN", "GS1", "GLN", "QR", "PDF", "PNG", "ZPL", "A4", "UTC", "LOQ", "MRL", "JSON",
         "CSV", "EPCIS", "FSMA", "JavaScript", "ID", "SSCC", "LD",
         # Units: SI symbols are written in Latin letters in Chinese and Uyghur texts too.
-        "kg", "mg", "mm", "g", "C", "KGM", "Bx",
+        "kg", "mg", "mm", "g", "C", "KGM", "Bx", "ha",
         # China's lab accreditation mark (资质认定 CMA), printed as such on reports.
         "CMA",
         # Quality indicators' codes, typed as such in the grading form's readings field.
@@ -166,6 +166,7 @@ def pages(world: SeasonWorld) -> dict[str, dict[str, str]]:
     gtin = season.gtin
     staff = ["/staff", f"/staff/lots/{gtin}/{season.released}"]
     staff += [f"/staff/lots/{gtin}/{season.cold_chain_hold}", f"/staff/lots/{gtin}/SB26-H01"]
+    staff += ["/staff/dashboard"]
     regulator = [
         "/regulator",
         "/regulator/audit",
@@ -177,9 +178,12 @@ def pages(world: SeasonWorld) -> dict[str, dict[str, str]]:
         "/regulator/lots?status=recalled",
         "/regulator/recall",
         "/regulator/exports",
-    ]  # and an audit's page with its verdict (below)
+        "/regulator/dashboard",
+        "/regulator/complaints?show=all",
+    ]  # and an audit's page with its verdict, and each complaint's page (below)
     consumer = [f"/01/{gtin}/10/{lot}" for lot in (season.released, season.recalled)]
     consumer += [f"/01/{gtin}/10/{season.residue_hold}", f"/01/{gtin}/10/NO-SUCH-LOT-9", "/"]
+    consumer += [f"/report/01/{gtin}/10/{season.released}", "/reports/2026-Q2"]
     out: dict[str, dict[str, str]] = {}
 
     def fetch(client: TestClient, path: str) -> None:
@@ -204,6 +208,11 @@ def pages(world: SeasonWorld) -> dict[str, dict[str, str]]:
                 fetch(client, path)
             if role == "regulator":
                 fetch(client, _finished_audit(client, csrf))
+                listed = client.get("/regulator/complaints?show=all", headers=HTML).text
+                complaints = sorted(set(re.findall(r'href="(/regulator/complaints/\d+)"', listed)))
+                assert complaints, "the season records complaints"
+                for path in complaints:
+                    fetch(client, path)
     for form in FORMS.values():
         with world.client() as client:
             world.sign_in(client, sorted(form.roles)[0])

@@ -8,6 +8,7 @@ rows every start page lists.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -15,9 +16,12 @@ from fastapi.testclient import TestClient
 
 from tests.verifier_app.regulator_world import SeasonWorld, build_season_world
 from traceability.demo._season import FARM_PLAN, WEEKLY_PLAN
+from verifier_app._formats import FORMAT_WORDING
 from verifier_app._i18n import LANGUAGES, MESSAGES, Language
 
 HTML = {"Accept": "text/html"}
+#: A time as the ledger stores it (ISO 8601): never what a reader is shown.
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +88,18 @@ def test_a_lot_sampled_by_the_lab_says_so(client: TestClient, world: SeasonWorld
     assert 'class="sample lab"' in text
     assert "independent lab" in text
     assert "Kashgar Agri Testing Lab" in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_sample_and_due_times_are_written_for_the_reader_with_their_zone(
+    client: TestClient, world: SeasonWorld, lang: Language
+) -> None:
+    # Issue 13: every time in the reader's language with its zone, not 2026-06-02T07:30:00+08:00.
+    world.sign_in(client, "cooperative")
+    home = page(client, "/staff", lang)
+    overdue = home.split('id="overdue-samples"')[1].split("</section>")[0]
+    lot = page(client, f"/staff/lots/{world.season.gtin}/SB26-H01", lang)
+    samples = lot.split('id="samples"')[1].split("</table>")[0]
+    for part in (overdue, samples):
+        assert not ISO_TIME.search(part), part
+        assert FORMAT_WORDING[lang]["tz_beijing"] in part, part

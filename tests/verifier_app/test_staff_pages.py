@@ -634,6 +634,47 @@ def test_a_lot_not_released_is_refused_labels_clearly(
     assert "label-requires-released" in page.text
 
 
+def test_label_warnings_only_where_they_apply(
+    staff_client: TestClient, staff_world: StaffWorld
+) -> None:
+    # Issue 13: a red "cannot label" alert followed every correct save. A lot waiting for
+    # its tests is told plainly; a lot graded into others says nothing of labels; a held
+    # lot keeps the alert.
+    harvested(staff_client, staff_world)
+    staff_world.sign_in(staff_client, "packing_station")
+    waiting = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML).text
+    assert 'id="label-waits"' in waiting
+    assert "label-requires-released" in waiting
+    assert 'role="alert"' not in waiting
+    values = {
+        "lot": lot_value(STRAWBERRY, "H1"),
+        "site": "PS1",
+        "out0_lot": "H1-SU",
+        "out0_grade": "super",
+        "out0_quantity": "30",
+        "out0_sizes": "36, 38",
+        "time": local_now(),
+    }
+    graded = submit(staff_client, staff_world, "packing_station", "grading", values)
+    assert graded.status_code == 303, graded.text
+    harvest = staff_client.get(f"/staff/lots/{STRAWBERRY}/H1?lang=en", headers=HTML).text
+    assert "H1-SU" in harvest  # made into
+    assert "label-requires-released" not in harvest
+    assert 'role="alert"' not in harvest
+    released(staff_client, staff_world, "H2")
+    api(
+        staff_client,
+        staff_world,
+        "cooperative",
+        "hold",
+        {"lot": ref("H2"), "reason": "customer complaint", "time": ago(0.5)},
+    )
+    staff_world.sign_in(staff_client, "packing_station")
+    held = staff_client.get(f"/staff/lots/{STRAWBERRY}/H2?lang=en", headers=HTML).text
+    assert 'role="alert"' in held
+    assert 'id="label-waits"' not in held
+
+
 def test_an_unknown_lot_is_a_404_page(staff_client: TestClient, staff_world: StaffWorld) -> None:
     staff_world.sign_in(staff_client, "packing_station")
     assert staff_client.get(f"/staff/lots/{STRAWBERRY}/NOPE", headers=HTML).status_code == 404

@@ -88,7 +88,11 @@ def substance_names() -> Mapping[str, Mapping[str, str]]:
 
 # Codes, numbers with units, times and ``<LOQ``: left to right in every page. Chromium's
 # auto direction mirrored "<LOQ" to "LOQ>" in a Uyghur table cell, so it is stated.
-_LEFT_TO_RIGHT = re.compile(r"[\x20-\x7e°\u2013]*")
+_LEFT_TO_RIGHT = re.compile(r"[\x20-\x7e°\u2013\u00a0]*")
+#: Between "<LOQ" and its number. Even in a ``dir="ltr"`` isolate Chromium painted "<LOQ"
+#: as "LOQ>" once a narrow Uyghur table cell broke the line after it (seen at 360 px):
+#: a no-break space keeps the isolate on one line.
+_NO_BREAK = "\u00a0"
 
 
 def _bdi(value: object) -> Markup:
@@ -328,7 +332,7 @@ def _residue(tt: _Teller, claims: Mapping[str, Any]) -> Step:
     for r in claims.get("residues") or []:
         # The unit is in the column heads: the cells stay short on a phone.
         if r["value"] == "<LOQ":
-            value = Markup("{}<br>{}").format(tt.t["below_loq"], _bdi(f"<LOQ {r['loq']}"))
+            value = Markup("{}<br>{}").format(tt.t["below_loq"], _bdi(f"<LOQ{_NO_BREAK}{r['loq']}"))
         else:
             value = _bdi(r["value"])
         limit = tt.say("no_limit") if r["limit"] is None else _bdi(r["limit"])

@@ -140,6 +140,8 @@ def report_page(request: Request, quarter: str) -> HTMLResponse:
         "sections": sections,
         "checkpoint": published.checkpoint,
         "hint": t["rep_check_hint"].format(quarter=published.quarter.name, n=published.size),
+        # The command inside the hint, shown as code (the same in every language).
+        "command": f"agritrace report {published.quarter.name} --upto {published.size}",
     }
     page = render_page("report.html", language, context)
     return HTMLResponse(page, headers={"Content-Language": language})

@@ -345,6 +345,7 @@ def show_lot(
         steps=steps,
         chosen=lot_value(summary.gtin, summary.lot),
         label_refusal=label_refusal,
+        refused_now=refused is not None,
         may_label=bool(caller.roles & set(PERMITTED[LabelRun.KIND])),
         may_certify=bool(caller.roles & set(PERMITTED[CertificateIssued.KIND])),
         bases=COMMITMENT_BASES,

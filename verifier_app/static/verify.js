@@ -394,6 +394,12 @@
     }
     element.textContent = (element.dataset.ok || "verified in this browser") + ` (${result.size})`;
     element.className = "verified";
+    // A held or recalled lot's proof is as good as a released one's, but a green box under
+    // "do not eat it" reads as "fine": the box stays neutral there (its words say the
+    // warning is genuine).
+    if (banner && banner.dataset.status && banner.dataset.status !== "verified") {
+      element.classList.add("warning");
+    }
     if (banner && banner.dataset.status) {
       const released = banner.dataset.status === "verified";
       const checked = "· " + (banner.dataset.checked || "checked on this phone");
