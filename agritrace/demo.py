@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from agritrace._demo_serve import SERVE_ENV, write_serve_env
 from agritrace._trust import TrustFile
 from labels import DigitalLink, LabelData, Layout, render_pdf, render_png, sign_link
 from ledger import (
@@ -63,8 +64,11 @@ TOKEN_ROLES = {
     "cooperative": "coop-admin",
 }
 #: The market regulator's witness (C2SP cosigner name): it cosigns the demo's checkpoint, and
-#: ``serve`` trusts it (AGRITRACE_WITNESSES), so the page's checkpoint carries a cosignature.
+#: ``serve`` hosts it and submits every later checkpoint to it (``serve.env``), so the page's
+#: checkpoint carries its cosignature as the log grows.
 WITNESS = "witness.market-regulator.demo.example"
+#: The witness's key in the demo's key folder.
+WITNESS_KEY = "regulator-witness"
 _GRADE_TEXT = {"super": "特级 Super", "grade_1": "一级 Grade I", "grade_2": "二级 Grade II"}
 
 
@@ -171,7 +175,7 @@ def _witness(folder: Path, keys: KeyFolder, ledger: Ledger, note: str, regulator
     # replay of the log reproduces, and in which no key but its own holds the regulator
     # role (traceability.check_before_cosigning).
     check_before_cosigning(ledger, note, {regulator})
-    cosigner = Cosigner(WITNESS, keys.create("regulator-witness"))
+    cosigner = Cosigner(WITNESS, keys.create(WITNESS_KEY))
     log_key = NoteVerifier.from_key_string(str(ledger.entry(0).statement.body["log_key"]))
     line = witness_checkpoint(note.encode(), ORIGIN, log_key, cosigner, int(time.time()))
     size = Checkpoint.parse(parse_note(note.encode()).text).size
@@ -219,6 +223,10 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
                 f"rebuild it with: {_rebuild_command(folder)}"
             )
         _line(console, f"kept the demo already in {folder} (a running server keeps working)")
+        if not (folder / SERVE_ENV).exists():
+            # A demo built before serve hosted its witness: add the settings, keep the rest.
+            write_serve_env(folder, RESOLVER, WITNESS_KEY)
+            _line(console, f"  added {folder / SERVE_ENV} (serve hosts the regulator's witness)")
         _line(console, f"  to rebuild it from scratch: {_rebuild_command(folder)}")
         _tour(folder, season, console)
         return season
@@ -243,6 +251,7 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
         pinned = (b64encode(regulator).decode(),)
         TrustFile(ORIGIN, log_key, (witness,), (public,), pinned).write(folder / "trust.toml")
         (folder / "witnesses.txt").write_text(witness + "\n", encoding="utf-8")
+        write_serve_env(folder, RESOLVER, WITNESS_KEY)
         report = ledger.audit()
         if report.failure is not None:
             raise DemoError(f"audit failed at entry {report.failure.seq}: {report.failure.reason}")
@@ -329,6 +338,13 @@ def _tour(folder: Path, season: Season, console: Console) -> None:
         role, _, token = row.partition(" ")
         _line(console, f"  {role:<16} {token}")
     _line(console, f"checkpoint cosigned by the regulator's witness {WITNESS}")
+    _line(
+        console,
+        "  serve hosts that witness and submits every new checkpoint to it, so pages stay "
+        "cosigned as the log grows; in this demo the witness runs on the same machine for "
+        "convenience, a real regulator runs it on its own server with its own key "
+        f"(settings: {folder / SERVE_ENV}; docs/trust.md)",
+    )
     _line(console, f"trust file (log key, witness, label key): {folder / 'trust.toml'}")
     _line(console, "next, serve the pages (Ctrl-C stops it):")
     _line(console, "  " + serve_command(folder, _program()))
@@ -354,18 +370,14 @@ def _program() -> str:
 
 
 def serve_command(folder: Path, program: str = "agritrace") -> str:
-    """The shell command that serves the demo in ``folder`` (run from the same directory).
+    """The shell command that serves the demo in ``folder``.
+
+    Its settings are the demo's ``serve.env`` (database, keys, tokens, resolver, and the
+    regulator's witness hosted by the server, which it submits each checkpoint to).
 
     Args:
         folder: The demo's folder, as given to ``agritrace demo``.
         program: How to call ``agritrace``, e.g. ``.venv/bin/agritrace``.
     """
-    env = {
-        "AGRITRACE_KEYS": str(folder / "keys"),
-        "AGRITRACE_WITNESSES_FILE": str(folder / "witnesses.txt"),
-        "AGRITRACE_TOKENS": str(folder / "tokens.toml"),
-        "AGRITRACE_RESOLVER": RESOLVER,
-    }
-    words = [f"{name}={shlex.quote(value)}" for name, value in env.items()]
-    db = shlex.quote(f"sqlite:///{folder / 'ledger.db'}")
-    return " ".join([*words, shlex.quote(program), "serve", "--demo", "--db", db])
+    env_file = shlex.quote(str(folder / SERVE_ENV))
+    return " ".join([shlex.quote(program), "serve", "--demo", "--env-file", env_file])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
+from dotenv import dotenv_values
 from PIL import Image
 from typer.testing import CliRunner, Result
 
@@ -55,7 +57,11 @@ def test_demo_prints_the_serve_command_and_the_pages(demo: tuple[Path, str]) -> 
     folder, out = demo
     command = serve_command(folder)
     assert command in out.replace("\n", "")
-    assert f"--db sqlite:///{folder / 'ledger.db'}" in command
+    assert f"--env-file {folder / 'serve.env'}" in command
+    # The settings file names the demo's database, by an absolute path (any working folder).
+    settings = dotenv_values(folder / "serve.env")
+    assert settings["AGRITRACE_DB"] == f"sqlite:///{folder.resolve() / 'ledger.db'}"
+    assert "runs on the same machine for convenience" in out.replace("\n", " ")
     for lot in ("SB26-H01-G1", "SB26-H03-SU", "SB26-H02-SU"):
         assert f"{RESOLVER}/01/06912345670012/10/{lot}" in out
 
@@ -171,6 +177,24 @@ def test_demo_run_again_keeps_the_demo_and_prints_its_tour(tmp_path: Path) -> No
     assert serve_command(folder) in out
     table = TokenTable.load(folder / "tokens.toml")
     assert table.caller(tokens["packing_station"]) is not None
+
+
+def test_a_kept_demo_without_serve_env_gets_one_and_keeps_the_rest(tmp_path: Path) -> None:
+    # A demo built before serve hosted the regulator's witness: run again, it gains the
+    # settings (and the witness's seeded state) and nothing else changes.
+    folder = tmp_path / "demo"
+    assert _run(folder).exit_code == 0
+    written = (folder / "serve.env").read_text(encoding="utf-8")
+    (folder / "serve.env").unlink()
+    shutil.rmtree(folder / "witness-state")
+    ledger_bytes, tokens = (folder / "ledger.db").read_bytes(), _tokens(folder)
+    again = _run(folder)
+    assert again.exit_code == 0, again.exception
+    assert f"added {folder / 'serve.env'}" in again.stdout.replace("\n", "")
+    assert (folder / "serve.env").read_text(encoding="utf-8") == written
+    assert (folder / "witness-state" / "witness-state.json").exists()
+    assert (folder / "ledger.db").read_bytes() == ledger_bytes
+    assert _tokens(folder) == tokens
 
 
 def test_demo_force_rebuilds_and_says_to_restart_the_server(tmp_path: Path) -> None:

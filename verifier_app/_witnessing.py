@@ -87,6 +87,11 @@ class WitnessSubmitter:
         cosigned = 0
         for url, key in self._witnesses.items():
             status = self.status[url]
+            if status.cosigned_size < size:
+                # Cosigned already, by an earlier run, another worker or the witness's own
+                # tool: nothing to ask. At start-up this is what keeps the server from asking
+                # a witness it hosts itself before it listens.
+                status.cosigned_size = max(status.cosigned_size, self._stored_size(key))
             if status.cosigned_size >= size or time.monotonic() < status.retry_after:
                 continue
             try:
@@ -109,6 +114,10 @@ class WitnessSubmitter:
         if cosigned:
             self._on_cosigned()
         return cosigned
+
+    def _stored_size(self, key: CosignatureVerifier) -> int:
+        with self._ledger.store.read() as conn:
+            return self._ledger.store.cosigned_size(conn, key.name) or 0
 
     async def run(self, poll_seconds: float) -> None:
         """Submit every ``poll_seconds`` (in a worker thread) until cancelled."""

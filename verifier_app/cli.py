@@ -9,6 +9,10 @@ by default ``run/rate-<port>.buckets`` next to the key folder), so the limit per
 is the same with one worker or many. Likewise one worker checks the projection for drift
 and publishes what it finds to the others (``AGRITRACE_DRIFT_STATE_FILE``, by default
 ``run/drift-<port>.json``; ``verifier_app._drift_share``).
+
+``--env-file FILE`` reads settings from a dotenv file (``AGRITRACE_NAME=value`` lines, as
+``agritrace demo`` writes its ``serve.env``) into the environment the workers inherit; a
+variable already set in the environment wins over the file.
 """
 
 from __future__ import annotations
@@ -66,12 +70,24 @@ def serve(
             help="Serve every cooperative of this deployment file (docs/deployment.md).",
         ),
     ] = None,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            help="Read AGRITRACE_* settings from this file (NAME=value lines, as the demo's "
+            "serve.env); the environment wins over it.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the resolver, the append API and the regulator API (settings: AGRITRACE_*)."""
     # The web stack is imported here, not at the top: every other agritrace command would
     # pay for it (~0.6 s) otherwise.
     import uvicorn
 
+    if env_file is not None:
+        # Settings are read from the environment (here and in each worker), so a database
+        # named in the file reaches them although --db's own fallback was read before.
+        _load_env_file(env_file)
     if deployment is not None:
         if db is not None:
             raise _fail("--db and --deployment: the deployment file names each member's database")
@@ -103,6 +119,21 @@ def serve(
         access_log=access_log,
         log_config=log_config,
     )
+
+
+def _load_env_file(path: Path) -> None:
+    """Put the file's ``AGRITRACE_*`` settings in the environment, unless already set there."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        raise _fail(f"--env-file: {path}: no such file")
+    for name, value in dotenv_values(path).items():
+        if not name.startswith("AGRITRACE_"):
+            raise _fail(f"--env-file: {path}: {name} is not an AGRITRACE_* setting")
+        if value is None:
+            raise _fail(f"--env-file: {path}: {name} has no value (expected {name}=...)")
+        # Workers are separate processes: they read their settings from the environment.
+        os.environ.setdefault(name, value)
 
 
 def _serve_deployment(file: Path, demo: bool, port: int) -> None:

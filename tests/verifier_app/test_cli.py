@@ -93,6 +93,58 @@ def test_serve_runs_the_app_factory_with_the_options(
     assert not stale.exists()
 
 
+@pytest.mark.usefixtures("clean_env")
+def test_serve_reads_an_env_file_and_the_environment_wins(
+    app_world: AppWorld,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / "serve.env"
+    env_file.write_text(
+        "# as agritrace demo writes its serve.env\n"
+        f"AGRITRACE_DB='{app_world.url}'\n"
+        f"AGRITRACE_TOKENS='{app_world.token_file}'\n"
+        f"AGRITRACE_KEYS='{app_world.keys}'\n"
+        # Refused outside demo mode (plain http): the environment's resolver must win.
+        "AGRITRACE_RESOLVER='http://file.example'\n",
+        encoding="utf-8",
+    )
+    for name in ("AGRITRACE_TOKENS", "AGRITRACE_KEYS"):
+        monkeypatch.setenv(name, "")  # recorded, so the teardown removes what serve sets
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AGRITRACE_RESOLVER", RESOLVER)
+    result = runner.invoke(app, ["serve", "--env-file", str(env_file)])
+    assert result.exit_code == 0, result.output
+    assert len(uvicorn_calls) == 1
+    # The workers read these from the environment they inherit.
+    assert os.environ["AGRITRACE_DB"] == app_world.url
+    assert os.environ["AGRITRACE_TOKENS"] == str(app_world.token_file)
+    assert os.environ["AGRITRACE_RESOLVER"] == RESOLVER
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("PATH=/tmp\n", "PATH is not an AGRITRACE_* setting"),
+        ("AGRITRACE_DB\n", "AGRITRACE_DB has no value"),
+        (None, "no such file"),
+    ],
+)
+def test_serve_refuses_a_bad_env_file_in_one_line(
+    tmp_path: Path, uvicorn_calls: list[dict[str, Any]], text: str | None, message: str
+) -> None:
+    env_file = tmp_path / "serve.env"
+    if text is not None:
+        env_file.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--demo", "--env-file", str(env_file)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert uvicorn_calls == []
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
