@@ -313,7 +313,10 @@ def _status_map(
 _FOR_SALE = {"released", "shipped", "received"}
 
 
-def _banner_ok(shown: str, status: str | None) -> bool:
+def _banner_ok(shown: str, status: str | None, label_refused: bool = False) -> bool:
+    if label_refused:
+        # The label (or the certificate) was refused, not the lot: its banner says so.
+        return shown == "counterfeit"
     if status == "recalled":
         return shown == "recalled"
     if status in _FOR_SALE:
@@ -363,6 +366,26 @@ def _wording(derived: Mapping[str, Fact], text: Mapping[str, str]) -> dict[str, 
     return wrong
 
 
+def _refused(answer: Mapping[str, Any]) -> Finding | None:
+    """The server's own refusal of the scanned label or certificate, named before the facts.
+
+    Whether a serial was issued is not in the answer's proofs (a signature can be genuine on
+    a serial nobody printed): the server's word that it was never issued is a failure here,
+    named as the serial's, never blamed on the lot's status.
+    """
+    label = answer.get("label") or {}
+    if isinstance(label, dict) and label.get("state") == "counterfeit":
+        serial = (answer.get("link") or {}).get("serial")
+        what = "serial" if label.get("code") == "never_issued" else "label"
+        said = label.get("reason") or "refused"
+        return Finding(what, False, f"possible counterfeit: {said} (serial {serial})")
+    certificate = answer.get("certificate") or {}
+    if isinstance(certificate, dict) and certificate.get("state") == "invalid":
+        said = certificate.get("reason") or "not a certificate of this lot"
+        return Finding("certificate", False, f"possible counterfeit: {said}")
+    return None
+
+
 def _facts(
     gtin: str, lot: str, answer: Mapping[str, Any], records: Mapping[int, Record]
 ) -> list[Finding]:
@@ -394,7 +417,7 @@ def _facts(
         wrong.setdefault(fact, detail)
     status = derived["status"].value
     banner = str(answer.get("status"))
-    if not _banner_ok(banner, status) and "status" not in wrong:
+    if not _banner_ok(banner, status, _refused(answer) is not None) and "status" not in wrong:
         wrong["status"] = f"the page says {banner}, the entries make it {status}"
     if answer.get("lot_status") not in (None, status) and "status" not in wrong:
         wrong["status"] = f"lot_status {answer.get('lot_status')!r}, the entries give {status!r}"
@@ -431,6 +454,9 @@ def check_answer(uri: str, answer: Mapping[str, Any], trust: TrustFile) -> list[
         return out
     if status == "unverified":
         out.append(Finding("status", False, "the server reports its records drift from its log"))
+    refused = _refused(answer)
+    if refused is not None:
+        out.append(refused)  # the serial (or certificate) first: it is what was refused
     ledger_keys: list[bytes] = []
     proven = _proofs(answer, trust, out, ledger_keys)
     out.append(_label(uri, trust, ledger_keys))

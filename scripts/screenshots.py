@@ -5,9 +5,12 @@
 Builds the demo season in a scratch folder, serves it with the real app (uvicorn, on a free
 localhost port), opens each lot's page at 360 x 740 CSS pixels in Debian's headless
 Chromium, waits for the in-page check (verify.js) to finish, and saves the whole page as
-``<case>-<lang>.png``: released, held (residue), held (cold chain), recalled and an unknown
-code, in Chinese, Uyghur and English (15 files). The PNGs are reduced to a 64-colour palette
-so that the repository stays small. docs/app.md shows them.
+``<case>-<lang>.png``: released, released but past its best-before date, held (residue), held
+(cold chain), recalled and an unknown code, in Chinese, Uyghur and English (18 files). The
+pages are dated as the demo season's: the day its lots are on sale (within the best-before
+date), and for the expired case a day after the released lot's best-before date. The PNGs
+are reduced to a 64-colour palette so that the repository stays small. docs/app.md shows
+them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import uvicorn
@@ -26,6 +31,7 @@ from PIL import Image
 from ledger import KeyFolder, Ledger
 from traceability.demo import build_season
 from verifier_app import Settings, create_app
+from verifier_app.consumer import _scan_cache
 
 ORIGIN = "demo.kashgar-coop.example/log"
 RESOLVER = "https://id.kashgar-coop.example"
@@ -33,6 +39,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LANGUAGES = ("zh", "ug", "en")
 VIEWPORT = {"width": 360, "height": 740}
+#: The reader's day: the demo's lots on sale (the released lot keeps until 8 June 2026) ...
+ON_SALE = date(2026, 6, 5)
+#: ... and a day after its best-before date.
+EXPIRED = date(2026, 6, 9)
 
 
 def _serve(folder: Path) -> tuple[str, dict[str, str], str, uvicorn.Server, threading.Thread]:
@@ -44,6 +54,7 @@ def _serve(folder: Path) -> tuple[str, dict[str, str], str, uvicorn.Server, thre
         ledger.checkpoint()
     cases = {
         "released": season.released,
+        "released-expired": season.released,
         "held-residue": season.residue_hold,
         "held-cold-chain": season.cold_chain_hold,
         "recalled": season.recalled,
@@ -63,8 +74,12 @@ def _serve(folder: Path) -> tuple[str, dict[str, str], str, uvicorn.Server, thre
     return f"http://127.0.0.1:{port}", cases, season.gtin, web, thread
 
 
+def _dated(day: date) -> Callable[[], date]:
+    return lambda: day
+
+
 def main(out: Path) -> None:
-    """Make the 15 screenshots in ``out``."""
+    """Make the 18 screenshots in ``out``."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -76,6 +91,9 @@ def main(out: Path) -> None:
                     executable_path=CHROMIUM, headless=True, args=FLAGS
                 )
                 for name, lot in cases.items():
+                    day = EXPIRED if name.endswith("expired") else ON_SALE
+                    # The server's day (pages are kept per day): what a reader sees then.
+                    _scan_cache.today = _dated(day)
                     for language in LANGUAGES:
                         page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
                         page.goto(f"{base}/01/{gtin}/10/{lot}?lang={language}")

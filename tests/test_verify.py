@@ -119,6 +119,24 @@ def test_a_signed_label_passes_and_a_forged_one_fails(
     )
 
 
+def test_a_serial_never_issued_fails_naming_the_serial_not_the_status(
+    live: Live, demo: tuple[Path, Season]
+) -> None:
+    folder, season = demo
+    trust = TrustFile.load(folder / "trust.toml")
+    # A genuine signature on a serial nobody printed (a leaked key, a label run made up).
+    link = DigitalLink(live.base, season.gtin, lot=season.released, serial="999999")
+    uri = sign_link(link, KeyFolder(folder / "keys").load("label")).uri
+    findings = check_answer(uri, fetch_answer(uri), trust)
+    problems = [f for f in findings if not f.ok]
+    assert problems[0].check == "serial"
+    assert "999999 was never issued" in problems[0].detail
+    assert "status" not in failed(findings)  # the lot is what its entries say
+    result = run(uri, "--trust", str(folder / "trust.toml"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("FAIL serial: possible counterfeit")
+
+
 def test_the_label_key_proven_on_the_ledger_checks_labels_without_a_trusted_one(
     live: Live, demo: tuple[Path, Season]
 ) -> None:

@@ -178,7 +178,28 @@ def test_a_forged_signature_is_a_possible_counterfeit_on_the_phone(
     try:
         assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
         assert "Possible counterfeit" in page.inner_text("h1.banner")
-        assert "does not verify" in page.inner_text("output")
+        assert "does not match the cooperative's label key" in page.inner_text("output")
+    finally:
+        page.close()
+
+
+@pytest.mark.usefixtures("server_says_signed")
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("zh", "标签上的签名与合作社的标签密钥不符。"), ("ug", "بەلگىدىكى ئىمزا كوپېراتىپنىڭ")],
+)
+def test_the_phone_says_a_labels_reason_in_the_pages_language(
+    browser: Any, world: World, language: str, said: str
+) -> None:
+    path = world.path("000002", Ed25519PrivateKey.generate())
+    page = browser.new_page()
+    try:
+        page.goto(f"{world.base}{path}&lang={language}")
+        page.wait_for_selector("output.failed", timeout=20_000)
+        assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
+        for where in ("output", "h1.banner"):
+            assert said in page.inner_text(where)
+            assert "does not verify" not in page.inner_text(where)
     finally:
         page.close()
 
@@ -190,7 +211,7 @@ def test_a_missing_signature_is_a_possible_counterfeit_on_the_phone(
     page = _open(browser, world, world.path("000002", None), "missing")
     try:
         assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
-        assert "without the cooperative's signature" in page.inner_text("output")
+        assert "but not the cooperative's signature" in page.inner_text("output")
     finally:
         page.close()
 
@@ -239,7 +260,7 @@ def test_a_signed_serial_never_issued_is_red_with_no_green_under_it(
     page = _open(browser, world, path, "never-issued")
     try:
         assert page.get_attribute("h1.banner", "class") == "banner counterfeit"
-        assert "serial 999999 was never issued" in page.inner_text("body")
+        assert "serial number was never issued for this lot" in page.inner_text("body")
         assert page.get_attribute("output", "class") == "cannot"
         assert "do not make this label genuine" in page.inner_text("output")
         assert "Verified" not in page.inner_text("output")

@@ -24,7 +24,7 @@ from tests.verifier_app.conftest import RESOLVER
 from tests.verifier_app.test_browser_verify import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from traceability.demo import Season, build_season
 from verifier_app import Settings, create_app
-from verifier_app.consumer import _proofs, _scan_cache
+from verifier_app.consumer import _proofs, _provenance, _scan_cache
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,68 @@ def test_in_page_check_fails_when_the_server_tampers_with_an_entry(
         assert "do not trust this page" in page.inner_text("h1.banner")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "scan-tampered-en.png"), full_page=True)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    ("fact", "change"),
+    [("origins", "one left off"), ("grade", "another entry named"), ("status", "one added")],
+)
+def test_a_fact_whose_listed_entries_are_not_its_proofs_turns_the_page_red(
+    browser: Any,
+    server: tuple[str, Season],
+    monkeypatch: pytest.MonkeyPatch,
+    fact: str,
+    change: str,
+) -> None:
+    base, season = server
+    genuine = _provenance.fact_entries
+
+    def misnamed(derived: Any) -> dict[str, str]:
+        listed = genuine(derived)
+        seqs = listed[fact].split()
+        assert seqs, fact
+        if change == "one left off":
+            seqs = seqs[:-1]
+        elif change == "another entry named":
+            seqs = [str(int(seqs[0]) + 1), *seqs[1:]]
+        else:
+            seqs = [*seqs, "1"]
+        listed[fact] = " ".join(seqs)
+        return listed
+
+    monkeypatch.setattr("verifier_app.consumer._routes.fact_entries", misnamed)
+    monkeypatch.setattr(_scan_cache.AnswerCache, "get", lambda self, key: None)
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/01/{season.gtin}/10/{season.released}?lang=zh")
+        page.wait_for_selector("output.failed", timeout=15_000)
+        # Red, naming the fact (and only it: every other fact's entries are its proofs').
+        assert page.inner_text("output").endswith(f": {fact}")
+        assert "failed" in (page.get_attribute("h1.banner", "class") or "")
+        marked = page.eval_on_selector_all(".mismatch", "(e) => e.map((x) => x.dataset.fact)")
+        assert marked
+        assert set(marked) == {fact}
+    finally:
+        page.close()
+
+
+def test_the_genuine_page_names_each_facts_entries_and_stays_green(
+    browser: Any, server: tuple[str, Season]
+) -> None:
+    base, season = server
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/01/{season.gtin}/10/{season.released}?lang=ug")
+        page.wait_for_selector("output.verified", timeout=15_000)
+        listed = page.eval_on_selector_all(
+            "[data-fact]", "(e) => e.map((x) => [x.dataset.fact, x.dataset.entries])"
+        )
+        # Every fact shown names its entries, none where there are none (no shipment yet).
+        assert all(entries is not None for _, entries in listed), listed
+        named = {name for name, entries in listed if entries}
+        assert named >= {"status", "product", "origins", "harvests", "residues", "inputs"}
     finally:
         page.close()
 

@@ -140,6 +140,7 @@ def test_a_lot_held_or_recalled_after_issue_withdraws_its_certificate(
     assert "on_hold" in answer["certificate"]["reason"]
     page = scan(staff_client, number, Accept="text/html", **{"Accept-Language": "ug"})
     assert "ئەمەلدىن قالدى" in page.text
+    assert answer["certificate"]["reason"] not in page.text  # the JSON's English, not shown
     recall = {"lot": ref("H1"), "reason": "listeria", "time": ago(0.1)}
     api(staff_client, staff_world, "cooperative", "recall", recall)
     time.sleep(0.6)  # the resolver reuses its read of the log's size for 0.5 s

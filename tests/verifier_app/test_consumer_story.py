@@ -10,7 +10,6 @@ fact the entries do not give is caught by the check like any other fact.
 from __future__ import annotations
 
 import csv
-import gzip
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -27,6 +26,7 @@ from tests.verifier_app.conftest import RESOLVER
 from traceability.demo import Season, build_season
 from traceability.demo._cast import COOPERATIVE_BODY, FARMS, LAB, PRODUCTS, SITES
 from verifier_app import Settings, create_app
+from verifier_app._i18n import Language
 from verifier_app.consumer import _scan_cache
 from verifier_app.consumer._domain_lookup import TraceLookup
 from verifier_app.consumer._story import substance_names, tell
@@ -34,8 +34,9 @@ from verifier_app.consumer._story import substance_names, tell
 ORIGIN = "story.kashgar-coop.example/log"
 JSON = {"Accept": "application/json"}
 DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
-#: The page budget (issue 13): the largest demo page, chart and proofs included, gzipped.
-MAX_GZIPPED = 30 * 1024
+#: The page budget (issue 13): the largest demo page, chart and proofs included, as the
+#: server's own gzip sends it (bytes: 30 KB read as 30,000, the stricter reading).
+MAX_GZIPPED = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -231,21 +232,24 @@ def test_the_largest_demo_page_stays_under_30_kb_gzipped(
     demo: tuple[TestClient, Season, list[str]],
 ) -> None:
     client, season, lots = demo
-    sizes = {
-        (lot, language): len(
-            gzip.compress(client.get(_url(season, lot), params={"lang": language}).content)
-        )
-        for lot in lots
-        for language in ("zh", "ug", "en")
-    }
+    sizes = {}
+    for lot in lots:
+        for language in ("zh", "ug", "en"):
+            page = client.get(
+                _url(season, lot), params={"lang": language}, headers={"Accept-Encoding": "gzip"}
+            )
+            assert page.headers["content-encoding"] == "gzip"
+            sizes[lot, language] = int(page.headers["content-length"])
     largest = max(sizes, key=sizes.__getitem__)
     assert sizes[largest] < MAX_GZIPPED, (largest, sizes[largest])
 
 
 def test_the_banner_at_first_paint_keeps_the_honest_wording(
-    demo: tuple[TestClient, Season, list[str]],
+    demo: tuple[TestClient, Season, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, season, _ = demo
+    # Within its best-before date (after it, the verdict is no longer "safe to eat").
+    monkeypatch.setattr(_scan_cache, "today", lambda: date(2026, 6, 8))
     page = client.get(_url(season, season.released), params={"lang": "en"}).text
     banner = page.split('<h1 class="banner')[1].split("</h1>")[0]
     assert "Released for sale" in banner
@@ -275,6 +279,36 @@ def test_the_page_says_plainly_when_the_best_before_date_has_passed(
     zh = tell(claims, "verified", "zh", date(2026, 6, 9))
     assert zh is not None
     assert "最佳食用期（<bdi>2026年6月8日</bdi>）已经过了" in str(zh.fresh)
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Past its best-before date: do not eat it."),
+        ("zh", "已过最佳食用期，请不要食用。"),
+        ("ug", "ئەڭ ياخشى يېيىش مۇددىتى ئۆتۈپ كەتتى، يېمەڭ."),
+    ],
+)
+def test_a_released_lot_past_its_best_before_date_is_not_called_safe_to_eat(
+    demo: tuple[TestClient, Season, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    language: Language,
+    said: str,
+) -> None:
+    client, season, _ = demo
+    url = _url(season, season.released)
+    safe = tell(_claims(client, season, season.released), "verified", language, date(2026, 6, 8))
+    assert safe is not None
+    monkeypatch.setattr(_scan_cache, "today", lambda: date(2026, 6, 9))
+    page = client.get(url, params={"lang": language}).text
+    verdict = page.split('<p class="say ')[1].split("</p>")[0]
+    # Not green, in plain words; and never the released lot's "safe to eat" anywhere.
+    assert verdict == f'expired">{said}'
+    assert safe.say not in page
+    # Still the released lot, its facts as proven as ever.
+    answer = client.get(url, headers=JSON).json()
+    assert answer["status"] == "verified"
+    assert answer["lot_status"] == "released"
 
 
 def test_a_kept_answer_is_not_replayed_on_another_day(
@@ -410,3 +444,89 @@ def test_labels_and_the_page_compute_the_same_best_before(
         # A profile without a shelf life (the jujubes') gives no date on either side.
         shown = _claims(client, season, lot)["best_before"]
         assert summary.best_before == (None if shown is None else shown["date"]), lot
+
+
+class _Facts(HTMLParser):
+    """Each ``data-fact`` element's fact and ``data-entries`` (None when it has none)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if named.get("data-fact"):
+            self.found.append((str(named["data-fact"]), named.get("data-entries")))
+
+
+def test_each_fact_on_the_page_names_the_entries_its_claim_rests_on(
+    demo: tuple[TestClient, Season, list[str]],
+) -> None:
+    client, season, lots = demo
+    for lot in lots:
+        claims = client.get(_url(season, lot), headers=JSON).json()["lot"]["claims"]
+        page = client.get(_url(season, lot), params={"lang": "zh"}).text
+        parser = _Facts()
+        parser.feed(page)
+        assert parser.found, lot
+        for fact, listed in parser.found:
+            assert listed is not None, (lot, fact)
+            want = sorted(set(claims[fact]["entries"]))
+            assert [int(s) for s in listed.split()] == want, (lot, fact)
+
+
+def test_the_proof_list_says_which_facts_each_entry_backs(
+    demo: tuple[TestClient, Season, list[str]],
+) -> None:
+    client, season, _ = demo
+    claims = client.get(_url(season, season.recalled), headers=JSON).json()["lot"]["claims"]
+    (status,) = claims["status"]["entries"]
+    for language, said in (("en", "Status"), ("zh", "状态")):
+        page = client.get(_url(season, season.recalled), params={"lang": language}).text
+        proofs = page.split("<details>")[1].split("</details>")[0]
+        line = proofs.split(f"<bdi>#{status}</bdi></a>")[1].split("</li>")[0]
+        assert said in line, line
+        for seq in claims["origins"]["entries"]:
+            assert f"<bdi>#{seq}</bdi>" in proofs
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "withdrawn, not valid while this lot is recalled."),
+        ("zh", "已失效，本批次已召回，合格证不再有效。"),
+        ("ug", "قايتۇرۇۋېلىنغاچقا گۇۋاھنامە ئىناۋەتسىز"),
+    ],
+)
+def test_a_recalled_lots_certificate_is_shown_withdrawn(
+    demo: tuple[TestClient, Season, list[str]], language: str, said: str
+) -> None:
+    client, season, _ = demo
+    claims = _claims(client, season, season.recalled)
+    assert claims["status"] == "recalled"
+    assert claims["certificates"]
+    page = client.get(_url(season, season.recalled), params={"lang": language}).text
+    step = page.split('data-step="certificate"')[1].split("</li>")[0]
+    assert '<span class="void">' in step
+    assert said in step
+    # A lot still for sale keeps its certificate as issued.
+    released = client.get(_url(season, season.released), params={"lang": language}).text
+    step = released.split('data-step="certificate"')[1].split("</li>")[0]
+    assert "void" not in step
+
+
+def test_a_held_lots_certificate_is_shown_suspended(
+    demo: tuple[TestClient, Season, list[str]],
+) -> None:
+    client, season, _ = demo
+    # No demo lot was held after its certificate: the released lot's facts, then held.
+    claims = {**_claims(client, season, season.released), "status": "on_hold"}
+    suspended: tuple[tuple[Language, str], ...] = (
+        ("en", "suspended, not valid while sales of this lot are stopped."),
+        ("zh", "暂停有效，本批次暂停销售期间合格证无效。"),
+    )
+    for language, said in suspended:
+        story = tell(claims, "on_hold", language, date(2026, 6, 8))
+        assert story is not None
+        (step,) = [s for s in story.steps if s.key == "certificate"]
+        assert all(said in str(row.value) and "void" in str(row.value) for row in step.rows)

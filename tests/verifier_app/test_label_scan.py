@@ -108,10 +108,17 @@ def test_a_serial_never_issued_is_a_possible_counterfeit(
     assert answer.status_code == 404
     assert answer.json()["status"] == "counterfeit"
     assert "never issued" in answer.json()["label"]["reason"]
+    assert answer.json()["label"]["code"] == "never_issued"
     page = client.get(path + "&lang=en")
     assert "Possible counterfeit label" in page.text
-    assert "serial 999999 was never issued" in page.text
+    assert "serial number was never issued for this lot." in page.text
     assert "Released for sale" not in page.text
+    # The reason in the page's language, never the English of the JSON.
+    never = (("zh", "这个标签的序列号从未发放给本批次。"), ("ug", "ھەرگىز بېرىلمىگەن"))
+    for language, said in never:
+        page = client.get(path + f"&lang={language}")
+        assert said in page.text
+        assert "never issued" not in page.text.split("<script")[0]
 
 
 @pytest.mark.parametrize("attack", ["garbage signature", "another key", "no signature"])
@@ -133,8 +140,15 @@ def test_a_bad_or_missing_signature_on_a_unit_label_is_a_possible_counterfeit(
     answer = client.get(path, headers=JSON).json()
     assert answer["status"] == "counterfeit", answer["label"]
     assert answer["label"]["reason"]
+    code = "no_signature" if attack == "no signature" else "bad_signature"
+    assert answer["label"]["code"] == code
     page = client.get(path + ("&" if "?" in path else "?") + "lang=zh").text
     assert "可能是假冒标签" in page
+    # The reason in Chinese: not the English of the JSON (e.g. "label signature: ...").
+    said = "却没有合作社的签名" if attack == "no signature" else "与合作社的标签密钥不符"
+    assert f'data-label="{code}">' in page
+    assert said in page
+    assert answer["label"]["reason"] not in page.split("<script")[0]  # (the checker's own words)
 
 
 def test_a_lot_link_without_a_signature_is_unsigned_not_counterfeit(

@@ -24,15 +24,21 @@ from traceability import ScanCount
 __all__ = ["LabelCheck", "check_label"]
 
 LabelState = Literal["signed", "unsigned", "counterfeit", "not_checked"]
+#: Why, as a code the page says in the reader's language (``label_<code>`` wording).
+LabelCode = Literal["signed", "unsigned", "never_issued", "bad_signature", "no_signature", "no_key"]
 
 
 @dataclass(frozen=True)
 class LabelCheck:
-    """What the scan found about the label (``scans``: counted for an issued serial only)."""
+    """What the scan found about the label (``scans``: counted for an issued serial only).
+
+    ``reason`` is English (the JSON, the logs); ``code`` names it for the page's wording.
+    """
 
     state: LabelState
     reason: str = ""
     scans: ScanCount | None = None
+    code: LabelCode = "signed"
 
 
 def check_label(
@@ -46,10 +52,12 @@ def check_label(
         issued: The serials issued for the link's lot; None when the lot is unknown.
     """
     if link.serial is not None and issued is not None and link.serial not in issued:
-        return LabelCheck("counterfeit", f"serial {link.serial} was never issued for this lot")
+        why = f"serial {link.serial} was never issued for this lot"
+        return LabelCheck("counterfeit", why, code="never_issued")
     if link.signature is not None:
         if not keys:
-            return LabelCheck("not_checked", "no label key is registered on the ledger")
+            why = "no label key is registered on the ledger"
+            return LabelCheck("not_checked", why, code="no_key")
         problem = ""
         for key in keys:  # during a rotation two keys are valid
             try:
@@ -58,7 +66,8 @@ def check_label(
                 problem = str(e)
             else:
                 return LabelCheck("signed")
-        return LabelCheck("counterfeit", f"label {problem}")
+        return LabelCheck("counterfeit", f"label {problem}", code="bad_signature")
     if keys and link.serial is not None:
-        return LabelCheck("counterfeit", "a serialised label without the cooperative's signature")
-    return LabelCheck("unsigned", "the link carries no label signature")
+        why = "a serialised label without the cooperative's signature"
+        return LabelCheck("counterfeit", why, code="no_signature")
+    return LabelCheck("unsigned", "the link carries no label signature", code="unsigned")

@@ -50,9 +50,11 @@ from verifier_app.consumer._proofs import (
     ProofBundle,
     lab_proof,
     label_proof,
+    page_proof_json,
     page_scripts,
     proof_bundle,
 )
+from verifier_app.consumer._provenance import entry_facts, fact_entries
 from verifier_app.consumer._scan_cache import (
     Answer,
     AnswerCache,
@@ -218,6 +220,9 @@ class LabelOut(BaseModel):
 
     state: Literal["signed", "unsigned", "counterfeit", "not_checked"]
     reason: str
+    #: The reason as a code (``never_issued``, ``bad_signature``, ``no_signature``, ``no_key``,
+    #: ``unsigned``; ``signed`` when it holds), as the page words it in its language.
+    code: str = "signed"
     scans: int | None = None
     since: str | None = None
     suspicious: bool = False
@@ -229,6 +234,7 @@ class LabelOut(BaseModel):
         return cls(
             state=check.state,
             reason=check.reason,
+            code=check.code,
             scans=None if scans is None else scans.count,
             since=None if scans is None else scans.since.date().isoformat(),
             suspicious=scans is not None and scans.suspicious,
@@ -472,6 +478,10 @@ def _compute(
             # The checked facts told from field to shelf (None: the lookup tells none).
             "story": story,
             "check": check,
+            # Each fact's entries (``data-entries``, which the browser's check compares) and
+            # each entry's facts, said in the proof list.
+            "entries_of": fact_entries(None if check is None else check.derived),
+            "facts_of": entry_facts(None if check is None else check.derived, language),
             "label": label,
             "certificate": certificate,
             # Which named witnesses cosigned the checkpoint, and when (how fresh it is).
@@ -482,7 +492,7 @@ def _compute(
             # would spell every quote as &#34; and nearly double the page.
             "proof": None
             if proof is None or check is None or check.state == "unproven"
-            else proof.model_dump_json().replace("<", "\\u003c"),
+            else page_proof_json(proof),
             "scripts": page_scripts(),
             # The regulator's decisions on complaints about the lot, and "report a problem".
             "decisions": decisions,

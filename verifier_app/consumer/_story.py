@@ -63,7 +63,12 @@ class Step:
 
 @dataclass(frozen=True)
 class Story:
-    """What the page tells: the verdict sentence, why, how fresh, and the steps."""
+    """What the page tells: the verdict sentence, why, how fresh, and the steps.
+
+    ``verdict`` is the verdict's class on the page: the banner's status, or ``expired`` for
+    a lot released for sale whose best-before date has passed (its facts are as proven as
+    ever, but "safe to eat" would no longer be true).
+    """
 
     say: str
     why: Markup
@@ -72,6 +77,7 @@ class Story:
     expired: bool
     status: Markup
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    verdict: str = ""
 
 
 @cache
@@ -183,6 +189,10 @@ def tell(claims: Mapping[str, Any], banner: str, language: Language, today: date
         )
         if expired:
             fresh = Markup("{} {}").format(fresh, tt.say("fresh_past", date=tt.date(best["date"])))
+    verdict = banner
+    if expired and banner == "verified":
+        # Released, but past its date: the verdict must not say "safe to eat" above it.
+        say, verdict = tt.t["say_expired"], "expired"
     steps = [make(tt, claims) for make in _STEPS]
     return Story(
         say=say,
@@ -192,6 +202,7 @@ def tell(claims: Mapping[str, Any], banner: str, language: Language, today: date
         expired=expired,
         status=tt.status(str(claims.get("status"))),
         steps=tuple(step for step in steps if step is not None),
+        verdict=verdict,
     )
 
 
@@ -378,11 +389,24 @@ def _transport(tt: _Teller, claims: Mapping[str, Any]) -> Step:
     return Step("transport", tt.t["step_transport"], tuple(rows), charts=tuple(charts))
 
 
+#: Statuses in which a certified lot is still for sale, as the certificate check has them
+#: (traceability/projection/_certificates.py): in any other the certificate does not hold.
+_SELLABLE = frozenset({"released", "shipped", "received"})
+_PLAIN = Markup("{}")
+_VOID = Markup('<span class="void">{}</span>')
+
+
 def _certificate(tt: _Teller, claims: Mapping[str, Any]) -> Step:
+    status = str(claims.get("status"))
+    # A held or recalled lot's certificate is withdrawn: it must not read as still valid.
+    key = "certificate_line" if status in _SELLABLE else f"certificate_void_{status}"
+    if key not in tt.t:
+        key = "certificate_void"
+    shown = _PLAIN if key == "certificate_line" else _VOID
     rows = [
         Row(
             "",
-            tt.say("certificate_line", number=_bdi(c["number"]), date=tt.date(c["time"])),
+            shown.format(tt.say(key, number=_bdi(c["number"]), date=tt.date(c["time"]))),
             "certificates",
         )
         for c in claims.get("certificates") or []

@@ -8,6 +8,8 @@
  *   4. for a scanned label, its s= signature over GTIN, lot and serial, with a label key whose
  *      registration entry is proven in the same tree: a bad or missing signature turns the
  *      page red "possible counterfeit", whatever the server said.
+ *   3b. the entries the page names for each fact (data-entries on its element, also listed
+ *      under "Ledger proofs") against those the derivation of that fact rests on;
  *   5. the status against the signed lot-status map that ends the checkpoint (statusmap.js):
  *      an entry the status rests on left off the page turns it red naming "status"; no map
  *      leaves a released lot grey, "not checked for omissions", never green.
@@ -28,10 +30,17 @@
 
   const encoder = new TextEncoder();
 
+  // Why, as a code: the page says it in its language (data-why-<code> on the output).
+  class Reasoned extends Error {
+    constructor(message, code) {
+      super(message);
+      this.code = code || "";
+    }
+  }
   // This browser cannot run the check (not: the check failed).
-  class CannotCheck extends Error {}
+  class CannotCheck extends Reasoned {}
   // The label's signature is missing or does not verify with the cooperative's label key.
-  class Counterfeit extends Error {}
+  class Counterfeit extends Reasoned {}
 
   function subtle() {
     if (typeof crypto !== "object" || !crypto || !crypto.subtle) {
@@ -195,6 +204,11 @@
 
   const decoder = new TextDecoder("utf-8", { fatal: true });
 
+  // A leaf's bytes: base64 (the JSON answer) or, on the page, its UTF-8 text (smaller gzipped).
+  function leafBytes(entry) {
+    return typeof entry.text === "string" ? encoder.encode(entry.text) : fromBase64(entry.leaf);
+  }
+
   // The whole proof check for a page: every entry is in the tree the log signed; returns that tree.
   async function verifyTree(data) {
     const checkpoint = parseCheckpoint(await openNote(data.checkpoint, data.logKey));
@@ -202,7 +216,7 @@
       throw new Error("no entries to check");
     }
     for (const entry of data.entries) {
-      const leaf = await leafHash(fromBase64(entry.leaf));
+      const leaf = await leafHash(leafBytes(entry));
       const proof = entry.proof.map(fromBase64);
       const root = await rootFromInclusionProof(entry.index, checkpoint.size, leaf, proof);
       if (!equal(root, checkpoint.root)) {
@@ -220,7 +234,7 @@
   // The statements inside proven leaves: {seq, kind, body}, each at the position it was proven at.
   function statements(data) {
     return data.entries.map((entry) => {
-      const record = JSON.parse(decoder.decode(fromBase64(entry.leaf)));
+      const record = JSON.parse(decoder.decode(leafBytes(entry)));
       if (record.seq !== entry.index) throw new Error(`entry ${entry.index} holds record ${record.seq}`);
       return { seq: record.seq, kind: record.statement.kind, body: record.statement.body };
     });
@@ -232,10 +246,10 @@
 
   function signatureBytes(digits) {
     if (typeof digits !== "string" || !/^[0-9]{155}$/.test(digits)) {
-      throw new Counterfeit("the label signature is not 155 decimal digits");
+      throw new Counterfeit("the label signature is not 155 decimal digits", "malformed");
     }
     let n = BigInt(digits);
-    if (n >= 1n << 512n) throw new Counterfeit("the label signature is out of range");
+    if (n >= 1n << 512n) throw new Counterfeit("the label signature is out of range", "malformed");
     const out = new Uint8Array(64);
     for (let i = 63; i >= 0; i--) {
       out[i] = Number(n & 0xffn);
@@ -248,10 +262,10 @@
   async function labelKeys(entries, tree) {
     const keys = [];
     for (const entry of entries || []) {
-      const leaf = await leafHash(fromBase64(entry.leaf));
+      const leaf = await leafHash(leafBytes(entry));
       const root = await rootFromInclusionProof(entry.index, tree.size, leaf, entry.proof.map(fromBase64));
       if (!equal(root, tree.root)) throw new Error(`label key entry ${entry.index} is not in the signed tree`);
-      const record = JSON.parse(decoder.decode(fromBase64(entry.leaf)));
+      const record = JSON.parse(decoder.decode(leafBytes(entry)));
       const statement = record.statement || {};
       const roles = (statement.body || {}).roles;
       if (record.seq !== entry.index || statement.kind !== "ledger.key.register" ||
@@ -281,21 +295,35 @@
     if (scanned !== null && (scanned["01"].padStart(14, "0") !== label.gtin ||
         (scanned["10"] ?? null) !== label.lot || (scanned["21"] ?? null) !== label.serial ||
         scanned.signature !== label.signature)) {
-      throw new Counterfeit("the page's label data is not the code that was scanned");
+      throw new Counterfeit("the page's label data is not the code that was scanned", "not_scanned");
     }
     if (label.signature === null || label.signature === undefined) {
       if (label.serial !== null && label.serial !== undefined && keys.length) {
-        throw new Counterfeit("a serialised label without the cooperative's signature");
+        throw new Counterfeit("a serialised label without the cooperative's signature", "no_signature");
       }
       return "unsigned";
     }
     const signature = signatureBytes(label.signature);
-    if (!keys.length) throw new CannotCheck("no label key is proven on the ledger yet");
+    if (!keys.length) throw new CannotCheck("no label key is proven on the ledger yet", "no_key");
     const message = encoder.encode(LABEL_DOMAIN + [label.gtin, label.lot || "", label.serial || ""].join("\n"));
     for (const key of keys) {
       if (await ed25519Verify(key, signature, message)) return "signed";
     }
-    throw new Counterfeit("the label signature does not verify with the cooperative's label key");
+    throw new Counterfeit("the label signature does not verify with the cooperative's label key", "bad_signature");
+  }
+
+  // Each fact element's data-entries against the entries the fact's derivation rests on.
+  function listedEntries(derived) {
+    if (typeof document !== "object") return [];
+    const out = new Map();
+    const set = (seqs) => [...new Set(seqs.map(Number))].sort((a, b) => a - b).join(" ");
+    document.querySelectorAll("[data-entries]").forEach((element) => {
+      const fact = element.dataset.fact;
+      const listed = set(element.dataset.entries.split(" ").filter(Boolean));
+      const given = derived[fact] ? set(derived[fact][1]) : null;
+      if (listed !== given && !out.has(fact)) out.set(fact, { fact, shown: listed, derived: given });
+    });
+    return [...out.values()];
   }
 
   // Proofs first, then the label, then each claimed fact against what the proven entries give.
@@ -311,7 +339,7 @@
       try {
         proven = statements(data);
         const derived = facts.deriveFacts(proven, data.gtin, data.lot);
-        result.mismatches = facts.compareFacts(data.facts, derived);
+        result.mismatches = facts.compareFacts(data.facts, derived).concat(listedEntries(derived));
       } catch (error) {
         result.mismatches = [{ fact: "entries", shown: null, derived: error.message }];
       }
@@ -348,17 +376,19 @@
       const text = source.startsWith("#") ? document.querySelector(source).textContent : source;
       result = await checkPage(JSON.parse(text));
     } catch (error) {
+      // The reason in the page's language where it has words for it, else as the check said.
+      const why = (error.code && element.getAttribute("data-why-" + error.code)) || error.message;
       if (error instanceof Counterfeit) {
         // Red, with the reason: the label itself failed, whatever the server said of it.
         const word = element.dataset.counterfeit || "possible counterfeit";
-        element.textContent = word + ": " + error.message;
+        element.textContent = word + ": " + why;
         element.className = "failed";
-        setBanner("counterfeit", word, error.message);
+        setBanner("counterfeit", word, why);
         return;
       }
       if (error instanceof CannotCheck) {
         // Grey, with why: a phone that cannot check is no evidence against the page.
-        const message = (element.dataset.cannot || "cannot check on this phone") + ": " + error.message;
+        const message = (element.dataset.cannot || "cannot check on this phone") + ": " + why;
         element.textContent = message;
         element.className = "cannot";
         const banner = document.querySelector(".banner");
