@@ -63,6 +63,8 @@ class Run:
     n: int
     complaint: int = 1  # the complaint entry a decision answers (set by its setup)
     lab_key: Ed25519PrivateKey | None = None  # a fresh lab's key (set by its setup)
+    #: Signed-in browsers by role, for the pages (they take a session, not a token).
+    browsers: dict[str, TestClient] = field(default_factory=dict)
 
     @property
     def lot(self) -> str:
