@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,12 +102,17 @@ class Statement:
         try:
             encoded = canonical_bytes(self.to_json())
         except EncodingError as e:
-            raise StatementError(f"body: {e}", field="body") from e
+            # Name the field: a client told "body" alone cannot find one bad character.
+            named = _first_text(self.to_json(), _unpaired_surrogate) or "body"
+            raise StatementError(f"{named}: {e}", field=named) from e
         self._check_size(encoded)
         if b"\\u0000" in encoded:
             # RFC 8785 writes U+0000 as this escape. PostgreSQL cannot hold it in text or
             # jsonb, so a statement holding one would make the log unreadable there.
-            _refuse_nul(self.to_json())
+            # (The bytes also match for text that spells the escape: look for the real one.)
+            where = _first_text(self.to_json(), lambda text: "\x00" in text)
+            if where is not None:
+                raise StatementError(f"{where}: expected text without U+0000 (NUL)", field=where)
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
         body = json.loads(encoded)["body"]
@@ -212,19 +217,30 @@ class Statement:
         return cls(value["log"], value["kind"], value["body"], value["key"], value["time"])
 
 
-def _refuse_nul(value: Any, where: str = "") -> None:
-    """Raise naming the first field whose name or text holds U+0000 (NUL)."""
+def _unpaired_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _first_text(value: Any, bad: Callable[[str], bool], where: str = "") -> str | None:
+    """The path of the first member name or string in ``value`` that is ``bad``, or None.
+
+    A bad member name is named by its object and ``[key]``, never echoed into the path.
+    """
     if isinstance(value, str):
-        if "\x00" in value:
-            raise StatementError(f"{where or 'statement'}: expected text without U+0000 (NUL)")
-    elif isinstance(value, Mapping):
+        return (where or "statement") if bad(value) else None
+    if isinstance(value, Mapping):
         for key, item in value.items():
-            path = f"{where}.{key}" if where else str(key)
-            _refuse_nul(key, path)
-            _refuse_nul(item, path)
+            if isinstance(key, str) and bad(key):
+                return f"{where or 'statement'}[key]"
+            found = _first_text(item, bad, f"{where}.{key}" if where else str(key))
+            if found is not None:
+                return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_nul(item, f"{where}[{index}]")
+            found = _first_text(item, bad, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _check_round_trip(body: Any) -> None:

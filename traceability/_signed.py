@@ -7,6 +7,9 @@ signature is checked against its registered key, then its signer's roles and the
 checked and applied at the position it will take (each statement on top of the ones before
 it), and the entries are appended in the same transaction. A statement the rules refuse
 rolls everything back and appends nothing, instead of landing on the ledger as an anomaly.
+Text must already be as the server would write it (NFC, no white space around it): the
+server cannot normalise what someone else signed, and a second spelling of one value on the
+log is what normalising is for.
 
 Statements of other kinds (``ledger.*``) in the same batch are left to the ledger. A
 ``trace.*`` statement signed by a key registered earlier in the same batch is refused:
@@ -22,8 +25,9 @@ from sqlalchemy import Connection
 
 from ledger import Ledger, Receipt, SignedStatement
 from traceability._batch import Keys, Positions, append_checked, signer_at
-from traceability._errors import BatchError, TraceError
+from traceability._errors import BatchError, TraceError, ValidationError
 from traceability._once import IdempotencyKey
+from traceability._text import unnormalised_text
 from traceability.projection._apply import apply_entry, parse_event
 from traceability.projection._cache import BatchCache
 
@@ -59,6 +63,14 @@ def record_signed(
                 # lifecycle refusal (raises the ledger's SignatureError).
                 signed.verify(info.public_key)
                 event = parse_event(statement.kind, statement.body)
+                respelled = unnormalised_text(statement.body, event.to_body())
+                if respelled is not None:
+                    raise ValidationError(
+                        respelled[0],
+                        "text as the server writes it: NFC, no white space around it "
+                        "(normalise before signing)",
+                        respelled[1],
+                    )
                 apply_entry(conn, seq, event, info.actor, info.roles, key_id=statement.key_id)
             except TraceError as e:
                 raise BatchError(i, e) from e

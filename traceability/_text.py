@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final
+from typing import Any, Final
 
 from traceability._errors import ValidationError
 
-__all__ = ["MAX_TEXT", "check_text", "forbidden_character"]
+__all__ = ["MAX_TEXT", "check_text", "forbidden_character", "unnormalised_text"]
 
 #: The longest free-text value, in code points: a name, an address, a reason.
 MAX_TEXT: Final = 200
@@ -100,3 +100,39 @@ def check_text(
     if len(text) > max_length:
         raise ValidationError(field, f"at most {max_length} characters", f"{len(text)} characters")
     return text
+
+
+def unnormalised_text(signed: Any, written: Any, where: str = "") -> tuple[str, str] | None:
+    """Where a body someone signed holds text the policy would have written otherwise.
+
+    The server normalises what it signs itself; a statement a caller signed (a lab's
+    results) cannot be changed without breaking its signature, so text in it that is not
+    NFC, or has white space around it, would sit on the log in a second spelling of the
+    same value. ``written`` is the model's own body for ``signed``; the first text (or
+    member name) whose normalised form is what the model wrote, but which differs from it,
+    is returned as ``(path, text)``. Other differences (a time written another way) are not
+    text and are left alone.
+    """
+
+    def respelled(text: str, other: Any) -> bool:
+        return isinstance(other, str) and text != other and nfc_trimmed(text) == other
+
+    def nfc_trimmed(text: str) -> str:
+        return unicodedata.normalize("NFC", text).strip()
+
+    if isinstance(signed, str):
+        return (where or "body", signed) if respelled(signed, written) else None
+    if isinstance(signed, dict) and isinstance(written, dict):
+        for key, item in signed.items():
+            if key in written:
+                found = unnormalised_text(item, written[key], f"{where}.{key}" if where else key)
+                if found is not None:
+                    return found
+            elif any(respelled(key, other) for other in written):
+                return f"{where or 'body'}[key]", key
+    elif isinstance(signed, list) and isinstance(written, list):
+        for index, (item, other) in enumerate(zip(signed, written, strict=False)):
+            found = unnormalised_text(item, other, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -23,7 +23,8 @@ _NOW = "2026-06-01T08:30:00.000000Z"
     ("body", "field"),
     [
         ({"variety": "Hong\x00yan"}, "body.variety"),
-        ({"a\x00": 1}, "body.a\x00"),
+        # A bad member name is named by its object, not echoed into the path.
+        ({"a\x00": 1}, "body[key]"),
         ({"results": [{"lab": "ok"}, {"lab": "\x00"}]}, "body.results[1].lab"),
     ],
     ids=["value", "key", "nested"],
@@ -33,6 +34,26 @@ def test_a_statement_holding_nul_is_refused_naming_the_field(
 ) -> None:
     with pytest.raises(StatementError, match="expected text without U\\+0000") as caught:
         Statement(ORIGIN, "trace.harvest", body, _KEY_ID, _NOW)
+    assert str(caught.value).startswith(field)
+    assert caught.value.field == field  # the API's error names it too, not only the text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"variety": "Hong\ud800yan"}, "body.variety"),
+        ({"a\udfff": 1}, "body[key]"),
+        ({"results": [{"lab": "ok"}, {"lab": "\udc00"}]}, "body.results[1].lab"),
+    ],
+    ids=["value", "key", "nested"],
+)
+def test_a_statement_holding_a_lone_surrogate_is_refused_naming_the_field(
+    body: dict[str, object], field: str
+) -> None:
+    # Not UTF-8 at all, so it cannot be signed; the error says where it is.
+    with pytest.raises(StatementError, match="cannot encode canonically") as caught:
+        Statement(ORIGIN, "trace.harvest", body, _KEY_ID, _NOW)
+    assert caught.value.field == field
     assert str(caught.value).startswith(field)
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import tomllib
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traceability import ValidationError
-from traceability._text import MAX_TEXT, check_text, forbidden_character
+from traceability import Profile, ValidationError
+from traceability._text import MAX_TEXT, check_text, forbidden_character, unnormalised_text
 from traceability.events._events import Farm, Recall
 
 _LOT = {"gtin": "06912345670012", "lot": "SB26-H01"}
 _TIME = "2026-06-10T09:00:00+08:00"
+DATA = Path(__file__).resolve().parents[2] / "traceability" / "data"
 
 
 @pytest.mark.parametrize(
@@ -84,3 +87,47 @@ def test_whatever_passes_is_nfc_and_free_of_forbidden_characters(value: str) -> 
     assert unicodedata.is_normalized("NFC", text)
     assert forbidden_character(text) is None
     text.encode("utf-8")  # never an unpaired surrogate
+
+
+def _profile(**changes: object) -> dict[str, object]:
+    body = tomllib.loads((DATA / "strawberry.toml").read_text(encoding="utf-8"))
+    return body | changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"processing_grades": ["processing\u202e"]}, "processing_grades[0]"),
+        ({"qualifications": ["gap basics"]}, "qualifications[0]"),
+        ({"pre_harvest_interval_days": {"abamectin\u200b": 7}}, "pre_harvest_interval_days[key]"),
+        ({"analysis_kinds": {"aflatoxin\x1b": "mycotoxin"}}, "analysis_kinds[key]"),
+    ],
+    ids=["processing-grade", "topic", "phi-substance", "analysis-substance"],
+)
+def test_a_profiles_grades_topics_and_substance_names_are_under_the_policy(
+    changes: dict[str, object], field: str
+) -> None:
+    # Grades and topics are codes, as gradings and assessments write them; the substances
+    # a table is keyed by are free text. Each was a plain str that took any character.
+    with pytest.raises(ValidationError) as caught:
+        Profile.from_body(_profile(**changes))
+    assert caught.value.field == field  # a bad key is named, never echoed into the name
+
+
+def test_a_profiles_substance_names_are_normalised_like_any_text() -> None:
+    profile = Profile.from_body(_profile(pre_harvest_interval_days={"Cafe\u0301": 3}))
+    assert profile.pre_harvest_interval_days == {"Caf\u00e9": 3}
+
+
+def test_unnormalised_text_finds_a_second_spelling_and_nothing_else() -> None:
+    written = {"lab": "Caf\u00e9", "time": "2026-06-01T08:30:00+00:00", "days": {"Caf\u00e9": 1}}
+    assert unnormalised_text(written, written) is None
+    assert unnormalised_text(written | {"lab": "Cafe\u0301"}, written) == ("lab", "Cafe\u0301")
+    assert unnormalised_text(written | {"lab": " Caf\u00e9"}, written) == ("lab", " Caf\u00e9")
+    respelled_key = written | {"days": {"Cafe\u0301": 1}}
+    assert unnormalised_text(respelled_key, written) == ("days[key]", "Cafe\u0301")
+    nested = {"results": [{"substance": "a"}, {"substance": "b "}]}
+    expected = {"results": [{"substance": "a"}, {"substance": "b"}]}
+    assert unnormalised_text(nested, expected) == ("results[1].substance", "b ")
+    # A time written another way is not text the policy spells.
+    assert unnormalised_text(written | {"time": "2026-06-01T08:30:00Z"}, written) is None

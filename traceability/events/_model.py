@@ -76,8 +76,13 @@ Text = Annotated[
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
     out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    for i, part in enumerate(loc):
+        if i + 1 < len(loc) and loc[i + 1] == "[key]":
+            continue  # a refused dict key: named by "[key]" below, never echoed into the name
+        if part == "[key]":
+            out += "[key]"
+        else:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "body"
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
 from traceability.events._events import Reading, SubstanceResult
 from traceability.events._model import Amount, Measure, Model, Text
+from traceability.events._quality import INDICATOR
 from traceability.exports._csv_safe import decode_csv
 from traceability.rules._quality import (
     AnalysisKind,
@@ -48,6 +49,10 @@ __all__ = [
 
 
 GradeBasis = Literal["size_mm", "count_per_kg", "weight_g", "quality"]
+#: A grade's name (``grade_1``, ``processing``): a code, as gradings write it.
+GradeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+#: An assessment topic a profile requires (``gap_basics``), as assessments write it.
+Topic = Annotated[str, Field(pattern=INDICATOR)]
 #: How a basis's measured values are written after the number.
 BASIS_UNIT: dict[str, str] = {
     "size_mm": "mm",
@@ -66,7 +71,7 @@ class GradeBand(Model):
     A profile graded by quality alone has no bands, only ``thresholds``.
     """
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    name: GradeName
     min_mm: Measure | None = None
     max_mm: Measure | None = None
     min: Measure | None = None
@@ -133,9 +138,11 @@ class Profile(Model):
     mrl_edition: Text
     required_substances: tuple[Text, ...] = Field(min_length=1)
     phi_policy: Literal["refuse", "hold"]
-    pre_harvest_interval_days: dict[str, int]
+    #: Substance -> days: the substance is free text under the one text policy, like the
+    #: inputs' active substances it is matched against.
+    pre_harvest_interval_days: dict[Text, int]
     #: Grades that go to processing only: never released, labelled or certified for sale.
-    processing_grades: tuple[str, ...] = ("processing",)
+    processing_grades: tuple[GradeName, ...] = ("processing",)
     #: Cold-chain stages a lot must have evidence of before it is sold as cold-chain
     #: compliant ("precool": a cooling record; "transport": a set point and logger readings).
     cold_chain_stages: tuple[Literal["precool", "transport"], ...] = ()
@@ -149,10 +156,10 @@ class Profile(Model):
     indicators: tuple[Indicator, ...] = ()
     #: Substance -> the kind of analysis it belongs to; unlisted substances are pesticide
     #: residues (the only kind before profiles listed any), so old profiles read the same.
-    analysis_kinds: dict[str, AnalysisKind] = Field(default_factory=dict)
+    analysis_kinds: dict[Text, AnalysisKind] = Field(default_factory=dict)
     #: Assessment topics a farm's grower must hold a passed, unexpired assessment on before
     #: a harvest of this commodity is accepted.
-    qualifications: tuple[str, ...] = ()
+    qualifications: tuple[Topic, ...] = ()
     #: Inputs required per season on each harvested plot, and the season's first day.
     input_requirements: tuple[InputRequirement, ...] = ()
     season_start: str = Field(

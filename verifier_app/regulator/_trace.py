@@ -132,7 +132,10 @@ class LotActionIn(BaseModel):
 
     gtin: Annotated[str, Field(min_length=1, max_length=14)]
     lot: Annotated[str, Field(min_length=1, max_length=20)]
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    #: Bounded by the domain: 200 code points once normalised (NFC), as every free text.
+    #: This only caps what is read: a reason typed with combining accents is longer as sent
+    #: (``e`` + U+0301 is two code points, ``é`` one) and was refused here before.
+    reason: Annotated[str, Field(min_length=1, max_length=800)]
 
 
 class ShipmentOut(_Out):
