@@ -142,6 +142,11 @@ KINDS: Final[tuple[Kind, ...]] = (
     _k("member_slug_unique", r"a slug no other member has"),
     _k("member_log_unique", r"a log no other member has"),
     _k("log_origin_line", r"a log origin on one line"),
+    _k("table_row_width", r"(?P<width>\w+) fields"),
+    _k(
+        "normalise_before_signing",
+        r"text as the server writes it: NFC, no white space around it \(normalise before signing\)",
+    ),
 )
 
 
