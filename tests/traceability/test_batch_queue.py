@@ -141,6 +141,21 @@ def test_a_batch_leaves_what_a_replay_of_the_log_builds(db_coop: Coop) -> None:
     assert {r[0] for r in recorded[t.event_lots.name]}  # the history index was written
 
 
+def test_a_batch_with_one_shipment_received_and_one_in_transit(db_coop: Coop) -> None:
+    # The receiving folds into SH0's queued row (status, received_seq, receiver); SH1's row
+    # keeps the insert's columns. The two rows then differ in their columns, and must still
+    # land (a replay of 100,000 entries failed on exactly this).
+    db_coop.recorder.record_batch(chain(db_coop, 0) + chain(db_coop, 1)[:-1])
+    recorded = projection(db_coop)
+    shipments = {r[0]: r for r in recorded[t.shipments.name]}
+    assert set(shipments) == {"SH0", "SH1"}
+    reindex(db_coop.ledger)
+    assert projection(db_coop) == recorded
+    column = list(t.shipments.c.keys()).index("status")
+    status = {s: row[column] for s, row in shipments.items()}
+    assert status == {"SH0": "received", "SH1": "in_transit"}
+
+
 def test_a_batch_equals_the_same_events_one_by_one(
     make_coop: Callable[[str], Coop], db_url: str, tmp_path: Path
 ) -> None:

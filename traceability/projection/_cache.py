@@ -305,8 +305,8 @@ class BatchCache:
     ) -> None:
         """Write the queued writes to ``tables`` (None: all), except those of statements ``but``.
 
-        Each table's writes go in the order they were made; runs of one statement go as one
-        ``executemany`` (tables in any order: no foreign keys join them).
+        Each table's writes go in the order they were made; runs of one statement naming the
+        same columns go as one ``executemany`` (tables in any order: no foreign keys join them).
         """
         if not self.pending or self._sending:
             return
@@ -328,7 +328,14 @@ class BatchCache:
                 start = 0
                 while start < len(writes):
                     statement, end = writes[start][0], start + 1
-                    while end < len(writes) and writes[end][0] is statement:
+                    # One executemany takes rows naming the same columns: a status folded
+                    # into one queued row (see _FOLD) adds columns its neighbours lack.
+                    keys = writes[start][1].keys()
+                    while (
+                        end < len(writes)
+                        and writes[end][0] is statement
+                        and writes[end][1].keys() == keys
+                    ):
                         end += 1
                     rows: Sequence[Mapping[str, Any]] = [p[1] for p in writes[start:end]]
                     table = plain_insert(statement) if len(rows) > 1 else None
