@@ -14,8 +14,8 @@ One :meth:`Mirror.sync` brings the mirror's database up to the source log's chec
    with the right position and the previous leaf hash as ``prev``, be signed for this log,
    and carry a signature by the key valid at its position (keys replayed from the entries).
 4. Store them with their Merkle nodes, key changes and head, 1,024 per transaction (one
-   batch's signatures are verified on worker threads, or worker processes for a long
-   catch-up, while the next is fetched and checked), then the checkpoint. A cut
+   batch's signatures are verified on worker processes, or threads for a short batch, while
+   the next is fetched and checked), then the checkpoint. A cut
    connection loses at most the batches in flight; the next sync resumes from the
    mirror's head and verifies the stored prefix again against the new root.
 
@@ -47,7 +47,7 @@ from ledger._store import EntryRow, Head, NodeRow, Store, node_id, open_engine
 from ledger._tile_reader import Fetch, TiledTree
 from ledger._tiles import TILE_WIDTH
 from ledger._tree import CompactRange, root_at
-from ledger._verify import VerifyLater, signature_verifier
+from ledger._verify import VerifyLater, first_bad_signature_later
 
 if TYPE_CHECKING:  # the store hands its connections through; no SQL here
     from sqlalchemy import Connection
@@ -57,8 +57,6 @@ __all__ = ["ForkError", "Mirror", "MirrorError", "MirrorNetworkError", "MirrorPr
 PENDING_NOTE = "pending.note"
 #: Entries per transaction: four entry bundles (a cut loses at most this much work).
 BATCH = 4 * TILE_WIDTH
-#: A sync of at least this many entries verifies signatures on worker processes.
-PROCESS_THRESHOLD = 16 * BATCH
 
 
 class MirrorError(LedgerError):
@@ -166,9 +164,7 @@ class Mirror:
             raise
         (self.state / PENDING_NOTE).write_bytes(note)
         start = head.size
-        # A long catch-up verifies on worker processes (docs/adr/0026-*).
-        with signature_verifier(checkpoint.size - start, PROCESS_THRESHOLD) as verify:
-            head = self._take(tree, checkpoint, leaves, head, verify)
+        head = self._take(tree, checkpoint, leaves, head, first_bad_signature_later)
         self._store_checkpoint(checkpoint, note)
         (self.state / PENDING_NOTE).unlink(missing_ok=True)
         self._tiles.clear()
@@ -323,8 +319,8 @@ class Mirror:
         """Check a batch's records against ``head`` and start verifying their signatures.
 
         ``head`` is where the batch goes (the previous batch need not be written yet);
-        signatures are verified on worker threads while the caller fetches and prepares
-        the next batch, and :meth:`_write` waits for them.
+        signatures are verified on worker processes (threads for a short batch) while the
+        caller fetches and prepares the next batch, and :meth:`_write` waits for them.
         """
         prev, last_time = head.last_hash, head.last_log_time
         rows: list[EntryRow] = []

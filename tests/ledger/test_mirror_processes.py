@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import pytest
 import ledger._mirror as mirror_module
 import ledger._verify as verify_module
 from ledger import MirrorError, MirrorNetworkError
-from ledger._verify import SignatureCheck, first_bad_signature_on
+from ledger._verify import SignatureCheck
+from ledger._verify_processes import first_bad_on_processes
 from tests.ledger.conftest import LogWorld
 from tests.ledger.test_mirror import (
     Flaky,
@@ -30,20 +30,15 @@ __all__ = ["source"]  # the fixture, shared with test_mirror.py
 
 @pytest.fixture
 def on_processes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every sync counts as long; batches of 256. Returns the sizes of batches sent to workers."""
-    monkeypatch.setattr(mirror_module, "PROCESS_THRESHOLD", 1)
-    monkeypatch.setattr(mirror_module, "BATCH", 256)
+    """Batches of 256 (the process threshold). Returns the sizes of batches sent to workers."""
+    monkeypatch.setattr(mirror_module, "BATCH", verify_module.PROCESS_THRESHOLD)
     sent: list[int] = []
-    real = first_bad_signature_on
 
-    def spy(
-        pool: object, workers: int, checks: Sequence[SignatureCheck]
-    ) -> Callable[[], int | None]:
+    def spy(checks: Sequence[SignatureCheck]) -> Callable[[], int | None]:
         sent.append(len(checks))
-        assert isinstance(pool, Executor)
-        return real(pool, workers, checks)
+        return first_bad_on_processes(checks)
 
-    monkeypatch.setattr(verify_module, "first_bad_signature_on", spy)
+    monkeypatch.setattr(verify_module, "first_bad_on_processes", spy)
     return sent
 
 
@@ -54,7 +49,8 @@ def test_catch_up_on_worker_processes_equals_the_source(
     mirror = open_mirror(source, tmp_path, source_fetch(source.ledger))
     assert mirror.sync().after == source.ledger.size()
     same_log(mirror, source.ledger)
-    assert sum(on_processes) == source.ledger.size()  # every signature went to a worker
+    # Every full batch's signatures went to the workers; the last 78 to threads.
+    assert on_processes == [256] * (source.ledger.size() // 256)
 
 
 def test_bad_signature_found_by_a_worker_stops_before_its_batch(
