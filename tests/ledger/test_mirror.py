@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import ledger._mirror as mirror_module
 from agritrace.cli import app as cli_app
 from ledger import (
     Checkpoint,
@@ -169,7 +170,10 @@ def test_mirror_survives_cuts_without_fetching_anything_twice(
     same_log(mirror, source.ledger)
 
 
-def test_restarted_mirror_resumes_from_its_database(source: LogWorld, tmp_path: Path) -> None:
+def test_restarted_mirror_resumes_from_its_database(
+    source: LogWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mirror_module, "BATCH", 1024)  # transactions of four bundles
     grow(source, 1100)
     live = source_fetch(source.ledger)
     last = f"tile/entries/004.p/{source.ledger.size() - 1024}"

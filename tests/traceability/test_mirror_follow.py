@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import ledger._mirror as mirror_module
 from ledger import (
     KEY_REGISTER,
     KeyFolder,
@@ -118,7 +119,10 @@ def test_the_mirrors_projection_is_a_replay_of_the_log(
     mirror.close()
 
 
-def test_a_cut_sync_replays_what_it_stored(origin: Origin, tmp_path: Path) -> None:
+def test_a_cut_sync_replays_what_it_stored(
+    origin: Origin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mirror_module, "BATCH", 1024)  # transactions of four bundles
     mirror = _mirror(origin, tmp_path)
     mirror.sync()
     before = mirror.ledger.size()
