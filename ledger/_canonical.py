@@ -14,7 +14,7 @@ import rfc8785
 
 from ledger._errors import EncodingError
 
-__all__ = ["canonical_bytes", "is_canonical"]
+__all__ = ["canonical_bytes", "is_canonical", "plain_bytes"]
 
 # I-JSON's largest exactly representable integer: beyond it RFC 8785 refuses.
 _SAFE = 2**53 - 1
@@ -35,13 +35,9 @@ def canonical_bytes(value: Any) -> bytes:
             implementations would read it differently), a float is NaN or infinite, or a
             string holds an unpaired surrogate.
     """
-    if _plain(value):
-        # For such a value orjson's sorted-key form is RFC 8785's bytes (see _plain), made in
-        # C: the pure-Python encoder cost a fifth of recording an event.
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            pass  # a lone surrogate or nesting past orjson's limit: the encoder says which
+    encoded = plain_bytes(value)
+    if encoded is not None:
+        return encoded
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as e:
@@ -52,6 +48,24 @@ def canonical_bytes(value: Any) -> bytes:
         raise EncodingError(
             f"cannot encode canonically (RFC 8785): a string holds an unpaired surrogate ({e})"
         ) from e
+
+
+def plain_bytes(value: Any) -> bytes | None:
+    """:func:`canonical_bytes` of a plain value (see ``_plain``), made in C; else None.
+
+    None means "ask :func:`canonical_bytes`": the value has a float, a non-ASCII member
+    name, an integer beyond the safe range, a type that is not exactly a JSON one, a lone
+    surrogate or nesting past orjson's limit. Bytes returned hold no float and no integer
+    beyond ±(2**53 - 1), so ``orjson.loads`` reads them back to an equal plain value.
+    """
+    if not _plain(value):
+        return None
+    # For such a value orjson's sorted-key form is RFC 8785's bytes (see _plain), made in
+    # C: the pure-Python encoder cost a fifth of recording an event.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None  # a lone surrogate or nesting past orjson's limit: the encoder says which
 
 
 def is_canonical(value: Any, data: bytes) -> bool:

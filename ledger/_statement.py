@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger._canonical import canonical_bytes
+from ledger._canonical import canonical_bytes, plain_bytes
 from ledger._errors import EncodingError, SignatureError, StatementError
 
 __all__ = [
@@ -99,12 +100,17 @@ class Statement:
 
     def __post_init__(self) -> None:
         self._check_fields()
-        try:
-            encoded = canonical_bytes(self.to_json())
-        except EncodingError as e:
-            # Name the field: a client told "body" alone cannot find one bad character.
-            named = _first_text(self.to_json(), _unpaired_surrogate) or "body"
-            raise StatementError(f"{named}: {e}", field=named) from e
+        value = self.to_json()
+        # Recording makes its statements here, so the common (plain) value takes C paths.
+        encoded = plain_bytes(value)
+        plain = encoded is not None
+        if encoded is None:
+            try:
+                encoded = canonical_bytes(value)
+            except EncodingError as e:
+                # Name the field: a client told "body" alone cannot find one bad character.
+                named = _first_text(value, _unpaired_surrogate) or "body"
+                raise StatementError(f"{named}: {e}", field=named) from e
         self._check_size(encoded)
         if b"\\u0000" in encoded:
             # RFC 8785 writes U+0000 as this escape. PostgreSQL cannot hold it in text or
@@ -115,9 +121,15 @@ class Statement:
                 raise StatementError(f"{where}: expected text without U+0000 (NUL)", field=where)
         # The statement is immutable from here on: keep a private deep copy of the body (the
         # caller's dict may change later) and the bytes that are signed, computed once.
-        body = json.loads(encoded)["body"]
-        if _LONG_DIGITS.search(encoded):
-            _check_round_trip(body)
+        if plain:
+            # Plain bytes hold no float and no integer beyond the safe range (plain_bytes), so
+            # orjson reads back an equal value, which encodes to these bytes again: no run of
+            # 16 digits outside a string, nothing for _check_round_trip to find.
+            body = orjson.loads(encoded)["body"]
+        else:
+            body = json.loads(encoded)["body"]
+            if _LONG_DIGITS.search(encoded):
+                _check_round_trip(body)
         object.__setattr__(self, "body", body)
         object.__setattr__(self, "_encoded", encoded)
 

@@ -44,7 +44,6 @@ from ledger import (
     Statement,
     format_time,
     key_id_for,
-    sign_statement,
 )
 from traceability._errors import BatchError, RoleError, TraceError
 from traceability._once import IdempotencyKey
@@ -93,10 +92,12 @@ def record_batch(
         if id(key) not in ids:
             ids[id(key)] = key_id_for(key.public_key().public_bytes_raw())
     key_ids = [ids[id(key)] for _, key in batch]
-    signed = [
-        sign_statement(Statement(ledger.origin, event.KIND, event.to_body(), key_id, when), key)
-        for (event, key), key_id in zip(batch, key_ids, strict=True)
-    ]
+    signed = []
+    for (event, key), key_id in zip(batch, key_ids, strict=True):
+        statement = Statement(ledger.origin, event.KIND, event.to_body(), key_id, when)
+        # Signed directly, not by sign_statement: its check that the key is the one the
+        # statement names would derive the public key again, and key_id came from this key.
+        signed.append(SignedStatement(statement, key.sign(statement.signing_bytes())))
 
     def check(
         conn: Connection, cache: BatchCache, keys: Keys, size: int, positions: Positions

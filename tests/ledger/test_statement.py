@@ -11,6 +11,7 @@ import base64
 import copy
 import dataclasses
 import hashlib
+import json
 import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -260,6 +261,60 @@ def test_body_is_deep_copied_so_later_changes_to_the_callers_dict_change_nothing
     assert s.to_json()["body"] == original
     assert s.signing_bytes() == signed_bytes
     sign_statement(s, KEY).verify(KEY.public_key().public_bytes_raw())
+
+
+def test_plain_body_is_deep_copied_too() -> None:
+    # No float: the body takes the C path (orjson encodes and reads back), which must copy
+    # as deeply as the RFC 8785 path the test above takes.
+    body: dict[str, Any] = {"lot": "SB26-0042", "readings": [{"t": "4.0"}], "n": [1, None]}
+    original = copy.deepcopy(body)
+    s = statement(body=body)
+    body["readings"][0]["t"] = "30.0"
+    body["n"].append(True)
+    assert s.body == original
+    assert s.body["readings"] is not body["readings"]
+
+
+# Plain values: ASCII member names, no float, integers within the safe range.
+PLAIN: st.SearchStrategy[Any] = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+    | st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=24)
+    | st.from_regex(r"\A-?\d{16,24}\Z"),  # digit runs, as text: never a number to refuse
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(min_codepoint=1, max_codepoint=127), max_size=6),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    body=st.dictionaries(
+        st.text(st.characters(min_codepoint=1, max_codepoint=127), max_size=6), PLAIN
+    )
+)
+def test_plain_body_reads_back_as_the_rfc8785_path_did(body: dict[str, Any]) -> None:
+    # The old path: the RFC 8785 encoder's bytes, read back with the standard library.
+    s = statement(body=body)
+    expected = rfc8785.dumps({**statement().to_json(), "body": body})
+    assert s.signing_bytes() == expected
+    assert s.body == json.loads(expected)["body"]
+    assert _types(s.body) == _types(json.loads(expected)["body"])
+
+
+def _types(value: Any) -> Any:
+    """The value's shape with every leaf replaced by its exact type."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value)
 
 
 def test_statement_is_frozen() -> None:

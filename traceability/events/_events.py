@@ -24,6 +24,7 @@ from traceability.events._model import (
     LotRef,
     Measure,
     Model,
+    Part,
     SerialNo,
     Text,
     Time,
@@ -75,7 +76,7 @@ def _distinct(field: str, keys: Sequence[object]) -> None:
         seen.add(key)
 
 
-class UnitRef(Model):
+class UnitRef(Part):
     """One serialised unit (a case or punnet) of a lot: GTIN, lot, serial (AI 01, 10, 21)."""
 
     gtin: Gtin
@@ -83,7 +84,7 @@ class UnitRef(Model):
     serial: SerialNo
 
 
-class Reading(Model):
+class Reading(Part):
     """One temperature reading (°C, decimal string) from a probe or logger."""
 
     time: Time

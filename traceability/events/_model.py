@@ -36,6 +36,7 @@ __all__ = [
     "LotRef",
     "Measure",
     "Model",
+    "Part",
     "SerialNo",
     "Text",
     "Time",
@@ -135,7 +136,27 @@ def _domain_error(error: pydantic.ValidationError) -> ValidationError:
     return converted
 
 
-class LotRef(Model):
+class Part(Model):
+    """Base of a model that sits inside others and has no model validator, only fields.
+
+    Pydantic calls a model's own ``__init__`` for each nested copy when the class defines
+    one (to convert errors), and that re-entry cost about 1.5 µs per lot reference, reading
+    or row: recording builds a dozen per lot chain. A part's ``__init__`` is marked as
+    pydantic's own, so nested copies are validated in pydantic's core and their errors reach
+    the enclosing model with their full path, which :func:`_domain_error` names exactly as
+    it named the nested model's converted error (field validators only: a model validator
+    would report its own field, which the path alone does not carry).
+    Built directly (``LotRef(gtin=..., lot=...)``), a part converts its errors as any model.
+    """
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+
+    # Pydantic reads this to decide that nested copies need not call __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class LotRef(Part):
     """A lot: product GTIN-14 and lot code (AI 01 + AI 10)."""
 
     gtin: Gtin

@@ -19,7 +19,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
-from traceability.events._model import Amount, LocalId, Measure, Model, Text, Time
+from traceability.events._model import Amount, LocalId, Measure, Model, Part, Text, Time
 
 __all__ = ["INDICATOR", "Assessment", "QualityReading", "Training"]
 
@@ -27,7 +27,7 @@ __all__ = ["INDICATOR", "Assessment", "QualityReading", "Training"]
 INDICATOR = r"^[a-z][a-z0-9_]{0,30}$"
 
 
-class QualityReading(Model):
+class QualityReading(Part):
     """One quality indicator measured on a lot: its name in the profile and the value.
 
     The unit is the one the commodity profile declares for the indicator (``°Bx`` for

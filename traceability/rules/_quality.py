@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
-from traceability.events._model import Amount, Measure, Model, Text
+from traceability.events._model import Amount, Measure, Model, Part, Text
 from traceability.events._quality import INDICATOR, QualityReading
 
 __all__ = [
@@ -46,7 +46,7 @@ ANALYSIS_KINDS: tuple[AnalysisKind, ...] = (
 )
 
 
-class Indicator(Model):
+class Indicator(Part):
     """A measured quality indicator a profile knows: name, unit, what it is.
 
     ``brix`` in ``°Bx`` (soluble solids), ``firmness`` in ``N``, ``defects`` in ``%``,
@@ -102,7 +102,7 @@ def threshold_problem(
     return None
 
 
-class InputRequirement(Model):
+class InputRequirement(Part):
     """An input the profile requires per season on every harvested plot.
 
     E.g. organic fertiliser >= 30,000 kg/ha per season (Xinjiang jujube green-food practice):

@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 
 from traceability._errors import ValidationError
 from traceability.events._events import Reading, SubstanceResult
-from traceability.events._model import Amount, Measure, Model, Text
+from traceability.events._model import Amount, Measure, Model, Part, Text
 from traceability.events._quality import INDICATOR
 from traceability.exports._csv_safe import decode_csv
 from traceability.rules._quality import (
@@ -273,7 +273,7 @@ class Profile(Model):
         raise ValidationError("grade", f"one of {[g.name for g in self.grades]}", grade)
 
 
-class MrlRow(Model):
+class MrlRow(Part):
     """One maximum residue limit: commodity, substance, limit in mg/kg."""
 
     commodity: str = Field(pattern=r"^[a-z][a-z_]{1,30}$")
