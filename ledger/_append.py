@@ -20,15 +20,17 @@ from ledger._errors import KeyStateError, SignatureError, StatementError
 from ledger._keys import KEY_REVOKE, ROOT_ROTATE, KeyInfo, KeyRing
 from ledger._keystate import KeyState
 from ledger._record import Record
-from ledger._statement import SignedStatement, format_time
+from ledger._sign import SignLater, sign_later
+from ledger._statement import SignedStatement, Statement, format_time
 from ledger._store import EntryRow, Head, NodeRow, Store, node_id
 from ledger._tree import CompactRange
 from ledger._verify import first_bad_signature_later
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from sqlalchemy import Connection
 
-__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "prepare"]
+__all__ = ["Appender", "Pending", "PreparedBatch", "Receipt", "prepare", "prepare_unsigned"]
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,10 @@ class Receipt:
 class Pending:
     """A statement on its way into the log: hashed, maybe verified, maybe acknowledged."""
 
-    signed: SignedStatement
+    statement: Statement
     statement_hash: bytes
+    #: None while its signature is being made on the worker processes (ADR 29).
+    signed: SignedStatement | None = None
     verified: bool = False
     receipt: Receipt | None = None
     record: Record | None = field(default=None, repr=False)
@@ -63,61 +67,131 @@ def prepare(origin: str, batch: Sequence[SignedStatement]) -> list[Pending]:
                 got=type(signed).__name__,
                 index=index,
             )
-        if signed.statement.log != origin:
-            raise StatementError(
-                f"statement {index}: signed for log {signed.statement.log!r}, "
-                f"this log is {origin!r}",
-                field="log",
-                expected=origin,
-                got=signed.statement.log,
-                index=index,
-            )
-        digest = hashlib.sha256(signed.statement.signing_bytes()).digest()
-        pending.append(Pending(signed, digest))
+        pending.append(_pending(origin, index, signed.statement, signed))
     return pending
 
 
-class PreparedBatch:
-    """Statements checked for form whose signatures are being verified on worker threads.
+def prepare_unsigned(origin: str, statements: Sequence[Statement]) -> list[Pending]:
+    """:func:`prepare` for statements still to be signed (:meth:`Ledger.prepare_signing`)."""
+    pending = []
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Statement):
+            raise StatementError(
+                f"statement {index}: expected a Statement",
+                expected="Statement",
+                got=type(statement).__name__,
+                index=index,
+            )
+        pending.append(_pending(origin, index, statement, None))
+    return pending
 
-    Made by :meth:`Ledger.prepare_batch`; :meth:`wait` (called by :meth:`Appender.append`)
-    collects the verdicts, so a caller can do its own work while the threads verify.
+
+def _pending(
+    origin: str, index: int, statement: Statement, signed: SignedStatement | None
+) -> Pending:
+    if statement.log != origin:
+        raise StatementError(
+            f"statement {index}: signed for log {statement.log!r}, this log is {origin!r}",
+            field="log",
+            expected=origin,
+            got=statement.log,
+            index=index,
+        )
+    return Pending(statement, hashlib.sha256(statement.signing_bytes()).digest(), signed)
+
+
+class PreparedBatch:
+    """Statements checked for form whose signatures are being verified (or made) on workers.
+
+    Made by :meth:`Ledger.prepare_batch` (signed statements) or
+    :meth:`Ledger.prepare_signing` (statements and their keys); :meth:`wait` (called by
+    :meth:`Appender.append`) collects the verdicts, so a caller can do its own work
+    meanwhile.
     """
 
-    def __init__(self, store: Store, pending: list[Pending], keys: KeyState) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pending: list[Pending],
+        keys: KeyState,
+        signers: Sequence[Ed25519PrivateKey] | None = None,
+    ) -> None:
         self.pending = pending
         with store.read() as conn:
             ring = keys.ring(store, conn)
         public = {k: info.public_key for k, info in ring.keys.items()}
+        self._signing: SignLater | None = None
+        self._signed_later: list[Pending] = []
+        if signers is not None:
+            self._signing, self._signed_later = _start_signing(pending, signers, public)
         # Statements by keys not registered yet (registered earlier in the batch) are
         # verified under the lock, against the key the batch registers.
-        self._known = [p for p in pending if p.signed.statement.key_id in public]
+        self._known = [p for p in pending if p.signed is not None and p.statement.key_id in public]
         checks = [
-            (
-                public[p.signed.statement.key_id],
-                p.signed.signature,
-                p.signed.statement.signing_bytes(),
-            )
+            (public[p.statement.key_id], _signed(p).signature, p.statement.signing_bytes())
             for p in self._known
         ]
         self._verdict: Callable[[], int | None] | None = first_bad_signature_later(checks)
 
     def wait(self) -> list[Pending]:
         """Return the statements once verified; raise SignatureError naming the first bad one."""
+        if self._signing is not None:
+            signatures, bad = self._signing()
+            self._signing = None
+            if bad is not None:
+                self._refuse(self._signed_later[bad])
+            for p, signature in zip(self._signed_later, signatures, strict=True):
+                p.signed, p.verified = SignedStatement(p.statement, signature), True
         if self._verdict is not None:
             bad, self._verdict = self._verdict(), None
             if bad is not None:
-                failed = self._known[bad]
-                index = self.pending.index(failed)
-                error = SignatureError(
-                    f"signature on {failed.signed.statement.kind} does not "
-                    f"verify with key {failed.signed.statement.key_id}",
-                    field="signature",
-                )
-                raise error.in_batch(index) if len(self.pending) > 1 else error
+                self._refuse(self._known[bad])
             for p in self._known:
                 p.verified = True
         return self.pending
+
+    def _refuse(self, failed: Pending) -> None:
+        index = self.pending.index(failed)
+        error = SignatureError(
+            f"signature on {failed.statement.kind} does not "
+            f"verify with key {failed.statement.key_id}",
+            field="signature",
+        )
+        raise error.in_batch(index) if len(self.pending) > 1 else error
+
+
+def _start_signing(
+    pending: Sequence[Pending], signers: Sequence[Ed25519PrivateKey], public: dict[str, bytes]
+) -> tuple[SignLater | None, list[Pending]]:
+    """Sign ``pending`` with ``signers``: on the workers if large (ADR 29), else in line.
+
+    Returns the signatures' wait function (None if all were signed in line) and the
+    statements it signs. A statement by a key the log does not know yet is signed in line
+    and verified under the lock, like any other such statement.
+    """
+    if len(signers) != len(pending):
+        raise StatementError(
+            f"signers: expected one key per statement ({len(pending)}), got {len(signers)}",
+            field="signers",
+            expected=len(pending),
+            got=len(signers),
+        )
+    later = [
+        (p, key) for p, key in zip(pending, signers, strict=True) if p.statement.key_id in public
+    ]
+    signing = sign_later(
+        [(key, public[p.statement.key_id], p.statement.signing_bytes()) for p, key in later]
+    )
+    on_workers = {id(p) for p, _ in later} if signing is not None else set()
+    for p, key in zip(pending, signers, strict=True):
+        if id(p) not in on_workers:
+            p.signed = SignedStatement(p.statement, key.sign(p.statement.signing_bytes()))
+    return signing, [p for p, _ in later if id(p) in on_workers]
+
+
+def _signed(p: Pending) -> SignedStatement:
+    assert p.signed is not None, "waited for before use"
+    return p.signed
 
 
 class Appender:
@@ -189,11 +263,11 @@ class Appender:
                 first = seen.get(p.statement_hash) or self._receipt_of(existing[p.statement_hash])
                 p.receipt = Receipt(first.seq, first.leaf_hash, first.log_time, True)
                 continue
-            statement = p.signed.statement
+            statement = p.statement
             try:
                 signer = ring.signer(seq, statement)
                 if not p.verified:
-                    p.signed.verify(signer.public_key)
+                    _signed(p).verify(signer.public_key)
                 previous_root = ring.root_key_id
                 changed = ring.apply(seq, statement)
             except (KeyStateError, SignatureError, StatementError) as e:
@@ -204,7 +278,7 @@ class Appender:
                 key_changes.append((seq, statement.kind, changed, previous_root))
             # The log's clock never runs backwards, even if the machine's does.
             log_time = max(format_time(datetime.now(UTC)), last_time)
-            record = Record(seq, prev, log_time, p.signed)
+            record = Record(seq, prev, log_time, _signed(p))
             leaf = record.leaf()
             leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
             entry_rows.append(

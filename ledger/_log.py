@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger._append import Appender, PreparedBatch, Receipt, prepare
+from ledger._append import Appender, PreparedBatch, Receipt, prepare, prepare_unsigned
 from ledger._audit import AuditReport, Progress, audit
 from ledger._cosignature import CosignatureVerifier
 from ledger._errors import (
@@ -277,6 +277,20 @@ class Ledger:
         signature raises there, or from :meth:`PreparedBatch.wait`).
         """
         return PreparedBatch(self._store, prepare(self.origin, batch), self._keys)
+
+    def prepare_signing(
+        self, statements: Sequence[Statement], keys: Sequence[Ed25519PrivateKey]
+    ) -> PreparedBatch:
+        """:meth:`prepare_batch` for statements not signed yet: ``keys[i]`` signs statement i.
+
+        A large batch is signed on the ledger's worker processes while the caller goes on
+        (ADR 29), each signature verified there with the key the log registered for the
+        statement's ``key_id``; a small one is signed in line. A key that is not the one its
+        statement names is refused like a bad signature, when the batch is appended.
+        """
+        return PreparedBatch(
+            self._store, prepare_unsigned(self.origin, statements), self._keys, signers=keys
+        )
 
     @contextmanager
     def append_transaction(self) -> Iterator[Appender]:

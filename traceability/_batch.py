@@ -2,9 +2,9 @@
 
 Protocol for :meth:`traceability.Recorder.record_batch` (the batch form of ``record``):
 
-1. Sign every statement and start verifying the signatures on worker threads
-   (``Ledger.prepare_batch``); the verdicts are collected just before the append (step 5),
-   so the checking below runs meanwhile.
+1. Start signing every statement on the ledger's worker processes, each signature verified
+   there (``Ledger.prepare_signing``, ADR 29); the signatures are collected just before the
+   append (step 5), so the checking below runs meanwhile.
 2. Open ``Ledger.append_transaction()``: the log's append lock, held to the end. No other
    writer, in this process or another, can append or touch the projection meanwhile, so the
    check below can never be made against a stale projection.
@@ -39,8 +39,8 @@ from sqlalchemy import Connection
 from ledger import (
     KeyInfo,
     Ledger,
+    PreparedBatch,
     Receipt,
-    SignedStatement,
     Statement,
     format_time,
     key_id_for,
@@ -92,12 +92,13 @@ def record_batch(
         if id(key) not in ids:
             ids[id(key)] = key_id_for(key.public_key().public_bytes_raw())
     key_ids = [ids[id(key)] for _, key in batch]
-    signed = []
-    for (event, key), key_id in zip(batch, key_ids, strict=True):
-        statement = Statement(ledger.origin, event.KIND, event.to_body(), key_id, when)
-        # Signed directly, not by sign_statement: its check that the key is the one the
-        # statement names would derive the public key again, and key_id came from this key.
-        signed.append(SignedStatement(statement, key.sign(statement.signing_bytes())))
+    statements = [
+        Statement(ledger.origin, event.KIND, event.to_body(), key_id, when)
+        for (event, _), key_id in zip(batch, key_ids, strict=True)
+    ]
+    # Signed on the ledger's workers while the batch is checked below (ADR 29); key_id came
+    # from each key, so no check that the key is the one the statement names is needed.
+    prepared = ledger.prepare_signing(statements, [key for _, key in batch])
 
     def check(
         conn: Connection, cache: BatchCache, keys: Keys, size: int, positions: Positions
@@ -121,26 +122,25 @@ def record_batch(
             except TraceError as e:
                 raise BatchError(i, e) from e
 
-    return append_checked(ledger, signed, check, once)
+    return append_checked(ledger, prepared, check, once)
 
 
 def append_checked(
     ledger: Ledger,
-    signed: Sequence[SignedStatement],
+    prepared: PreparedBatch,
     check: Callable[[Connection, BatchCache, Keys, int, Positions], None],
     once: IdempotencyKey | None = None,
 ) -> list[Receipt]:
-    """Append ``signed`` after ``check`` applied them to the projection, in one transaction.
+    """Append ``prepared`` after ``check`` applied it to the projection, in one transaction.
 
     The one mechanism behind :func:`record_batch` and
     :func:`traceability._signed.record_signed` (protocol in this module's docstring):
-    signatures verified on worker threads meanwhile, the projection caught up under the
+    signatures verified (or made) on workers meanwhile, the projection caught up under the
     log's append lock, ``check(conn, cache, keys, size, positions)`` raising to refuse (the
     transaction rolls back, nothing is appended), then the append and the projection's new
     position committed together. With ``once``, the key is claimed before the check and its
     receipts written after the append, in the same transaction.
     """
-    prepared = ledger.prepare_batch(list(signed))
     # Entries appended around the recorder are applied in a transaction of their own, so a
     # refusal below does not roll them back with the batch; the catch-up under the lock
     # then has only what landed in between.

@@ -75,4 +75,4 @@ def record_signed(
             except TraceError as e:
                 raise BatchError(i, e) from e
 
-    return append_checked(ledger, batch, check, once)
+    return append_checked(ledger, ledger.prepare_batch(list(batch)), check, once)

@@ -141,19 +141,17 @@ def test_batch_sees_an_entry_appended_between_its_signing_and_its_lock(
     coop: Coop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = Recorder(coop.ledger)
-    original = coop.ledger.prepare_batch
+    original = coop.ledger.prepare_signing
     raced: list[int] = []
 
-    def prepare_batch(batch: Any) -> Any:
-        prepared = original(batch)
-        if not raced:
-            raced.append(-1)  # the append below prepares a batch of its own
-            # Another writer appends after this batch was signed, before its lock: the
-            # entry is applied to the projection first and the batch checked on top of it.
-            raced[0] = coop.ledger.append(_signed_harvest(coop, other, "OTHER-1")).seq
+    def prepare_signing(statements: Any, keys: Any) -> Any:
+        prepared = original(statements, keys)
+        # Another writer appends after this batch was signed, before its lock: the entry is
+        # applied to the projection first and the batch checked on top of it.
+        raced.append(coop.ledger.append(_signed_harvest(coop, other, "OTHER-1")).seq)
         return prepared
 
-    monkeypatch.setattr(coop.ledger, "prepare_batch", prepare_batch)
+    monkeypatch.setattr(coop.ledger, "prepare_signing", prepare_signing)
     receipts = coop.recorder.record_batch(season(coop))
     assert len(receipts) == 5
     assert receipts[0].seq == raced[0] + 1

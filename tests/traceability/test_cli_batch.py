@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger import SignedStatement
+from ledger import Statement
 from tests.traceability.conftest import Coop, at, ev, ref
 from traceability import (
     BatchError,
@@ -75,18 +75,18 @@ def test_writer_appending_before_the_lock_is_checked_against(
 ) -> None:
     coop.harvest("H1")
     other = Recorder(coop.world.reopen())
-    original = coop.ledger.prepare_batch
+    original = coop.ledger.prepare_signing
     calls: list[int] = []
 
-    def overtaken(batch: list[SignedStatement]) -> Any:
+    def overtaken(statements: list[Statement], keys: Any) -> Any:
         if not calls:
             # After this batch was signed, before its lock, another process recalls the lot.
             recall = ev(Recall, lot=ref("H1"), reason="overtaken", time=at(5))
             other.record(recall, coop.keys[Role.COOPERATIVE])
-        calls.append(len(batch))
-        return original(batch)
+        calls.append(len(statements))
+        return original(statements, keys)
 
-    monkeypatch.setattr(coop.ledger, "prepare_batch", overtaken)
+    monkeypatch.setattr(coop.ledger, "prepare_signing", overtaken)
     size = coop.ledger.size()
     with pytest.raises(BatchError, match="test-not-after-recall"):
         coop.recorder.record_batch([(e, coop.keys[Role.LAB]) for e in [residue("H1", "S1")]])
