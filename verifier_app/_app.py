@@ -55,6 +55,7 @@ from verifier_app._session_store import SessionStore
 from verifier_app._settings import Settings
 from verifier_app._shared_buckets import SharedRateLimiter
 from verifier_app._signing import AppRecorder
+from verifier_app._stopping import StopSignals
 from verifier_app._webhook import AlertWebhook
 from verifier_app._witnessing import WitnessSubmitter
 from verifier_app.consumer import _report as complaints
@@ -168,6 +169,8 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         ledger.LedgerError: the database has no ledger, or a witness key is malformed.
         TokenFileError: the token file cannot be read.
     """
+    # A worker told to stop takes no one-per-server job over from another (_stopping.py).
+    stop = StopSignals()
     mirror = None
     if settings.mirror_of is not None:
         # A read-only mirror: its own database, synced from the origin's tiles and replayed.
@@ -188,7 +191,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     follower = None
     if mirror is not None:
         ledger = mirror.ledger  # no log key: a mirror never signs
-        lock = CheckerLock(settings.mirror_folder() / "sync.lock")
+        lock = CheckerLock(settings.mirror_folder() / "sync.lock", stop.seen)
         follower = MirrorFollower(mirror, lock, settings.mirror_seconds)
     else:
         # Read-only (a streaming replica): no log key, so no checkpoint is ever signed here.
@@ -202,6 +205,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop.install()  # in front of uvicorn's handlers, which it installs before this runs
         mode = "production mode"
         if settings.demo:
             accepted = "demo tokens" if settings.tokens is None else f"tokens of {settings.tokens}"
@@ -277,6 +281,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
                     await publisher
             audits.close()
             ledger.close()
+            stop.restore()
 
     app = FastAPI(
         title="agritrace verifier",
@@ -328,7 +333,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if follower is not None:
         follower.on_change = drop_answers  # a cosignature taken later changes the answers
     app.state.drift = drift = DriftMonitor(
-        ledger, settings.drift_full_seconds, drop_answers, settings.drift_state_file
+        ledger, settings.drift_full_seconds, drop_answers, settings.drift_state_file, stop.seen
     )
     # serve asks its witnesses (docs/trust.md); a cosignature changes the answers' checkpoint.
     submitter = None
@@ -342,7 +347,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     webhook = None
     if settings.alert_webhook is not None and not settings.read_only:
         state_file = settings.alert_webhook_state or settings.keys.parent / "alert-webhook.json"
-        webhook = AlertWebhook(holder, settings, state_file)
+        webhook = AlertWebhook(holder, settings, state_file, stop.seen)
     app.state.alert_webhook = webhook
 
     install_error_handlers(app)

@@ -139,6 +139,8 @@ class DriftMonitor:
         state_file: the server's shared drift state (:mod:`verifier_app._drift_share`):
             only the worker holding its lock checks and writes the file, the others adopt
             what it holds; None: this process checks on its own.
+        stopping: set when this worker was told to stop: it then takes the checks over
+            from no one (:meth:`~verifier_app._drift_share.CheckerLock.claim`).
     """
 
     def __init__(
@@ -147,6 +149,7 @@ class DriftMonitor:
         full_seconds: float,
         on_change: Any = None,
         state_file: Path | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.url = ledger.engine.url.render_as_string(hide_password=False)
         self.origin = ledger.origin
@@ -163,7 +166,7 @@ class DriftMonitor:
         self._checker = (
             None
             if state_file is None
-            else CheckerLock(state_file.with_name(f"{state_file.name}.lock"))
+            else CheckerLock(state_file.with_name(f"{state_file.name}.lock"), stopping)
         )
 
     @property
@@ -300,11 +303,17 @@ class DriftMonitor:
             self.on_change()
 
     def _lead(self) -> bool:
-        """Whether this worker checks: it holds the checker's lock, or just took it over."""
-        if self._checker is None or self._checker.held:
+        """Whether this worker checks now: it holds the checker's lock or just took it over.
+
+        False once it has been told to stop: no check starts here any more.
+        """
+        if self._checker is None:
             return True
-        if not self._checker.try_acquire():
+        took_over = not self._checker.held
+        if not self._checker.claim():
             return False
+        if not took_over:
+            return True
         self.follow()  # start from what the last checker published
         _log.info("drift checks run in this worker (pid %d)", os.getpid())
         return True

@@ -9,7 +9,8 @@ folder):
 - ``<file>.lock``: the worker holding an exclusive ``flock`` on it is the checker. The
   kernel releases the lock when that process dies, so another worker takes it over at its
   next poll. ``flock`` (not ``fcntl``'s record locks) belongs to the open file, so two apps
-  in one process (the tests) are two contenders as well.
+  in one process (the tests) are two contenders as well. A worker that has been told to
+  stop takes nothing over (:mod:`verifier_app._stopping`): on a plain stop all of them go.
 - ``<file>``: the checker's latest :class:`~verifier_app._drift.DriftState` as JSON, written
   to a temporary file and renamed over it, so a reader sees the old state or the new one,
   never half of one. The others look at its modification time every poll and read it only
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,10 +42,13 @@ class CheckerLock:
 
     Args:
         path: the lock file (created 0600, in a 0700 folder, when missing).
+        stopping: set when this process was told to stop (:mod:`verifier_app._stopping`);
+            :meth:`claim` then takes no job up.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stopping: threading.Event | None = None) -> None:
         self.path = path
+        self.stopping = stopping
         self._fd: int | None = None
 
     @property
@@ -64,6 +69,17 @@ class CheckerLock:
             return False
         self._fd = fd
         return True
+
+    def claim(self) -> bool:
+        """Whether this process does the elected job now: it holds the lock, not stopping.
+
+        It takes the lock when it is free. A stopping worker keeps a lock it holds until it closes, and takes none: on a plain
+        stop every worker is going, and a job taken up only to be dropped is a full replay
+        started for nothing (or two syncs at once, the old holder's still finishing).
+        """
+        if self.stopping is not None and self.stopping.is_set():
+            return False
+        return self.try_acquire()
 
     def release(self) -> None:
         """Give the lock up (closing the file releases it)."""

@@ -82,7 +82,7 @@ class MirrorFollower:
                 self.on_change()
 
     def _sync(self) -> float:
-        if self.status.forked or not self.lock.try_acquire():
+        if self.status.forked or not self.lock.claim():
             return self.seconds
         try:
             progress = self.mirror.sync()

@@ -13,11 +13,10 @@ hold the past). Alerts about no entry (labels scanned unusually often) are sent 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import json
 import logging
 import os
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Final
 
 from fastapi.concurrency import run_in_threadpool
 
+from verifier_app._drift_share import CheckerLock
 from verifier_app._feed import MAX_ALERTS, read_alerts
 from verifier_app._settings import Settings
 from verifier_app._signing import AppRecorder
@@ -44,30 +44,24 @@ class AlertWebhook:
         holder: The app's recorder holder (its projection answers the alerts).
         settings: ``alert_webhook`` (the URL), ``resolver`` (alert links).
         state: The position file; ``<state>.lock`` elects the sending worker.
+        stopping: set when this worker was told to stop: it then sends nothing more and takes
+            the sending over from no one (:meth:`~verifier_app._drift_share.CheckerLock.claim`).
     """
 
-    def __init__(self, holder: AppRecorder, settings: Settings, state: Path) -> None:
+    def __init__(
+        self,
+        holder: AppRecorder,
+        settings: Settings,
+        state: Path,
+        stopping: threading.Event | None = None,
+    ) -> None:
         if settings.alert_webhook is None:
             raise ValueError("AlertWebhook needs AGRITRACE_ALERT_WEBHOOK")
         self.url = settings.alert_webhook
         self.holder = holder
         self.settings = settings
         self.state = state
-        self._lock_fd: int | None = None
-
-    def _locked(self) -> bool:
-        """Hold the lock (kept while this worker lives); False when another worker has it."""
-        if self._lock_fd is not None:
-            return True
-        self.state.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(f"{self.state}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._lock_fd = fd
-        return True
+        self._lock = CheckerLock(state.with_name(f"{state.name}.lock"), stopping)
 
     def _read_state(self) -> dict[str, Any] | None:
         try:
@@ -101,9 +95,9 @@ class AlertWebhook:
     def send_new(self) -> int:
         """Send the alerts since the last send (blocking); return how many were sent.
 
-        Returns 0 without sending when another worker holds the lock.
+        Returns 0 without sending when another worker holds the lock, or this one is stopping.
         """
-        if not self._locked():
+        if not self._lock.claim():
             return 0
         size = self.holder.ledger.size()
         state = self._read_state()
@@ -139,7 +133,4 @@ class AlertWebhook:
 
     def close(self) -> None:
         """Let another worker take the sending over."""
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.release()

@@ -364,6 +364,11 @@ def test_webhook_sends_new_alerts_once_and_retries_after_a_failure(
             assert hook.send_new() == 0  # sent once
             body = json.loads(_Receiver.received[-1])
             assert [(a["kind"], a["entry"]) for a in body["alerts"]] == [("complaint", seq)]
+            # Told to stop, it sends nothing more (the next sender picks the alert up).
+            hook._lock.stopping.set()
+            complaint_entry(send(client, gtin, form(client, gtin)))
+            assert hook.send_new() == 0
+            assert len(_Receiver.received) == 2
     finally:
         server.shutdown()
         server.server_close()

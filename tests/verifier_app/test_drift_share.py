@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,13 +104,13 @@ def test_a_later_drift_reaches_the_other_worker_and_replaces_its_cached_answers(
     assert scan(follower, world, world.season.released) == "unverified"
 
 
-def test_when_the_checker_stops_another_worker_takes_over(
-    world: SeasonWorld, tmp_path: Path
-) -> None:
-    state_file = tmp_path / "run" / "drift-8000.json"
-    # A short floor, so the new checker's paced full check comes within the test.
-    checker = worker(world, state_file, drift_full_seconds=0.1)
-    follower = worker(world, state_file, drift_full_seconds=0.1)
+@contextmanager
+def checker_and_follower(
+    world: SeasonWorld, state_file: Path, **settings: object
+) -> Iterator[tuple[TestClient, TestClient, Callable[[], None]]]:
+    """Two running workers, the first the checker, and a call that stops the checker."""
+    checker = worker(world, state_file, **settings)
+    follower = worker(world, state_file, **settings)
     stopped: list[bool] = []
 
     def stop_checker() -> None:  # once: at the test's step, or on the way out of a failure
@@ -126,6 +126,16 @@ def test_when_the_checker_stops_another_worker_takes_over(
         stack.enter_context(follower)
         wait_for(lambda: drift_state(follower.app).status == "clean", "no state followed")
         assert not monitor(follower).checking
+        yield checker, follower, stop_checker
+
+
+def test_when_the_checker_stops_another_worker_takes_over(
+    world: SeasonWorld, tmp_path: Path
+) -> None:
+    state_file = tmp_path / "run" / "drift-8000.json"
+    # A short floor, so the new checker's paced full check comes within the test.
+    with checker_and_follower(world, state_file, drift_full_seconds=0.1) as two:
+        checker, follower, stop_checker = two
         stop_checker()
         assert not monitor(checker).checking
         # The checker stopped (a dead process's lock goes the same way: the kernel drops it).
@@ -134,6 +144,25 @@ def test_when_the_checker_stops_another_worker_takes_over(
         tamper(world, f"UPDATE trace_lots SET status = 'released' WHERE key = '{recalled}'")
         wait_for(lambda: drift_state(follower.app).unresolved, "the new checker never checked")
         assert monitor(follower)._check is not None  # it checked itself
+
+
+def test_a_worker_told_to_stop_does_not_take_the_checks_over(
+    world: SeasonWorld, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # On a server's stop every worker gets SIGTERM: the checker's lock comes free at the end
+    # of its shutdown while the others may still drain; none of them takes the checks up.
+    with checker_and_follower(world, tmp_path / "run" / "drift-8000.json") as two:
+        checker, follower, stop_checker = two
+        follower_lock = monitor(follower)._checker
+        assert follower_lock is not None
+        assert follower_lock.stopping is not None
+        follower_lock.stopping.set()  # what its SIGTERM handler does
+        stop_checker()  # the checker's lifespan ends: its lock comes free
+        assert not monitor(checker).checking
+        with caplog.at_level(logging.INFO, logger="verifier_app"):
+            time.sleep(0.5)  # ten of the follower's polls
+        assert not monitor(follower).checking
+        assert "drift checks run in this worker" not in caplog.text
 
 
 def test_a_stale_or_broken_state_file_is_ignored_by_a_follower(
