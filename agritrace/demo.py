@@ -194,6 +194,10 @@ def _report(folder: Path, ledger: Ledger, season: Season) -> Path:
     return path
 
 
+#: Scan pages judge best-before dates by the date in Beijing time (Xinjiang's sheds keep it).
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
 def _line(console: Console, text: str) -> None:
     console.print(escape(text), highlight=False, soft_wrap=True)
 
@@ -300,6 +304,11 @@ def run_demo(folder: Path, console: Console, *, force: bool = False) -> Season:
     return season
 
 
+def _past(best_before: str | None, today: dt.date) -> bool:
+    """Whether a lot's best-before date (ISO) is before ``today``."""
+    return best_before is not None and dt.date.fromisoformat(best_before) < today
+
+
 def _rebuild_command(folder: Path) -> str:
     return f"{_program()} demo --folder {shlex.quote(str(folder))} --force"
 
@@ -312,12 +321,23 @@ def _tour(folder: Path, season: Season, console: Console) -> None:
         jujube = projection.summary(season.jujube_gtin, season.jujube_released)
     trust = TrustFile.load(folder / "trust.toml")
     _line(console, "lots to look at:")
-    for lot, summary in statuses.items():
-        if summary is not None:
-            why = f" — {summary.reason}" if summary.reason else ""
-            _line(console, f"  {lot:<12} {summary.status.value}{why}")
+    today = dt.datetime.now(BEIJING).date()
+    shown = [(lot, s, f" — {s.reason}" if s.reason else "") for lot, s in statuses.items() if s]
     if jujube is not None:
-        _line(console, f"  {season.jujube_released:<12} {jujube.status.value} (jujubes)")
+        shown.append((season.jujube_released, jujube, " (jujubes)"))
+    for lot, summary, why in shown:
+        _line(console, f"  {lot:<12} {summary.status.value}{why}")
+    passed = [s for _, s, _ in shown if _past(s.best_before, today)]
+    if passed:
+        first = min(s.harvested or "" for s in passed)
+        # A newcomer opening the "released" lot sees a red "past its best-before" line over
+        # the green check; say why before they think the demo is broken.
+        _line(
+            console,
+            f"  (the demo's season is the same on every run, harvested from {first}: "
+            f"{len(passed)} of these lots are past their best-before dates today, and their "
+            "pages say so beside the verified facts)",
+        )
     labels = ", ".join(trust.label_keys)
     _line(
         console,

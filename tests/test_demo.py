@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +19,7 @@ from PIL import Image
 from typer.testing import CliRunner, Result
 
 from agritrace.cli import app
-from agritrace.demo import RESOLVER, serve_command
+from agritrace.demo import RESOLVER, _past, serve_command
 from labels import load_public_key, parse_digital_link, verify_link
 from ledger import Ledger
 from traceability import LotStatus, Projection
@@ -51,6 +52,16 @@ def test_demo_prints_counts_statuses_and_an_audit(demo: tuple[Path, str]) -> Non
     assert re.search(r"SB26-H04\s+on_hold — cold-chain-precool", out)
     assert re.search(r"SB26-H03-SU\s+on_hold — residue-above-mrl", out)
     assert re.search(r"SB26-H02-SU\s+recalled — recall of", out)
+    # The season is dated June 2026 on every run: its "released" lot's page has a red
+    # "past its best-before date" line today, and the tour says why before anyone wonders.
+    assert re.search(r"harvested from 2026-06-01: \d of these lots are past their", out)
+
+
+def test_a_best_before_date_is_past_only_after_its_day() -> None:
+    today = date(2026, 6, 9)
+    assert _past("2026-06-08", today)
+    assert not _past("2026-06-09", today)
+    assert not _past(None, today)
 
 
 def test_demo_prints_the_serve_command_and_the_pages(demo: tuple[Path, str]) -> None:
