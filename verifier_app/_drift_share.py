@@ -73,9 +73,10 @@ class CheckerLock:
     def claim(self) -> bool:
         """Whether this process does the elected job now: it holds the lock, not stopping.
 
-        It takes the lock when it is free. A stopping worker keeps a lock it holds until it closes, and takes none: on a plain
-        stop every worker is going, and a job taken up only to be dropped is a full replay
-        started for nothing (or two syncs at once, the old holder's still finishing).
+        It takes the lock when it is free. A stopping worker keeps a lock it holds until it
+        closes, and takes none: on a plain stop every worker is going, and a job taken up
+        only to be dropped is a full replay started for nothing (or two syncs at once, the
+        old holder's still finishing).
         """
         if self.stopping is not None and self.stopping.is_set():
             return False
