@@ -323,6 +323,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
         settings.auth_failures_per_minute / 60,
         settings.api_rate_per_second,
         settings.api_burst,
+        shared=settings.rate_file,  # one budget across the workers, as the resolver's
     )
     app.state.sessions = SessionStore(settings.session_folder())
 

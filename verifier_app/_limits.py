@@ -24,12 +24,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verifier_app._errors import RateLimitedError, error_body
+from verifier_app._shared_buckets import SharedRateLimiter
 
 __all__ = [
     "MAX_PATH_BYTES",
@@ -216,6 +218,10 @@ class AuthLimits:
         rate: Requests per second an accepted token (and separately its address) may make.
         burst: Requests a token (and its address) may make at once.
         clock: Monotonic clock, for tests.
+        shared: Keep the buckets in ``<shared>.auth-failures`` and ``<shared>.api``, files
+            every worker of the server maps (:mod:`verifier_app._shared_buckets`), so that
+            N workers do not give an address N times the guesses or a token N times the
+            rate; None: in this process's memory.
     """
 
     def __init__(
@@ -225,9 +231,18 @@ class AuthLimits:
         rate: float,
         burst: int,
         clock: Callable[[], float] = time.monotonic,
+        shared: Path | None = None,
     ) -> None:
-        self.failures = RateLimiter(failures_per_second, failure_burst, clock)
-        self.use = RateLimiter(rate, burst, clock)
+        self.failures: Buckets
+        self.use: Buckets
+        if shared is None:
+            self.failures = RateLimiter(failures_per_second, failure_burst, clock)
+            self.use = RateLimiter(rate, burst, clock)
+        else:
+            failures = shared.with_name(f"{shared.name}.auth-failures")
+            self.failures = SharedRateLimiter(failures, failures_per_second, failure_burst, clock)
+            use = shared.with_name(f"{shared.name}.api")
+            self.use = SharedRateLimiter(use, rate, burst, clock)
 
     def check_address(self, address: str) -> None:
         """Refuse an address that spent its failures, before its token is even looked at.

@@ -142,6 +142,40 @@ def test_two_apps_over_one_file_refuse_the_address_together(
     assert refused.headers["X-Content-Type-Options"] == "nosniff"  # headers still added
 
 
+def test_two_apps_over_one_file_share_the_credential_limits(
+    app_world: AppWorld, tmp_path: Path
+) -> None:
+    """Guesses and a token's use count once across workers (they were per worker)."""
+    options = {"rate_file": tmp_path / "run" / "rate.buckets", "auth_failure_burst": 3,
+               "auth_failures_per_minute": 0.06, "api_burst": 3,
+               "api_rate_per_second": 0.001}  # fmt: skip
+    audits = "/api/v1/audits/some-id"  # the regulator's: a token's request, one each
+    wrong = {"Authorization": "Bearer not-a-known-token"}
+    with (
+        TestClient(create_app(app_world.settings(**options))) as first,
+        TestClient(create_app(app_world.settings(**options))) as second,
+    ):
+        guesses = [first.get(audits, headers=wrong).status_code for _ in range(2)]
+        guesses += [second.get(audits, headers=wrong).status_code for _ in range(2)]
+        # The address spent its failures in both workers together: the right token waits.
+        late = second.get(audits, headers=app_world.auth("regulator")).status_code
+    assert guesses == [401, 401, 401, 429]
+    assert late == 429
+    # A token's budget: a fresh pair of workers (new files), three requests in all.
+    options["rate_file"] = tmp_path / "run2" / "rate.buckets"
+    with (
+        TestClient(create_app(app_world.settings(**options))) as first,
+        TestClient(create_app(app_world.settings(**options))) as second,
+    ):
+        regulator = app_world.auth("regulator")
+        used = [first.get(audits, headers=regulator).status_code for _ in range(2)]
+        used += [second.get(audits, headers=regulator).status_code for _ in range(2)]
+    assert 429 not in used[:3]
+    assert used[3] == 429  # per-worker buckets would have allowed six
+    assert (tmp_path / "run2" / "rate.buckets.api").exists()
+    assert (tmp_path / "run" / "rate.buckets.auth-failures").exists()
+
+
 @pytest.mark.slow
 def test_serve_with_two_workers_gives_an_address_one_budget(
     app_world: AppWorld, tmp_path: Path
