@@ -201,7 +201,7 @@ def create_app(settings: Settings, *, lot_lookup: LotLookup | None = None) -> Fa
     if ledger.log_signer is not None and folder.exists(settings.status_map_key):
         # Every checkpoint this server signs ends with the lot-status map (docs/trust.md).
         seal_with_status_map(ledger, folder.load(settings.status_map_key))
-    audits = AuditJobs(ledger)
+    audits = AuditJobs(ledger, shared=settings.audit_folder)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -204,8 +204,9 @@ def with_run_files(deployment: Deployment, port: int) -> Deployment:
     """Give each member the files its server's workers share, as ``agritrace serve`` does.
 
     A member whose file sets none gets ``run/rate-<port>.buckets`` (one rate budget per
-    address across workers) and ``run/drift-<port>.json`` (one drift checker) next to its
-    key folder: the same files a single cooperative's ``serve`` uses, so they are its own.
+    address across workers), ``run/drift-<port>.json`` (one drift checker) and
+    ``run/audits-<port>`` (audits polled on any worker) next to its key folder: the same
+    files a single cooperative's ``serve`` uses, so they are its own.
     """
     members = []
     for member in deployment.members:
@@ -216,6 +217,8 @@ def with_run_files(deployment: Deployment, port: int) -> Deployment:
             update["rate_file"] = run / f"rate-{port}.buckets"
         if s.drift_state_file is None:
             update["drift_state_file"] = run / f"drift-{port}.json"
+        if s.audit_folder is None:
+            update["audit_folder"] = run / f"audits-{port}"
         members.append(Member(member.slug, member.name, s.model_copy(update=update)))
     return Deployment(deployment.file, deployment.name, tuple(members), deployment.regulator_tokens)
 

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
             holding the lock ``<file>.lock`` checks and writes it, the others read it
             (``agritrace serve`` names one in its run folder); None: each process checks
             on its own.
+        audit_folder: A folder the workers share audit jobs through, a file each, so an
+            audit's progress can be polled on any worker (``agritrace serve`` names
+            ``run/audits-<port>``); None: a job is known to the process that runs it.
         sessions: Folder of the server-side sessions (created 0700); default: a
             ``sessions`` folder next to the key folder.
         api_rate_per_second: Requests per second one token, and one address, may make with
@@ -184,6 +187,7 @@ class Settings(BaseSettings):
     drift_full_seconds: Annotated[float, Field(gt=0)] = 300.0
     drift_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
     drift_state_file: Path | None = None
+    audit_folder: Path | None = None
     sessions: Path | None = None
     # A lab uploading batches or a packer's form makes a few requests a second; 20/s with
     # a burst of 100 never slows them and still caps a leaked token.

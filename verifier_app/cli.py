@@ -141,6 +141,7 @@ def _serve_deployment(file: Path, demo: bool, port: int) -> None:
     from verifier_app._deployment import DeploymentError, load_deployment, with_run_files
     from verifier_app._deployment_app import DEPLOYMENT_ENV, PORT_ENV, create_deployment_app
     from verifier_app._deployment_routing import PrefixConflictError
+    from verifier_app.regulator._audit_share import AuditShelf
 
     # Workers are separate processes: they load the same file, named in the environment.
     os.environ[DEPLOYMENT_ENV] = str(file.resolve())
@@ -160,6 +161,8 @@ def _serve_deployment(file: Path, demo: bool, port: int) -> None:
         state = member.settings.drift_state_file
         if state is not None:
             state.unlink(missing_ok=True)
+        if member.settings.audit_folder is not None:
+            AuditShelf(member.settings.audit_folder).clear()
 
 
 def _check_single(db: str | None, demo: bool, port: int, read_only: bool) -> str:
@@ -170,6 +173,7 @@ def _check_single(db: str | None, demo: bool, port: int, read_only: bool) -> str
     from verifier_app._app import create_app
     from verifier_app._auth import TokenFileError
     from verifier_app._settings import Settings
+    from verifier_app.regulator._audit_share import AuditShelf
 
     # Workers are separate processes that read their settings from the environment.
     if db is not None:
@@ -187,6 +191,9 @@ def _check_single(db: str | None, demo: bool, port: int, read_only: bool) -> str
         if settings.drift_state_file is None:
             # One drift checker for all the workers, which publishes its state in a file.
             os.environ["AGRITRACE_DRIFT_STATE_FILE"] = str(run / f"drift-{port}.json")
+        if settings.audit_folder is None:
+            # An audit's progress, answered by whichever worker the poll lands on.
+            os.environ["AGRITRACE_AUDIT_FOLDER"] = str(run / f"audits-{port}")
         settings = Settings()
     except ValidationError as e:
         first = e.errors()[0]
@@ -204,4 +211,7 @@ def _check_single(db: str | None, demo: bool, port: int, read_only: bool) -> str
     if settings.drift_state_file is not None:
         # A state left by an earlier run speaks of a database that may have changed since.
         settings.drift_state_file.unlink(missing_ok=True)
+    if settings.audit_folder is not None:
+        # Jobs of an earlier run's workers: their process ids may belong to others by now.
+        AuditShelf(settings.audit_folder).clear()
     return "verifier_app._app:create_app_from_env"

@@ -31,6 +31,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AGRITRACE_DEMO",
         "AGRITRACE_RATE_FILE",
         "AGRITRACE_DRIFT_STATE_FILE",
+        "AGRITRACE_AUDIT_FOLDER",
     ):
         monkeypatch.setenv(name, "")  # recorded, so the teardown removes what serve sets
     for name in list(os.environ):
@@ -77,6 +78,10 @@ def test_serve_runs_the_app_factory_with_the_options(
     stale = app_world.keys.parent / "run" / "drift-8123.json"
     stale.parent.mkdir(exist_ok=True)
     stale.write_text('{"status": "drift"}')
+    # So must an audit job of an earlier run's worker (its process id may be another's now).
+    old_job = app_world.keys.parent / "run" / "audits-8123" / f"{'ab' * 16}.json"
+    old_job.parent.mkdir()
+    old_job.write_text("{}")
     result = runner.invoke(
         app,
         ["serve", "--db", app_world.url, "--host", "0.0.0.0", "--port", "8123", "--workers", "3"],
@@ -91,6 +96,8 @@ def test_serve_runs_the_app_factory_with_the_options(
     # One drift checker per server: the workers share its state through the run folder.
     assert os.environ["AGRITRACE_DRIFT_STATE_FILE"] == str(stale)
     assert not stale.exists()
+    assert os.environ["AGRITRACE_AUDIT_FOLDER"] == str(old_job.parent)
+    assert not old_job.exists()
 
 
 @pytest.mark.usefixtures("clean_env")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.verifier_app.conftest import write_token_file
 from verifier_app import DeploymentError, load_deployment
+from verifier_app._deployment import with_run_files
 from verifier_app._deployment_paths import prefix_cookie, prefix_html, prefix_json
 
 
@@ -53,6 +54,16 @@ def test_a_good_file_gives_each_member_its_own_settings_read_from_the_files_fold
     assert b.settings.tokens == folder / "b" / "tokens.toml"
     assert a.settings.resolver == b.settings.resolver == "https://id.shufu.example"
     assert a.settings.session_folder() != b.settings.session_folder()
+
+
+def test_serve_gives_each_member_its_own_shared_run_files(folder: Path) -> None:
+    file = _write(folder, GOOD_HEAD + _member("a") + _member("b"))
+    a, b = with_run_files(load_deployment(file), 8080).members
+    for member, slug in ((a, "a"), (b, "b")):
+        run = folder / slug / "run"
+        assert member.settings.rate_file == run / "rate-8080.buckets"
+        assert member.settings.drift_state_file == run / "drift-8080.json"
+        assert member.settings.audit_folder == run / "audits-8080"
 
 
 def test_the_environment_does_not_leak_into_members(

@@ -1,8 +1,8 @@
 """Audits run in the background: one at a time, their progress readable while they run.
 
-Jobs live in this process's memory. With ``--workers N`` a job's progress is only known to
-the worker that started it (a poll that lands on another worker gets 404); deployments
-running audits over the API with several workers need sticky sessions or one audit worker.
+Jobs live in this process's memory, and with a shared folder (``serve`` names
+``run/audits-<port>``) also in a file each, so a poll that lands on another of the server's
+workers is answered too (:mod:`verifier_app.regulator._audit_share`).
 """
 
 from __future__ import annotations
@@ -12,48 +12,30 @@ import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
+from pathlib import Path
 
-from ledger import AuditReport, Ledger, LedgerError
+from ledger import Ledger, LedgerError
+from verifier_app.regulator._audit_share import AuditJob, AuditShelf
 
 __all__ = ["AuditJob", "AuditJobs"]
 
 _log = logging.getLogger("verifier_app.audits")
 
-Status = Literal["queued", "running", "done", "failed"]
-
-
-@dataclass(frozen=True)
-class AuditJob:
-    """A snapshot of one audit's state.
-
-    Attributes:
-        id: The job's id (random, unguessable).
-        requested_by: The actor who started it.
-        status: ``queued``, ``running``, ``done`` (a verdict exists) or ``failed`` (the
-            audit itself could not run; ``error`` says why).
-        checked: Entries checked so far.
-        total: Entries in the log when the audit started (0 until it starts).
-        report: The audit's report once done.
-        error: Why the audit could not run, when it failed.
-    """
-
-    id: str
-    requested_by: str
-    status: Status = "queued"
-    checked: int = 0
-    total: int = 0
-    report: AuditReport | None = None
-    error: str | None = None
-
 
 class AuditJobs:
-    """Runs audits of one ledger on a single background thread and keeps their state."""
+    """Runs audits of one ledger on a single background thread and keeps their state.
 
-    def __init__(self, ledger: Ledger, keep: int = 100) -> None:
+    Args:
+        ledger: the log to audit.
+        keep: how many of its jobs this process remembers (the oldest are forgotten).
+        shared: a folder the server's workers share jobs through; None: this process only.
+    """
+
+    def __init__(self, ledger: Ledger, keep: int = 100, shared: Path | None = None) -> None:
         self.ledger = ledger
         self.keep = keep
+        self._shelf = None if shared is None else AuditShelf(shared)
         self._jobs: OrderedDict[str, AuditJob] = OrderedDict()
         self._lock = threading.Lock()
         # One thread: an audit already uses every core for long logs (worker processes).
@@ -73,17 +55,28 @@ class AuditJobs:
             trusted_root_key: The root public key known out of band.
         """
         job = AuditJob(uuid.uuid4().hex, requested_by)
+        forgotten = []
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > self.keep:
-                self._jobs.popitem(last=False)
+                forgotten.append(self._jobs.popitem(last=False)[0])
+        if self._shelf is not None:
+            self._shelf.put(job)
+            for old in forgotten:
+                self._shelf.drop(old)
         self._executor.submit(self._run, job.id, held_checkpoint, trusted_root_key)
         return job
 
     def get(self, job_id: str) -> AuditJob | None:
-        """Return the job's current state, or None if unknown (or long forgotten)."""
+        """Return the job's current state, or None if unknown (or long forgotten).
+
+        A job another worker of the server runs is read from the shared folder.
+        """
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is None and self._shelf is not None:
+            return self._shelf.get(job_id)
+        return job
 
     def close(self) -> None:
         """Stop taking jobs and wait for the running one."""
@@ -92,8 +85,11 @@ class AuditJobs:
     def _update(self, job_id: str, **changes: object) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is not None:
-                self._jobs[job_id] = replace(job, **changes)  # type: ignore[arg-type]
+            if job is None:
+                return
+            job = self._jobs[job_id] = replace(job, **changes)  # type: ignore[arg-type]
+        if self._shelf is not None:
+            self._shelf.put(job)
 
     def _run(
         self, job_id: str, held_checkpoint: bytes | None, trusted_root_key: bytes | None

@@ -139,7 +139,7 @@ def audit_progress(request: Request, caller: Regulator, audit_id: str) -> HTMLRe
     audits: AuditJobs = request.app.state.audits
     job = audits.get(audit_id)
     if job is None:
-        raise NotFoundError(f"no audit {audit_id!r} (audits are kept by the worker that ran them)")
+        raise NotFoundError(f"no audit {audit_id!r} (the last 100 of each worker are kept)")
     running = job.status in ("queued", "running")
     headers = {"Refresh": "2"} if running else {}
     context = {"job": job, "running": running}
