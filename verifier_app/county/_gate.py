@@ -68,8 +68,9 @@ class CountyGate:
         self._table = TokenTable({})
         self._reload()
         self.sessions = SessionStore(sessions or tokens.parent / "county-sessions")
-        # The members' defaults (verifier_app/_settings.py): 10 refusals, then 10 a minute.
-        self.limits = AuthLimits(10, 10 / 60, 20.0, 40)
+        # The members' defaults (verifier_app/_settings.py): 10 refusals, then 10 a minute;
+        # in files beside the token file, one budget for all of the server's workers.
+        self.limits = AuthLimits(10, 10 / 60, 20.0, 40, shared=tokens.parent / "county-limits")
 
     def _reload(self) -> TokenTable:
         stat = os.stat(self._path)  # a missing file is an error at start, as for members

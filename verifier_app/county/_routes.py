@@ -20,7 +20,6 @@ from traceability import (
     LOT_FILTERS,
     Alliance,
     AllianceMember,
-    MemberAudit,
     UnknownError,
     ValidationError,
     trace_across,
@@ -29,6 +28,7 @@ from verifier_app._negotiate import page_language
 from verifier_app._pages import render_page
 from verifier_app._session import csrf_value, safe_next
 from verifier_app._session_store import Session
+from verifier_app.county._audit_file import CountyAudits
 from verifier_app.county._gate import COOKIE, PRE_COOKIE, CountyGate, SignInRefusal, set_cookie
 from verifier_app.county._views import counts_view, dashboard_view, trace_view
 from verifier_app.county._wording import COUNTY_WORDING
@@ -59,7 +59,9 @@ def router_for(
     """
     gate = CountyGate(tokens, sessions)
     router = APIRouter(include_in_schema=False)
-    audits: dict[str, tuple[datetime, MemberAudit]] = {}  # the last audit of each member
+    # The last audit of each member, in a file every worker reads (a redirect after the
+    # audit may land on another worker).
+    kept = CountyAudits(tokens.parent / "county-audits.json")
 
     def base(request: Request) -> str:
         path = request.url_for("county_home").path
@@ -102,6 +104,7 @@ def router_for(
             return found
         session, caller = found
         together = alliance()
+        audits = kept.last()
         rows, total = counts_view(together.counts())
         # Links between logs as the last audit found them: checking every link reads two
         # entries each (bench/county.py), too much for every view of this page.
@@ -172,6 +175,7 @@ def router_for(
             return found
         session, caller = found
         slugs = [m.slug for m in members()]
+        audits = kept.last()
         done = [(audits[s][0], audits[s][1]) for s in slugs if s in audits]
         return page(request, "audit.html", {"done": done, "caller": caller}, session)
 
@@ -185,9 +189,7 @@ def router_for(
         if csrf != csrf_value(session.id):
             context = {"caller": caller, "message": "cty_foreign_form"}
             return page(request, "refused.html", context, session, 403)
-        now = datetime.now(UTC)
-        for verdict in alliance().audit():
-            audits[verdict.member] = (now, verdict)
+        kept.record(datetime.now(UTC), alliance().audit())
         return RedirectResponse(f"{base(request)}audit", 303)
 
     @router.get("/sign-in", name="county_sign_in", response_class=HTMLResponse)
