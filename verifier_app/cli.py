@@ -6,9 +6,11 @@ Each worker builds its own app from the same ``AGRITRACE_*`` environment; append
 several workers are safe because the ledger serialises them in the database. The
 resolver's rate-limit buckets are one file the workers share (``AGRITRACE_RATE_FILE``,
 by default ``run/rate-<port>.buckets`` next to the key folder), so the limit per address
-is the same with one worker or many. Likewise one worker checks the projection for drift
-and publishes what it finds to the others (``AGRITRACE_DRIFT_STATE_FILE``, by default
-``run/drift-<port>.json``; ``verifier_app._drift_share``).
+is the same with one worker or many; the credential limits sit in files beside it. Likewise
+one worker checks the projection for drift and publishes what it finds to the others
+(``AGRITRACE_DRIFT_STATE_FILE``, by default ``run/drift-<port>.json``;
+``verifier_app._drift_share``), and an audit's progress is written where any worker can
+answer a poll (``AGRITRACE_AUDIT_FOLDER``, by default ``run/audits-<port>``).
 
 ``--env-file FILE`` reads settings from a dotenv file (``AGRITRACE_NAME=value`` lines, as
 ``agritrace demo`` writes its ``serve.env``) into the environment the workers inherit; a
