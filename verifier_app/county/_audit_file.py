@@ -7,7 +7,9 @@ another. Kept in one worker's memory, the verdicts showed on about half the view
 read, merged and replaced under an exclusive ``flock`` (two audits finishing together both
 land), written to a temporary file and renamed, so a reader sees the old map or the new one.
 Readers parse it again only when its modification time or size changed. The file keeps the
-last audit across restarts too: the pages say when it ran.
+last audit across restarts too: the pages say when it ran. The file (0600) is the server
+account's, like the databases and keys beside it: its verdicts are as trustworthy as the
+server that wrote them.
 """
 
 from __future__ import annotations

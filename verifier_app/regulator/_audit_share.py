@@ -9,6 +9,10 @@ of one. A worker asked about a job it does not hold reads that file. A job left 
 regulator's page does not wait for ever.
 
 Job ids are 32 random hex digits: anything else is refused before a path is built from it.
+The folder (0700) and its files (0600) are the server account's: whoever can write them can
+also write the database and the keys, so a verdict read from them is as trustworthy as the
+server itself, as one kept in its memory was. An auditor who trusts no server runs
+``agritrace audit`` or ``agritrace verify`` from its own copy (docs/trust.md).
 """
 
 from __future__ import annotations
