@@ -79,7 +79,8 @@ class CountyAudits:
         """Keep ``audits`` as their members' last, run at ``at``.
 
         Raises:
-            OSError: the file cannot be written (the audit ran; the page says it failed).
+            OSError: the file cannot be written (the request then fails as any other would:
+                the server's error page, the error in its log).
         """
         done = {a.member: _audit_to_json(at, a) for a in audits}  # before the lock: slow
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
