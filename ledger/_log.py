@@ -185,6 +185,15 @@ class Ledger:
         """Return how many entries the log holds (committed)."""
         return self._store.head().size
 
+    @property
+    def writes(self) -> int:
+        """How many write transactions this object has ended (committed or rolled back).
+
+        It changes with every append, checkpoint and cosignature made through this object;
+        other processes' writes are not counted (read the head to see them).
+        """
+        return self._store.writes
+
     def head(self) -> LogHead:
         """Return the committed size and the latest checkpoint's size (one query)."""
         with self._store.read() as conn:

@@ -99,8 +99,9 @@ class Settings(BaseSettings):
             ``trace.status_map`` entry ending each checkpoint; when the folder lacks it,
             checkpoints carry no map and pages say they were not checked for omissions.
         scan_freshness_seconds: How long the resolver reuses its read of the log's size
-            before reading it again; an append (a recall, a hold) shows on scans at most
-            this much later. 0 reads it on every scan.
+            before reading it again; an append (a recall, a hold) by another process shows
+            on scans at most this much later, one through this process on the next scan.
+            0 reads it on every scan.
         drift_full_seconds: The shortest interval between two full checks of the
             projection against a replay of the whole log (``verifier_app._drift``); a
             large log waits longer (20 times the last full check's duration), so full

@@ -73,6 +73,10 @@ class Store(KeyRows, PublishedRows, BulkRows):
         self._nodes_query = select(nodes.c.node, nodes.c.hash).where(
             nodes.c.log_id == log_id, nodes.c.node.in_(bindparam("ids", expanding=True))
         )
+        #: Write transactions this object has ended (committed or not). Readers that keep
+        #: what they read for a while (the resolver's log version) compare it to see this
+        #: process's own writes at once; other processes' writes they learn by reading.
+        self.writes = 0
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -137,12 +141,15 @@ class Store(KeyRows, PublishedRows, BulkRows):
         """Open a write transaction holding the log's append lock; yield it and the head."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(ledger_write=True)
-            with conn.begin():
-                query = select(heads).where(heads.c.log_id == self.log_id)
-                if not self._is_sqlite:
-                    query = query.with_for_update()
-                row = conn.execute(query).one()
-                yield conn, Head(**row._mapping)
+            try:
+                with conn.begin():
+                    query = select(heads).where(heads.c.log_id == self.log_id)
+                    if not self._is_sqlite:
+                        query = query.with_for_update()
+                    row = conn.execute(query).one()
+                    yield conn, Head(**row._mapping)
+            finally:
+                self.writes += 1
 
     @contextmanager
     def cas(self) -> Iterator[Connection]:
@@ -153,8 +160,11 @@ class Store(KeyRows, PublishedRows, BulkRows):
         """
         with self.engine.connect() as conn:
             conn = conn.execution_options(ledger_write=True)
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self.writes += 1
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -125,14 +125,7 @@ def test_a_recall_shows_on_the_first_scan_after_the_log_grows(
     before = client.get(page, params={"lang": "en"})
     assert 'class="banner released unchecked"' in before.text
     assert client.get(page, headers=JSON).json()["status"] == "verified"
-    recall = Recall.from_body(
-        {
-            "lot": {"gtin": s.gtin, "lot": s.released},
-            "reason": "listeria found in a retained sample",
-            "time": "2026-06-10T09:00:00+08:00",
-        }
-    )
-    _record(copy, season[0] / "keys", recall, "coop-admin")
+    _record(copy, season[0] / "keys", _recall(s), "coop-admin")
     after = client.get(page, params={"lang": "en"})
     assert 'class="banner recalled unchecked"' in after.text
     assert "listeria" in after.text
@@ -260,6 +253,49 @@ def test_the_log_version_is_reused_only_within_its_freshness(copy: Path) -> None
         now[0] += 0.2
         assert version.cached() is None
         assert LogVersion(ledger).cached() is None  # freshness 0: always read
+
+
+def _recall(s: Season) -> Recall:
+    return Recall.from_body(
+        {
+            "lot": {"gtin": s.gtin, "lot": s.released},
+            "reason": "listeria found in a retained sample",
+            "time": "2026-06-10T09:00:00+08:00",
+        }
+    )
+
+
+def test_a_write_through_the_ledger_ends_the_reuse_at_once(
+    copy: Path, season: tuple[Path, Season]
+) -> None:
+    now = [100.0]
+    keys = KeyFolder(season[0] / "keys")
+    with Ledger.open(f"sqlite:///{copy / 'ledger.db'}") as ledger:
+        version = LogVersion(ledger, freshness=5, clock=lambda: now[0])
+        read = version.read()
+        assert version.cached() == read
+        Recorder(ledger).record(_recall(season[1]), keys.load("coop-admin"))
+        assert version.cached() is None  # still "fresh" by the clock, but written since
+        assert version.read() == (read[0] + 1, read[1])
+        assert version.cached() == (read[0] + 1, read[1])
+
+
+def test_a_recall_made_on_this_server_shows_on_the_next_scan_within_the_freshness(
+    copy: Path, season: tuple[Path, Season]
+) -> None:
+    _, s = season
+    # Five seconds: without the write count, the scan after the recall would be answered
+    # from the page kept before it (a regulator's own recall, not shown to them).
+    settings = _settings(copy, copy / "no-keys", scan_freshness_seconds=5)
+    with TestClient(create_app(settings)) as c:
+        page = f"/01/{s.gtin}/10/{s.released}"
+        before = c.get(page, params={"lang": "en"})
+        assert 'class="banner released unchecked"' in before.text
+        recorder: Recorder = c.app.state.recorder.recorder  # type: ignore[attr-defined]
+        recorder.record(_recall(s), KeyFolder(season[0] / "keys").load("coop-admin"))
+        after = c.get(page, params={"lang": "en"})
+        assert 'class="banner recalled unchecked"' in after.text
+        assert c.get(page, headers=JSON).json()["status"] == "recalled"
 
 
 @pytest.mark.parametrize(

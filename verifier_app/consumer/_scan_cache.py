@@ -241,7 +241,9 @@ class LogVersion:
         ledger: The app's ledger.
         freshness: Seconds a read version may be reused. 0 (the default) reads the head on
             every call, so an answer is never older than the request; a positive value
-            saves that one query under load and lets a status lag by up to that long.
+            saves that one query under load and lets a status lag by up to that long, but
+            only a status written by another process: a write through this ledger (a
+            recall decided on this server) ends the reuse at once.
         clock: Monotonic seconds (tests pass their own).
     """
 
@@ -253,13 +255,17 @@ class LogVersion:
         self._clock = clock
         self._lock = threading.Lock()
         # One tuple, replaced whole: the event loop reads it while a pool thread writes.
-        self._last: tuple[float, Version] = (float("-inf"), (-1, -1))
+        self._last: tuple[float, Version, int] = (float("-inf"), (-1, -1), -1)
         self._reading: asyncio.Future[Version] | None = None
 
     def cached(self) -> Version | None:
-        """The version read less than ``freshness`` seconds ago, or None (read it then)."""
-        read_at, version = self._last
-        if self._clock() - read_at < self.freshness:
+        """The version read less than ``freshness`` seconds ago, or None (read it then).
+
+        None too when this process wrote to the log since that read: whoever decided a
+        recall here and scans the lot next must see it, not a page kept from before.
+        """
+        read_at, version, writes = self._last
+        if self._clock() - read_at < self.freshness and writes == self._ledger.writes:
             return version
         return None
 
@@ -298,10 +304,12 @@ class LogVersion:
     def read(self) -> Version:
         """Read the head row now (one query) and remember what it said."""
         started = self._clock()
+        # Counted before the read: a write ending during it makes this read stale at once.
+        writes = self._ledger.writes
         head = self._ledger.head()
         version = (head.size, head.checkpoint_size)
         with self._lock:
             # A slower, older read must not overwrite a newer one.
             if started >= self._last[0]:
-                self._last = (started, version)
+                self._last = (started, version, writes)
         return version
