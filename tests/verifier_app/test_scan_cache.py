@@ -61,6 +61,15 @@ def _settings(folder: Path, keys: Path, **options: Any) -> Settings:
 
 
 @pytest.fixture
+def lasting(copy: Path) -> TestClient:
+    """A server (not started: ``with`` it) that reuses its read of the log for 5 s.
+
+    No log key: no checkpoint publisher reading the head in the background meanwhile.
+    """
+    return TestClient(create_app(_settings(copy, copy / "no-keys", scan_freshness_seconds=5)))
+
+
+@pytest.fixture
 def client(copy: Path, season: tuple[Path, Season]) -> Iterator[TestClient]:
     settings = _settings(copy, season[0] / "keys", scan_freshness_seconds=0)
     with TestClient(create_app(settings)) as test_client:
@@ -97,12 +106,10 @@ def test_a_warm_scan_reads_only_the_log_head(
 
 
 def test_within_its_freshness_a_warm_scan_reads_nothing(
-    copy: Path, season: tuple[Path, Season]
+    lasting: TestClient, season: tuple[Path, Season]
 ) -> None:
     _, s = season
-    # No log key: no checkpoint publisher reading the head in the background meanwhile.
-    settings = _settings(copy, copy / "no-keys", scan_freshness_seconds=5)
-    with TestClient(create_app(settings)) as c:
+    with lasting as c:
         page = f"/01/{s.gtin}/10/{s.released}"
         assert c.get(page).status_code == 200
         assert c.get(page, headers=JSON).status_code == 200
@@ -281,13 +288,12 @@ def test_a_write_through_the_ledger_ends_the_reuse_at_once(
 
 
 def test_a_recall_made_on_this_server_shows_on_the_next_scan_within_the_freshness(
-    copy: Path, season: tuple[Path, Season]
+    lasting: TestClient, season: tuple[Path, Season]
 ) -> None:
     _, s = season
     # Five seconds: without the write count, the scan after the recall would be answered
     # from the page kept before it (a regulator's own recall, not shown to them).
-    settings = _settings(copy, copy / "no-keys", scan_freshness_seconds=5)
-    with TestClient(create_app(settings)) as c:
+    with lasting as c:
         page = f"/01/{s.gtin}/10/{s.released}"
         before = c.get(page, params={"lang": "en"})
         assert 'class="banner released unchecked"' in before.text
