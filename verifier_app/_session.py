@@ -29,9 +29,9 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from verifier_app._auth import ROLES, Caller, Role, TokenTable
-from verifier_app._errors import ApiError
+from verifier_app._errors import ApiError, UnauthenticatedError
 from verifier_app._i18n import Language
-from verifier_app._negotiate import page_language
+from verifier_app._negotiate import page_language, representation
 from verifier_app._pages import render_page
 from verifier_app._session_store import ABSOLUTE, Session, SessionStore
 
@@ -139,12 +139,20 @@ def current_session(request: Request) -> tuple[Session, Caller] | None:
     return found
 
 
+_FOR_SCRIPTS = (
+    "this page is for people signed in at /sign-in; a bearer token works on the API under "
+    "/api/v1 (the same actions and lists; described at /docs and /openapi.json)"
+)
+
+
 def page_caller(*roles: Role) -> Callable[[Request], Caller]:
     """Return a dependency admitting signed-in people holding one of ``roles``.
 
     Use as ``caller: Annotated[Caller, Depends(page_caller("packing_station"))]``. Not signed in
-    (or a token no longer in the token file): :class:`SignInRequiredError`; signed in
-    without one of the roles: :class:`WrongRoleError`.
+    (or a token no longer in the token file): :class:`SignInRequiredError` for a browser;
+    a script (a bearer token sent, or JSON asked for) gets 401 saying where its token works
+    instead of a redirect to a form it cannot fill. Signed in without one of the roles:
+    :class:`WrongRoleError`.
     """
     if not roles or not set(roles) <= ROLES:
         raise ValueError(f"expected roles from {sorted(ROLES)}, got {roles!r}")
@@ -153,6 +161,8 @@ def page_caller(*roles: Role) -> Callable[[Request], Caller]:
     def dependency(request: Request) -> Caller:
         found = current_session(request)
         if found is None:
+            if "authorization" in request.headers or representation(request) != "html":
+                raise UnauthenticatedError(_FOR_SCRIPTS)
             path = page_path(request)
             raise SignInRequiredError(f"{path}?{request.url.query}" if request.url.query else path)
         caller = found[1]

@@ -172,6 +172,22 @@ def test_pages_send_a_stranger_to_sign_in(client: TestClient, path: str) -> None
     assert response.headers["location"].startswith("/sign-in?next=")
 
 
+@pytest.mark.parametrize("path", ["/staff", "/regulator/audit", "/regulator/complaints"])
+def test_pages_tell_a_script_where_its_token_works(
+    client: TestClient, app_world: AppWorld, path: str
+) -> None:
+    # A redirect to a sign-in form is no answer for a script: it gets 401 and the API's place.
+    token = {"Authorization": f"Bearer {app_world.tokens['regulator']}"}
+    for headers in (token, {"Accept": "application/json"}, token | {"Accept": "text/html"}):
+        response = client.get(path, headers=headers, follow_redirects=False)
+        assert response.status_code == 401, (headers, response.status_code)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "/api/v1" in response.text
+    # The token itself still works where it belongs.
+    assert client.get("/api/v1/drift", headers=token).status_code == 200
+    assert client.get("/api/v1/drift").status_code == 401
+
+
 def test_token_roles_are_the_domains_roles() -> None:
     assert {r.value for r in DomainRole} == ROLES
 
