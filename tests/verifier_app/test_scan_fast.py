@@ -292,3 +292,22 @@ def test_guessing_unknown_lot_codes_costs_more_than_scanning_a_known_one(
     assert set(crowd) == {404}  # one surcharge, then the kept answer at one token each
     known = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
     assert {known.send(f"/01/{s.gtin}/10/{s.released}")[0] for _ in range(budget)} == {200}
+
+
+def test_a_kept_404_the_router_replays_after_reading_the_log_costs_one_token(
+    copy: Path,  # noqa: F811
+    season: tuple[Path, Season],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The surcharge is for building "no such lot", not for each read of the log's size."""
+    _, s = season
+    budget = UNKNOWN_LOT_COST + 3
+    world = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    page = f"/01/{s.gtin}/10/NO-SUCH-LOT"
+    statuses = []
+    for _ in range(4):
+        statuses.append(world.send(page)[0])
+        world.clock.now += 1  # each scan goes the long way: the version needs reading
+    assert len(world.routed) == 4  # all four through the router ...
+    assert statuses == [404, 404, 404, 404]  # ... one surcharge, then a token each
+    assert world.send(page)[0] == 429  # and the budget is spent (10 + 1 + 1 + 1)

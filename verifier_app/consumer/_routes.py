@@ -56,6 +56,7 @@ from verifier_app.consumer._proofs import (
 )
 from verifier_app.consumer._provenance import entry_facts, fact_entries
 from verifier_app.consumer._scan_cache import (
+    BUILT,
     Answer,
     AnswerCache,
     LogVersion,
@@ -575,15 +576,19 @@ async def _resolve(request: Request) -> Response:
     _, _, form, language, _, day = key
     if form != "linkset" and is_scan_path(request.url.path) and "/21/" in request.url.path:
         # A unit's answer counts its scan and shows the count: built afresh every time.
+        request.scope[BUILT] = True
         answer = await run_in_threadpool(_compute, request, form, language)
 
         return respond(answer, request)
+
+    def build() -> Answer:
+        # Marked only for the request that builds: the others waiting for it, and later
+        # replays, are answered from the kept bytes (the fast path's surcharge goes by this).
+        request.scope[BUILT] = True
+        return _compute(request, form, language, date.fromisoformat(day))
+
     cache: AnswerCache = state.scan_answers
-    answer = await cache.get_or_compute(
-        key,
-        lambda: _compute(request, form, language, date.fromisoformat(day)),
-        run_in_threadpool,
-    )
+    answer = await cache.get_or_compute(key, build, run_in_threadpool)
     return respond(answer, request)
 
 

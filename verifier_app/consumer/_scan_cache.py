@@ -34,6 +34,7 @@ from verifier_app._i18n import Language
 from verifier_app._negotiate import Representation, page_language, representation
 
 __all__ = [
+    "BUILT",
     "Answer",
     "AnswerCache",
     "AnswerKey",
@@ -55,6 +56,10 @@ AnswerKey = tuple[bytes, str, Representation, Language, Version, str]
 AsyncRunner = Callable[[Callable[[], "Answer"]], Awaitable["Answer"]]
 
 _BEIJING = timezone(timedelta(hours=8))
+
+#: Marks (in the ASGI scope) a request whose answer was built for it, not replayed: only
+#: such a "no such lot" answer took the lookups the unknown-code surcharge is for.
+BUILT = "agritrace.answer_built"
 
 # Shared caches may keep an answer but must ask again before reusing it: a recall has to
 # reach the next scan, and asking again costs one round trip and, with the ETag, no body.

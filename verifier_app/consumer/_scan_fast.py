@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verifier_app._errors import RateLimitedError, error_body
 from verifier_app._limits import Buckets, client_address, take_token
-from verifier_app.consumer._scan_cache import AnswerCache, LogVersion, answer_key, respond
+from verifier_app.consumer._scan_cache import BUILT, AnswerCache, LogVersion, answer_key, respond
 
 __all__ = ["UNKNOWN_LOT_COST", "ScanFastPath", "is_scan_path"]
 
@@ -107,13 +107,19 @@ class ScanFastPath:
         await respond(answer, request)(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send, limiter: Buckets) -> None:
-        """Let the router answer; charge the surcharge if it found no such lot."""
+        """Let the router answer; charge the surcharge if it looked up a lot and found none."""
         if _LOT_PATH.fullmatch(scope["path"]) is None:
             await self.app(scope, receive, send)
             return
 
         async def watch(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 404:
+            # Only a 404 built for this request: a replay the router found kept (after it
+            # read a new version of the log) costs one token, as on the short way.
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 404
+                and scope.get(BUILT)
+            ):
                 address = client_address(scope)
                 for _ in range(UNKNOWN_LOT_COST - 1):
                     limiter.wait_time(address)
