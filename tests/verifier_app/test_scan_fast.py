@@ -94,6 +94,11 @@ def _world(folder: Path, keys: Path, monkeypatch: pytest.MonkeyPatch, **options:
     return world
 
 
+def _limited(folder: Path, monkeypatch: pytest.MonkeyPatch, burst: int) -> World:
+    """A world whose address gets ``burst`` tokens and next to no refill."""
+    return _world(folder, folder / "no-keys", monkeypatch, rate_burst=burst, rate_per_second=0.001)
+
+
 @pytest.fixture
 def world(copy: Path, monkeypatch: pytest.MonkeyPatch) -> World:  # noqa: F811
     # No log key: no checkpoint publisher, so the log version moves only when a test appends.
@@ -166,7 +171,7 @@ def test_the_rate_limit_applies_to_replayed_scans(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, s = season
-    world = _world(copy, copy / "no-keys", monkeypatch, rate_burst=2, rate_per_second=0.001)
+    world = _limited(copy, monkeypatch, 2)
     page = f"/01/{s.gtin}/10/{s.released}"
     assert world.send(page)[0] == 200  # routed: one token, not two
     assert world.send(page)[0] == 200  # replayed: the second token
@@ -282,15 +287,15 @@ def test_guessing_unknown_lot_codes_costs_more_than_scanning_a_known_one(
     """A routed 404 costs UNKNOWN_LOT_COST tokens; its replay, and known codes, cost one."""
     _, s = season
     budget = 3 * UNKNOWN_LOT_COST
-    world = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    world = _limited(copy, monkeypatch, budget)
     guesses = [world.send(f"/01/{s.gtin}/10/GUESS-{n}")[0] for n in range(5)]
     assert guesses[:3] == [404, 404, 404]
     assert guesses[3:] == [429, 429]  # three guesses spent the address's budget
-    other = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    other = _limited(copy, monkeypatch, budget)
     page = f"/01/{s.gtin}/10/NO-SUCH-LOT"
     crowd = [other.send(page)[0] for _ in range(budget - UNKNOWN_LOT_COST + 1)]
     assert set(crowd) == {404}  # one surcharge, then the kept answer at one token each
-    known = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    known = _limited(copy, monkeypatch, budget)
     assert {known.send(f"/01/{s.gtin}/10/{s.released}")[0] for _ in range(budget)} == {200}
 
 
@@ -302,7 +307,7 @@ def test_a_kept_404_the_router_replays_after_reading_the_log_costs_one_token(
     """The surcharge is for building "no such lot", not for each read of the log's size."""
     _, s = season
     budget = UNKNOWN_LOT_COST + 3
-    world = _world(copy, copy / "no-keys", monkeypatch, rate_burst=budget, rate_per_second=0.001)
+    world = _limited(copy, monkeypatch, budget)
     page = f"/01/{s.gtin}/10/NO-SUCH-LOT"
     statuses = []
     for _ in range(4):
