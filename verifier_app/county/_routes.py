@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from traceability import (
     LOT_FILTERS,
@@ -24,7 +24,8 @@ from traceability import (
     ValidationError,
     trace_across,
 )
-from verifier_app._negotiate import page_language
+from verifier_app._errors import error_body
+from verifier_app._negotiate import page_language, representation
 from verifier_app._pages import render_page
 from verifier_app._session import csrf_value, safe_next
 from verifier_app._session_store import Session
@@ -86,10 +87,18 @@ def router_for(
         headers = {"Content-Language": language, "Cache-Control": "no-store"}
         return HTMLResponse(text, status, headers=headers)
 
-    def signed_in(request: Request) -> tuple[Session, Any] | RedirectResponse:
+    def signed_in(request: Request) -> tuple[Session, Any] | Response:
         found = gate.caller(request)
         if found is not None:
             return found
+        if "authorization" in request.headers or representation(request) != "html":
+            # A script: a redirect to a form it cannot fill is no answer (as on the pages).
+            message = (
+                f"the county pages are for regulators signed in at {base(request)}sign-in; "
+                "a bearer token works on each member's API under /c/<member>/api/v1"
+            )
+            headers = {"WWW-Authenticate": 'Bearer realm="agritrace"'}
+            return JSONResponse(error_body("unauthenticated", message), 401, headers=headers)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{base(request)}sign-in?next={quote(path, safe='/')}", 303)
 

@@ -61,4 +61,5 @@ def test_a_members_own_token_opens_no_county_page(
     assert client.get("/county/", follow_redirects=False).status_code == 303
     # Nor does a bearer token or the member's session stand in for the county's.
     bearer = client.get("/county/", headers=a.auth(role), follow_redirects=False)
-    assert bearer.status_code == 303
+    assert bearer.status_code == 401  # refused, and told where the token works instead
+    assert "/c/<member>/api/v1" in bearer.json()["error"]["message"]

@@ -39,6 +39,15 @@ def test_not_signed_in_is_sent_to_the_county_sign_in(county_app: CountyApp) -> N
             assert answer.headers["location"].startswith("/county/sign-in?next=/county/")
 
 
+def test_a_script_is_told_where_its_token_works(county_app: CountyApp) -> None:
+    with county_app.client() as client:
+        for headers in ({"Authorization": "Bearer x"}, {"Accept": "application/json"}):
+            answer = client.get("/county/lots", headers=headers, follow_redirects=False)
+            assert answer.status_code == 401, headers
+            assert answer.headers["www-authenticate"].startswith("Bearer")
+            assert "/c/<member>/api/v1" in answer.json()["error"]["message"]
+
+
 def test_a_members_staff_token_is_refused(county_app: CountyApp) -> None:
     # The member's token file holds this token; the deployment's county file does not.
     token_file(
