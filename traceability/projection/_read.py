@@ -95,6 +95,9 @@ from traceability.rules._tables import GradeBand
 
 __all__ = ["Projection"]
 
+#: The largest entry number the projection's INTEGER columns hold (PostgreSQL's int4).
+_MAX_STORED_SEQ = 2**31 - 1
+
 
 def _newest(alert: Alert) -> tuple[int, str]:
     # Entries by position; an alert about no entry (a scan count) goes first, by its time.
@@ -574,6 +577,9 @@ class Projection:
         for kind in wanted:
             if kind not in ALERT_SOURCES:
                 raise ValidationError("kind", f"one of {sorted(ALERT_SOURCES)}", kind)
+        # The projection's entry columns are 32-bit on PostgreSQL: a larger bound would not
+        # fit the query's parameter (a 500), and no stored entry is past this one anyway.
+        since = min(since, _MAX_STORED_SEQ)
         with self._read() as conn:
             found = [a for kind in wanted for a in ALERT_SOURCES[kind](conn, since, limit)]
         dated = [
