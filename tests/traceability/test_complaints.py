@@ -328,6 +328,15 @@ def test_complaint_to_recall_decision_on_both_engines(coop_on: Coop) -> None:
     assert coop.projection.complaint(seq).decision is not None
 
 
+def test_an_entry_number_beyond_any_log_is_no_complaint_on_both_engines(coop_on: Coop) -> None:
+    # PostgreSQL's int4 columns would refuse the bound itself (a 500 on the regulator's page);
+    # the answer is the same "no such complaint" as for any other entry that is none.
+    for seq in (2**31, 2**40, -1):
+        with pytest.raises(UnknownError):
+            coop_on.projection.complaint(seq)
+    assert all(a.seq is None for a in coop_on.projection.alerts(since=2**40))
+
+
 def test_decision_written_straight_into_the_database_is_drift(coop: Coop) -> None:
     seq = complained(coop)
     report = check_projection(coop.ledger)

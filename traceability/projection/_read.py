@@ -523,6 +523,8 @@ class Projection:
         Raises:
             UnknownError: entry ``seq`` is no complaint (field ``complaint``).
         """
+        if not 0 <= seq <= _MAX_STORED_SEQ:  # no such entry here (and no int4 overflow)
+            raise UnknownError("complaint", "the entry of a trace.complaint", seq)
         with self._read() as conn:
             found = complaint_view(conn, seq)
         if found is None:
